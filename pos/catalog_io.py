@@ -1,0 +1,369 @@
+"""Catalog import and export: CSV (UTF-8, UTF-8 with BOM, CP949 as Korean Excel saves it) and
+XLSX. The command line and the GUI both call `import_catalog` and `export_catalog`.
+
+An import is all or nothing: every bad row is reported with its row number (as the spreadsheet
+shows it), its column and the reason, and nothing is written unless the whole file is valid or
+the caller asked to skip invalid rows. Re-importing updates products found by SKU, then by
+barcode, then by enterprise and name, instead of adding them twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from pos import tables as t
+from pos.i18n import tr
+from pos.money import AmountError, parse_won
+from pos.services.catalog import add_category
+from pos.store import UnitOfWork
+
+MAX_BYTES = 50 * 1024 * 1024
+
+# canonical column → accepted header spellings (compared case-insensitively, spaces removed)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "sku": ("sku", "상품코드", "품번", "code"),
+    "barcode": ("barcode", "barcodes", "바코드"),
+    "name": ("name", "product", "상품명", "품명", "이름"),
+    "price": ("price", "가격", "판매가", "단가"),
+    "tax": ("tax", "tax_class", "과세", "과세구분", "과세여부"),
+    "enterprise": ("enterprise", "vendor", "업체", "업체명", "기업", "기업명", "상호"),
+    "category": ("category", "분류", "카테고리"),
+    "stock": ("stock", "재고", "재고수량"),
+    "active": ("active", "판매중", "사용", "판매여부"),
+}
+REQUIRED = ("name", "price")
+EXPORT_COLUMNS = ("sku", "barcode", "name", "price", "tax", "enterprise", "category", "stock",
+                  "active")
+_TAX = {"taxable": "taxable", "과세": "taxable", "t": "taxable", "y": "taxable",
+        "exempt": "exempt", "면세": "exempt", "e": "exempt", "n": "exempt"}
+_BOOL = {"1": True, "y": True, "yes": True, "true": True, "예": True, "o": True, "사용": True,
+         "판매": True, "0": False, "n": False, "no": False, "false": False, "아니오": False,
+         "x": False, "중지": False, "미사용": False}
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    row: int
+    column: str
+    code: str
+    params: dict = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        return tr("row_problem", lang, row=self.row, column=self.column,
+                  reason=tr(self.code, lang, **self.params))
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    updated: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    applied: bool = False
+
+    def summary(self, lang: str) -> str:
+        lines = []
+        if self.problems and not self.applied:
+            lines.append(tr("import_invalid", lang, count=len({p.row for p in self.problems})))
+        elif self.problems:
+            lines.append(tr("import_skipped", lang, count=len({p.row for p in self.problems})))
+        if self.applied:
+            lines.append(tr("import_done", lang, added=self.added, updated=self.updated))
+        lines += [p.text(lang) for p in self.problems]
+        return "\n".join(lines)
+
+
+class ImportFileError(ValueError):
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 with or without BOM, else CP949 (what Korean Excel writes for "CSV")."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp949")
+    except UnicodeDecodeError as e:
+        raise ImportFileError("file_unreadable", detail=f"encoding ({e.reason})") from None
+
+
+def read_rows(path: Path, *, max_bytes: int = MAX_BYTES) -> list[tuple[int, list[str]]]:
+    """(spreadsheet row number, cells) for every non-empty row, header first."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise ImportFileError("file_unreadable", detail=str(e)) from None
+    if size > max_bytes:
+        raise ImportFileError("file_too_large", size=round(size / 2**20, 1),
+                              limit=max_bytes // 2**20)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return _read_xlsx(path)
+    if suffix not in (".csv", ".txt", ".tsv"):
+        raise ImportFileError("file_format", path=str(path))
+    text = decode(path.read_bytes())
+    dialect = "excel-tab" if suffix == ".tsv" else "excel"
+    rows = []
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                rows.append((reader.line_num, cells))
+    except csv.Error as e:
+        raise ImportFileError("file_unreadable", detail=f"line {reader.line_num}: {e}") from None
+    return rows
+
+
+def _read_xlsx(path: Path) -> list[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds for a broken file
+        raise ImportFileError("file_unreadable", detail=str(e)) from None
+    try:
+        ws = wb.worksheets[0]
+        rows = []
+        for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = ["" if v is None else _cell_text(v) for v in values]
+            while cells and not cells[-1].strip():
+                cells.pop()
+            if cells:
+                rows.append((n, cells))
+        return rows
+    finally:
+        wb.close()
+
+
+def _cell_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _header_map(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    norm = {alias.lower(): canon for canon, aliases in COLUMNS.items() for alias in aliases}
+    found: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        key = cell.strip().lstrip("\ufeff").replace(" ", "").lower()
+        canon = norm.get(key)
+        if canon and canon not in found:
+            found[canon] = i
+    missing = [c for c in REQUIRED if c not in found]
+    return found, missing
+
+
+@dataclass
+class _Row:
+    row: int
+    sku: str | None
+    barcodes: list[str]
+    name: str
+    price: int
+    tax: str
+    enterprise_id: str
+    category: str | None
+    stock: int | None
+    active: bool
+
+
+def _parse(rows, header_cols, enterprises, only_enterprise, problems) -> list[_Row]:
+    width = max(header_cols.values()) + 1
+    header_len = len(rows[0][1])
+    parsed = []
+    for n, cells in rows[1:]:
+        bad = len(problems)
+        if len(cells) > header_len and any(c.strip() for c in cells[header_len:]):
+            problems.append(RowProblem(n, "*", "col_count",
+                                       {"found": len(cells), "expected": header_len}))
+            continue
+        if len(cells) < width:
+            problems.append(RowProblem(n, "*", "col_count",
+                                       {"found": len(cells), "expected": header_len}))
+            continue
+
+        def cell(col: str) -> str:
+            i = header_cols.get(col)
+            return cells[i].strip() if i is not None and i < len(cells) else ""
+
+        name = cell("name")
+        if not name:
+            problems.append(RowProblem(n, "name", "value_empty"))
+        price = 0
+        try:
+            price = parse_won(cell("price"))
+        except AmountError as e:
+            code = {"decimal": "value_decimal", "negative": "value_negative",
+                    "empty": "value_empty"}.get(e.code, "value_not_number")
+            problems.append(RowProblem(n, "price", code, {"value": cell("price")}))
+        tax_text = cell("tax").lower()
+        tax = _TAX.get(tax_text, None) if tax_text else "taxable"
+        if tax is None:
+            problems.append(RowProblem(n, "tax", "value_tax", {"value": cell("tax")}))
+        ent_text = cell("enterprise")
+        enterprise_id = None
+        if ent_text:
+            enterprise_id = enterprises.get(ent_text) or enterprises.get(ent_text.replace("-", ""))
+            if enterprise_id is None:
+                problems.append(RowProblem(n, "enterprise", "value_unknown_enterprise",
+                                           {"value": ent_text}))
+        elif only_enterprise:
+            enterprise_id = only_enterprise
+        else:
+            problems.append(RowProblem(n, "enterprise", "value_empty"))
+        stock = None
+        if cell("stock"):
+            try:
+                stock = parse_won(cell("stock"), allow_negative=True)
+            except AmountError:
+                problems.append(RowProblem(n, "stock", "value_not_number",
+                                           {"value": cell("stock")}))
+        active = True
+        if cell("active"):
+            active = _BOOL.get(cell("active").lower())
+            if active is None:
+                problems.append(RowProblem(n, "active", "value_bool", {"value": cell("active")}))
+        barcodes = [b.strip() for b in cell("barcode").replace(";", "|").split("|") if b.strip()]
+        if len(problems) == bad:
+            parsed.append(_Row(n, cell("sku") or None, barcodes, name, price, tax, enterprise_id,
+                               cell("category") or None, stock, bool(active)))
+    return parsed
+
+
+def import_catalog(uow: UnitOfWork, path: Path | str, *, skip_invalid: bool = False,
+                   max_bytes: int = MAX_BYTES) -> ImportResult:
+    """Validate the whole file, then add or update its products in the caller's transaction."""
+    rows = read_rows(Path(path), max_bytes=max_bytes)
+    if not rows:
+        raise ImportFileError("file_empty")
+    header_cols, missing = _header_map(rows[0][1])
+    result = ImportResult()
+    if missing:
+        result.problems = [RowProblem(rows[0][0], col, "col_missing") for col in missing]
+        return result
+
+    enterprises: dict[str, str] = {}
+    ent_rows = uow.conn.execute(select(t.enterprises.c.id, t.enterprises.c.name,
+                                       t.enterprises.c.bizno)).all()
+    for e in ent_rows:
+        enterprises[e.name] = e.id
+        if e.bizno:
+            enterprises[e.bizno] = e.id
+            enterprises[e.bizno.replace("-", "")] = e.id
+    only = ent_rows[0].id if len(ent_rows) == 1 else None
+    parsed = _parse(rows, header_cols, enterprises, only, result.problems)
+
+    by_sku = dict(uow.conn.execute(select(t.products.c.sku, t.products.c.id)
+                                   .where(t.products.c.sku.is_not(None))).all())
+    by_barcode = dict(uow.conn.execute(select(t.barcodes.c.barcode, t.barcodes.c.product_id)).all())
+    by_name = {(r.enterprise_id, r.name): r.id for r in uow.conn.execute(
+        select(t.products.c.id, t.products.c.enterprise_id, t.products.c.name))}
+    id_to_name = {pid: name for (_, name), pid in by_name.items()}
+
+    seen_barcode: dict[str, int] = {}
+    seen_sku: dict[str, int] = {}
+    good: list[tuple[_Row, str | None]] = []
+    bad_rows = {p.row for p in result.problems}
+    for r in parsed:
+        problems_before = len(result.problems)
+        if r.sku:
+            if r.sku in seen_sku:
+                result.problems.append(RowProblem(r.row, "sku", "value_duplicate_sku",
+                                                  {"value": r.sku, "other": seen_sku[r.sku]}))
+            seen_sku.setdefault(r.sku, r.row)
+        target = by_sku.get(r.sku) if r.sku else None
+        if target is None:
+            target = next((by_barcode[b] for b in r.barcodes if b in by_barcode), None)
+        if target is None:
+            target = by_name.get((r.enterprise_id, r.name))
+        for b in r.barcodes:
+            if b in seen_barcode:
+                result.problems.append(RowProblem(r.row, "barcode", "value_duplicate_barcode",
+                                                  {"value": b, "other": seen_barcode[b]}))
+            seen_barcode.setdefault(b, r.row)
+            owner = by_barcode.get(b)
+            if owner is not None and owner != target:
+                result.problems.append(RowProblem(r.row, "barcode", "value_barcode_taken",
+                                                  {"value": b, "other": id_to_name.get(owner, owner)}))
+        if len(result.problems) == problems_before and r.row not in bad_rows:
+            good.append((r, target))
+    result.problems.sort(key=lambda p: (p.row, p.column))
+    if result.problems and not skip_invalid:
+        return result
+    bad_rows = {p.row for p in result.problems}
+    _apply(uow, [(r, tgt) for r, tgt in good if r.row not in bad_rows], result)
+    result.applied = True
+    return result
+
+
+def _apply(uow: UnitOfWork, rows: list[tuple[_Row, str | None]], result: ImportResult) -> None:
+    now = uow.clock.now().isoformat()
+    categories: dict[str, str] = {}
+    inserts, barcode_rows, touched = [], [], []
+    versions = dict(uow.conn.execute(select(t.products.c.id, t.products.c.version)).all())
+    for r, target in rows:
+        cat_id = None
+        if r.category:
+            cat_id = categories.get(r.category) or add_category(uow, name=r.category)
+            categories[r.category] = cat_id
+        values = {"sku": r.sku, "name": r.name, "price": r.price, "tax_class": r.tax,
+                  "enterprise_id": r.enterprise_id, "category_id": cat_id, "stock": r.stock,
+                  "active": r.active, "updated_at": now}
+        if target:
+            uow.conn.execute(t.products.update().where(t.products.c.id == target)
+                             .values(**values, version=versions.get(target, 1) + 1))
+            result.updated += 1
+            pid = target
+            if r.barcodes:
+                touched.append(pid)
+        else:
+            pid = uow.new_id()
+            inserts.append({"id": pid, "version": 1, **values})
+            result.added += 1
+        barcode_rows += [{"barcode": b, "product_id": pid} for b in r.barcodes]
+    if inserts:
+        uow.conn.execute(t.products.insert(), inserts)
+    for i in range(0, len(touched), 500):
+        uow.conn.execute(t.barcodes.delete().where(t.barcodes.c.product_id.in_(touched[i:i + 500])))
+    if barcode_rows:
+        uow.conn.execute(t.barcodes.insert(), barcode_rows)
+
+
+def export_catalog(uow: UnitOfWork, path: Path | str) -> int:
+    """Write every product to CSV (UTF-8 with BOM, so Excel shows Hangul) or XLSX; the file
+    imports back unchanged. Returns the number of products written."""
+    from pos.services.catalog import list_products
+
+    path = Path(path)
+    rows = [[p["sku"] or "", "|".join(p["barcodes"]), p["name"], p["price"], p["tax_class"],
+             p["enterprise_name"], p["category_name"] or "",
+             "" if p["stock"] is None else p["stock"], 1 if p["active"] else 0]
+            for p in list_products(uow)]
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "catalog"
+        ws.append(list(EXPORT_COLUMNS))
+        for r in rows:
+            ws.append(r)
+        wb.save(path)
+    else:
+        with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(EXPORT_COLUMNS)
+            w.writerows(rows)
+    return len(rows)

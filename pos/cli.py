@@ -1,0 +1,242 @@
+"""The `jangteo` command: `jangteo [--data-dir DIR] [--lang ko|en] COMMAND …`.
+
+Every command opens the data directory through `pos.store.Store` (lock, integrity check,
+migrations) and calls the same services as the GUI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from pos import __version__
+from pos.i18n import detect_lang, error_text
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
+
+
+def _lang_from_argv(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def build_parser(lang: str) -> argparse.ArgumentParser:
+    def h(ko: str, en: str) -> str:
+        return ko if lang == "ko" else en
+
+    p = argparse.ArgumentParser(
+        prog="jangteo",
+        description=h("장터: 장터·공동판매장을 위한 오프라인 우선 판매 관리(POS)",
+                      "Jangteo: an offline-first point of sale for market booths and joint stalls"))
+    p.add_argument("--version", action="version", version=f"jangteo {__version__}")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help=h("데이터 폴더 (기본: 사용자 데이터 폴더, 또는 JANGTEO_DATA_DIR)",
+                          "data folder (default: the user data folder, or JANGTEO_DATA_DIR)"))
+    p.add_argument("--lang", choices=["ko", "en"], default=None,
+                   help=h("표시 언어", "language of messages"))
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help=h("데모 공동판매장과 하루치 판매를 만듭니다",
+                                         "fill the data folder with a demo joint stall and a "
+                                         "market day of sales"))
+    demo.add_argument("--sales", type=int, default=300, help=h("판매 건수", "number of sales"))
+    demo.add_argument("--seed", type=int, default=1, help=h("난수 씨앗", "random seed"))
+    demo.add_argument("--date", type=date.fromisoformat, default=None,
+                      help=h("장날 (YYYY-MM-DD, 기본: 오늘)", "market day (YYYY-MM-DD, default today)"))
+
+    cat = sub.add_parser("catalog", help=h("상품 목록 가져오기·내보내기",
+                                           "import or export the product catalog"))
+    cat_sub = cat.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
+    imp = cat_sub.add_parser("import", help=h("CSV/XLSX에서 상품을 가져옵니다",
+                                              "import products from CSV or XLSX"))
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--skip-invalid", action="store_true",
+                     help=h("잘못된 행은 건너뛰고 나머지를 가져옵니다",
+                            "import the valid rows and skip the invalid ones"))
+    exp = cat_sub.add_parser("export", help=h("상품을 CSV/XLSX로 내보냅니다",
+                                              "export products to CSV or XLSX"))
+    exp.add_argument("file", type=Path)
+
+    ent = sub.add_parser("enterprise", help=h("입점 업체 관리", "enterprises of the stall"))
+    ent_sub = ent.add_subparsers(dest="enterprise_command", metavar="ACTION", required=True)
+    ent_sub.add_parser("list", help=h("업체 목록", "list enterprises"))
+    add = ent_sub.add_parser("add", help=h("업체 추가", "add an enterprise"))
+    add.add_argument("--name", required=True, help=h("상호", "trade name"))
+    add.add_argument("--bizno", default=None, help=h("사업자등록번호", "business registration number"))
+    add.add_argument("--representative", default="", help=h("대표자", "representative"))
+    add.add_argument("--address", default="", help=h("주소", "address"))
+    add.add_argument("--phone", default="", help=h("전화번호", "phone"))
+    add.add_argument("--tax-status", default="general",
+                     choices=["general", "simplified", "exempt"],
+                     help=h("일반과세자/간이과세자/면세사업자", "general / simplified / exempt"))
+    add.add_argument("--commission", type=str, default="0",
+                     help=h("판매 수수료율 %% (예: 12.5)", "commission rate in %% (e.g. 12.5)"))
+
+    sales = sub.add_parser("sales", help=h("판매 내역", "sales"))
+    sales_sub = sales.add_subparsers(dest="sales_command", metavar="ACTION", required=True)
+    sexp = sales_sub.add_parser("export", help=h("판매 내역을 CSV로 내보냅니다 (엑셀용 UTF-8 BOM)",
+                                                 "export sales to CSV (UTF-8 with BOM for Excel)"))
+    sexp.add_argument("file", type=Path)
+    sexp.add_argument("--from", dest="day_from", type=date.fromisoformat, default=None,
+                      help=h("시작일 YYYY-MM-DD", "first day YYYY-MM-DD"))
+    sexp.add_argument("--to", dest="day_to", type=date.fromisoformat, default=None,
+                      help=h("종료일 YYYY-MM-DD", "last day YYYY-MM-DD"))
+    sexp.add_argument("--by", choices=["line", "receipt"], default="line",
+                      help=h("품목별 또는 영수증별", "one row per line or per receipt"))
+
+    sub.add_parser("check", help=h("데이터 무결성과 판매 규칙을 점검합니다",
+                                   "check the data file and the rules every sale must keep"))
+    return p
+
+
+def _open(args):
+    from pos.store import Store, default_data_dir
+
+    return Store(args.data_dir or default_data_dir())
+
+
+def _cmd_none(args, lang: str, parser) -> int:
+    from pos.demo import load_demo_catalog
+    from pos.services import list_products
+
+    with _open(args) as store:
+        added = load_demo_catalog(store)
+        with store.unit_of_work(write=False) as uow:
+            count = len(list_products(uow, active_only=True))
+    ko = lang == "ko"
+    print(("장터 데이터 폴더: " if ko else "Jangteo data folder: ") + str(store.data_dir))
+    if added:
+        print(f"처음 시작: 데모 상품 {added}개를 넣었습니다." if ko else
+              f"First start: loaded the demo catalog ({added} products).")
+    print(f"판매 중인 상품 {count}개." if ko else f"{count} products on sale.")
+    print("판매 화면(GUI)은 다음 버전에 들어갑니다. 지금은 명령줄을 쓸 수 있습니다:" if ko else
+          "The selling screen (GUI) arrives in the next version. Until then, use the commands:")
+    print()
+    parser.print_help()
+    return EXIT_OK
+
+
+def _cmd_demo(args, lang: str) -> int:
+    from pos.demo import run_demo
+
+    with _open(args) as store:
+        done = run_demo(store, sales=args.sales, seed=args.seed, day=args.date)
+    if lang == "ko":
+        print(f"데모 완료: 판매 {done['sales']}건, 환불 {done['refunds']}건, 취소 {done['voids']}건"
+              f" → {store.data_dir}")
+    else:
+        print(f"Demo ready: {done['sales']} sales, {done['refunds']} refunds, {done['voids']} voids"
+              f" in {store.data_dir}")
+    return EXIT_OK
+
+
+def _cmd_catalog(args, lang: str) -> int:
+    from pos.catalog_io import export_catalog, import_catalog
+
+    with _open(args) as store:
+        with store.unit_of_work() as uow:
+            if args.catalog_command == "export":
+                n = export_catalog(uow, args.file)
+                print(f"상품 {n}개를 {args.file}에 저장했습니다." if lang == "ko" else
+                      f"Wrote {n} products to {args.file}.")
+                return EXIT_OK
+            result = import_catalog(uow, args.file, skip_invalid=args.skip_invalid)
+            if result.applied:
+                uow.commit()
+    print(result.summary(lang), file=sys.stdout if result.applied else sys.stderr)
+    return EXIT_OK if result.applied else EXIT_PROBLEMS
+
+
+def _cmd_enterprise(args, lang: str) -> int:
+    from decimal import Decimal, InvalidOperation
+
+    from pos.services import add_enterprise, list_enterprises
+
+    with _open(args) as store:
+        with store.unit_of_work() as uow:
+            if args.enterprise_command == "list":
+                for e in list_enterprises(uow):
+                    print(f"{e['name']}\t{e['bizno'] or '-'}\t{e['tax_status']}\t"
+                          f"{e['commission_bp'] / 100:g}%\t{e['representative']}")
+                return EXIT_OK
+            try:
+                bp = int(Decimal(args.commission) * 100)
+            except InvalidOperation:
+                bp = -1
+            add_enterprise(uow, name=args.name, bizno=args.bizno,
+                           representative=args.representative, address=args.address,
+                           phone=args.phone, tax_status=args.tax_status, commission_bp=bp)
+            uow.commit()
+    print(f"업체를 추가했습니다: {args.name}" if lang == "ko" else f"Added enterprise: {args.name}")
+    return EXIT_OK
+
+
+def _cmd_sales(args, lang: str) -> int:
+    from pos.export import export_sales
+
+    with _open(args) as store:
+        with store.unit_of_work(write=False) as uow:
+            n = export_sales(uow, args.file, by=args.by,
+                             day_from=args.day_from.isoformat() if args.day_from else None,
+                             day_to=args.day_to.isoformat() if args.day_to else None)
+    print(f"{n}행을 {args.file}에 저장했습니다." if lang == "ko" else f"Wrote {n} rows to {args.file}.")
+    return EXIT_OK
+
+
+def _cmd_check(args, lang: str) -> int:
+    from pos.services.check import run_checks
+
+    with _open(args) as store:
+        with store.unit_of_work(write=False) as uow:
+            problems = run_checks(uow)
+            count = uow.conn.exec_driver_sql("SELECT COUNT(*) FROM sales").scalar()
+    if not problems:
+        print(f"이상 없음: 문서 {count}건을 점검했습니다." if lang == "ko" else
+              f"All good: {count} documents checked.")
+        return EXIT_OK
+    print(f"문제 {len(problems)}건을 찾았습니다:" if lang == "ko" else
+          f"Found {len(problems)} problems:", file=sys.stderr)
+    for pr in problems:
+        print(f"  [{pr.code}] {pr.subject}: {pr.detail}", file=sys.stderr)
+    return EXIT_PROBLEMS
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = detect_lang(_lang_from_argv(argv))
+    parser = build_parser(lang)
+    args = parser.parse_args(argv)
+    lang = detect_lang(args.lang)
+    from pos.catalog_io import ImportFileError
+    from pos.demo import DemoNotEmpty
+    from pos.domain import DomainError
+    from pos.store import StoreError
+
+    try:
+        if args.command is None:
+            return _cmd_none(args, lang, parser)
+        handler = {"demo": _cmd_demo, "catalog": _cmd_catalog, "enterprise": _cmd_enterprise,
+                   "sales": _cmd_sales, "check": _cmd_check}[args.command]
+        return handler(args, lang)
+    except StoreError as e:
+        print(error_text(e, lang), file=sys.stderr)
+        return EXIT_STORE
+    except DemoNotEmpty:
+        print("이 데이터 폴더에는 이미 판매 기록이 있어 데모를 만들지 않습니다. 빈 폴더를 "
+              "--data-dir로 지정해 주세요." if lang == "ko" else
+              "This data folder already has sales; the demo needs an empty one (use --data-dir).",
+              file=sys.stderr)
+        return EXIT_PROBLEMS
+    except (DomainError, ImportFileError) as e:
+        print(error_text(e, lang), file=sys.stderr)
+        return EXIT_PROBLEMS
+
+
+if __name__ == "__main__":
+    sys.exit(main())

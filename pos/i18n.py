@@ -1,0 +1,184 @@
+"""Messages a vendor reads, in Korean and English. Korean is the default on a Korean system.
+
+Every `DomainError`, `StoreError` and import problem carries a `code`; `tr(code, lang, **params)`
+turns it into a sentence. The GUI's own texts live with the GUI; these are the core's.
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+
+from pos.money import format_won
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # store
+    "already_running": ("장터가 이미 이 데이터 폴더({path})를 쓰고 있습니다 (프로세스 {pid}). "
+                        "다른 창을 먼저 닫아 주세요.",
+                        "Jangteo is already running on this data folder ({path}) (process {pid}). "
+                        "Close the other window first."),
+    "corrupt": ("데이터 파일이 손상되었습니다: {path} ({detail}). 판매 기록을 지키기 위해 "
+                "시작하지 않습니다. backups 폴더의 최근 백업으로 복원하거나 지원팀에 파일을 보내 주세요.",
+                "The data file is damaged: {path} ({detail}). Jangteo will not start, to protect "
+                "the sales in it. Restore the newest copy from the backups folder or send the file "
+                "to support."),
+    "read_only": ("데이터 파일에 쓸 수 없습니다(읽기 전용). 방금 작업은 저장되지 않았고 지금 화면의 "
+                  "내용은 그대로 있습니다. 폴더 권한이나 USB 메모리의 잠금을 확인해 주세요.",
+                  "The data file cannot be written (read-only). The last action was not saved and "
+                  "what is on screen is kept. Check the folder's permissions or the USB stick's "
+                  "lock switch."),
+    "disk_full": ("디스크가 가득 찼습니다. 방금 작업은 저장되지 않았습니다. 공간을 비운 뒤 다시 "
+                  "시도해 주세요.",
+                  "The disk is full. The last action was not saved. Free some space and try again."),
+    "locked": ("데이터 파일을 다른 작업이 쓰고 있습니다. 잠시 뒤 다시 시도해 주세요.",
+               "The data file is busy with another task. Try again in a moment."),
+    "io_error": ("데이터 파일을 읽거나 쓰는 중 디스크 오류가 났습니다.",
+                 "A disk error happened while reading or writing the data file."),
+    "data_dir_unusable": ("데이터 폴더를 만들거나 열 수 없습니다: {path} ({detail})",
+                          "The data folder cannot be created or opened: {path} ({detail})"),
+    # catalog
+    "name_empty": ("이름이 비어 있습니다.", "The name is empty."),
+    "tax_status_invalid": ("과세 유형이 올바르지 않습니다: {value} (general, simplified, exempt)",
+                           "Unknown tax status: {value} (general, simplified, exempt)"),
+    "commission_invalid": ("수수료율은 0~100% 사이여야 합니다.",
+                           "The commission rate must be between 0 and 100 %."),
+    "bizno_invalid": ("사업자등록번호가 올바르지 않습니다: {value} (검증 숫자가 맞지 않음)",
+                      "Invalid business registration number: {value} (check digit does not match)"),
+    "enterprise_exists": ("같은 이름의 업체가 이미 있습니다: {name}",
+                          "An enterprise with this name already exists: {name}"),
+    "enterprise_unknown": ("등록되지 않은 업체입니다: {value}", "Unknown enterprise: {value}"),
+    "product_unknown": ("등록되지 않은 상품입니다: {value}", "Unknown product: {value}"),
+    "price_invalid": ("가격은 원 단위 정수여야 합니다: {value}",
+                      "The price must be a whole number of won: {value}"),
+    "price_negative": ("가격은 0원 이상이어야 합니다: {name}",
+                       "The price must not be negative: {name}"),
+    "tax_class_invalid": ("과세 구분이 올바르지 않습니다: {value} (과세/면세)",
+                          "Unknown tax class: {value} (taxable/exempt)"),
+    "stock_invalid": ("재고는 정수여야 합니다: {value}", "The stock must be a whole number: {value}"),
+    "barcode_duplicate": ("바코드가 중복되었습니다: {value}", "Duplicate barcode: {value}"),
+    "barcode_taken": ("다른 상품이 이미 쓰는 바코드입니다: {value}",
+                      "This barcode belongs to another product: {value}"),
+    "sku_taken": ("다른 상품이 이미 쓰는 상품코드입니다: {value}",
+                  "This SKU belongs to another product: {value}"),
+    # selling
+    "cart_empty": ("장바구니가 비어 있습니다.", "The cart is empty."),
+    "qty_invalid": ("수량은 1 이상이어야 합니다: {name}", "The quantity must be at least 1: {name}"),
+    "line_discount_invalid": ("할인이 상품 금액보다 클 수 없습니다: {name}",
+                              "The discount cannot exceed the line's amount: {name}"),
+    "discount_invalid": ("할인 값이 올바르지 않습니다: {value}", "Invalid discount: {value}"),
+    "discount_too_large": ("할인({discount:won})이 합계({subtotal:won})보다 큽니다.",
+                           "The discount ({discount:won}) exceeds the subtotal ({subtotal:won})."),
+    "payment_missing": ("결제 수단을 넣어 주세요 (합계 {total:won}).",
+                        "Add a payment (total {total:won})."),
+    "method_unknown": ("사용할 수 없는 결제 수단입니다: {method}",
+                       "This payment method is not available: {method}"),
+    "tender_invalid": ("결제 금액은 0원보다 커야 합니다 ({method}).",
+                       "The payment amount must be more than zero ({method})."),
+    "tender_after_paid": ("이미 다 결제되었습니다. 추가 결제({method})는 필요 없습니다.",
+                          "The sale is already paid; no further payment ({method}) is needed."),
+    "tender_excess_not_last": ("받을 금액보다 많은 결제({method})는 마지막에만 넣을 수 있습니다.",
+                               "A payment larger than what is due ({method}) must come last."),
+    "voucher_under_60": ("상품권은 액면가의 60% 이상 사용해야 거스름돈을 드릴 수 있습니다 "
+                         "({used:won} / {face:won}).",
+                         "Change for a voucher is given only when at least 60 % of its face value "
+                         "is used ({used:won} of {face:won})."),
+    "overpay_not_allowed": ("{method} 결제는 받을 금액({due:won})을 넘을 수 없습니다.",
+                            "A {method} payment cannot exceed what is due ({due:won})."),
+    "payment_short": ("{short:won}이 부족합니다 (합계 {total:won}).",
+                      "{short:won} is still due (total {total:won})."),
+    "approval_too_long": ("승인번호가 너무 깁니다.", "The approval number is too long."),
+    "sale_unknown": ("찾을 수 없는 영수증입니다: {value}", "No such receipt: {value}"),
+    "not_a_sale": ("판매 영수증만 취소·환불할 수 있습니다: {value}",
+                   "Only a sale can be voided or refunded: {value}"),
+    "void_after_refund": ("이미 일부 환불된 판매는 전체 취소할 수 없습니다. 남은 품목을 환불해 주세요: {value}",
+                          "A sale that was partly refunded cannot be voided; refund the remaining "
+                          "lines instead: {value}"),
+    "void_unbalanced": ("취소 금액이 결제와 맞지 않습니다: {value}",
+                        "The void does not match the payments: {value}"),
+    "refund_line_unknown": ("영수증에 없는 품목 번호입니다: {line_no}",
+                            "No line {line_no} on this receipt."),
+    "refund_too_much": ("{name}: 환불 가능한 수량은 {remaining}개입니다 (요청 {qty}개).",
+                        "{name}: only {remaining} can be refunded ({qty} asked)."),
+    "refund_nothing": ("환불할 품목을 골라 주세요.", "Choose what to refund."),
+    # import
+    "import_invalid": ("파일에 잘못된 행이 {count}개 있어 아무것도 가져오지 않았습니다.",
+                       "The file has {count} invalid rows; nothing was imported."),
+    "import_done": ("상품 {added}개 추가, {updated}개 수정.",
+                    "{added} products added, {updated} updated."),
+    "import_skipped": ("잘못된 행 {count}개를 건너뛰었습니다.", "{count} invalid rows were skipped."),
+    "row_problem": ("{row}행 '{column}' 열: {reason}", "Row {row}, column '{column}': {reason}"),
+    "col_missing": ("필수 열이 없습니다", "required column is missing"),
+    "col_count": ("열 개수가 머리글과 다릅니다 ({found}개, 머리글 {expected}개)",
+                  "the number of columns differs from the header ({found} instead of {expected})"),
+    "value_empty": ("값이 비어 있습니다", "the value is empty"),
+    "value_decimal": ("소수점이 있는 가격은 쓸 수 없습니다: {value}",
+                      "a price cannot have decimals: {value}"),
+    "value_negative": ("음수는 쓸 수 없습니다: {value}", "negative values are not allowed: {value}"),
+    "value_not_number": ("숫자가 아닙니다: {value}", "not a number: {value}"),
+    "value_tax": ("과세/면세 중 하나여야 합니다: {value}", "must be taxable or exempt: {value}"),
+    "value_bool": ("예/아니오(1/0) 중 하나여야 합니다: {value}", "must be yes or no (1/0): {value}"),
+    "value_unknown_enterprise": ("등록되지 않은 업체입니다: {value}", "unknown enterprise: {value}"),
+    "value_duplicate_barcode": ("바코드 {value}가 {other}행과 겹칩니다",
+                                "barcode {value} is also on row {other}"),
+    "value_duplicate_sku": ("상품코드 {value}가 {other}행과 겹칩니다",
+                            "SKU {value} is also on row {other}"),
+    "value_barcode_taken": ("바코드 {value}는 다른 상품({other})이 쓰고 있습니다",
+                            "barcode {value} belongs to another product ({other})"),
+    "file_unreadable": ("파일을 읽을 수 없습니다: {detail}", "The file cannot be read: {detail}"),
+    "file_too_large": ("파일이 너무 큽니다 ({size}MB, 최대 {limit}MB).",
+                       "The file is too large ({size} MB, at most {limit} MB)."),
+    "file_empty": ("파일에 머리글 행이 없습니다.", "The file has no header row."),
+    "file_format": ("CSV 또는 XLSX 파일만 쓸 수 있습니다: {path}",
+                    "Only CSV and XLSX files can be used: {path}"),
+}
+
+
+class _Value:
+    """Lets messages say `{total:won}` and get the one money formatter's output."""
+
+    def __init__(self, value, lang: str):
+        self.value = value
+        self.lang = lang
+
+    def __format__(self, spec: str) -> str:
+        if spec == "won":
+            return format_won(int(self.value), self.lang)
+        return format(self.value, spec)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def tr(code: str, lang: str = "ko", **params) -> str:
+    """The sentence for `code` in `lang` ("ko" or "en"); an unknown code shows itself."""
+    pair = MESSAGES.get(code)
+    if pair is None:
+        return f"{code} {params}" if params else code
+    text = pair[0] if lang == "ko" else pair[1]
+    try:
+        return text.format(**{k: _Value(v, lang) for k, v in params.items()})
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def error_text(error: BaseException, lang: str = "ko") -> str:
+    code = getattr(error, "code", None)
+    if code:
+        return tr(code, lang, **getattr(error, "params", {}))
+    return str(error)
+
+
+def detect_lang(explicit: str | None = None) -> str:
+    """`--lang`, else `JANGTEO_LANG`, else Korean when the system locale is Korean, else English."""
+    for value in (explicit, os.environ.get("JANGTEO_LANG")):
+        if value in ("ko", "en"):
+            return value
+    candidates = [os.environ.get(v) for v in ("LC_ALL", "LC_MESSAGES", "LANG")]
+    try:
+        candidates.append(locale.getlocale()[0])
+    except ValueError:
+        pass
+    for c in candidates:
+        if c:
+            return "ko" if c.lower().startswith("ko") else "en"
+    return "en"

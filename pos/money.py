@@ -1,0 +1,65 @@
+"""Won amounts: formatting and strict parsing. There is one formatter; use it."""
+
+from __future__ import annotations
+
+import re
+
+Won = int
+"""Money is always an `int` number of won (KRW has no minor unit)."""
+
+
+def format_won(amount: int, lang: str = "ko") -> str:
+    """`3,000원` in Korean, `₩3,000` in English; negatives keep the sign in front."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError(f"money must be int won, got {type(amount).__name__}")
+    sign = "-" if amount < 0 else ""
+    digits = f"{abs(amount):,}"
+    if lang == "en":
+        return f"{sign}₩{digits}"
+    return f"{sign}{digits}원"
+
+
+_AMOUNT = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$|^[+-]?\d+$")
+
+
+class AmountError(ValueError):
+    """Text that is not a whole number of won; `code` names the reason for translation."""
+
+    def __init__(self, code: str, text: str):
+        super().__init__(f"{code}: {text!r}")
+        self.code = code
+        self.text = text
+
+
+def parse_won(text: str | int | float, *, allow_negative: bool = False) -> int:
+    """Parse `3000`, `3,000`, `3,000원`, `₩3,000`, `￦3000` into int won.
+
+    Decimals are refused (a price of `1500.5` is a typo, not half a won) — except a spreadsheet
+    number like `1500.0`, which is whole.
+    """
+    if isinstance(text, bool):
+        raise AmountError("not_a_number", str(text))
+    if isinstance(text, int):
+        value = text
+    elif isinstance(text, float):
+        if not text.is_integer():
+            raise AmountError("decimal", str(text))
+        value = int(text)
+    else:
+        s = str(text).strip().replace(" ", "")
+        s = s.removesuffix("원").lstrip("₩￦").strip()
+        if s.startswith(("-₩", "-￦")):
+            s = "-" + s[2:]
+        if not s:
+            raise AmountError("empty", str(text))
+        if re.fullmatch(r"[+-]?[\d,]*\.\d*", s):
+            whole, _, frac = s.partition(".")
+            if frac.strip("0"):
+                raise AmountError("decimal", str(text))
+            s = whole
+        if not _AMOUNT.match(s):
+            raise AmountError("not_a_number", str(text))
+        value = int(s.replace(",", ""))
+    if value < 0 and not allow_negative:
+        raise AmountError("negative", str(text))
+    return value

@@ -1,0 +1,14 @@
+"""Use cases over a unit of work. The GUI, the command line and the tests all call these.
+
+Every function takes the unit of work first and keyword-only arguments after it; none of them
+commits: the caller decides, so a use case and its outbox entry land together or not at all.
+"""
+
+from pos.services.settings import (get_setting, payment_methods, set_payment_methods,  # noqa: F401
+                                   set_setting)
+from pos.services.catalog import (add_category, add_enterprise, add_product,  # noqa: F401
+                                  find_enterprise, get_product, list_categories,
+                                  list_enterprises, list_products, product_by_barcode,
+                                  set_product_active, update_enterprise, update_product)
+from pos.services.sales import (SaleItem, get_document, list_documents,  # noqa: F401
+                                quote_sale, record_sale, refund_sale, refundable_lines, void_sale)

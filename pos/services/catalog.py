@@ -1,0 +1,221 @@
+"""Enterprises, categories and products of the stall."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+
+from pos import bizno as bizno_rules
+from pos import tables as t
+from pos.domain import DomainError, TaxClass, TaxStatus
+from pos.store import UnitOfWork
+
+
+def _now(uow: UnitOfWork) -> str:
+    return uow.clock.now().isoformat()
+
+
+def _check_enterprise(name: str, bizno: str | None, tax_status: str, commission_bp: int) -> str | None:
+    if not name or not name.strip():
+        raise DomainError("name_empty")
+    if tax_status not in TaxStatus.__members__.values():
+        raise DomainError("tax_status_invalid", value=tax_status)
+    if not 0 <= commission_bp <= 10000:
+        raise DomainError("commission_invalid", value=commission_bp)
+    if bizno:
+        if not bizno_rules.is_valid(bizno):
+            raise DomainError("bizno_invalid", value=bizno)
+        return bizno_rules.normalize(bizno)
+    return None
+
+
+def add_enterprise(uow: UnitOfWork, *, name: str, bizno: str | None = None,
+                   representative: str = "", address: str = "", phone: str = "",
+                   tax_status: str = TaxStatus.GENERAL, commission_bp: int = 0) -> str:
+    """Add an enterprise the stall sells for. `commission_bp` is the stall's commission in
+    basis points (1500 = 15 %)."""
+    normalized = _check_enterprise(name, bizno, tax_status, commission_bp)
+    if find_enterprise(uow, ref=name.strip()) is not None:
+        raise DomainError("enterprise_exists", name=name.strip())
+    eid = uow.new_id()
+    uow.conn.execute(t.enterprises.insert().values(
+        id=eid, name=name.strip(), bizno=normalized, representative=representative.strip(),
+        address=address.strip(), phone=phone.strip(), tax_status=str(tax_status),
+        commission_bp=commission_bp, active=True, version=1, updated_at=_now(uow)))
+    return eid
+
+
+def update_enterprise(uow: UnitOfWork, *, enterprise_id: str, **changes) -> None:
+    row = uow.conn.execute(select(t.enterprises).where(t.enterprises.c.id == enterprise_id)
+                           ).mappings().first()
+    if row is None:
+        raise DomainError("enterprise_unknown", value=enterprise_id)
+    allowed = {"name", "bizno", "representative", "address", "phone", "tax_status",
+               "commission_bp", "active"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"unknown enterprise fields: {sorted(unknown)}")
+    merged = {**row, **changes}
+    merged["bizno"] = _check_enterprise(merged["name"], merged["bizno"], merged["tax_status"],
+                                        merged["commission_bp"])
+    values = {k: merged[k] for k in allowed}
+    values["name"] = values["name"].strip()
+    uow.conn.execute(t.enterprises.update().where(t.enterprises.c.id == enterprise_id).values(
+        **values, version=row["version"] + 1, updated_at=_now(uow)))
+
+
+def list_enterprises(uow: UnitOfWork, *, active_only: bool = False) -> list[dict]:
+    q = select(t.enterprises).order_by(t.enterprises.c.name)
+    if active_only:
+        q = q.where(t.enterprises.c.active.is_(True))
+    return [dict(r) for r in uow.conn.execute(q).mappings()]
+
+
+def find_enterprise(uow: UnitOfWork, *, ref: str) -> dict | None:
+    """An enterprise by id, trade name or registration number (with or without hyphens)."""
+    ref = ref.strip()
+    conds = [t.enterprises.c.id == ref, t.enterprises.c.name == ref]
+    if bizno_rules.is_valid(ref):
+        conds.append(t.enterprises.c.bizno == bizno_rules.normalize(ref))
+    row = uow.conn.execute(select(t.enterprises).where(or_(*conds))).mappings().first()
+    return dict(row) if row else None
+
+
+def add_category(uow: UnitOfWork, *, name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise DomainError("name_empty")
+    existing = uow.conn.execute(select(t.categories.c.id).where(t.categories.c.name == name)
+                                ).scalar()
+    if existing:
+        return existing
+    sort = uow.conn.execute(select(func.count()).select_from(t.categories)).scalar()
+    cid = uow.new_id()
+    uow.conn.execute(t.categories.insert().values(id=cid, name=name, sort=sort))
+    return cid
+
+
+def list_categories(uow: UnitOfWork) -> list[dict]:
+    q = select(t.categories).order_by(t.categories.c.sort, t.categories.c.name)
+    return [dict(r) for r in uow.conn.execute(q).mappings()]
+
+
+def _check_product(name: str, price: int, tax_class: str, stock: int | None) -> None:
+    if not name or not name.strip():
+        raise DomainError("name_empty")
+    if isinstance(price, bool) or not isinstance(price, int):
+        raise DomainError("price_invalid", value=price)
+    if price < 0:
+        raise DomainError("price_negative", name=name)
+    if tax_class not in TaxClass.__members__.values():
+        raise DomainError("tax_class_invalid", value=tax_class)
+    if stock is not None and (isinstance(stock, bool) or not isinstance(stock, int)):
+        raise DomainError("stock_invalid", value=stock)
+
+
+def _set_barcodes(uow: UnitOfWork, product_id: str, codes: list[str]) -> None:
+    codes = [c.strip() for c in codes if c and c.strip()]
+    if len(set(codes)) != len(codes):
+        raise DomainError("barcode_duplicate", value=", ".join(codes))
+    for code in codes:
+        owner = uow.conn.execute(select(t.barcodes.c.product_id)
+                                 .where(t.barcodes.c.barcode == code)).scalar()
+        if owner and owner != product_id:
+            raise DomainError("barcode_taken", value=code)
+    uow.conn.execute(t.barcodes.delete().where(t.barcodes.c.product_id == product_id))
+    if codes:
+        uow.conn.execute(t.barcodes.insert(), [{"barcode": c, "product_id": product_id}
+                                               for c in codes])
+
+
+def add_product(uow: UnitOfWork, *, name: str, price: int, enterprise_id: str,
+                tax_class: str = TaxClass.TAXABLE, sku: str | None = None,
+                barcodes: list[str] | tuple[str, ...] = (), category_id: str | None = None,
+                stock: int | None = None, active: bool = True) -> str:
+    _check_product(name, price, tax_class, stock)
+    if find_enterprise(uow, ref=enterprise_id) is None:
+        raise DomainError("enterprise_unknown", value=enterprise_id)
+    sku = sku.strip() if sku and sku.strip() else None
+    if sku and uow.conn.execute(select(t.products.c.id).where(t.products.c.sku == sku)).scalar():
+        raise DomainError("sku_taken", value=sku)
+    pid = uow.new_id()
+    uow.conn.execute(t.products.insert().values(
+        id=pid, sku=sku, name=name.strip(), price=price, tax_class=str(tax_class),
+        enterprise_id=enterprise_id, category_id=category_id, stock=stock, active=active,
+        version=1, updated_at=_now(uow)))
+    _set_barcodes(uow, pid, list(barcodes))
+    return pid
+
+
+def update_product(uow: UnitOfWork, *, product_id: str, barcodes: list[str] | None = None,
+                   **changes) -> None:
+    """Change a product; its `version` goes up. Sales keep the snapshot they were sold with."""
+    row = uow.conn.execute(select(t.products).where(t.products.c.id == product_id)
+                           ).mappings().first()
+    if row is None:
+        raise DomainError("product_unknown", value=product_id)
+    allowed = {"name", "price", "tax_class", "enterprise_id", "category_id", "stock", "active",
+               "sku"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"unknown product fields: {sorted(unknown)}")
+    merged = {**row, **changes}
+    _check_product(merged["name"], merged["price"], merged["tax_class"], merged["stock"])
+    if "sku" in changes and merged["sku"]:
+        other = uow.conn.execute(select(t.products.c.id).where(
+            t.products.c.sku == merged["sku"], t.products.c.id != product_id)).scalar()
+        if other:
+            raise DomainError("sku_taken", value=merged["sku"])
+    if changes:
+        uow.conn.execute(t.products.update().where(t.products.c.id == product_id).values(
+            **{k: merged[k] for k in changes}, version=row["version"] + 1,
+            updated_at=_now(uow)))
+    if barcodes is not None:
+        _set_barcodes(uow, product_id, barcodes)
+
+
+def set_product_active(uow: UnitOfWork, *, product_id: str, active: bool) -> None:
+    update_product(uow, product_id=product_id, active=active)
+
+
+def _with_barcodes(uow: UnitOfWork, rows) -> list[dict]:
+    out = [dict(r) for r in rows]
+    if not out:
+        return out
+    ids = [r["id"] for r in out]
+    codes: dict[str, list[str]] = {}
+    for chunk in range(0, len(ids), 500):
+        q = select(t.barcodes).where(t.barcodes.c.product_id.in_(ids[chunk:chunk + 500]))
+        for b in uow.conn.execute(q.order_by(t.barcodes.c.barcode)):
+            codes.setdefault(b.product_id, []).append(b.barcode)
+    for r in out:
+        r["barcodes"] = codes.get(r["id"], [])
+    return out
+
+
+def _product_query():
+    return (select(t.products, t.enterprises.c.name.label("enterprise_name"),
+                   t.enterprises.c.tax_status, t.categories.c.name.label("category_name"))
+            .join(t.enterprises, t.enterprises.c.id == t.products.c.enterprise_id)
+            .outerjoin(t.categories, t.categories.c.id == t.products.c.category_id))
+
+
+def get_product(uow: UnitOfWork, *, product_id: str) -> dict | None:
+    rows = uow.conn.execute(_product_query().where(t.products.c.id == product_id)).mappings()
+    found = _with_barcodes(uow, rows)
+    return found[0] if found else None
+
+
+def product_by_barcode(uow: UnitOfWork, *, barcode: str) -> dict | None:
+    pid = uow.conn.execute(select(t.barcodes.c.product_id)
+                           .where(t.barcodes.c.barcode == barcode.strip())).scalar()
+    return get_product(uow, product_id=pid) if pid else None
+
+
+def list_products(uow: UnitOfWork, *, active_only: bool = False,
+                  enterprise_id: str | None = None) -> list[dict]:
+    q = _product_query().order_by(t.enterprises.c.name, t.products.c.name)
+    if active_only:
+        q = q.where(t.products.c.active.is_(True))
+    if enterprise_id:
+        q = q.where(t.products.c.enterprise_id == enterprise_id)
+    return _with_barcodes(uow, uow.conn.execute(q).mappings())

@@ -1,0 +1,335 @@
+"""Selling: a cart becomes a paid sale; voids and refunds are new documents that point back.
+
+`_commit_document` is the one place a document is written: its number in the device's gapless
+sequence, its receipt number, its stamp, its lines, payments and VAT parts, and its outbox entry
+all go into the caller's single transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import bindparam, func, select
+
+from pos import tables as t
+from pos.clock import Hlc, tick
+from pos.domain import (CartItem, Discount, DocKind, Document, DomainError, Line, MethodKind,
+                        Payment, Priced, plain, Refundable, TaxClass, TaxPart, TaxStatus, Tender, Totals,
+                        price_cart, price_refund, refund_lines, settle, void_payments)
+from pos.ids import receipt_no as make_receipt_no
+from pos.services.settings import payment_methods
+from pos.store import UnitOfWork
+
+
+# Statements on the selling path are built once: SQLAlchemy then reuses their compiled form,
+# which keeps a sale's commit within the benchmark's budget (bench/bench_sale_commit.py).
+_PRODUCTS_BY_ID = (
+    select(t.products.c.id, t.products.c.name, t.products.c.price, t.products.c.sku,
+           t.products.c.tax_class, t.products.c.enterprise_id, t.products.c.active,
+           t.enterprises.c.name.label("enterprise_name"), t.enterprises.c.tax_status)
+    .join(t.enterprises, t.enterprises.c.id == t.products.c.enterprise_id)
+    .where(t.products.c.id.in_(bindparam("ids", expanding=True))))
+_BARCODES_BY_PRODUCT = (select(t.barcodes)
+                        .where(t.barcodes.c.product_id.in_(bindparam("ids", expanding=True)))
+                        .order_by(t.barcodes.c.barcode))
+_LAST_HLC = select(t.device.c.last_hlc).where(t.device.c.id == bindparam("device_id"))
+_SET_HLC = (t.device.update().where(t.device.c.id == bindparam("device_id"))
+            .values(last_hlc=bindparam("hlc")))
+_COUNTER = select(t.receipt_counters.c.last_n).where(
+    t.receipt_counters.c.device_id == bindparam("b_device"),
+    t.receipt_counters.c.business_day == bindparam("b_day"))
+_COUNTER_INSERT = t.receipt_counters.insert()
+_COUNTER_SET = (t.receipt_counters.update()
+                .where(t.receipt_counters.c.device_id == bindparam("b_device"),
+                       t.receipt_counters.c.business_day == bindparam("b_day"))
+                .values(last_n=bindparam("b_n")))
+_LAST_SEQ = select(func.max(t.outbox.c.seq)).where(t.outbox.c.device_id == bindparam("device_id"))
+_RECEIPT_NO_OF = select(t.sales.c.receipt_no).where(t.sales.c.id == bindparam("sale_id"))
+_MOVE_STOCK = (t.products.update()
+               .where(t.products.c.id == bindparam("pid"), t.products.c.stock.is_not(None))
+               .values(stock=t.products.c.stock - bindparam("qty")))
+
+
+@dataclass(frozen=True, slots=True)
+class SaleItem:
+    """What the till asks for: a product, a quantity, and optionally a line discount or a price
+    typed at the booth (`unit_price`, e.g. a damaged item sold cheaper)."""
+
+    product_id: str
+    qty: int = 1
+    line_discount: int = 0
+    unit_price: int | None = None
+
+
+def _cart_items(uow: UnitOfWork, items: list[SaleItem]) -> list[CartItem]:
+    ids = list({i.product_id for i in items})
+    found = {r.id: r for r in uow.conn.execute(_PRODUCTS_BY_ID, {"ids": ids})}
+    first_code = {}
+    for b in uow.conn.execute(_BARCODES_BY_PRODUCT, {"ids": ids}):
+        first_code.setdefault(b.product_id, b.barcode)
+    cart = []
+    for item in items:
+        p = found.get(item.product_id)
+        if p is None:
+            raise DomainError("product_unknown", value=item.product_id)
+        cart.append(CartItem(
+            name=p.name, unit_price=p.price if item.unit_price is None else item.unit_price,
+            qty=item.qty, enterprise_id=p.enterprise_id, enterprise_name=p.enterprise_name,
+            tax_class=TaxClass(p.tax_class), tax_status=TaxStatus(p.tax_status),
+            line_discount=item.line_discount, product_id=p.id, sku=p.sku,
+            barcode=first_code.get(p.id)))
+    return cart
+
+
+def quote_sale(uow: UnitOfWork, *, items: list[SaleItem],
+               discount: Discount | None = None) -> Priced:
+    """The cart's lines, totals and VAT as they would be charged (the till's running total)."""
+    return price_cart(_cart_items(uow, items), discount)
+
+
+def record_sale(uow: UnitOfWork, *, items: list[SaleItem], tenders: list[Tender],
+                discount: Discount | None = None, receipt_requested: bool = False) -> Document:
+    """Price the cart, apply the payments and write the paid sale. Raises `DomainError` (and
+    writes nothing) when the cart or the payments do not add up."""
+    priced = quote_sale(uow, items=items, discount=discount)
+    payments = settle(priced.totals.total, tenders, payment_methods(uow))
+    for p in payments:
+        if p.kind == MethodKind.CARD and p.approval_no and len(p.approval_no) > 32:
+            raise DomainError("approval_too_long")
+    return _commit_document(uow, kind=DocKind.SALE, priced=priced, payments=payments,
+                            discount=discount, receipt_requested=receipt_requested)
+
+
+def _sale_row(uow: UnitOfWork, sale_id: str | None, receipt_no: str | None):
+    q = select(t.sales)
+    if sale_id:
+        q = q.where(t.sales.c.id == sale_id)
+    elif receipt_no:
+        q = q.where(t.sales.c.receipt_no == receipt_no.strip().upper())
+    else:
+        raise TypeError("sale_id or receipt_no is required")
+    row = uow.conn.execute(q).mappings().first()
+    if row is None:
+        raise DomainError("sale_unknown", value=sale_id or receipt_no)
+    return row
+
+
+def refundable_lines(uow: UnitOfWork, *, sale_id: str) -> list[Refundable]:
+    """The lines of a sale with what earlier voids and refunds already took back."""
+    lines = [_line(r) for r in uow.conn.execute(
+        select(t.sale_lines).where(t.sale_lines.c.sale_id == sale_id)
+        .order_by(t.sale_lines.c.line_no)).mappings()]
+    refunded = dict(uow.conn.execute(
+        select(t.sale_lines.c.original_line_no, func.sum(-t.sale_lines.c.qty))
+        .join(t.sales, t.sales.c.id == t.sale_lines.c.sale_id)
+        .where(t.sales.c.original_id == sale_id)
+        .group_by(t.sale_lines.c.original_line_no)).all())
+    return [Refundable(ln, int(refunded.get(ln.line_no, 0))) for ln in lines]
+
+
+def _original_for_return(uow: UnitOfWork, sale_id, receipt_no):
+    row = _sale_row(uow, sale_id, receipt_no)
+    if row["kind"] != DocKind.SALE:
+        raise DomainError("not_a_sale", value=row["receipt_no"])
+    return row
+
+
+def void_sale(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str | None = None,
+              reason: str = "") -> Document:
+    """Cancel a whole sale: every line and every payment goes back by its own method. A sale
+    that was already partly refunded cannot be voided; refund what is left instead."""
+    original = _original_for_return(uow, sale_id, receipt_no)
+    refundable = refundable_lines(uow, sale_id=original["id"])
+    if any(r.refunded_qty for r in refundable):
+        raise DomainError("void_after_refund", value=original["receipt_no"])
+    lines = refund_lines(refundable, {r.line.line_no: r.line.qty for r in refundable})
+    priced = price_refund(lines)
+    originals = [_payment(r) for r in uow.conn.execute(
+        select(t.payments).where(t.payments.c.sale_id == original["id"])
+        .order_by(t.payments.c.n)).mappings()]
+    payments = void_payments(originals)
+    if sum(p.amount for p in payments) != priced.totals.total:
+        raise DomainError("void_unbalanced", value=original["receipt_no"])
+    return _commit_document(uow, kind=DocKind.VOID, priced=priced, payments=payments,
+                            original_id=original["id"], reason=reason)
+
+
+def refund_sale(uow: UnitOfWork, *, quantities: dict[int, int], method: str,
+                sale_id: str | None = None, receipt_no: str | None = None,
+                reason: str = "") -> Document:
+    """Give back some or all of a sale's lines ({line_no: qty}) by `method`; any number of
+    times, never more of a line than was sold."""
+    original = _original_for_return(uow, sale_id, receipt_no)
+    methods = payment_methods(uow)
+    chosen = methods.get(method)
+    if chosen is None:
+        raise DomainError("method_unknown", method=method)
+    lines = refund_lines(refundable_lines(uow, sale_id=original["id"]), quantities)
+    priced = price_refund(lines)
+    total = priced.totals.total
+    payments = [Payment(1, chosen.code, chosen.kind, total, total, 0)]
+    return _commit_document(uow, kind=DocKind.REFUND, priced=priced, payments=payments,
+                            original_id=original["id"], reason=reason)
+
+
+def _next_hlc(uow: UnitOfWork, device: dict, wall: datetime) -> Hlc:
+    last = uow.conn.execute(_LAST_HLC, {"device_id": device["id"]}).scalar()
+    stamp = tick(Hlc.parse(last) if last else None, wall, device["code"])
+    uow.conn.execute(_SET_HLC, {"device_id": device["id"], "hlc": str(stamp)})
+    return stamp
+
+
+def _next_receipt_n(uow: UnitOfWork, device_id: str, day: date) -> int:
+    key = {"b_device": device_id, "b_day": day.isoformat()}
+    last = uow.conn.execute(_COUNTER, key).scalar()
+    if last is None:
+        uow.conn.execute(_COUNTER_INSERT, {"device_id": device_id,
+                                           "business_day": day.isoformat(), "last_n": 1})
+        return 1
+    uow.conn.execute(_COUNTER_SET, {**key, "b_n": last + 1})
+    return last + 1
+
+
+def next_seq(uow: UnitOfWork, device_id: str) -> int:
+    """The next number of the device's gapless event sequence (the outbox is its ledger)."""
+    last = uow.conn.execute(_LAST_SEQ, {"device_id": device_id}).scalar()
+    return (last or 0) + 1
+
+
+def append_event(uow: UnitOfWork, *, event_type: str, payload: dict, wall: datetime,
+                 document_id: str | None = None, seq: int | None = None,
+                 hlc: Hlc | None = None) -> int:
+    """Put an event in the outbox at the next sequence number; returns the number."""
+    device = uow.store.device
+    seq = seq or next_seq(uow, device["id"])
+    hlc = hlc or _next_hlc(uow, device, wall)
+    uow.conn.execute(t.outbox.insert(), {
+        "device_id": device["id"], "seq": seq, "event_id": uow.new_id(wall),
+        "event_type": event_type, "document_id": document_id, "hlc": str(hlc),
+        "created_at": wall.isoformat(),
+        "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":"))})
+    return seq
+
+
+def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments: list[Payment],
+                     discount: Discount | None = None, original_id: str | None = None,
+                     reason: str = "", receipt_requested: bool = False) -> Document:
+    device = uow.store.device
+    wall = uow.clock.now()
+    day = wall.date()
+    seq = next_seq(uow, device["id"])
+    hlc = _next_hlc(uow, device, wall)
+    number = make_receipt_no(device["code"], day, _next_receipt_n(uow, device["id"], day))
+    doc_id = uow.new_id(wall)
+    totals = priced.totals
+    change = sum(p.change for p in payments)
+    uow.conn.execute(t.sales.insert(), dict(
+        id=doc_id, kind=str(kind), device_id=device["id"], seq=seq, receipt_no=number,
+        business_day=day.isoformat(), created_at=wall.isoformat(), hlc=str(hlc),
+        original_id=original_id, subtotal=totals.subtotal, line_discount=totals.line_discount,
+        receipt_discount=totals.receipt_discount,
+        receipt_discount_kind=discount.kind if discount else None,
+        receipt_discount_value=discount.value if discount else None, total=totals.total,
+        taxable_total=totals.taxable_total, supply_value=totals.supply_value, vat=totals.vat,
+        exempt_total=totals.exempt_total, change=change, receipt_requested=receipt_requested,
+        reason=reason or None))
+    uow.conn.execute(t.sale_lines.insert(), [
+        {"sale_id": doc_id, "line_no": ln.line_no, "product_id": ln.product_id, "sku": ln.sku,
+         "barcode": ln.barcode, "name": ln.name, "enterprise_id": ln.enterprise_id,
+         "enterprise_name": ln.enterprise_name, "tax_class": str(ln.tax_class),
+         "tax_status": str(ln.tax_status), "unit_price": ln.unit_price, "qty": ln.qty,
+         "line_discount": ln.line_discount, "receipt_discount": ln.receipt_discount,
+         "amount": ln.amount, "original_line_no": ln.original_line_no}
+        for ln in priced.lines])
+    uow.conn.execute(t.payments.insert(), [
+        {"sale_id": doc_id, "n": p.n, "method": p.method, "kind": str(p.kind),
+         "amount": p.amount, "tendered": p.tendered, "change": p.change,
+         "approval_no": p.approval_no, "reference": p.reference} for p in payments])
+    uow.conn.execute(t.sale_taxes.insert(), [
+        {"sale_id": doc_id, "enterprise_id": p.enterprise_id,
+         "enterprise_name": p.enterprise_name, "tax_status": str(p.tax_status),
+         "taxable_total": p.taxable_total, "supply_value": p.supply_value, "vat": p.vat,
+         "exempt_total": p.exempt_total} for p in priced.parts])
+    _move_stock(uow, priced.lines)
+    original_no = None
+    if original_id:
+        original_no = uow.conn.execute(_RECEIPT_NO_OF, {"sale_id": original_id}).scalar()
+    doc = Document(
+        id=doc_id, kind=kind, device_id=device["id"], seq=seq, receipt_no=number,
+        business_day=day.isoformat(), created_at=wall.isoformat(), hlc=str(hlc),
+        totals=totals, lines=priced.lines, payments=payments, parts=priced.parts,
+        change=change, original_id=original_id, original_receipt_no=original_no,
+        receipt_discount_kind=discount.kind if discount else None,
+        receipt_discount_value=discount.value if discount else None,
+        receipt_requested=receipt_requested, reason=reason or None)
+    append_event(uow, event_type=f"{kind}.recorded", payload=plain(doc), wall=wall,
+                 document_id=doc_id, seq=seq, hlc=hlc)
+    return doc
+
+
+def _move_stock(uow: UnitOfWork, lines: list[Line]) -> None:
+    """Products that track stock lose what was sold and get back what was refunded."""
+    moves = [{"pid": ln.product_id, "qty": ln.qty} for ln in lines if ln.product_id]
+    if moves:
+        uow.conn.execute(_MOVE_STOCK, moves)
+
+
+def _line(r) -> Line:
+    return Line(line_no=r["line_no"], name=r["name"], unit_price=r["unit_price"], qty=r["qty"],
+                line_discount=r["line_discount"], receipt_discount=r["receipt_discount"],
+                amount=r["amount"], enterprise_id=r["enterprise_id"],
+                enterprise_name=r["enterprise_name"], tax_class=TaxClass(r["tax_class"]),
+                tax_status=TaxStatus(r["tax_status"]), product_id=r["product_id"], sku=r["sku"],
+                barcode=r["barcode"], original_line_no=r["original_line_no"])
+
+
+def _payment(r) -> Payment:
+    return Payment(r["n"], r["method"], MethodKind(r["kind"]), r["amount"], r["tendered"],
+                   r["change"], r["approval_no"], r["reference"])
+
+
+def get_document(uow: UnitOfWork, *, sale_id: str | None = None,
+                 receipt_no: str | None = None) -> Document:
+    row = _sale_row(uow, sale_id, receipt_no)
+    sid = row["id"]
+    lines = [_line(r) for r in uow.conn.execute(
+        select(t.sale_lines).where(t.sale_lines.c.sale_id == sid)
+        .order_by(t.sale_lines.c.line_no)).mappings()]
+    pays = [_payment(r) for r in uow.conn.execute(
+        select(t.payments).where(t.payments.c.sale_id == sid).order_by(t.payments.c.n)).mappings()]
+    parts = [TaxPart(r["enterprise_id"], r["enterprise_name"], TaxStatus(r["tax_status"]),
+                     r["taxable_total"], r["supply_value"], r["vat"], r["exempt_total"])
+             for r in uow.conn.execute(select(t.sale_taxes).where(t.sale_taxes.c.sale_id == sid)
+                                       .order_by(t.sale_taxes.c.enterprise_name)).mappings()]
+    original_no = None
+    if row["original_id"]:
+        original_no = uow.conn.execute(select(t.sales.c.receipt_no)
+                                       .where(t.sales.c.id == row["original_id"])).scalar()
+    refunds = list(uow.conn.execute(select(t.sales.c.receipt_no)
+                                    .where(t.sales.c.original_id == sid)
+                                    .order_by(t.sales.c.seq)).scalars())
+    totals = Totals(row["subtotal"], row["line_discount"], row["receipt_discount"], row["total"],
+                    row["taxable_total"], row["supply_value"], row["vat"], row["exempt_total"])
+    return Document(
+        id=sid, kind=DocKind(row["kind"]), device_id=row["device_id"], seq=row["seq"],
+        receipt_no=row["receipt_no"], business_day=row["business_day"],
+        created_at=row["created_at"], hlc=row["hlc"], totals=totals, lines=lines,
+        payments=pays, parts=parts, change=row["change"], original_id=row["original_id"],
+        original_receipt_no=original_no, receipt_discount_kind=row["receipt_discount_kind"],
+        receipt_discount_value=row["receipt_discount_value"],
+        receipt_requested=bool(row["receipt_requested"]), reason=row["reason"], refunds=refunds)
+
+
+def list_documents(uow: UnitOfWork, *, day_from: str | None = None, day_to: str | None = None,
+                   kinds: tuple[str, ...] | None = None) -> list[dict]:
+    """Sales rows (without lines) between two business days, inclusive, in sequence order."""
+    q = select(t.sales).order_by(t.sales.c.device_id, t.sales.c.seq)
+    if day_from:
+        q = q.where(t.sales.c.business_day >= day_from)
+    if day_to:
+        q = q.where(t.sales.c.business_day <= day_to)
+    if kinds:
+        q = q.where(t.sales.c.kind.in_(kinds))
+    return [dict(r) for r in uow.conn.execute(q).mappings()]

@@ -1,0 +1,172 @@
+"""The local store's tables (SQLAlchemy Core). Alembic migrations in `pos/migrations` build
+exactly this schema; `tests/pos/test_store.py` checks that they agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, MetaData,
+                        String, Table, Text, UniqueConstraint)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+device = Table(
+    "device", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("code", String(6), nullable=False),
+    Column("name", Text, nullable=False, default=""),
+    Column("created_at", Text, nullable=False),
+    Column("last_hlc", Text, nullable=True),
+)
+
+settings = Table(
+    "settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+enterprises = Table(
+    "enterprises", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("bizno", String(12), nullable=True),
+    Column("representative", Text, nullable=False, default=""),
+    Column("address", Text, nullable=False, default=""),
+    Column("phone", Text, nullable=False, default=""),
+    Column("tax_status", String(12), nullable=False),
+    Column("commission_bp", Integer, nullable=False, default=0),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_at", Text, nullable=False),
+    CheckConstraint("commission_bp BETWEEN 0 AND 10000", name="commission_range"),
+)
+
+categories = Table(
+    "categories", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("sort", Integer, nullable=False, default=0),
+)
+
+products = Table(
+    "products", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("sku", Text, nullable=True, unique=True),
+    Column("name", Text, nullable=False),
+    Column("price", Integer, nullable=False),
+    Column("tax_class", String(8), nullable=False),
+    Column("enterprise_id", String(36), ForeignKey("enterprises.id"), nullable=False),
+    Column("category_id", String(36), ForeignKey("categories.id"), nullable=True),
+    Column("stock", Integer, nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_at", Text, nullable=False),
+    CheckConstraint("price >= 0", name="price_not_negative"),
+    Index("ix_products_enterprise_id", "enterprise_id"),
+)
+
+barcodes = Table(
+    "barcodes", metadata,
+    Column("barcode", Text, primary_key=True),
+    Column("product_id", String(36), ForeignKey("products.id", ondelete="CASCADE"),
+           nullable=False),
+    Index("ix_barcodes_product_id", "product_id"),
+)
+
+receipt_counters = Table(
+    "receipt_counters", metadata,
+    Column("device_id", String(36), primary_key=True),
+    Column("business_day", String(10), primary_key=True),
+    Column("last_n", Integer, nullable=False),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("device_id", String(36), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("event_type", String(32), nullable=False),
+    Column("document_id", String(36), nullable=True),
+    Column("hlc", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("acked_at", Text, nullable=True),
+)
+
+sales = Table(
+    "sales", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("device_id", String(36), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("receipt_no", String(32), nullable=False, unique=True),
+    Column("business_day", String(10), nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("hlc", Text, nullable=False),
+    Column("original_id", String(36), ForeignKey("sales.id"), nullable=True),
+    Column("subtotal", Integer, nullable=False),
+    Column("line_discount", Integer, nullable=False),
+    Column("receipt_discount", Integer, nullable=False),
+    Column("receipt_discount_kind", String(8), nullable=True),
+    Column("receipt_discount_value", String(16), nullable=True),
+    Column("total", Integer, nullable=False),
+    Column("taxable_total", Integer, nullable=False),
+    Column("supply_value", Integer, nullable=False),
+    Column("vat", Integer, nullable=False),
+    Column("exempt_total", Integer, nullable=False),
+    Column("change", Integer, nullable=False),
+    Column("receipt_requested", Boolean, nullable=False, default=False),
+    Column("reason", Text, nullable=True),
+    UniqueConstraint("device_id", "seq"),
+    Index("ix_sales_business_day", "business_day"),
+    Index("ix_sales_original_id", "original_id"),
+)
+
+sale_lines = Table(
+    "sale_lines", metadata,
+    Column("sale_id", String(36), ForeignKey("sales.id"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("product_id", String(36), nullable=True),
+    Column("sku", Text, nullable=True),
+    Column("barcode", Text, nullable=True),
+    Column("name", Text, nullable=False),
+    Column("enterprise_id", String(36), nullable=False),
+    Column("enterprise_name", Text, nullable=False),
+    Column("tax_class", String(8), nullable=False),
+    Column("tax_status", String(12), nullable=False),
+    Column("unit_price", Integer, nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("line_discount", Integer, nullable=False),
+    Column("receipt_discount", Integer, nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("original_line_no", Integer, nullable=True),
+)
+
+payments = Table(
+    "payments", metadata,
+    Column("sale_id", String(36), ForeignKey("sales.id"), primary_key=True),
+    Column("n", Integer, primary_key=True),
+    Column("method", String(32), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("tendered", Integer, nullable=False),
+    Column("change", Integer, nullable=False),
+    Column("approval_no", Text, nullable=True),
+    Column("reference", Text, nullable=True),
+)
+
+sale_taxes = Table(
+    "sale_taxes", metadata,
+    Column("sale_id", String(36), ForeignKey("sales.id"), primary_key=True),
+    Column("enterprise_id", String(36), primary_key=True),
+    Column("enterprise_name", Text, nullable=False),
+    Column("tax_status", String(12), nullable=False),
+    Column("taxable_total", Integer, nullable=False),
+    Column("supply_value", Integer, nullable=False),
+    Column("vat", Integer, nullable=False),
+    Column("exempt_total", Integer, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Receipts and reports: ESC/POS rendering with Hangul, printer transports, the print queue, PDFs."""
