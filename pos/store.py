@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -197,6 +198,8 @@ class Store:
         except OSError as e:
             raise StoreError("data_dir_unusable", path=str(self.data_dir), detail=str(e)) from e
         self._lock = DirectoryLock(self.data_dir / LOCK_NAME)
+        self.write_lock = threading.RLock()  # write transactions of this process, one at a time
+        self.cache: dict = {}  # read-mostly settings, cleared whenever a setting is written
         self._lock.acquire()
         try:
             if self.path.exists() and self.path.stat().st_size > 0:
@@ -210,6 +213,9 @@ class Store:
             with self.unit_of_work() as uow:
                 self.device = _ensure_device(uow, device_code)
                 uow.commit()
+            from pos.numbering import Numbering
+
+            self.numbering = Numbering(self.device["id"], self.device["code"])
         except BaseException:
             self._lock.release()
             raise
@@ -245,6 +251,8 @@ class UnitOfWork:
         self.write = write
         self.conn: Connection
         self._committed = False
+        self._after_commit: list[Callable[[], None]] = []
+        self._holds_write_lock = False
 
     @property
     def clock(self) -> Clock:
@@ -253,16 +261,31 @@ class UnitOfWork:
     def new_id(self, when: datetime | None = None) -> str:
         return self.store.new_id(when)
 
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the transaction has committed (never after a rollback)."""
+        self._after_commit.append(action)
+
     def __enter__(self) -> "UnitOfWork":
+        if self.write:
+            self.store.write_lock.acquire()
+            self._holds_write_lock = True
         try:
             conn = self.store.engine.connect()
             if not self.write:
                 conn = conn.execution_options(sqlite_begin="DEFERRED")
             self.conn = conn
             self._tx = conn.begin()
-        except exc.DBAPIError as e:
-            raise (_translate(e) or e) from e
+        except BaseException as e:
+            self._release()
+            if isinstance(e, exc.DBAPIError):
+                raise (_translate(e) or e) from e
+            raise
         return self
+
+    def _release(self) -> None:
+        if self._holds_write_lock:
+            self._holds_write_lock = False
+            self.store.write_lock.release()
 
     def commit(self) -> None:
         try:
@@ -270,6 +293,9 @@ class UnitOfWork:
         except exc.DBAPIError as e:
             raise (_translate(e) or e) from e
         self._committed = True
+        for action in self._after_commit:
+            action()
+        self._after_commit.clear()
 
     def __exit__(self, exc_type, exc_value, tb):
         try:
@@ -277,6 +303,7 @@ class UnitOfWork:
                 self._tx.rollback()
         finally:
             self.conn.close()
+            self._release()
         if isinstance(exc_value, exc.DBAPIError):
             translated = _translate(exc_value)
             if translated is not None:

@@ -77,13 +77,6 @@ barcodes = Table(
     Index("ix_barcodes_product_id", "product_id"),
 )
 
-receipt_counters = Table(
-    "receipt_counters", metadata,
-    Column("device_id", String(36), primary_key=True),
-    Column("business_day", String(10), primary_key=True),
-    Column("last_n", Integer, nullable=False),
-)
-
 outbox = Table(
     "outbox", metadata,
     Column("device_id", String(36), primary_key=True),
@@ -93,7 +86,9 @@ outbox = Table(
     Column("document_id", String(36), nullable=True),
     Column("hlc", Text, nullable=False),
     Column("created_at", Text, nullable=False),
-    Column("payload", Text, nullable=False),
+    # Sales, voids and refunds are rebuilt from their own tables (they never change), so their
+    # payload is NULL; events without tables of their own carry their JSON here.
+    Column("payload", Text, nullable=True),
     Column("acked_at", Text, nullable=True),
 )
 

@@ -62,13 +62,12 @@ _RULES: dict[str, str] = {
         FROM sales s LEFT JOIN outbox o ON o.device_id = s.device_id AND o.seq = s.seq
         WHERE o.seq IS NULL OR o.document_id IS NOT s.id""",
     "receipt_numbers": """
-        SELECT c.device_id || ' ' || c.business_day,
-               'counter ' || c.last_n || ', receipts ' || COUNT(s.id)
-        FROM receipt_counters c LEFT JOIN sales s
-             ON s.device_id = c.device_id AND s.business_day = c.business_day
-        GROUP BY c.device_id, c.business_day HAVING COUNT(s.id) <> c.last_n
-           OR COALESCE(MAX(CAST(substr(s.receipt_no, instr(s.receipt_no, '-') + 10) AS INTEGER)), 0)
-              > c.last_n""",
+        SELECT device_id || ' ' || business_day,
+               COUNT(*) || ' receipts, highest number ' || MAX(n)
+        FROM (SELECT device_id, business_day,
+                     CAST(substr(receipt_no, instr(receipt_no, '-') + 10) AS INTEGER) AS n
+              FROM sales)
+        GROUP BY device_id, business_day HAVING COUNT(*) <> MAX(n) OR MIN(n) <> 1""",
     "document_has_lines": """
         SELECT s.receipt_no, 'no lines or no payments'
         FROM sales s WHERE NOT EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.id)

@@ -14,38 +14,26 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, func, select
 
 from pos import tables as t
-from pos.clock import Hlc, tick
+from pos.numbering import Allocation
 from pos.domain import (CartItem, Discount, DocKind, Document, DomainError, Line, MethodKind,
-                        Payment, Priced, plain, Refundable, TaxClass, TaxPart, TaxStatus, Tender, Totals,
+                        Payment, Priced, Refundable, TaxClass, TaxPart, TaxStatus, Tender, Totals,
                         price_cart, price_refund, refund_lines, settle, void_payments)
-from pos.ids import receipt_no as make_receipt_no
 from pos.services.settings import payment_methods
 from pos.store import UnitOfWork
 
 
 # Statements on the selling path are built once: SQLAlchemy then reuses their compiled form,
 # which keeps a sale's commit within the benchmark's budget (bench/bench_sale_commit.py).
+_FIRST_BARCODE = (select(func.min(t.barcodes.c.barcode))
+                  .where(t.barcodes.c.product_id == t.products.c.id)
+                  .scalar_subquery())
 _PRODUCTS_BY_ID = (
     select(t.products.c.id, t.products.c.name, t.products.c.price, t.products.c.sku,
-           t.products.c.tax_class, t.products.c.enterprise_id, t.products.c.active,
-           t.enterprises.c.name.label("enterprise_name"), t.enterprises.c.tax_status)
+           t.products.c.tax_class, t.products.c.enterprise_id, t.products.c.stock,
+           t.enterprises.c.name.label("enterprise_name"), t.enterprises.c.tax_status,
+           _FIRST_BARCODE.label("barcode"))
     .join(t.enterprises, t.enterprises.c.id == t.products.c.enterprise_id)
     .where(t.products.c.id.in_(bindparam("ids", expanding=True))))
-_BARCODES_BY_PRODUCT = (select(t.barcodes)
-                        .where(t.barcodes.c.product_id.in_(bindparam("ids", expanding=True)))
-                        .order_by(t.barcodes.c.barcode))
-_LAST_HLC = select(t.device.c.last_hlc).where(t.device.c.id == bindparam("device_id"))
-_SET_HLC = (t.device.update().where(t.device.c.id == bindparam("device_id"))
-            .values(last_hlc=bindparam("hlc")))
-_COUNTER = select(t.receipt_counters.c.last_n).where(
-    t.receipt_counters.c.device_id == bindparam("b_device"),
-    t.receipt_counters.c.business_day == bindparam("b_day"))
-_COUNTER_INSERT = t.receipt_counters.insert()
-_COUNTER_SET = (t.receipt_counters.update()
-                .where(t.receipt_counters.c.device_id == bindparam("b_device"),
-                       t.receipt_counters.c.business_day == bindparam("b_day"))
-                .values(last_n=bindparam("b_n")))
-_LAST_SEQ = select(func.max(t.outbox.c.seq)).where(t.outbox.c.device_id == bindparam("device_id"))
 _RECEIPT_NO_OF = select(t.sales.c.receipt_no).where(t.sales.c.id == bindparam("sale_id"))
 _MOVE_STOCK = (t.products.update()
                .where(t.products.c.id == bindparam("pid"), t.products.c.stock.is_not(None))
@@ -63,12 +51,10 @@ class SaleItem:
     unit_price: int | None = None
 
 
-def _cart_items(uow: UnitOfWork, items: list[SaleItem]) -> list[CartItem]:
+def _cart_items(uow: UnitOfWork, items: list[SaleItem]) -> tuple[list[CartItem], bool]:
+    """The cart with each product's snapshot, and whether any of them tracks stock."""
     ids = list({i.product_id for i in items})
     found = {r.id: r for r in uow.conn.execute(_PRODUCTS_BY_ID, {"ids": ids})}
-    first_code = {}
-    for b in uow.conn.execute(_BARCODES_BY_PRODUCT, {"ids": ids}):
-        first_code.setdefault(b.product_id, b.barcode)
     cart = []
     for item in items:
         p = found.get(item.product_id)
@@ -79,27 +65,29 @@ def _cart_items(uow: UnitOfWork, items: list[SaleItem]) -> list[CartItem]:
             qty=item.qty, enterprise_id=p.enterprise_id, enterprise_name=p.enterprise_name,
             tax_class=TaxClass(p.tax_class), tax_status=TaxStatus(p.tax_status),
             line_discount=item.line_discount, product_id=p.id, sku=p.sku,
-            barcode=first_code.get(p.id)))
-    return cart
+            barcode=p.barcode))
+    return cart, any(p.stock is not None for p in found.values())
 
 
 def quote_sale(uow: UnitOfWork, *, items: list[SaleItem],
                discount: Discount | None = None) -> Priced:
     """The cart's lines, totals and VAT as they would be charged (the till's running total)."""
-    return price_cart(_cart_items(uow, items), discount)
+    return price_cart(_cart_items(uow, items)[0], discount)
 
 
 def record_sale(uow: UnitOfWork, *, items: list[SaleItem], tenders: list[Tender],
                 discount: Discount | None = None, receipt_requested: bool = False) -> Document:
     """Price the cart, apply the payments and write the paid sale. Raises `DomainError` (and
     writes nothing) when the cart or the payments do not add up."""
-    priced = quote_sale(uow, items=items, discount=discount)
+    cart, stocked = _cart_items(uow, items)
+    priced = price_cart(cart, discount)
     payments = settle(priced.totals.total, tenders, payment_methods(uow))
     for p in payments:
         if p.kind == MethodKind.CARD and p.approval_no and len(p.approval_no) > 32:
             raise DomainError("approval_too_long")
     return _commit_document(uow, kind=DocKind.SALE, priced=priced, payments=payments,
-                            discount=discount, receipt_requested=receipt_requested)
+                            discount=discount, receipt_requested=receipt_requested,
+                            stocked=stocked)
 
 
 def _sale_row(uow: UnitOfWork, sale_id: str | None, receipt_no: str | None):
@@ -174,60 +162,39 @@ def refund_sale(uow: UnitOfWork, *, quantities: dict[int, int], method: str,
                             original_id=original["id"], reason=reason)
 
 
-def _next_hlc(uow: UnitOfWork, device: dict, wall: datetime) -> Hlc:
-    last = uow.conn.execute(_LAST_HLC, {"device_id": device["id"]}).scalar()
-    stamp = tick(Hlc.parse(last) if last else None, wall, device["code"])
-    uow.conn.execute(_SET_HLC, {"device_id": device["id"], "hlc": str(stamp)})
-    return stamp
+def append_event(uow: UnitOfWork, *, event_type: str, payload: dict | None = None,
+                 document_id: str | None = None, allocation: Allocation | None = None,
+                 wall: datetime | None = None) -> int:
+    """Put an event in the outbox at the device's next sequence number; returns the number.
 
-
-def _next_receipt_n(uow: UnitOfWork, device_id: str, day: date) -> int:
-    key = {"b_device": device_id, "b_day": day.isoformat()}
-    last = uow.conn.execute(_COUNTER, key).scalar()
-    if last is None:
-        uow.conn.execute(_COUNTER_INSERT, {"device_id": device_id,
-                                           "business_day": day.isoformat(), "last_n": 1})
-        return 1
-    uow.conn.execute(_COUNTER_SET, {**key, "b_n": last + 1})
-    return last + 1
-
-
-def next_seq(uow: UnitOfWork, device_id: str) -> int:
-    """The next number of the device's gapless event sequence (the outbox is its ledger)."""
-    last = uow.conn.execute(_LAST_SEQ, {"device_id": device_id}).scalar()
-    return (last or 0) + 1
-
-
-def append_event(uow: UnitOfWork, *, event_type: str, payload: dict, wall: datetime,
-                 document_id: str | None = None, seq: int | None = None,
-                 hlc: Hlc | None = None) -> int:
-    """Put an event in the outbox at the next sequence number; returns the number."""
-    device = uow.store.device
-    seq = seq or next_seq(uow, device["id"])
-    hlc = hlc or _next_hlc(uow, device, wall)
+    A document's event has no payload of its own: the document is immutable and is read back
+    from its tables when it is sent."""
+    wall = wall or uow.clock.now()
+    allocation = allocation or uow.store.numbering.allocate(uow, wall, receipt=False)
     uow.conn.execute(t.outbox.insert(), {
-        "device_id": device["id"], "seq": seq, "event_id": uow.new_id(wall),
-        "event_type": event_type, "document_id": document_id, "hlc": str(hlc),
-        "created_at": wall.isoformat(),
-        "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":"))})
-    return seq
+        "device_id": uow.store.device["id"], "seq": allocation.seq,
+        "event_id": uow.new_id(wall), "event_type": event_type, "document_id": document_id,
+        "hlc": str(allocation.hlc), "created_at": wall.isoformat(),
+        "payload": None if payload is None else json.dumps(
+            payload, ensure_ascii=False, separators=(",", ":"))})
+    return allocation.seq
 
 
 def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments: list[Payment],
                      discount: Discount | None = None, original_id: str | None = None,
-                     reason: str = "", receipt_requested: bool = False) -> Document:
+                     reason: str = "", receipt_requested: bool = False,
+                     stocked: bool = True) -> Document:
     device = uow.store.device
     wall = uow.clock.now()
-    day = wall.date()
-    seq = next_seq(uow, device["id"])
-    hlc = _next_hlc(uow, device, wall)
-    number = make_receipt_no(device["code"], day, _next_receipt_n(uow, device["id"], day))
+    allocation = uow.store.numbering.allocate(uow, wall, receipt=True)
+    seq, hlc, number, day = (allocation.seq, allocation.hlc, allocation.receipt_no,
+                             allocation.business_day)
     doc_id = uow.new_id(wall)
     totals = priced.totals
     change = sum(p.change for p in payments)
     uow.conn.execute(t.sales.insert(), dict(
         id=doc_id, kind=str(kind), device_id=device["id"], seq=seq, receipt_no=number,
-        business_day=day.isoformat(), created_at=wall.isoformat(), hlc=str(hlc),
+        business_day=day, created_at=wall.isoformat(), hlc=str(hlc),
         original_id=original_id, subtotal=totals.subtotal, line_discount=totals.line_discount,
         receipt_discount=totals.receipt_discount,
         receipt_discount_kind=discount.kind if discount else None,
@@ -252,25 +219,27 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
          "enterprise_name": p.enterprise_name, "tax_status": str(p.tax_status),
          "taxable_total": p.taxable_total, "supply_value": p.supply_value, "vat": p.vat,
          "exempt_total": p.exempt_total} for p in priced.parts])
-    _move_stock(uow, priced.lines)
+    _move_stock(uow, priced.lines, stocked)
     original_no = None
     if original_id:
         original_no = uow.conn.execute(_RECEIPT_NO_OF, {"sale_id": original_id}).scalar()
     doc = Document(
         id=doc_id, kind=kind, device_id=device["id"], seq=seq, receipt_no=number,
-        business_day=day.isoformat(), created_at=wall.isoformat(), hlc=str(hlc),
+        business_day=day, created_at=wall.isoformat(), hlc=str(hlc),
         totals=totals, lines=priced.lines, payments=payments, parts=priced.parts,
         change=change, original_id=original_id, original_receipt_no=original_no,
         receipt_discount_kind=discount.kind if discount else None,
         receipt_discount_value=discount.value if discount else None,
         receipt_requested=receipt_requested, reason=reason or None)
-    append_event(uow, event_type=f"{kind}.recorded", payload=plain(doc), wall=wall,
-                 document_id=doc_id, seq=seq, hlc=hlc)
+    append_event(uow, event_type=f"{kind}.recorded", document_id=doc_id,
+                 allocation=allocation, wall=wall)
     return doc
 
 
-def _move_stock(uow: UnitOfWork, lines: list[Line]) -> None:
+def _move_stock(uow: UnitOfWork, lines: list[Line], stocked: bool) -> None:
     """Products that track stock lose what was sold and get back what was refunded."""
+    if not stocked:
+        return
     moves = [{"pid": ln.product_id, "qty": ln.qty} for ln in lines if ln.product_id]
     if moves:
         uow.conn.execute(_MOVE_STOCK, moves)

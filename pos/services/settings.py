@@ -21,6 +21,9 @@ def get_setting(uow: UnitOfWork, key: str, default: Any = None) -> Any:
 
 
 def set_setting(uow: UnitOfWork, key: str, value: Any) -> None:
+    uow.store.cache.clear()
+    uow.settings_changed = True
+    uow.on_commit(uow.store.cache.clear)
     raw = json.dumps(value, ensure_ascii=False)
     updated = uow.conn.execute(t.settings.update().where(t.settings.c.key == key)
                                .values(value=raw)).rowcount
@@ -29,7 +32,18 @@ def set_setting(uow: UnitOfWork, key: str, value: Any) -> None:
 
 
 def payment_methods(uow: UnitOfWork) -> dict[str, PaymentMethod]:
-    """The configured payment methods by code, in display order (defaults until changed)."""
+    """The configured payment methods by code, in display order (defaults until changed).
+    Kept in the store's cache between transactions; changing a setting clears it."""
+    cached = uow.store.cache.get("payment_methods")
+    if cached is not None:
+        return cached
+    methods = _load_methods(uow)
+    if not getattr(uow, "settings_changed", False):
+        uow.store.cache["payment_methods"] = methods
+    return methods
+
+
+def _load_methods(uow: UnitOfWork) -> dict[str, PaymentMethod]:
     stored = get_setting(uow, "payment_methods")
     if stored is None:
         return {m.code: m for m in DEFAULT_METHODS}

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 01:40:08.059468
+Create Date: 2026-11-22 01:48:12.384769
 """
 from alembic import op
 import sqlalchemy as sa
@@ -54,16 +54,10 @@ def upgrade() -> None:
     sa.Column('document_id', sa.String(length=36), nullable=True),
     sa.Column('hlc', sa.Text(), nullable=False),
     sa.Column('created_at', sa.Text(), nullable=False),
-    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=True),
     sa.Column('acked_at', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('device_id', 'seq', name=op.f('pk_outbox')),
     sa.UniqueConstraint('event_id', name=op.f('uq_outbox_event_id'))
-    )
-    op.create_table('receipt_counters',
-    sa.Column('device_id', sa.String(length=36), nullable=False),
-    sa.Column('business_day', sa.String(length=10), nullable=False),
-    sa.Column('last_n', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('device_id', 'business_day', name=op.f('pk_receipt_counters'))
     )
     op.create_table('sales',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -197,7 +191,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_sales_business_day')
 
     op.drop_table('sales')
-    op.drop_table('receipt_counters')
     op.drop_table('outbox')
     op.drop_table('enterprises')
     op.drop_table('device')
