@@ -93,6 +93,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "void_after_refund": ("이미 일부 환불된 판매는 전체 취소할 수 없습니다. 남은 품목을 환불해 주세요: {value}",
                           "A sale that was partly refunded cannot be voided; refund the remaining "
                           "lines instead: {value}"),
+    "already_returned": ("이미 전부 취소·환불된 판매입니다: {value}",
+                         "This sale was already voided or fully refunded: {value}"),
     "void_unbalanced": ("취소 금액이 결제와 맞지 않습니다: {value}",
                         "The void does not match the payments: {value}"),
     "refund_line_unknown": ("영수증에 없는 품목 번호입니다: {line_no}",

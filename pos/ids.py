@@ -38,7 +38,7 @@ def receipt_no(device_code: str, day: date, n: int) -> str:
         raise ValueError(f"bad device code {device_code!r}")
     if n < 1:
         raise ValueError("receipt numbers start at 1")
-    return f"{device_code}-{day:%Y%m%d}-{n:04d}"
+    return f"{device_code}-{day.year:04d}{day.month:02d}{day.day:02d}-{n:04d}"
 
 
 def parse_receipt_no(text: str) -> tuple[str, date, int]:

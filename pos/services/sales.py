@@ -130,6 +130,8 @@ def void_sale(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str | 
     that was already partly refunded cannot be voided; refund what is left instead."""
     original = _original_for_return(uow, sale_id, receipt_no)
     refundable = refundable_lines(uow, sale_id=original["id"])
+    if all(r.remaining == 0 for r in refundable):
+        raise DomainError("already_returned", value=original["receipt_no"])
     if any(r.refunded_qty for r in refundable):
         raise DomainError("void_after_refund", value=original["receipt_no"])
     lines = refund_lines(refundable, {r.line.line_no: r.line.qty for r in refundable})

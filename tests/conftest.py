@@ -1,0 +1,67 @@
+"""Shared fixtures: a real SQLite data directory per test and a small joint stall."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from pos.clock import SteppingClock
+from pos.store import Store
+
+KST = timezone(timedelta(hours=9), "KST")
+ROOT = Path(__file__).resolve().parent.parent
+
+os.environ.setdefault("JANGTEO_LANG", "ko")
+
+
+@pytest.fixture
+def clock() -> SteppingClock:
+    return SteppingClock(datetime(2026, 11, 21, 10, 0, tzinfo=KST), timedelta(seconds=1))
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    s = Store(tmp_path / "data", clock=clock)
+    yield s
+    s.close()
+
+
+@dataclass
+class Stall:
+    general: str  # enterprise ids
+    simplified: str
+    exempt: str
+    soap: str  # product ids: 3,000 won taxable, barcode 8800000000017
+    candle: str  # 12,000 won taxable
+    rice: str  # 11,000 won exempt product of a general taxpayer
+    brooch: str  # 13,000 won, simplified taxpayer
+    eggs: str  # 7,000 won, exempt enterprise
+
+
+@pytest.fixture
+def stall(store) -> Stall:
+    from pos import services as s
+
+    with store.unit_of_work() as uow:
+        general = s.add_enterprise(uow, name="모두의공방", bizno="220-81-62517",
+                                   representative="김하늘", commission_bp=1000)
+        simplified = s.add_enterprise(uow, name="손끝공방", tax_status="simplified",
+                                      commission_bp=1500)
+        exempt = s.add_enterprise(uow, name="늘푸른농장", tax_status="exempt")
+        ids = Stall(
+            general, simplified, exempt,
+            soap=s.add_product(uow, name="수제비누", price=3000, enterprise_id=general,
+                               barcodes=["8800000000017"], sku="SOAP"),
+            candle=s.add_product(uow, name="향초", price=12000, enterprise_id=general,
+                                 stock=10),
+            rice=s.add_product(uow, name="무농약 쌀 2kg", price=11000, enterprise_id=general,
+                               tax_class="exempt"),
+            brooch=s.add_product(uow, name="자수 브로치", price=13000, enterprise_id=simplified),
+            eggs=s.add_product(uow, name="유정란 10구", price=7000, enterprise_id=exempt),
+        )
+        uow.commit()
+    return ids

@@ -1,0 +1,28 @@
+"""The "may import" column of ARCHITECTURE.md: `pos` loads no Qt, HTTP, escpos or reportlab."""
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+FORBIDDEN = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "httpx", "requests", "urllib3", "fastapi",
+             "starlette", "uvicorn", "escpos", "reportlab", "PIL", "ui", "printing", "sync")
+
+PROBE = """
+import importlib, pkgutil, sys
+import pos
+for mod in pkgutil.walk_packages(pos.__path__, "pos."):
+    if ".migrations" in mod.name:
+        continue
+    importlib.import_module(mod.name)
+loaded = sorted({name.split(".")[0] for name in sys.modules})
+print("\\n".join(loaded))
+"""
+
+
+def test_importing_every_pos_module_loads_no_gui_http_or_printer_library():
+    out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    loaded = set(out.stdout.split())
+    assert "pos" in loaded and "sqlalchemy" in loaded
+    assert loaded.isdisjoint(FORBIDDEN), loaded & set(FORBIDDEN)
