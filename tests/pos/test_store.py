@@ -148,3 +148,67 @@ def test_data_directory_from_environment(monkeypatch, tmp_path):
     assert default_data_dir() == tmp_path / "env"
     monkeypatch.delenv("JANGTEO_DATA_DIR")
     assert "jangteo" in str(default_data_dir()).lower()
+
+
+def test_a_full_disk_says_so_and_loses_nothing(store, stall):
+    from sqlalchemy import event
+
+    with store.unit_of_work() as uow:
+        s.record_sale(uow, items=[s.SaleItem(stall.soap)], tenders=[Tender("cash", 3000)])
+        uow.commit()
+        pages = uow.conn.exec_driver_sql("PRAGMA page_count").scalar()
+
+    # the fault injector: SQLite reports SQLITE_FULL once the file may not grow any more
+    @event.listens_for(store.engine, "connect")
+    def _cap(dbapi_conn, _):
+        dbapi_conn.execute(f"PRAGMA max_page_count={pages}")
+
+    store.engine.dispose()
+    big = [s.SaleItem(stall.soap, 1, unit_price=n) for n in range(1, 400)]
+    with pytest.raises(StoreError) as e:
+        for _ in range(50):
+            with store.unit_of_work() as uow:
+                s.record_sale(uow, items=big, tenders=[Tender("cash", 10**6)])
+                uow.commit()
+    assert e.value.code == "disk_full"
+    assert "disk is full" in error_text(e.value, "en") and "디스크" in error_text(e.value, "ko")
+    event.remove(store.engine, "connect", _cap)
+    store.engine.dispose()
+    with store.unit_of_work(write=False) as uow:
+        from pos.services.check import run_checks
+
+        assert run_checks(uow) == []
+        assert uow.conn.exec_driver_sql("SELECT COUNT(*) FROM sales").scalar() >= 1
+
+
+def test_an_older_database_is_backed_up_before_migrating(tmp_path, clock, monkeypatch):
+    import shutil
+
+    import pos.store as store_module
+
+    data = tmp_path / "old"
+    with Store(data, clock=clock) as st:
+        with st.unit_of_work() as uow:
+            s.add_enterprise(uow, name="옛날공방")
+            uow.commit()
+    newer = tmp_path / "migrations"
+    shutil.copytree(store_module.MIGRATIONS, newer)
+    (newer / "versions" / "0002_test_index.py").write_text(textwrap.dedent('''
+        from alembic import op
+        revision = "0002"
+        down_revision = "0001"
+        branch_labels = None
+        depends_on = None
+        def upgrade():
+            op.create_index("ix_test_enterprise_phone", "enterprises", ["phone"])
+        def downgrade():
+            op.drop_index("ix_test_enterprise_phone", "enterprises")
+    '''))
+    monkeypatch.setattr(store_module, "MIGRATIONS", newer)
+    with Store(data, clock=clock) as st:
+        assert st.migration_backup is not None
+    copy = sqlite3.connect(st.migration_backup)
+    assert copy.execute("SELECT name FROM enterprises").fetchall() == [("옛날공방",)]
+    assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+    copy.close()
+    assert "before-0002" in st.migration_backup
