@@ -1,0 +1,95 @@
+"""Starting the GUI: fonts, the data directory, the first-start choice, the main window."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pos.i18n import detect_lang
+from pos.store import Store, StoreError
+
+
+def display_available() -> bool:
+    """False on a Linux machine without a screen (a server, CI), where Qt would abort."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("QT_QPA_PLATFORM"))
+
+
+def application():
+    """The QApplication, with a Korean font even where the system has none."""
+    from printing.fonts import BOLD, REGULAR
+    from ui.qt import QApplication, QFont, QFontDatabase
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Jangteo")
+    if not QFontDatabase.families(QFontDatabase.Korean):
+        family = None
+        for path in (REGULAR, BOLD):
+            fid = QFontDatabase.addApplicationFont(str(path))
+            if fid >= 0 and family is None:
+                family = QFontDatabase.applicationFontFamilies(fid)[0]
+        if family:
+            font = QFont(family)
+            font.setPointSizeF(max(app.font().pointSizeF(), 10.5))
+            app.setFont(font)
+    return app
+
+
+def choose_language(store: Store, explicit: str | None) -> str:
+    from pos.services import get_setting
+
+    if explicit in ("ko", "en"):
+        return explicit
+    with store.unit_of_work(write=False) as uow:
+        stored = get_setting(uow, "language")
+    return stored if stored in ("ko", "en") else detect_lang()
+
+
+def first_start(store: Store, ask) -> None:
+    """On an empty data directory, offer the demo stall (or start empty)."""
+    from sqlalchemy import func, select
+
+    from pos import tables as tb
+    from pos.demo import load_demo_catalog
+
+    with store.unit_of_work(write=False) as uow:
+        empty = not uow.conn.execute(select(func.count()).select_from(tb.enterprises)).scalar()
+    if empty and ask(str(store.data_dir)):
+        load_demo_catalog(store)
+
+
+def open_window(store: Store, lang: str):
+    """The main window on an open store, logging and error dialogs in place."""
+    from ui.errors import install_excepthook, setup_logging
+    from ui.main_window import MainWindow
+    from ui.texts import set_language
+
+    set_language(lang)
+    window = MainWindow(store)
+    install_excepthook(setup_logging(store.data_dir), lambda: window)
+    return window
+
+
+def run_gui(data_dir: Path, lang: str | None = None) -> int:
+    app = application()
+    from ui import prompts
+    from ui.qt import QMessageBox
+    from ui.texts import explain, set_language, t
+
+    set_language(detect_lang(lang))
+    try:
+        store = Store(data_dir)
+    except StoreError as e:
+        QMessageBox.critical(None, t("cannot_start"), explain(e))
+        return 3
+    try:
+        set_language(choose_language(store, lang))
+        first_start(store, lambda path: prompts.choose_first_start(None, path))
+        window = open_window(store, choose_language(store, lang))
+        window.show()
+        return app.exec()
+    finally:
+        store.close()

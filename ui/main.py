@@ -1,0 +1,29 @@
+"""The `jangteo` command: with a COMMAND it is the command line (`pos.cli`); without one it
+opens the till's window on the data directory."""
+
+from __future__ import annotations
+
+import sys
+
+from pos import cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = cli.detect_lang(cli._lang_from_argv(argv))
+    args = cli.build_parser(lang).parse_args(argv)  # --help and --version end here
+    if args.command is not None:
+        return cli.main(argv)
+    from ui.app import display_available, run_gui
+
+    if not display_available():
+        print("화면이 없어 판매 화면을 열 수 없습니다 (DISPLAY 없음)." if lang == "ko" else
+              "No screen to open the till on (no DISPLAY).", file=sys.stderr)
+        return cli.main(argv)
+    from pos.store import default_data_dir
+
+    return run_gui(args.data_dir or default_data_dir(), args.lang)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

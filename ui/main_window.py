@@ -1,0 +1,158 @@
+"""The main window is a shell: navigation, the screens, the status bar and the shortcuts."""
+
+from __future__ import annotations
+
+from pos import services as svc
+from ui import prompts
+from ui.catalog_screen import CatalogScreen
+from ui.help_overlay import HelpOverlay
+from ui.history import HistoryScreen
+from ui.qt import (QApplication, QHBoxLayout, QKeySequence, QLabel, QMainWindow, QPushButton,
+                   QShortcut, QStackedWidget, Qt, QVBoxLayout, QWidget)
+from ui.scanner import BarcodeScanner
+from ui.sell import SellScreen
+from ui.settings_screen import SettingsScreen
+from ui.shift_screen import ShiftScreen
+from ui.texts import t
+
+SCREENS = (("sell", "nav_sell", "F2", SellScreen), ("history", "nav_history", "F3", HistoryScreen),
+           ("shift", "nav_shift", "F4", ShiftScreen), ("catalog", "nav_catalog", "F5", CatalogScreen),
+           ("settings", "nav_settings", "F6", SettingsScreen))
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self.setWindowTitle(f"{t('app_title')} — {store.data_dir}")
+        self.screens: dict[str, QWidget] = {}
+        self.nav: dict[str, QPushButton] = {}
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 6, 6, 0)
+        self.stack = QStackedWidget()
+        for name, key, fkey, _cls in SCREENS:
+            b = QPushButton(f"{t(key)}  {fkey}")
+            b.setCheckable(True)
+            b.setMinimumHeight(44)
+            b.setFocusPolicy(Qt.NoFocus)
+            b.clicked.connect(lambda _=False, n=name: self.show_screen(n))
+            bar.addWidget(b)
+            self.nav[name] = b
+            QShortcut(QKeySequence(fkey), self, activated=lambda n=name: self.show_screen(n))
+        help_btn = QPushButton("?  F1")
+        help_btn.setMinimumHeight(44)
+        help_btn.setFocusPolicy(Qt.NoFocus)
+        help_btn.clicked.connect(self.show_help)
+        bar.addStretch(1)
+        bar.addWidget(help_btn)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.status_shift = QLabel(t("status_shift_none"))
+        self.status_receipts = QLabel()
+        self.status_printer = QLabel(t("status_printer_none"))
+        self.status_sync = QLabel(t("status_sync_none"))
+        for w in (self.status_shift, self.status_receipts, self.status_printer, self.status_sync):
+            self.statusBar().addPermanentWidget(w)
+
+        self.sell: SellScreen = self.screen("sell")
+        self.sell.sale_recorded.connect(lambda _doc: self.after_sale())
+        self._shortcuts()
+        self.scanner = BarcodeScanner(QApplication.instance(), self._scanner_active)
+        self.scanner.scanned.connect(self.on_scan)
+        self.help: HelpOverlay | None = None
+        self.show_screen("sell")
+        self.update_status()
+        self.resize(1366, 768)
+
+    # -- screens --------------------------------------------------------------------------------
+    def screen(self, name: str) -> QWidget:
+        """The screen called `name`, built the first time it is needed."""
+        if name not in self.screens:
+            cls = next(c for n, _k, _f, c in SCREENS if n == name)
+            widget = cls(self.store, self)
+            self.screens[name] = widget
+            self.stack.addWidget(widget)
+            if name in ("history",):
+                widget.changed.connect(self.after_sale)
+            if name in ("catalog", "settings"):
+                widget.changed.connect(self.sell.reload_catalog)
+        return self.screens[name]
+
+    def current(self) -> str:
+        widget = self.stack.currentWidget()
+        return next((n for n, w in self.screens.items() if w is widget), "sell")
+
+    def show_screen(self, name: str) -> None:
+        widget = self.screen(name)
+        if name == "history":
+            widget.reload()
+        self.stack.setCurrentWidget(widget)
+        for n, b in self.nav.items():
+            b.setChecked(n == name)
+        if name == "sell":
+            self.sell.search.setFocus()
+
+    def show_help(self) -> None:
+        if self.help is not None and self.help.isVisible():
+            self.help.close()
+            return
+        self.help = HelpOverlay(self)
+        self.help.show()
+
+    # -- scanner and shortcuts ------------------------------------------------------------------
+    def _scanner_active(self) -> bool:
+        return QApplication.activeModalWidget() is None
+
+    def on_scan(self, code: str) -> None:
+        target = self.stack.currentWidget()
+        if hasattr(target, "on_scan"):
+            target.on_scan(code)
+
+    def _shortcuts(self) -> None:
+        def on_sell(action):
+            def run():
+                if self.current() == "sell":
+                    action()
+            return run
+
+        s = self.sell
+        keys = {
+            "F1": self.show_help,
+            "Ctrl+Return": on_sell(s.pay), "Ctrl+Enter": on_sell(s.pay), "F12": on_sell(s.pay),
+            "Ctrl+F": on_sell(s.search.setFocus), "Escape": on_sell(s.search.clear),
+            "Ctrl+Up": on_sell(lambda: s.move_selection(-1)),
+            "Ctrl+Down": on_sell(lambda: s.move_selection(1)),
+            "Ctrl+=": on_sell(lambda: s.change_selected_qty(1)),
+            "Ctrl++": on_sell(lambda: s.change_selected_qty(1)),
+            "Ctrl+-": on_sell(lambda: s.change_selected_qty(-1)),
+            "Ctrl+Q": on_sell(s.ask_selected_qty), "Ctrl+L": on_sell(s.ask_line_discount),
+            "Ctrl+D": on_sell(s.ask_receipt_discount), "Ctrl+Del": on_sell(s.remove_selected),
+            "F8": on_sell(s.park_cart), "F9": on_sell(s.resume_cart),
+        }
+        self.shortcuts = {k: QShortcut(QKeySequence(k), self, activated=fn) for k, fn in keys.items()}
+
+    # -- status ---------------------------------------------------------------------------------
+    def after_sale(self) -> None:
+        self.update_status()
+
+    def update_status(self) -> None:
+        now = self.store.clock.now()
+        day = now.date().isoformat()
+        with self.store.unit_of_work(write=False) as uow:
+            count = len(svc.list_documents(uow, day_from=day, day_to=day))
+        from pos.ids import receipt_no
+
+        self.status_receipts.setText(t("status_receipts", count=count,
+                                       next=receipt_no(self.store.device["code"], now.date(),
+                                                       count + 1)))
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.sell.cart.is_empty and not prompts.confirm(self, t("close_with_cart")):
+            event.ignore()
+            return
+        event.accept()

@@ -1,0 +1,262 @@
+"""Taking the payment: method buttons, quick cash, split payments, change shown large."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pos.domain import DomainError, MethodKind, PaymentMethod, Tender, settle
+from pos.money import AmountError, parse_won
+from ui.qt import (QAbstractItemView, QCheckBox, QDialog, QFont, QGridLayout, QHBoxLayout,
+                   QHeaderView, QIntValidator, QKeySequence, QLabel, QLineEdit, QPushButton,
+                   QShortcut, QTableWidget, QTableWidgetItem, Qt, QVBoxLayout)
+from ui.texts import explain, language, t, won
+
+
+@dataclass(frozen=True)
+class PayResult:
+    tenders: list[Tender]
+    receipt: bool
+
+
+def quick_cash(due: int) -> list[int]:
+    """Notes a customer is likely to hand over for `due`: the next round amounts above it."""
+    if due <= 0:
+        return []
+    options = {-(-due // step) * step for step in (1000, 5000, 10000, 50000)}
+    options |= {10000, 50000}
+    return sorted(a for a in options if a > due)[:5]
+
+
+class PayDialog(QDialog):
+    def __init__(self, total: int, methods: list[PaymentMethod], *, receipt: bool = False,
+                 parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(t("pay_title"))
+        self.setModal(True)
+        self.total = total
+        self.methods = {m.code: m for m in methods}
+        self.tenders: list[Tender] = []
+        self.result_value: PayResult | None = None
+        self._build(receipt)
+        self._refresh()
+
+    def _big(self, scale: float) -> QFont:
+        f = QFont(self.font())
+        f.setPointSizeF(f.pointSizeF() * scale)
+        f.setBold(True)
+        return f
+
+    def _build(self, receipt: bool) -> None:
+        layout = QVBoxLayout(self)
+        figures = QGridLayout()
+        self.due_label = QLabel()
+        self.remaining_label = QLabel()
+        self.tendered_label = QLabel()
+        self.change_label = QLabel()
+        for i, (title, label, scale) in enumerate(((t("pay_due"), self.due_label, 2.2),
+                                                   (t("pay_remaining"), self.remaining_label, 1.6),
+                                                   (t("pay_tendered"), self.tendered_label, 1.3),
+                                                   (t("pay_change"), self.change_label, 2.2))):
+            figures.addWidget(QLabel(title), 0, i)
+            label.setFont(self._big(scale))
+            figures.addWidget(label, 1, i)
+        layout.addLayout(figures)
+
+        entry = QHBoxLayout()
+        self.amount = QLineEdit()
+        self.amount.setPlaceholderText(t("pay_amount"))
+        self.amount.setValidator(QIntValidator(0, 100_000_000, self))
+        self.amount.setFont(self._big(1.4))
+        self.amount.setMinimumHeight(48)
+        self.amount.returnPressed.connect(self._enter)
+        self.approval = QLineEdit()
+        self.approval.setPlaceholderText(t("pay_approval"))
+        self.approval.setMinimumHeight(48)
+        self.approval.setMaxLength(32)
+        self.approval.returnPressed.connect(self._enter)
+        entry.addWidget(self.amount, 2)
+        entry.addWidget(self.approval, 1)
+        layout.addLayout(entry)
+
+        grid = QGridLayout()
+        self.method_buttons: dict[str, QPushButton] = {}
+        for n, m in enumerate(self.methods.values(), start=1):
+            b = QPushButton(f"{n}  {m.label(language())}")
+            b.setMinimumHeight(56)
+            b.setFont(self._big(1.1))
+            b.setFocusPolicy(Qt.NoFocus)
+            b.clicked.connect(lambda _=False, code=m.code: self.add_tender(code))
+            grid.addWidget(b, (n - 1) // 4, (n - 1) % 4)
+            self.method_buttons[m.code] = b
+            if n <= 9:
+                QShortcut(QKeySequence(f"Ctrl+{n}"), self, activated=b.click)
+        layout.addLayout(grid)
+
+        self.quick_row = QHBoxLayout()
+        self.quick_buttons: list[QPushButton] = []
+        layout.addLayout(self.quick_row)
+
+        self.table = QTableWidget(0, 3)
+        self.table.horizontalHeader().setVisible(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setMaximumHeight(130)
+        layout.addWidget(self.table)
+
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #b3261e; font-weight: bold;")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+
+        bottom = QHBoxLayout()
+        self.remove_btn = QPushButton(t("pay_remove"))
+        self.remove_btn.setFocusPolicy(Qt.NoFocus)
+        self.remove_btn.clicked.connect(self.remove_last)
+        self.receipt = QCheckBox(t("pay_receipt"))
+        self.receipt.setChecked(receipt)
+        self.receipt.setFocusPolicy(Qt.NoFocus)
+        QShortcut(QKeySequence("Ctrl+R"), self, activated=self.receipt.toggle)
+        self.cancel_btn = QPushButton(t("pay_cancel"))
+        self.cancel_btn.setMinimumHeight(56)
+        self.cancel_btn.setFocusPolicy(Qt.NoFocus)
+        self.cancel_btn.clicked.connect(self.reject)
+        self.confirm_btn = QPushButton(t("pay_confirm"))
+        self.confirm_btn.setMinimumHeight(56)
+        self.confirm_btn.setFont(self._big(1.2))
+        self.confirm_btn.setStyleSheet("QPushButton { background: #2f7d32; color: white; "
+                                       "border-radius: 8px; } QPushButton:disabled { "
+                                       "background: #9bb59c; }")
+        self.confirm_btn.setFocusPolicy(Qt.NoFocus)
+        self.confirm_btn.clicked.connect(self.confirm)
+        bottom.addWidget(self.remove_btn)
+        bottom.addWidget(self.receipt)
+        bottom.addStretch(1)
+        bottom.addWidget(self.cancel_btn)
+        bottom.addWidget(self.confirm_btn)
+        layout.addLayout(bottom)
+        self.amount.setFocus()
+        self.resize(760, 520)
+
+    # -- figures --------------------------------------------------------------------------------
+    def paid(self) -> int:
+        return sum(x.amount for x in self.tenders)
+
+    def remaining(self) -> int:
+        return max(0, self.total - self.paid())
+
+    def settled(self):
+        """The payments as they would be recorded, or None while not covered."""
+        if self.paid() < self.total:
+            return None
+        return settle(self.total, self.tenders, self.methods)
+
+    def _refresh(self) -> None:
+        self.due_label.setText(won(self.total))
+        self.remaining_label.setText(won(self.remaining()))
+        self.tendered_label.setText(won(self.paid()))
+        payments = None
+        try:
+            payments = self.settled()
+        except DomainError as e:  # pragma: no cover - add_tender keeps tenders valid
+            self.error.setText(explain(e))
+        change = sum(p.change for p in payments) if payments else 0
+        self.change_label.setText(won(change))
+        self.change_label.setStyleSheet("color: #1b5e20;" if change else "")
+        self.confirm_btn.setEnabled(payments is not None)
+        self.table.setRowCount(len(self.tenders))
+        for row, tender in enumerate(self.tenders):
+            method = self.methods[tender.method]
+            for col, text in enumerate((method.label(language()), won(tender.amount),
+                                        tender.approval_no or "")):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        for b in self.quick_buttons:
+            b.deleteLater()
+        self.quick_buttons.clear()
+        due = self.remaining()
+        if due and "cash" in self.methods:
+            for label, amount in [(t("pay_exact"), due)] + [
+                    (t("pay_cash_quick", amount=won(a)), a) for a in quick_cash(due)]:
+                b = QPushButton(label)
+                b.setMinimumHeight(48)
+                b.setFocusPolicy(Qt.NoFocus)
+                b.clicked.connect(lambda _=False, a=amount: self.add_tender("cash", a))
+                self.quick_row.addWidget(b)
+                self.quick_buttons.append(b)
+        self.remove_btn.setEnabled(bool(self.tenders))
+        for b in self.method_buttons.values():
+            b.setEnabled(due > 0)
+
+    # -- actions --------------------------------------------------------------------------------
+    def typed_amount(self) -> int | None:
+        text = self.amount.text().strip()
+        if not text:
+            return None
+        try:
+            return parse_won(text)
+        except AmountError:
+            return None
+
+    def add_tender(self, method: str, amount: int | None = None) -> bool:
+        """Add a payment by `method` of `amount` (default: what was typed, else what is due)."""
+        due = self.remaining()
+        if due <= 0:
+            return False
+        if amount is None:
+            amount = self.typed_amount() or due
+        approval = self.approval.text().strip() or None
+        m = self.methods[method]
+        tender = Tender(method, amount, approval if m.kind == MethodKind.CARD else None)
+        candidate = self.tenders + [tender]
+        try:
+            if sum(x.amount for x in candidate) >= self.total:
+                settle(self.total, candidate, self.methods)
+        except DomainError as e:
+            self.error.setText(explain(e))
+            return False
+        self.error.setText("")
+        self.tenders = candidate
+        self.amount.clear()
+        if m.kind == MethodKind.CARD:
+            self.approval.clear()
+        self._refresh()
+        return True
+
+    def remove_last(self) -> None:
+        if self.tenders:
+            self.tenders.pop()
+            self.error.setText("")
+            self._refresh()
+
+    def _enter(self) -> None:
+        if self.settled() is not None:
+            self.confirm()
+            return
+        if "cash" not in self.methods:
+            return
+        if self.add_tender("cash") and self.settled() is not None:
+            self.confirm()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() in (Qt.Key_Return, Qt.Key_Enter):
+            self._enter()
+            return
+        super().keyPressEvent(event)
+
+    def confirm(self) -> None:
+        try:
+            if self.settled() is None:
+                self.error.setText(explain(DomainError("payment_short", short=self.remaining(),
+                                                       total=self.total)))
+                return
+        except DomainError as e:
+            self.error.setText(explain(e))
+            return
+        self.result_value = PayResult(list(self.tenders), self.receipt.isChecked())
+        self.accept()
+
+    def run(self) -> PayResult | None:
+        """Show the dialog; the payments and receipt choice, or None when cancelled."""
+        self.exec()
+        return self.result_value

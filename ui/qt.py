@@ -1,0 +1,17 @@
+"""The one place Qt is imported from. Screens import Qt names from here, never from PySide6."""
+
+from PySide6.QtCore import (QAbstractListModel, QAbstractTableModel, QDate, QEvent,  # noqa: F401
+                            QElapsedTimer, QModelIndex, QObject, QPoint, QRect, QSize, Qt,
+                            QTimer, Signal, Slot)
+from PySide6.QtGui import (QAction, QBrush, QColor, QFont, QFontDatabase, QGuiApplication,  # noqa: F401
+                           QIcon, QIntValidator, QKeyEvent, QKeySequence, QPainter, QPalette,
+                           QPen, QShortcut)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QButtonGroup,  # noqa: F401
+                               QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox,
+                               QFileDialog, QFormLayout, QFrame, QGridLayout, QGroupBox,
+                               QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,
+                               QListView, QMainWindow, QMessageBox, QPushButton, QScrollArea,
+                               QSizePolicy, QSpinBox, QSplitter, QStackedWidget, QStatusBar,
+                               QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableWidget,
+                               QTableView, QTableWidgetItem, QTabWidget, QTextEdit, QVBoxLayout,
+                               QWidget)

@@ -1,0 +1,376 @@
+"""The Sell screen: find products, build the cart, take the payment."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from pos import services as svc
+from pos.cart import Cart, ParkedCarts
+from pos.domain import Discount, DomainError
+from pos.search import ProductIndex
+from pos.store import StoreError
+from ui import prompts
+from ui.pay_dialog import PayDialog
+from ui.product_grid import PALETTE, PRODUCT_ROLE, ProductGrid, ProductListModel
+from ui.qt import (QAbstractItemView, QComboBox, QFont, QHBoxLayout, QHeaderView, QLabel,
+                   QLineEdit, QPushButton, QSizePolicy, QSplitter, QTableWidget,
+                   QTableWidgetItem, Qt, QVBoxLayout, QWidget, Signal)
+from ui.texts import explain, t, won
+
+SEARCH_LIMIT = 300
+
+
+class SellScreen(QWidget):
+    sale_recorded = Signal(object)  # the Document
+
+    def __init__(self, store, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self.cart = Cart()
+        self.parked = ParkedCarts()
+        self.index = ProductIndex([])
+        self.colors: dict[str, str] = {}
+        self.products: list[dict] = []
+        self._build()
+        self.reload_catalog()
+
+    # -- layout ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(t("search_placeholder"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumHeight(40)
+        self.search.textChanged.connect(self._filter)
+        self.search.returnPressed.connect(self._search_enter)
+        self.category = QComboBox()
+        self.enterprise = QComboBox()
+        for combo in (self.category, self.enterprise):
+            combo.setMinimumHeight(40)
+            combo.currentIndexChanged.connect(self._filter)
+        top.addWidget(self.search, 3)
+        top.addWidget(self.category, 1)
+        top.addWidget(self.enterprise, 1)
+        lv.addLayout(top)
+        self.model = ProductListModel(self.colors, self)
+        self.grid = ProductGrid(self.model)
+        self.grid.clicked.connect(lambda idx: self.add_product(idx.data(PRODUCT_ROLE)))
+        lv.addWidget(self.grid, 1)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setMinimumHeight(28)
+        lv.addWidget(self.message)
+
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels([t("cart_name"), t("cart_qty"), t("cart_price"),
+                                              t("cart_discount"), t("cart_amount")])
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        for col in range(1, 5):
+            header.setSectionResizeMode(col, QHeaderView.ResizeToContents)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().setDefaultSectionSize(36)
+        rv.addWidget(self.table, 1)
+
+        def button(key, slot, **kw):
+            b = QPushButton(t(key, **kw))
+            b.setMinimumHeight(44)
+            b.setFocusPolicy(Qt.NoFocus)
+            b.clicked.connect(slot)
+            return b
+
+        row1 = QHBoxLayout()
+        self.minus_btn = button("btn_minus", lambda: self.change_selected_qty(-1))
+        self.plus_btn = button("btn_plus", lambda: self.change_selected_qty(1))
+        self.qty_btn = button("btn_set_qty", self.ask_selected_qty)
+        self.line_disc_btn = button("btn_line_discount", self.ask_line_discount)
+        self.remove_btn = button("btn_remove", self.remove_selected)
+        for b in (self.minus_btn, self.plus_btn, self.qty_btn, self.line_disc_btn, self.remove_btn):
+            row1.addWidget(b)
+        rv.addLayout(row1)
+        row2 = QHBoxLayout()
+        self.disc_btn = button("btn_receipt_discount", self.ask_receipt_discount)
+        self.park_btn = button("btn_park", self.park_cart)
+        self.resume_btn = button("btn_resume", self.resume_cart, count=0)
+        self.clear_btn = button("btn_clear", self.clear_cart)
+        for b in (self.disc_btn, self.park_btn, self.resume_btn, self.clear_btn):
+            row2.addWidget(b)
+        rv.addLayout(row2)
+
+        self.total_label = QLabel()
+        f = QFont(self.font())
+        f.setPointSizeF(f.pointSizeF() * 2.0)
+        f.setBold(True)
+        self.total_label.setFont(f)
+        self.total_label.setAlignment(Qt.AlignRight)
+        self.vat_label = QLabel()
+        self.vat_label.setAlignment(Qt.AlignRight)
+        rv.addWidget(self.total_label)
+        rv.addWidget(self.vat_label)
+        self.pay_btn = QPushButton()
+        self.pay_btn.setMinimumHeight(72)
+        pf = QFont(self.font())
+        pf.setPointSizeF(pf.pointSizeF() * 1.6)
+        pf.setBold(True)
+        self.pay_btn.setFont(pf)
+        self.pay_btn.setStyleSheet("QPushButton { background: #2f7d32; color: white; "
+                                   "border-radius: 8px; } QPushButton:disabled { "
+                                   "background: #9bb59c; }")
+        self.pay_btn.setFocusPolicy(Qt.NoFocus)
+        self.pay_btn.clicked.connect(self.pay)
+        rv.addWidget(self.pay_btn)
+
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        right.setMinimumWidth(420)
+        right.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.addWidget(split)
+        self._refresh_cart()
+
+    # -- catalog and search ---------------------------------------------------------------------
+    def reload_catalog(self) -> None:
+        with self.store.unit_of_work(write=False) as uow:
+            self.products = svc.list_products(uow, active_only=True)
+            enterprises = svc.list_enterprises(uow, active_only=True)
+            categories = svc.list_categories(uow)
+        self.products.sort(key=lambda p: (p["category_name"] or "", p["name"]))
+        self.index = ProductIndex(self.products)
+        self.colors.clear()
+        for i, e in enumerate(sorted(enterprises, key=lambda e: e["name"])):
+            self.colors[e["id"]] = PALETTE[i % len(PALETTE)]
+        for combo, first, rows in ((self.category, t("all_categories"), categories),
+                                   (self.enterprise, t("all_enterprises"), enterprises)):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(first, None)
+            for r in rows:
+                combo.addItem(r["name"], r["id"])
+            combo.blockSignals(False)
+        self._filter()
+
+    def _filter(self) -> None:
+        category = self.category.currentData()
+        enterprise = self.enterprise.currentData()
+        found = self.index.search(self.search.text(), None if (category or enterprise)
+                                  else SEARCH_LIMIT)
+        if category:
+            found = [p for p in found if p["category_id"] == category]
+        if enterprise:
+            found = [p for p in found if p["enterprise_id"] == enterprise]
+        self.model.set_products(found[:SEARCH_LIMIT])
+        if self.search.text() and not found:
+            self.show_message(t("no_results"))
+
+    def shown_products(self) -> list[dict]:
+        return [self.model.product(i) for i in range(self.model.rowCount())]
+
+    def _search_enter(self) -> None:
+        if self.search.text().strip():
+            shown = self.shown_products()
+            if shown:
+                self.add_product(shown[0])
+                self.search.clear()
+        elif not self.cart.is_empty:
+            self.pay()
+
+    def on_scan(self, code: str) -> None:
+        product = self.index.by_code(code)
+        if product is None:
+            self.show_message(t("unknown_barcode", code=code), error=True)
+            return
+        self.add_product(product)
+
+    # -- cart -----------------------------------------------------------------------------------
+    def add_product(self, product: dict, qty: int = 1) -> None:
+        row = self.cart.add(product, qty)
+        self._refresh_cart(select=row)
+        self.show_message(t("added", name=product["name"]))
+
+    def selected_row(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            return rows[0].row()
+        return len(self.cart.lines) - 1 if self.cart.lines else None
+
+    def move_selection(self, delta: int) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self.table.selectRow(max(0, min(len(self.cart.lines) - 1, row + delta)))
+
+    def change_selected_qty(self, delta: int) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        self.cart.change_qty(row, delta)
+        self._refresh_cart(select=min(row, len(self.cart.lines) - 1))
+
+    def ask_selected_qty(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        line = self.cart.lines[row]
+        qty = prompts.ask_int(self, t("ask_qty_for", name=line.name), line.qty, 0, 9999)
+        if qty is not None:
+            self.cart.set_qty(row, qty)
+            self._refresh_cart(select=min(row, len(self.cart.lines) - 1))
+
+    def ask_line_discount(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        line = self.cart.lines[row]
+        won_off = prompts.ask_int(self, t("ask_line_discount", name=line.name),
+                                  line.line_discount, 0, line.gross)
+        if won_off is not None:
+            self.cart.set_line_discount(row, won_off)
+            self._refresh_cart(select=row)
+
+    def ask_receipt_discount(self) -> None:
+        if self.cart.is_empty:
+            return
+        text = prompts.ask_text(self, t("ask_receipt_discount"))
+        if text is None:
+            return
+        text = text.strip().replace(",", "").removesuffix("원")
+        try:
+            if not text or text == "0":
+                discount = None
+            elif text.endswith("%"):
+                discount = Discount.percent(str(Decimal(text[:-1])))
+            else:
+                discount = Discount.amount(int(text))
+        except (InvalidOperation, ValueError):
+            self.show_message(t("bad_number", value=text), error=True)
+            return
+        previous = self.cart.discount
+        self.cart.discount = discount
+        try:
+            self.cart.priced()
+        except DomainError as e:
+            self.cart.discount = previous
+            self.show_message(explain(e), error=True)
+            return
+        self._refresh_cart()
+
+    def remove_selected(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self.cart.remove(row)
+            self._refresh_cart(select=min(row, len(self.cart.lines) - 1))
+
+    def clear_cart(self) -> None:
+        self.cart.clear()
+        self._refresh_cart()
+
+    def park_cart(self) -> None:
+        if self.cart.is_empty:
+            return
+        priced = self.cart.priced()
+        label = t("park_label", time=self.store.clock.now().strftime("%H:%M"),
+                  count=sum(ln.qty for ln in self.cart.lines), total=won(priced.totals.total))
+        self.cart = self.parked.park(self.cart, label)
+        self._refresh_cart()
+
+    def resume_cart(self) -> None:
+        if not len(self.parked):
+            return
+        index = 0
+        if len(self.parked) > 1:
+            index = prompts.choose(self, t("choose_parked"), self.parked.labels())
+            if index is None:
+                return
+        chosen = self.parked.resume(index)
+        if not self.cart.is_empty:
+            self.show_message(t("cart_busy_park_first"))
+            self.park_cart()
+        self.cart = chosen
+        self._refresh_cart()
+
+    def _refresh_cart(self, select: int | None = None) -> None:
+        self.table.setRowCount(len(self.cart.lines))
+        priced = None
+        try:
+            priced = self.cart.priced()
+        except DomainError as e:  # pragma: no cover - the cart keeps its own rules
+            self.show_message(explain(e), error=True)
+        for row, line in enumerate(self.cart.lines):
+            amount = priced.lines[row].amount if priced else line.gross - line.line_discount
+            cells = [line.name, str(line.qty), won(line.unit_price),
+                     won(-line.line_discount) if line.line_discount else "", won(amount)]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col:
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                self.table.setItem(row, col, item)
+        if select is not None and select >= 0 and self.cart.lines:
+            self.table.selectRow(select)
+        totals = priced.totals if priced else None
+        total = totals.total if totals else 0
+        self.total_label.setText(f"{t('total')}  {won(total)}")
+        vat = t("vat_line", taxable=won(totals.taxable_total if totals else 0),
+                vat=won(totals.vat if totals else 0), exempt=won(totals.exempt_total if totals else 0))
+        discount = (totals.line_discount + totals.receipt_discount) if totals else 0
+        if discount:
+            vat = t("discount_line", amount=won(-discount)) + " · " + vat
+        self.vat_label.setText(vat)
+        self.pay_btn.setText(t("btn_pay", total=won(total)))
+        self.pay_btn.setEnabled(not self.cart.is_empty)
+        self.resume_btn.setText(t("btn_resume", count=len(self.parked)))
+        self.resume_btn.setEnabled(bool(len(self.parked)))
+        for b in (self.minus_btn, self.plus_btn, self.qty_btn, self.line_disc_btn,
+                  self.remove_btn, self.disc_btn, self.park_btn, self.clear_btn):
+            b.setEnabled(not self.cart.is_empty)
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #b3261e; font-weight: bold;" if error else
+                                   "color: #1b5e20;")
+
+    # -- paying ---------------------------------------------------------------------------------
+    def pay(self) -> None:
+        if self.cart.is_empty:
+            return
+        priced = self.cart.priced()
+        with self.store.unit_of_work(write=False) as uow:
+            methods = svc.payment_methods(uow)
+            mode = svc.get_setting(uow, "receipt_mode", "ask")
+        result = PayDialog(priced.totals.total, [m for m in methods.values() if m.active],
+                           receipt=mode == "always", parent=self).run()
+        if result is None:
+            return
+        self.record(result.tenders, receipt_requested=result.receipt)
+
+    def record(self, tenders, *, receipt_requested: bool = False):
+        """Commit the cart as a paid sale; on any problem say why and keep the cart."""
+        try:
+            with self.store.unit_of_work() as uow:
+                doc = svc.record_sale(uow, items=self.cart.sale_items(), tenders=tenders,
+                                      discount=self.cart.discount,
+                                      receipt_requested=receipt_requested)
+                uow.commit()
+        except (DomainError, StoreError) as e:
+            self.show_message(explain(e), error=True)
+            prompts.error(self, explain(e))
+            return None
+        self.cart = Cart()
+        self._refresh_cart()
+        self.search.clear()
+        self.show_message(t("last_sale", receipt=doc.receipt_no, change=won(doc.change))
+                          if doc.change else t("last_sale_no_change", receipt=doc.receipt_no))
+        self.sale_recorded.emit(doc)
+        return doc

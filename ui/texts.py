@@ -1,0 +1,239 @@
+"""The GUI's words in Korean and English. `t(key, **params)` in the language chosen at start.
+
+Core messages (errors from `pos`) come from `pos.i18n`; money always goes through
+`pos.money.format_won` (`won()` here).
+"""
+
+from __future__ import annotations
+
+from pos.i18n import error_text
+from pos.money import format_won
+
+_lang = "ko"
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "app_title": ("장터", "Jangteo"),
+    # navigation
+    "nav_sell": ("판매", "Sell"),
+    "nav_history": ("판매 내역", "Sales history"),
+    "nav_shift": ("교대·정산", "Shift"),
+    "nav_catalog": ("상품·업체", "Catalog"),
+    "nav_settings": ("설정", "Settings"),
+    # status bar
+    "status_shift_none": ("교대: 아직 없음", "Shift: none yet"),
+    "status_receipts": ("오늘 영수증 {count}건 · 다음 {next}", "Today {count} receipts · next {next}"),
+    "status_printer_none": ("프린터: 설정 안 됨", "Printer: not set up"),
+    "status_sync_none": ("동기화: 설정 안 됨", "Sync: not set up"),
+    # sell
+    "search_placeholder": ("상품명, 초성(ㅅㅈㅂ), 바코드로 찾기", "Find by name, initials or barcode"),
+    "all_categories": ("모든 분류", "All categories"),
+    "all_enterprises": ("모든 업체", "All enterprises"),
+    "cart_name": ("상품", "Item"),
+    "cart_qty": ("수량", "Qty"),
+    "cart_price": ("단가", "Price"),
+    "cart_discount": ("할인", "Discount"),
+    "cart_amount": ("금액", "Amount"),
+    "btn_minus": ("−", "−"),
+    "btn_plus": ("+", "+"),
+    "btn_set_qty": ("수량", "Qty"),
+    "btn_line_discount": ("품목 할인", "Line disc."),
+    "btn_remove": ("삭제", "Remove"),
+    "btn_receipt_discount": ("전체 할인", "Receipt disc."),
+    "btn_park": ("보류", "Park"),
+    "btn_resume": ("보류 불러오기 ({count})", "Resume ({count})"),
+    "btn_clear": ("비우기", "Clear"),
+    "btn_pay": ("결제  {total}", "Pay  {total}"),
+    "total": ("합계", "Total"),
+    "vat_line": ("과세 {taxable} · 부가세 {vat} · 면세 {exempt}",
+                 "Taxable {taxable} · VAT {vat} · Exempt {exempt}"),
+    "discount_line": ("할인 {amount}", "Discount {amount}"),
+    "unknown_barcode": ("등록되지 않은 바코드입니다: {code}. 장바구니는 그대로입니다.",
+                        "Unknown barcode: {code}. The cart is unchanged."),
+    "added": ("추가: {name}", "Added: {name}"),
+    "last_sale": ("{receipt} 결제 완료 · 거스름돈 {change}", "{receipt} paid · change {change}"),
+    "last_sale_no_change": ("{receipt} 결제 완료", "{receipt} paid"),
+    "ask_qty": ("수량", "Quantity"),
+    "ask_qty_for": ("{name}의 수량", "Quantity of {name}"),
+    "ask_line_discount": ("{name} 할인 금액 (원)", "Discount on {name} (won)"),
+    "ask_receipt_discount": ("전체 할인: 금액(원) 또는 %(예: 10%)",
+                             "Receipt discount: won, or percent (e.g. 10%)"),
+    "bad_number": ("숫자를 다시 확인해 주세요: {value}", "Please check the number: {value}"),
+    "park_label": ("{time} · {count}개 · {total}", "{time} · {count} items · {total}"),
+    "choose_parked": ("불러올 보류 장바구니", "Cart to resume"),
+    "cart_busy_park_first": ("지금 장바구니를 보류한 뒤 불러옵니다.",
+                             "The current cart is parked before the other one is resumed."),
+    "no_results": ("찾는 상품이 없습니다", "No product found"),
+    # pay
+    "pay_title": ("결제", "Payment"),
+    "pay_due": ("받을 금액", "Due"),
+    "pay_remaining": ("남은 금액", "Remaining"),
+    "pay_change": ("거스름돈", "Change"),
+    "pay_tendered": ("받은 돈", "Tendered"),
+    "pay_amount": ("금액", "Amount"),
+    "pay_approval": ("카드 승인번호 (선택)", "Card approval no. (optional)"),
+    "pay_exact": ("딱 맞게", "Exact"),
+    "pay_confirm": ("결제 완료 (Enter)", "Confirm (Enter)"),
+    "pay_cancel": ("취소 (Esc)", "Cancel (Esc)"),
+    "pay_remove": ("결제 줄 삭제", "Remove payment"),
+    "pay_receipt": ("영수증 출력 (R)", "Print receipt (R)"),
+    "pay_cash_quick": ("현금 {amount}", "Cash {amount}"),
+    # history
+    "history_search": ("영수증 번호 (바코드 스캔 가능)", "Receipt number (or scan it)"),
+    "col_receipt": ("영수증", "Receipt"),
+    "col_time": ("시각", "Time"),
+    "col_kind": ("구분", "Kind"),
+    "col_total": ("합계", "Total"),
+    "col_payments": ("결제", "Payments"),
+    "col_note": ("비고", "Note"),
+    "kind_sale": ("판매", "Sale"),
+    "kind_void": ("취소", "Void"),
+    "kind_refund": ("환불", "Refund"),
+    "btn_void": ("전체 취소", "Void"),
+    "btn_refund": ("환불…", "Refund…"),
+    "btn_reprint": ("재출력", "Reprint"),
+    "btn_today": ("오늘", "Today"),
+    "refunded_by": ("환불·취소: {receipts}", "Returned by: {receipts}"),
+    "original": ("원 영수증 {receipt}", "Original {receipt}"),
+    "confirm_void": ("{receipt} 판매 전체({total})를 취소할까요? 결제는 원래 수단으로 돌려줍니다.",
+                     "Void the whole sale {receipt} ({total})? Payments go back by their own methods."),
+    "refund_title": ("환불 — {receipt}", "Refund — {receipt}"),
+    "refund_left": ("남은 수량", "Left"),
+    "refund_qty": ("환불 수량", "Refund qty"),
+    "refund_method": ("환불 수단", "Refund by"),
+    "refund_total": ("환불 금액 {amount}", "Refund {amount}"),
+    "refund_reason": ("사유 (선택)", "Reason (optional)"),
+    "done_void": ("{receipt} 취소 완료 ({total})", "{receipt} voided ({total})"),
+    "done_refund": ("{receipt} 환불 완료 ({total})", "{receipt} refunded ({total})"),
+    "not_found_receipt": ("영수증을 찾을 수 없습니다: {value}", "No such receipt: {value}"),
+    "reprint_later": ("영수증 출력은 프린터 기능과 함께 제공됩니다. 요청은 기록했습니다.",
+                      "Receipt printing arrives with the printer support; the request was noted."),
+    # catalog
+    "tab_products": ("상품", "Products"),
+    "tab_enterprises": ("업체", "Enterprises"),
+    "btn_add": ("추가", "Add"),
+    "btn_edit": ("수정", "Edit"),
+    "btn_deactivate": ("판매 중지/재개", "Deactivate / activate"),
+    "btn_import": ("가져오기 (CSV·XLSX)", "Import (CSV, XLSX)"),
+    "btn_export": ("내보내기", "Export"),
+    "col_name": ("이름", "Name"),
+    "col_price": ("가격", "Price"),
+    "col_enterprise": ("업체", "Enterprise"),
+    "col_category": ("분류", "Category"),
+    "col_tax": ("과세", "Tax"),
+    "col_barcodes": ("바코드", "Barcodes"),
+    "col_stock": ("재고", "Stock"),
+    "col_active": ("판매", "On sale"),
+    "col_bizno": ("사업자등록번호", "Registration no."),
+    "col_representative": ("대표자", "Representative"),
+    "col_address": ("주소", "Address"),
+    "col_phone": ("전화", "Phone"),
+    "col_tax_status": ("과세 유형", "Tax status"),
+    "col_commission": ("수수료 %", "Commission %"),
+    "col_sku": ("상품코드", "SKU"),
+    "tax_taxable": ("과세", "taxable"),
+    "tax_exempt": ("면세", "exempt"),
+    "status_general": ("일반과세자", "General taxpayer"),
+    "status_simplified": ("간이과세자", "Simplified taxpayer"),
+    "status_exempt": ("면세사업자", "Tax-exempt"),
+    "yes": ("예", "yes"),
+    "no": ("아니오", "no"),
+    "product_dialog": ("상품", "Product"),
+    "enterprise_dialog": ("업체", "Enterprise"),
+    "barcodes_hint": ("여러 개는 | 로 구분", "separate several with |"),
+    "stock_hint": ("비우면 재고를 세지 않음", "empty: stock not tracked"),
+    "import_result": ("가져오기 결과", "Import result"),
+    "exported": ("{count}개를 저장했습니다: {path}", "Saved {count} items: {path}"),
+    "import_skip_ask": ("잘못된 행을 건너뛰고 나머지를 가져올까요?",
+                        "Import the valid rows and skip the invalid ones?"),
+    # settings
+    "store_identity": ("매장 정보 (영수증 머리글)", "Store identity (receipt header)"),
+    "store_name": ("상호", "Trade name"),
+    "payment_methods": ("결제 수단", "Payment methods"),
+    "col_method": ("수단", "Method"),
+    "col_change_policy": ("거스름돈", "Change"),
+    "policy_none": ("안 줌", "none"),
+    "policy_cash": ("현금으로 줌", "in cash"),
+    "policy_cash_over_60": ("60% 이상 사용 시 현금", "cash if ≥ 60 % used"),
+    "language": ("언어", "Language"),
+    "language_restart": ("언어는 다시 시작하면 바뀝니다.", "The language changes at the next start."),
+    "receipt_options": ("영수증", "Receipts"),
+    "receipt_mode": ("결제 후 영수증", "Receipt after payment"),
+    "receipt_always": ("항상 출력", "always"),
+    "receipt_ask": ("물어보기", "ask"),
+    "receipt_never": ("출력 안 함", "never"),
+    "receipt_footer": ("영수증 아래 문구", "Receipt footer"),
+    "btn_save": ("저장", "Save"),
+    "saved": ("저장했습니다.", "Saved."),
+    # shift placeholder
+    "shift_coming": ("교대 열기·시재 점검·업체별 정산은 정산 기능과 함께 이 화면에 들어옵니다.\n"
+                     "지금은 판매와 환불이 모두 기록되고, 명령줄에서 판매 내역을 내보낼 수 있습니다.",
+                     "Opening a shift, the cash count and the settlement per enterprise arrive on "
+                     "this screen with the settlement feature.\nSales and refunds are all recorded "
+                     "meanwhile, and the command line exports them."),
+    # first start, close, errors
+    "first_start_title": ("장터에 오신 것을 환영합니다", "Welcome to Jangteo"),
+    "first_start_text": ("이 데이터 폴더는 비어 있습니다. 데모 공동판매장(업체 6곳, 상품 40개)을 불러올까요, "
+                         "아니면 빈 상태로 시작할까요?\n{path}",
+                         "This data folder is empty. Load the demo joint stall (6 enterprises, "
+                         "40 products) or start empty?\n{path}"),
+    "first_start_demo": ("데모 불러오기", "Load the demo"),
+    "first_start_empty": ("빈 상태로 시작", "Start empty"),
+    "close_with_cart": ("장바구니에 상품이 남아 있습니다. 그래도 닫을까요?",
+                        "The cart is not empty. Close anyway?"),
+    "error_title": ("문제가 생겼습니다", "Something went wrong"),
+    "error_unexpected": ("예상하지 못한 오류가 났습니다. 장바구니와 판매 기록은 그대로입니다. "
+                         "자세한 내용은 기록 파일에 남겼습니다:\n{log}\n\n{detail}",
+                         "An unexpected error happened. The cart and the recorded sales are kept. "
+                         "Details were written to:\n{log}\n\n{detail}"),
+    "cannot_start": ("장터를 시작할 수 없습니다", "Jangteo cannot start"),
+    "help_title": ("단축키 (F1)", "Shortcuts (F1)"),
+    "help_close": ("닫기: Esc 또는 F1", "Close: Esc or F1"),
+}
+
+SHORTCUTS: list[tuple[str, str, str]] = [
+    # (keys, ko, en)
+    ("F1", "단축키 보기", "Show shortcuts"),
+    ("F2 · F3 · F4 · F5 · F6", "판매 · 판매 내역 · 교대 · 상품 · 설정 화면",
+     "Sell · History · Shift · Catalog · Settings"),
+    ("바코드 스캔 / barcode scan", "어디서든 상품을 장바구니에 (내역 화면에서는 영수증 찾기)",
+     "adds the product anywhere (finds the receipt on History)"),
+    ("Enter", "검색어가 있으면 첫 상품 추가, 없으면 결제", "adds the first result, or pays"),
+    ("Ctrl+Enter · F12", "결제", "Pay"),
+    ("Esc", "검색어 지우기", "Clear the search"),
+    ("Ctrl+F", "검색창으로", "Focus the search box"),
+    ("Ctrl+↑ · Ctrl+↓", "장바구니 줄 선택", "Select a cart line"),
+    ("Ctrl+= · Ctrl+−", "선택한 줄 수량 +1 · −1", "Selected line +1 · −1"),
+    ("Ctrl+Q", "선택한 줄 수량 입력", "Type the selected line's quantity"),
+    ("Ctrl+L", "선택한 줄 할인", "Discount on the selected line"),
+    ("Ctrl+D", "전체 할인", "Receipt discount"),
+    ("Ctrl+Del", "선택한 줄 삭제", "Remove the selected line"),
+    ("F8 · F9", "장바구니 보류 · 보류 불러오기", "Park the cart · resume a parked cart"),
+    ("결제 창 / Pay: Enter", "받은 돈이 없으면 딱 맞게 현금, 다 받았으면 완료",
+     "exact cash when nothing is tendered, else confirm"),
+    ("결제 창 / Pay: 숫자 + 1…7", "금액을 입력하고 결제 수단 번호", "type an amount, then a method's number"),
+    ("결제 창 / Pay: R", "영수증 출력 켜기·끄기", "toggle the receipt"),
+]
+
+
+def set_language(lang: str) -> None:
+    global _lang
+    _lang = "en" if lang == "en" else "ko"
+
+
+def language() -> str:
+    return _lang
+
+
+def t(key: str, **params) -> str:
+    ko, en = TEXTS[key]
+    text = ko if _lang == "ko" else en
+    return text.format(**params) if params else text
+
+
+def won(amount: int) -> str:
+    return format_won(amount, _lang)
+
+
+def explain(error: BaseException) -> str:
+    """A core error as a sentence in the GUI's language."""
+    return error_text(error, _lang)
