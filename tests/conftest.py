@@ -16,6 +16,7 @@ KST = timezone(timedelta(hours=9), "KST")
 ROOT = Path(__file__).resolve().parent.parent
 
 os.environ.setdefault("JANGTEO_LANG", "ko")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture

@@ -180,6 +180,7 @@ class HistoryScreen(QWidget):
                     pays.setdefault(sale_id, []).append(m.label(language()) if m else method)
             originals = {r["id"]: r["receipt_no"] for r in self.rows}
         self.rows.reverse()  # newest first
+        self.table.clearSelection()
         self.table.setRowCount(len(self.rows))
         for row, r in enumerate(self.rows):
             note = ""

@@ -57,12 +57,13 @@ class MainWindow(QMainWindow):
         self.status_printer = QLabel(t("status_printer_none"))
         self.status_sync = QLabel(t("status_sync_none"))
         for w in (self.status_shift, self.status_receipts, self.status_printer, self.status_sync):
+            w.setContentsMargins(10, 0, 10, 0)
             self.statusBar().addPermanentWidget(w)
 
         self.sell: SellScreen = self.screen("sell")
         self.sell.sale_recorded.connect(lambda _doc: self.after_sale())
         self._shortcuts()
-        self.scanner = BarcodeScanner(QApplication.instance(), self._scanner_active)
+        self.scanner = BarcodeScanner(self, self._scanner_active)
         self.scanner.scanned.connect(self.on_scan)
         self.help: HelpOverlay | None = None
         self.show_screen("sell")
@@ -155,4 +156,5 @@ class MainWindow(QMainWindow):
         if not self.sell.cart.is_empty and not prompts.confirm(self, t("close_with_cart")):
             event.ignore()
             return
+        self.scanner.stop()
         event.accept()

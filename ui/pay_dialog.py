@@ -124,6 +124,7 @@ class PayDialog(QDialog):
         self.cancel_btn.clicked.connect(self.reject)
         self.confirm_btn = QPushButton(t("pay_confirm"))
         self.confirm_btn.setMinimumHeight(56)
+        self.confirm_btn.setMinimumWidth(220)
         self.confirm_btn.setFont(self._big(1.2))
         self.confirm_btn.setStyleSheet("QPushButton { background: #2f7d32; color: white; "
                                        "border-radius: 8px; } QPushButton:disabled { "
@@ -172,6 +173,8 @@ class PayDialog(QDialog):
                                         tender.approval_no or "")):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         for b in self.quick_buttons:
+            self.quick_row.removeWidget(b)
+            b.hide()
             b.deleteLater()
         self.quick_buttons.clear()
         due = self.remaining()

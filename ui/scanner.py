@@ -21,12 +21,16 @@ _ALLOWED = set("-_./")
 class BarcodeScanner(QObject):
     scanned = Signal(str)
 
-    def __init__(self, app: QApplication, is_active: Callable[[], bool]):
-        super().__init__(app)
+    def __init__(self, parent: QObject, is_active: Callable[[], bool]):
+        super().__init__(parent)
         self._is_active = is_active
         self._buffer = ""
         self._last = 0.0
-        app.installEventFilter(self)
+        QApplication.instance().installEventFilter(self)
+
+    def stop(self) -> None:
+        """Stop listening (the window that owns the scanner is closing)."""
+        QApplication.instance().removeEventFilter(self)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
         if event.type() != QEvent.KeyPress:

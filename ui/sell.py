@@ -336,6 +336,12 @@ class SellScreen(QWidget):
                   self.remove_btn, self.disc_btn, self.park_btn, self.clear_btn):
             b.setEnabled(not self.cart.is_empty)
 
+    def ready(self) -> None:
+        """Back to the till after a dialog: the window active, the search box focused, so the
+        next scan or shortcut lands here."""
+        self.window().activateWindow()
+        self.search.setFocus()
+
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
         self.message.setStyleSheet("color: #b3261e; font-weight: bold;" if error else
@@ -351,6 +357,7 @@ class SellScreen(QWidget):
             mode = svc.get_setting(uow, "receipt_mode", "ask")
         result = PayDialog(priced.totals.total, [m for m in methods.values() if m.active],
                            receipt=mode == "always", parent=self).run()
+        self.ready()
         if result is None:
             return
         self.record(result.tenders, receipt_requested=result.receipt)

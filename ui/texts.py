@@ -75,7 +75,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pay_confirm": ("결제 완료 (Enter)", "Confirm (Enter)"),
     "pay_cancel": ("취소 (Esc)", "Cancel (Esc)"),
     "pay_remove": ("결제 줄 삭제", "Remove payment"),
-    "pay_receipt": ("영수증 출력 (R)", "Print receipt (R)"),
+    "pay_receipt": ("영수증 출력 (Ctrl+R)", "Print receipt (Ctrl+R)"),
     "pay_cash_quick": ("현금 {amount}", "Cash {amount}"),
     # history
     "history_search": ("영수증 번호 (바코드 스캔 가능)", "Receipt number (or scan it)"),
@@ -210,8 +210,9 @@ SHORTCUTS: list[tuple[str, str, str]] = [
     ("F8 · F9", "장바구니 보류 · 보류 불러오기", "Park the cart · resume a parked cart"),
     ("결제 창 / Pay: Enter", "받은 돈이 없으면 딱 맞게 현금, 다 받았으면 완료",
      "exact cash when nothing is tendered, else confirm"),
-    ("결제 창 / Pay: 숫자 + 1…7", "금액을 입력하고 결제 수단 번호", "type an amount, then a method's number"),
-    ("결제 창 / Pay: R", "영수증 출력 켜기·끄기", "toggle the receipt"),
+    ("결제 창 / Pay: 숫자, Ctrl+1…7", "금액을 입력하고 결제 수단 번호", "type an amount, then a method's number"),
+    ("결제 창 / Pay: Ctrl+R", "영수증 출력 켜기·끄기", "toggle the receipt"),
+    ("결제 창 / Pay: Esc", "결제 취소 (장바구니는 그대로)", "cancel (the cart is kept)"),
 ]
 
 

@@ -1,0 +1,221 @@
+"""History (find, void, refund), catalog and settings screens, first start, screenshots."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from pos import services as svc
+from pos.domain import DocKind, Tender
+from tests.conftest import ROOT
+from tests.ui.conftest import shot, when_modal
+from ui.catalog_screen import EnterpriseDialog, ProductDialog
+from ui.history import RefundDialog
+from ui.pay_dialog import PayDialog
+from ui.qt import QDialog, Qt
+from ui.texts import set_language
+
+
+def sell_two_lines(store):
+    with store.unit_of_work() as uow:
+        products = [p for p in svc.list_products(uow) if p["tax_class"] == "taxable"][:2]
+        doc = svc.record_sale(uow, items=[svc.SaleItem(products[0]["id"], 2),
+                                          svc.SaleItem(products[1]["id"], 1)],
+                              tenders=[Tender("card", products[0]["price"] * 2 + products[1]["price"],
+                                              approval_no="30001234")])
+        uow.commit()
+    return doc
+
+
+def test_refund_one_line_from_history(qtbot, window, demo_store):
+    doc = sell_two_lines(demo_store)
+    qtbot.keyClick(window, Qt.Key_F3)
+    history = window.screen("history")
+    assert window.stack.currentWidget() is history
+    assert history.rows[0]["receipt_no"] == doc.receipt_no
+    assert doc.receipt_no in history.detail.toPlainText()
+    assert "#30001234" in history.detail.toPlainText()
+    seen = {}
+
+    def refund(dialog: RefundDialog):
+        assert dialog.spins[0].maximum() == 2 and dialog.spins[1].maximum() == 1
+        dialog.spins[0].setValue(1)
+        seen["total"] = dialog.total.text()
+        idx = dialog.method.findData("cash")
+        dialog.method.setCurrentIndex(idx)
+        dialog.reason.setText("고객 변심")
+        dialog.ok_button.click()
+
+    state = when_modal(qtbot, RefundDialog, refund)
+    qtbot.mouseClick(history.refund_btn, Qt.LeftButton)
+    assert state["done"] and state["error"] is None, state["error"]
+    unit = doc.lines[0].unit_price
+    assert seen["total"] == f"환불 금액 {unit:,}원"
+    with demo_store.unit_of_work(write=False) as uow:
+        original = svc.get_document(uow, sale_id=doc.id)
+        refund = svc.get_document(uow, receipt_no=original.refunds[0])
+        left = svc.refundable_lines(uow, sale_id=doc.id)
+    assert refund.kind == DocKind.REFUND and refund.totals.total == -unit
+    assert [(p.method, p.amount) for p in refund.payments] == [("cash", -unit)]
+    assert [r.remaining for r in left] == [1, 1]
+    assert refund.receipt_no in history.message.text()
+    assert history.current.id == refund.id
+    # the partly refunded sale can no longer be voided, only refunded further
+    history.find(doc.receipt_no)
+    assert history.current.id == doc.id
+    assert not history.void_btn.isEnabled() and history.refund_btn.isEnabled()
+
+
+def test_void_from_history_after_finding_the_receipt_by_scanning_it(qtbot, window, demo_store,
+                                                                     answers):
+    doc = sell_two_lines(demo_store)
+    qtbot.keyClick(window, Qt.Key_F3)
+    history = window.screen("history")
+    history.search.setFocus()
+    qtbot.keyClicks(history.search, doc.receipt_no)
+    qtbot.keyClick(history.search, Qt.Key_Return)
+    assert history.current.id == doc.id
+    qtbot.mouseClick(history.void_btn, Qt.LeftButton)
+    assert answers.confirms and doc.receipt_no in answers.confirms[-1]
+    with demo_store.unit_of_work(write=False) as uow:
+        original = svc.get_document(uow, sale_id=doc.id)
+        void = svc.get_document(uow, receipt_no=original.refunds[0])
+    assert void.kind == DocKind.VOID and void.totals.total == -doc.totals.total
+    assert [(p.method, p.amount, p.approval_no) for p in void.payments] == [
+        ("card", -doc.totals.total, "30001234")]
+    history.find("A01-20990101-0001")
+    assert "찾을 수 없습니다" in history.message.text()
+
+
+def test_catalog_edits_explain_themselves_and_reach_the_till(qtbot, window, demo_store):
+    qtbot.keyClick(window, Qt.Key_F5)
+    catalog = window.screen("catalog")
+    dialog = ProductDialog(demo_store, None, catalog)
+    qtbot.addWidget(dialog)
+    dialog.name.setText("쑥떡")
+    dialog.price.setText("3500.5")
+    dialog.save()
+    assert "원 단위 정수" in dialog.error.text()
+    dialog.price.setText("3,500")
+    dialog.barcodes.setText("8800000000017|8800000000024")
+    dialog.category.setCurrentText("떡")
+    dialog.save()
+    assert dialog.saved_id is not None and dialog.result() == QDialog.Accepted
+    catalog.changed.emit()
+    assert any(p["name"] == "쑥떡" for p in window.sell.products)
+    assert window.sell.index.by_code("8800000000024")["name"] == "쑥떡"
+    enterprise = EnterpriseDialog(demo_store, None, catalog)
+    qtbot.addWidget(enterprise)
+    enterprise.name.setText("새싹공방")
+    enterprise.bizno.setText("123-45-67890")
+    enterprise.save()
+    assert "사업자등록번호가 올바르지 않습니다" in enterprise.error.text()
+    enterprise.bizno.setText("220-81-62517")
+    enterprise.commission.setText("12.5")
+    enterprise.save()
+    with demo_store.unit_of_work(write=False) as uow:
+        saved = svc.find_enterprise(uow, ref="새싹공방")
+    assert (saved["bizno"], saved["commission_bp"]) == ("220-81-62517", 1250)
+
+
+def test_catalog_import_and_export_use_the_cli_code(qtbot, window, demo_store, answers, tmp_path):
+    catalog = window.screen("catalog")
+    out = tmp_path / "catalog.xlsx"
+    catalog.export_file(str(out))
+    assert out.exists() and "40" in answers.infos[-1]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("상품명,가격,업체\n쑥떡,3000,햇살마을기업\n깨진,-1,햇살마을기업\n", encoding="cp949")
+    answers.confirm_answer = False
+    catalog.import_file(str(bad))
+    assert "3행 'price' 열" in answers.confirms[-1]
+    with demo_store.unit_of_work(write=False) as uow:
+        assert not any(p["name"] == "쑥떡" for p in svc.list_products(uow))
+    answers.confirm_answer = True
+    catalog.import_file(str(bad))
+    assert "1개 추가" in answers.infos[-1]
+    assert any(p["name"] == "쑥떡" for p in window.sell.products)
+
+
+def test_settings_change_payment_methods_and_identity(qtbot, window, demo_store):
+    qtbot.keyClick(window, Qt.Key_F6)
+    settings = window.screen("settings")
+    codes = [m.code for m in settings.methods]
+    settings.active_boxes[codes.index("token")].setChecked(False)
+    onnuri = codes.index("onnuri")
+    settings.policy_boxes[onnuri].setCurrentIndex(settings.policy_boxes[onnuri].findData("none"))
+    settings.store_fields["name"].setText("성수 공동판매장")
+    settings.receipt_mode.setCurrentIndex(settings.receipt_mode.findData("always"))
+    settings.save()
+    with demo_store.unit_of_work(write=False) as uow:
+        methods = svc.payment_methods(uow)
+        assert svc.get_setting(uow, "store")["name"] == "성수 공동판매장"
+    assert not methods["token"].active and methods["onnuri"].change_policy == "none"
+    window.show_screen("sell")
+    window.sell.add_product(window.sell.products[0])
+    seen = {}
+
+    def look(dialog: PayDialog):
+        seen["methods"] = list(dialog.method_buttons)
+        seen["receipt"] = dialog.receipt.isChecked()
+        dialog.reject()
+
+    when_modal(qtbot, PayDialog, look)
+    window.sell.pay()
+    assert "token" not in seen["methods"] and "onnuri" in seen["methods"]
+    assert seen["receipt"] is True
+
+
+def test_first_start_offers_the_demo(qtbot, store):
+    from ui.app import first_start
+
+    asked = []
+    first_start(store, lambda path: asked.append(path) or False)
+    with store.unit_of_work(write=False) as uow:
+        assert svc.list_products(uow) == []
+    first_start(store, lambda path: asked.append(path) or True)
+    with store.unit_of_work(write=False) as uow:
+        assert len(svc.list_products(uow)) == 40
+    first_start(store, lambda path: asked.append(path) or True)
+    assert len(asked) == 2 and asked[0] == str(store.data_dir)
+
+
+def test_screenshots_of_sell_pay_and_history_in_both_languages(qtbot, demo_store, answers):
+    from ui.app import application, open_window
+
+    application()
+    sell_two_lines(demo_store)
+    for lang in ("ko", "en"):
+        window = open_window(demo_store, lang)
+        qtbot.addWidget(window)
+        window.resize(1366, 768)
+        window.show()
+        qtbot.waitExposed(window)
+        for p in window.sell.products[:3]:
+            window.sell.add_product(p)
+        paths = [shot(window, f"sell-{lang}")]
+        total = window.sell.cart.priced().totals.total
+        with demo_store.unit_of_work(write=False) as uow:
+            methods = [m for m in svc.payment_methods(uow).values() if m.active]
+        pay = PayDialog(total, methods, parent=window)
+        qtbot.addWidget(pay)
+        pay.add_tender("local_voucher", 10000)
+        pay.show()
+        qtbot.waitExposed(pay)
+        paths.append(shot(pay, f"pay-{lang}"))
+        pay.reject()
+        window.show_screen("history")
+        paths.append(shot(window, f"history-{lang}"))
+        for path in paths:
+            assert path.stat().st_size > 20_000
+        assert ("결제" if lang == "ko" else "Pay") in window.sell.pay_btn.text()
+        window.sell.cart.clear()
+        window.close()
+    set_language("ko")
+
+
+def test_without_a_screen_jangteo_explains_the_command_line(tmp_path):
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "LANG": "en_US.UTF-8"}
+    out = subprocess.run([sys.executable, "-m", "ui.main", "--data-dir", str(tmp_path / "d")],
+                         cwd=ROOT, capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "No screen" in out.stderr and "demo" in out.stdout
