@@ -5,12 +5,11 @@ Painting tiles (instead of one button per product) keeps a 10,000-product catalo
 
 from __future__ import annotations
 
-from ui.qt import (QAbstractListModel, QColor, QFont, QListView, QModelIndex, QPainter, QPen,
-                   QRect, QSize, QStyle, QStyledItemDelegate, Qt)
+from ui.qt import (QAbstractListModel, QColor, QFont, QFontMetrics, QListView, QModelIndex,
+                   QPainter, QPen, QRect, QSize, QStaticText, QStyle, QStyledItemDelegate, Qt)
 from ui.texts import won
 
 PRODUCT_ROLE = Qt.UserRole + 1
-COLOR_ROLE = Qt.UserRole + 2
 
 # soft, distinguishable colours for enterprises of a joint stall (first enterprise first)
 PALETTE = ["#e8833a", "#3b8ea5", "#6a994e", "#bc4b51", "#8e6c8a", "#d4a017", "#2f6690",
@@ -25,6 +24,8 @@ class ProductListModel(QAbstractListModel):
 
     def set_products(self, products: list[dict]) -> None:
         self.beginResetModel()
+        for p in products:
+            p["_color"] = self._colors.get(p["enterprise_id"], "#888888")
         self._products = products
         self.endResetModel()
 
@@ -44,53 +45,84 @@ class ProductListModel(QAbstractListModel):
             return f"{p['name']}\n{won(p['price'])}\n{p['enterprise_name']}"
         if role == PRODUCT_ROLE:
             return p
-        if role == COLOR_ROLE:
-            return self._colors.get(p["enterprise_id"], "#888888")
         return None
 
 
 class TileDelegate(QStyledItemDelegate):
+    """Paints a tile: enterprise colour bar, name (wrapped), enterprise, price.
+
+    Text layout is the costly part of painting, so each product's texts are laid out once
+    (`QStaticText`) and reused at every repaint while the font and tile size stay the same.
+    """
+
     def __init__(self, parent=None, size: QSize | None = None):
         super().__init__(parent)
         self._size = size or QSize(168, 92)
+        self._fonts_for: QFont | None = None
+        self._cache: dict[str, tuple] = {}
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
         return self._size
 
+    def _fonts(self, base: QFont):
+        if self._fonts_for != base:
+            name = QFont(base)
+            name.setBold(True)
+            small = QFont(base)
+            small.setPointSizeF(max(base.pointSizeF() * 0.8, 7))
+            price = QFont(base)
+            price.setBold(True)
+            price.setPointSizeF(base.pointSizeF() * 1.15)
+            self._font_set = (name, small, price)
+            self._fonts_for = QFont(base)
+            self._cache.clear()
+        return self._font_set
+
+    def _texts(self, p: dict, width: int, fonts) -> tuple:
+        key = f"{p['id']}:{p['price']}:{p['name']}:{width}"
+        cached = self._cache.get(key)
+        if cached is None:
+            name_font, small_font, price_font = fonts
+            name = QStaticText(p["name"])
+            name.setTextFormat(Qt.PlainText)
+            name.setTextWidth(width)
+            name.prepare(font=name_font)
+            price = QStaticText(won(p["price"]))
+            price.setTextFormat(Qt.PlainText)
+            price.prepare(font=price_font)
+            enterprise = QFontMetrics(small_font).elidedText(p["enterprise_name"], Qt.ElideRight,
+                                                             width // 2)
+            cached = (name, price, QStaticText(enterprise),
+                      QFontMetrics(small_font).height(), price.size())
+            self._cache[key] = cached
+        return cached
+
     def paint(self, painter: QPainter, option, index) -> None:
         p = index.data(PRODUCT_ROLE)
-        color = QColor(index.data(COLOR_ROLE))
+        color = QColor(p.get("_color", "#888888"))
         r = option.rect.adjusted(3, 3, -3, -3)
+        text = r.adjusted(14, 6, -8, -6)
+        fonts = self._fonts(option.font)
+        name, price, enterprise, small_height, price_size = self._texts(p, text.width(), fonts)
         painter.save()
         painter.setRenderHint(QPainter.Antialiasing)
-        selected = bool(option.state & QStyle.State_MouseOver)
-        painter.setPen(QPen(color if selected else QColor("#c8c8c8"), 2 if selected else 1))
+        hover = bool(option.state & QStyle.State_MouseOver)
+        painter.setPen(QPen(color if hover else QColor("#c8c8c8"), 2 if hover else 1))
         painter.setBrush(QColor("#fffdf8"))
         painter.drawRoundedRect(r, 8, 8)
-        painter.setPen(Qt.NoPen)
-        painter.setBrush(color)
-        painter.drawRoundedRect(QRect(r.left(), r.top(), 8, r.height()), 4, 4)
-        text = r.adjusted(14, 6, -8, -6)
-        base = QFont(option.font)
-        name_font = QFont(base)
-        name_font.setBold(True)
-        painter.setFont(name_font)
+        painter.fillRect(QRect(r.left() + 1, r.top() + 4, 7, r.height() - 8), color)
+        painter.setFont(fonts[0])
         painter.setPen(QColor("#222222"))
-        name_rect = QRect(text.left(), text.top(), text.width(), text.height() - 26)
-        painter.drawText(name_rect, Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop, p["name"])
-        small = QFont(base)
-        small.setPointSizeF(max(base.pointSizeF() * 0.8, 7))
-        painter.setFont(small)
+        painter.setClipRect(QRect(text.left(), text.top(), text.width(), text.height() - 24))
+        painter.drawStaticText(text.left(), text.top(), name)
+        painter.setClipping(False)
+        painter.setFont(fonts[1])
         painter.setPen(color.darker(130))
-        painter.drawText(text, Qt.AlignLeft | Qt.AlignBottom,
-                         painter.fontMetrics().elidedText(p["enterprise_name"], Qt.ElideRight,
-                                                          text.width() // 2))
-        price_font = QFont(base)
-        price_font.setBold(True)
-        price_font.setPointSizeF(base.pointSizeF() * 1.15)
-        painter.setFont(price_font)
+        painter.drawStaticText(text.left(), text.bottom() - small_height, enterprise)
+        painter.setFont(fonts[2])
         painter.setPen(QColor("#111111"))
-        painter.drawText(text, Qt.AlignRight | Qt.AlignBottom, won(p["price"]))
+        painter.drawStaticText(int(text.right() - price_size.width()),
+                               int(text.bottom() - price_size.height()), price)
         painter.restore()
 
 

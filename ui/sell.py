@@ -17,7 +17,7 @@ from ui.qt import (QAbstractItemView, QComboBox, QFont, QHBoxLayout, QHeaderView
                    QTableWidgetItem, Qt, QVBoxLayout, QWidget, Signal)
 from ui.texts import explain, t, won
 
-SEARCH_LIMIT = 300
+SEARCH_LIMIT = 120  # tiles shown at once: three screens; typing narrows the rest
 
 
 class SellScreen(QWidget):

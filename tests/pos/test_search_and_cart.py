@@ -98,3 +98,13 @@ def test_park_and_resume():
     assert back.lines == cart.lines and len(parked) == 0
     with pytest.raises(ValueError):
         parked.park(Cart(), "x")
+
+
+def test_names_starting_with_the_query_come_first_even_with_a_limit():
+    products = [dict(PRODUCTS[1], id=str(i), name=f"향긋한 수제 {i}") for i in range(50)]
+    products.append(dict(PRODUCTS[0], id="s", name="수제 잼"))
+    index = ProductIndex(products)
+    assert index.search("수제", limit=5)[0]["name"] == "수제 잼"
+    assert [p["id"] for p in index.search("수제", limit=3)] == ["s", "0", "1"]
+    assert len(index.search("수제")) == 51
+    assert index.search("ㅅㅈ", limit=1)[0]["name"] == "수제 잼"
