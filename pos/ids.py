@@ -29,7 +29,7 @@ def uuid7(when: datetime, random_bytes: bytes | None = None) -> uuid.UUID:
 
 
 DEVICE_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,5}$")
-RECEIPT_NO = re.compile(r"^(?P<device>[A-Z][A-Z0-9]{1,5})-(?P<day>\d{8})-(?P<n>\d{4,})$")
+RECEIPT_NO = re.compile(r"^(?P<device>[A-Z][A-Z0-9]{1,5})-(?P<day>\d{8})-?(?P<n>\d{4,})$")
 
 
 def receipt_no(device_code: str, day: date, n: int) -> str:
@@ -39,6 +39,18 @@ def receipt_no(device_code: str, day: date, n: int) -> str:
     if n < 1:
         raise ValueError("receipt numbers start at 1")
     return f"{device_code}-{day.year:04d}{day.month:02d}{day.day:02d}-{n:04d}"
+
+
+def barcode_form(number: str) -> str:
+    """`A01-20261122-0042` → `A01-202611220042`: the digits run together so a CODE128 barcode
+    can pack them two to a symbol and fit 58 mm paper. `parse_receipt_no` reads both forms."""
+    device, day, n = parse_receipt_no(number)
+    return f"{device}-{day.year:04d}{day.month:02d}{day.day:02d}{n:04d}"
+
+
+def canonical_receipt_no(text: str) -> str:
+    """The printed form of a receipt number typed or scanned in either form."""
+    return receipt_no(*parse_receipt_no(text))
 
 
 def parse_receipt_no(text: str) -> tuple[str, date, int]:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, func, select
 
 from pos import tables as t
+from pos.ids import canonical_receipt_no
 from pos.numbering import Allocation
 from pos.domain import (CartItem, Discount, DocKind, Document, DomainError, Line, MethodKind,
                         Payment, Priced, Refundable, TaxClass, TaxPart, TaxStatus, Tender, Totals,
@@ -95,7 +96,11 @@ def _sale_row(uow: UnitOfWork, sale_id: str | None, receipt_no: str | None):
     if sale_id:
         q = q.where(t.sales.c.id == sale_id)
     elif receipt_no:
-        q = q.where(t.sales.c.receipt_no == receipt_no.strip().upper())
+        try:
+            receipt_no = canonical_receipt_no(receipt_no)
+        except ValueError:
+            receipt_no = receipt_no.strip().upper()
+        q = q.where(t.sales.c.receipt_no == receipt_no)
     else:
         raise TypeError("sale_id or receipt_no is required")
     row = uow.conn.execute(q).mappings().first()

@@ -1,0 +1,262 @@
+"""The receipt as plain data, built from a stored sale, void or refund, and its layout.
+
+`receipt_for` reads what a receipt shows (KOREA.md): store identity, receipt number, time,
+lines, discounts, total, taxable supply value, VAT, exempt amount, payments with tendered and
+change or approval number, and for a refund or void a clear heading with the original receipt
+number. `layout_receipt` turns it into rows for a paper width.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pos import services as svc
+from pos.domain import DocKind, TaxStatus
+from pos.ids import barcode_form
+from pos.store import UnitOfWork
+from printing.layout import QR, Barcode, Feed, Item, Logo, Row, Rule, fit
+
+LABELS: dict[str, tuple[str, str]] = {
+    "title_sale": ("영수증", "RECEIPT"),
+    "title_refund": ("[반품·환불] 영수증", "[REFUND] RECEIPT"),
+    "title_void": ("[취소] 영수증", "[VOID] RECEIPT"),
+    "copy": ("*** 사본 (재출력) ***", "*** COPY (reprint) ***"),
+    "bizno": ("사업자", "Reg. no."),
+    "rep": ("대표", "Rep."),
+    "tel": ("전화", "Tel."),
+    "receipt_no": ("영수증", "Receipt"),
+    "time": ("일시", "Date"),
+    "original": ("원 영수증", "Original"),
+    "reason": ("사유", "Reason"),
+    "head_item": ("상품명", "Item"),
+    "head_amount": ("금액", "Amount"),
+    "discount": ("할인", "Discount"),
+    "receipt_discount": ("전체 할인", "Receipt discount"),
+    "subtotal": ("소계", "Subtotal"),
+    "total": ("합계", "TOTAL"),
+    "refund_total": ("환불 합계", "REFUND TOTAL"),
+    "taxable": ("과세물품가액", "Taxable supply"),
+    "vat": ("부가세", "VAT"),
+    "exempt": ("면세물품가액", "Tax-exempt"),
+    "simplified": ("(간이과세자 판매분 {amount}원: 부가세 별도 표시 없음)",
+                   "(simplified taxpayer sales {amount}: VAT not shown)"),
+    "tendered": ("받은 돈", "Tendered"),
+    "change": ("거스름돈", "Change"),
+    "approval": ("승인", "Approval"),
+    "refunded_by": ("환불 수단", "Refunded by"),
+    "sellers": ("판매 업체", "Sold by"),
+    "thanks": ("감사합니다", "Thank you"),
+}
+
+
+def label(key: str, lang: str, **params) -> str:
+    ko, en = LABELS[key]
+    text = ko if lang == "ko" else en
+    return text.format(**params) if params else text
+
+
+def amount(won: int) -> str:
+    """Amounts on a receipt: digits with thousands separators (the column says 원)."""
+    return f"{won:,}"
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    name: str
+    unit_price: int
+    qty: int
+    discount: int
+    amount: int
+    enterprise_id: str
+
+
+@dataclass(frozen=True)
+class ReceiptPayment:
+    label: str
+    amount: int
+    tendered: int
+    change: int
+    approval_no: str | None
+
+
+@dataclass(frozen=True)
+class Seller:
+    name: str
+    bizno: str
+    representative: str
+    phone: str
+    tax_status: str
+
+
+@dataclass(frozen=True)
+class ReceiptDoc:
+    """Everything printed on one receipt; no database, no printer."""
+
+    kind: str
+    receipt_no: str
+    created_at: str
+    store: dict
+    lines: list[ReceiptLine]
+    payments: list[ReceiptPayment]
+    sellers: dict[str, Seller]
+    subtotal: int
+    line_discount: int
+    receipt_discount: int
+    total: int
+    taxable_total: int
+    supply_value: int
+    vat: int
+    exempt_total: int
+    simplified_total: int
+    change: int
+    original_receipt_no: str | None = None
+    reason: str | None = None
+    footer: str = ""
+    qr: str | None = None
+    logo: str | None = None
+    copy: bool = False
+    group_by_enterprise: bool = False
+    lang: str = "ko"
+    has_cash: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str | None = None,
+                copy: bool = False, lang: str | None = None) -> ReceiptDoc:
+    doc = svc.get_document(uow, sale_id=sale_id, receipt_no=receipt_no)
+    methods = svc.payment_methods(uow)
+    lang = lang or svc.get_setting(uow, "receipt_language", "ko")
+    sellers = {}
+    for line in doc.lines:
+        if line.enterprise_id not in sellers:
+            e = svc.find_enterprise(uow, ref=line.enterprise_id) or {}
+            sellers[line.enterprise_id] = Seller(
+                e.get("name", line.enterprise_name), e.get("bizno") or "",
+                e.get("representative", ""), e.get("phone", ""),
+                e.get("tax_status", str(line.tax_status)))
+    grouping = svc.get_setting(uow, "receipt_group_by_enterprise", True)
+    payments = []
+    for p in doc.payments:
+        m = methods.get(p.method)
+        payments.append(ReceiptPayment(m.label(lang) if m else p.method, p.amount, p.tendered,
+                                       p.change, p.approval_no))
+    simplified = sum(part.taxable_total for part in doc.parts
+                     if part.tax_status == TaxStatus.SIMPLIFIED)
+    t = doc.totals
+    return ReceiptDoc(
+        kind=str(doc.kind), receipt_no=doc.receipt_no, created_at=doc.created_at,
+        store=svc.get_setting(uow, "store", {}) or {},
+        lines=[ReceiptLine(ln.name, ln.unit_price, ln.qty, ln.line_discount, ln.amount,
+                           ln.enterprise_id) for ln in doc.lines],
+        payments=payments, sellers=sellers, subtotal=t.subtotal, line_discount=t.line_discount,
+        receipt_discount=t.receipt_discount, total=t.total, taxable_total=t.taxable_total,
+        supply_value=t.supply_value, vat=t.vat, exempt_total=t.exempt_total,
+        simplified_total=simplified, change=doc.change,
+        original_receipt_no=doc.original_receipt_no, reason=doc.reason,
+        footer=svc.get_setting(uow, "receipt_footer", "") or "",
+        qr=svc.get_setting(uow, "receipt_qr", None) or None,
+        logo=svc.get_setting(uow, "receipt_logo", None) or None, copy=copy,
+        group_by_enterprise=bool(grouping) and len(sellers) > 1, lang=lang,
+        has_cash=any(p.method == "cash" and p.amount > 0 for p in doc.payments))
+
+
+def layout_receipt(r: ReceiptDoc, columns: int) -> list[Item]:
+    """The receipt as rows for a printer of `columns` columns (32, 42 or 48)."""
+    lang = r.lang
+    out: list[Item] = []
+    if r.logo:
+        out.append(Logo(r.logo))
+    store = r.store
+    if store.get("name"):
+        out += [Row(row.left, bold=True, double=True, align="center")
+                for row in fit(store["name"], "", columns, double=True)]
+    ident = []
+    if store.get("bizno"):
+        ident.append(f"{label('bizno', lang)} {store['bizno']}")
+    if store.get("representative"):
+        ident.append(f"{label('rep', lang)} {store['representative']}")
+    if ident:
+        out += fit("  ".join(ident), "", columns)
+    if store.get("address"):
+        out += fit(store["address"], "", columns)
+    if store.get("phone"):
+        out += fit(f"{label('tel', lang)} {store['phone']}", "", columns)
+    out.append(Feed())
+    title = label(f"title_{r.kind}", lang)
+    out.append(Row(title, bold=True, double=True, align="center"))
+    if r.copy:
+        out.append(Row(label("copy", lang), bold=True, align="center"))
+    out.append(Row(label("receipt_no", lang), r.receipt_no))
+    when = datetime.fromisoformat(r.created_at)
+    out.append(Row(label("time", lang), when.strftime("%Y-%m-%d %H:%M:%S")))
+    if r.original_receipt_no:
+        out.append(Row(label("original", lang), r.original_receipt_no, bold=True))
+    if r.reason:
+        out += fit(f"{label('reason', lang)}: {r.reason}", "", columns)
+    out.append(Rule("="))
+    out.append(Row(label("head_item", lang), label("head_amount", lang), bold=True))
+    out.append(Rule())
+    groups: list[tuple[str | None, list[ReceiptLine]]]
+    if r.group_by_enterprise:
+        order: dict[str, list[ReceiptLine]] = {}
+        for ln in r.lines:
+            order.setdefault(ln.enterprise_id, []).append(ln)
+        groups = list(order.items())
+    else:
+        groups = [(None, r.lines)]
+    for enterprise_id, lines in groups:
+        if enterprise_id is not None:
+            seller = r.sellers[enterprise_id]
+            out += fit(f"[{seller.name}]", "", columns, bold=True)
+        for ln in lines:
+            detail = f"{amount(ln.unit_price)} x {ln.qty}"
+            if ln.qty == 1 and not ln.discount:
+                out += fit(ln.name, amount(ln.unit_price * ln.qty), columns)
+            else:
+                out += fit(ln.name, "", columns)
+                out.append(Row("  " + detail, amount(ln.unit_price * ln.qty)))
+            if ln.discount:
+                out.append(Row("  " + label("discount", lang), amount(-ln.discount)))
+    out.append(Rule())
+    if r.line_discount or r.receipt_discount:
+        out.append(Row(label("subtotal", lang), amount(r.subtotal - r.line_discount)))
+    if r.receipt_discount:
+        out.append(Row(label("receipt_discount", lang), amount(-r.receipt_discount)))
+    total_key = "total" if r.kind == DocKind.SALE else "refund_total"
+    out += fit(label(total_key, lang), amount(r.total), columns, bold=True, double=True)
+    out.append(Rule())
+    general_taxable = r.taxable_total - r.simplified_total
+    if general_taxable:
+        out.append(Row(label("taxable", lang), amount(r.supply_value - r.simplified_total)))
+        out.append(Row(label("vat", lang), amount(r.vat)))
+    if r.exempt_total:
+        out.append(Row(label("exempt", lang), amount(r.exempt_total)))
+    if r.simplified_total:
+        out += fit(label("simplified", lang, amount=amount(r.simplified_total)), "", columns)
+    out.append(Rule())
+    for p in r.payments:
+        name = p.label if r.kind == DocKind.SALE else f"{label('refunded_by', lang)}: {p.label}"
+        out += fit(name, amount(p.amount + p.change), columns)
+        if p.approval_no:
+            out.append(Row(f"  {label('approval', lang)} {p.approval_no}"))
+    if r.change:
+        out.append(Row(label("change", lang), amount(r.change), bold=True))
+    if r.group_by_enterprise or len(r.sellers) > 1:
+        out.append(Rule())
+        out.append(Row(label("sellers", lang), bold=True))
+        for seller in r.sellers.values():
+            text = seller.name
+            if seller.bizno:
+                text += f" {seller.bizno}"
+            if seller.representative:
+                text += f" {label('rep', lang)} {seller.representative}"
+            out += fit(text, "", columns)
+    out.append(Feed())
+    footer = r.footer or label("thanks", lang)
+    for part in footer.splitlines():
+        out += [Row(row.left, align="center") for row in fit(part, "", columns)]
+    if r.qr:
+        out.append(QR(r.qr))
+    out.append(Barcode(barcode_form(r.receipt_no)))
+    return out

@@ -1,0 +1,254 @@
+"""Receipt layout → ESC/POS bytes, by raster or by Korean text mode.
+
+python-escpos builds the commands (init, styles, images as `GS v 0` in slices, QR, barcode,
+cut, drawer kick); Hangul never goes through its `text()`, which turns it into `?`:
+- raster: every row is drawn with a Korean font into a 1-bit image, sent in slices;
+- text: KS X 1001 Hangul is sent as EUC-KR bytes between `FS &` and `FS .` with `ESC R 13`;
+  a row with a character outside KS X 1001 (e.g. 똠) is sent as an image instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from PIL import Image, ImageDraw, ImageFont
+
+from printing.fonts import receipt_fonts
+from printing.layout import QR, Barcode, Feed, Item, Logo, Row, Rule, char_width
+from printing.profiles import PrinterProfile
+
+logging.getLogger("escpos").setLevel(logging.ERROR)
+
+ESC, GS, FS = b"\x1b", b"\x1d", b"\x1c"
+INIT = ESC + b"@"
+KOREA = ESC + b"R\x0d"
+KANJI_ON, KANJI_OFF = FS + b"&", FS + b"."
+KANJI_DOUBLE, KANJI_NORMAL = FS + b"!\x0c", FS + b"!\x00"
+
+
+# -- drawing (raster renderer, text-mode fallback, previews) --------------------------------------
+
+@lru_cache(maxsize=16)
+def _font(size: int, bold: bool) -> ImageFont.FreeTypeFont:
+    regular, heavy = receipt_fonts()
+    return ImageFont.truetype(str(heavy if bold else regular), size)
+
+
+def metrics(profile: PrinterProfile) -> tuple[int, int]:
+    """(font pixel size, row height) so that `columns` single-width characters fill `dots`."""
+    size = max(12, round(2 * profile.dots / profile.columns))
+    return size, size + 6
+
+
+def draw_rows(items: list[Item], profile: PrinterProfile) -> Image.Image:
+    """Rows, rules and feeds drawn as the raster renderer prints them (mode "1")."""
+    size, line = metrics(profile)
+    heights = []
+    for item in items:
+        if isinstance(item, Row):
+            heights.append(line * 2 if item.double else line)
+        elif isinstance(item, Rule):
+            heights.append(line // 2 + 4)
+        elif isinstance(item, Feed):
+            heights.append(line * item.lines // 2)
+        elif isinstance(item, Logo):
+            heights.append(_logo(item.path, profile).height)
+        else:
+            raise TypeError(f"cannot draw {item!r}")
+    img = Image.new("L", (profile.dots, max(1, sum(heights))), 255)
+    draw = ImageDraw.Draw(img)
+    y = 0
+    for item, h in zip(items, heights):
+        if isinstance(item, Row):
+            font = _font(size * 2 if item.double else size, item.bold)
+            top = y + 2
+            if item.left:
+                left_w = draw.textlength(item.left, font=font)
+                if item.right:
+                    x = 0
+                elif item.align == "center":
+                    x = (profile.dots - left_w) // 2
+                elif item.align == "right":
+                    x = profile.dots - left_w
+                else:
+                    x = 0
+                draw.text((x, top), item.left, font=font, fill=0)
+            if item.right:
+                right_w = draw.textlength(item.right, font=font)
+                draw.text((profile.dots - right_w, top), item.right, font=font, fill=0)
+        elif isinstance(item, Rule):
+            mid = y + h // 2
+            if item.char == "=":
+                draw.line((0, mid - 2, profile.dots, mid - 2), fill=0, width=1)
+                draw.line((0, mid + 1, profile.dots, mid + 1), fill=0, width=1)
+            else:
+                for x in range(0, profile.dots, 8):
+                    draw.line((x, mid, x + 4, mid), fill=0, width=1)
+        elif isinstance(item, Logo):
+            logo = _logo(item.path, profile)
+            img.paste(logo.convert("L"), ((profile.dots - logo.width) // 2, y))
+        y += h
+    return img.point(lambda v: 0 if v < 160 else 255).convert("1", dither=Image.Dither.NONE)
+
+
+def draw_fixed(text: str, profile: PrinterProfile, *, bold: bool = False,
+               double: bool = False) -> Image.Image:
+    """A text-mode line as a printer's fixed-pitch font shows it (for previews)."""
+    size, line = metrics(profile)
+    cell = profile.dots / profile.columns * (2 if double else 1)
+    font = _font(size * 2 if double else size, bold)
+    img = Image.new("L", (profile.dots, line * (2 if double else 1)), 255)
+    draw = ImageDraw.Draw(img)
+    col = 0
+    for ch in text:
+        w = char_width(ch)
+        if ch != " ":
+            draw.text((col * cell, 2), ch, font=font, fill=0)
+        col += w
+    return img.point(lambda v: 0 if v < 160 else 255).convert("1", dither=Image.Dither.NONE)
+
+
+@lru_cache(maxsize=4)
+def _logo(path: str, profile: PrinterProfile) -> Image.Image:
+    logo = Image.open(path)
+    logo.thumbnail((profile.dots, profile.dots // 2))
+    return logo.convert("L").point(lambda v: 0 if v < 128 else 255).convert("1")
+
+
+# -- bytes ----------------------------------------------------------------------------------------
+
+def _printer(profile: PrinterProfile):
+    from escpos.printer import Dummy
+
+    p = Dummy()
+    p.profile.profile_data["media"]["width"]["pixels"] = profile.dots
+    return p
+
+
+def _image(p, img: Image.Image, profile: PrinterProfile) -> None:
+    p.image(img, impl="bitImageRaster", fragment_height=profile.slice_height, center=False)
+
+
+def ks_x_1001_safe(text: str) -> bool:
+    """True when every character is printable ASCII or one of KS X 1001's two-byte codes."""
+    for ch in text:
+        if " " <= ch <= "~":
+            continue
+        try:
+            b = ch.encode("euc_kr")
+        except UnicodeEncodeError:
+            return False
+        if len(b) != 2 or not (0xA1 <= b[0] <= 0xFE and 0xA1 <= b[1] <= 0xFE):
+            return False
+    return True
+
+
+def korean_text_bytes(text: str, *, double: bool = False) -> bytes:
+    """A line in Korean text mode: ASCII as is, Hangul runs as EUC-KR inside FS & … FS ."""
+    out = bytearray()
+    run = ""
+
+    def flush():
+        nonlocal run
+        if run:
+            out.extend(KANJI_ON)
+            if double:
+                out.extend(KANJI_DOUBLE)
+            out.extend(run.encode("euc_kr"))
+            if double:
+                out.extend(KANJI_NORMAL)
+            out.extend(KANJI_OFF)
+            run = ""
+
+    for ch in text:
+        if " " <= ch <= "~":
+            flush()
+            out.append(ord(ch))
+        else:
+            run += ch
+    flush()
+    return bytes(out)
+
+
+def code128_payload(text: str) -> str:
+    """ESC/POS CODE128 data: code set B for the letters, code set C (two digits a symbol)
+    for a trailing run of digits of even length, which keeps receipt numbers short."""
+    head = text.rstrip("0123456789")
+    digits = text[len(head):]
+    if len(digits) % 2:
+        head, digits = head + digits[0], digits[1:]
+    payload = "{B" + head
+    if digits:
+        payload += "{C" + "".join(chr(int(digits[k:k + 2])) for k in range(0, len(digits), 2))
+    return payload
+
+
+def _code(p, item: QR | Barcode, profile: PrinterProfile) -> None:
+    if isinstance(item, QR):
+        p.set(align="center")
+        p.qr(item.data, native=profile.native_qr, size=6 if profile.dots >= 500 else 4,
+             center=not profile.native_qr)
+        p.set(align="left")
+        return
+    p.set(align="center")
+    if profile.native_barcode:
+        p.barcode(code128_payload(item.data), "CODE128", height=64, width=2, pos="BELOW",
+                  font="A", function_type="B", check=False)
+    else:
+        p.barcode(item.data, "code128", height=64, width=2, pos="BELOW", force_software=True,
+                  center=False)
+    p.set(align="left")
+
+
+def render(items: list[Item], profile: PrinterProfile, *, drawer: bool = False) -> bytes:
+    """The bytes to send: initialise, the receipt, the drawer kick (cash sales), the cut."""
+    p = _printer(profile)
+    p._raw(INIT)
+    if profile.renderer == "text":
+        p._raw(ESC + b"t" + bytes([profile.code_table]) + KOREA)
+        _render_text(p, items, profile)
+    else:
+        _render_raster(p, items, profile)
+    if drawer:
+        p.cashdraw(2 if profile.drawer_pin == 2 else 5)
+    if profile.cut:
+        p.cut()
+    else:
+        p._raw(b"\n" * 4)
+    return bytes(p.output)
+
+
+def _render_raster(p, items: list[Item], profile: PrinterProfile) -> None:
+    pending: list[Item] = []
+    for item in items + [None]:
+        if item is None or isinstance(item, (QR, Barcode)):
+            if pending:
+                _image(p, draw_rows(pending, profile), profile)
+                pending = []
+            if item is not None:
+                _code(p, item, profile)
+        else:
+            pending.append(item)
+
+
+def _render_text(p, items: list[Item], profile: PrinterProfile) -> None:
+    for item in items:
+        if isinstance(item, Row):
+            text = item.text(profile.columns)
+            if not ks_x_1001_safe(text):
+                _image(p, draw_rows([item], profile), profile)
+                continue
+            p._raw(ESC + b"E" + (b"\x01" if item.bold else b"\x00"))
+            p._raw(GS + b"!" + (b"\x11" if item.double else b"\x00"))
+            p._raw(korean_text_bytes(text, double=item.double) + b"\n")
+            if item.bold or item.double:
+                p._raw(ESC + b"E\x00" + GS + b"!\x00")
+        elif isinstance(item, Rule):
+            p._raw((item.char * profile.columns).encode("ascii") + b"\n")
+        elif isinstance(item, Feed):
+            p._raw(b"\n" * item.lines)
+        elif isinstance(item, Logo):
+            _image(p, draw_rows([item], profile), profile)
+        else:
+            _code(p, item, profile)
