@@ -36,6 +36,48 @@ MESSAGES: dict[str, tuple[str, str]] = {
                  "A disk error happened while reading or writing the data file."),
     "data_dir_unusable": ("데이터 폴더를 만들거나 열 수 없습니다: {path} ({detail})",
                           "The data folder cannot be created or opened: {path} ({detail})"),
+    # printers
+    "printer_url_invalid": ("프린터 주소가 올바르지 않습니다: {url} (예: tcp://192.168.0.50:9100, "
+                            "usb://04b8:0e15, serial:///dev/ttyUSB0?baud=9600)",
+                            "Invalid printer address: {url} (e.g. tcp://192.168.0.50:9100, "
+                            "usb://04b8:0e15, serial:///dev/ttyUSB0?baud=9600)"),
+    "printer_off": ("프린터가 꺼져 있거나 연결되지 않았습니다 ({target}). 전원과 케이블을 확인해 주세요. "
+                    "판매는 계속할 수 있고 영수증은 대기열에 남습니다.",
+                    "The printer is off or not connected ({target}). Check its power and cable. "
+                    "Selling goes on; the receipt waits in the queue."),
+    "printer_unreachable": ("네트워크 프린터에 닿지 않습니다 ({target}). 같은 와이파이/네트워크인지, "
+                            "IP 주소가 맞는지 확인해 주세요.",
+                            "The network printer cannot be reached ({target}). Check that it is on "
+                            "the same network and that the IP address is right."),
+    "printer_dropped": ("인쇄 도중 프린터 연결이 끊겼습니다 ({target}). 일부만 인쇄되었을 수 있어 "
+                        "다시 인쇄하면 '사본'으로 표시됩니다.",
+                        "The printer connection dropped while printing ({target}). Part of the "
+                        "receipt may have printed; printing it again marks it as a copy."),
+    "printer_stalled": ("프린터가 응답하지 않습니다 ({target}). 용지가 떨어졌거나 덮개가 열려 있는지 "
+                        "확인해 주세요.",
+                        "The printer stopped responding ({target}). Check for paper out or an "
+                        "open cover."),
+    "printer_not_found": ("프린터를 찾을 수 없습니다 ({target}). USB 케이블을 다시 꽂거나 설정에서 "
+                          "프린터를 다시 골라 주세요.",
+                          "The printer was not found ({target}). Re-plug the USB cable or pick the "
+                          "printer again in Settings."),
+    "usb_permission": ("프린터({target})에 접근할 권한이 없습니다. 리눅스에서는 사용자를 lp 그룹에 "
+                       "넣거나(sudo usermod -aG lp $USER, 다시 로그인) udev 규칙을 추가해 주세요.",
+                       "No permission to use the printer ({target}). On Linux add your user to "
+                       "the lp group (sudo usermod -aG lp $USER, then log in again) or add a udev "
+                       "rule for the printer."),
+    "libusb_missing": ("USB 프린터를 쓰려면 libusb가 필요합니다. 윈도우에서는 Zadig로 WinUSB 드라이버를 "
+                       "설치하거나, 프린터 대기열(win32://프린터 이름)을 쓰세요.",
+                       "USB printing needs libusb. On Windows install the WinUSB driver with "
+                       "Zadig, or use the printer queue (win32://Printer Name) instead."),
+    "cups_missing": ("CUPS(lp 명령)가 없습니다. 프린터를 usb:// 또는 tcp:// 로 지정해 주세요.",
+                     "CUPS (the lp command) is not installed. Use a usb:// or tcp:// printer."),
+    "platform_unsupported": ("{scheme}:// 프린터는 이 운영체제에서 쓸 수 없습니다.",
+                             "{scheme}:// printers are not available on this system."),
+    "printer_error": ("프린터 오류 ({target}): {detail}", "Printer error ({target}): {detail}"),
+    "printer_not_set": ("프린터가 설정되지 않았습니다. 설정에서 프린터를 고르거나 --printer 로 "
+                        "지정해 주세요.",
+                        "No printer is set up. Choose one in Settings or pass --printer."),
     # catalog
     "name_empty": ("이름이 비어 있습니다.", "The name is empty."),
     "tax_status_invalid": ("과세 유형이 올바르지 않습니다: {value} (general, simplified, exempt)",

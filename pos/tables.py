@@ -3,8 +3,8 @@ exactly this schema; `tests/pos/test_store.py` checks that they agree."""
 
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, MetaData,
-                        String, Table, Text, UniqueConstraint)
+from sqlalchemy import (Boolean, CheckConstraint, Column, Float, ForeignKey, Index, Integer,
+                        LargeBinary, MetaData, String, Table, Text, UniqueConstraint)
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -164,4 +164,27 @@ sale_taxes = Table(
     Column("supply_value", Integer, nullable=False),
     Column("vat", Integer, nullable=False),
     Column("exempt_total", Integer, nullable=False),
+)
+
+# The print queue's jobs (printing/queue.py). Kept with the sales so that a receipt job and
+# the sale it belongs to live in the same durable file.
+print_jobs = Table(
+    "print_jobs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # receipt, test, drawer, report
+    Column("document_id", String(36), nullable=True),
+    Column("receipt_no", String(32), nullable=True),
+    Column("copy", Boolean, nullable=False, default=False),
+    Column("drawer", Boolean, nullable=False, default=False),
+    Column("printer_url", Text, nullable=False),
+    Column("profile", Text, nullable=False),
+    Column("data", LargeBinary, nullable=True),  # rendered bytes, kept for resend and preview
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("next_try_at", Float, nullable=True),
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("replaces", Integer, nullable=True),
+    Index("ix_print_jobs_status", "status"),
 )

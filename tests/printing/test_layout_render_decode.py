@@ -1,0 +1,159 @@
+"""What goes to the printer, decoded back: raster images and Korean text mode, 58 and 80 mm."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, strategies as st
+from PIL import ImageChops
+
+from pos import services as svc
+from printing.decode import BarcodeMark, Cut, Drawer, Raster, decode, preview
+from printing.layout import QR, Barcode, Feed, Row, Rule, fit, width, wrap
+from printing.profiles import PRESETS, profile
+from printing.receipt import layout_receipt, receipt_for
+from printing.render import draw_rows, korean_text_bytes, ks_x_1001_safe, render
+from tests.printing.conftest import sell
+
+
+def test_widths_count_hangul_as_two_columns():
+    assert width("김밥") == 4 and width("abc") == 3 and width("수제 비누 2개") == 13
+    assert wrap("천연 수제비누 라벤더 향 대용량 선물세트", 16) == ["천연 수제비누", "라벤더 향 대용량",
+                                                           "선물세트"]
+    assert all(width(x) <= 5 for x in wrap("가나다라마바사", 5))
+
+
+@given(st.text(alphabet="가나다라마바사아자차카 abcdef12345", min_size=1, max_size=80),
+       st.integers(0, 10**8), st.sampled_from([32, 42, 48]))
+def test_rows_never_overflow_and_amounts_end_at_the_edge(name, won, columns):
+    rows = fit(name, f"{won:,}", columns)
+    for row in rows:
+        text = row.text(columns)
+        assert width(text) <= columns
+    assert rows[-1].text(columns).endswith(f"{won:,}")
+    assert width(rows[-1].text(columns)) == columns
+
+
+@pytest.mark.parametrize("key", ["generic-58", "generic-80", "epson-tm-t88-kr"])
+def test_receipt_layout_fits_every_paper(demo_store, key):
+    doc = sell(demo_store)
+    prof = profile(key)
+    with demo_store.unit_of_work(write=False) as uow:
+        items = layout_receipt(receipt_for(uow, sale_id=doc.id), prof.columns)
+    rows = [i for i in items if isinstance(i, Row)]
+    assert all(width(r.text(prof.columns)) <= prof.columns for r in rows)
+    texts = [r.text(prof.columns) for r in rows]
+    assert any(doc.receipt_no in t for t in texts)
+    assert any("합계" in t and f"{doc.totals.total:,}" in t for t in texts)
+    assert any("부가세" in t and f"{doc.totals.vat:,}" in t for t in texts)
+    assert isinstance(items[-1], Barcode)
+
+
+@pytest.mark.parametrize("key", ["generic-58", "generic-80"])
+def test_raster_bytes_reassemble_into_the_expected_rendering(demo_store, key):
+    doc = sell(demo_store)
+    prof = profile(key)
+    with demo_store.unit_of_work(write=False) as uow:
+        items = layout_receipt(receipt_for(uow, sale_id=doc.id), prof.columns)
+    data = render(items, prof, drawer=True)
+    decoded = decode(data)
+    assert decoded.unknown == [] and decoded.kanji_switches == 0
+    assert data.startswith(b"\x1b@")
+    expected = draw_rows([i for i in items if not isinstance(i, (QR, Barcode))], prof)
+    got = decoded.raster()
+    assert got.size == expected.size and got.width == prof.dots
+    assert ImageChops.difference(got.convert("L"), expected.convert("L")).getbbox() is None
+    assert all(img.height <= prof.slice_height for img in decoded.rasters())
+    assert expected.convert("L").getextrema()[0] == 0  # there is ink
+    barcode = next(i for i in decoded.items if isinstance(i, BarcodeMark))
+    with demo_store.unit_of_work(write=False) as uow:
+        assert svc.get_document(uow, receipt_no=barcode.data).id == doc.id  # scan → sale
+    assert any(isinstance(i, Drawer) for i in decoded.items)
+    assert isinstance(decoded.items[-1], Cut)
+    assert b"?" not in data.split(b"\x1dv0")[0]  # no Hangul turned into ???
+
+
+@pytest.mark.parametrize("key", ["generic-58-text", "epson-tm-t20-kr"])
+def test_korean_text_mode_decodes_back_to_the_laid_out_lines(demo_store, key):
+    doc = sell(demo_store, method="card")
+    prof = profile(key)
+    with demo_store.unit_of_work(write=False) as uow:
+        items = layout_receipt(receipt_for(uow, sale_id=doc.id), prof.columns)
+    data = render(items, prof, drawer=False)
+    decoded = decode(data)
+    assert data.startswith(b"\x1b@") and b"\x1bR\x0d" in data[:8]
+    expected = []
+    for item in items:
+        if isinstance(item, Row):
+            expected.append(item.text(prof.columns))
+        elif isinstance(item, Rule):
+            expected.append(item.char * prof.columns)
+        elif isinstance(item, Feed):
+            expected += [""] * item.lines
+    assert decoded.text_lines() == expected
+    assert decoded.kanji_switches > 10 and decoded.rasters() == []
+    assert not any(isinstance(i, Drawer) for i in decoded.items)  # a card sale: no drawer
+    assert len(data) < 2500  # hundreds of bytes, not tens of kilobytes
+    bold = [i for i in decoded.items if getattr(i, "bold", False)]
+    assert any("합계" in i.text for i in bold)
+
+
+def test_korean_text_mode_bytes_follow_ks_x_1001():
+    assert korean_text_bytes("김밥 2") == b"\x1c&\xb1\xe8\xb9\xe4\x1c. 2"
+    assert ks_x_1001_safe("수제비누 3,000") and not ks_x_1001_safe("똠양꿍")
+    assert not ks_x_1001_safe("커피 ☕")
+
+
+def test_a_line_outside_ks_x_1001_falls_back_to_an_image(demo_store):
+    with demo_store.unit_of_work() as uow:
+        products = svc.list_products(uow)
+        svc.update_product(uow, product_id=products[0]["id"], name="똠양꿍 소스")
+        uow.commit()
+    doc = sell(demo_store, names=["똠양꿍 소스"], method="card")
+    prof = profile("epson-tm-t20-kr")
+    with demo_store.unit_of_work(write=False) as uow:
+        items = layout_receipt(receipt_for(uow, sale_id=doc.id), prof.columns)
+    decoded = decode(render(items, prof))
+    assert not any("똠" in line or "?" in line for line in decoded.text_lines())
+    assert all(isinstance(i, Raster) for i in decoded.items
+               if not hasattr(i, "text") and not isinstance(i, (BarcodeMark, Cut)))
+    fallback = next(i for i in items if isinstance(i, Row) and "똠" in i.left)
+    expected = draw_rows([fallback], prof)  # the one row, in slices
+    assert ImageChops.difference(decoded.raster().convert("L"),
+                                 expected.convert("L")).getbbox() is None
+
+
+def test_a_refund_is_clearly_headed_with_its_original(demo_store):
+    doc = sell(demo_store)
+    with demo_store.unit_of_work() as uow:
+        back = svc.refund_sale(uow, sale_id=doc.id, quantities={1: 1}, method="cash")
+        uow.commit()
+    prof = profile("epson-tm-t20-kr")
+    with demo_store.unit_of_work(write=False) as uow:
+        items = layout_receipt(receipt_for(uow, sale_id=back.id, copy=True), prof.columns)
+    lines = decode(render(items, prof)).text_lines()
+    assert any("[반품·환불] 영수증" in line for line in lines)
+    assert any("원 영수증" in line and doc.receipt_no in line for line in lines)
+    assert any("사본" in line for line in lines)
+    assert any("환불 합계" in line and f"{back.totals.total:,}" in line for line in lines)
+
+
+def test_joint_stall_receipt_groups_lines_by_enterprise(demo_store):
+    doc = sell(demo_store, names=["천연 수제비누", "유정란 10구", "은 반지"])
+    prof = profile("epson-tm-t20-kr")
+    with demo_store.unit_of_work(write=False) as uow:
+        lines = decode(render(layout_receipt(receipt_for(uow, sale_id=doc.id), 48), prof)).text_lines()
+    groups = [line for line in lines if line.startswith("[") and line.endswith("]")]
+    assert groups == ["[꿈드림공예협동조합]", "[늘푸른영농조합법인]", "[손끝공방]"]
+    assert any(line.startswith("판매 업체") for line in lines)
+    assert any("간이과세자" in line for line in lines)  # 손끝공방's part shows no VAT
+
+
+def test_preview_is_drawn_from_the_bytes(demo_store, tmp_path):
+    doc = sell(demo_store)
+    for key in PRESETS:
+        prof = profile(key)
+        with demo_store.unit_of_work(write=False) as uow:
+            data = render(layout_receipt(receipt_for(uow, sale_id=doc.id), prof.columns), prof)
+        image = preview(data, prof)
+        assert image.width == prof.dots and image.height > 600
+        image.save(tmp_path / f"{key}.png")
