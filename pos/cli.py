@@ -26,7 +26,9 @@ def _lang_from_argv(argv: list[str]) -> str | None:
     return None
 
 
-def build_parser(lang: str) -> argparse.ArgumentParser:
+def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
+    """The parser; `extensions` (modules with `add_commands(sub, h)`) add the commands of the
+    layers above `pos` (printing), which `pos` itself must not import."""
     def h(ko: str, en: str) -> str:
         return ko if lang == "ko" else en
 
@@ -92,6 +94,8 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
 
     sub.add_parser("check", help=h("데이터 무결성과 판매 규칙을 점검합니다",
                                    "check the data file and the rules every sale must keep"))
+    for extension in extensions:
+        extension.add_commands(sub, h)
     return p
 
 
@@ -207,10 +211,10 @@ def _cmd_check(args, lang: str) -> int:
     return EXIT_PROBLEMS
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, extensions=()) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = detect_lang(_lang_from_argv(argv))
-    parser = build_parser(lang)
+    parser = build_parser(lang, extensions)
     args = parser.parse_args(argv)
     lang = detect_lang(args.lang)
     from pos.catalog_io import ImportFileError
@@ -221,9 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command is None:
             return _cmd_none(args, lang, parser)
-        handler = {"demo": _cmd_demo, "catalog": _cmd_catalog, "enterprise": _cmd_enterprise,
-                   "sales": _cmd_sales, "check": _cmd_check}[args.command]
-        return handler(args, lang)
+        handlers = {"demo": _cmd_demo, "catalog": _cmd_catalog, "enterprise": _cmd_enterprise,
+                    "sales": _cmd_sales, "check": _cmd_check}
+        for extension in extensions:
+            handlers.update(extension.handlers(_open))
+        return handlers[args.command](args, lang)
     except StoreError as e:
         print(error_text(e, lang), file=sys.stderr)
         return EXIT_STORE
@@ -236,6 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     except (DomainError, ImportFileError) as e:
         print(error_text(e, lang), file=sys.stderr)
         return EXIT_PROBLEMS
+    except Exception as e:
+        if getattr(e, "code", None) and getattr(e, "params", None) is not None:
+            print(error_text(e, lang), file=sys.stderr)  # e.g. a printer error
+            return EXIT_PROBLEMS
+        raise
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ cut, drawer kick); Hangul never goes through its `text()`, which turns it into `
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 from functools import lru_cache
 
@@ -192,12 +194,13 @@ def _code(p, item: QR | Barcode, profile: PrinterProfile) -> None:
         p.set(align="left")
         return
     p.set(align="center")
-    if profile.native_barcode:
-        p.barcode(code128_payload(item.data), "CODE128", height=64, width=2, pos="BELOW",
-                  font="A", function_type="B", check=False)
-    else:
-        p.barcode(item.data, "code128", height=64, width=2, pos="BELOW", force_software=True,
-                  center=False)
+    with contextlib.redirect_stdout(io.StringIO()):  # python-escpos print()s its choice
+        if profile.native_barcode:
+            p.barcode(code128_payload(item.data), "CODE128", height=64, width=2, pos="BELOW",
+                      font="A", function_type="B", check=False)
+        else:
+            p.barcode(item.data, "code128", height=64, width=2, pos="BELOW",
+                      force_software=True, center=False)
     p.set(align="left")
 
 

@@ -26,3 +26,21 @@ def test_importing_every_pos_module_loads_no_gui_http_or_printer_library():
     loaded = set(out.stdout.split())
     assert "pos" in loaded and "sqlalchemy" in loaded
     assert loaded.isdisjoint(FORBIDDEN), loaded & set(FORBIDDEN)
+
+
+PRINTING_PROBE = """
+import importlib, pkgutil, sys
+import printing
+for mod in pkgutil.walk_packages(printing.__path__, "printing."):
+    importlib.import_module(mod.name)
+print("\\n".join(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def test_printing_loads_no_gui_or_http_library():
+    out = subprocess.run([sys.executable, "-c", PRINTING_PROBE], cwd=ROOT, capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    loaded = set(out.stdout.split())
+    assert {"printing", "pos", "PIL"} <= loaded
+    assert loaded.isdisjoint({"PySide6", "shiboken6", "ui", "sync", "httpx", "fastapi"})

@@ -9,11 +9,14 @@ from pos import cli
 
 
 def main(argv: list[str] | None = None) -> int:
+    import printing.cli
+
+    extensions = (printing.cli,)
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = cli.detect_lang(cli._lang_from_argv(argv))
-    args = cli.build_parser(lang).parse_args(argv)  # --help and --version end here
+    args = cli.build_parser(lang, extensions).parse_args(argv)  # --help, --version end here
     if args.command is not None:
-        return cli.main(argv)
+        return cli.main(argv, extensions)
     from ui.app import display_available, run_gui
 
     if not display_available():

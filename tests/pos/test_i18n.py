@@ -9,14 +9,14 @@ import pytest
 from pos.i18n import MESSAGES, detect_lang, tr
 
 POS = Path(__file__).resolve().parents[2] / "pos"
-RAISED = re.compile(r'(?:DomainError|StoreError|ImportFileError)\(\s*"([a-z_0-9]+)"'
+RAISED = re.compile(r'(?:DomainError|StoreError|ImportFileError|PrinterError)\(\s*"([a-z_0-9]+)"'
                     r'|RowProblem\([^,]+,\s*[^,]+,\s*"([a-z_0-9]+)"'
                     r'|\{[^{}]*"(value_[a-z_]+)"')
 
 
 def codes_in_source() -> set[str]:
     found = set()
-    for path in POS.rglob("*.py"):
+    for path in [*POS.rglob("*.py"), *(POS.parent / "printing").rglob("*.py")]:
         for m in RAISED.finditer(path.read_text(encoding="utf-8")):
             found.add(next(g for g in m.groups() if g))
     return found
