@@ -138,8 +138,9 @@ class HistoryScreen(QWidget):
         self.void_btn = QPushButton(t("btn_void"))
         self.refund_btn = QPushButton(t("btn_refund"))
         self.reprint_btn = QPushButton(t("btn_reprint"))
+        self.preview_btn = QPushButton(t("btn_preview"))
         for b, slot in ((self.void_btn, self.void), (self.refund_btn, self.refund),
-                        (self.reprint_btn, self.reprint)):
+                        (self.reprint_btn, self.reprint), (self.preview_btn, self.preview)):
             b.setMinimumHeight(48)
             b.clicked.connect(slot)
             buttons.addWidget(b)
@@ -220,6 +221,7 @@ class HistoryScreen(QWidget):
         self.void_btn.setEnabled(is_sale and not self.current.refunds)
         self.refund_btn.setEnabled(is_sale)
         self.reprint_btn.setEnabled(self.current is not None)
+        self.preview_btn.setEnabled(self.current is not None)
 
     def _describe(self, doc, methods) -> str:
         out = [f"{doc.receipt_no}  ·  {t(f'kind_{doc.kind}')}",
@@ -307,6 +309,26 @@ class HistoryScreen(QWidget):
         self.reload(select_id=back.id)
         self.changed.emit()
 
+    printer = None  # the window's PrinterService, set when the screen is built
+
     def reprint(self) -> None:
-        if self.current is not None:
-            prompts.info(self, t("reprint_later"))
+        if self.current is None:
+            return
+        if self.printer is None or self.printer.reprint(self.current.id) is None:
+            prompts.info(self, t("reprint_no_printer"))
+            return
+        self.message.setText(t("printer_queued"))
+
+    def preview(self):
+        """The receipt as it would print, drawn from the bytes the printer would get."""
+        if self.current is None or self.printer is None:
+            return None
+        from ui.printer import PreviewDialog
+
+        image = self.printer.preview_image(self.current.id, copy=True)
+        dialog = PreviewDialog(image, self.current.receipt_no, self)
+        return self.show_preview(dialog)
+
+    def show_preview(self, dialog):
+        dialog.run()
+        return dialog

@@ -7,6 +7,7 @@ from ui import prompts
 from ui.catalog_screen import CatalogScreen
 from ui.help_overlay import HelpOverlay
 from ui.history import HistoryScreen
+from ui.printer import PrinterService
 from ui.qt import (QApplication, QHBoxLayout, QKeySequence, QLabel, QMainWindow, QPushButton,
                    QShortcut, QStackedWidget, Qt, QVBoxLayout, QWidget)
 from ui.scanner import BarcodeScanner
@@ -60,7 +61,10 @@ class MainWindow(QMainWindow):
             w.setContentsMargins(10, 0, 10, 0)
             self.statusBar().addPermanentWidget(w)
 
+        self.printer = PrinterService(store, self)
+        self.printer.state_changed.connect(lambda _state: self.update_printer_status())
         self.sell: SellScreen = self.screen("sell")
+        self.sell.sale_recorded.connect(self.printer.after_sale)
         self.sell.sale_recorded.connect(lambda _doc: self.after_sale())
         self._shortcuts()
         self.scanner = BarcodeScanner(self, self._scanner_active)
@@ -78,6 +82,7 @@ class MainWindow(QMainWindow):
             widget = cls(self.store, self)
             self.screens[name] = widget
             self.stack.addWidget(widget)
+            widget.printer = self.printer
             if name in ("history",):
                 widget.changed.connect(self.after_sale)
             if name in ("catalog", "settings"):
@@ -141,6 +146,10 @@ class MainWindow(QMainWindow):
     def after_sale(self) -> None:
         self.update_status()
 
+    def update_printer_status(self) -> None:
+        self.status_printer.setText(self.printer.status_text())
+        self.status_printer.setToolTip(self.printer.last_error_text())
+
     def update_status(self) -> None:
         now = self.store.clock.now()
         day = now.date().isoformat()
@@ -151,10 +160,12 @@ class MainWindow(QMainWindow):
         self.status_receipts.setText(t("status_receipts", count=count,
                                        next=receipt_no(self.store.device["code"], now.date(),
                                                        count + 1)))
+        self.update_printer_status()
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if not self.sell.cart.is_empty and not prompts.confirm(self, t("close_with_cart")):
             event.ignore()
             return
         self.scanner.stop()
+        self.printer.stop()
         event.accept()

@@ -4,7 +4,7 @@ from PySide6.QtCore import (QAbstractListModel, QAbstractTableModel, QDate, QEve
                             QElapsedTimer, QModelIndex, QObject, QPoint, QRect, QSize, Qt,
                             QTimer, Signal, Slot)
 from PySide6.QtGui import (QAction, QBrush, QColor, QFont, QFontDatabase, QFontMetrics,  # noqa: F401
-                           QGuiApplication, QStaticText,
+                           QGuiApplication, QImage, QPixmap, QStaticText,
                            QIcon, QIntValidator, QKeyEvent, QKeySequence, QPainter, QPalette,
                            QPen, QShortcut)
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QButtonGroup,  # noqa: F401

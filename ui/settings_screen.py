@@ -13,7 +13,7 @@ from ui import prompts
 from ui.qt import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
                    QLabel, QLineEdit, QPushButton, QScrollArea, QTableWidget, QTableWidgetItem,
                    QVBoxLayout, QWidget, Signal)
-from ui.texts import t
+from ui.texts import explain, language, t
 
 STORE_FIELDS = (("name", "store_name"), ("bizno", "col_bizno"),
                 ("representative", "col_representative"), ("address", "col_address"),
@@ -54,6 +54,8 @@ class SettingsScreen(QWidget):
         pv.addWidget(self.methods_table)
         layout.addWidget(pay)
 
+        self._build_printer(layout)
+
         other = QGroupBox(t("receipt_options"))
         of = QFormLayout(other)
         self.receipt_mode = QComboBox()
@@ -80,6 +82,103 @@ class SettingsScreen(QWidget):
         layout.addWidget(self.message)
         layout.addStretch(1)
         self.load()
+
+    printer = None  # the window's PrinterService, set when the screen is built
+
+    def _build_printer(self, layout) -> None:
+        from printing.profiles import PRESETS
+
+        group = QGroupBox(t("printer_group"))
+        form = QFormLayout(group)
+        self.printer_url = QLineEdit()
+        self.printer_url.setPlaceholderText(t("printer_url_hint"))
+        self.printer_url.setMinimumWidth(420)
+        find = QPushButton(t("printer_find_usb"))
+        find.clicked.connect(self.find_usb)
+        url_row = QHBoxLayout()
+        url_row.addWidget(self.printer_url, 1)
+        url_row.addWidget(find)
+        self.printer_profile = QComboBox()
+        for key, prof in PRESETS.items():
+            self.printer_profile.addItem(f"{prof.name} — {prof.dots} dots, {prof.columns} cols",
+                                         key)
+        self.printer_drawer = QCheckBox(t("printer_drawer"))
+        test = QPushButton(t("printer_test"))
+        test.clicked.connect(self.test_print)
+        form.addRow(t("printer_url"), url_row)
+        form.addRow(t("printer_profile"), self.printer_profile)
+        form.addRow("", self.printer_drawer)
+        form.addRow("", test)
+        self.jobs_table = QTableWidget(0, 4)
+        self.jobs_table.setHorizontalHeaderLabels([t("col_job"), t("col_receipt"),
+                                                   t("col_status"), t("col_error")])
+        self.jobs_table.verticalHeader().setVisible(False)
+        self.jobs_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.jobs_table.setSelectionBehavior(QTableWidget.SelectRows)
+        self.jobs_table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.jobs_table.setMinimumHeight(160)
+        form.addRow(t("printer_jobs"), self.jobs_table)
+        buttons = QHBoxLayout()
+        self.retry_btn = QPushButton(t("btn_retry"))
+        self.retry_btn.clicked.connect(lambda: self._job_action("retry"))
+        self.drop_btn = QPushButton(t("btn_drop"))
+        self.drop_btn.clicked.connect(lambda: self._job_action("drop"))
+        buttons.addWidget(self.retry_btn)
+        buttons.addWidget(self.drop_btn)
+        buttons.addStretch(1)
+        form.addRow("", buttons)
+        layout.addWidget(group)
+
+    def find_usb(self) -> list:
+        from printing.transport import usb_printers
+
+        found = usb_printers()
+        if not found:
+            prompts.info(self, t("printer_none_found"))
+            return found
+        labels = [f"{name}  ({url})" for url, name in found]
+        index = 0 if len(found) == 1 else prompts.choose(self, t("printer_find_usb"), labels)
+        if index is not None:
+            self.printer_url.setText(found[index][0])
+        return found
+
+    def load_jobs(self) -> None:
+        from printing.queue import recent_jobs
+
+        with self.store.unit_of_work(write=False) as uow:
+            self.jobs = recent_jobs(uow, 20)
+        self.jobs_table.setRowCount(len(self.jobs))
+        for row, job in enumerate(self.jobs):
+            problem = ""
+            if job["last_error"] and job["status"] not in ("done", "dropped", "replaced"):
+                from pos.i18n import error_text
+                from printing.transport import PrinterError
+
+                problem = error_text(PrinterError(job["last_error"], target=job["printer_url"],
+                                                  detail=""), language())
+            cells = [f"#{job['id']} {job['kind']}", job["receipt_no"] or "",
+                     t(f"job_{job['status']}"), problem]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.jobs_table.setItem(row, col, item)
+
+    def _job_action(self, action: str) -> None:
+        rows = self.jobs_table.selectionModel().selectedRows()
+        if not rows or self.printer is None:
+            return
+        job = self.jobs[rows[0].row()]
+        try:
+            getattr(self.printer, action)(job["id"])
+        except ValueError:
+            return
+        self.load_jobs()
+
+    def test_print(self) -> None:
+        self.save()
+        if self.printer is not None and self.printer.test_print() is not None:
+            self.message.setText(t("printer_queued"))
+        self.load_jobs()
 
     def load(self) -> None:
         from ui.texts import language
@@ -110,6 +209,15 @@ class SettingsScreen(QWidget):
             self.policy_boxes.append(policy)
             self.active_boxes.append(active)
         self.receipt_mode.setCurrentIndex(self.receipt_mode.findData(mode))
+        from printing.profiles import DEFAULT
+
+        with self.store.unit_of_work(write=False) as uow:
+            printer = svc.get_setting(uow, "printer") or {}
+        self.printer_url.setText(printer.get("url", ""))
+        self.printer_profile.setCurrentIndex(
+            max(0, self.printer_profile.findData(printer.get("profile", DEFAULT))))
+        self.printer_drawer.setChecked(printer.get("drawer", True))
+        self.load_jobs()
         self.footer.setText(footer)
         self.language.setCurrentIndex(self.language.findData(lang))
 
@@ -133,7 +241,23 @@ class SettingsScreen(QWidget):
             svc.set_setting(uow, "receipt_mode", self.receipt_mode.currentData())
             svc.set_setting(uow, "receipt_footer", self.footer.text())
             svc.set_setting(uow, "language", self.language.currentData())
+            url = self.printer_url.text().strip()
+            if url:
+                from printing.queue import save_printer_setup
+                from printing.transport import PrinterError, parse_url
+
+                try:
+                    parse_url(url)
+                except PrinterError as e:
+                    prompts.error(self, explain(e))
+                    return
+                save_printer_setup(uow, url=url, profile_key=self.printer_profile.currentData(),
+                                   drawer=self.printer_drawer.isChecked())
+            else:
+                svc.set_setting(uow, "printer", {})
             uow.commit()
+        if self.printer is not None:
+            self.printer.reconfigure()
         self.message.setText(t("saved"))
         self.load()
         self.changed.emit()

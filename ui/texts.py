@@ -23,6 +23,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status_shift_none": ("교대: 아직 없음", "Shift: none yet"),
     "status_receipts": ("오늘 영수증 {count}건 · 다음 {next}", "Today {count} receipts · next {next}"),
     "status_printer_none": ("프린터: 설정 안 됨", "Printer: not set up"),
+    "status_printer_ready": ("프린터: 준비됨", "Printer: ready"),
+    "status_printer_sending": ("프린터: 인쇄 중…", "Printer: printing…"),
+    "status_printer_waiting": ("프린터: 대기 {count}건", "Printer: {count} waiting"),
+    "status_printer_problem": ("프린터: 확인 필요 {count}건 (설정)", "Printer: {count} need attention (Settings)"),
     "status_sync_none": ("동기화: 설정 안 됨", "Sync: not set up"),
     # sell
     "search_placeholder": ("상품명, 초성(ㅅㅈㅂ), 바코드로 찾기", "Find by name, initials or barcode"),
@@ -105,8 +109,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "done_void": ("{receipt} 취소 완료 ({total})", "{receipt} voided ({total})"),
     "done_refund": ("{receipt} 환불 완료 ({total})", "{receipt} refunded ({total})"),
     "not_found_receipt": ("영수증을 찾을 수 없습니다: {value}", "No such receipt: {value}"),
-    "reprint_later": ("영수증 출력은 프린터 기능과 함께 제공됩니다. 요청은 기록했습니다.",
-                      "Receipt printing arrives with the printer support; the request was noted."),
+    "reprint_no_printer": ("프린터가 설정되지 않았습니다. 설정 화면에서 프린터를 고르면 재출력할 수 있습니다. "
+                           "미리보기는 지금도 볼 수 있습니다.",
+                           "No printer is set up. Choose one in Settings to reprint; the preview "
+                           "works already."),
     # catalog
     "tab_products": ("상품", "Products"),
     "tab_enterprises": ("업체", "Enterprises"),
@@ -163,6 +169,36 @@ TEXTS: dict[str, tuple[str, str]] = {
     "receipt_never": ("출력 안 함", "never"),
     "receipt_footer": ("영수증 아래 문구", "Receipt footer"),
     "btn_save": ("저장", "Save"),
+    "btn_close": ("닫기", "Close"),
+    "btn_preview": ("미리보기", "Preview"),
+    "printer_group": ("영수증 프린터", "Receipt printer"),
+    "printer_url": ("프린터 주소", "Printer address"),
+    "printer_url_hint": ("tcp://192.168.0.50:9100 · usb://04b8:0e15 · serial:///dev/ttyUSB0?baud=9600 · "
+                         "win32://프린터 이름", "tcp://192.168.0.50:9100 · usb://04b8:0e15 · "
+                         "serial:///dev/ttyUSB0?baud=9600 · win32://Printer Name"),
+    "printer_profile": ("프린터 종류", "Printer model"),
+    "printer_drawer": ("현금 결제 때 돈통 열기", "Open the cash drawer on cash payments"),
+    "printer_find_usb": ("USB 프린터 찾기", "Find USB printers"),
+    "printer_none_found": ("USB 프린터를 찾지 못했습니다. 케이블과 전원을 확인하거나, 윈도우에서는 "
+                           "win32://프린터 이름 을 쓰세요.",
+                           "No USB printer found. Check cable and power, or on Windows use "
+                           "win32://Printer Name."),
+    "printer_test": ("시험 인쇄", "Test print"),
+    "printer_jobs": ("최근 인쇄 작업", "Recent print jobs"),
+    "col_job": ("작업", "Job"),
+    "col_status": ("상태", "Status"),
+    "col_error": ("문제", "Problem"),
+    "btn_retry": ("다시 인쇄", "Retry"),
+    "btn_drop": ("버리기", "Drop"),
+    "job_queued": ("대기", "waiting"),
+    "job_sending": ("인쇄 중", "printing"),
+    "job_done": ("완료", "printed"),
+    "job_retry": ("재시도 대기", "retrying"),
+    "job_failed": ("실패", "failed"),
+    "job_interrupted": ("중간에 끊김", "cut off"),
+    "job_dropped": ("버림", "dropped"),
+    "job_replaced": ("사본으로 다시 인쇄", "reprinted as copy"),
+    "printer_queued": ("인쇄 대기열에 넣었습니다.", "Sent to the print queue."),
     "saved": ("저장했습니다.", "Saved."),
     # shift placeholder
     "shift_coming": ("교대 열기·시재 점검·업체별 정산은 정산 기능과 함께 이 화면에 들어옵니다.\n"

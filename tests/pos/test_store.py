@@ -191,12 +191,15 @@ def test_an_older_database_is_backed_up_before_migrating(tmp_path, clock, monkey
         with st.unit_of_work() as uow:
             s.add_enterprise(uow, name="옛날공방")
             uow.commit()
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory(str(store_module.MIGRATIONS)).get_current_head()
     newer = tmp_path / "migrations"
     shutil.copytree(store_module.MIGRATIONS, newer)
-    (newer / "versions" / "0002_test_index.py").write_text(textwrap.dedent('''
+    (newer / "versions" / "9999_test_index.py").write_text(textwrap.dedent(f'''
         from alembic import op
-        revision = "0002"
-        down_revision = "0001"
+        revision = "9999"
+        down_revision = "{head}"
         branch_labels = None
         depends_on = None
         def upgrade():
@@ -209,6 +212,6 @@ def test_an_older_database_is_backed_up_before_migrating(tmp_path, clock, monkey
         assert st.migration_backup is not None
     copy = sqlite3.connect(st.migration_backup)
     assert copy.execute("SELECT name FROM enterprises").fetchall() == [("옛날공방",)]
-    assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+    assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
     copy.close()
-    assert "before-0002" in st.migration_backup
+    assert "before-9999" in st.migration_backup

@@ -1,0 +1,90 @@
+"""Paying prints: the receipt job is queued at once, the worker sends it, the preview shows it."""
+
+from __future__ import annotations
+
+from pos import services as svc
+from printing import queue as pq
+from printing.decode import decode
+from tests.printing.conftest import LoopbackPrinter, wait_for
+from tests.ui.conftest import when_modal
+from ui.pay_dialog import PayDialog
+from ui.qt import Qt
+
+
+def configure(window, url: str, profile_key: str = "epson-tm-t20-kr", mode: str = "always"):
+    settings = window.screen("settings")
+    settings.printer_url.setText(url)
+    settings.printer_profile.setCurrentIndex(settings.printer_profile.findData(profile_key))
+    settings.receipt_mode.setCurrentIndex(settings.receipt_mode.findData(mode))
+    settings.save()
+
+
+def test_pay_queues_the_receipt_and_the_printer_gets_it(qtbot, window, demo_store):
+    printer = LoopbackPrinter()
+    try:
+        configure(window, printer.url)
+        assert window.printer.setup().url == printer.url
+        sell = window.sell
+        sell.add_product(sell.products[0])
+        sell.add_product(sell.products[1])
+        seen = {}
+
+        def pay(dialog: PayDialog):
+            seen["receipt"] = dialog.receipt.isChecked()
+            qtbot.keyClick(dialog.amount, Qt.Key_Return)  # exact cash
+
+        state = when_modal(qtbot, PayDialog, pay)
+        qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
+        assert state["done"] and seen["receipt"] is True
+        with demo_store.unit_of_work(write=False) as uow:
+            doc = svc.get_document(uow, sale_id=svc.list_documents(uow)[-1]["id"])
+            jobs = pq.recent_jobs(uow)
+        assert doc.receipt_requested
+        assert jobs[0]["document_id"] == doc.id and jobs[0]["drawer"]  # cash: drawer kick
+        wait_for(lambda: printer.jobs)
+        decoded = decode(printer.jobs[0])
+        assert any(doc.receipt_no in line for line in decoded.text_lines())
+        assert any(type(i).__name__ == "Drawer" for i in decoded.items)
+        qtbot.waitUntil(lambda: "준비됨" in window.status_printer.text())
+
+        qtbot.keyClick(window, Qt.Key_F3)
+        history = window.screen("history")
+        assert history.current.id == doc.id
+        history.show_preview = lambda dialog: dialog
+        dialog = history.preview()
+        qtbot.addWidget(dialog)
+        pixmap = dialog.label.pixmap()
+        assert pixmap.width() == 576 and pixmap.height() > 600
+        history.reprint()
+        wait_for(lambda: len(printer.jobs) == 2)
+        assert any("사본" in line for line in decode(printer.jobs[1]).text_lines())
+    finally:
+        printer.close()
+
+
+def test_printer_off_shows_in_the_status_bar_and_can_be_retried(qtbot, window, demo_store):
+    from tests.printing.conftest import free_port
+
+    configure(window, f"tcp://127.0.0.1:{free_port()}", "generic-58")
+    window.printer.worker.backoff = (0.01,)  # give up at once, for the test
+    sell = window.sell
+    sell.add_product(sell.products[0])
+    state = when_modal(qtbot, PayDialog, lambda d: qtbot.keyClick(d.amount, Qt.Key_Return))
+    qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
+    assert state["done"] and sell.cart.is_empty  # the sale is done whatever the printer does
+    qtbot.waitUntil(lambda: "확인 필요" in window.status_printer.text(), timeout=10000)
+    assert "꺼져" in window.status_printer.toolTip()
+    settings = window.screen("settings")
+    settings.load_jobs()
+    assert settings.jobs[0]["status"] == pq.FAILED
+    printer = LoopbackPrinter()
+    try:
+        with demo_store.unit_of_work() as uow:
+            uow.conn.execute(pq.t.print_jobs.update().values(printer_url=printer.url))
+            uow.commit()
+        settings.jobs_table.selectRow(0)
+        settings.retry_btn.click()
+        wait_for(lambda: printer.jobs)
+        qtbot.waitUntil(lambda: "준비됨" in window.status_printer.text(), timeout=10000)
+    finally:
+        printer.close()
