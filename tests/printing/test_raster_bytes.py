@@ -1,0 +1,17 @@
+"""Our `GS v 0` slicing sends exactly what python-escpos's bitImageRaster would."""
+
+from PIL import Image, ImageDraw
+
+from printing.render import raster_bytes
+
+
+def test_raster_bytes_match_python_escpos():
+    from escpos.printer import Dummy
+
+    img = Image.new("1", (200, 61), 1)  # width not a multiple of 8, height not of 24
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((10, 5, 120, 55), outline=0, width=3)
+    draw.text((130, 20), "A01", fill=0)
+    p = Dummy()
+    p.image(img, impl="bitImageRaster", fragment_height=24, center=False)
+    assert raster_bytes(img, 24) == p.output
