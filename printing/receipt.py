@@ -156,9 +156,16 @@ def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str 
         original_receipt_no=doc.original_receipt_no, reason=doc.reason,
         footer=svc.get_setting(uow, "receipt_footer", "") or "",
         qr=svc.get_setting(uow, "receipt_qr", None) or None,
-        logo=svc.get_setting(uow, "receipt_logo", None) or None, copy=copy,
+        logo=_existing(svc.get_setting(uow, "receipt_logo", None)), copy=copy,
         group_by_enterprise=bool(grouping) and len(sellers) > 1, lang=lang,
         has_cash=any(p.method == "cash" and p.amount > 0 for p in doc.payments))
+
+
+def _existing(path: str | None) -> str | None:
+    """A logo that was moved or deleted is left out rather than failing every receipt."""
+    from pathlib import Path
+
+    return path if path and Path(path).is_file() else None
 
 
 def layout_receipt(r: ReceiptDoc, columns: int) -> list[Item]:

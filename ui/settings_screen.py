@@ -11,8 +11,8 @@ from pos import services as svc
 from pos.domain import ChangePolicy, MethodKind
 from ui import prompts
 from ui.qt import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                   QLabel, QLineEdit, QPushButton, QScrollArea, QTableWidget, QTableWidgetItem,
-                   QVBoxLayout, QWidget, Signal)
+                   QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QTableWidget,
+                   QTableWidgetItem, QVBoxLayout, QWidget, Signal)
 from ui.texts import explain, language, t
 
 STORE_FIELDS = (("name", "store_name"), ("bizno", "col_bizno"),
@@ -67,6 +67,18 @@ class SettingsScreen(QWidget):
         self.language.addItem("English", "en")
         of.addRow(t("receipt_mode"), self.receipt_mode)
         of.addRow(t("receipt_footer"), self.footer)
+        self.receipt_qr = QLineEdit()
+        self.receipt_qr.setPlaceholderText("https://smartstore.example/…")
+        of.addRow(t("receipt_qr"), self.receipt_qr)
+        logo_row = QHBoxLayout()
+        self.receipt_logo = QLineEdit()
+        pick = QPushButton("…")
+        pick.clicked.connect(self._pick_logo)
+        logo_row.addWidget(self.receipt_logo, 1)
+        logo_row.addWidget(pick)
+        of.addRow(t("receipt_logo"), logo_row)
+        self.group_by_enterprise = QCheckBox(t("receipt_group"))
+        of.addRow("", self.group_by_enterprise)
         of.addRow(t("language"), self.language)
         of.addRow(QLabel(t("language_restart")))
         layout.addWidget(other)
@@ -103,10 +115,25 @@ class SettingsScreen(QWidget):
             self.printer_profile.addItem(f"{prof.name} — {prof.dots} dots, {prof.columns} cols",
                                          key)
         self.printer_drawer = QCheckBox(t("printer_drawer"))
+        self.printer_profile.currentIndexChanged.connect(self._profile_defaults)
+        tune = QHBoxLayout()
+        self.printer_dots = QSpinBox()
+        self.printer_dots.setRange(128, 1024)
+        self.printer_dots.setSuffix(" dots")
+        self.printer_columns = QSpinBox()
+        self.printer_columns.setRange(16, 80)
+        self.printer_columns.setSuffix(" cols")
+        self.printer_renderer = QComboBox()
+        self.printer_renderer.addItem(t("renderer_raster"), "raster")
+        self.printer_renderer.addItem(t("renderer_text"), "text")
+        for w in (self.printer_dots, self.printer_columns, self.printer_renderer):
+            tune.addWidget(w)
+        tune.addStretch(1)
         test = QPushButton(t("printer_test"))
         test.clicked.connect(self.test_print)
         form.addRow(t("printer_url"), url_row)
         form.addRow(t("printer_profile"), self.printer_profile)
+        form.addRow(t("printer_tune"), tune)
         form.addRow("", self.printer_drawer)
         form.addRow("", test)
         self.jobs_table = QTableWidget(0, 4)
@@ -128,6 +155,22 @@ class SettingsScreen(QWidget):
         buttons.addStretch(1)
         form.addRow("", buttons)
         layout.addWidget(group)
+
+    def _profile_defaults(self) -> None:
+        from printing.profiles import profile
+
+        prof = profile(self.printer_profile.currentData())
+        self.printer_dots.setValue(prof.dots)
+        self.printer_columns.setValue(prof.columns)
+        self.printer_renderer.setCurrentIndex(self.printer_renderer.findData(prof.renderer))
+
+    def _overrides(self) -> dict:
+        from printing.profiles import profile
+
+        base = profile(self.printer_profile.currentData())
+        wanted = {"dots": self.printer_dots.value(), "columns": self.printer_columns.value(),
+                  "renderer": self.printer_renderer.currentData()}
+        return {k: v for k, v in wanted.items() if getattr(base, k) != v}
 
     def find_usb(self) -> list:
         from printing.transport import usb_printers
@@ -217,9 +260,29 @@ class SettingsScreen(QWidget):
         self.printer_profile.setCurrentIndex(
             max(0, self.printer_profile.findData(printer.get("profile", DEFAULT))))
         self.printer_drawer.setChecked(printer.get("drawer", True))
+        self._profile_defaults()
+        for key, value in (printer.get("overrides") or {}).items():
+            if key == "dots":
+                self.printer_dots.setValue(value)
+            elif key == "columns":
+                self.printer_columns.setValue(value)
+            elif key == "renderer":
+                self.printer_renderer.setCurrentIndex(self.printer_renderer.findData(value))
+        with self.store.unit_of_work(write=False) as uow:
+            self.receipt_qr.setText(svc.get_setting(uow, "receipt_qr", "") or "")
+            self.receipt_logo.setText(svc.get_setting(uow, "receipt_logo", "") or "")
+            self.group_by_enterprise.setChecked(
+                bool(svc.get_setting(uow, "receipt_group_by_enterprise", True)))
         self.load_jobs()
         self.footer.setText(footer)
         self.language.setCurrentIndex(self.language.findData(lang))
+
+    def _pick_logo(self) -> None:
+        from ui.qt import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, t("receipt_logo"), "", "Images (*.png *.jpg *.bmp)")
+        if path:
+            self.receipt_logo.setText(path)
 
     def save(self) -> None:
         identity = {key: edit.text().strip() for key, edit in self.store_fields.items()}
@@ -241,6 +304,10 @@ class SettingsScreen(QWidget):
             svc.set_setting(uow, "receipt_mode", self.receipt_mode.currentData())
             svc.set_setting(uow, "receipt_footer", self.footer.text())
             svc.set_setting(uow, "language", self.language.currentData())
+            svc.set_setting(uow, "receipt_qr", self.receipt_qr.text().strip())
+            svc.set_setting(uow, "receipt_logo", self.receipt_logo.text().strip())
+            svc.set_setting(uow, "receipt_group_by_enterprise",
+                            self.group_by_enterprise.isChecked())
             url = self.printer_url.text().strip()
             if url:
                 from printing.queue import save_printer_setup
@@ -252,7 +319,8 @@ class SettingsScreen(QWidget):
                     prompts.error(self, explain(e))
                     return
                 save_printer_setup(uow, url=url, profile_key=self.printer_profile.currentData(),
-                                   drawer=self.printer_drawer.isChecked())
+                                   drawer=self.printer_drawer.isChecked(),
+                                   overrides=self._overrides())
             else:
                 svc.set_setting(uow, "printer", {})
             uow.commit()

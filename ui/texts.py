@@ -177,6 +177,12 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "win32://프린터 이름", "tcp://192.168.0.50:9100 · usb://04b8:0e15 · "
                          "serial:///dev/ttyUSB0?baud=9600 · win32://Printer Name"),
     "printer_profile": ("프린터 종류", "Printer model"),
+    "printer_tune": ("폭·글자 수·방식", "Width, columns, mode"),
+    "renderer_raster": ("그림 인쇄 (모든 프린터)", "raster image (every printer)"),
+    "renderer_text": ("한글 글꼴 내장 (빠름)", "built-in Korean font (fast)"),
+    "receipt_qr": ("QR 코드 (온라인 스토어 등)", "QR code (e.g. online store)"),
+    "receipt_logo": ("로고 그림", "Logo image"),
+    "receipt_group": ("업체별로 묶어 인쇄 (공동판매장)", "Group lines by enterprise (joint stall)"),
     "printer_drawer": ("현금 결제 때 돈통 열기", "Open the cash drawer on cash payments"),
     "printer_find_usb": ("USB 프린터 찾기", "Find USB printers"),
     "printer_none_found": ("USB 프린터를 찾지 못했습니다. 케이블과 전원을 확인하거나, 윈도우에서는 "

@@ -157,3 +157,28 @@ def test_preview_is_drawn_from_the_bytes(demo_store, tmp_path):
         image = preview(data, prof)
         assert image.width == prof.dots and image.height > 600
         image.save(tmp_path / f"{key}.png")
+
+
+def test_logo_and_qr_when_set_and_a_missing_logo_is_skipped(demo_store, tmp_path):
+    from PIL import Image as PILImage
+
+    from printing.decode import QRCode
+
+    logo = tmp_path / "logo.png"
+    PILImage.new("L", (300, 120), 0).save(logo)  # a black block: easy to find on paper
+    with demo_store.unit_of_work() as uow:
+        svc.set_setting(uow, "receipt_logo", str(logo))
+        svc.set_setting(uow, "receipt_qr", "https://smartstore.example/dreamcraft")
+        uow.commit()
+    doc = sell(demo_store)
+    prof = profile("generic-58")
+    with demo_store.unit_of_work(write=False) as uow:
+        data = render(layout_receipt(receipt_for(uow, sale_id=doc.id), prof.columns), prof)
+    decoded = decode(data)
+    assert [i.data for i in decoded.items if isinstance(i, QRCode)] == [
+        "https://smartstore.example/dreamcraft"]
+    top = decoded.raster().crop((0, 0, prof.dots, 60)).convert("L")
+    assert top.getextrema()[0] == 0  # the logo is printed at the top
+    logo.unlink()
+    with demo_store.unit_of_work(write=False) as uow:
+        assert receipt_for(uow, sale_id=doc.id).logo is None
