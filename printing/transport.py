@@ -99,7 +99,7 @@ def _tcp(p: PrinterUrl, data: bytes, timeout: float) -> None:
     except (socket.timeout, TimeoutError):
         raise PrinterError("printer_stalled", partial=sent > 0, target=p.target,
                            sent=sent, total=len(data)) from None
-    except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+    except OSError:  # reset, broken pipe, not connected any more: the job was cut off
         raise PrinterError("printer_dropped", partial=True, target=p.target, sent=sent,
                            total=len(data)) from None
     finally:
