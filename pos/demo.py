@@ -16,7 +16,7 @@ from pos import tables as t
 from pos.clock import SteppingClock
 from pos.domain import (CartItem, Discount, DomainError, TaxClass, TaxStatus, Tender,
                         price_cart)
-from pos.services import (SaleItem, add_category, add_enterprise, add_product, list_products,
+from pos.services import (SaleItem, add_category, current_shift, open_shift, add_enterprise, add_product, list_products,
                           record_sale, refund_sale, set_setting, void_sale)
 from pos.store import Store
 
@@ -72,6 +72,10 @@ def _ean13(rng: random.Random) -> str:
     digits = [8, 8, 0] + [rng.randrange(10) for _ in range(9)]
     check = (10 - sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10) % 10
     return "".join(map(str, digits + [check]))
+
+
+# 100,000 won of change to start the day: 5 × 10,000, 6 × 5,000, 15 × 1,000, 10 × 500
+DEMO_FLOAT = {10000: 5, 5000: 6, 1000: 15, 500: 10}
 
 
 class DemoNotEmpty(RuntimeError):
@@ -143,6 +147,11 @@ def run_demo(store: Store, *, sales: int = 300, seed: int = 1, day: date | None 
     clock = SteppingClock(start)
     store.clock, store._random = clock, rng.randbytes
     try:
+        clock.set(start - timedelta(minutes=30))
+        with store.unit_of_work() as uow:
+            if current_shift(uow) is None:  # the day starts with a counted float
+                open_shift(uow, counts=DEMO_FLOAT)
+            uow.commit()
         with store.unit_of_work(write=False) as uow:
             products = [p for p in list_products(uow, active_only=True)]
         products.sort(key=lambda p: p["sku"] or p["name"])

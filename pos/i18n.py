@@ -144,6 +144,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "refund_too_much": ("{name}: 환불 가능한 수량은 {remaining}개입니다 (요청 {qty}개).",
                         "{name}: only {remaining} can be refunded ({qty} asked)."),
     "refund_nothing": ("환불할 품목을 골라 주세요.", "Choose what to refund."),
+    # shifts
+    "shift_already_open": ("이미 열린 교대가 있습니다. 먼저 마감해 주세요.",
+                           "A shift is already open; close it first."),
+    "shift_not_open": ("열린 교대가 없습니다. 먼저 교대를 열어 주세요 (시재 입력).",
+                       "No shift is open. Open one first (enter the float)."),
+    "shift_unknown": ("찾을 수 없는 교대입니다: {value}", "No such shift: {value}"),
+    "count_invalid": ("현금 수량이 올바르지 않습니다: {detail}", "The cash count is not valid: {detail}"),
+    "cash_kind_invalid": ("입금/출금 구분이 올바르지 않습니다: {value}", "Cash in or out? {value}"),
+    "reason_required": ("사유를 적어 주세요 (예: 거스름돈 보충, 포장재 구입).",
+                        "Give a reason (e.g. change top-up, buying supplies)."),
     # import
     "import_invalid": ("파일에 잘못된 행이 {count}개 있어 아무것도 가져오지 않았습니다.",
                        "The file has {count} invalid rows; nothing was imported."),

@@ -116,8 +116,10 @@ sales = Table(
     Column("change", Integer, nullable=False),
     Column("receipt_requested", Boolean, nullable=False, default=False),
     Column("reason", Text, nullable=True),
+    Column("shift_id", String(36), nullable=True),
     UniqueConstraint("device_id", "seq"),
     Index("ix_sales_business_day", "business_day"),
+    Index("ix_sales_shift_id", "shift_id"),
     Index("ix_sales_original_id", "original_id"),
 )
 
@@ -187,4 +189,37 @@ print_jobs = Table(
     Column("updated_at", Text, nullable=False),
     Column("replaces", Integer, nullable=True),
     Index("ix_print_jobs_status", "status"),
+)
+
+# Shifts: opened with a float, closed with a count; the Z report's figures are kept as JSON.
+shifts = Table(
+    "shifts", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("device_id", String(36), nullable=False),
+    Column("number", Integer, nullable=False),  # per device; the Z report's number
+    Column("status", String(8), nullable=False),  # open, closed
+    Column("business_day", String(10), nullable=False),
+    Column("opened_at", Text, nullable=False),
+    Column("float_amount", Integer, nullable=False),
+    Column("float_counts", Text, nullable=True),
+    Column("closed_at", Text, nullable=True),
+    Column("counted_amount", Integer, nullable=True),
+    Column("counts", Text, nullable=True),
+    Column("expected_amount", Integer, nullable=True),
+    Column("difference", Integer, nullable=True),
+    Column("report", Text, nullable=True),
+    UniqueConstraint("device_id", "number"),
+    Index("ix_shifts_status", "status"),
+)
+
+cash_movements = Table(
+    "cash_movements", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("shift_id", String(36), ForeignKey("shifts.id"), nullable=False),
+    Column("kind", String(4), nullable=False),  # in, out
+    Column("amount", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    Index("ix_cash_movements_shift_id", "shift_id"),
 )

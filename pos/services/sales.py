@@ -194,6 +194,9 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
     device = uow.store.device
     wall = uow.clock.now()
     allocation = uow.store.numbering.allocate(uow, wall, receipt=True)
+    from pos.services.shifts import current_shift
+
+    shift = current_shift(uow)
     seq, hlc, number, day = (allocation.seq, allocation.hlc, allocation.receipt_no,
                              allocation.business_day)
     doc_id = uow.new_id(wall)
@@ -208,7 +211,7 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
         receipt_discount_value=discount.value if discount else None, total=totals.total,
         taxable_total=totals.taxable_total, supply_value=totals.supply_value, vat=totals.vat,
         exempt_total=totals.exempt_total, change=change, receipt_requested=receipt_requested,
-        reason=reason or None))
+        reason=reason or None, shift_id=shift["id"] if shift else None))
     uow.conn.execute(t.sale_lines.insert(), [
         {"sale_id": doc_id, "line_no": ln.line_no, "product_id": ln.product_id, "sku": ln.sku,
          "barcode": ln.barcode, "name": ln.name, "enterprise_id": ln.enterprise_id,

@@ -1,0 +1,310 @@
+"""Settlement figures: pure functions from a shift's (or a day's) documents to the numbers every
+report shows — X and Z reports, the Shift screen, the per-enterprise statements, exports.
+
+Rules (all in won, all through `pos.rounding`):
+- gross = Σ subtotal of sales; discounts = Σ line and receipt discounts of sales;
+  sales = gross − discounts; voids and refunds are the (negative) totals of those documents;
+  net = sales + voids + refunds. The same net comes out by payment method and by enterprise.
+- Each document's payments are shared out to its enterprises in proportion to what each sold
+  on it (`rounding.spread`, one payment after the other, the last one taking what is left), so
+  every enterprise's card, voucher and cash amounts add up to its net and every method's total.
+- Commission = net × rate, half up (`rounding.half_up`); payout = net − commission.
+- Expected cash = float + cash taken − change given − cash refunds + cash in − cash out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pos.rounding import half_up, spread
+
+DENOMINATIONS = (50000, 10000, 5000, 1000, 500, 100, 50, 10)
+
+
+def count_total(counts: dict[int, int]) -> int:
+    """The cash in a count by denomination ({50000: 3, 1000: 12, …})."""
+    total = 0
+    for denom, n in counts.items():
+        if int(denom) not in DENOMINATIONS:
+            raise ValueError(f"not a Korean note or coin: {denom}")
+        if int(n) < 0:
+            raise ValueError("a count cannot be negative")
+        total += int(denom) * int(n)
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRow:
+    id: str
+    kind: str
+    receipt_no: str
+    created_at: str
+    subtotal: int
+    line_discount: int
+    receipt_discount: int
+    total: int
+    taxable_total: int
+    supply_value: int
+    vat: int
+    exempt_total: int
+    change: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineRow:
+    sale_id: str
+    product_id: str | None
+    name: str
+    enterprise_id: str
+    enterprise_name: str
+    qty: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class PayRow:
+    sale_id: str
+    method: str
+    kind: str
+    amount: int
+    tendered: int
+    change: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartRow:
+    sale_id: str
+    enterprise_id: str
+    taxable_total: int
+    supply_value: int
+    vat: int
+    exempt_total: int
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseInfo:
+    id: str
+    name: str
+    commission_bp: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MethodFigures:
+    method: str
+    count: int  # payments on sales
+    amount: int  # net: sales minus refunds, change taken off
+    refund_count: int
+    refund_amount: int  # negative
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseFigures:
+    enterprise_id: str
+    name: str
+    sales: int
+    refunds: int  # voids and refunds, negative
+    net: int
+    commission_bp: int
+    commission: int
+    payout: int
+    qty_sold: int
+    qty_returned: int
+    taxable_total: int
+    supply_value: int
+    vat: int
+    exempt_total: int
+    by_method: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFigures:
+    name: str
+    enterprise_id: str
+    enterprise_name: str
+    qty: int  # net of returns
+    amount: int
+    qty_sold: int = 0
+    qty_returned: int = 0
+    amount_sold: int = 0
+    amount_returned: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class HourFigures:
+    hour: int
+    receipts: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class CashFigures:
+    float: int
+    cash_taken: int
+    change_given: int
+    cash_refunds: int
+    cash_in: int
+    cash_out: int
+    expected: int
+    counted: int | None = None
+    difference: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    gross: int
+    discounts: int
+    sales_total: int
+    voids: int
+    refunds: int
+    net: int
+    taxable_total: int
+    supply_value: int
+    vat: int
+    exempt_total: int
+    receipt_count: int
+    void_count: int
+    refund_count: int
+    average_sale: int
+    methods: list[MethodFigures]
+    enterprises: list[EnterpriseFigures]
+    products: list[ProductFigures]
+    hours: list[HourFigures]
+    cash: CashFigures | None = None
+
+
+def cash_figures(sales: list[SaleRow], payments: list[PayRow], *, float_amount: int,
+                 cash_in: int = 0, cash_out: int = 0, counted: int | None = None) -> CashFigures:
+    kinds = {s.id: s.kind for s in sales}
+    taken = change = refunds = 0
+    for p in payments:
+        if kinds.get(p.sale_id) == "sale":
+            change += p.change
+            if p.kind == "cash":
+                taken += p.tendered
+        elif p.kind == "cash":
+            refunds += -p.amount
+    expected = float_amount + taken - change - refunds + cash_in - cash_out
+    return CashFigures(float_amount, taken, change, refunds, cash_in, cash_out, expected, counted,
+                       None if counted is None else counted - expected)
+
+
+def _allocate(by_enterprise: dict[str, int], payments: list[PayRow]) -> dict[str, dict[str, int]]:
+    """Share a document's payments out to its enterprises (see the module's rules)."""
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    ids = list(by_enterprise)
+    sign = -1 if sum(by_enterprise.values()) < 0 else 1
+    remaining = [abs(by_enterprise[e]) for e in ids]
+    for k, p in enumerate(payments):
+        amount = abs(p.amount)
+        if k == len(payments) - 1:
+            shares = list(remaining)
+        else:
+            shares = spread(amount, remaining) if sum(remaining) else [0] * len(ids)
+        for i, e in enumerate(ids):
+            out[e][p.method] += sign * shares[i]
+            remaining[i] -= shares[i]
+    return out
+
+
+def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
+           parts: list[PartRow], enterprises: dict[str, EnterpriseInfo], *,
+           cash: CashFigures | None = None) -> Settlement:
+    kind = {s.id: s.kind for s in sales}
+    is_sale = {s.id: s.kind == "sale" for s in sales}
+    sale_docs = [s for s in sales if s.kind == "sale"]
+    gross = sum(s.subtotal for s in sale_docs)
+    discounts = sum(s.line_discount + s.receipt_discount for s in sale_docs)
+    voids = sum(s.total for s in sales if s.kind == "void")
+    refunds = sum(s.total for s in sales if s.kind == "refund")
+    sales_total = gross - discounts
+
+    methods: dict[str, list[int]] = {}
+    pays_by_doc: dict[str, list[PayRow]] = defaultdict(list)
+    for p in payments:
+        if p.sale_id not in kind:
+            continue
+        pays_by_doc[p.sale_id].append(p)
+        m = methods.setdefault(p.method, [0, 0, 0, 0])
+        if is_sale[p.sale_id]:
+            m[0] += 1
+            m[1] += p.amount
+        else:
+            m[2] += 1
+            m[3] += p.amount
+
+    ent: dict[str, dict] = {}
+    lines_by_doc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    products: dict[tuple, list] = {}
+    for ln in lines:
+        if ln.sale_id not in kind:
+            continue
+        e = ent.setdefault(ln.enterprise_id, {"name": ln.enterprise_name, "sales": 0,
+                                              "refunds": 0, "qty_sold": 0, "qty_returned": 0,
+                                              "taxable": 0, "supply": 0, "vat": 0, "exempt": 0,
+                                              "by_method": defaultdict(int)})
+        if is_sale[ln.sale_id]:
+            e["sales"] += ln.amount
+            e["qty_sold"] += ln.qty
+        else:
+            e["refunds"] += ln.amount
+            e["qty_returned"] += -ln.qty
+        lines_by_doc[ln.sale_id][ln.enterprise_id] += ln.amount
+        key = (ln.product_id or ln.name, ln.enterprise_id)
+        prod = products.setdefault(key, [ln.name, ln.enterprise_id, ln.enterprise_name,
+                                         0, 0, 0, 0, 0, 0])
+        prod[3] += ln.qty
+        prod[4] += ln.amount
+        if is_sale[ln.sale_id]:
+            prod[5] += ln.qty
+            prod[7] += ln.amount
+        else:
+            prod[6] += -ln.qty
+            prod[8] += ln.amount
+    for doc_id, amounts in lines_by_doc.items():
+        for enterprise_id, by_method in _allocate(amounts, pays_by_doc.get(doc_id, [])).items():
+            for method, value in by_method.items():
+                ent[enterprise_id]["by_method"][method] += value
+    for part in parts:
+        if part.sale_id in kind and part.enterprise_id in ent:
+            e = ent[part.enterprise_id]
+            e["taxable"] += part.taxable_total
+            e["supply"] += part.supply_value
+            e["vat"] += part.vat
+            e["exempt"] += part.exempt_total
+
+    enterprise_figures = []
+    for enterprise_id, e in sorted(ent.items(), key=lambda kv: kv[1]["name"]):
+        info = enterprises.get(enterprise_id)
+        bp = info.commission_bp if info else 0
+        net = e["sales"] + e["refunds"]
+        commission = half_up(net * bp, 10000)
+        enterprise_figures.append(EnterpriseFigures(
+            enterprise_id, info.name if info else e["name"], e["sales"], e["refunds"], net, bp,
+            commission, net - commission, e["qty_sold"], e["qty_returned"], e["taxable"],
+            e["supply"], e["vat"], e["exempt"],
+            {m: v for m, v in sorted(e["by_method"].items()) if v}))
+
+    hours: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for s in sales:
+        h = datetime.fromisoformat(s.created_at).hour
+        hours[h][1] += s.total
+        if s.kind == "sale":
+            hours[h][0] += 1
+    receipt_count = len(sale_docs)
+    return Settlement(
+        gross=gross, discounts=discounts, sales_total=sales_total, voids=voids, refunds=refunds,
+        net=sales_total + voids + refunds,
+        taxable_total=sum(s.taxable_total for s in sales),
+        supply_value=sum(s.supply_value for s in sales), vat=sum(s.vat for s in sales),
+        exempt_total=sum(s.exempt_total for s in sales), receipt_count=receipt_count,
+        void_count=sum(1 for s in sales if s.kind == "void"),
+        refund_count=sum(1 for s in sales if s.kind == "refund"),
+        average_sale=half_up(sales_total, receipt_count) if receipt_count else 0,
+        methods=[MethodFigures(m, v[0], v[1] + v[3], v[2], v[3]) for m, v in methods.items()],
+        enterprises=enterprise_figures,
+        products=sorted((ProductFigures(*v) for v in products.values()),
+                        key=lambda p: (-p.amount, p.name)),
+        hours=[HourFigures(h, v[0], v[1]) for h, v in sorted(hours.items())],
+        cash=cash)
