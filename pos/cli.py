@@ -92,6 +92,25 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
     sexp.add_argument("--by", choices=["line", "receipt"], default="line",
                       help=h("품목별 또는 영수증별", "one row per line or per receipt"))
 
+    shift = sub.add_parser("shift", help=h("교대 열기·입출금·마감", "open, cash in/out, close a shift"))
+    shift_sub = shift.add_subparsers(dest="shift_command", metavar="ACTION", required=True)
+    so = shift_sub.add_parser("open", help=h("준비금으로 교대를 엽니다", "open a shift with a float"))
+    so.add_argument("--float", dest="float_amount", type=int, default=None,
+                    help=h("준비금 합계 (원)", "float as a total (won)"))
+    so.add_argument("--count", default=None,
+                    help=h("권종별 수량: 10000=5,1000=20", "count by denomination: 10000=5,1000=20"))
+    sc = shift_sub.add_parser("close", help=h("현금을 세어 교대를 마감합니다 (Z 보고서)",
+                                              "count the cash and close the shift (Z report)"))
+    sc.add_argument("--count", default=None,
+                    help=h("권종별 수량: 50000=3,10000=12,…", "count by denomination: 50000=3,…"))
+    sc.add_argument("--counted", type=int, default=None, help=h("센 현금 합계", "counted total"))
+    cash = shift_sub.add_parser("cash", help=h("현금 입금/출금", "cash in or out"))
+    direction = cash.add_mutually_exclusive_group(required=True)
+    direction.add_argument("--in", dest="cash_in", type=int, help=h("넣은 금액", "amount put in"))
+    direction.add_argument("--out", dest="cash_out", type=int, help=h("꺼낸 금액", "amount taken out"))
+    cash.add_argument("--reason", required=True, help=h("사유", "reason"))
+    shift_sub.add_parser("status", help=h("지금 교대의 현황 (X)", "the open shift's figures (X)"))
+
     sub.add_parser("check", help=h("데이터 무결성과 판매 규칙을 점검합니다",
                                    "check the data file and the rules every sale must keep"))
     for extension in extensions:
@@ -193,6 +212,67 @@ def _cmd_sales(args, lang: str) -> int:
     return EXIT_OK
 
 
+def parse_counts(text: str) -> dict[int, int]:
+    """`50000=3,10000=12` → {50000: 3, 10000: 12}."""
+    counts = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        denom, _, n = part.partition("=")
+        try:
+            counts[int(denom.strip().replace("원", ""))] = int(n)
+        except ValueError:
+            from pos.domain import DomainError
+
+            raise DomainError("count_invalid", detail=part) from None
+    return counts
+
+
+def _cmd_shift(args, lang: str) -> int:
+    from pos import services as svc
+    from pos.money import format_won
+
+    ko = lang == "ko"
+    with _open(args) as store:
+        with store.unit_of_work() as uow:
+            if args.shift_command == "open":
+                counts = parse_counts(args.count) if args.count else None
+                shift = svc.open_shift(uow, float_amount=args.float_amount, counts=counts)
+                uow.commit()
+                print(f"교대 #{shift['number']}을 열었습니다. 준비금 {format_won(shift['float_amount'])}"
+                      if ko else f"Shift #{shift['number']} open, float "
+                      f"{format_won(shift['float_amount'], 'en')}")
+                return EXIT_OK
+            if args.shift_command == "cash":
+                kind, amount = ("in", args.cash_in) if args.cash_in is not None else ("out", args.cash_out)
+                svc.move_cash(uow, kind=kind, amount=amount, reason=args.reason)
+                uow.commit()
+                print("기록했습니다." if ko else "Recorded.")
+                return EXIT_OK
+            if args.shift_command == "close":
+                counts = parse_counts(args.count) if args.count else None
+                shift, figures = svc.close_shift(uow, counts=counts, counted=args.counted)
+                uow.commit()
+                c = figures.cash
+                print(f"교대 #{shift['number']} 마감. 순매출 {format_won(figures.net)}, 예상 현금 "
+                      f"{format_won(c.expected)}, 실제 {format_won(c.counted)}, 차액 "
+                      f"{format_won(c.difference)}" if ko else
+                      f"Shift #{shift['number']} closed. Net {format_won(figures.net, 'en')}, "
+                      f"expected cash {format_won(c.expected, 'en')}, counted "
+                      f"{format_won(c.counted, 'en')}, difference {format_won(c.difference, 'en')}")
+                return EXIT_OK
+            shift = svc.current_shift(uow)
+            if shift is None:
+                print("열린 교대가 없습니다." if ko else "No shift is open.")
+                return EXIT_OK
+            f = svc.shift_settlement(uow, shift_id=shift["id"])
+    print(f"교대 #{shift['number']} · 영수증 {f.receipt_count}건 · 순매출 {format_won(f.net)} · "
+          f"예상 현금 {format_won(f.cash.expected)}" if ko else
+          f"Shift #{shift['number']} · {f.receipt_count} receipts · net "
+          f"{format_won(f.net, 'en')} · expected cash {format_won(f.cash.expected, 'en')}")
+    return EXIT_OK
+
+
 def _cmd_check(args, lang: str) -> int:
     from pos.services.check import run_checks
 
@@ -226,7 +306,7 @@ def main(argv: list[str] | None = None, extensions=()) -> int:
         if args.command is None:
             return _cmd_none(args, lang, parser)
         handlers = {"demo": _cmd_demo, "catalog": _cmd_catalog, "enterprise": _cmd_enterprise,
-                    "sales": _cmd_sales, "check": _cmd_check}
+                    "sales": _cmd_sales, "check": _cmd_check, "shift": _cmd_shift}
         for extension in extensions:
             handlers.update(extension.handlers(_open))
         return handlers[args.command](args, lang)

@@ -149,6 +149,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "A shift is already open; close it first."),
     "shift_not_open": ("열린 교대가 없습니다. 먼저 교대를 열어 주세요 (시재 입력).",
                        "No shift is open. Open one first (enter the float)."),
+    "shift_not_closed": ("교대 #{value}은 아직 마감되지 않았습니다. X 보고서를 쓰거나 먼저 마감해 주세요.",
+                         "Shift #{value} is not closed yet; use the X report or close it first."),
     "shift_unknown": ("찾을 수 없는 교대입니다: {value}", "No such shift: {value}"),
     "count_invalid": ("현금 수량이 올바르지 않습니다: {detail}", "The cash count is not valid: {detail}"),
     "cash_kind_invalid": ("입금/출금 구분이 올바르지 않습니다: {value}", "Cash in or out? {value}"),

@@ -30,8 +30,109 @@ def add_commands(sub, h) -> None:
     preview.add_argument("--profile", choices=profiles, default=None)
 
 
+    rep = sub.add_parser("report", help=h("X·Z·일일 보고서와 업체별 정산서",
+                                          "X, Z and day reports; settlement per enterprise"))
+    kinds = rep.add_subparsers(dest="report_command", metavar="KIND", required=True)
+    for name, ko, en in (("x", "지금 교대의 중간 보고서 (마감 없이)", "the open shift's figures, without closing"),
+                         ("z", "마감한 교대의 Z 보고서 (다시 출력)", "a closed shift's Z report (reprint)")):
+        r = kinds.add_parser(name, help=h(ko, en))
+        r.add_argument("--shift", default=None, help=h("교대 번호 또는 last", "shift number or last"))
+        r.add_argument("--pdf", type=Path, default=None)
+        r.add_argument("--print", dest="do_print", action="store_true",
+                       help=h("영수증 프린터로 출력", "print on the receipt printer"))
+        r.add_argument("--printer", default=None)
+        r.add_argument("--profile", choices=profiles, default=None)
+    st = kinds.add_parser("settlement", help=h("업체별 정산서 (PDF·CSV)", "settlement per enterprise (PDF, CSV)"))
+    st.add_argument("--shift", default=None)
+    st.add_argument("--pdf", type=Path, required=True)
+    st.add_argument("--csv", type=Path, default=None)
+    day = kinds.add_parser("day", help=h("하루의 모든 교대", "all shifts of a day"))
+    day.add_argument("--date", required=True, help="YYYY-MM-DD")
+    day.add_argument("--pdf", type=Path, required=True)
+    day.add_argument("--csv", type=Path, default=None)
+
+
 def handlers(open_store) -> dict:
-    return {"print": lambda args, lang: _run(args, lang, open_store)}
+    return {"print": lambda args, lang: _run(args, lang, open_store),
+            "report": lambda args, lang: _report(args, lang, open_store)}
+
+
+def _pick_shift(uow, kind: str, wanted: str | None) -> dict:
+    """x: the open shift; z: the last closed one; settlement: the last one; or the one asked."""
+    from pos import services as svc
+    from pos.domain import DomainError
+
+    if wanted not in (None, "last"):
+        shift = svc.get_shift(uow, shift_id=wanted)
+    elif kind == "x":
+        shift = svc.current_shift(uow)
+        if shift is None:
+            raise DomainError("shift_not_open")
+    elif kind == "z":
+        closed = [s for s in svc.list_shifts(uow) if s["status"] == "closed"]
+        if not closed:
+            raise DomainError("shift_unknown", value="last")
+        shift = svc.get_shift(uow, shift_id=closed[0]["id"])
+    else:
+        shift = svc.get_shift(uow)
+    if kind == "z" and shift["status"] != "closed":
+        raise DomainError("shift_not_closed", value=shift["number"])
+    return shift
+
+
+def _report(args, lang: str, open_store) -> int:
+    from datetime import date
+
+    from pos import services as svc
+    from pos.domain import DomainError
+    from printing.pdf import settlement_pdf, shift_report_pdf
+    from printing.reports import layout_shift_report, settlement_csv
+
+    kind = args.report_command
+    with open_store(args) as store:
+        with store.unit_of_work(write=False) as uow:
+            labels = {m.code: m.label(lang) for m in svc.payment_methods(uow).values()}
+            methods = list(labels)
+            store_identity = svc.get_setting(uow, "store", {}) or {}
+            enterprises = {e["id"]: e for e in svc.list_enterprises(uow)}
+            shift = None
+            if kind == "day":
+                day = date.fromisoformat(args.date).isoformat()
+                figures = svc.day_settlement(uow, day=day)
+            else:
+                day = None
+                shift = _pick_shift(uow, kind, args.shift)
+                figures = svc.shift_settlement(uow, shift_id=shift["id"])
+            now = store.clock.now()
+            written = []
+            if kind in ("settlement", "day") or getattr(args, "pdf", None):
+                if kind == "settlement":
+                    settlement_pdf(args.pdf, figures, enterprises=enterprises, lang=lang,
+                                   store=store_identity, shift=shift, method_labels=labels,
+                                   printed_at=now)
+                else:
+                    shift_report_pdf(args.pdf, figures, kind=kind if kind != "settlement" else "z",
+                                     lang=lang, store=store_identity, shift=shift, day=day,
+                                     method_labels=labels, printed_at=now)
+                written.append(str(args.pdf))
+            if getattr(args, "csv", None):
+                settlement_csv(args.csv, figures, enterprises=enterprises, methods=methods, lang=lang)
+                written.append(str(args.csv))
+            if getattr(args, "do_print", False):
+                from printing.render import render
+                from printing.transport import send
+
+                setup = _setup(uow, args)
+                items = layout_shift_report(figures, kind=kind, columns=setup.profile.columns,
+                                            lang=lang, store=store_identity, shift=shift,
+                                            method_labels=labels, printed_at=now)
+                send(setup.url, render(items, setup.profile))
+                written.append(setup.url)
+    from pos.money import format_won
+
+    print(("순매출 " if lang == "ko" else "Net ") + format_won(figures.net, lang) +
+          (f" → {', '.join(written)}" if written else ""))
+    return 0
 
 
 def _setup(uow, args):

@@ -1,0 +1,175 @@
+"""Shift reports (X: any time; Z: at close, numbered) and the per-enterprise settlement, on the
+thermal printer (layout items for `render`) and as CSV. PDFs are in `printing.pdf`."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+from pos.settlement import Settlement
+from printing.layout import Feed, Item, Row, Rule, fit
+
+WORDS: dict[str, tuple[str, str]] = {
+    "x_title": ("X 중간 보고서", "X REPORT"),
+    "z_title": ("Z 마감 보고서", "Z REPORT"),
+    "day_title": ("일일 보고서", "DAY REPORT"),
+    "settlement_title": ("업체별 정산서", "SETTLEMENT"),
+    "shift": ("교대", "Shift"),
+    "opened": ("개시", "Opened"),
+    "closed": ("마감", "Closed"),
+    "printed": ("출력", "Printed"),
+    "day": ("영업일", "Business day"),
+    "gross": ("총매출", "Gross sales"),
+    "discounts": ("할인", "Discounts"),
+    "sales_total": ("판매 합계", "Sales"),
+    "voids": ("취소", "Voids"),
+    "refunds": ("환불", "Refunds"),
+    "net": ("순매출", "NET SALES"),
+    "taxable": ("과세물품가액", "Taxable supply"),
+    "vat": ("부가세", "VAT"),
+    "exempt": ("면세물품가액", "Tax-exempt"),
+    "taxable_total": ("과세 매출", "Taxable sales"),
+    "by_method": ("결제 수단별", "By payment method"),
+    "by_enterprise": ("업체별", "By enterprise"),
+    "by_product": ("상품별", "By product"),
+    "by_hour": ("시간대별 매출", "Sales by hour"),
+    "cash": ("현금 시재", "Cash"),
+    "float": ("준비금", "Float"),
+    "cash_taken": ("받은 현금", "Cash taken"),
+    "change_given": ("거스름돈", "Change given"),
+    "cash_refunds": ("현금 환불", "Cash refunds"),
+    "cash_in": ("입금", "Cash in"),
+    "cash_out": ("출금", "Cash out"),
+    "expected": ("예상 현금", "Expected cash"),
+    "counted": ("실제 현금", "Counted cash"),
+    "difference": ("차액", "Difference"),
+    "receipts": ("영수증", "Receipts"),
+    "average": ("객단가", "Average sale"),
+    "count_unit": ("{n}건", "{n}"),
+    "commission": ("수수료", "Commission"),
+    "payout": ("지급액", "Payout"),
+    "sales": ("판매", "Sales"),
+    "qty": ("수량", "Qty"),
+    "qty_returned": ("반품", "Returned"),
+    "amount": ("금액", "Amount"),
+    "product": ("상품", "Product"),
+    "enterprise": ("업체", "Enterprise"),
+    "hour": ("시", "h"),
+    "rate": ("수수료율", "Rate"),
+    "sign_stall": ("판매장 확인", "For the stall"),
+    "sign_enterprise": ("업체 확인", "For the enterprise"),
+    "seal": ("(서명 또는 인)", "(signature)"),
+    "bizno": ("사업자등록번호", "Registration no."),
+    "representative": ("대표자", "Representative"),
+    "address": ("주소", "Address"),
+    "phone": ("전화", "Phone"),
+    "period": ("기간", "Period"),
+    "page": ("쪽", "page"),
+    "none": ("없음", "none"),
+}
+
+
+def word(key: str, lang: str, **params) -> str:
+    ko, en = WORDS[key]
+    text = ko if lang == "ko" else en
+    return text.format(**params) if params else text
+
+
+def won_text(amount: int, lang: str) -> str:
+    from pos.money import format_won
+
+    return format_won(amount, lang)
+
+
+def _n(amount: int) -> str:
+    return f"{amount:,}"
+
+
+def title_for(kind: str, number: int | None, lang: str) -> str:
+    title = word(f"{kind}_title", lang)
+    return f"{title} #{number}" if number is not None and kind in ("x", "z") else title
+
+
+def layout_shift_report(f: Settlement, *, kind: str, columns: int, lang: str = "ko",
+                        store: dict | None = None, shift: dict | None = None,
+                        method_labels: dict[str, str] | None = None,
+                        printed_at: datetime | None = None) -> list[Item]:
+    """An X, Z or day report for the thermal printer."""
+    labels = method_labels or {}
+    out: list[Item] = [Row(title_for(kind, shift["number"] if shift else None, lang), bold=True,
+                           double=True, align="center")]
+    if store and store.get("name"):
+        out += [Row(r.left, align="center") for r in fit(store["name"], "", columns)]
+    if shift:
+        out.append(Row(word("opened", lang), shift["opened_at"][:16].replace("T", " ")))
+        if shift.get("closed_at"):
+            out.append(Row(word("closed", lang), shift["closed_at"][:16].replace("T", " ")))
+    if printed_at:
+        out.append(Row(word("printed", lang), printed_at.strftime("%Y-%m-%d %H:%M")))
+    out.append(Rule("="))
+    out += [Row(word("gross", lang), _n(f.gross)),
+            Row(word("discounts", lang), _n(-f.discounts)),
+            Row(word("sales_total", lang), _n(f.sales_total)),
+            Row(f"{word('voids', lang)} ({word('count_unit', lang, n=f.void_count)})", _n(f.voids)),
+            Row(f"{word('refunds', lang)} ({word('count_unit', lang, n=f.refund_count)})",
+                _n(f.refunds))]
+    out += fit(word("net", lang), _n(f.net), columns, bold=True, double=True)
+    out.append(Rule())
+    out += [Row(word("taxable", lang), _n(f.supply_value)), Row(word("vat", lang), _n(f.vat)),
+            Row(word("exempt", lang), _n(f.exempt_total)), Rule(),
+            Row(word("by_method", lang), bold=True)]
+    for m in f.methods:
+        name = labels.get(m.method, m.method)
+        out += fit(f"{name} ({word('count_unit', lang, n=m.count)})", _n(m.amount), columns)
+    out += [Rule(), Row(word("by_enterprise", lang), bold=True)]
+    for e in f.enterprises:
+        out += fit(e.name, _n(e.net), columns)
+        if e.commission:
+            out.append(Row(f"  {word('commission', lang)} {e.commission_bp / 100:g}%",
+                           _n(-e.commission)))
+            out.append(Row(f"  {word('payout', lang)}", _n(e.payout)))
+    if f.cash is not None:
+        c = f.cash
+        out += [Rule(), Row(word("cash", lang), bold=True),
+                Row(word("float", lang), _n(c.float)),
+                Row(word("cash_taken", lang), _n(c.cash_taken)),
+                Row(word("change_given", lang), _n(-c.change_given)),
+                Row(word("cash_refunds", lang), _n(-c.cash_refunds)),
+                Row(word("cash_in", lang), _n(c.cash_in)),
+                Row(word("cash_out", lang), _n(-c.cash_out)),
+                Row(word("expected", lang), _n(c.expected), bold=True)]
+        if c.counted is not None:
+            out += [Row(word("counted", lang), _n(c.counted)),
+                    Row(word("difference", lang), f"{c.difference:+,}" if c.difference else "0",
+                        bold=True)]
+    out += [Rule(), Row(word("receipts", lang), word("count_unit", lang, n=f.receipt_count)),
+            Row(word("average", lang), _n(f.average_sale)), Feed(2)]
+    return out
+
+
+def settlement_csv(path: Path | str, f: Settlement, *, enterprises: dict[str, dict],
+                   methods: list[str], lang: str = "ko") -> int:
+    """One row per enterprise, UTF-8 with BOM; the last row is the stall's total."""
+    columns = ["enterprise", "bizno", "representative", "sales", "refunds", "net",
+               "commission_rate", "commission", "payout", *(f"pay_{m}" for m in methods),
+               "taxable_total", "supply_value", "vat", "exempt_total", "qty_sold",
+               "qty_returned"]
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(columns)
+        for e in f.enterprises:
+            info = enterprises.get(e.enterprise_id, {})
+            w.writerow([e.name, info.get("bizno") or "", info.get("representative", ""), e.sales,
+                        e.refunds, e.net, f"{e.commission_bp / 100:g}", e.commission, e.payout,
+                        *(e.by_method.get(m, 0) for m in methods), e.taxable_total,
+                        e.supply_value, e.vat, e.exempt_total, e.qty_sold, e.qty_returned])
+        w.writerow(["TOTAL", "", "", sum(e.sales for e in f.enterprises),
+                    sum(e.refunds for e in f.enterprises), f.net, "",
+                    sum(e.commission for e in f.enterprises), sum(e.payout for e in f.enterprises),
+                    *(sum(e.by_method.get(m, 0) for e in f.enterprises) for m in methods),
+                    sum(e.taxable_total for e in f.enterprises),
+                    sum(e.supply_value for e in f.enterprises), f.vat, f.exempt_total,
+                    sum(e.qty_sold for e in f.enterprises),
+                    sum(e.qty_returned for e in f.enterprises)])
+    return len(f.enterprises)
