@@ -308,3 +308,14 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
                         key=lambda p: (-p.amount, p.name)),
         hours=[HourFigures(h, v[0], v[1]) for h, v in sorted(hours.items())],
         cash=cash)
+
+
+def breakdown(amount: int) -> dict[int, int]:
+    """The fewest notes and coins for `amount` (multiples of 10 won): a count for tests, demos
+    and the "count as expected" button."""
+    if amount < 0 or amount % 10:
+        raise ValueError("amount must be a non-negative multiple of 10 won")
+    counts = {}
+    for denom in DENOMINATIONS:
+        counts[denom], amount = divmod(amount, denom)
+    return {d: n for d, n in counts.items() if n}

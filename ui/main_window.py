@@ -14,7 +14,7 @@ from ui.scanner import BarcodeScanner
 from ui.sell import SellScreen
 from ui.settings_screen import SettingsScreen
 from ui.shift_screen import ShiftScreen
-from ui.texts import t
+from ui.texts import t, won
 
 SCREENS = (("sell", "nav_sell", "F2", SellScreen), ("history", "nav_history", "F3", HistoryScreen),
            ("shift", "nav_shift", "F4", ShiftScreen), ("catalog", "nav_catalog", "F5", CatalogScreen),
@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.sell: SellScreen = self.screen("sell")
         self.sell.sale_recorded.connect(self.printer.after_sale)
         self.sell.sale_recorded.connect(lambda _doc: self.after_sale())
+        self.sell.shift_needed.connect(lambda: self.show_screen("shift"))
         self._shortcuts()
         self.scanner = BarcodeScanner(self, self._scanner_active)
         self.scanner.scanned.connect(self.on_scan)
@@ -83,8 +84,10 @@ class MainWindow(QMainWindow):
             self.screens[name] = widget
             self.stack.addWidget(widget)
             widget.printer = self.printer
-            if name in ("history",):
+            if name in ("history", "shift"):
                 widget.changed.connect(self.after_sale)
+            if name == "shift":
+                widget.parked_count = lambda: len(self.sell.parked)
             if name in ("catalog", "settings"):
                 widget.changed.connect(self.sell.reload_catalog)
         return self.screens[name]
@@ -95,7 +98,7 @@ class MainWindow(QMainWindow):
 
     def show_screen(self, name: str) -> None:
         widget = self.screen(name)
-        if name == "history":
+        if name in ("history", "shift"):
             widget.reload()
         self.stack.setCurrentWidget(widget)
         for n, b in self.nav.items():
@@ -155,6 +158,10 @@ class MainWindow(QMainWindow):
         day = now.date().isoformat()
         with self.store.unit_of_work(write=False) as uow:
             count = len(svc.list_documents(uow, day_from=day, day_to=day))
+            shift = svc.current_shift(uow)
+            cash = svc.expected_cash(uow, shift_id=shift["id"]) if shift else 0
+        self.status_shift.setText(t("status_shift_open", number=shift["number"], cash=won(cash))
+                                  if shift else t("status_shift_none"))
         from pos.ids import receipt_no
 
         self.status_receipts.setText(t("status_receipts", count=count,

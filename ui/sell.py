@@ -22,6 +22,7 @@ SEARCH_LIMIT = 120  # tiles shown at once: three screens; typing narrows the res
 
 class SellScreen(QWidget):
     sale_recorded = Signal(object)  # the Document
+    shift_needed = Signal()
 
     def __init__(self, store, parent=None):
         super().__init__(parent)
@@ -355,6 +356,10 @@ class SellScreen(QWidget):
         with self.store.unit_of_work(write=False) as uow:
             methods = svc.payment_methods(uow)
             mode = svc.get_setting(uow, "receipt_mode", "ask")
+            shift = svc.current_shift(uow)
+        if shift is None and prompts.confirm(self, t("shift_open_first")):
+            self.shift_needed.emit()  # the cart waits while the shift is opened
+            return
         result = PayDialog(priced.totals.total, [m for m in methods.values() if m.active],
                            receipt=mode == "always", parent=self).run()
         self.ready()

@@ -104,7 +104,8 @@ def test_every_way_of_adding_up_gives_the_same_net(doc_specs, data):
     for e in f.enterprises:
         for m, v in e.by_method.items():
             per_method[m] = per_method.get(m, 0) + v
-    assert per_method == {m.method: m.amount for m in f.methods if m.amount}
+    assert {m: v for m, v in per_method.items() if v} == {
+        m.method: m.amount for m in f.methods if m.amount}
 
 
 def _sell(store, *, method="cash"):
@@ -165,3 +166,18 @@ def test_sales_outside_a_shift_and_cash_rules(store, stall):
         uow.commit()
     with store.unit_of_work(write=False) as uow:
         assert svc.day_settlement(uow, day=doc.business_day).net == doc.totals.total
+
+
+def test_expected_cash_from_sql_agrees_with_the_settlement(store, stall):
+    with store.unit_of_work() as uow:
+        shift = svc.open_shift(uow, float_amount=30000)
+        uow.commit()
+    doc = _sell(store)
+    _sell(store, method="card")
+    with store.unit_of_work() as uow:
+        svc.refund_sale(uow, sale_id=doc.id, quantities={1: 1}, method="cash")
+        svc.move_cash(uow, kind="in", amount=5000, reason="거스름돈 보충")
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        assert svc.expected_cash(uow, shift_id=shift["id"]) == \
+            svc.shift_settlement(uow, shift_id=shift["id"]).cash.expected

@@ -46,6 +46,19 @@ def answers(monkeypatch) -> Answers:
 
 @pytest.fixture
 def demo_store(store):
+    """The demo stall with a shift open, as a vendor's day starts."""
+    from pos import services as svc
+
+    load_demo_catalog(store)
+    with store.unit_of_work() as uow:
+        svc.open_shift(uow, float_amount=100000)
+        uow.commit()
+    return store
+
+
+@pytest.fixture
+def fresh_store(store):
+    """The demo stall before anyone opened a shift."""
     load_demo_catalog(store)
     return store
 

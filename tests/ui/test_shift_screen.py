@@ -1,0 +1,85 @@
+"""Closing the day in the GUI: open, sell, cash out, count 1,000 won short, Z report."""
+
+from __future__ import annotations
+
+import json
+
+from pos import services as svc
+from pos.settlement import breakdown
+from tests.ui.conftest import shot, when_modal
+from ui.pay_dialog import PayDialog
+from ui.qt import Qt
+
+
+def open_window(qtbot, store, answers):
+    from ui.app import application, open_window as make
+
+    application()
+    window = make(store, "ko")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_open_sell_cash_out_close_one_thousand_short(qtbot, fresh_store, answers, tmp_path):
+    window = open_window(qtbot, fresh_store, answers)
+    sell = window.sell
+    sell.add_product(sell.products[0])
+    answers.confirm_answer = True
+    qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)  # no shift: it asks, then shows the Shift screen
+    assert answers.confirms and "열린 교대가 없습니다" in answers.confirms[-1]
+    shift_screen = window.screen("shift")
+    assert window.stack.currentWidget() is shift_screen and len(sell.cart.lines) == 1
+    shift_screen.grid.spins[10000].setValue(5)
+    shift_screen.grid.spins[1000].setValue(20)
+    assert "70,000원" in shift_screen.grid.total_label.text()
+    qtbot.mouseClick(shift_screen.open_btn, Qt.LeftButton)
+    with fresh_store.unit_of_work(write=False) as uow:
+        shift = svc.current_shift(uow)
+    assert shift["float_amount"] == 70000 and "교대 #1" in window.status_shift.text()
+
+    window.show_screen("sell")
+    state = when_modal(qtbot, PayDialog, lambda d: qtbot.keyClick(d.amount, Qt.Key_Return))
+    qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
+    assert state["done"] and sell.cart.is_empty
+    window.show_screen("shift")
+    answers.ints.append(3000)
+    answers.texts.append("포장재 구입")
+    qtbot.mouseClick(shift_screen.out_btn, Qt.LeftButton)
+    expected = shift_screen.figures.cash.expected
+    price = window.sell.products[0]["price"]
+    assert expected == 70000 + price - 3000
+    assert "3,000원" in shift_screen.message.text()
+
+    shift_screen.grid.set_counts(breakdown(expected - 1000))
+    assert shift_screen.difference.text() == "차액 -1,000원"
+    assert "b3261e" in shift_screen.difference.styleSheet()  # red: short
+    shift_screen.grid.set_counts(breakdown(expected))
+    assert shift_screen.difference.text() == "차액 0원"
+    shift_screen.grid.set_counts(breakdown(expected - 1000))
+    sell.add_product(sell.products[1])
+    sell.park_cart()
+    answers.confirms.clear()
+    qtbot.mouseClick(shift_screen.close_btn, Qt.LeftButton)
+    assert "보류 중인 장바구니가 1개" in answers.confirms[0]
+    assert "차액 -1,000원" in answers.confirms[1]
+    with fresh_store.unit_of_work(write=False) as uow:
+        closed = svc.get_shift(uow, shift_id=shift["id"])
+    assert closed["status"] == "closed" and closed["difference"] == -1000
+    assert json.loads(closed["report"])["cash"]["difference"] == -1000
+    assert any("차액" in line and "-1,000" in line for line in shift_screen.shown_lines)
+    assert "Z 마감 보고서" in shift_screen.report_title.text()
+    assert "-1,000원" in shift_screen.message.text()
+    assert list((fresh_store.data_dir / "backups").glob("*shift-1.db"))
+    shot(window, "shift-ko")
+    pdf = shift_screen.save_pdf(str(tmp_path / "z.pdf"))
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "Z 마감 보고서 #1" in text and "-1,000원" in text
+    settlement = shift_screen.save_settlement(str(tmp_path / "s.pdf"))
+    assert (tmp_path / "s.csv").exists() and settlement
+    assert shift_screen.open_btn.isEnabled() and not shift_screen.close_btn.isEnabled()
+    sell.parked.resume(0)
+    window.close()
