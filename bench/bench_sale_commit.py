@@ -23,7 +23,7 @@ from common import percentile, report  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from pos.clock import SteppingClock  # noqa: E402
-from pos.demo import load_demo_catalog, run_demo  # noqa: E402
+from pos.demo import run_demo  # noqa: E402
 from pos.domain import Tender  # noqa: E402
 from pos.services import SaleItem, list_products, quote_sale, record_sale  # noqa: E402
 from pos.store import Store  # noqa: E402

@@ -7,7 +7,6 @@ milliseconds for 10,000 products.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 CHOSUNG = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
 _JAMO = set(CHOSUNG)

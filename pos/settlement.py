@@ -208,9 +208,17 @@ def _allocate(by_enterprise: dict[str, int], payments: list[PayRow]) -> dict[str
     return out
 
 
+def method_sort_key(order: list[str] | None):
+    """Payment methods in the till's configured order, unknown ones after, by code."""
+    rank = {m: i for i, m in enumerate(order or [])}
+    return lambda code: (rank.get(code, len(rank)), code)
+
+
 def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
            parts: list[PartRow], enterprises: dict[str, EnterpriseInfo], *,
-           cash: CashFigures | None = None) -> Settlement:
+           cash: CashFigures | None = None, method_order: list[str] | None = None) -> Settlement:
+    """The reference computation of every figure, from the documents' rows. The store computes
+    the same figures with SQL sums (`pos.services.shifts`); a test holds the two together."""
     kind = {s.id: s.kind for s in sales}
     is_sale = {s.id: s.kind == "sale" for s in sales}
     sale_docs = [s for s in sales if s.kind == "sale"]
@@ -218,7 +226,6 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
     discounts = sum(s.line_discount + s.receipt_discount for s in sale_docs)
     voids = sum(s.total for s in sales if s.kind == "void")
     refunds = sum(s.total for s in sales if s.kind == "refund")
-    sales_total = gross - discounts
 
     methods: dict[str, list[int]] = {}
     pays_by_doc: dict[str, list[PayRow]] = defaultdict(list)
@@ -244,6 +251,7 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
                                               "refunds": 0, "qty_sold": 0, "qty_returned": 0,
                                               "taxable": 0, "supply": 0, "vat": 0, "exempt": 0,
                                               "by_method": defaultdict(int)})
+        e["name"] = min(e["name"], ln.enterprise_name)
         if is_sale[ln.sale_id]:
             e["sales"] += ln.amount
             e["qty_sold"] += ln.qty
@@ -254,6 +262,8 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
         key = (ln.product_id or ln.name, ln.enterprise_id)
         prod = products.setdefault(key, [ln.name, ln.enterprise_id, ln.enterprise_name,
                                          0, 0, 0, 0, 0, 0])
+        prod[0] = min(prod[0], ln.name)
+        prod[2] = min(prod[2], ln.enterprise_name)
         prod[3] += ln.qty
         prod[4] += ln.amount
         if is_sale[ln.sale_id]:
@@ -274,9 +284,46 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
             e["vat"] += part.vat
             e["exempt"] += part.exempt_total
 
+    return assemble(
+        gross=gross, discounts=discounts, voids=voids, refunds=refunds,
+        taxable_total=sum(s.taxable_total for s in sales),
+        supply_value=sum(s.supply_value for s in sales), vat=sum(s.vat for s in sales),
+        exempt_total=sum(s.exempt_total for s in sales), receipt_count=len(sale_docs),
+        void_count=sum(1 for s in sales if s.kind == "void"),
+        refund_count=sum(1 for s in sales if s.kind == "refund"),
+        methods={m: tuple(v) for m, v in methods.items()},
+        enterprises={k: {**v, "by_method": dict(v["by_method"])} for k, v in ent.items()},
+        products=[tuple(v) for v in products.values()],
+        hours=_hours(sales), infos=enterprises, cash=cash, method_order=method_order)
+
+
+def _hours(sales: list[SaleRow]) -> dict[int, tuple[int, int]]:
+    hours: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for s in sales:
+        h = datetime.fromisoformat(s.created_at).hour
+        hours[h][1] += s.total
+        if s.kind == "sale":
+            hours[h][0] += 1
+    return {h: (v[0], v[1]) for h, v in hours.items()}
+
+
+def assemble(*, gross: int, discounts: int, voids: int, refunds: int, taxable_total: int,
+             supply_value: int, vat: int, exempt_total: int, receipt_count: int, void_count: int,
+             refund_count: int, methods: dict[str, tuple], enterprises: dict[str, dict],
+             products: list[tuple], hours: dict[int, tuple[int, int]],
+             infos: dict[str, EnterpriseInfo], cash: CashFigures | None = None,
+             method_order: list[str] | None = None) -> Settlement:
+    """The `Settlement` from summed parts, in one canonical order, whoever summed them.
+
+    methods: {code: (sale count, sale amount, refund count, refund amount)};
+    enterprises: {id: {name, sales, refunds, qty_sold, qty_returned, taxable, supply, vat,
+    exempt, by_method}}; products: (name, enterprise id, enterprise name, qty, amount,
+    qty sold, qty returned, amount sold, amount returned); hours: {hour: (receipts, amount)}."""
+    ent = enterprises
     enterprise_figures = []
-    for enterprise_id, e in sorted(ent.items(), key=lambda kv: kv[1]["name"]):
-        info = enterprises.get(enterprise_id)
+    for enterprise_id, e in sorted(ent.items(), key=lambda kv: (
+            infos[kv[0]].name if kv[0] in infos else kv[1]["name"], kv[0])):
+        info = infos.get(enterprise_id)
         bp = info.commission_bp if info else 0
         net = e["sales"] + e["refunds"]
         commission = half_up(net * bp, 10000)
@@ -285,27 +332,19 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
             commission, net - commission, e["qty_sold"], e["qty_returned"], e["taxable"],
             e["supply"], e["vat"], e["exempt"],
             {m: v for m, v in sorted(e["by_method"].items()) if v}))
-
-    hours: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for s in sales:
-        h = datetime.fromisoformat(s.created_at).hour
-        hours[h][1] += s.total
-        if s.kind == "sale":
-            hours[h][0] += 1
-    receipt_count = len(sale_docs)
+    sales_total = gross - discounts
+    key = method_sort_key(method_order)
     return Settlement(
         gross=gross, discounts=discounts, sales_total=sales_total, voids=voids, refunds=refunds,
-        net=sales_total + voids + refunds,
-        taxable_total=sum(s.taxable_total for s in sales),
-        supply_value=sum(s.supply_value for s in sales), vat=sum(s.vat for s in sales),
-        exempt_total=sum(s.exempt_total for s in sales), receipt_count=receipt_count,
-        void_count=sum(1 for s in sales if s.kind == "void"),
-        refund_count=sum(1 for s in sales if s.kind == "refund"),
+        net=sales_total + voids + refunds, taxable_total=taxable_total,
+        supply_value=supply_value, vat=vat, exempt_total=exempt_total,
+        receipt_count=receipt_count, void_count=void_count, refund_count=refund_count,
         average_sale=half_up(sales_total, receipt_count) if receipt_count else 0,
-        methods=[MethodFigures(m, v[0], v[1] + v[3], v[2], v[3]) for m, v in methods.items()],
+        methods=[MethodFigures(m, v[0], v[1] + v[3], v[2], v[3])
+                 for m, v in sorted(methods.items(), key=lambda kv: key(kv[0]))],
         enterprises=enterprise_figures,
-        products=sorted((ProductFigures(*v) for v in products.values()),
-                        key=lambda p: (-p.amount, p.name)),
+        products=sorted((ProductFigures(*v) for v in products),
+                        key=lambda p: (-p.amount, p.name, p.enterprise_id)),
         hours=[HourFigures(h, v[0], v[1]) for h, v in sorted(hours.items())],
         cash=cash)
 

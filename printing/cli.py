@@ -84,7 +84,6 @@ def _report(args, lang: str, open_store) -> int:
     from datetime import date
 
     from pos import services as svc
-    from pos.domain import DomainError
     from printing.pdf import settlement_pdf, shift_report_pdf
     from printing.reports import layout_shift_report, settlement_csv
 

@@ -9,8 +9,8 @@ from sqlalchemy import bindparam, func, select
 
 from pos import tables as t
 from pos.domain import DomainError, plain
-from pos.settlement import (DENOMINATIONS, EnterpriseInfo, LineRow, PartRow, PayRow, SaleRow,
-                            Settlement, cash_figures, count_total, settle)
+from pos.settlement import (DENOMINATIONS, CashFigures, EnterpriseInfo, LineRow, PartRow, PayRow,
+                            SaleRow, Settlement, count_total)
 from pos.store import UnitOfWork, backup
 
 BACKUPS_KEPT = 30
@@ -95,26 +95,156 @@ def move_cash(uow: UnitOfWork, *, kind: str, amount: int, reason: str) -> dict:
     return row
 
 
-def _load(uow: UnitOfWork, where) -> tuple[list, list, list, list]:
-    s = t.sales.c
-    sales = [SaleRow(*r) for r in uow.conn.execute(
-        select(s.id, s.kind, s.receipt_no, s.created_at, s.subtotal, s.line_discount,
-               s.receipt_discount, s.total, s.taxable_total, s.supply_value, s.vat,
-               s.exempt_total, s.change).where(where).order_by(s.seq))]
-    ids = select(s.id).where(where).scalar_subquery()
-    lc = t.sale_lines.c
-    lines = [LineRow(*r) for r in uow.conn.execute(
-        select(lc.sale_id, lc.product_id, lc.name, lc.enterprise_id, lc.enterprise_name, lc.qty,
-               lc.amount).where(lc.sale_id.in_(ids)))]
-    pc = t.payments.c
-    pays = [PayRow(*r) for r in uow.conn.execute(
-        select(pc.sale_id, pc.method, pc.kind, pc.amount, pc.tendered, pc.change)
-        .where(pc.sale_id.in_(ids)).order_by(pc.sale_id, pc.n))]
-    xc = t.sale_taxes.c
-    parts = [PartRow(*r) for r in uow.conn.execute(
-        select(xc.sale_id, xc.enterprise_id, xc.taxable_total, xc.supply_value, xc.vat,
-               xc.exempt_total).where(xc.sale_id.in_(ids)))]
-    return sales, lines, pays, parts
+_LOAD_SQL = {
+    "sales": """SELECT s.id, s.kind, s.receipt_no, s.created_at, s.subtotal, s.line_discount,
+                      s.receipt_discount, s.total, s.taxable_total, s.supply_value, s.vat,
+                      s.exempt_total, s.change FROM sales s WHERE {where} ORDER BY s.seq""",
+    "lines": """SELECT l.sale_id, l.product_id, l.name, l.enterprise_id, l.enterprise_name, l.qty,
+                      l.amount FROM sale_lines l JOIN sales s ON s.id = l.sale_id
+                WHERE {where}""",
+    "payments": """SELECT p.sale_id, p.method, p.kind, p.amount, p.tendered, p.change
+                   FROM payments p JOIN sales s ON s.id = p.sale_id WHERE {where}
+                   ORDER BY p.sale_id, p.n""",
+    "parts": """SELECT x.sale_id, x.enterprise_id, x.taxable_total, x.supply_value, x.vat,
+                       x.exempt_total FROM sale_taxes x JOIN sales s ON s.id = x.sale_id
+                WHERE {where}""",
+}
+
+
+def _load(uow: UnitOfWork, *, shift_id: str | None = None,
+          day: str | None = None) -> tuple[list, list, list, list]:
+    """The documents of a shift or a day as plain rows, one query per table (fetched whole:
+    a day of 10,000 sales is read in well under a tenth of a second)."""
+    where, param = ("s.shift_id = ?", shift_id) if shift_id else ("s.business_day = ?", day)
+    out = []
+    for key, cls in (("sales", SaleRow), ("lines", LineRow), ("payments", PayRow),
+                     ("parts", PartRow)):
+        rows = uow.conn.exec_driver_sql(_LOAD_SQL[key].format(where=where), (param,)).fetchall()
+        out.append([cls(*r) for r in rows])
+    return tuple(out)
+
+
+_AGG = {
+    "totals": """SELECT s.kind, COUNT(*), SUM(s.subtotal), SUM(s.line_discount + s.receipt_discount),
+                        SUM(s.total), SUM(s.taxable_total), SUM(s.supply_value), SUM(s.vat),
+                        SUM(s.exempt_total)
+                 FROM sales s WHERE {w} GROUP BY s.kind""",
+    "methods": """SELECT p.method, SUM(s.kind = 'sale'), SUM(CASE WHEN s.kind = 'sale' THEN p.amount
+                         ELSE 0 END), SUM(s.kind <> 'sale'),
+                         SUM(CASE WHEN s.kind <> 'sale' THEN p.amount ELSE 0 END)
+                  FROM payments p JOIN sales s ON s.id = p.sale_id WHERE {w} GROUP BY p.method""",
+    "parts": """SELECT x.enterprise_id, SUM(x.taxable_total), SUM(x.supply_value), SUM(x.vat),
+                       SUM(x.exempt_total)
+                FROM sale_taxes x JOIN sales s ON s.id = x.sale_id WHERE {w}
+                GROUP BY x.enterprise_id""",
+    "products": """SELECT MIN(l.name), l.enterprise_id, MIN(l.enterprise_name), SUM(l.qty),
+                          SUM(l.amount), SUM(CASE WHEN s.kind = 'sale' THEN l.qty ELSE 0 END),
+                          SUM(CASE WHEN s.kind <> 'sale' THEN -l.qty ELSE 0 END),
+                          SUM(CASE WHEN s.kind = 'sale' THEN l.amount ELSE 0 END),
+                          SUM(CASE WHEN s.kind <> 'sale' THEN l.amount ELSE 0 END)
+                   FROM sale_lines l JOIN sales s ON s.id = l.sale_id WHERE {w}
+                   GROUP BY COALESCE(l.product_id, l.name), l.enterprise_id""",
+    "hours": """SELECT CAST(substr(s.created_at, 12, 2) AS INTEGER), SUM(s.kind = 'sale'),
+                       SUM(s.total) FROM sales s WHERE {w} GROUP BY 1""",
+    # documents and how many payments and enterprises each has
+    "docs": """CREATE TEMP TABLE IF NOT EXISTS settle_docs
+               (id TEXT PRIMARY KEY, np INTEGER, ne INTEGER)""",
+    "docs_fill": """INSERT INTO temp.settle_docs
+                    SELECT s.id, (SELECT COUNT(*) FROM payments p WHERE p.sale_id = s.id),
+                           (SELECT COUNT(DISTINCT l.enterprise_id) FROM sale_lines l
+                            WHERE l.sale_id = s.id)
+                    FROM sales s WHERE {w}""",
+    # one payment: each enterprise's lines went to that payment's method
+    "alloc_one_payment": """SELECT l.enterprise_id, p.method, SUM(l.amount)
+                            FROM temp.settle_docs d JOIN sale_lines l ON l.sale_id = d.id
+                            JOIN payments p ON p.sale_id = d.id
+                            WHERE d.np = 1 GROUP BY l.enterprise_id, p.method""",
+    # one enterprise: it got every payment
+    "alloc_one_enterprise": """SELECT (SELECT l.enterprise_id FROM sale_lines l
+                                       WHERE l.sale_id = d.id LIMIT 1), p.method, SUM(p.amount)
+                               FROM temp.settle_docs d JOIN payments p ON p.sale_id = d.id
+                               WHERE d.np > 1 AND d.ne = 1 GROUP BY 1, p.method""",
+    "split_lines": """SELECT l.sale_id, l.enterprise_id, SUM(l.amount)
+                      FROM temp.settle_docs d JOIN sale_lines l ON l.sale_id = d.id
+                      WHERE d.np > 1 AND d.ne > 1 GROUP BY l.sale_id, l.enterprise_id
+                      ORDER BY l.sale_id, MIN(l.line_no)""",
+    "split_pays": """SELECT p.sale_id, p.method, p.kind, p.amount, p.tendered, p.change
+                     FROM temp.settle_docs d JOIN payments p ON p.sale_id = d.id
+                     WHERE d.np > 1 AND d.ne > 1 ORDER BY p.sale_id, p.n""",
+}
+
+
+def summed_settlement(uow: UnitOfWork, *, shift_id: str | None = None, day: str | None = None,
+                      cash=None) -> Settlement:
+    """The same figures as `pos.settlement.settle`, summed by SQLite: a 10,000-sale shift
+    without reading every row into Python. Only receipts split between several payments and
+    several enterprises are shared out in Python (`settlement._allocate`)."""
+    from pos.settlement import _allocate, assemble
+
+    where, param = ("s.shift_id = ?", shift_id) if shift_id else ("s.business_day = ?", day)
+
+    def q(key: str, params=(param,)):
+        return uow.conn.exec_driver_sql(_AGG[key].format(w=where), params).fetchall()
+
+    totals = {r[0]: r[1:] for r in q("totals")}
+
+    def tot(kind, i):
+        return int(totals[kind][i] or 0) if kind in totals else 0
+
+    def across(i):
+        return sum(int(v[i] or 0) for v in totals.values())
+
+    products = [tuple(r) for r in q("products")]
+    enterprises: dict[str, dict] = {}
+    for name, eid, ename, _qty, _amount, qty_sold, qty_returned, sold, returned in products:
+        e = enterprises.setdefault(eid, {"name": ename, "sales": 0, "refunds": 0, "qty_sold": 0,
+                                         "qty_returned": 0, "taxable": 0, "supply": 0, "vat": 0,
+                                         "exempt": 0, "by_method": {}})
+        e["name"] = min(e["name"], ename)
+        e["sales"] += sold
+        e["refunds"] += returned
+        e["qty_sold"] += qty_sold
+        e["qty_returned"] += qty_returned
+    for eid, taxable, supply, vat, exempt in q("parts"):
+        if eid in enterprises:
+            enterprises[eid].update(taxable=taxable, supply=supply, vat=vat, exempt=exempt)
+    uow.conn.exec_driver_sql(_AGG["docs"])
+    uow.conn.exec_driver_sql("DELETE FROM temp.settle_docs")
+    uow.conn.exec_driver_sql(_AGG["docs_fill"].format(w=where), (param,))
+
+    def add(eid, method, amount):
+        by = enterprises[eid]["by_method"]
+        by[method] = by.get(method, 0) + int(amount)
+
+    for eid, method, amount in q("alloc_one_payment", ()) + q("alloc_one_enterprise", ()):
+        add(eid, method, amount)
+    amounts: dict[str, dict[str, int]] = {}
+    for sale_id, eid, amount in q("split_lines", ()):
+        amounts.setdefault(sale_id, {})[eid] = int(amount)
+    pays: dict[str, list[PayRow]] = {}
+    for row in q("split_pays", ()):
+        pays.setdefault(row[0], []).append(PayRow(*row))
+    for sale_id, by_enterprise in amounts.items():
+        for eid, by_method in _allocate(by_enterprise, pays.get(sale_id, [])).items():
+            for method, value in by_method.items():
+                add(eid, method, value)
+    uow.conn.exec_driver_sql("DELETE FROM temp.settle_docs")
+    method_order = list(_method_order(uow))
+    return assemble(
+        gross=tot("sale", 1), discounts=tot("sale", 2), voids=tot("void", 3),
+        refunds=tot("refund", 3), taxable_total=across(4), supply_value=across(5),
+        vat=across(6), exempt_total=across(7), receipt_count=tot("sale", 0),
+        void_count=tot("void", 0), refund_count=tot("refund", 0),
+        methods={r[0]: (int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in q("methods")},
+        enterprises=enterprises, products=products,
+        hours={int(r[0]): (int(r[1]), int(r[2])) for r in q("hours")},
+        infos=_enterprises(uow), cash=cash, method_order=method_order)
+
+
+def _method_order(uow: UnitOfWork):
+    from pos.services.settings import payment_methods
+
+    return payment_methods(uow).keys()
 
 
 def _enterprises(uow: UnitOfWork) -> dict[str, EnterpriseInfo]:
@@ -151,33 +281,40 @@ def list_shifts(uow: UnitOfWork) -> list[dict]:
 def shift_settlement(uow: UnitOfWork, *, shift_id: str, counted: int | None = None) -> Settlement:
     """The X figures of a shift (its Z figures once closed)."""
     shift = get_shift(uow, shift_id=shift_id)
-    sales, lines, pays, parts = _load(uow, t.sales.c.shift_id == shift["id"])
     moves = dict(uow.conn.execute(select(t.cash_movements.c.kind,
                                          func.sum(t.cash_movements.c.amount))
                                   .where(t.cash_movements.c.shift_id == shift["id"])
                                   .group_by(t.cash_movements.c.kind)).all())
     if counted is None and shift["status"] == "closed":
         counted = shift["counted_amount"]
-    cash = cash_figures(sales, pays, float_amount=shift["float_amount"],
-                        cash_in=int(moves.get("in", 0)), cash_out=int(moves.get("out", 0)),
-                        counted=counted)
-    return settle(sales, lines, pays, parts, _enterprises(uow), cash=cash)
+    taken, change, refunds = _cash_sums(uow, shift["id"])
+    cash_in, cash_out = int(moves.get("in", 0)), int(moves.get("out", 0))
+    expected = shift["float_amount"] + taken - change - refunds + cash_in - cash_out
+    cash = CashFigures(shift["float_amount"], taken, change, refunds, cash_in, cash_out,
+                       expected, counted, None if counted is None else counted - expected)
+    return summed_settlement(uow, shift_id=shift["id"], cash=cash)
 
 
-def expected_cash(uow: UnitOfWork, *, shift_id: str) -> int:
-    """The cash that should be in the drawer now, from SQL sums (cheap enough for the status
-    bar after every sale; `shift_settlement` gives the same figure with all the others)."""
+def _cash_sums(uow: UnitOfWork, shift_id: str) -> tuple[int, int, int]:
+    """(cash taken, change given, cash refunded) of a shift."""
     from sqlalchemy import case
 
     s, p = t.sales.c, t.payments.c
     is_sale = s.kind == "sale"
     is_cash = p.kind == "cash"
-    taken, change, refunds = uow.conn.execute(
+    row = uow.conn.execute(
         select(func.coalesce(func.sum(case((is_sale & is_cash, p.tendered), else_=0)), 0),
                func.coalesce(func.sum(case((is_sale, p.change), else_=0)), 0),
                func.coalesce(func.sum(case((~is_sale & is_cash, -p.amount), else_=0)), 0))
         .select_from(t.payments.join(t.sales, t.sales.c.id == p.sale_id))
         .where(s.shift_id == shift_id)).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def expected_cash(uow: UnitOfWork, *, shift_id: str) -> int:
+    """The cash that should be in the drawer now, from SQL sums (cheap enough for the status
+    bar after every sale; `shift_settlement` gives the same figure with all the others)."""
+    taken, change, refunds = _cash_sums(uow, shift_id)
     moves = dict(uow.conn.execute(select(t.cash_movements.c.kind,
                                          func.sum(t.cash_movements.c.amount))
                                   .where(t.cash_movements.c.shift_id == shift_id)
@@ -189,8 +326,7 @@ def expected_cash(uow: UnitOfWork, *, shift_id: str) -> int:
 
 def day_settlement(uow: UnitOfWork, *, day: str) -> Settlement:
     """All documents of a business day, whatever shift they belong to (no cash figures)."""
-    sales, lines, pays, parts = _load(uow, t.sales.c.business_day == day)
-    return settle(sales, lines, pays, parts, _enterprises(uow))
+    return summed_settlement(uow, day=day)
 
 
 def movements(uow: UnitOfWork, *, shift_id: str) -> list[dict]:

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from pos import services as svc
 from pos.domain import DomainError, Tender
 from pos.rounding import half_up
-from pos.settlement import (EnterpriseInfo, LineRow, PartRow, PayRow, SaleRow, cash_figures,
+from pos.settlement import (EnterpriseInfo, LineRow, PayRow, SaleRow, cash_figures,
                             count_total, settle)
 
 
@@ -181,3 +181,27 @@ def test_expected_cash_from_sql_agrees_with_the_settlement(store, stall):
     with store.unit_of_work(write=False) as uow:
         assert svc.expected_cash(uow, shift_id=shift["id"]) == \
             svc.shift_settlement(uow, shift_id=shift["id"]).cash.expected
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sql_sums_agree_with_the_reference_computation(tmp_path, seed):
+    """`summed_settlement` (SQLite sums) and `settle` (every row in Python) are the same figures."""
+    from pos.demo import run_demo
+    from pos.services.shifts import _enterprises, _load, _method_order
+    from pos.settlement import cash_figures, settle as reference
+    from pos.store import Store
+
+    with Store(tmp_path / "d") as store:
+        run_demo(store, sales=400, seed=seed)
+        with store.unit_of_work() as uow:
+            shift = svc.current_shift(uow)
+            svc.move_cash(uow, kind="in", amount=7000, reason="거스름돈")
+            fast = svc.shift_settlement(uow, shift_id=shift["id"])
+            rows = _load(uow, shift_id=shift["id"])
+            cash = cash_figures(rows[0], rows[2], float_amount=shift["float_amount"], cash_in=7000)
+            slow = reference(*rows, _enterprises(uow), cash=cash,
+                             method_order=list(_method_order(uow)))
+            day = svc.day_settlement(uow, day=shift["business_day"])
+    assert fast == slow
+    assert any(len(e.by_method) > 2 for e in fast.enterprises)
+    assert day.net == fast.net and day.cash is None

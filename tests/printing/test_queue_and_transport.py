@@ -3,7 +3,6 @@ nothing is silently printed twice."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest

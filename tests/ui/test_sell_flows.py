@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from pos import services as svc
-from pos.domain import DocKind
 from tests.ui.conftest import when_modal
 from ui.pay_dialog import PayDialog, quick_cash
 from ui.qt import QApplication, Qt

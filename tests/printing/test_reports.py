@@ -1,0 +1,137 @@
+"""Z report and settlement statements as PDF (text extracted, pages rendered) and CSV."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import pypdfium2 as pdfium
+from pypdf import PdfReader
+
+from pos import services as svc
+from pos.demo import run_demo
+from printing.decode import decode
+from printing.pdf import settlement_pdf, shift_report_pdf
+from printing.profiles import profile
+from printing.render import render
+from printing.reports import layout_shift_report, settlement_csv
+from tests.conftest import ROOT
+
+ARTIFACTS = ROOT / "test-artifacts" / "pdf"
+
+
+def pages_to_png(pdf_path, name: str) -> list:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    out = []
+    for i in range(len(pdf)):
+        path = ARTIFACTS / f"{name}-{i + 1}.png"
+        pdf[i].render(scale=1.5).to_pil().save(path)
+        out.append(path)
+    pdf.close()
+    return out
+
+
+def closed_demo_shift(store):
+    run_demo(store, sales=120, seed=3)
+    with store.unit_of_work() as uow:
+        shift = svc.current_shift(uow)
+        expected = svc.shift_settlement(uow, shift_id=shift["id"]).cash.expected
+        closed, figures = svc.close_shift(uow, counted=expected - 1000)
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        enterprises = {e["id"]: e for e in svc.list_enterprises(uow)}
+        labels = {m.code: m.label("ko") for m in svc.payment_methods(uow).values()}
+        identity = svc.get_setting(uow, "store", {})
+    return closed, figures, enterprises, labels, identity
+
+
+def test_z_report_pdf_has_the_totals_and_hangul(store, tmp_path):
+    closed, f, enterprises, labels, identity = closed_demo_shift(store)
+    path = shift_report_pdf(tmp_path / "z.pdf", f, kind="z", store=identity, shift=closed,
+                            method_labels=labels)
+    text = "".join(page.extract_text() for page in PdfReader(path).pages)
+    assert "Z 마감 보고서 #1" in text and identity["name"] in text
+    assert f"{f.net:,}원" in text and f"{f.vat:,}" in text
+    for e in f.enterprises:
+        assert e.name in text and f"{e.payout:,}" in text
+    assert "현금" in text and "카드" in text and "-1,000원" in text
+    assert "시간대별 매출" in text
+    fonts = {str(font) for page in PdfReader(path).pages
+             for font in (page["/Resources"]["/Font"].values())}
+    assert fonts  # fonts are embedded (subset TrueType)
+    pngs = pages_to_png(path, "z-report")
+    assert pngs and all(p.stat().st_size > 10_000 for p in pngs)
+
+
+def test_settlement_pdf_one_page_per_enterprise_and_csv_adding_up(store, tmp_path):
+    closed, f, enterprises, labels, identity = closed_demo_shift(store)
+    path = settlement_pdf(tmp_path / "s.pdf", f, enterprises=enterprises, store=identity,
+                          shift=closed, method_labels=labels)
+    reader = PdfReader(path)
+    assert len(reader.pages) == len(f.enterprises) >= 5
+    for page, e in zip(reader.pages, f.enterprises):
+        text = page.extract_text()
+        assert e.name in text and enterprises[e.enterprise_id]["bizno"] in text
+        assert f"{e.payout:,}원" in text and f"{e.net:,}" in text
+        assert "판매장 확인" in text and "업체 확인" in text
+    pages_to_png(path, "settlement")
+    settlement_csv(tmp_path / "s.csv", f, enterprises=enterprises, methods=list(labels))
+    rows = list(csv.DictReader((tmp_path / "s.csv").read_text(encoding="utf-8-sig").splitlines()))
+    body, total = rows[:-1], rows[-1]
+    assert sum(int(r["net"]) for r in body) == f.net == int(total["net"])
+    assert sum(int(r["payout"]) + int(r["commission"]) for r in body) == f.net
+    for r in body:
+        assert sum(int(r[f"pay_{m}"]) for m in labels) == int(r["net"])
+
+
+def test_x_report_on_paper_decodes_to_the_figures(store):
+    run_demo(store, sales=40, seed=4)
+    with store.unit_of_work(write=False) as uow:
+        shift = svc.current_shift(uow)
+        f = svc.shift_settlement(uow, shift_id=shift["id"])
+    prof = profile("generic-58-text")
+    lines = decode(render(layout_shift_report(f, kind="x", columns=prof.columns, shift=shift),
+                          prof)).text_lines()
+    assert any("X 중간 보고서 #1" in line for line in lines)
+    assert any(line.startswith("예상 현금") and f"{f.cash.expected:,}" in line for line in lines)
+    assert all(len(line.encode("euc_kr")) <= prof.columns for line in lines)
+
+
+def jangteo(data, *args):
+    return subprocess.run([sys.executable, "-m", "ui.main", "--data-dir", str(data), "--lang", "ko",
+                           *args], cwd=ROOT, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+def test_close_the_day_from_the_command_line(tmp_path):
+    data = tmp_path / "d"
+    assert jangteo(data, "demo", "--sales", "60").returncode == 0
+    status = jangteo(data, "shift", "status")
+    assert "교대 #1" in status.stdout  # the demo leaves its shift open
+    assert jangteo(data, "shift", "cash", "--out", "5000", "--reason", "포장재").returncode == 0
+    x = jangteo(data, "report", "x", "--pdf", str(tmp_path / "x.pdf"))
+    assert x.returncode == 0, x.stderr
+    z_early = jangteo(data, "report", "z")
+    assert z_early.returncode == 1 and "교대" in z_early.stderr
+    close = jangteo(data, "shift", "close", "--count", "50000=1,10000=3,1000=7,500=1")
+    assert close.returncode == 0 and "마감" in close.stdout
+    z = jangteo(data, "report", "z", "--shift", "last", "--pdf", str(tmp_path / "z.pdf"),
+                "--print", "--printer", f"file://{tmp_path / 'z.bin'}", "--profile",
+                "generic-58-text")
+    assert z.returncode == 0, z.stderr
+    assert any("Z 마감 보고서 #1" in line
+               for line in decode((tmp_path / "z.bin").read_bytes()).text_lines())
+    s = jangteo(data, "report", "settlement", "--pdf", str(tmp_path / "s.pdf"), "--csv",
+                str(tmp_path / "s.csv"))
+    assert s.returncode == 0 and (tmp_path / "s.csv").exists()
+    from datetime import datetime
+
+    today = datetime.now().astimezone().date().isoformat()
+    day = jangteo(data, "report", "day", "--date", today, "--pdf", str(tmp_path / "day.pdf"))
+    assert day.returncode == 0
+    assert "일일 보고서" in "".join(p.extract_text() for p in PdfReader(tmp_path / "day.pdf").pages)
+    bad = jangteo(data, "shift", "close", "--count", "3000=1")
+    assert bad.returncode == 1 and "열린 교대가 없습니다" in bad.stderr
+    assert jangteo(data, "check").returncode == 0
