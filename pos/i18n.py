@@ -144,6 +144,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "refund_too_much": ("{name}: 환불 가능한 수량은 {remaining}개입니다 (요청 {qty}개).",
                         "{name}: only {remaining} can be refunded ({qty} asked)."),
     "refund_nothing": ("환불할 품목을 골라 주세요.", "Choose what to refund."),
+    # sync
+    "sync_not_enrolled": ("이 기기는 아직 주최측 서버에 등록되지 않았습니다. 설정에서 서버 주소와 등록 코드를 "
+                          "넣어 주세요.", "This till is not enrolled with the organizer's server yet. "
+                          "Enter the server address and enrollment code in Settings."),
+    "sync_offline": ("서버에 연결할 수 없습니다 ({detail}). 판매는 계속되고, 연결되면 자동으로 보냅니다.",
+                     "The server cannot be reached ({detail}). Selling goes on; sales are sent "
+                     "when it is back."),
+    "sync_refused": ("서버가 이 기기를 거부했습니다: {detail}. 등록 코드를 다시 받아 주세요.",
+                     "The server refused this till: {detail}. Ask for a new enrollment code."),
+    "sync_rejected": ("서버가 요청을 거절했습니다: {detail}", "The server rejected the request: {detail}"),
+    "sync_server_error": ("서버 오류({status}). 잠시 뒤 다시 보냅니다.",
+                          "Server error ({status}). Sending again shortly."),
+    "sync_garbage": ("서버의 응답을 이해할 수 없습니다. 아무것도 완료로 표시하지 않았습니다.",
+                     "The server's answer could not be understood; nothing was marked as sent."),
+    "sync_mismatch": ("서버에 이미 다른 내용으로 기록된 이벤트가 {count}건 있습니다 ({detail}). 주최측에 "
+                      "알려 주세요.", "{count} events differ from what the server already has "
+                      "({detail}). Tell the organizer."),
     # shifts
     "shift_already_open": ("이미 열린 교대가 있습니다. 먼저 마감해 주세요.",
                            "A shift is already open; close it first."),

@@ -1,0 +1,164 @@
+"""The sync protocol, version 1: the messages both ends exchange (see docs/sync-protocol.md).
+
+Every model forbids unknown fields and checks what it can, so a malformed request is refused
+with a reason before anything is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PROTOCOL_VERSION = 1
+MAX_BATCH = 500
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+EventType = Literal["sale.recorded", "void.recorded", "refund.recorded", "shift.opened",
+                    "shift.closed", "cash.moved"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnrollRequest(Strict):
+    code: str = Field(min_length=6, max_length=64)
+    device_code: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,5}$")
+    device_name: str = Field(default="", max_length=100)
+
+
+class EnrollResponse(Strict):
+    protocol: int = PROTOCOL_VERSION
+    device_id: str
+    token: str
+    stall_id: str
+    stall_name: str
+    event_name: str
+
+
+class Line(Strict):
+    line_no: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=200)
+    unit_price: int = Field(ge=0)
+    qty: int
+    line_discount: int
+    receipt_discount: int
+    amount: int
+    enterprise_id: str
+    enterprise_name: str = Field(min_length=1, max_length=200)
+    tax_class: Literal["taxable", "exempt"]
+    tax_status: Literal["general", "simplified", "exempt"]
+    product_id: str | None = None
+    sku: str | None = None
+    barcode: str | None = None
+    original_line_no: int | None = None
+
+
+class Payment(Strict):
+    n: int = Field(ge=1)
+    method: str = Field(min_length=1, max_length=32)
+    kind: str
+    amount: int
+    tendered: int
+    change: int = Field(ge=0)
+    approval_no: str | None = None
+    reference: str | None = None
+
+
+class Document(Strict):
+    """A sale, void or refund exactly as the till recorded it (prices are never recomputed)."""
+
+    id: UUID
+    kind: Literal["sale", "void", "refund"]
+    receipt_no: str = Field(max_length=32)
+    business_day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    created_at: str
+    total: int
+    taxable_total: int
+    supply_value: int
+    vat: int
+    exempt_total: int
+    change: int = Field(ge=0)
+    original_id: UUID | None = None
+    shift_id: str | None = None
+    lines: list[Line] = Field(min_length=1, max_length=1000)
+    payments: list[Payment] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def adds_up(self) -> "Document":
+        sign = 1 if self.kind == "sale" else -1
+        if sum(ln.amount for ln in self.lines) != self.total:
+            raise ValueError("the lines do not add up to the total")
+        if sum(p.amount for p in self.payments) != self.total:
+            raise ValueError("the payments do not add up to the total")
+        if self.taxable_total + self.exempt_total != self.total:
+            raise ValueError("taxable + exempt differs from the total")
+        if self.supply_value + self.vat != self.taxable_total:
+            raise ValueError("supply value + VAT differs from the taxable total")
+        for ln in self.lines:
+            if ln.qty * sign <= 0:
+                raise ValueError(f"line {ln.line_no}: quantity has the wrong sign")
+            if ln.unit_price * ln.qty - ln.line_discount - ln.receipt_discount != ln.amount:
+                raise ValueError(f"line {ln.line_no}: amount does not add up")
+        if (self.kind == "sale") != (self.original_id is None):
+            raise ValueError("voids and refunds point to their sale; sales point nowhere")
+        return self
+
+
+class Event(Strict):
+    """One entry of a device's outbox: a gapless `seq` and a client-made UUID."""
+
+    event_id: UUID
+    seq: int = Field(ge=1)
+    type: EventType
+    hlc: str = Field(max_length=64)
+    created_at: str = Field(max_length=40)
+    document: Document | None = None
+    payload: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def has_its_content(self) -> "Event":
+        is_document = self.type.endswith(".recorded")
+        if is_document and self.document is None:
+            raise ValueError(f"{self.type} needs its document")
+        if not is_document and self.payload is None:
+            raise ValueError(f"{self.type} needs its payload")
+        if is_document and self.document.kind != self.type.split(".")[0]:
+            raise ValueError("the document's kind differs from the event type")
+        return self
+
+
+class PushRequest(Strict):
+    protocol: int = PROTOCOL_VERSION
+    events: list[Event] = Field(min_length=1, max_length=MAX_BATCH)
+
+    @model_validator(mode="after")
+    def in_order(self) -> "PushRequest":
+        seqs = [e.seq for e in self.events]
+        if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+            raise ValueError("events must be consecutive, in seq order")
+        return self
+
+
+class Mismatch(Strict):
+    seq: int
+    event_id: str
+    reason: str
+
+
+class PushResponse(Strict):
+    protocol: int = PROTOCOL_VERSION
+    acked_seq: int
+    applied: int
+    already_there: int
+    mismatches: list[Mismatch] = []
+
+
+class Status(Strict):
+    protocol: int = PROTOCOL_VERSION
+    device_id: str
+    acked_seq: int
+    stall_name: str
+    event_name: str

@@ -1,0 +1,69 @@
+"""The HTTP API (FastAPI). Thin: authenticate, validate, call `service` in one transaction."""
+
+
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Connection, Engine
+
+from sync import protocol as p
+from sync.server import service
+from sync.server.db import make_engine, migrate
+
+
+def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
+    engine: Engine = make_engine(db_url)
+    if run_migrations:
+        migrate(engine)
+    app = FastAPI(title="Jangteo server", version=str(p.PROTOCOL_VERSION),
+                  description="Devices push their sales; organizers see every stall's totals.")
+    app.state.engine = engine
+
+    @app.middleware("http")
+    async def limit_size(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and int(length) > p.MAX_BODY_BYTES:
+            return JSONResponse({"detail": "request too large"}, status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(service.Refused)
+    async def refused(_request, exc: service.Refused):
+        return JSONResponse({"detail": exc.reason}, status_code=exc.status)
+
+    def transaction():
+        with engine.begin() as conn:
+            yield conn
+
+    Tx = Annotated[Connection, Depends(transaction)]
+
+    def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise HTTPException(401, "a bearer token is required")
+        return authorization.removeprefix("Bearer ").strip()
+
+    Token = Annotated[str, Depends(bearer)]
+
+    @app.get("/api/v1/health")
+    def health() -> dict:
+        return {"ok": True, "protocol": p.PROTOCOL_VERSION}
+
+    @app.post("/api/v1/enroll", response_model=p.EnrollResponse)
+    def enroll(req: p.EnrollRequest, conn: Tx) -> p.EnrollResponse:
+        return service.enroll(conn, req)
+
+    @app.post("/api/v1/push", response_model=p.PushResponse)
+    def push(req: p.PushRequest, conn: Tx, token: Token) -> p.PushResponse:
+        return service.push(conn, service.device_for(conn, token), req)
+
+    @app.get("/api/v1/status", response_model=p.Status)
+    def status(conn: Tx, token: Token) -> p.Status:
+        return service.status(conn, service.device_for(conn, token))
+
+    @app.get("/api/v1/events/{event}/totals")
+    def totals(event: str, conn: Tx, token: Token) -> dict:
+        if not service.is_organizer(conn, token):
+            raise HTTPException(403, "organizer access only")
+        return service.totals(conn, event_id=service.find_event(conn, event)["id"])
+
+    return app

@@ -1,0 +1,122 @@
+"""The server's tables (its own schema and migrations, apart from the till's)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table,
+                        Text, UniqueConstraint)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+events = Table(  # a market event: "2026 가을 사회적경제 장터"
+    "events", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+
+stalls = Table(
+    "stalls", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("event_id", String(36), ForeignKey("events.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+
+enterprises = Table(  # the enterprises the organizer registered for an event
+    "enterprises", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("event_id", String(36), ForeignKey("events.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("bizno", String(12), nullable=True),
+    UniqueConstraint("event_id", "name"),
+)
+
+enrollment_codes = Table(
+    "enrollment_codes", metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("stall_id", String(36), ForeignKey("stalls.id"), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),  # unix seconds
+    Column("used_at", Text, nullable=True),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("stall_id", String(36), ForeignKey("stalls.id"), nullable=False),
+    Column("device_code", String(6), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("enrolled_at", Text, nullable=False),
+)
+
+organizer_tokens = Table(
+    "organizer_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+
+device_events = Table(  # every event as the device sent it; (device, seq) gapless from 1
+    "device_events", metadata,
+    Column("device_id", String(36), ForeignKey("devices.id"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("type", String(32), nullable=False),
+    Column("hlc", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("received_at", Text, nullable=False),
+)
+
+documents = Table(  # sales, voids and refunds, as charged at the till
+    "documents", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("device_id", String(36), ForeignKey("devices.id"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("receipt_no", String(32), nullable=False),
+    Column("business_day", String(10), nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("taxable_total", BigInteger, nullable=False),
+    Column("supply_value", BigInteger, nullable=False),
+    Column("vat", BigInteger, nullable=False),
+    Column("exempt_total", BigInteger, nullable=False),
+    Index("ix_documents_device_id_business_day", "device_id", "business_day"),
+)
+
+document_lines = Table(
+    "document_lines", metadata,
+    Column("document_id", String(36), ForeignKey("documents.id"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("enterprise_id", String(36), nullable=False),
+    Column("enterprise_name", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+)
+
+document_payments = Table(
+    "document_payments", metadata,
+    Column("document_id", String(36), ForeignKey("documents.id"), primary_key=True),
+    Column("n", Integer, primary_key=True),
+    Column("method", String(32), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+)
+
+alerts = Table(  # an event that differs from what the server already has: never dropped silently
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device_id", String(36), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
