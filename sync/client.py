@@ -28,7 +28,7 @@ from pos import tables as t
 from pos.store import Store, UnitOfWork
 from sync import protocol as p
 
-BATCH = 200
+BATCH = 500
 TOKEN_FILE = "sync-token"
 
 
@@ -104,30 +104,37 @@ def enroll(store: Store, *, url: str, code: str, transport=None, timeout: float 
     return {"device_id": answer.device_id, "stall": answer.stall_name, "event": answer.event_name}
 
 
-_DOC_FIELDS = ("receipt_no", "business_day", "created_at", "change", "original_id")
+def _documents(uow: UnitOfWork, ids: list[str]) -> dict[str, dict]:
+    """Documents as protocol messages, read back from their tables three queries a batch."""
+    if not ids:
+        return {}
+    s, l, pm = t.sales.c, t.sale_lines.c, t.payments.c
+    docs = {}
+    for r in uow.conn.execute(select(t.sales).where(s.id.in_(ids))).mappings():
+        docs[r["id"]] = {
+            "id": r["id"], "kind": r["kind"], "receipt_no": r["receipt_no"],
+            "business_day": r["business_day"], "created_at": r["created_at"],
+            "change": r["change"], "original_id": r["original_id"], "total": r["total"],
+            "taxable_total": r["taxable_total"], "supply_value": r["supply_value"],
+            "vat": r["vat"], "exempt_total": r["exempt_total"], "shift_id": r["shift_id"],
+            "lines": [], "payments": []}
+    for r in uow.conn.execute(select(t.sale_lines).where(l.sale_id.in_(ids))
+                              .order_by(l.sale_id, l.line_no)).mappings():
+        docs[r["sale_id"]]["lines"].append({
+            k: r[k] for k in ("line_no", "name", "unit_price", "qty", "line_discount",
+                              "receipt_discount", "amount", "enterprise_id", "enterprise_name",
+                              "tax_class", "tax_status", "product_id", "sku", "barcode",
+                              "original_line_no")})
+    for r in uow.conn.execute(select(t.payments).where(pm.sale_id.in_(ids))
+                              .order_by(pm.sale_id, pm.n)).mappings():
+        docs[r["sale_id"]]["payments"].append({
+            k: r[k] for k in ("n", "method", "kind", "amount", "tendered", "change",
+                              "approval_no", "reference")})
+    return docs
 
 
 def document_message(uow: UnitOfWork, document_id: str) -> dict:
-    doc = svc.get_document(uow, sale_id=document_id)
-    shift_id = uow.conn.execute(select(t.sales.c.shift_id).where(t.sales.c.id == document_id)).scalar()
-    totals = doc.totals
-    return {
-        "id": doc.id, "kind": str(doc.kind), **{k: getattr(doc, k) for k in _DOC_FIELDS},
-        "total": totals.total, "taxable_total": totals.taxable_total,
-        "supply_value": totals.supply_value, "vat": totals.vat,
-        "exempt_total": totals.exempt_total, "shift_id": shift_id,
-        "lines": [{"line_no": ln.line_no, "name": ln.name, "unit_price": ln.unit_price,
-                   "qty": ln.qty, "line_discount": ln.line_discount,
-                   "receipt_discount": ln.receipt_discount, "amount": ln.amount,
-                   "enterprise_id": ln.enterprise_id, "enterprise_name": ln.enterprise_name,
-                   "tax_class": str(ln.tax_class), "tax_status": str(ln.tax_status),
-                   "product_id": ln.product_id, "sku": ln.sku, "barcode": ln.barcode,
-                   "original_line_no": ln.original_line_no} for ln in doc.lines],
-        "payments": [{"n": pay.n, "method": pay.method, "kind": str(pay.kind),
-                      "amount": pay.amount, "tendered": pay.tendered, "change": pay.change,
-                      "approval_no": pay.approval_no, "reference": pay.reference}
-                     for pay in doc.payments],
-    }
+    return _documents(uow, [document_id])[document_id]
 
 
 def pending_events(uow: UnitOfWork, *, after: int, limit: int = BATCH) -> list[dict]:
@@ -135,12 +142,13 @@ def pending_events(uow: UnitOfWork, *, after: int, limit: int = BATCH) -> list[d
     rows = uow.conn.execute(select(t.outbox).where(t.outbox.c.device_id == uow.store.device["id"],
                                                    t.outbox.c.seq > after)
                             .order_by(t.outbox.c.seq).limit(limit)).mappings().all()
+    docs = _documents(uow, [r["document_id"] for r in rows if r["payload"] is None])
     events = []
     for r in rows:
         ev = {"event_id": r["event_id"], "seq": r["seq"], "type": r["event_type"],
               "hlc": r["hlc"], "created_at": r["created_at"]}
         if r["payload"] is None:
-            ev["document"] = document_message(uow, r["document_id"])
+            ev["document"] = docs[r["document_id"]]
         else:
             ev["payload"] = json.loads(r["payload"])
         events.append(ev)
@@ -176,23 +184,36 @@ def push_once(store: Store, *, transport=None, timeout: float = 10, batch: int =
         if not conf.get("url"):
             raise SyncError("sync_not_enrolled")
         events = pending_events(uow, after=int(conf.get("acked_seq", 0)), limit=batch)
+    if not events:
+        return 0
+    answer = push_batch(store, url=conf["url"], events=events, transport=transport,
+                        timeout=timeout)
+    return _record_ack(store, answer)
+
+
+def push_batch(store: Store, *, url: str, events: list[dict], transport=None,
+               timeout: float = 10) -> p.PushResponse:
+    """POST one batch and return the server's answer (nothing is recorded locally)."""
     token = load_token(store)
     if not token:
         raise SyncError("sync_not_enrolled")
-    if not events:
-        return 0
     body = {"protocol": p.PROTOCOL_VERSION, "events": events}
     try:
-        with _http(conf["url"], transport, timeout) as http:
+        with _http(url, transport, timeout) as http:
             response = http.post("/api/v1/push", json=json.loads(json.dumps(body, default=str)),
                                  headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as e:
         raise SyncError("sync_offline", detail=type(e).__name__) from None
     _raise_for(response)
     try:
-        answer = p.PushResponse.model_validate(response.json())
+        return p.PushResponse.model_validate(response.json())
     except ValueError:
         raise SyncError("sync_garbage") from None
+
+
+def _record_ack(store: Store, answer: p.PushResponse) -> int:
+    """Move the local ack to what the server says it committed, never past this device's own
+    newest event; flag mismatches."""
     with store.unit_of_work() as uow:
         conf = settings(uow)
         before = int(conf.get("acked_seq", 0))

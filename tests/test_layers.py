@@ -44,3 +44,19 @@ def test_printing_loads_no_gui_or_http_library():
     loaded = set(out.stdout.split())
     assert {"printing", "pos", "PIL"} <= loaded
     assert loaded.isdisjoint({"PySide6", "shiboken6", "ui", "sync", "httpx", "fastapi"})
+
+
+SERVER_PROBE = """
+import sys
+import sync.server.app, sync.server.cli, sync.server.service, sync.protocol
+print("\\n".join(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def test_the_server_never_loads_the_gui_or_printing():
+    out = subprocess.run([sys.executable, "-c", SERVER_PROBE], cwd=ROOT, capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    loaded = set(out.stdout.split())
+    assert {"sync", "fastapi"} <= loaded
+    assert loaded.isdisjoint({"ui", "printing", "PySide6", "escpos", "reportlab"})

@@ -14,6 +14,7 @@ from ui.scanner import BarcodeScanner
 from ui.sell import SellScreen
 from ui.settings_screen import SettingsScreen
 from ui.shift_screen import ShiftScreen
+from ui.sync_bridge import SyncService
 from ui.texts import t, won
 
 SCREENS = (("sell", "nav_sell", "F2", SellScreen), ("history", "nav_history", "F3", HistoryScreen),
@@ -61,10 +62,13 @@ class MainWindow(QMainWindow):
             w.setContentsMargins(10, 0, 10, 0)
             self.statusBar().addPermanentWidget(w)
 
+        self.sync = SyncService(store, self)
+        self.sync.state_changed.connect(lambda _state: self.update_sync_status())
         self.printer = PrinterService(store, self)
         self.printer.state_changed.connect(lambda _state: self.update_printer_status())
         self.sell: SellScreen = self.screen("sell")
         self.sell.sale_recorded.connect(self.printer.after_sale)
+        self.sell.sale_recorded.connect(self.sync.wake)
         self.sell.sale_recorded.connect(lambda _doc: self.after_sale())
         self.sell.shift_needed.connect(lambda: self.show_screen("shift"))
         self._shortcuts()
@@ -84,6 +88,7 @@ class MainWindow(QMainWindow):
             self.screens[name] = widget
             self.stack.addWidget(widget)
             widget.printer = self.printer
+            widget.sync = self.sync
             if name in ("history", "shift"):
                 widget.changed.connect(self.after_sale)
             if name == "shift":
@@ -149,6 +154,10 @@ class MainWindow(QMainWindow):
     def after_sale(self) -> None:
         self.update_status()
 
+    def update_sync_status(self) -> None:
+        self.status_sync.setText(self.sync.status_text())
+        self.status_sync.setToolTip(self.sync.error_text())
+
     def update_printer_status(self) -> None:
         self.status_printer.setText(self.printer.status_text())
         self.status_printer.setToolTip(self.printer.last_error_text())
@@ -168,6 +177,7 @@ class MainWindow(QMainWindow):
                                        next=receipt_no(self.store.device["code"], now.date(),
                                                        count + 1)))
         self.update_printer_status()
+        self.update_sync_status()
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if not self.sell.cart.is_empty and not prompts.confirm(self, t("close_with_cart")):
@@ -175,4 +185,5 @@ class MainWindow(QMainWindow):
             return
         self.scanner.stop()
         self.printer.stop()
+        self.sync.stop()
         event.accept()

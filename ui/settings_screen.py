@@ -55,6 +55,7 @@ class SettingsScreen(QWidget):
         layout.addWidget(pay)
 
         self._build_printer(layout)
+        self._build_sync(layout)
 
         other = QGroupBox(t("receipt_options"))
         of = QFormLayout(other)
@@ -155,6 +156,45 @@ class SettingsScreen(QWidget):
         buttons.addStretch(1)
         form.addRow("", buttons)
         layout.addWidget(group)
+
+    sync = None  # the window's SyncService, set when the screen is built
+
+    def _build_sync(self, layout) -> None:
+        group = QGroupBox(t("sync_group"))
+        form = QFormLayout(group)
+        self.sync_url = QLineEdit()
+        self.sync_url.setPlaceholderText("https://jangteo.example.org")
+        self.sync_code = QLineEdit()
+        self.sync_code.setPlaceholderText("4F2A-9C01-77BE")
+        self.sync_info = QLabel(t("sync_not_enrolled_label"))
+        row = QHBoxLayout()
+        enroll = QPushButton(t("sync_enroll"))
+        enroll.clicked.connect(self.enroll)
+        now = QPushButton(t("sync_now"))
+        now.clicked.connect(lambda: self.sync.wake() if self.sync else None)
+        row.addWidget(enroll)
+        row.addWidget(now)
+        row.addStretch(1)
+        form.addRow(t("sync_url"), self.sync_url)
+        form.addRow(t("sync_code"), self.sync_code)
+        form.addRow("", row)
+        form.addRow("", self.sync_info)
+        layout.addWidget(group)
+
+    def enroll(self) -> bool:
+        from sync import client
+
+        try:
+            info = client.enroll(self.store, url=self.sync_url.text().strip(),
+                                 code=self.sync_code.text().strip())
+        except client.SyncError as e:
+            prompts.error(self, explain(e))
+            return False
+        self.sync_code.clear()
+        self.sync_info.setText(t("sync_enrolled", event=info["event"], stall=info["stall"]))
+        if self.sync is not None:
+            self.sync.restart()
+        return True
 
     def _profile_defaults(self) -> None:
         from printing.profiles import profile
@@ -268,6 +308,12 @@ class SettingsScreen(QWidget):
                 self.printer_columns.setValue(value)
             elif key == "renderer":
                 self.printer_renderer.setCurrentIndex(self.printer_renderer.findData(value))
+        with self.store.unit_of_work(write=False) as uow:
+            sync_conf = svc.get_setting(uow, "sync") or {}
+        self.sync_url.setText(sync_conf.get("url", ""))
+        if sync_conf.get("url"):
+            self.sync_info.setText(t("sync_enrolled", event=sync_conf.get("event", ""),
+                                     stall=sync_conf.get("stall", "")))
         with self.store.unit_of_work(write=False) as uow:
             self.receipt_qr.setText(svc.get_setting(uow, "receipt_qr", "") or "")
             self.receipt_logo.setText(svc.get_setting(uow, "receipt_logo", "") or "")

@@ -137,41 +137,80 @@ def _canonical(event: p.Event) -> str:
 
 def push(conn: Connection, device: dict, req: p.PushRequest) -> p.PushResponse:
     """Apply events in seq order, in the caller's one transaction: skip what is already there
-    (after checking it is the same event), apply `last_seq + 1`, stop at a gap."""
+    (after checking it is the same event), apply `last_seq + 1`, stop at a gap.
+
+    The device row is locked for the transaction (two pushes of one device never interleave);
+    lookups and inserts are made for the whole batch at once."""
     last = int(conn.execute(select(t.devices.c.last_seq).where(t.devices.c.id == device["id"])
                             .with_for_update()).scalar())
+    known = last  # what the server had before this batch
+    bodies = [_canonical(ev) for ev in req.events]
+    old_seqs = [ev.seq for ev in req.events if ev.seq <= known]
+    stored = {}
+    if old_seqs:
+        stored = {r.seq: (r.event_id, r.digest) for r in conn.execute(
+            select(t.device_events.c.seq, t.device_events.c.event_id, t.device_events.c.digest)
+            .where(t.device_events.c.device_id == device["id"],
+                   t.device_events.c.seq.in_(old_seqs)))}
+    new = [ev for ev in req.events if ev.seq > known]
+    used_events = set()
+    used_docs = set()
+    if new:
+        used_events = {r[0] for r in conn.execute(
+            select(t.device_events.c.event_id)
+            .where(t.device_events.c.event_id.in_([str(ev.event_id) for ev in new])))}
+        doc_ids = [str(ev.document.id) for ev in new if ev.document is not None]
+        if doc_ids:
+            used_docs = {r[0] for r in conn.execute(
+                select(t.documents.c.id).where(t.documents.c.id.in_(doc_ids)))}
     applied = already = 0
     mismatches: list[p.Mismatch] = []
-    for ev in req.events:
-        body = _canonical(ev)
+    rows = {"events": [], "documents": [], "lines": [], "payments": []}
+    received = _now()
+    for ev, body in zip(req.events, bodies):
         digest = digest_of(body)
-        if ev.seq <= last:
-            stored = conn.execute(select(t.device_events.c.event_id, t.device_events.c.digest)
-                                  .where(t.device_events.c.device_id == device["id"],
-                                         t.device_events.c.seq == ev.seq)).first()
-            if stored is not None and stored.event_id == str(ev.event_id) and stored.digest == digest:
+        if ev.seq <= known:
+            if stored.get(ev.seq) == (str(ev.event_id), digest):
                 already += 1
             else:
                 mismatches.append(_alert(conn, device, ev, body, "differs from the stored event"))
             continue
         if ev.seq != last + 1:
             break  # a gap: the device sends from acked + 1 next time
-        clash = conn.execute(select(t.device_events.c.device_id)
-                             .where(t.device_events.c.event_id == str(ev.event_id))).first()
-        if clash is not None or (ev.document is not None and conn.execute(
-                select(t.documents.c.id).where(t.documents.c.id == str(ev.document.id))).first()):
+        event_id = str(ev.event_id)
+        doc_id = str(ev.document.id) if ev.document is not None else None
+        if event_id in used_events or (doc_id and doc_id in used_docs):
             mismatches.append(_alert(conn, device, ev, body, "event or document id already used"))
             break
-        conn.execute(t.device_events.insert().values(
-            device_id=device["id"], seq=ev.seq, event_id=str(ev.event_id), type=ev.type,
-            hlc=ev.hlc, digest=digest, body=body, received_at=_now()))
-        if ev.document is not None:
-            _project(conn, device["id"], ev.seq, ev.document)
+        used_events.add(event_id)
+        if doc_id:
+            used_docs.add(doc_id)
+            _project_rows(rows, device["id"], ev.seq, ev.document)
+        rows["events"].append({"device_id": device["id"], "seq": ev.seq, "event_id": event_id,
+                               "type": ev.type, "hlc": ev.hlc, "digest": digest, "body": body,
+                               "received_at": received})
         last = ev.seq
         applied += 1
+    for table, key in ((t.device_events, "events"), (t.documents, "documents"),
+                       (t.document_lines, "lines"), (t.document_payments, "payments")):
+        _insert_many(conn, table, rows[key])
     conn.execute(t.devices.update().where(t.devices.c.id == device["id"]).values(last_seq=last))
     return p.PushResponse(acked_seq=last, applied=applied, already_there=already,
                           mismatches=mismatches)
+
+
+def _insert_many(conn: Connection, table, rows: list[dict]) -> None:
+    """Bulk insert: PostgreSQL's COPY inside the transaction, else executemany."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        columns = list(rows[0])
+        cursor = conn.connection.dbapi_connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return
+    conn.execute(table.insert(), rows)
 
 
 def _alert(conn, device, ev: p.Event, body: str, reason: str) -> p.Mismatch:
@@ -181,18 +220,19 @@ def _alert(conn, device, ev: p.Event, body: str, reason: str) -> p.Mismatch:
     return p.Mismatch(seq=ev.seq, event_id=str(ev.event_id), reason=reason)
 
 
-def _project(conn: Connection, device_id: str, seq: int, doc: p.Document) -> None:
-    conn.execute(t.documents.insert().values(
-        id=str(doc.id), device_id=device_id, seq=seq, kind=doc.kind, receipt_no=doc.receipt_no,
-        business_day=doc.business_day, total=doc.total, taxable_total=doc.taxable_total,
-        supply_value=doc.supply_value, vat=doc.vat, exempt_total=doc.exempt_total))
-    conn.execute(t.document_lines.insert(), [
-        {"document_id": str(doc.id), "line_no": ln.line_no, "enterprise_id": ln.enterprise_id,
-         "enterprise_name": ln.enterprise_name, "name": ln.name, "qty": ln.qty,
-         "amount": ln.amount} for ln in doc.lines])
-    conn.execute(t.document_payments.insert(), [
-        {"document_id": str(doc.id), "n": pay.n, "method": pay.method, "amount": pay.amount}
-        for pay in doc.payments])
+def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document) -> None:
+    """The document as the rows the totals are summed from."""
+    doc_id = str(doc.id)
+    rows["documents"].append({
+        "id": doc_id, "device_id": device_id, "seq": seq, "kind": doc.kind,
+        "receipt_no": doc.receipt_no, "business_day": doc.business_day, "total": doc.total,
+        "taxable_total": doc.taxable_total, "supply_value": doc.supply_value, "vat": doc.vat,
+        "exempt_total": doc.exempt_total})
+    rows["lines"] += [{"document_id": doc_id, "line_no": ln.line_no,
+                       "enterprise_id": ln.enterprise_id, "enterprise_name": ln.enterprise_name,
+                       "name": ln.name, "qty": ln.qty, "amount": ln.amount} for ln in doc.lines]
+    rows["payments"] += [{"document_id": doc_id, "n": pay.n, "method": pay.method,
+                          "amount": pay.amount} for pay in doc.payments]
 
 
 # -- totals ------------------------------------------------------------------------------------

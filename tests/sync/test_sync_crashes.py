@@ -1,0 +1,200 @@
+"""kill -9 on either side, and several tills under random faults: the invariants hold."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlalchemy import create_engine, func, select
+
+from pos import services as svc
+from pos.demo import run_demo
+from pos.store import Store
+from sync import client
+from sync.client import SyncError
+from sync.server import tables as t
+from tests.conftest import ROOT
+from tests.sync.conftest import (Faults, RunningServer, _drop_postgres, _free_port, _postgres_url,
+                                 setup_stall)
+
+
+def seqs_on_server(engine, device_id):
+    with engine.connect() as c:
+        return [r[0] for r in c.execute(select(t.device_events.c.seq).where(
+            t.device_events.c.device_id == device_id).order_by(t.device_events.c.seq))]
+
+
+def start_server(db_url: str, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "sync.server.cli", "--db", db_url, "serve",
+                             "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=0.5).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(proc.stderr.read().decode())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_server_killed_mid_batch(tmp_path, database):
+    pg_name = None
+    if database == "sqlite":
+        db_url = f"sqlite:///{tmp_path / 'server.db'}"
+    else:
+        pg_name, db_url = _postgres_url()
+    port = _free_port()
+    proc = start_server(db_url, port)
+    try:
+        from sync.server import service
+        from sync.server.db import make_engine
+
+        engine = make_engine(db_url)
+        with engine.begin() as conn:
+            event = service.create_event(conn, name="장터")
+            stall = service.create_stall(conn, event_id=event, name="판매장")
+            code = service.device_code(conn, stall_id=stall)
+        with Store(tmp_path / "till") as till:
+            run_demo(till, sales=400, seed=5)
+            info = client.enroll(till, url=f"http://127.0.0.1:{port}", code=code)
+            rng = random.Random(7)
+            for _ in range(3):  # push in small batches, kill the server at a random moment
+                done = threading.Event()
+
+                def pusher():
+                    try:
+                        while client.sync_state(till).waiting and not done.is_set():
+                            client.push_once(till, batch=10, timeout=2)
+                    except SyncError:
+                        pass
+
+                thread = threading.Thread(target=pusher)
+                thread.start()
+                time.sleep(rng.uniform(0.05, 0.4))
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+                done.set()
+                thread.join(30)
+                acked = client.sync_state(till).acked_seq
+                assert acked <= len(seqs_on_server(engine, info["device_id"]))  # never ahead
+                proc = start_server(db_url, port)
+            client.sync_now(till)
+            state = client.sync_state(till)
+            assert seqs_on_server(engine, info["device_id"]) == list(range(1, state.last_seq + 1))
+            with till.unit_of_work(write=False) as uow:
+                day = svc.list_documents(uow)[0]["business_day"]
+                net = svc.day_settlement(uow, day=day).net
+            with engine.connect() as c:
+                assert c.execute(select(func.sum(t.documents.c.total))).scalar() == net
+        engine.dispose()
+    finally:
+        proc.kill()
+        proc.wait(10)
+        if pg_name:
+            _drop_postgres(pg_name)
+
+
+CLIENT = """
+import sys
+from pos.store import Store
+from sync import client
+with Store(sys.argv[1]) as till:
+    while client.sync_state(till).waiting:
+        client.push_once(till, batch=5)
+"""
+
+
+@pytest.mark.slow
+def test_client_killed_between_the_servers_commit_and_its_own_ack(tmp_path):
+    server = RunningServer(f"sqlite:///{tmp_path / 'server.db'}")
+    try:
+        _event, _stall, code = setup_stall(server)
+        with Store(tmp_path / "till") as till:
+            run_demo(till, sales=300, seed=6)
+            info = client.enroll(till, url=server.url, code=code)
+        rng = random.Random(3)
+        for _ in range(6):
+            child = subprocess.Popen([sys.executable, "-c", CLIENT, str(tmp_path / "till")],
+                                     cwd=ROOT, stderr=subprocess.PIPE)
+            time.sleep(rng.uniform(0.3, 1.2))
+            child.send_signal(signal.SIGKILL)
+            child.wait(10)
+        with Store(tmp_path / "till") as till:
+            before = client.sync_state(till)
+            assert before.acked_seq <= len(seqs_on_server(server.engine, info["device_id"]))
+            client.sync_now(till)
+            state = client.sync_state(till)
+        assert seqs_on_server(server.engine, info["device_id"]) == list(range(1, state.last_seq + 1))
+        alerts = server.admin(lambda c: c.execute(select(func.count()).select_from(t.alerts)).scalar())
+        assert alerts == 0
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    srv = RunningServer(f"sqlite:///{tmp_path_factory.mktemp('srv') / 'server.db'}")
+    yield srv
+    srv.stop()
+
+
+FAULTS = st.sampled_from(["ok", "ok", "drop_request", "drop_response", "server_error", "garbage",
+                          "duplicate"])
+
+
+@pytest.mark.slow
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(2, 3), st.lists(st.tuples(st.integers(0, 2), FAULTS, st.integers(3, 40)),
+                                   min_size=5, max_size=25), st.integers(0, 10**6))
+def test_several_tills_under_random_faults(shared_server, tills, steps, seed):
+    from sync.server import service
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stores, devices, transports = [], [], []
+        event = shared_server.admin(lambda c: service.create_event(c, name=f"장터 {seed}"))
+        try:
+            for k in range(tills):
+                store = Store(Path(tmp) / f"till{k}", device_code=f"A0{k + 1}")
+                run_demo(store, sales=25 + 10 * k, seed=seed + k)
+                stall = shared_server.admin(
+                    lambda c: service.create_stall(c, event_id=event, name=f"판매장 {k}"))
+                code = shared_server.admin(lambda c: service.device_code(c, stall_id=stall))
+                devices.append(client.enroll(store, url=shared_server.url, code=code)["device_id"])
+                stores.append(store)
+                transports.append(Faults())
+            for who, fault, batch in steps:
+                i = who % tills
+                transports[i].plan = [fault]
+                try:
+                    client.push_once(stores[i], transport=transports[i], batch=batch)
+                except SyncError:
+                    pass
+                acked = client.sync_state(stores[i]).acked_seq
+                assert acked <= len(seqs_on_server(shared_server.engine, devices[i]))
+            nets = 0
+            for store, device in zip(stores, devices):
+                client.sync_now(store)
+                state = client.sync_state(store)
+                assert seqs_on_server(shared_server.engine, device) == list(range(1, state.last_seq + 1))
+                with store.unit_of_work(write=False) as uow:
+                    day = svc.list_documents(uow)[0]["business_day"]
+                    nets += svc.day_settlement(uow, day=day).net
+            totals = shared_server.admin(lambda c: service.totals(c, event_id=event))
+            assert totals["net"] == nets
+        finally:
+            for store in stores:
+                store.close()

@@ -1,0 +1,36 @@
+"""Enrolling from Settings; the status bar follows the sync worker."""
+
+from __future__ import annotations
+
+from tests.sync.conftest import RunningServer, setup_stall
+from tests.ui.conftest import when_modal
+from ui.pay_dialog import PayDialog
+from ui.qt import Qt
+
+
+def test_enroll_in_settings_and_sales_flow_to_the_server(qtbot, window, demo_store, tmp_path):
+    server = RunningServer(f"sqlite:///{tmp_path / 'server.db'}")
+    try:
+        _event, _stall, code = setup_stall(server)
+        assert "설정 안 됨" in window.status_sync.text()
+        settings = window.screen("settings")
+        settings.sync_url.setText(server.url)
+        settings.sync_code.setText(code)
+        assert settings.enroll()
+        assert "성수 공동판매장" in settings.sync_info.text()
+        sell = window.sell
+        sell.add_product(sell.products[0])
+        state = when_modal(qtbot, PayDialog, lambda d: qtbot.keyClick(d.amount, Qt.Key_Return))
+        qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
+        assert state["done"]
+        qtbot.waitUntil(lambda: "최신" in window.status_sync.text(), timeout=15000)
+        from sqlalchemy import func, select
+
+        from sync.server import tables as t
+
+        docs = server.admin(lambda c: c.execute(select(func.count()).select_from(t.documents))
+                            .scalar())
+        assert docs == 1
+    finally:
+        window.sync.stop()
+        server.stop()
