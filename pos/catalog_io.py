@@ -339,6 +339,24 @@ def _apply(uow: UnitOfWork, rows: list[tuple[_Row, str | None]], result: ImportR
         uow.conn.execute(t.barcodes.delete().where(t.barcodes.c.product_id.in_(touched[i:i + 500])))
     if barcode_rows:
         uow.conn.execute(t.barcodes.insert(), barcode_rows)
+    _announce(uow, rows, inserts, categories)
+
+
+def _announce(uow: UnitOfWork, rows, inserts, categories) -> None:
+    """Every imported product goes to the outbox for sync, built from what was just written."""
+    from pos.services.catalog import product_changed, product_message
+
+    from pos.services.catalog import _product_query, _with_barcodes
+
+    ents = {e["id"]: e for e in (dict(r) for r in uow.conn.execute(select(t.enterprises)).mappings())}
+    new_ids = iter(row["id"] for row in inserts)
+    ids = [target or next(new_ids) for _r, target in rows]
+    messages = []
+    for k in range(0, len(ids), 500):
+        chunk = _with_barcodes(uow, uow.conn.execute(
+            _product_query().where(t.products.c.id.in_(ids[k:k + 500]))).mappings())
+        messages += [product_message(p, ents[p["enterprise_id"]]) for p in chunk]
+    product_changed(uow, messages=messages)
 
 
 def export_catalog(uow: UnitOfWork, path: Path | str) -> int:

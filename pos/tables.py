@@ -65,6 +65,7 @@ products = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("version", Integer, nullable=False, default=1),
     Column("updated_at", Text, nullable=False),
+    Column("hlc", Text, nullable=True),  # stamp of the last edit: the newest edit wins in sync
     CheckConstraint("price >= 0", name="price_not_negative"),
     Index("ix_products_enterprise_id", "enterprise_id"),
 )

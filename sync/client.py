@@ -234,13 +234,91 @@ def _record_ack(store: Store, answer: p.PushResponse) -> int:
 
 
 def sync_now(store: Store, *, transport=None, timeout: float = 10) -> int:
-    """Push until the server has everything (or an error). Returns the events acked."""
+    """Push until the server has everything, then pull the catalog. Returns the events acked."""
     total = 0
     while True:
         n = push_once(store, transport=transport, timeout=timeout)
         total += n
         if n == 0 or sync_state(store).waiting == 0:
-            return total
+            break
+    while pull_once(store, transport=transport, timeout=timeout):
+        pass
+    return total
+
+
+def pull_once(store: Store, *, transport=None, timeout: float = 10, limit: int = 500) -> bool:
+    """Fetch one page of catalog changes after the local cursor and apply it with the cursor in
+    one transaction. Returns whether more pages wait."""
+    with store.unit_of_work(write=False) as uow:
+        conf = settings(uow)
+    token = load_token(store)
+    if not conf.get("url") or not token:
+        raise SyncError("sync_not_enrolled")
+    after = int(conf.get("catalog_after", 0))
+    try:
+        with _http(conf["url"], transport, timeout) as http:
+            response = http.get("/api/v1/catalog", params={"after": after, "limit": limit},
+                                headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as e:
+        raise SyncError("sync_offline", detail=type(e).__name__) from None
+    _raise_for(response)
+    try:
+        page = p.CatalogPage.model_validate(response.json())
+    except ValueError:
+        raise SyncError("sync_garbage") from None
+    with store.unit_of_work() as uow:
+        for product in page.products:
+            apply_remote_product(uow, product)
+        conf = settings(uow)
+        svc.set_setting(uow, "sync", {**conf, "catalog_after": page.next_after})
+        uow.commit()
+    return page.more
+
+
+def apply_remote_product(uow: UnitOfWork, product: p.Product) -> bool:
+    """Take a product from the server when its stamp is newer than the local one (the newest
+    edit wins, wherever it was made). It goes in without a new outbox event: it came from
+    the server. The device's clock moves past the stamp, so a later local edit wins."""
+    from pos.clock import Hlc, receive
+
+    local = uow.conn.execute(select(t.products.c.hlc).where(t.products.c.id == product.id)).scalar()
+    device = uow.store.device
+    remote = Hlc.parse(product.hlc)
+    last = uow.conn.execute(select(t.device.c.last_hlc).where(t.device.c.id == device["id"])).scalar()
+    seen = receive(Hlc.parse(last) if last else None, remote, uow.clock.now(), device["code"])
+    uow.conn.execute(t.device.update().where(t.device.c.id == device["id"])
+                     .values(last_hlc=str(seen)))
+    uow.on_commit(uow.store.numbering.forget)
+    if local is not None and local >= product.hlc:
+        return False
+    ent = svc.find_enterprise(uow, ref=product.enterprise.name)
+    if ent is None:
+        eid = svc.add_enterprise(uow, name=product.enterprise.name,
+                                 tax_status=product.enterprise.tax_status,
+                                 commission_bp=product.enterprise.commission_bp)
+    else:
+        eid = ent["id"]
+    category = svc.add_category(uow, name=product.category) if product.category else None
+    values = {"name": product.name, "price": product.price, "tax_class": product.tax_class,
+              "enterprise_id": eid, "category_id": category, "active": product.active,
+              "sku": product.sku, "hlc": product.hlc, "updated_at": uow.clock.now().isoformat()}
+    if local is None and uow.conn.execute(select(t.products.c.id)
+                                          .where(t.products.c.id == product.id)).scalar() is None:
+        if product.sku and uow.conn.execute(select(t.products.c.id)
+                                            .where(t.products.c.sku == product.sku)).scalar():
+            values["sku"] = None  # a different local product holds the SKU: keep both
+        uow.conn.execute(t.products.insert().values(id=product.id, version=1, stock=None,
+                                                    **values))
+    else:
+        uow.conn.execute(t.products.update().where(t.products.c.id == product.id)
+                         .values(version=t.products.c.version + 1, **values))
+    uow.conn.execute(t.barcodes.delete().where(t.barcodes.c.product_id == product.id))
+    free = [b for b in product.barcodes if uow.conn.execute(
+        select(t.barcodes.c.product_id).where(t.barcodes.c.barcode == b)).scalar() is None]
+    if free:
+        uow.conn.execute(t.barcodes.insert(), [{"barcode": b, "product_id": product.id}
+                                               for b in free])
+    return True
 
 
 class SyncWorker:

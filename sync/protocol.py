@@ -16,7 +16,8 @@ MAX_BATCH = 500
 MAX_BODY_BYTES = 8 * 1024 * 1024
 
 EventType = Literal["sale.recorded", "void.recorded", "refund.recorded", "shift.opened",
-                    "shift.closed", "cash.moved"]
+                    "shift.closed", "cash.moved", "product.changed"]
+HLC = r"^\d{13}-\d{5}-[A-Z0-9]{1,6}$"
 
 
 class Strict(BaseModel):
@@ -107,6 +108,35 @@ class Document(Strict):
         return self
 
 
+class ProductEnterprise(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    bizno: str | None = None
+    tax_status: Literal["general", "simplified", "exempt"] = "general"
+    commission_bp: int = Field(default=0, ge=0, le=10000)
+
+
+class Product(Strict):
+    """A product of the stall's catalog. The newest `hlc` wins wherever it is edited."""
+
+    id: str = Field(min_length=1, max_length=36)
+    name: str = Field(min_length=1, max_length=200)
+    price: int = Field(ge=0)
+    tax_class: Literal["taxable", "exempt"]
+    enterprise: ProductEnterprise
+    category: str | None = None
+    barcodes: list[str] = Field(default_factory=list, max_length=20)
+    sku: str | None = None
+    active: bool = True
+    hlc: str = Field(pattern=HLC)
+
+
+class CatalogPage(Strict):
+    protocol: int = PROTOCOL_VERSION
+    products: list[Product]
+    next_after: int
+    more: bool
+
+
 class Event(Strict):
     """One entry of a device's outbox: a gapless `seq` and a client-made UUID."""
 
@@ -125,6 +155,8 @@ class Event(Strict):
             raise ValueError(f"{self.type} needs its document")
         if not is_document and self.payload is None:
             raise ValueError(f"{self.type} needs its payload")
+        if self.type == "product.changed":
+            Product.model_validate(self.payload)
         if is_document and self.document.kind != self.type.split(".")[0]:
             raise ValueError("the document's kind differs from the event type")
         return self

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from pos import bizno as bizno_rules
 from pos import tables as t
@@ -143,6 +143,7 @@ def add_product(uow: UnitOfWork, *, name: str, price: int, enterprise_id: str,
         enterprise_id=enterprise_id, category_id=category_id, stock=stock, active=active,
         version=1, updated_at=_now(uow)))
     _set_barcodes(uow, pid, list(barcodes))
+    product_changed(uow, product_id=pid)
     return pid
 
 
@@ -171,6 +172,41 @@ def update_product(uow: UnitOfWork, *, product_id: str, barcodes: list[str] | No
             updated_at=_now(uow)))
     if barcodes is not None:
         _set_barcodes(uow, product_id, barcodes)
+    if changes or barcodes is not None:
+        product_changed(uow, product_id=product_id)
+
+
+def product_message(product: dict, enterprise: dict) -> dict:
+    """A product as the sync protocol carries it (the enterprise by its name and identity,
+    since ids differ between tills)."""
+    return {"id": product["id"], "name": product["name"], "price": product["price"],
+            "tax_class": product["tax_class"],
+            "enterprise": {"name": enterprise["name"], "bizno": enterprise.get("bizno"),
+                           "tax_status": enterprise["tax_status"],
+                           "commission_bp": enterprise["commission_bp"]},
+            "category": product.get("category_name"), "barcodes": list(product["barcodes"]),
+            "sku": product.get("sku"), "active": bool(product["active"])}
+
+
+def product_changed(uow: UnitOfWork, *, product_id: str | None = None,
+                    messages: list[dict] | None = None) -> None:
+    """Stamp edited products and put them in the outbox (`product.changed`), so every till of
+    the stall and the server converge: the newest stamp wins."""
+    from pos.services.sales import append_event
+
+    if messages is None:
+        product = get_product(uow, product_id=product_id)
+        messages = [product_message(product, find_enterprise(uow, ref=product["enterprise_id"]))]
+    stamps = []
+    for message in messages:
+        wall = uow.clock.now()
+        allocation = uow.store.numbering.allocate(uow, wall, receipt=False)
+        message["hlc"] = str(allocation.hlc)
+        stamps.append({"pid": message["id"], "stamp": message["hlc"]})
+        append_event(uow, event_type="product.changed", payload=message,
+                     allocation=allocation, wall=wall)
+    uow.conn.execute(t.products.update().where(t.products.c.id == bindparam("pid"))
+                     .values(hlc=bindparam("stamp")), stamps)
 
 
 def set_product_active(uow: UnitOfWork, *, product_id: str, active: bool) -> None:

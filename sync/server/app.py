@@ -12,6 +12,20 @@ from sync.server import service
 from sync.server.db import make_engine, migrate
 
 
+class ProductEdit(p.Strict):
+    """An organizer's edit of a product; the server stamps it."""
+
+    id: str
+    name: str
+    price: int
+    tax_class: str
+    enterprise: p.ProductEnterprise
+    category: str | None = None
+    barcodes: list[str] = []
+    sku: str | None = None
+    active: bool = True
+
+
 def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
     engine: Engine = make_engine(db_url)
     if run_migrations:
@@ -59,6 +73,21 @@ def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
     @app.get("/api/v1/status", response_model=p.Status)
     def status(conn: Tx, token: Token) -> p.Status:
         return service.status(conn, service.device_for(conn, token))
+
+    @app.get("/api/v1/catalog", response_model=p.CatalogPage)
+    def catalog(conn: Tx, token: Token, after: int = 0, limit: int = 500) -> p.CatalogPage:
+        device = service.device_for(conn, token)
+        return service.catalog_page(conn, stall_id=device["stall_id"], after=after,
+                                    limit=max(1, min(limit, 2000)))
+
+    @app.put("/api/v1/stalls/{stall}/products")
+    def put_product(stall: str, product: ProductEdit, conn: Tx, token: Token) -> dict:
+        if not service.is_organizer(conn, token):
+            raise HTTPException(403, "organizer access only")
+        found = service.find_stall(conn, stall)
+        stamped = p.Product(**product.model_dump(), hlc=service.server_stamp(conn))
+        return {"taken": service.put_product(conn, stall_id=found["id"], product=stamped),
+                "hlc": stamped.hlc}
 
     @app.get("/api/v1/events/{event}/totals")
     def totals(event: str, conn: Tx, token: Token) -> dict:

@@ -186,6 +186,9 @@ def push(conn: Connection, device: dict, req: p.PushRequest) -> p.PushResponse:
         if doc_id:
             used_docs.add(doc_id)
             _project_rows(rows, device["id"], ev.seq, ev.document)
+        elif ev.type == "product.changed":
+            put_product(conn, stall_id=device["stall_id"],
+                        product=p.Product.model_validate(ev.payload))
         rows["events"].append({"device_id": device["id"], "seq": ev.seq, "event_id": event_id,
                                "type": ev.type, "hlc": ev.hlc, "digest": digest, "body": body,
                                "received_at": received})
@@ -233,6 +236,58 @@ def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document) -> None
                        "name": ln.name, "qty": ln.qty, "amount": ln.amount} for ln in doc.lines]
     rows["payments"] += [{"document_id": doc_id, "n": pay.n, "method": pay.method,
                           "amount": pay.amount} for pay in doc.payments]
+
+
+# -- catalog ----------------------------------------------------------------------------------
+
+def put_product(conn: Connection, *, stall_id: str, product: p.Product) -> bool:
+    """Keep the product if its stamp is newer than the one stored (last writer wins by the
+    hybrid logical clock, the device code breaking ties). Returns whether it was taken."""
+    stored = conn.execute(select(t.catalog.c.hlc).where(t.catalog.c.stall_id == stall_id,
+                                                        t.catalog.c.product_id == product.id)
+                          ).scalar()
+    if stored is not None and stored >= product.hlc:
+        return False
+    current = conn.execute(select(t.catalog_versions.c.version)
+                           .where(t.catalog_versions.c.stall_id == stall_id)
+                           .with_for_update()).scalar()
+    version = (current or 0) + 1
+    if current is None:
+        conn.execute(t.catalog_versions.insert().values(stall_id=stall_id, version=version))
+    else:
+        conn.execute(t.catalog_versions.update().where(t.catalog_versions.c.stall_id == stall_id)
+                     .values(version=version))
+    body = product.model_dump_json()
+    if stored is None:
+        conn.execute(t.catalog.insert().values(stall_id=stall_id, product_id=product.id,
+                                               hlc=product.hlc, version=version, body=body))
+    else:
+        conn.execute(t.catalog.update().where(t.catalog.c.stall_id == stall_id,
+                                              t.catalog.c.product_id == product.id)
+                     .values(hlc=product.hlc, version=version, body=body))
+    return True
+
+
+def catalog_page(conn: Connection, *, stall_id: str, after: int, limit: int) -> p.CatalogPage:
+    rows = conn.execute(select(t.catalog.c.version, t.catalog.c.body)
+                        .where(t.catalog.c.stall_id == stall_id, t.catalog.c.version > after)
+                        .order_by(t.catalog.c.version).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return p.CatalogPage(products=[p.Product.model_validate_json(r.body) for r in rows],
+                         next_after=rows[-1].version if rows else after, more=more)
+
+
+def server_stamp(conn: Connection) -> str:
+    """An HLC stamp for an organizer's edit: the server's clock, past anything it has seen."""
+    newest = conn.execute(select(func.max(t.catalog.c.hlc))).scalar()
+    millis = int(time.time() * 1000)
+    counter = 0
+    if newest:
+        n_millis, n_counter = (int(x) for x in newest.split("-")[:2])
+        if n_millis >= millis:
+            millis, counter = n_millis, n_counter + 1
+    return f"{millis:013d}-{counter:05d}-SRV"
 
 
 # -- totals ------------------------------------------------------------------------------------

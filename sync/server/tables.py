@@ -120,3 +120,19 @@ alerts = Table(  # an event that differs from what the server already has: never
     Column("body", Text, nullable=False),
     Column("created_at", Text, nullable=False),
 )
+
+catalog = Table(  # each stall's products; `version` orders changes for the tills' pull cursor
+    "catalog", metadata,
+    Column("stall_id", String(36), ForeignKey("stalls.id"), primary_key=True),
+    Column("product_id", String(36), primary_key=True),
+    Column("hlc", Text, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_catalog_stall_id_version", "stall_id", "version"),
+)
+
+catalog_versions = Table(  # the newest catalog version per stall
+    "catalog_versions", metadata,
+    Column("stall_id", String(36), ForeignKey("stalls.id"), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)

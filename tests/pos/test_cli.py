@@ -61,7 +61,7 @@ def test_check_reports_broken_invariants_with_a_non_zero_exit(tmp_path):
     assert jangteo("--data-dir", str(data), "demo", "--sales", "30").returncode == 0
     con = sqlite3.connect(data / "jangteo.db")
     con.execute("UPDATE payments SET amount = amount + 1 WHERE rowid = 1")
-    con.execute("DELETE FROM outbox WHERE seq = 3")
+    con.execute("DELETE FROM outbox WHERE seq = (SELECT seq FROM sales ORDER BY seq LIMIT 1 OFFSET 2)")
     con.commit()
     con.close()
     out = jangteo("--data-dir", str(data), "--lang", "en", "check")

@@ -127,7 +127,7 @@ def test_authentication_and_validation_refuse_and_store_nothing(server, till):
     client.enroll(till, url=server.url, code=code)
     token = client.load_token(till)
     with till.unit_of_work(write=False) as uow:
-        events = client.pending_events(uow, after=0, limit=3)
+        events = client.pending_events(uow, after=0, limit=60)  # catalog, then the first sales
     body = {"protocol": 1, "events": events}
     with httpx.Client(base_url=server.url) as http:
         assert http.post("/api/v1/push", json=body).status_code == 401

@@ -1,0 +1,75 @@
+"""Catalog edits made on any till of a stall, or by the organizer, converge everywhere."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import httpx
+
+from pos import services as svc
+from pos.clock import SteppingClock
+from pos.demo import load_demo_catalog
+from pos.store import Store
+from sync import client
+from tests.sync.conftest import another_code, setup_stall
+
+KST = timezone(timedelta(hours=9))
+
+
+def products(store) -> dict[str, tuple]:
+    with store.unit_of_work(write=False) as uow:
+        return {p["id"]: (p["name"], p["price"], p["enterprise_name"], tuple(p["barcodes"]))
+                for p in svc.list_products(uow)}
+
+
+def test_two_tills_and_the_organizer_converge(server, tmp_path):
+    event, stall, code = setup_stall(server)
+    clock_a = SteppingClock(datetime(2026, 11, 21, 9, 0, tzinfo=KST), timedelta(seconds=1))
+    clock_b = SteppingClock(datetime(2026, 11, 21, 9, 0, tzinfo=KST), timedelta(seconds=1))
+    with Store(tmp_path / "a", clock=clock_a) as a, \
+            Store(tmp_path / "b", clock=clock_b, device_code="B01") as b:
+        load_demo_catalog(a)
+        client.enroll(a, url=server.url, code=code)
+        client.enroll(b, url=server.url, code=another_code(server, stall))
+        client.sync_now(a)
+        assert products(b) == {}
+        while client.pull_once(b, limit=7):  # paged
+            pass
+        assert products(b) == products(a) and len(products(b)) == 40
+
+        pid = next(iter(products(a)))
+        with a.unit_of_work() as uow:
+            svc.update_product(uow, product_id=pid, price=7000)
+            uow.commit()
+        clock_b.advance(timedelta(minutes=5))  # B edits the same product later
+        with b.unit_of_work() as uow:
+            svc.update_product(uow, product_id=pid, price=8000)
+            uow.commit()
+        for till in (a, b, a, b):
+            client.sync_now(till)
+        assert products(a)[pid][1] == products(b)[pid][1] == 8000
+
+        from sync.server import service
+
+        organizer = server.admin(lambda c: service.organizer_token(c, name="센터"))
+        with httpx.Client(base_url=server.url) as http:
+            answer = http.put(f"/api/v1/stalls/{stall}/products", json={
+                "id": pid, "name": "천연 수제비누 (행사가)", "price": 5000, "tax_class": "taxable",
+                "enterprise": {"name": "꿈드림공예협동조합"}, "barcodes": ["8800000000093"]},
+                headers={"Authorization": f"Bearer {organizer}"})
+            assert answer.status_code == 200 and answer.json()["taken"]
+            refused = http.put(f"/api/v1/stalls/{stall}/products", json={
+                "id": pid, "name": "x", "price": 1, "tax_class": "taxable",
+                "enterprise": {"name": "x"}}, headers={"Authorization": "Bearer dev_x"})
+            assert refused.status_code in (401, 403)
+        for till in (a, b):
+            client.sync_now(till)
+        assert products(a)[pid] == products(b)[pid] == (
+            "천연 수제비누 (행사가)", 5000, "꿈드림공예협동조합", ("8800000000093",))
+        with a.unit_of_work() as uow:  # a later local edit still wins over the organizer's
+            svc.update_product(uow, product_id=pid, price=5500)
+            uow.commit()
+        for till in (a, b):
+            client.sync_now(till)
+        assert products(a)[pid][1] == products(b)[pid][1] == 5500
+        assert products(a) == products(b)
