@@ -134,6 +134,24 @@ def main() -> int:
             for s in tills:
                 s.close()
             report("server memory growth over the run", _rss_mb(proc.pid) - rss0, "MB", None)
+            # a stall with a 10,000-product catalog, pulled by a new till
+            from sync import protocol as p
+
+            with engine.begin() as c:
+                stall = service.create_stall(c, event_id=event, name="big catalog")
+                for k in range(10_000):
+                    service.put_product(c, stall_id=stall, product=p.Product(
+                        id=f"P{k:06d}", name=f"상품 {k}", price=1000 + k % 50 * 100,
+                        tax_class="taxable", enterprise={"name": f"업체 {k % 15}"},
+                        barcodes=[f"2{k:012d}"], hlc=f"{1795000000000 + k:013d}-00000-SRV"))
+                code = service.device_code(c, stall_id=stall)
+            fresh = Store(Path(tmp) / "fresh")
+            client.enroll(fresh, url=server_url, code=code)
+            t0 = time.perf_counter()
+            while client.pull_once(fresh, limit=5000):
+                pass
+            ok &= report("pull a 10,000-product catalog", time.perf_counter() - t0, "s", 1.0)
+            fresh.close()
         finally:
             proc.kill()
             proc.wait(10)

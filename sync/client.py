@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from pos import services as svc
 from pos import tables as t
@@ -164,6 +164,7 @@ class SyncState:
     error: str | None = None
     error_params: dict | None = None
     syncing: bool = False
+    catalog_after: int = 0
 
 
 def sync_state(store: Store, *, error: SyncError | None = None, syncing: bool = False) -> SyncState:
@@ -174,7 +175,8 @@ def sync_state(store: Store, *, error: SyncError | None = None, syncing: bool = 
             .limit(1)).scalar() or 0
     acked = int(conf.get("acked_seq", 0))
     return SyncState(bool(conf.get("url")), max(0, last - acked), acked, last,
-                     error.code if error else None, error.params if error else None, syncing)
+                     error.code if error else None, error.params if error else None, syncing,
+                     int(conf.get("catalog_after", 0)))
 
 
 def push_once(store: Store, *, transport=None, timeout: float = 10, batch: int = BATCH) -> int:
@@ -267,58 +269,82 @@ def pull_once(store: Store, *, transport=None, timeout: float = 10, limit: int =
     except ValueError:
         raise SyncError("sync_garbage") from None
     with store.unit_of_work() as uow:
-        for product in page.products:
-            apply_remote_product(uow, product)
+        apply_remote_page(uow, list(page.products))
         conf = settings(uow)
         svc.set_setting(uow, "sync", {**conf, "catalog_after": page.next_after})
         uow.commit()
     return page.more
 
 
-def apply_remote_product(uow: UnitOfWork, product: p.Product) -> bool:
-    """Take a product from the server when its stamp is newer than the local one (the newest
-    edit wins, wherever it was made). It goes in without a new outbox event: it came from
-    the server. The device's clock moves past the stamp, so a later local edit wins."""
+def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
+    """Take the products whose stamp is newer than the local one (the newest edit wins,
+    wherever it was made), a page at a time with one lookup per table. They go in without
+    outbox events: they came from the server. The device's clock moves past every stamp seen,
+    so a later local edit wins. Returns how many were taken."""
     from pos.clock import Hlc, receive
 
-    local = uow.conn.execute(select(t.products.c.hlc).where(t.products.c.id == product.id)).scalar()
+    if not products:
+        return 0
+    ids = [x.id for x in products]
+    local = dict(uow.conn.execute(select(t.products.c.id, t.products.c.hlc)
+                                  .where(t.products.c.id.in_(ids))).all())
     device = uow.store.device
-    remote = Hlc.parse(product.hlc)
+    newest = max(Hlc.parse(x.hlc) for x in products)
     last = uow.conn.execute(select(t.device.c.last_hlc).where(t.device.c.id == device["id"])).scalar()
-    seen = receive(Hlc.parse(last) if last else None, remote, uow.clock.now(), device["code"])
+    seen = receive(Hlc.parse(last) if last else None, newest, uow.clock.now(), device["code"])
     uow.conn.execute(t.device.update().where(t.device.c.id == device["id"])
                      .values(last_hlc=str(seen)))
     uow.on_commit(uow.store.numbering.forget)
-    if local is not None and local >= product.hlc:
-        return False
-    ent = svc.find_enterprise(uow, ref=product.enterprise.name)
-    if ent is None:
-        eid = svc.add_enterprise(uow, name=product.enterprise.name,
-                                 tax_status=product.enterprise.tax_status,
-                                 commission_bp=product.enterprise.commission_bp)
-    else:
-        eid = ent["id"]
-    category = svc.add_category(uow, name=product.category) if product.category else None
-    values = {"name": product.name, "price": product.price, "tax_class": product.tax_class,
-              "enterprise_id": eid, "category_id": category, "active": product.active,
-              "sku": product.sku, "hlc": product.hlc, "updated_at": uow.clock.now().isoformat()}
-    if local is None and uow.conn.execute(select(t.products.c.id)
-                                          .where(t.products.c.id == product.id)).scalar() is None:
-        if product.sku and uow.conn.execute(select(t.products.c.id)
-                                            .where(t.products.c.sku == product.sku)).scalar():
-            values["sku"] = None  # a different local product holds the SKU: keep both
-        uow.conn.execute(t.products.insert().values(id=product.id, version=1, stock=None,
-                                                    **values))
-    else:
-        uow.conn.execute(t.products.update().where(t.products.c.id == product.id)
-                         .values(version=t.products.c.version + 1, **values))
-    uow.conn.execute(t.barcodes.delete().where(t.barcodes.c.product_id == product.id))
-    free = [b for b in product.barcodes if uow.conn.execute(
-        select(t.barcodes.c.product_id).where(t.barcodes.c.barcode == b)).scalar() is None]
+    newer = [x for x in products if local.get(x.id) is None or local[x.id] < x.hlc]
+    if not newer:
+        return 0
+    enterprises = {r.name: r.id for r in uow.conn.execute(
+        select(t.enterprises.c.name, t.enterprises.c.id))}
+    for x in newer:
+        if x.enterprise.name not in enterprises:
+            enterprises[x.enterprise.name] = svc.add_enterprise(
+                uow, name=x.enterprise.name, tax_status=x.enterprise.tax_status,
+                commission_bp=x.enterprise.commission_bp)
+    categories: dict[str, str] = {}
+    for x in newer:
+        if x.category and x.category not in categories:
+            categories[x.category] = svc.add_category(uow, name=x.category)
+    skus = {r.sku: r.id for r in uow.conn.execute(
+        select(t.products.c.sku, t.products.c.id)
+        .where(t.products.c.sku.in_([x.sku for x in newer if x.sku])))}
+    now = uow.clock.now().isoformat()
+    inserts, updates = [], []
+    for x in newer:
+        values = {"name": x.name, "price": x.price, "tax_class": x.tax_class,
+                  "enterprise_id": enterprises[x.enterprise.name],
+                  "category_id": categories.get(x.category) if x.category else None,
+                  "active": x.active, "sku": x.sku, "hlc": x.hlc, "updated_at": now}
+        if x.sku and skus.get(x.sku) not in (None, x.id):
+            values["sku"] = None  # another local product holds the SKU: keep both
+        if x.id in local:
+            updates.append({"b_id": x.id, **values})
+        else:
+            inserts.append({"id": x.id, "version": 1, "stock": None, **values})
+    if inserts:
+        uow.conn.execute(t.products.insert(), inserts)
+    if updates:
+        cols = [c for c in updates[0] if c != "b_id"]
+        uow.conn.execute(t.products.update().where(t.products.c.id == bindparam("b_id"))
+                         .values({c: bindparam(c) for c in cols}), updates)
+    taken = [x.id for x in newer]
+    for k in range(0, len(taken), 500):
+        uow.conn.execute(t.barcodes.delete().where(t.barcodes.c.product_id.in_(taken[k:k + 500])))
+    wanted = [(b, x.id) for x in newer for b in x.barcodes]
+    owners = {}
+    codes = [b for b, _ in wanted]
+    for k in range(0, len(codes), 500):
+        owners.update(dict(uow.conn.execute(select(t.barcodes.c.barcode, t.barcodes.c.product_id)
+                                            .where(t.barcodes.c.barcode.in_(codes[k:k + 500])))
+                           .all()))
+    free = [{"barcode": b, "product_id": pid} for b, pid in wanted if b not in owners]
     if free:
-        uow.conn.execute(t.barcodes.insert(), [{"barcode": b, "product_id": product.id}
-                                               for b in free])
-    return True
+        uow.conn.execute(t.barcodes.insert(), free)
+    return len(newer)
 
 
 class SyncWorker:

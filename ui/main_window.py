@@ -155,6 +155,11 @@ class MainWindow(QMainWindow):
         self.update_status()
 
     def update_sync_status(self) -> None:
+        state = self.sync.state
+        if state is not None and state.catalog_after != getattr(self, "_catalog_seen", None):
+            if getattr(self, "_catalog_seen", None) is not None:
+                self.sell.reload_catalog()  # products came from the server
+            self._catalog_seen = state.catalog_after
         self.status_sync.setText(self.sync.status_text())
         self.status_sync.setToolTip(self.sync.error_text())
 

@@ -4,7 +4,7 @@
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Connection, Engine
 
 from sync import protocol as p
@@ -75,10 +75,11 @@ def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
         return service.status(conn, service.device_for(conn, token))
 
     @app.get("/api/v1/catalog", response_model=p.CatalogPage)
-    def catalog(conn: Tx, token: Token, after: int = 0, limit: int = 500) -> p.CatalogPage:
+    def catalog(conn: Tx, token: Token, after: int = 0, limit: int = 500) -> Response:
         device = service.device_for(conn, token)
-        return service.catalog_page(conn, stall_id=device["stall_id"], after=after,
-                                    limit=max(1, min(limit, 2000)))
+        body = service.catalog_page_json(conn, stall_id=device["stall_id"], after=after,
+                                         limit=max(1, min(limit, 5000)))
+        return Response(content=body, media_type="application/json")
 
     @app.put("/api/v1/stalls/{stall}/products")
     def put_product(stall: str, product: ProductEdit, conn: Tx, token: Token) -> dict:

@@ -268,14 +268,16 @@ def put_product(conn: Connection, *, stall_id: str, product: p.Product) -> bool:
     return True
 
 
-def catalog_page(conn: Connection, *, stall_id: str, after: int, limit: int) -> p.CatalogPage:
+def catalog_page_json(conn: Connection, *, stall_id: str, after: int, limit: int) -> str:
+    """`catalog_page` as JSON, built from the stored (already validated) product bodies."""
     rows = conn.execute(select(t.catalog.c.version, t.catalog.c.body)
                         .where(t.catalog.c.stall_id == stall_id, t.catalog.c.version > after)
                         .order_by(t.catalog.c.version).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return p.CatalogPage(products=[p.Product.model_validate_json(r.body) for r in rows],
-                         next_after=rows[-1].version if rows else after, more=more)
+    next_after = rows[-1].version if rows else after
+    return (f'{{"protocol":{p.PROTOCOL_VERSION},"products":[' + ",".join(r.body for r in rows)
+            + f'],"next_after":{next_after},"more":{"true" if more else "false"}}}')
 
 
 def server_stamp(conn: Connection) -> str:
