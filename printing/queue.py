@@ -10,7 +10,6 @@ marked as a copy. Jobs left `sending` by a crash are `interrupted` at the next s
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -18,6 +17,7 @@ from typing import Callable
 from sqlalchemy import func, select
 
 from pos import services as svc
+from pos.background import BackgroundLoop
 from pos import tables as t
 from pos.store import Store, UnitOfWork
 from printing.profiles import PrinterProfile, profile as make_profile
@@ -154,7 +154,7 @@ def queue_state(uow: UnitOfWork, *, sending: bool = False, last_error=None, para
                       counts.get(INTERRUPTED, 0), sending, last_error, params)
 
 
-class PrintWorker:
+class PrintWorker(BackgroundLoop):
     """Sends queued jobs on its own thread; `listener(QueueState)` hears every change (from
     the worker thread: a GUI must hand it over to its own thread)."""
 
@@ -167,28 +167,18 @@ class PrintWorker:
         self.timeout = timeout
         self.backoff = backoff
         self.idle_wait = idle_wait
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.sent = 0
+        super().__init__()
+
+    name = "print-worker"
 
     def start(self) -> None:
         with self.store.unit_of_work() as uow:
             if recover(uow):
                 log.warning("print jobs interrupted by a restart were marked interrupted")
             uow.commit()
-        self._thread = threading.Thread(target=self._run, name="print-worker", daemon=True)
-        self._thread.start()
+        super().start()
         self._notify()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def _notify(self, *, sending: bool = False, error: PrinterError | None = None) -> None:
         if self.listener is None:
@@ -257,15 +247,12 @@ class PrintWorker:
         self._notify(error=error)
         return True
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.run_once():
-                    continue
-                due = self._next_due()
-            except Exception:  # noqa: BLE001 - e.g. the disk is full: try again later
-                log.exception("print worker")
-                due = None
-            wait = self.idle_wait if due is None else max(0.05, min(self.idle_wait, due - time.time()))
-            self._wake.wait(wait)
-            self._wake.clear()
+    def step(self) -> float:
+        try:
+            if self.run_once():
+                return 0
+            due = self._next_due()
+        except Exception:  # noqa: BLE001 - e.g. the disk is full: try again later
+            log.exception("print worker")
+            due = None
+        return self.idle_wait if due is None else max(0.05, min(self.idle_wait, due - time.time()))

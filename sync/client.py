@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlalchemy import bindparam, select
 
 from pos import services as svc
 from pos import tables as t
+from pos.background import BackgroundLoop
 from pos.store import Store, UnitOfWork
 from sync import protocol as p
 
@@ -347,7 +347,7 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     return len(newer)
 
 
-class SyncWorker:
+class SyncWorker(BackgroundLoop):
     """Pushes in the background with back-off and jitter; `listener(SyncState)` is called from
     the worker thread."""
 
@@ -358,23 +358,10 @@ class SyncWorker:
         self.transport = transport
         self.interval = interval
         self.max_backoff = max_backoff
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.failures = 0
+        super().__init__()
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="sync-worker", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    name = "sync-worker"
 
     def _notify(self, **kw) -> None:
         if self.listener is not None:
@@ -383,26 +370,23 @@ class SyncWorker:
             except Exception:  # noqa: BLE001 - a listener must never stop syncing
                 pass
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            error = None
-            try:
-                with self.store.unit_of_work(write=False) as uow:
-                    configured = bool(settings(uow).get("url"))
-                if configured:
-                    self._notify(syncing=True)
-                    sync_now(self.store, transport=self.transport)
-                    self.failures = 0
-            except SyncError as e:
-                error = e
-                self.failures += 1
-            except Exception as e:  # noqa: BLE001 - e.g. the disk is full: try again later
-                error = SyncError("sync_offline", detail=str(e))
-                self.failures += 1
-            self._notify(error=error)
-            wait = self.interval
-            if self.failures:
-                wait = min(self.max_backoff, self.interval * 2 ** min(self.failures, 8))
-                wait *= random.uniform(0.5, 1.0)  # jitter: tills do not retry in step
-            self._wake.wait(wait)
-            self._wake.clear()
+    def step(self) -> float:
+        error = None
+        try:
+            with self.store.unit_of_work(write=False) as uow:
+                configured = bool(settings(uow).get("url"))
+            if configured:
+                self._notify(syncing=True)
+                sync_now(self.store, transport=self.transport)
+                self.failures = 0
+        except SyncError as e:
+            error = e
+            self.failures += 1
+        except Exception as e:  # noqa: BLE001 - e.g. the disk is full: try again later
+            error = SyncError("sync_offline", detail=str(e))
+            self.failures += 1
+        self._notify(error=error)
+        if not self.failures:
+            return self.interval
+        wait = min(self.max_backoff, self.interval * 2 ** min(self.failures, 8))
+        return wait * random.uniform(0.5, 1.0)  # jitter: tills do not retry in step
