@@ -11,15 +11,16 @@ acked seq + 1, in batches, on a background thread that never blocks selling.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import httpx
+import orjson
 from sqlalchemy import bindparam, select
 
 from pos import services as svc
@@ -104,55 +105,86 @@ def enroll(store: Store, *, url: str, code: str, transport=None, timeout: float 
     return {"device_id": answer.device_id, "stall": answer.stall_name, "event": answer.event_name}
 
 
-def _documents(uow: UnitOfWork, ids: list[str]) -> dict[str, dict]:
-    """Documents as protocol messages, read back from their tables three queries a batch."""
+_SALE = ("id", "kind", "receipt_no", "business_day", "created_at", "change", "original_id",
+         "total", "taxable_total", "supply_value", "vat", "exempt_total", "shift_id")
+_LINE = ("line_no", "name", "unit_price", "qty", "line_discount", "receipt_discount", "amount",
+         "enterprise_id", "enterprise_name", "tax_class", "tax_status", "product_id", "sku",
+         "barcode", "original_line_no")
+_PAYMENT = ("n", "method", "kind", "amount", "tendered", "change", "approval_no", "reference")
+
+
+def _json_object(columns: tuple[str, ...]) -> str:
+    return "json_object(" + ", ".join(f"'{c}', {c}" for c in columns) + ")"
+
+
+_READ_SALES = f"SELECT id, {_json_object(_SALE)} FROM sales WHERE id IN ({{marks}})"
+_READ_LINES = (f"SELECT sale_id, {_json_object(_LINE)} FROM sale_lines "
+               "WHERE sale_id IN ({marks}) ORDER BY sale_id, line_no")
+_READ_PAYMENTS = (f"SELECT sale_id, {_json_object(_PAYMENT)} FROM payments "
+                  "WHERE sale_id IN ({marks}) ORDER BY sale_id, n")
+
+
+def _documents(uow: UnitOfWork, ids: list[str]) -> dict[str, str]:
+    """Documents as protocol JSON, read back from their tables three queries a batch. SQLite
+    writes each row as JSON itself: this runs for every event sent, and a batch is thousands
+    of rows."""
     if not ids:
         return {}
-    s, l, pm = t.sales.c, t.sale_lines.c, t.payments.c
-    docs = {}
-    for r in uow.conn.execute(select(t.sales).where(s.id.in_(ids))).mappings():
-        docs[r["id"]] = {
-            "id": r["id"], "kind": r["kind"], "receipt_no": r["receipt_no"],
-            "business_day": r["business_day"], "created_at": r["created_at"],
-            "change": r["change"], "original_id": r["original_id"], "total": r["total"],
-            "taxable_total": r["taxable_total"], "supply_value": r["supply_value"],
-            "vat": r["vat"], "exempt_total": r["exempt_total"], "shift_id": r["shift_id"],
-            "lines": [], "payments": []}
-    for r in uow.conn.execute(select(t.sale_lines).where(l.sale_id.in_(ids))
-                              .order_by(l.sale_id, l.line_no)).mappings():
-        docs[r["sale_id"]]["lines"].append({
-            k: r[k] for k in ("line_no", "name", "unit_price", "qty", "line_discount",
-                              "receipt_discount", "amount", "enterprise_id", "enterprise_name",
-                              "tax_class", "tax_status", "product_id", "sku", "barcode",
-                              "original_line_no")})
-    for r in uow.conn.execute(select(t.payments).where(pm.sale_id.in_(ids))
-                              .order_by(pm.sale_id, pm.n)).mappings():
-        docs[r["sale_id"]]["payments"].append({
-            k: r[k] for k in ("n", "method", "kind", "amount", "tendered", "change",
-                              "approval_no", "reference")})
-    return docs
+    marks = ",".join("?" * len(ids))
+    cursor = uow.conn.connection.dbapi_connection.cursor()
+    try:
+        heads = dict(cursor.execute(_READ_SALES.format(marks=marks), ids).fetchall())
+        parts: dict[str, tuple[list[str], list[str]]] = {sid: ([], []) for sid in heads}
+        for sid, line in cursor.execute(_READ_LINES.format(marks=marks), ids):
+            parts[sid][0].append(line)
+        for sid, payment in cursor.execute(_READ_PAYMENTS.format(marks=marks), ids):
+            parts[sid][1].append(payment)
+    finally:
+        cursor.close()
+    return {sid: f'{head[:-1]},"lines":[{",".join(parts[sid][0])}],'
+                 f'"payments":[{",".join(parts[sid][1])}]}}'
+            for sid, head in heads.items()}
 
 
-def document_message(uow: UnitOfWork, document_id: str) -> dict:
-    return _documents(uow, [document_id])[document_id]
+@dataclass(frozen=True)
+class Batch:
+    """Outbox events `first`..`last` as the body of one push request."""
+
+    first: int
+    last: int
+    body: bytes
+
+    def events(self) -> list[dict]:
+        return orjson.loads(self.body)["events"]
+
+
+def pending_batch(uow: UnitOfWork, *, after: int, limit: int = BATCH) -> Batch | None:
+    """The outbox from `after + 1` (at most `limit` events) as a push body, or None."""
+    rows = uow.conn.execute(
+        select(t.outbox.c.event_id, t.outbox.c.seq, t.outbox.c.event_type, t.outbox.c.hlc,
+               t.outbox.c.created_at, t.outbox.c.document_id, t.outbox.c.payload)
+        .where(t.outbox.c.device_id == uow.store.device["id"], t.outbox.c.seq > after)
+        .order_by(t.outbox.c.seq).limit(limit)).all()
+    if not rows:
+        return None
+    docs = _documents(uow, [r.document_id for r in rows if r.payload is None])
+    events = []
+    for r in rows:
+        ev = {"event_id": r.event_id, "seq": r.seq, "type": r.event_type, "hlc": r.hlc,
+              "created_at": r.created_at}
+        if r.payload is None:
+            ev["document"] = orjson.Fragment(docs[r.document_id])
+        else:
+            ev["payload"] = orjson.Fragment(r.payload)
+        events.append(ev)
+    body = orjson.dumps({"protocol": p.PROTOCOL_VERSION, "events": events})
+    return Batch(rows[0].seq, rows[-1].seq, body)
 
 
 def pending_events(uow: UnitOfWork, *, after: int, limit: int = BATCH) -> list[dict]:
-    """The outbox from `after + 1`, as protocol events."""
-    rows = uow.conn.execute(select(t.outbox).where(t.outbox.c.device_id == uow.store.device["id"],
-                                                   t.outbox.c.seq > after)
-                            .order_by(t.outbox.c.seq).limit(limit)).mappings().all()
-    docs = _documents(uow, [r["document_id"] for r in rows if r["payload"] is None])
-    events = []
-    for r in rows:
-        ev = {"event_id": r["event_id"], "seq": r["seq"], "type": r["event_type"],
-              "hlc": r["hlc"], "created_at": r["created_at"]}
-        if r["payload"] is None:
-            ev["document"] = docs[r["document_id"]]
-        else:
-            ev["payload"] = json.loads(r["payload"])
-        events.append(ev)
-    return events
+    """The outbox from `after + 1`, as protocol events (decoded from `pending_batch`)."""
+    batch = pending_batch(uow, after=after, limit=limit)
+    return batch.events() if batch else []
 
 
 @dataclass(frozen=True)
@@ -179,18 +211,44 @@ def sync_state(store: Store, *, error: SyncError | None = None, syncing: bool = 
                      int(conf.get("catalog_after", 0)))
 
 
-def push_once(store: Store, *, transport=None, timeout: float = 10, batch: int = BATCH) -> int:
-    """Send what the server does not have yet; returns how many events it newly acked."""
+def _configured(store: Store) -> tuple[dict, str]:
     with store.unit_of_work(write=False) as uow:
         conf = settings(uow)
-        if not conf.get("url"):
-            raise SyncError("sync_not_enrolled")
-        events = pending_events(uow, after=int(conf.get("acked_seq", 0)), limit=batch)
-    if not events:
-        return 0
-    answer = push_batch(store, url=conf["url"], events=events, transport=transport,
-                        timeout=timeout)
-    return _record_ack(store, answer)
+    token = load_token(store)
+    if not conf.get("url") or not token:
+        raise SyncError("sync_not_enrolled")
+    return conf, token
+
+
+def _read(store: Store, after: int, limit: int) -> Batch | None:
+    with store.unit_of_work(write=False) as uow:
+        return pending_batch(uow, after=after, limit=limit)
+
+
+def _post(http: httpx.Client, token: str, body: bytes) -> p.PushResponse:
+    """POST one batch and return the server's answer (nothing is recorded locally)."""
+    try:
+        response = http.post("/api/v1/push", content=body, headers={
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    except httpx.HTTPError as e:
+        raise SyncError("sync_offline", detail=type(e).__name__) from None
+    _raise_for(response)
+    try:
+        return p.PushResponse.model_validate_json(response.content)
+    except ValueError:
+        raise SyncError("sync_garbage") from None
+
+
+def _status(http: httpx.Client, token: str) -> p.Status:
+    try:
+        response = http.get("/api/v1/status", headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as e:
+        raise SyncError("sync_offline", detail=type(e).__name__) from None
+    _raise_for(response)
+    try:
+        return p.Status.model_validate_json(response.content)
+    except ValueError:
+        raise SyncError("sync_garbage") from None
 
 
 def push_batch(store: Store, *, url: str, events: list[dict], transport=None,
@@ -199,23 +257,63 @@ def push_batch(store: Store, *, url: str, events: list[dict], transport=None,
     token = load_token(store)
     if not token:
         raise SyncError("sync_not_enrolled")
-    body = {"protocol": p.PROTOCOL_VERSION, "events": events}
-    try:
-        with _http(url, transport, timeout) as http:
-            response = http.post("/api/v1/push", json=json.loads(json.dumps(body, default=str)),
-                                 headers={"Authorization": f"Bearer {token}"})
-    except httpx.HTTPError as e:
-        raise SyncError("sync_offline", detail=type(e).__name__) from None
-    _raise_for(response)
-    try:
-        return p.PushResponse.model_validate(response.json())
-    except ValueError:
-        raise SyncError("sync_garbage") from None
+    with _http(url, transport, timeout) as http:
+        return _post(http, token, orjson.dumps({"protocol": p.PROTOCOL_VERSION,
+                                                "events": events}))
+
+
+def push_once(store: Store, *, transport=None, timeout: float = 10, batch: int = BATCH) -> int:
+    """Send one batch of what the server does not have yet; returns how many events it newly
+    acked."""
+    conf, token = _configured(store)
+    pending = _read(store, int(conf.get("acked_seq", 0)), batch)
+    if pending is None:
+        return 0
+    with _http(conf["url"], transport, timeout) as http:
+        answer = _post(http, token, pending.body)
+    return _record_ack(store, answer)
+
+
+def push_all(store: Store, *, transport=None, timeout: float = 10, batch: int = BATCH) -> int:
+    """Push until the server has everything; returns how many events it newly acked.
+
+    One connection for all batches, and the next batch is read while the server works on the
+    current one (a read only: it is set aside if the answer says the server is elsewhere)."""
+    conf, token = _configured(store)
+    total = 0
+    server_acked = -1
+    with _http(conf["url"], transport, timeout) as http, \
+            ThreadPoolExecutor(1, thread_name_prefix="sync-send") as sender:
+        acked = int(conf.get("acked_seq", 0))
+        pending = _read(store, acked, batch)
+        if pending is None and acked:  # "up to date" only if the server agrees it has it all
+            status = _status(http, token)
+            if status.acked_seq < acked:
+                _record_ack(store, p.PushResponse(acked_seq=status.acked_seq, applied=0,
+                                                  already_there=0))
+                pending = _read(store, status.acked_seq, batch)
+        sending = sender.submit(_post, http, token, pending.body) if pending else None
+        while sending is not None:
+            upcoming = _read(store, pending.last, batch)
+            answer = sending.result()
+            sending = None
+            if answer.acked_seq >= pending.last:
+                pending = upcoming
+            elif answer.acked_seq > server_acked:  # the server is behind us: resend from there
+                pending = _read(store, answer.acked_seq, batch)
+            else:
+                pending = None  # no progress: the worker's next round tries again
+            server_acked = answer.acked_seq
+            if pending:  # on its way before the ack is written down: the two overlap
+                sending = sender.submit(_post, http, token, pending.body)
+            total += _record_ack(store, answer)
+    return total
 
 
 def _record_ack(store: Store, answer: p.PushResponse) -> int:
-    """Move the local ack to what the server says it committed, never past this device's own
-    newest event; flag mismatches."""
+    """Set the local ack to what the server says it committed (never past this device's own
+    newest event; back, if the server lost events — e.g. restored from a backup — so they are
+    sent again); flag mismatches. Returns how many events were newly acked."""
     with store.unit_of_work() as uow:
         conf = settings(uow)
         before = int(conf.get("acked_seq", 0))
@@ -223,11 +321,16 @@ def _record_ack(store: Store, answer: p.PushResponse) -> int:
             t.outbox.c.device_id == store.device["id"]).order_by(t.outbox.c.seq.desc())
             .limit(1)).scalar() or 0
         acked = min(answer.acked_seq, newest)  # never past what this device ever made
+        mine = t.outbox.c.device_id == store.device["id"]
         if acked > before:
-            svc.set_setting(uow, "sync", {**conf, "acked_seq": acked})
             uow.conn.execute(t.outbox.update().where(
-                t.outbox.c.device_id == store.device["id"], t.outbox.c.seq <= acked,
+                mine, t.outbox.c.seq > before, t.outbox.c.seq <= acked,
                 t.outbox.c.acked_at.is_(None)).values(acked_at=store.clock.now().isoformat()))
+        elif acked < before:
+            uow.conn.execute(t.outbox.update().where(mine, t.outbox.c.seq > acked)
+                             .values(acked_at=None))
+        if acked != before:
+            svc.set_setting(uow, "sync", {**conf, "acked_seq": acked})
         uow.commit()
     if answer.mismatches:
         raise SyncError("sync_mismatch", count=len(answer.mismatches),
@@ -237,12 +340,7 @@ def _record_ack(store: Store, answer: p.PushResponse) -> int:
 
 def sync_now(store: Store, *, transport=None, timeout: float = 10) -> int:
     """Push until the server has everything, then pull the catalog. Returns the events acked."""
-    total = 0
-    while True:
-        n = push_once(store, transport=transport, timeout=timeout)
-        total += n
-        if n == 0 or sync_state(store).waiting == 0:
-            break
+    total = push_all(store, transport=transport, timeout=timeout)
     while pull_once(store, transport=transport, timeout=timeout):
         pass
     return total
@@ -251,11 +349,7 @@ def sync_now(store: Store, *, transport=None, timeout: float = 10) -> int:
 def pull_once(store: Store, *, transport=None, timeout: float = 10, limit: int = 500) -> bool:
     """Fetch one page of catalog changes after the local cursor and apply it with the cursor in
     one transaction. Returns whether more pages wait."""
-    with store.unit_of_work(write=False) as uow:
-        conf = settings(uow)
-    token = load_token(store)
-    if not conf.get("url") or not token:
-        raise SyncError("sync_not_enrolled")
+    conf, token = _configured(store)
     after = int(conf.get("catalog_after", 0))
     try:
         with _http(conf["url"], transport, timeout) as http:

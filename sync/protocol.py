@@ -6,10 +6,13 @@ with a reason before anything is stored.
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PROTOCOL_VERSION = 1
 MAX_BATCH = 500
@@ -194,3 +197,80 @@ class Status(Strict):
     acked_seq: int
     stall_name: str
     event_name: str
+
+
+# -- the push body, as the server reads it --------------------------------------------------------
+
+class ProtocolError(ValueError):
+    """A push body the server refuses as a whole (422): `reason` says why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def canonical(obj: Any) -> bytes:
+    """The bytes an event is identified by: compact JSON, keys sorted, UTF-8."""
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+
+
+@dataclass
+class Incoming:
+    """One pushed event as received: its seq, its canonical bytes and their SHA-256. Validated
+    (into an `Event`) only when the server needs it: to store it, or to tell a differently
+    written copy of a stored event from a real mismatch. An event whose canonical bytes equal
+    those stored was validated when it was first stored."""
+
+    seq: int
+    raw: dict
+    body: bytes
+    digest: str
+    _event: Event | None = field(default=None, repr=False)
+
+    def event(self) -> Event:
+        if self._event is None:
+            try:
+                self._event = Event.model_validate(self.raw)
+            except ValidationError as e:
+                raise ProtocolError(_reason(e, self.raw)) from None
+        return self._event
+
+
+def _reason(error: ValidationError, raw: Any) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(x) for x in first["loc"])
+    seq = raw.get("seq") if isinstance(raw, dict) else None
+    return f"event seq {seq}: {where}: {first['msg']}" if seq is not None else \
+        f"{where}: {first['msg']}"
+
+
+def parse_push(body: bytes) -> list[Incoming]:
+    """Read a `PushRequest` body: the envelope is checked at once (protocol, 1..MAX_BATCH
+    consecutive events in seq order), each event later, as `Incoming.event()`."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ProtocolError("the body is not JSON") from None
+    if not isinstance(data, dict) or set(data) - {"protocol", "events"}:
+        raise ProtocolError("the body must be {\"protocol\", \"events\"}")
+    if data.get("protocol", PROTOCOL_VERSION) != PROTOCOL_VERSION:
+        raise ProtocolError(f"protocol {data.get('protocol')!r} is not spoken here "
+                            f"(this server speaks {PROTOCOL_VERSION})")
+    raws = data.get("events")
+    if not isinstance(raws, list) or not 1 <= len(raws) <= MAX_BATCH:
+        raise ProtocolError(f"events must be a list of 1 to {MAX_BATCH} events")
+    incoming = []
+    for raw in raws:
+        if not isinstance(raw, dict):
+            raise ProtocolError("each event must be an object")
+        seq = raw.get("seq")
+        item = Incoming(0, raw, b"", "")
+        if type(seq) is not int:
+            seq = item.event().seq  # e.g. "7": validated now, refused if it is not a seq
+        text = canonical(raw)
+        item.seq, item.body, item.digest = seq, text, hashlib.sha256(text).hexdigest()
+        incoming.append(item)
+    seqs = [x.seq for x in incoming]
+    if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+        raise ProtocolError("events must be consecutive, in seq order")
+    return incoming

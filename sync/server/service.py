@@ -4,7 +4,6 @@ and the event's totals."""
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import time
 import uuid
@@ -130,57 +129,53 @@ def status(conn: Connection, device: dict) -> p.Status:
                     event_name=event["name"])
 
 
-def _canonical(event: p.Event) -> str:
-    return json.dumps(event.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)
-
-
-def push(conn: Connection, device: dict, req: p.PushRequest) -> p.PushResponse:
+def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushResponse:
     """Apply events in seq order, in the caller's one transaction: skip what is already there
     (after checking it is the same event), apply `last_seq + 1`, stop at a gap.
 
-    The device row is locked for the transaction (two pushes of one device never interleave);
-    lookups and inserts are made for the whole batch at once."""
+    The device row is locked for the transaction (two pushes of one device never interleave).
+    Every event the server does not have yet is validated before anything is written; an
+    event it has is "already there" when its canonical bytes are the stored ones, or, written
+    differently, when it means the same (e.g. an omitted null). Lookups and inserts are made
+    for the whole batch at once."""
+    seen = conn.execute(select(t.devices.c.last_seq).where(t.devices.c.id == device["id"])
+                        ).scalar()
+    for x in incoming:  # validated before the lock is taken: refuses the batch (422)
+        if x.seq > seen:
+            x.event()
     last = int(conn.execute(select(t.devices.c.last_seq).where(t.devices.c.id == device["id"])
                             .with_for_update()).scalar())
     known = last  # what the server had before this batch
-    bodies = [_canonical(ev) for ev in req.events]
-    old_seqs = [ev.seq for ev in req.events if ev.seq <= known]
+    events = {x.seq: x.event() for x in incoming if x.seq > known}
+    old_seqs = [x.seq for x in incoming if x.seq <= known]
     stored = {}
     if old_seqs:
         stored = {r.seq: (r.event_id, r.digest) for r in conn.execute(
             select(t.device_events.c.seq, t.device_events.c.event_id, t.device_events.c.digest)
             .where(t.device_events.c.device_id == device["id"],
-                   t.device_events.c.seq.in_(old_seqs)))}
-    new = [ev for ev in req.events if ev.seq > known]
-    used_events = set()
-    used_docs = set()
-    if new:
-        used_events = {r[0] for r in conn.execute(
-            select(t.device_events.c.event_id)
-            .where(t.device_events.c.event_id.in_([str(ev.event_id) for ev in new])))}
-        doc_ids = [str(ev.document.id) for ev in new if ev.document is not None]
-        if doc_ids:
-            used_docs = {r[0] for r in conn.execute(
-                select(t.documents.c.id).where(t.documents.c.id.in_(doc_ids)))}
+                   t.device_events.c.seq.between(min(old_seqs), max(old_seqs))))}
+    used_events = _existing(conn, t.device_events.c.event_id,
+                            [str(ev.event_id) for ev in events.values()])
+    used_docs = _existing(conn, t.documents.c.id, [str(ev.document.id) for ev in events.values()
+                                                    if ev.document is not None])
     applied = already = 0
     mismatches: list[p.Mismatch] = []
     rows = {"events": [], "documents": [], "lines": [], "payments": []}
     received = _now()
-    for ev, body in zip(req.events, bodies):
-        digest = digest_of(body)
-        if ev.seq <= known:
-            if stored.get(ev.seq) == (str(ev.event_id), digest):
+    for x in incoming:
+        if x.seq <= known:
+            if _same(conn, device, stored.get(x.seq), x):
                 already += 1
             else:
-                mismatches.append(_alert(conn, device, ev, body, "differs from the stored event"))
+                mismatches.append(_alert(conn, device, x, "differs from the stored event"))
             continue
-        if ev.seq != last + 1:
+        if x.seq != last + 1:
             break  # a gap: the device sends from acked + 1 next time
+        ev = events[x.seq]
         event_id = str(ev.event_id)
         doc_id = str(ev.document.id) if ev.document is not None else None
         if event_id in used_events or (doc_id and doc_id in used_docs):
-            mismatches.append(_alert(conn, device, ev, body, "event or document id already used"))
+            mismatches.append(_alert(conn, device, x, "event or document id already used"))
             break
         used_events.add(event_id)
         if doc_id:
@@ -189,53 +184,82 @@ def push(conn: Connection, device: dict, req: p.PushRequest) -> p.PushResponse:
         elif ev.type == "product.changed":
             put_product(conn, stall_id=device["stall_id"],
                         product=p.Product.model_validate(ev.payload))
-        rows["events"].append({"device_id": device["id"], "seq": ev.seq, "event_id": event_id,
-                               "type": ev.type, "hlc": ev.hlc, "digest": digest, "body": body,
-                               "received_at": received})
+        rows["events"].append((device["id"], ev.seq, event_id, ev.type, ev.hlc, x.digest,
+                               x.body.decode(), received))
         last = ev.seq
         applied += 1
-    for table, key in ((t.device_events, "events"), (t.documents, "documents"),
-                       (t.document_lines, "lines"), (t.document_payments, "payments")):
-        _insert_many(conn, table, rows[key])
+    _insert_many(conn, t.device_events, rows["events"])
+    _insert_many(conn, t.documents, rows["documents"])
+    _insert_many(conn, t.document_lines, rows["lines"])
+    _insert_many(conn, t.document_payments, rows["payments"])
     conn.execute(t.devices.update().where(t.devices.c.id == device["id"]).values(last_seq=last))
     return p.PushResponse(acked_seq=last, applied=applied, already_there=already,
                           mismatches=mismatches)
 
 
-def _insert_many(conn: Connection, table, rows: list[dict]) -> None:
-    """Bulk insert: PostgreSQL's COPY inside the transaction, else executemany."""
+def _existing(conn: Connection, column, values: list[str]) -> set[str]:
+    """Which of `values` the column already holds (PostgreSQL: one array parameter)."""
+    if not values:
+        return set()
+    name, table = column.name, column.table.name
+    if conn.dialect.name == "postgresql":
+        return {r[0] for r in conn.exec_driver_sql(
+            f"SELECT {name} FROM {table} WHERE {name} = ANY(%s)", (values,))}
+    found = set()
+    for k in range(0, len(values), 500):
+        chunk = values[k:k + 500]
+        found.update(r[0] for r in conn.exec_driver_sql(
+            f"SELECT {name} FROM {table} WHERE {name} IN ({','.join('?' * len(chunk))})",
+            tuple(chunk)))
+    return found
+
+
+def _same(conn: Connection, device: dict, stored: tuple | None, x: p.Incoming) -> bool:
+    if stored is None:
+        return False
+    event_id, digest = stored
+    if digest == x.digest:
+        return True
+    # written differently (key order, an omitted null, "7" for 7)? compare the meaning; a
+    # malformed copy refuses the batch (422) like any malformed event
+    sent = x.event()
+    body = conn.execute(select(t.device_events.c.body).where(
+        t.device_events.c.device_id == device["id"], t.device_events.c.seq == x.seq)).scalar()
+    return str(sent.event_id) == event_id and sent == p.Event.model_validate_json(body)
+
+
+def _insert_many(conn: Connection, table, rows: list[tuple]) -> None:
+    """Bulk insert of rows given in the table's column order: PostgreSQL's COPY inside the
+    transaction, else executemany."""
     if not rows:
         return
+    columns = [c.name for c in table.columns]
     if conn.dialect.name == "postgresql":
-        columns = list(rows[0])
         cursor = conn.connection.dbapi_connection.cursor()
         with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([row[c] for c in columns])
+                copy.write_row(row)
         return
-    conn.execute(table.insert(), rows)
+    conn.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
 
 
-def _alert(conn, device, ev: p.Event, body: str, reason: str) -> p.Mismatch:
-    conn.execute(t.alerts.insert().values(device_id=device["id"], seq=ev.seq,
-                                          event_id=str(ev.event_id), reason=reason, body=body,
+def _alert(conn, device, x: p.Incoming, reason: str) -> p.Mismatch:
+    event_id = str(x.raw.get("event_id"))
+    conn.execute(t.alerts.insert().values(device_id=device["id"], seq=x.seq, event_id=event_id,
+                                          reason=reason, body=x.body.decode(),
                                           created_at=_now()))
-    return p.Mismatch(seq=ev.seq, event_id=str(ev.event_id), reason=reason)
+    return p.Mismatch(seq=x.seq, event_id=event_id, reason=reason)
 
 
 def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document) -> None:
     """The document as the rows the totals are summed from."""
-    doc_id = str(doc.id)
-    rows["documents"].append({
-        "id": doc_id, "device_id": device_id, "seq": seq, "kind": doc.kind,
-        "receipt_no": doc.receipt_no, "business_day": doc.business_day, "total": doc.total,
-        "taxable_total": doc.taxable_total, "supply_value": doc.supply_value, "vat": doc.vat,
-        "exempt_total": doc.exempt_total})
-    rows["lines"] += [{"document_id": doc_id, "line_no": ln.line_no,
-                       "enterprise_id": ln.enterprise_id, "enterprise_name": ln.enterprise_name,
-                       "name": ln.name, "qty": ln.qty, "amount": ln.amount} for ln in doc.lines]
-    rows["payments"] += [{"document_id": doc_id, "n": pay.n, "method": pay.method,
-                          "amount": pay.amount} for pay in doc.payments]
+    doc_id = str(doc.id)  # tuples in the tables' column order (see tables.py)
+    rows["documents"].append((doc_id, device_id, seq, doc.kind, doc.receipt_no,
+                              doc.business_day, doc.total, doc.taxable_total, doc.supply_value,
+                              doc.vat, doc.exempt_total))
+    rows["lines"] += [(doc_id, ln.line_no, ln.enterprise_id, ln.enterprise_name, ln.name,
+                       ln.qty, ln.amount) for ln in doc.lines]
+    rows["payments"] += [(doc_id, pay.n, pay.method, pay.amount) for pay in doc.payments]
 
 
 # -- catalog ----------------------------------------------------------------------------------
