@@ -112,27 +112,60 @@ def till(store):
 
 
 class Faults(httpx.BaseTransport):
-    """Sits between the till and the server: drops, loses answers, duplicates, fails."""
+    """Sits between the till and the server: drops, loses answers, duplicates, fails, delays,
+    resets mid-upload and delivers a request late, after a newer one."""
 
-    def __init__(self):
+    def __init__(self, delay: float = 0.3):
         self.inner = httpx.HTTPTransport()
         self.plan: list[str] = []
         self.seen: list[str] = []
+        self.delay = delay
+        self.held: httpx.Request | None = None  # a request still "in the network"
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         fault = self.plan.pop(0) if self.plan else "ok"
         self.seen.append(fault)
+        request.read()
         if fault == "drop_request":
             raise httpx.ConnectError("dropped", request=request)
         if fault == "server_error":
             return httpx.Response(503, json={"detail": "overloaded"}, request=request)
         if fault == "garbage":
             return httpx.Response(200, text="<html>captive portal</html>", request=request)
-        response = self.inner.handle_request(request)
-        response.read()
+        if fault == "reset":  # half the body reaches the server, then the connection dies
+            _send_half(request)
+            raise httpx.ReadError("connection reset by peer", request=request)
+        if fault == "reorder":  # arrives only after the next request: the till hears nothing
+            self.held = request
+            raise httpx.ReadTimeout("no answer yet", request=request)
+        if fault == "slow":
+            time.sleep(self.delay)
+        response = self._forward(request)
+        if self.held is not None:  # the late one arrives now, after the newer request
+            late, self.held = self.held, None
+            self._forward(late)
         if fault == "drop_response":  # the server committed; the till never hears it
             raise httpx.ReadTimeout("answer lost", request=request)
+        if fault == "slow" and self.delay > (request.extensions.get("timeout", {}).get("read")
+                                             or 1e9):
+            raise httpx.ReadTimeout("too slow", request=request)
         if fault == "duplicate":
-            again = self.inner.handle_request(request)
-            again.read()
+            self._forward(request)
         return response
+
+    def _forward(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        response.read()
+        return response
+
+
+def _send_half(request: httpx.Request) -> None:
+    body = request.content
+    head = [f"{request.method} {request.url.raw_path.decode()} HTTP/1.1",
+            f"Host: {request.url.host}:{request.url.port}",
+            f"Content-Length: {len(body)}"]
+    head += [f"{k}: {v}" for k, v in request.headers.items()
+             if k.lower() not in ("host", "content-length", "transfer-encoding")]
+    with socket.create_connection((request.url.host, request.url.port), timeout=5) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body[:len(body) // 2])
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")

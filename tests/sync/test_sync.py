@@ -59,7 +59,8 @@ def test_a_demo_day_reaches_the_server_and_the_totals_agree(server, till):
 
 
 @pytest.mark.parametrize("faults", [["drop_response"], ["drop_request"], ["server_error"],
-                                    ["garbage"], ["duplicate"],
+                                    ["garbage"], ["duplicate"], ["slow"], ["reset"],
+                                    ["reorder"], ["reorder", "drop_response", "reorder"],
                                     ["drop_response", "duplicate", "server_error"]])
 def test_faults_never_lose_or_double_an_event(server, till, faults):
     event, stall, code = setup_stall(server)
@@ -80,7 +81,8 @@ def test_faults_never_lose_or_double_an_event(server, till, faults):
     assert server_events(server, info["device_id"]) == list(range(1, state.last_seq + 1))
     assert state.waiting == 0
     expected = {"drop_response": "sync_offline", "drop_request": "sync_offline",
-                "server_error": "sync_server_error", "garbage": "sync_garbage"}
+                "server_error": "sync_server_error", "garbage": "sync_garbage",
+                "reset": "sync_offline", "reorder": "sync_offline"}
     assert sorted(errors) == sorted(expected[f] for f in faults if f in expected)
     net, _ = local_totals(till)
     assert server.admin(lambda c: c.execute(select(func.sum(t.documents.c.total))).scalar()) == net
@@ -174,3 +176,18 @@ def test_the_token_file_is_private(till, server):
     client.enroll(till, url=server.url, code=code)
     mode = os.stat(till.data_dir / client.TOKEN_FILE).st_mode
     assert stat.S_IMODE(mode) == 0o600
+
+
+def test_an_answer_slower_than_the_tills_patience_is_unknown_then_already_there(server, till):
+    _event, _stall, code = setup_stall(server)
+    info = client.enroll(till, url=server.url, code=code)
+    transport = Faults(delay=0.5)
+    transport.plan = ["slow"]
+    with pytest.raises(SyncError) as e:
+        client.push_once(till, transport=transport, batch=40, timeout=0.2)
+    assert e.value.code == "sync_offline"
+    assert client.sync_state(till).acked_seq == 0  # nothing marked on a time-out
+    assert server_events(server, info["device_id"]) == list(range(1, 41))  # yet it committed
+    client.push_once(till, transport=transport, batch=40)
+    assert client.sync_state(till).acked_seq == 40
+    assert server.admin(lambda c: c.execute(select(func.count()).select_from(t.alerts)).scalar()) == 0

@@ -153,7 +153,7 @@ def shared_server(tmp_path_factory):
 
 
 FAULTS = st.sampled_from(["ok", "ok", "drop_request", "drop_response", "server_error", "garbage",
-                          "duplicate"])
+                          "duplicate", "slow", "reset", "reorder"])
 
 
 @pytest.mark.slow
