@@ -118,8 +118,8 @@ class ProductEnterprise(Strict):
     commission_bp: int = Field(default=0, ge=0, le=10000)
 
 
-class Product(Strict):
-    """A product of the stall's catalog. The newest `hlc` wins wherever it is edited."""
+class ProductEdit(Strict):
+    """A product as an organizer sends it; the server stamps it (`Product`)."""
 
     id: str = Field(min_length=1, max_length=36)
     name: str = Field(min_length=1, max_length=200)
@@ -130,6 +130,11 @@ class Product(Strict):
     barcodes: list[str] = Field(default_factory=list, max_length=20)
     sku: str | None = None
     active: bool = True
+
+
+class Product(ProductEdit):
+    """A product of the stall's catalog. The newest `hlc` wins wherever it is edited."""
+
     hlc: str = Field(pattern=HLC)
 
 
@@ -189,6 +194,23 @@ class PushResponse(Strict):
     applied: int
     already_there: int
     mismatches: list[Mismatch] = []
+
+
+class NewEvent(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class NewStall(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class NewEnterprise(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    bizno: str | None = Field(default=None, max_length=12)
+
+
+class NewDeviceCode(Strict):
+    valid_hours: float = Field(default=72, gt=0, le=24 * 30)
 
 
 class Status(Strict):

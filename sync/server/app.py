@@ -2,34 +2,37 @@
 
 
 import asyncio
+import gc
+import os
 from typing import Annotated
 
 import orjson
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from sync import protocol as p
 from sync.server import service
+from sync.server import tables as t
 from sync.server.db import make_engine, migrate
 
 
 PUSH_SLOTS = 4
+DB_ENV = "JANGTEO_SERVER_DB"
 
 
-class ProductEdit(p.Strict):
-    """An organizer's edit of a product; the server stamps it."""
-
-    id: str
-    name: str
-    price: int
-    tax_class: str
-    enterprise: p.ProductEnterprise
-    category: str | None = None
-    barcodes: list[str] = []
-    sku: str | None = None
-    active: bool = True
+def from_environment() -> FastAPI:
+    """The app of `jangteo-server serve`, built in each server process from the database URL
+    in $JANGTEO_SERVER_DB (migrated before the processes start)."""
+    app = create_app(os.environ[DB_ENV], run_migrations=False)
+    # A push batch makes some 100,000 short-lived objects; the default collector thresholds
+    # would walk them every 700 allocations (15-40% of a push's time). Collect less often and
+    # leave what was loaded at start out of it.
+    gc.set_threshold(50_000, 20, 20)
+    gc.freeze()
+    return app
 
 
 def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
@@ -129,19 +132,59 @@ def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
                                          limit=max(1, min(limit, 5000)))
         return Response(content=body, media_type="application/json")
 
-    @app.put("/api/v1/stalls/{stall}/products")
-    def put_product(stall: str, product: ProductEdit, conn: Tx, token: Token) -> dict:
+    def organizer(conn: Tx, token: Token) -> None:
         if not service.is_organizer(conn, token):
             raise HTTPException(403, "organizer access only")
+
+    Organizer = Depends(organizer)
+
+    @app.get("/api/v1/events", dependencies=[Organizer])
+    def events(conn: Tx) -> list[dict]:
+        return service.list_events(conn)
+
+    @app.post("/api/v1/events", status_code=201, dependencies=[Organizer])
+    def create_event(new: p.NewEvent, conn: Tx) -> dict:
+        return service.find_event(conn, service.create_event(conn, name=new.name))
+
+    @app.get("/api/v1/events/{event}/stalls", dependencies=[Organizer])
+    def stalls(event: str, conn: Tx) -> list[dict]:
+        return service.list_stalls(conn, event_id=service.find_event(conn, event)["id"])
+
+    @app.post("/api/v1/events/{event}/stalls", status_code=201, dependencies=[Organizer])
+    def create_stall(event: str, new: p.NewStall, conn: Tx) -> dict:
+        found = service.find_event(conn, event)
+        return service.find_stall(conn, service.create_stall(conn, event_id=found["id"],
+                                                             name=new.name))
+
+    @app.post("/api/v1/events/{event}/enterprises", status_code=201, dependencies=[Organizer])
+    def add_enterprise(event: str, new: p.NewEnterprise, conn: Tx) -> dict:
+        found = service.find_event(conn, event)
+        eid = service.add_enterprise(conn, event_id=found["id"], name=new.name, bizno=new.bizno)
+        return dict(conn.execute(select(t.enterprises).where(t.enterprises.c.id == eid))
+                    .mappings().one())
+
+    @app.post("/api/v1/stalls/{stall}/device-codes", status_code=201, dependencies=[Organizer])
+    def device_code(stall: str, new: p.NewDeviceCode, conn: Tx) -> dict:
+        """A one-time enrollment code for a till of the stall (shown once; stored hashed)."""
+        found = service.find_stall(conn, stall)
+        return {"code": service.device_code(conn, stall_id=found["id"],
+                                            valid_hours=new.valid_hours),
+                "stall": found["name"], "valid_hours": new.valid_hours}
+
+    @app.put("/api/v1/stalls/{stall}/products", dependencies=[Organizer])
+    def put_product(stall: str, product: p.ProductEdit, conn: Tx) -> dict:
         found = service.find_stall(conn, stall)
         stamped = p.Product(**product.model_dump(), hlc=service.server_stamp(conn))
         return {"taken": service.put_product(conn, stall_id=found["id"], product=stamped),
                 "hlc": stamped.hlc}
 
-    @app.get("/api/v1/events/{event}/totals")
-    def totals(event: str, conn: Tx, token: Token) -> dict:
-        if not service.is_organizer(conn, token):
-            raise HTTPException(403, "organizer access only")
+    @app.get("/api/v1/events/{event}/totals", dependencies=[Organizer])
+    def totals(event: str, conn: Tx) -> dict:
         return service.totals(conn, event_id=service.find_event(conn, event)["id"])
+
+    @app.get("/api/v1/events/{event}/alerts", dependencies=[Organizer])
+    def alerts(event: str, conn: Tx) -> list[dict]:
+        """Events a device sent again with different content, kept for the organizer."""
+        return service.alerts(conn, event_id=service.find_event(conn, event)["id"])
 
     return app

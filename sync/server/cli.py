@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import ipaddress
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", type=Path, default=None)
     serve.add_argument("--insecure-http", action="store_true",
                        help="allow plain HTTP on a non-loopback address (tokens travel in clear)")
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="server processes (on PostgreSQL; one device's pushes still go "
+                            "one at a time)")
     ev = sub.add_parser("event", help="market events")
     ev.add_argument("action", choices=["create", "list"])
     ev.add_argument("--name")
@@ -56,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     tt = sub.add_parser("totals", help="an event's totals per enterprise, device and day")
     tt.add_argument("event")
     tt.add_argument("--json", action="store_true")
+    al = sub.add_parser("alerts", help="events a till sent again with different content")
+    al.add_argument("event")
     return ap
 
 
@@ -92,6 +96,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(service.device_code(conn, stall_id=stall["id"], valid_hours=args.hours))
             elif args.command == "organizer-token":
                 print(service.organizer_token(conn, name=args.name))
+            elif args.command == "alerts":
+                found = service.alerts(conn, event_id=service.find_event(conn, args.event)["id"])
+                for a in found:
+                    print(f"{a['created_at']}\t{a['stall']} {a['device_code']}\tseq {a['seq']}"
+                          f"\t{a['reason']}")
+                if not found:
+                    print("no alerts")
             elif args.command == "totals":
                 totals = service.totals(conn, event_id=service.find_event(conn, args.event)["id"])
                 if args.json:
@@ -111,10 +122,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def migrate_once(url: str) -> None:
+    from sync.server.db import make_engine, migrate
+
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
 def _serve(args) -> int:
     import uvicorn
 
-    from sync.server.app import create_app
+    from sync.server import app as app_module
 
     tls = bool(args.tls_cert and args.tls_key)
     if not _loopback(args.host) and not tls and not args.insecure_http:
@@ -122,13 +143,10 @@ def _serve(args) -> int:
               "Give --tls-cert and --tls-key, put the server behind a TLS proxy on 127.0.0.1, "
               "or pass --insecure-http if you really mean it.", file=sys.stderr)
         return 2
-    app = create_app(args.db)
-    # A push batch makes some 100,000 short-lived objects; the default collector thresholds
-    # would walk them every 700 allocations (15% of a push's time). Collect less often and
-    # leave what was loaded at start out of it.
-    gc.set_threshold(50_000, 20, 20)
-    gc.freeze()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info",
+    migrate_once(args.db)  # before the workers start, so they never race to migrate
+    os.environ[app_module.DB_ENV] = args.db
+    uvicorn.run("sync.server.app:from_environment", factory=True, host=args.host,
+                port=args.port, workers=max(1, args.workers), log_level="info",
                 ssl_certfile=str(args.tls_cert) if tls else None,
                 ssl_keyfile=str(args.tls_key) if tls else None)
     return 0

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from pos import bizno as numbers
 from sync import protocol as p
 from sync.server import tables as t
 
@@ -64,7 +65,45 @@ def find_stall(conn: Connection, ref: str) -> dict:
     return dict(row)
 
 
+def list_events(conn: Connection) -> list[dict]:
+    return [dict(r) for r in conn.execute(select(t.events).order_by(t.events.c.created_at))
+            .mappings()]
+
+
+def list_stalls(conn: Connection, *, event_id: str) -> list[dict]:
+    """The event's stalls, each with its enrolled devices and how far they have synced."""
+    stalls = [dict(r) for r in conn.execute(select(t.stalls).where(t.stalls.c.event_id == event_id)
+                                            .order_by(t.stalls.c.name)).mappings()]
+    devices = conn.execute(select(t.devices.c.stall_id, t.devices.c.id, t.devices.c.device_code,
+                                  t.devices.c.name, t.devices.c.last_seq, t.devices.c.enrolled_at)
+                           .where(t.devices.c.stall_id.in_([s["id"] for s in stalls]))
+                           .order_by(t.devices.c.device_code)).mappings().all()
+    for stall in stalls:
+        stall["devices"] = [{k: d[k] for k in ("id", "device_code", "name", "last_seq",
+                                               "enrolled_at")}
+                            for d in devices if d["stall_id"] == stall["id"]]
+    return stalls
+
+
+def alerts(conn: Connection, *, event_id: str) -> list[dict]:
+    a, dv, s = t.alerts.c, t.devices.c, t.stalls.c
+    rows = conn.execute(
+        select(a.id, s.name.label("stall"), dv.device_code, a.seq, a.event_id, a.reason,
+               a.created_at)
+        .select_from(t.alerts.join(t.devices, dv.id == a.device_id)
+                     .join(t.stalls, s.id == dv.stall_id))
+        .where(s.event_id == event_id).order_by(a.id)).mappings()
+    return [dict(r) for r in rows]
+
+
 def add_enterprise(conn: Connection, *, event_id: str, name: str, bizno: str | None = None) -> str:
+    if bizno and not numbers.is_valid(bizno):
+        raise Refused(422, f"{bizno!r} is not a valid business registration number")
+    bizno = numbers.normalize(bizno) if bizno else None
+    taken = conn.execute(select(t.enterprises.c.id).where(
+        t.enterprises.c.event_id == event_id, t.enterprises.c.name == name.strip())).first()
+    if taken is not None:
+        raise Refused(409, f"the event already has an enterprise named {name.strip()!r}")
     eid = str(uuid.uuid4())
     conn.execute(t.enterprises.insert().values(id=eid, event_id=event_id, name=name.strip(),
                                                bizno=bizno))

@@ -32,10 +32,12 @@ def seqs_on_server(engine, device_id):
             t.device_events.c.device_id == device_id).order_by(t.device_events.c.seq))]
 
 
-def start_server(db_url: str, port: int) -> subprocess.Popen:
+def start_server(db_url: str, port: int, workers: int = 1) -> subprocess.Popen:
+    """`jangteo-server serve` in its own process group (kill it with `stop_server`)."""
     proc = subprocess.Popen([sys.executable, "-m", "sync.server.cli", "--db", db_url, "serve",
-                             "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+                             "--port", str(port), "--workers", str(workers)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
     import httpx
 
     deadline = time.monotonic() + 30
@@ -47,6 +49,72 @@ def start_server(db_url: str, port: int) -> subprocess.Popen:
             time.sleep(0.05)
     proc.kill()
     raise RuntimeError(proc.stderr.read().decode())
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    import os
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(10)
+
+
+@pytest.mark.slow
+def test_two_server_processes_share_one_postgresql(tmp_path):
+    """`serve --workers 2`: tills pushing at once land on either process; each device's events
+    are still 1..N exactly once and the totals add up."""
+    from sync.server import service
+    from sync.server.db import make_engine
+
+    pg_name, db_url = _postgres_url()
+    port = _free_port()
+    proc = start_server(db_url, port, workers=2)
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            event = service.create_event(conn, name="장터")
+        tills, devices, nets = [], [], 0
+        for k in range(4):
+            till = Store(tmp_path / f"till{k}", device_code=f"B0{k + 1}")
+            run_demo(till, sales=120, seed=20 + k)
+            with engine.begin() as conn:
+                stall = service.create_stall(conn, event_id=event, name=f"판매장 {k}")
+                code = service.device_code(conn, stall_id=stall)
+            devices.append(client.enroll(till, url=f"http://127.0.0.1:{port}", code=code)
+                           ["device_id"])
+            tills.append(till)
+            with till.unit_of_work(write=False) as uow:
+                nets += svc.day_settlement(
+                    uow, day=svc.list_documents(uow)[0]["business_day"]).net
+        errors = []
+
+        def push(till):
+            try:
+                for _ in range(3):  # again and again: the later rounds are "already there"
+                    client.push_all(till, batch=25)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=push, args=(till,)) for till in tills]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+        assert errors == []
+        for till, device in zip(tills, devices):
+            assert seqs_on_server(engine, device) == list(range(1, client.sync_state(till).last_seq + 1))
+            till.close()
+        with engine.connect() as conn:
+            assert service.totals(conn, event_id=event)["net"] == nets
+        out = subprocess.run([sys.executable, "-m", "sync.server.cli", "--db", db_url, "alerts",
+                              "장터"], cwd=ROOT, capture_output=True, text=True)
+        assert out.returncode == 0 and out.stdout.strip() == "no alerts"
+    finally:
+        stop_server(proc)
+        engine.dispose()
+        _drop_postgres(pg_name)
 
 
 @pytest.mark.slow

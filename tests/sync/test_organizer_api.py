@@ -1,0 +1,94 @@
+"""The organizer's JSON API: the same set-up as the `jangteo-server` commands, organizer token
+only, and the codes it hands out enroll real tills."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from pos import services as svc
+from pos.bizno import with_check_digit
+from sync import client
+from sync.server import service
+
+
+@pytest.fixture
+def organizer(server):
+    token = server.admin(lambda c: service.organizer_token(c, name="센터"))
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as http:
+        yield http
+
+
+def test_an_organizer_sets_up_an_event_and_a_till_enrolls_with_its_code(server, organizer, till):
+    event = organizer.post("/api/v1/events", json={"name": "2026 서울역 공동판매장"})
+    assert event.status_code == 201
+    event = event.json()
+    assert organizer.get("/api/v1/events").json() == [event]
+    stall = organizer.post(f"/api/v1/events/{event['id']}/stalls", json={"name": "A동 1번"})
+    assert stall.status_code == 201 and stall.json()["event_id"] == event["id"]
+    bizno = with_check_digit("123456789")
+    firm = organizer.post(f"/api/v1/events/{event['name']}/enterprises",
+                          json={"name": "행복한 빵집", "bizno": bizno.replace("-", "")})
+    assert firm.status_code == 201 and firm.json()["bizno"] == bizno
+    again = organizer.post(f"/api/v1/events/{event['id']}/enterprises", json={"name": "행복한 빵집"})
+    assert again.status_code == 409 and "행복한 빵집" in again.json()["detail"]
+    wrong = organizer.post(f"/api/v1/events/{event['id']}/enterprises",
+                           json={"name": "다른 곳",
+                                 "bizno": bizno[:-1] + str((int(bizno[-1]) + 1) % 10)})
+    assert wrong.status_code == 422 and "business registration" in wrong.json()["detail"]
+    code = organizer.post(f"/api/v1/stalls/{stall.json()['id']}/device-codes",
+                          json={"valid_hours": 2})
+    assert code.status_code == 201
+    info = client.enroll(till, url=server.url, code=code.json()["code"])
+    assert info["stall"] == "A동 1번" and info["event"] == "2026 서울역 공동판매장"
+    client.sync_now(till)
+    stalls = organizer.get(f"/api/v1/events/{event['id']}/stalls").json()
+    assert [d["device_code"] for d in stalls[0]["devices"]] == [till.device["code"]]
+    assert stalls[0]["devices"][0]["last_seq"] == client.sync_state(till).last_seq
+    with till.unit_of_work(write=False) as uow:
+        day = svc.list_documents(uow)[0]["business_day"]
+        net = svc.day_settlement(uow, day=day).net
+    assert organizer.get(f"/api/v1/events/{event['id']}/totals").json()["net"] == net
+    assert organizer.get(f"/api/v1/events/{event['id']}/alerts").json() == []
+
+
+def test_organizer_routes_refuse_devices_strangers_and_bad_input(server, organizer, till):
+    event = organizer.post("/api/v1/events", json={"name": "장터"}).json()
+    stall = organizer.post(f"/api/v1/events/{event['id']}/stalls", json={"name": "판매장"}).json()
+    code = organizer.post(f"/api/v1/stalls/{stall['id']}/device-codes", json={}).json()["code"]
+    client.enroll(till, url=server.url, code=code)
+    device = {"Authorization": f"Bearer {client.load_token(till)}"}
+    with httpx.Client(base_url=server.url) as http:
+        for method, path, body in [
+                ("GET", "/api/v1/events", None),
+                ("POST", "/api/v1/events", {"name": "몰래"}),
+                ("POST", f"/api/v1/events/{event['id']}/stalls", {"name": "몰래"}),
+                ("POST", f"/api/v1/stalls/{stall['id']}/device-codes", {}),
+                ("GET", f"/api/v1/events/{event['id']}/alerts", None)]:
+            assert http.request(method, path, json=body).status_code == 401
+            assert http.request(method, path, json=body, headers=device).status_code == 403
+    assert organizer.post("/api/v1/events", json={"name": ""}).status_code == 422
+    assert organizer.post("/api/v1/events", json={"name": "x", "extra": 1}).status_code == 422
+    assert organizer.post("/api/v1/events/없는행사/stalls", json={"name": "x"}).status_code == 404
+    assert organizer.post(f"/api/v1/stalls/{stall['id']}/device-codes",
+                          json={"valid_hours": -1}).status_code == 422
+    assert organizer.put(f"/api/v1/stalls/{stall['id']}/products", json={
+        "id": "P1", "name": "잼", "price": 5000, "tax_class": "zero-rated",
+        "enterprise": {"name": "행복한 빵집"}}).status_code == 422
+    assert [e["name"] for e in organizer.get("/api/v1/events").json()] == ["장터"]
+
+
+def test_the_organizer_sees_a_changed_event_as_an_alert(server, organizer, till):
+    event = organizer.post("/api/v1/events", json={"name": "장터"}).json()
+    stall = organizer.post(f"/api/v1/events/{event['id']}/stalls", json={"name": "판매장"}).json()
+    code = organizer.post(f"/api/v1/stalls/{stall['id']}/device-codes", json={}).json()["code"]
+    client.enroll(till, url=server.url, code=code)
+    client.sync_now(till)
+    with till.unit_of_work(write=False) as uow:
+        events = client.pending_events(uow, after=0, limit=1)
+    events[0]["hlc"] = "9999999999999-00000-A01"
+    httpx.post(f"{server.url}/api/v1/push", json={"protocol": 1, "events": events},
+               headers={"Authorization": f"Bearer {client.load_token(till)}"})
+    alerts = organizer.get(f"/api/v1/events/{event['id']}/alerts").json()
+    assert [(a["stall"], a["device_code"], a["seq"], a["reason"]) for a in alerts] == [
+        ("판매장", till.device["code"], 1, "differs from the stored event")]
