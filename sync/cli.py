@@ -18,7 +18,8 @@ def handlers(open_store) -> dict:
 
 
 def _run(args, lang: str, open_store) -> int:
-    from sync.client import enroll, sync_now, sync_state
+    from pos.i18n import error_text
+    from sync.client import SyncError, enroll, server_status, sync_now, sync_state
 
     ko = lang == "ko"
     with open_store(args) as store:
@@ -34,9 +35,18 @@ def _run(args, lang: str, open_store) -> int:
                   f"Sent {n} events; {state.waiting} waiting.")
             return 0
         state = sync_state(store)
-    if not state.configured:
-        print("등록되지 않았습니다." if ko else "Not enrolled.")
-        return 0
-    print(f"기기 seq {state.last_seq}, 서버 확인 {state.acked_seq}, 남은 것 {state.waiting}" if ko else
-          f"device seq {state.last_seq}, server acked {state.acked_seq}, waiting {state.waiting}")
+        if not state.configured:
+            print("등록되지 않았습니다." if ko else "Not enrolled.")
+            return 0
+        print(f"기기 seq {state.last_seq}, 확인받은 seq {state.acked_seq}, 남은 것 {state.waiting}"
+              if ko else f"device seq {state.last_seq}, acked {state.acked_seq}, "
+                         f"waiting {state.waiting}")
+        try:
+            server = server_status(store, timeout=5)
+        except SyncError as e:
+            print(error_text(e, lang))
+            return 1
+    print(f"서버: {server.event_name} / {server.stall_name}, 서버가 가진 seq {server.acked_seq}"
+          if ko else f"server: {server.event_name} / {server.stall_name}, "
+                     f"server has seq {server.acked_seq}")
     return 0

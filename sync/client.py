@@ -239,16 +239,29 @@ def _post(http: httpx.Client, token: str, body: bytes) -> p.PushResponse:
         raise SyncError("sync_garbage") from None
 
 
-def _status(http: httpx.Client, token: str) -> p.Status:
+def _get(http: httpx.Client, token: str, path: str, model, **params):
+    """GET a protocol message; offline, refused and garbage answers as `SyncError`."""
     try:
-        response = http.get("/api/v1/status", headers={"Authorization": f"Bearer {token}"})
+        response = http.get(path, params=params or None,
+                            headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as e:
         raise SyncError("sync_offline", detail=type(e).__name__) from None
     _raise_for(response)
     try:
-        return p.Status.model_validate_json(response.content)
+        return model.model_validate_json(response.content)
     except ValueError:
         raise SyncError("sync_garbage") from None
+
+
+def _status(http: httpx.Client, token: str) -> p.Status:
+    return _get(http, token, "/api/v1/status", p.Status)
+
+
+def server_status(store: Store, *, transport=None, timeout: float = 10) -> p.Status:
+    """What the server says it has of this device (for `jangteo sync status`)."""
+    conf, token = _configured(store)
+    with _http(conf["url"], transport, timeout) as http:
+        return _status(http, token)
 
 
 def push_batch(store: Store, *, url: str, events: list[dict], transport=None,
@@ -343,6 +356,7 @@ def sync_now(store: Store, *, transport=None, timeout: float = 10) -> int:
     total = push_all(store, transport=transport, timeout=timeout)
     while pull_once(store, transport=transport, timeout=timeout):
         pass
+    pull_settings(store, transport=transport, timeout=timeout)
     return total
 
 
@@ -351,23 +365,49 @@ def pull_once(store: Store, *, transport=None, timeout: float = 10, limit: int =
     one transaction. Returns whether more pages wait."""
     conf, token = _configured(store)
     after = int(conf.get("catalog_after", 0))
-    try:
-        with _http(conf["url"], transport, timeout) as http:
-            response = http.get("/api/v1/catalog", params={"after": after, "limit": limit},
-                                headers={"Authorization": f"Bearer {token}"})
-    except httpx.HTTPError as e:
-        raise SyncError("sync_offline", detail=type(e).__name__) from None
-    _raise_for(response)
-    try:
-        page = p.CatalogPage.model_validate(response.json())
-    except ValueError:
-        raise SyncError("sync_garbage") from None
+    with _http(conf["url"], transport, timeout) as http:
+        page = _get(http, token, "/api/v1/catalog", p.CatalogPage, after=after, limit=limit)
     with store.unit_of_work() as uow:
         apply_remote_page(uow, list(page.products))
         conf = settings(uow)
         svc.set_setting(uow, "sync", {**conf, "catalog_after": page.next_after})
         uow.commit()
     return page.more
+
+
+def pull_settings(store: Store, *, transport=None, timeout: float = 10) -> bool:
+    """Take the organizer's till settings if they changed since the last pull (receipt texts,
+    payment methods), with their version, in one transaction. Returns whether any came."""
+    conf, token = _configured(store)
+    after = int(conf.get("settings_after", 0))
+    with _http(conf["url"], transport, timeout) as http:
+        page = _get(http, token, "/api/v1/settings", p.SettingsPage, after=after)
+    if page.settings is None:
+        return False
+    with store.unit_of_work() as uow:
+        apply_settings(uow, page.settings)
+        svc.set_setting(uow, "sync", {**settings(uow), "settings_after": page.version})
+        uow.commit()
+    return True
+
+
+def apply_settings(uow: UnitOfWork, remote: p.TillSettings) -> None:
+    """The organizer's settings over the till's own. A payment method the till has and the
+    organizer's list lacks stays, switched off: past sales keep their method's name."""
+    from pos.domain import ChangePolicy, MethodKind, PaymentMethod
+
+    for key in ("receipt_footer", "receipt_qr"):
+        value = getattr(remote, key)
+        if value is not None:
+            svc.set_setting(uow, key, value)
+    if remote.payment_methods is not None:
+        methods = [PaymentMethod(m.code, MethodKind(m.kind), m.label_ko, m.label_en,
+                                 ChangePolicy(m.change_policy), m.active)
+                   for m in remote.payment_methods]
+        listed = {m.code for m in methods}
+        methods += [PaymentMethod(m.code, m.kind, m.label_ko, m.label_en, m.change_policy, False)
+                    for m in svc.payment_methods(uow).values() if m.code not in listed]
+        svc.set_payment_methods(uow, methods)
 
 
 def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:

@@ -196,6 +196,44 @@ class PushResponse(Strict):
     mismatches: list[Mismatch] = []
 
 
+class MethodSpec(Strict):
+    """A payment method as the organizer sets it for every till of an event."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    kind: Literal["cash", "card", "transfer", "qr", "voucher", "token"]
+    label_ko: str = Field(min_length=1, max_length=40)
+    label_en: str = Field(min_length=1, max_length=40)
+    change_policy: Literal["none", "cash", "cash_over_60"] = "none"
+    active: bool = True
+
+
+class TillSettings(Strict):
+    """What the organizer decides for the tills of an event; a field left out (null) stays as
+    each till has it."""
+
+    receipt_footer: str | None = Field(default=None, max_length=500)
+    receipt_qr: str | None = Field(default=None, max_length=500)
+    payment_methods: list[MethodSpec] | None = Field(default=None, min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def usable(self) -> "TillSettings":
+        if self.payment_methods is not None:
+            codes = [m.code for m in self.payment_methods]
+            if len(set(codes)) != len(codes):
+                raise ValueError("payment method codes must be unique")
+            if not any(m.kind == "cash" and m.active for m in self.payment_methods):
+                raise ValueError("the tills need an active cash method for the cash count")
+        return self
+
+
+class SettingsPage(Strict):
+    """The answer to a settings pull: `settings` is null when nothing is newer than `after`."""
+
+    protocol: int = PROTOCOL_VERSION
+    version: int
+    settings: TillSettings | None = None
+
+
 class NewEvent(Strict):
     name: str = Field(min_length=1, max_length=200)
 

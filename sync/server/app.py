@@ -178,6 +178,16 @@ def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
         return {"taken": service.put_product(conn, stall_id=found["id"], product=stamped),
                 "hlc": stamped.hlc}
 
+    @app.put("/api/v1/events/{event}/settings", dependencies=[Organizer])
+    def put_settings(event: str, settings: p.TillSettings, conn: Tx) -> dict:
+        """Receipt texts and payment methods for every till of the event (they pull them)."""
+        found = service.find_event(conn, event)
+        return {"version": service.put_settings(conn, event_id=found["id"], settings=settings)}
+
+    @app.get("/api/v1/settings", response_model=p.SettingsPage)
+    def settings(conn: Tx, token: Token, after: int = 0) -> p.SettingsPage:
+        return service.settings_page(conn, device=service.device_for(conn, token), after=after)
+
     @app.get("/api/v1/events/{event}/totals", dependencies=[Organizer])
     def totals(event: str, conn: Tx) -> dict:
         return service.totals(conn, event_id=service.find_event(conn, event)["id"])

@@ -355,6 +355,34 @@ def server_stamp(conn: Connection) -> str:
     return f"{millis:013d}-{counter:05d}-SRV"
 
 
+# -- settings ----------------------------------------------------------------------------------
+
+def put_settings(conn: Connection, *, event_id: str, settings: p.TillSettings) -> int:
+    """Replace the event's till settings; returns their new version (what tills pull by)."""
+    current = conn.execute(select(t.event_settings.c.version)
+                           .where(t.event_settings.c.event_id == event_id)
+                           .with_for_update()).scalar()
+    values = {"version": (current or 0) + 1, "body": settings.model_dump_json(),
+              "updated_at": _now()}
+    if current is None:
+        conn.execute(t.event_settings.insert().values(event_id=event_id, **values))
+    else:
+        conn.execute(t.event_settings.update().where(t.event_settings.c.event_id == event_id)
+                     .values(**values))
+    return values["version"]
+
+
+def settings_page(conn: Connection, *, device: dict, after: int) -> p.SettingsPage:
+    row = conn.execute(
+        select(t.event_settings.c.version, t.event_settings.c.body)
+        .join(t.stalls, t.stalls.c.event_id == t.event_settings.c.event_id)
+        .where(t.stalls.c.id == device["stall_id"])).first()
+    if row is None or row.version <= after:
+        return p.SettingsPage(version=after)
+    return p.SettingsPage(version=row.version,
+                          settings=p.TillSettings.model_validate_json(row.body))
+
+
 # -- totals ------------------------------------------------------------------------------------
 
 def totals(conn: Connection, *, event_id: str) -> dict:

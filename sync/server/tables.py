@@ -138,3 +138,11 @@ catalog_versions = Table(  # the newest catalog version per stall
     Column("stall_id", String(36), ForeignKey("stalls.id"), primary_key=True),
     Column("version", BigInteger, nullable=False),
 )
+
+event_settings = Table(  # what the organizer sets for every till of an event; tills pull it
+    "event_settings", metadata,
+    Column("event_id", String(36), ForeignKey("events.id"), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+)

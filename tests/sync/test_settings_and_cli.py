@@ -1,0 +1,103 @@
+"""The organizer's till settings reach the tills by version, and `jangteo sync` as a vendor
+types it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+
+from pos import services as svc
+from sync import client
+from sync.server import service
+from tests.conftest import ROOT
+from tests.sync.conftest import setup_stall
+
+METHODS = [
+    {"code": "cash", "kind": "cash", "label_ko": "현금", "label_en": "Cash",
+     "change_policy": "cash"},
+    {"code": "card", "kind": "card", "label_ko": "카드", "label_en": "Card"},
+    {"code": "onnuri", "kind": "voucher", "label_ko": "온누리상품권", "label_en": "Onnuri voucher",
+     "change_policy": "cash_over_60"},
+]
+
+
+def test_the_organizers_settings_reach_the_till_once_per_change(server, till):
+    event, _stall, code = setup_stall(server)
+    client.enroll(till, url=server.url, code=code)
+    token = server.admin(lambda c: service.organizer_token(c, name="센터"))
+    organizer = {"Authorization": f"Bearer {token}"}
+    with till.unit_of_work() as uow:
+        svc.set_setting(uow, "receipt_footer", "우리 가게 인사")
+        uow.commit()
+        local_codes = set(svc.payment_methods(uow))
+    answer = httpx.put(f"{server.url}/api/v1/events/{event}/settings", headers=organizer,
+                       json={"receipt_footer": "장터 설문: 영수증 QR", "payment_methods": METHODS})
+    assert answer.json() == {"version": 1}
+    client.sync_now(till)
+    with till.unit_of_work(write=False) as uow:
+        assert svc.get_setting(uow, "receipt_footer") == "장터 설문: 영수증 QR"
+        methods = svc.payment_methods(uow)
+    assert [c for c, m in methods.items() if m.active] == ["cash", "card", "onnuri"]
+    assert methods["onnuri"].label_ko == "온누리상품권"
+    # what the till had and the organizer left out stays, switched off (history keeps names)
+    assert {c for c, m in methods.items() if not m.active} == local_codes - {m["code"] for m in METHODS}
+    assert local_codes - {m["code"] for m in METHODS}  # the till had others
+    with till.unit_of_work() as uow:  # the vendor's own edit after the pull is kept ...
+        svc.set_setting(uow, "receipt_footer", "감사합니다")
+        uow.commit()
+    client.sync_now(till)
+    with till.unit_of_work(write=False) as uow:
+        assert svc.get_setting(uow, "receipt_footer") == "감사합니다"
+    httpx.put(f"{server.url}/api/v1/events/{event}/settings", headers=organizer,
+              json={"receipt_footer": "폐장 30분 전입니다"})
+    client.sync_now(till)  # ... until the organizer changes the settings again
+    with till.unit_of_work(write=False) as uow:
+        assert svc.get_setting(uow, "receipt_footer") == "폐장 30분 전입니다"
+        assert svc.payment_methods(uow)["onnuri"].active  # left out: the till keeps its own
+        assert client.settings(uow)["settings_after"] == 2
+
+
+def test_settings_without_a_cash_method_or_from_a_device_are_refused(server, till):
+    event, _stall, code = setup_stall(server)
+    client.enroll(till, url=server.url, code=code)
+    token = server.admin(lambda c: service.organizer_token(c, name="센터"))
+    no_cash = [m for m in METHODS if m["kind"] != "cash"]
+    r = httpx.put(f"{server.url}/api/v1/events/{event}/settings",
+                  headers={"Authorization": f"Bearer {token}"}, json={"payment_methods": no_cash})
+    assert r.status_code == 422 and "cash" in r.text
+    r = httpx.put(f"{server.url}/api/v1/events/{event}/settings",
+                  headers={"Authorization": f"Bearer {client.load_token(till)}"},
+                  json={"receipt_footer": "몰래"})
+    assert r.status_code == 403
+    assert client.pull_settings(till) is False
+
+
+def _jangteo(data, *args):
+    return subprocess.run([sys.executable, "-m", "ui.main", "--data-dir", str(data), "--lang",
+                           "en", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_sync_from_the_command_line(server, tmp_path):
+    from pos.demo import run_demo
+    from pos.store import Store
+
+    data = tmp_path / "till"
+    with Store(data) as store:
+        run_demo(store, sales=20, seed=3)
+    _event, _stall, code = setup_stall(server)
+    out = _jangteo(data, "sync", "status")
+    assert out.returncode == 0 and "Not enrolled" in out.stdout
+    out = _jangteo(data, "sync", "enroll", server.url, code)
+    assert out.returncode == 0 and "성수 공동판매장" in out.stdout, out.stderr
+    out = _jangteo(data, "sync", "now")
+    assert out.returncode == 0 and "0 waiting" in out.stdout, out.stderr
+    out = _jangteo(data, "sync", "status")
+    with Store(data) as store:
+        last = client.sync_state(store).last_seq
+    assert out.returncode == 0, out.stderr
+    assert f"device seq {last}, acked {last}, waiting 0" in out.stdout
+    assert f"server has seq {last}" in out.stdout
+    out = _jangteo(data, "sync", "enroll", server.url, code)  # the code was used
+    assert out.returncode != 0 and "refused" in (out.stdout + out.stderr).lower()
