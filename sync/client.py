@@ -6,7 +6,8 @@ acked seq + 1, in batches, on a background thread that never blocks selling.
   is sent again, and the server answers "already there" for what it has.
 - Documents are read back from their (immutable) tables for every send, so a resent event is
   byte for byte the one sent before.
-- The device token is kept in a file only the user can read (`sync-token` in the data folder).
+- The device token is kept in the system's credential store where there is one, else in a file
+  only the user can read (`sync-token` in the data folder).
 """
 
 from __future__ import annotations
@@ -42,21 +43,62 @@ class SyncError(RuntimeError):
         self.params = params
 
 
+KEYRING_SERVICE = "Jangteo sync"
+
+
 def _token_path(store: Store) -> Path:
     return Path(store.data_dir) / TOKEN_FILE
 
 
-def save_token(store: Store, token: str) -> None:
+def _keyring_account(store: Store) -> str:
+    return str(Path(store.data_dir).resolve())  # one token per data folder (one till each)
+
+
+def _keyring():
+    """The system's credential store (Windows Credential Manager, macOS Keychain, Secret
+    Service on a Linux desktop), or None where there is none (a server, a bare laptop)."""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return None
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 0) <= 0:
+        return None
+    return keyring
+
+
+def save_token(store: Store, token: str) -> str:
+    """Keep the device token in the system's credential store where there is one, else in a
+    file only the user can read. Returns where it went: "keyring" or "file"."""
+    ring = _keyring()
+    if ring is not None:
+        try:
+            ring.set_password(KEYRING_SERVICE, _keyring_account(store), token)
+            if ring.get_password(KEYRING_SERVICE, _keyring_account(store)) == token:
+                _token_path(store).unlink(missing_ok=True)  # an older token file goes
+                return "keyring"
+        except Exception:  # noqa: BLE001 - a locked or broken keyring: the file will do
+            pass
     path = _token_path(store)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(token)
     os.chmod(path, 0o600)
+    return "file"
 
 
 def load_token(store: Store) -> str | None:
     path = _token_path(store)
-    return path.read_text().strip() if path.exists() else None
+    if path.exists():
+        return path.read_text().strip() or None
+    ring = _keyring()
+    if ring is None:
+        return None
+    try:
+        return ring.get_password(KEYRING_SERVICE, _keyring_account(store))
+    except Exception:  # noqa: BLE001 - e.g. the keyring is locked: not enrolled, for now
+        return None
 
 
 def settings(uow: UnitOfWork) -> dict:

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 os.environ.setdefault("JANGTEO_LANG", "ko")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the tests never touch a real credential store; tests/sync puts an in-memory one where needed
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
 @pytest.fixture

@@ -191,3 +191,41 @@ def test_an_answer_slower_than_the_tills_patience_is_unknown_then_already_there(
     client.push_once(till, transport=transport, batch=40)
     assert client.sync_state(till).acked_seq == 40
     assert server.admin(lambda c: c.execute(select(func.count()).select_from(t.alerts)).scalar()) == 0
+
+
+class MemoryKeyring:
+    """Stands in for the system's credential store (a true edge: the OS's keychain)."""
+
+    priority = 1
+
+    def __init__(self):
+        self.saved = {}
+
+    def set_password(self, service, account, password):
+        self.saved[(service, account)] = password
+
+    def get_password(self, service, account):
+        return self.saved.get((service, account))
+
+
+def test_the_token_goes_to_the_credential_store_where_there_is_one(till, server, monkeypatch):
+    ring = MemoryKeyring()
+    monkeypatch.setattr(client, "_keyring", lambda: ring)
+    _event, _stall, code = setup_stall(server)
+    client.enroll(till, url=server.url, code=code)
+    assert not (till.data_dir / client.TOKEN_FILE).exists()
+    (token,) = ring.saved.values()
+    assert token.startswith("dev_") and client.load_token(till) == token
+    assert client.sync_now(till) == client.sync_state(till).last_seq  # it works from there
+
+
+def test_without_a_credential_store_the_file_is_used(till, server):
+    from keyring.backends import fail
+
+    import keyring
+
+    assert isinstance(keyring.get_keyring(), fail.Keyring)  # as on a bare laptop or in CI
+    assert client._keyring() is None
+    _event, _stall, code = setup_stall(server)
+    client.enroll(till, url=server.url, code=code)
+    assert (till.data_dir / client.TOKEN_FILE).read_text() == client.load_token(till)
