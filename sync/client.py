@@ -524,16 +524,21 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
 
 
 class SyncWorker(BackgroundLoop):
-    """Pushes in the background with back-off and jitter; `listener(SyncState)` is called from
-    the worker thread."""
+    """Pushes and pulls in the background; `listener(SyncState)` is called from the worker
+    thread. While the server cannot be reached it tries again every few seconds (a refused
+    connection costs nothing), so a till that sold offline all day is synced within seconds of
+    the network or the server coming back; a server that answers with errors is given an
+    exponentially longer rest, with jitter so that tills do not retry in step."""
 
     def __init__(self, store: Store, *, listener: Callable[[SyncState], None] | None = None,
-                 transport=None, interval: float = 10.0, max_backoff: float = 300.0):
+                 transport=None, interval: float = 10.0, max_backoff: float = 300.0,
+                 offline_retry: float = 5.0):
         self.store = store
         self.listener = listener
         self.transport = transport
         self.interval = interval
         self.max_backoff = max_backoff
+        self.offline_retry = offline_retry
         self.failures = 0
         super().__init__()
 
@@ -564,5 +569,7 @@ class SyncWorker(BackgroundLoop):
         self._notify(error=error)
         if not self.failures:
             return self.interval
+        if error is not None and error.code == "sync_offline":
+            return min(self.interval, self.offline_retry) * random.uniform(0.5, 1.0)
         wait = min(self.max_backoff, self.interval * 2 ** min(self.failures, 8))
         return wait * random.uniform(0.5, 1.0)  # jitter: tills do not retry in step

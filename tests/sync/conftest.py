@@ -23,14 +23,14 @@ def _free_port() -> int:
 
 
 class RunningServer:
-    def __init__(self, db_url: str):
+    def __init__(self, db_url: str, port: int | None = None):
         import uvicorn
 
         from sync.server.app import create_app
 
         self.db_url = db_url
         self.app = create_app(db_url)
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
                                                     log_level="warning"))

@@ -1,0 +1,46 @@
+"""The till's status bar follows the background sync: offline with the reason, then up to
+date once the server is back, without the vendor doing anything."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from sync import client
+from sync.server import tables as t
+from tests.ui.conftest import ARTIFACTS
+from tests.sync.conftest import RunningServer, _free_port, setup_stall
+
+
+def test_the_status_bar_follows_the_sync(qtbot, tmp_path, answers):
+    from pos.demo import load_demo_catalog
+    from pos.store import Store
+    from ui.app import application, open_window
+
+    db_url = f"sqlite:///{tmp_path / 'server.db'}"
+    port = _free_port()
+    server = RunningServer(db_url, port)
+    _event, _stall, code = setup_stall(server)
+    store = Store(tmp_path / "till")
+    load_demo_catalog(store)
+    application()
+    client.enroll(store, url=server.url, code=code)
+    server.stop()
+    window = open_window(store, "ko")
+    qtbot.addWidget(window)
+    try:
+        window.sync.worker.offline_retry = 0.3
+        window.sync.wake()
+        qtbot.waitUntil(lambda: "오프라인" in window.status_sync.text(), timeout=10000)
+        assert "서버에 연결할 수 없습니다" in window.status_sync.toolTip()
+        window.resize(1280, 800)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(ARTIFACTS / "sync-offline-ko.png"))
+        server = RunningServer(db_url, port)
+        qtbot.waitUntil(lambda: window.status_sync.text() == "동기화: 최신", timeout=10000)
+        assert window.status_sync.toolTip() == ""
+        assert server.admin(lambda c: c.execute(select(func.count()).select_from(
+            t.device_events)).scalar()) == client.sync_state(store).last_seq
+    finally:
+        window.close()
+        store.close()
+        server.stop()
