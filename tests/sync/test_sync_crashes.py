@@ -226,26 +226,40 @@ FAULTS = st.sampled_from(["ok", "ok", "drop_request", "drop_response", "server_e
 
 @pytest.mark.slow
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.integers(2, 3), st.lists(st.tuples(st.integers(0, 2), FAULTS, st.integers(3, 40)),
-                                   min_size=5, max_size=25), st.integers(0, 10**6))
+@given(st.integers(2, 3),
+       st.lists(st.tuples(st.integers(0, 2), FAULTS, st.integers(3, 40), st.booleans()),
+                min_size=5, max_size=25),
+       st.integers(0, 10**6))
 def test_several_tills_under_random_faults(shared_server, tills, steps, seed):
+    """Tills of one stall sell, edit prices and push through random faults; then every device's
+    events are 1..N on the server exactly once, acks were never ahead, the server's totals per
+    enterprise are the tills' settlements added up, and every catalog is the same."""
+    from collections import Counter
+
     from sync.server import service
 
+    rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         stores, devices, transports = [], [], []
         event = shared_server.admin(lambda c: service.create_event(c, name=f"장터 {seed}"))
+        stall = shared_server.admin(lambda c: service.create_stall(c, event_id=event,
+                                                                    name="공동판매장"))
         try:
             for k in range(tills):
                 store = Store(Path(tmp) / f"till{k}", device_code=f"A0{k + 1}")
                 run_demo(store, sales=25 + 10 * k, seed=seed + k)
-                stall = shared_server.admin(
-                    lambda c: service.create_stall(c, event_id=event, name=f"판매장 {k}"))
                 code = shared_server.admin(lambda c: service.device_code(c, stall_id=stall))
                 devices.append(client.enroll(store, url=shared_server.url, code=code)["device_id"])
                 stores.append(store)
-                transports.append(Faults())
-            for who, fault, batch in steps:
+                transports.append(Faults(delay=0.05))
+            for who, fault, batch, edit in steps:
                 i = who % tills
+                if edit:  # a price changed at this till before it pushes
+                    with stores[i].unit_of_work() as uow:
+                        product = rng.choice(svc.list_products(uow))
+                        svc.update_product(uow, product_id=product["id"],
+                                           price=rng.randrange(1, 50) * 500)
+                        uow.commit()
                 transports[i].plan = [fault]
                 try:
                     client.push_once(stores[i], transport=transports[i], batch=batch)
@@ -253,16 +267,31 @@ def test_several_tills_under_random_faults(shared_server, tills, steps, seed):
                     pass
                 acked = client.sync_state(stores[i]).acked_seq
                 assert acked <= len(seqs_on_server(shared_server.engine, devices[i]))
-            nets = 0
+            nets, by_enterprise = 0, Counter()
             for store, device in zip(stores, devices):
                 client.sync_now(store)
                 state = client.sync_state(store)
                 assert seqs_on_server(shared_server.engine, device) == list(range(1, state.last_seq + 1))
                 with store.unit_of_work(write=False) as uow:
                     day = svc.list_documents(uow)[0]["business_day"]
-                    nets += svc.day_settlement(uow, day=day).net
+                    figures = svc.day_settlement(uow, day=day)
+                nets += figures.net
+                by_enterprise.update({e.name: e.net for e in figures.enterprises})
             totals = shared_server.admin(lambda c: service.totals(c, event_id=event))
             assert totals["net"] == nets
+            assert {r["enterprise"]: r["net"] for r in totals["by_enterprise"]} == {
+                name: net for name, net in by_enterprise.items() if net}
+            for store in stores:  # everyone has pushed: one more pull each and all agree
+                client.sync_now(store)
+            catalogs = [_catalog(store) for store in stores]
+            assert all(c == catalogs[0] for c in catalogs)
+            assert len(catalogs[0]) == 40 * tills  # each till's demo products, everywhere
         finally:
             for store in stores:
                 store.close()
+
+
+def _catalog(store) -> dict[str, tuple]:
+    with store.unit_of_work(write=False) as uow:
+        return {p["id"]: (p["name"], p["price"], p["enterprise_name"], bool(p["active"]))
+                for p in svc.list_products(uow)}
