@@ -11,8 +11,9 @@ from pos import cli
 def main(argv: list[str] | None = None) -> int:
     import printing.cli
     import sync.cli
+    import ui.selftest
 
-    extensions = (printing.cli, sync.cli)
+    extensions = (printing.cli, sync.cli, ui.selftest)
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = cli.detect_lang(cli._lang_from_argv(argv))
     args = cli.build_parser(lang, extensions).parse_args(argv)  # --help, --version end here
