@@ -38,6 +38,34 @@ def application():
     return app
 
 
+def use_language(lang: str) -> None:
+    """Our texts and Qt's own (Yes/No, OK/Cancel in standard dialogs) in `lang`."""
+    from pathlib import Path
+
+    import PySide6
+
+    from ui.qt import QApplication, QLibraryInfo, QLocale, QTranslator
+    from ui.texts import set_language
+
+    set_language(lang)
+    app = QApplication.instance()
+    if app is None:
+        return
+    old = getattr(app, "_jangteo_translator", None)
+    if old is not None:
+        app.removeTranslator(old)
+        app._jangteo_translator = None
+    if lang != "ko":
+        return
+    translator = QTranslator(app)
+    for folder in (QLibraryInfo.path(QLibraryInfo.TranslationsPath),
+                   str(Path(PySide6.__file__).parent / "Qt" / "translations")):
+        if translator.load(QLocale(QLocale.Korean), "qtbase", "_", folder):
+            app.installTranslator(translator)
+            app._jangteo_translator = translator
+            return
+
+
 def choose_language(store: Store, explicit: str | None) -> str:
     from pos.services import get_setting
 
@@ -65,9 +93,7 @@ def open_window(store: Store, lang: str):
     """The main window on an open store, logging and error dialogs in place."""
     from ui.errors import install_excepthook, setup_logging
     from ui.main_window import MainWindow
-    from ui.texts import set_language
-
-    set_language(lang)
+    use_language(lang)
     window = MainWindow(store)
     install_excepthook(setup_logging(store.data_dir), lambda: window)
     return window
@@ -77,16 +103,16 @@ def run_gui(data_dir: Path, lang: str | None = None) -> int:
     app = application()
     from ui import prompts
     from ui.qt import QMessageBox
-    from ui.texts import explain, set_language, t
+    from ui.texts import explain, t
 
-    set_language(detect_lang(lang))
+    use_language(detect_lang(lang))
     try:
         store = Store(data_dir)
     except StoreError as e:
         QMessageBox.critical(None, t("cannot_start"), explain(e))
         return 3
     try:
-        set_language(choose_language(store, lang))
+        use_language(choose_language(store, lang))
         first_start(store, lambda path: prompts.choose_first_start(None, path))
         window = open_window(store, choose_language(store, lang))
         window.show()

@@ -1,8 +1,8 @@
 """The one place Qt is imported from. Screens import Qt names from here, never from PySide6."""
 
 from PySide6.QtCore import (QAbstractListModel, QAbstractTableModel, QDate, QEvent,  # noqa: F401
-                            QElapsedTimer, QModelIndex, QObject, QPoint, QRect, QSize, Qt,
-                            QTimer, Signal, Slot)
+                            QElapsedTimer, QLibraryInfo, QLocale, QModelIndex, QObject, QPoint,
+                            QRect, QSize, Qt, QTimer, QTranslator, Signal, Slot)
 from PySide6.QtGui import (QAction, QBrush, QColor, QFont, QFontDatabase, QFontMetrics,  # noqa: F401
                            QGuiApplication, QImage, QPixmap, QStaticText,
                            QIcon, QIntValidator, QKeyEvent, QKeySequence, QPainter, QPalette,

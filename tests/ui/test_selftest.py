@@ -38,3 +38,20 @@ def test_selftest_is_in_korean_by_default_on_a_korean_system(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "판매 화면" in out.stdout and out.stdout.strip().splitlines()[-1].startswith("자체 점검 통과")
+
+
+def test_qt_standard_buttons_speak_the_tills_language(qtbot):
+    from ui.app import application, use_language
+    from ui.qt import QApplication, QMessageBox
+
+    application()
+    try:
+        use_language("ko")
+        box = QMessageBox(QMessageBox.Question, "장터", "교대를 열까요?",
+                          QMessageBox.Yes | QMessageBox.No)
+        qtbot.addWidget(box)
+        assert box.button(QMessageBox.Yes).text().replace("&", "").startswith("예")
+        use_language("en")
+        assert QApplication.translate("QPlatformTheme", "&Yes") == "&Yes"
+    finally:
+        use_language("ko")
