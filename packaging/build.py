@@ -127,12 +127,17 @@ def report(label: str, value: float, unit: str, target: float | None) -> bool:
     return ok
 
 
-def frozen(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def frozen(*args: str, timeout: float = 120, wrap: tuple[str, ...] = (),
+           screen: bool = False) -> subprocess.CompletedProcess:
     exe = APP / {"win32": "jangteo-cli.exe", "darwin": "jangteo-cli"}.get(sys.platform, "jangteo")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "JANGTEO_LANG": "en"}
+    env = {**os.environ, "JANGTEO_LANG": "en"}
+    if not screen:
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    else:
+        env.pop("QT_QPA_PLATFORM", None)
     env.pop("PYTHONPATH", None)  # the frozen app must not lean on the source tree
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=timeout,
-                          env=env, cwd=BUILD)
+    return subprocess.run([*wrap, str(exe), *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=BUILD)
 
 
 def check() -> bool:
@@ -151,6 +156,11 @@ def check() -> bool:
         print(out.stderr[-4000:], file=sys.stderr)
     ok &= out.returncode == 0
     memory = re.search(r"peak memory (\d+) MB", out.stdout)
+    xvfb = shutil.which("xvfb-run") if sys.platform.startswith("linux") else None
+    if xvfb:  # on an X server, as on a vendor's desktop: Qt's xcb plugin and its bundled libs
+        out = frozen("--lang", "en", "selftest", "--show", wrap=(xvfb, "-a"), screen=True)
+        print("on an X server (xvfb):", out.stdout.strip().splitlines()[-1:] or out.stderr[-2000:])
+        ok &= out.returncode == 0
     step("figures")
     ok &= report("size of the app folder", folder_mb(APP), "MB", TARGET_MB)
     ok &= report("start to a usable window (and exit)", start, "s", TARGET_START_S)
