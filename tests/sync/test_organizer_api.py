@@ -92,3 +92,19 @@ def test_the_organizer_sees_a_changed_event_as_an_alert(server, organizer, till)
     alerts = organizer.get(f"/api/v1/events/{event['id']}/alerts").json()
     assert [(a["stall"], a["device_code"], a["seq"], a["reason"]) for a in alerts] == [
         ("판매장", till.device["code"], 1, "differs from the stored event")]
+
+
+def test_the_server_refuses_plain_http_off_loopback(tmp_path):
+    import subprocess
+    import sys
+
+    from sync.server.cli import _loopback
+    from tests.conftest import ROOT
+
+    out = subprocess.run([sys.executable, "-m", "sync.server.cli", "--db",
+                          f"sqlite:///{tmp_path / 's.db'}", "serve", "--host", "0.0.0.0"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "Refusing plain HTTP on 0.0.0.0" in out.stderr
+    assert "--tls-cert" in out.stderr and "--insecure-http" in out.stderr
+    assert [_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "10.0.0.5", "0.0.0.0")] == [
+        True, True, True, False, False]
