@@ -26,17 +26,49 @@ def _lang_from_argv(argv: list[str]) -> str | None:
     return None
 
 
+# argparse's own words (headings, "usage", its error messages) in Korean: argparse looks them up
+# through its module-level `_` when it builds and prints, so the CLI swaps that function for the
+# language of the run (one language per process).
+ARGPARSE_KO = {
+    "usage: ": "사용법: ",
+    "positional arguments": "인자",
+    "options": "옵션",
+    "show this help message and exit": "이 도움말을 보이고 끝냅니다",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: 오류: %(message)s\n",
+    "the following arguments are required: %s": "다음 인자가 필요합니다: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)":
+        "고를 수 없는 값: %(value)r (고를 수 있는 값: %(choices)s)",
+    "invalid %(type)s value: %(value)r": "%(type)s 값이 잘못되었습니다: %(value)r",
+    "unrecognized arguments: %s": "알 수 없는 인자: %s",
+    "argument %(argument_name)s: %(message)s": "%(argument_name)s: %(message)s",
+    "expected one argument": "값 하나가 필요합니다",
+    "expected at least one argument": "값이 하나 이상 필요합니다",
+    "ambiguous option: %(option)s could match %(matches)s":
+        "모호한 옵션: %(option)s (%(matches)s 중 무엇인지 알 수 없습니다)",
+    "one of the arguments %s is required": "%s 중 하나가 필요합니다",
+    "not allowed with argument %s": "%s와 함께 쓸 수 없습니다",
+}
+
+
+def _argparse_language(lang: str) -> None:
+    from gettext import gettext
+
+    argparse._ = (lambda text: ARGPARSE_KO.get(text, gettext(text))) if lang == "ko" else gettext
+
+
 def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
     """The parser; `extensions` (modules with `add_commands(sub, h)`) add the commands of the
     layers above `pos` (printing), which `pos` itself must not import."""
     def h(ko: str, en: str) -> str:
         return ko if lang == "ko" else en
 
+    _argparse_language(lang)
     p = argparse.ArgumentParser(
         prog="jangteo",
         description=h("장터: 장터·공동판매장을 위한 오프라인 우선 판매 관리(POS)",
                       "Jangteo: an offline-first point of sale for market booths and joint stalls"))
-    p.add_argument("--version", action="version", version=f"jangteo {__version__}")
+    p.add_argument("--version", action="version", version=f"jangteo {__version__}",
+                   help=h("버전을 보이고 끝냅니다", "show the version and exit"))
     p.add_argument("--data-dir", type=Path, default=None,
                    help=h("데이터 폴더 (기본: 사용자 데이터 폴더, 또는 JANGTEO_DATA_DIR)",
                           "data folder (default: the user data folder, or JANGTEO_DATA_DIR)"))

@@ -74,3 +74,15 @@ def test_enterprise_with_a_wrong_registration_number_is_refused_in_korean(tmp_pa
     out = jangteo("--data-dir", str(tmp_path / "e"), "--lang", "ko", "enterprise", "add",
                   "--name", "공방", "--bizno", "123-45-67890")
     assert out.returncode == 1 and "사업자등록번호가 올바르지 않습니다" in out.stderr
+
+
+def test_argparse_own_words_follow_the_language(tmp_path):
+    ko = jangteo("--lang", "ko", "--help")
+    assert ko.stdout.startswith("사용법: jangteo") and "\n옵션:\n" in ko.stdout
+    assert "이 도움말을 보이고 끝냅니다" in ko.stdout and "버전을 보이고 끝냅니다" in ko.stdout
+    assert "usage:" not in ko.stdout and "options:" not in ko.stdout
+    missing = jangteo("--lang", "ko", "--data-dir", str(tmp_path), "catalog", "import")
+    assert missing.returncode == 2
+    assert "jangteo catalog import: 오류: 다음 인자가 필요합니다: file" in missing.stderr
+    en = jangteo("--lang", "en", "--data-dir", str(tmp_path), "catalog", "import")
+    assert "error: the following arguments are required: file" in en.stderr
