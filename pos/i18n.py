@@ -148,6 +148,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sync_not_enrolled": ("이 기기는 아직 주최측 서버에 등록되지 않았습니다. 설정에서 서버 주소와 등록 코드를 "
                           "넣어 주세요.", "This till is not enrolled with the organizer's server yet. "
                           "Enter the server address and enrollment code in Settings."),
+    "logo_missing": ("로고 그림 파일을 찾을 수 없습니다: {path}", "The logo picture was not found: {path}"),
+    "logo_not_image": ("로고는 PNG, JPG 또는 BMP 그림이어야 합니다: {path}",
+                       "The logo must be a PNG, JPG or BMP picture: {path}"),
     "sync_offline": ("서버에 연결할 수 없습니다 ({detail}). 판매는 계속되고, 연결되면 자동으로 보냅니다.",
                      "The server cannot be reached ({detail}). Selling goes on; sales are sent "
                      "when it is back."),

@@ -156,16 +156,63 @@ def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str 
         original_receipt_no=doc.original_receipt_no, reason=doc.reason,
         footer=svc.get_setting(uow, "receipt_footer", "") or "",
         qr=svc.get_setting(uow, "receipt_qr", None) or None,
-        logo=_existing(svc.get_setting(uow, "receipt_logo", None)), copy=copy,
+        logo=logo_path(uow.store.data_dir, svc.get_setting(uow, "receipt_logo", None)),
+        copy=copy,
         group_by_enterprise=bool(grouping) and len(sellers) > 1, lang=lang,
         has_cash=any(p.method == "cash" and p.amount > 0 for p in doc.payments))
 
 
-def _existing(path: str | None) -> str | None:
-    """A logo that was moved or deleted is left out rather than failing every receipt."""
+LOGO_FILE = "receipt-logo.png"
+LOGO_MAX_WIDTH = 576  # dots across 80 mm paper: a bigger picture only costs bytes
+
+
+class LogoError(ValueError):
+    """`code` keys the message in `pos.i18n`."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(f"{code} {params}")
+        self.code = code
+        self.params = params
+
+
+def keep_logo(data_dir, source) -> str:
+    """Copy the vendor's picture into the data folder (as a PNG at most 576 dots wide) and
+    return the setting's value, a name relative to that folder: receipts keep their logo when
+    the original file is moved or deleted, and when the data folder is restored elsewhere."""
     from pathlib import Path
 
-    return path if path and Path(path).is_file() else None
+    from PIL import Image, UnidentifiedImageError
+
+    source = Path(source)
+    try:
+        with Image.open(source) as img:
+            img.load()
+            picture = img.convert("RGBA") if img.mode in ("P", "LA", "PA") else img.copy()
+    except FileNotFoundError:
+        raise LogoError("logo_missing", path=str(source)) from None
+    except (UnidentifiedImageError, OSError):
+        raise LogoError("logo_not_image", path=str(source)) from None
+    if picture.width > LOGO_MAX_WIDTH:
+        height = max(1, round(picture.height * LOGO_MAX_WIDTH / picture.width))
+        picture = picture.resize((LOGO_MAX_WIDTH, height), Image.LANCZOS)
+    target = Path(data_dir) / LOGO_FILE
+    tmp = target.with_suffix(".tmp")
+    picture.save(tmp, "PNG")
+    tmp.replace(target)  # a half-written logo never replaces the good one
+    return LOGO_FILE
+
+
+def logo_path(data_dir, value: str | None) -> str | None:
+    """The logo's file for a receipt: a name kept in the data folder, or (as stored by older
+    versions) any path. A logo that is gone is left out rather than failing every receipt."""
+    from pathlib import Path
+
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_absolute():
+        path = Path(data_dir) / path
+    return str(path) if path.is_file() else None
 
 
 def layout_receipt(r: ReceiptDoc, columns: int) -> list[Item]:

@@ -316,7 +316,8 @@ class SettingsScreen(QWidget):
                                      stall=sync_conf.get("stall", "")))
         with self.store.unit_of_work(write=False) as uow:
             self.receipt_qr.setText(svc.get_setting(uow, "receipt_qr", "") or "")
-            self.receipt_logo.setText(svc.get_setting(uow, "receipt_logo", "") or "")
+            self._stored_logo = svc.get_setting(uow, "receipt_logo", "") or ""
+            self.receipt_logo.setText(self._stored_logo)
             self.group_by_enterprise.setChecked(
                 bool(svc.get_setting(uow, "receipt_group_by_enterprise", True)))
         self.load_jobs()
@@ -344,6 +345,16 @@ class SettingsScreen(QWidget):
                 label_ko=self.methods_table.item(row, 1).text().strip() or m.label_ko,
                 label_en=self.methods_table.item(row, 2).text().strip() or m.label_en,
                 change_policy=ChangePolicy(self.policy_boxes[row].currentData())))
+        logo = self.receipt_logo.text().strip()
+        if logo and logo != self._stored_logo:  # a new picture: kept in the data folder
+            from printing.receipt import LogoError, keep_logo
+
+            try:
+                logo = keep_logo(self.store.data_dir, logo)
+            except LogoError as e:
+                prompts.error(self, explain(e))
+                return
+            self.receipt_logo.setText(logo)
         with self.store.unit_of_work() as uow:
             svc.set_setting(uow, "store", identity)
             svc.set_payment_methods(uow, methods)
@@ -351,7 +362,7 @@ class SettingsScreen(QWidget):
             svc.set_setting(uow, "receipt_footer", self.footer.text())
             svc.set_setting(uow, "language", self.language.currentData())
             svc.set_setting(uow, "receipt_qr", self.receipt_qr.text().strip())
-            svc.set_setting(uow, "receipt_logo", self.receipt_logo.text().strip())
+            svc.set_setting(uow, "receipt_logo", logo)
             svc.set_setting(uow, "receipt_group_by_enterprise",
                             self.group_by_enterprise.isChecked())
             url = self.printer_url.text().strip()

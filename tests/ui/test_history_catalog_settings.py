@@ -219,3 +219,39 @@ def test_without_a_screen_jangteo_explains_the_command_line(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert "No screen" in out.stderr and "demo" in out.stdout
+
+
+def test_the_receipt_logo_is_kept_in_the_data_folder(qtbot, window, demo_store, answers,
+                                                     tmp_path):
+    from PIL import Image
+
+    from pos.domain import Tender
+    from printing.receipt import LOGO_FILE, receipt_for
+
+    picture = tmp_path / "우리로고.png"
+    Image.new("L", (1200, 300), 0).save(picture)
+    not_a_picture = tmp_path / "logo.png"
+    not_a_picture.write_text("no picture here")
+    qtbot.keyClick(window, Qt.Key_F6)
+    settings = window.screen("settings")
+    settings.receipt_logo.setText(str(not_a_picture))
+    settings.save()
+    assert answers.errors == [f"로고는 PNG, JPG 또는 BMP 그림이어야 합니다: {not_a_picture}"]
+    with demo_store.unit_of_work(write=False) as uow:
+        assert not svc.get_setting(uow, "receipt_logo")  # nothing half-saved
+    settings.receipt_logo.setText(str(picture))
+    settings.save()
+    picture.unlink()  # the vendor tidies the desktop; the receipts keep their logo
+    kept = demo_store.data_dir / LOGO_FILE
+    with Image.open(kept) as img:
+        assert img.size == (576, 144)  # scaled to the paper's width
+    with demo_store.unit_of_work() as uow:
+        assert svc.get_setting(uow, "receipt_logo") == LOGO_FILE
+        product = svc.list_products(uow)[0]
+        doc = svc.record_sale(uow, items=[svc.SaleItem(product["id"])],
+                              tenders=[Tender("card", product["price"])])
+        uow.commit()
+    with demo_store.unit_of_work(write=False) as uow:
+        assert receipt_for(uow, sale_id=doc.id).logo == str(kept)
+    settings.save()  # saving again without a new picture leaves the kept one alone
+    assert answers.errors == [f"로고는 PNG, JPG 또는 BMP 그림이어야 합니다: {not_a_picture}"]
