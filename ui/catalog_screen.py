@@ -61,19 +61,59 @@ def _view(model: RowsModel) -> QTableView:
     return view
 
 
-class ProductDialog(QDialog):
-    """Add or edit a product; the services' rules are shown in the dialog, which stays open."""
+class FormDialog(QDialog):
+    """A form that saves through the services: their refusal is shown in the dialog, which
+    stays open; `run()` answers the saved record's id, or None."""
 
-    def __init__(self, store, product: dict | None, parent=None):
+    def __init__(self, store, title: str, parent=None):
         super().__init__(parent)
         self.store = store
-        self.product = product
         self.saved_id: str | None = None
-        self.setWindowTitle(t("product_dialog"))
+        self.setWindowTitle(title)
+        self.form = QFormLayout(self)
+
+    def finish(self, rows, width: int, height: int) -> None:
+        """The labelled fields, then the error line and Save / Cancel."""
+        for key, widget in rows:
+            self.form.addRow(t(key), widget)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #b3261e; font-weight: bold;")
+        self.error.setWordWrap(True)
+        self.form.addRow(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.form.addRow(buttons)
+        self.resize(width, height)
+
+    def save(self) -> None:
+        raise NotImplementedError
+
+    def commit(self, write) -> None:
+        """`write(uow)` (returning the saved id) in one unit of work; close on success."""
+        try:
+            with self.store.unit_of_work() as uow:
+                self.saved_id = write(uow)
+                uow.commit()
+        except (DomainError, StoreError) as e:
+            self.error.setText(explain(e))
+            return
+        self.accept()
+
+    def run(self) -> str | None:
+        self.exec()
+        return self.saved_id
+
+
+class ProductDialog(FormDialog):
+    """Add or edit a product."""
+
+    def __init__(self, store, product: dict | None, parent=None):
+        super().__init__(store, t("product_dialog"), parent)
+        self.product = product
         with store.unit_of_work(write=False) as uow:
             enterprises = svc.list_enterprises(uow)
             categories = svc.list_categories(uow)
-        form = QFormLayout(self)
         self.name = QLineEdit(product["name"] if product else "")
         self.price = QLineEdit(str(product["price"]) if product else "")
         self.enterprise = QComboBox()
@@ -100,21 +140,11 @@ class ProductDialog(QDialog):
         self.stock.setPlaceholderText(t("stock_hint"))
         self.active = QCheckBox()
         self.active.setChecked(product["active"] if product else True)
-        for key, w in (("col_name", self.name), ("col_price", self.price),
-                       ("col_enterprise", self.enterprise), ("col_category", self.category),
-                       ("col_tax", self.tax), ("col_sku", self.sku),
-                       ("col_barcodes", self.barcodes), ("col_stock", self.stock),
-                       ("col_active", self.active)):
-            form.addRow(t(key), w)
-        self.error = QLabel("")
-        self.error.setStyleSheet("color: #b3261e; font-weight: bold;")
-        self.error.setWordWrap(True)
-        form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-        self.resize(480, 420)
+        self.finish((("col_name", self.name), ("col_price", self.price),
+                     ("col_enterprise", self.enterprise), ("col_category", self.category),
+                     ("col_tax", self.tax), ("col_sku", self.sku),
+                     ("col_barcodes", self.barcodes), ("col_stock", self.stock),
+                     ("col_active", self.active)), 480, 420)
 
     def save(self) -> None:
         try:
@@ -132,38 +162,28 @@ class ProductDialog(QDialog):
                       tax_class=self.tax.currentData(), sku=self.sku.text().strip() or None,
                       stock=stock, active=self.active.isChecked())
         barcodes = [b.strip() for b in self.barcodes.text().split("|") if b.strip()]
-        try:
-            with self.store.unit_of_work() as uow:
-                category = self.category.currentText().strip()
-                fields["category_id"] = svc.add_category(uow, name=category) if category else None
-                if fields["enterprise_id"] is None:
-                    raise DomainError("enterprise_unknown", value="")
-                if self.product:
-                    svc.update_product(uow, product_id=self.product["id"], barcodes=barcodes,
-                                       **fields)
-                    self.saved_id = self.product["id"]
-                else:
-                    self.saved_id = svc.add_product(uow, barcodes=barcodes, **fields)
-                uow.commit()
-        except (DomainError, StoreError) as e:
-            self.error.setText(explain(e))
-            return
-        self.accept()
+        category = self.category.currentText().strip()
 
-    def run(self) -> str | None:
-        self.exec()
-        return self.saved_id
+        def write(uow) -> str:
+            fields["category_id"] = svc.add_category(uow, name=category) if category else None
+            if fields["enterprise_id"] is None:
+                raise DomainError("enterprise_unknown", value="")
+            if self.product:
+                svc.update_product(uow, product_id=self.product["id"], barcodes=barcodes,
+                                   **fields)
+                return self.product["id"]
+            return svc.add_product(uow, barcodes=barcodes, **fields)
+
+        self.commit(write)
 
 
-class EnterpriseDialog(QDialog):
+class EnterpriseDialog(FormDialog):
+    """Add or edit an enterprise of the stall."""
+
     def __init__(self, store, enterprise: dict | None, parent=None):
-        super().__init__(parent)
-        self.store = store
+        super().__init__(store, t("enterprise_dialog"), parent)
         self.enterprise = enterprise
-        self.saved_id: str | None = None
-        self.setWindowTitle(t("enterprise_dialog"))
         e = enterprise or {}
-        form = QFormLayout(self)
         self.name = QLineEdit(e.get("name", ""))
         self.bizno = QLineEdit(e.get("bizno") or "")
         self.bizno.setPlaceholderText("123-45-67890")
@@ -177,21 +197,11 @@ class EnterpriseDialog(QDialog):
         self.commission = QLineEdit(f"{e.get('commission_bp', 0) / 100:g}")
         self.active = QCheckBox()
         self.active.setChecked(e.get("active", True))
-        for key, w in (("col_name", self.name), ("col_bizno", self.bizno),
-                       ("col_representative", self.representative),
-                       ("col_address", self.address), ("col_phone", self.phone),
-                       ("col_tax_status", self.tax_status), ("col_commission", self.commission),
-                       ("col_active", self.active)):
-            form.addRow(t(key), w)
-        self.error = QLabel("")
-        self.error.setStyleSheet("color: #b3261e; font-weight: bold;")
-        self.error.setWordWrap(True)
-        form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-        self.resize(480, 360)
+        self.finish((("col_name", self.name), ("col_bizno", self.bizno),
+                     ("col_representative", self.representative),
+                     ("col_address", self.address), ("col_phone", self.phone),
+                     ("col_tax_status", self.tax_status), ("col_commission", self.commission),
+                     ("col_active", self.active)), 480, 360)
 
     def save(self) -> None:
         try:
@@ -202,23 +212,15 @@ class EnterpriseDialog(QDialog):
                       representative=self.representative.text(), address=self.address.text(),
                       phone=self.phone.text(), tax_status=self.tax_status.currentData(),
                       commission_bp=bp)
-        try:
-            with self.store.unit_of_work() as uow:
-                if self.enterprise:
-                    svc.update_enterprise(uow, enterprise_id=self.enterprise["id"],
-                                          active=self.active.isChecked(), **fields)
-                    self.saved_id = self.enterprise["id"]
-                else:
-                    self.saved_id = svc.add_enterprise(uow, **fields)
-                uow.commit()
-        except (DomainError, StoreError) as e:
-            self.error.setText(explain(e))
-            return
-        self.accept()
 
-    def run(self) -> str | None:
-        self.exec()
-        return self.saved_id
+        def write(uow) -> str:
+            if self.enterprise:
+                svc.update_enterprise(uow, enterprise_id=self.enterprise["id"],
+                                      active=self.active.isChecked(), **fields)
+                return self.enterprise["id"]
+            return svc.add_enterprise(uow, **fields)
+
+        self.commit(write)
 
 
 class CatalogScreen(QWidget):
