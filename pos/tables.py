@@ -42,6 +42,7 @@ enterprises = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("version", Integer, nullable=False, default=1),
     Column("updated_at", Text, nullable=False),
+    Column("hlc", Text, nullable=True),  # stamp of the last synced edit (pos/clock.py)
     CheckConstraint("commission_bp BETWEEN 0 AND 10000", name="commission_range"),
 )
 

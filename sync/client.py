@@ -471,16 +471,12 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     uow.conn.execute(t.device.update().where(t.device.c.id == device["id"])
                      .values(last_hlc=str(seen)))
     uow.on_commit(uow.store.numbering.forget)
+    enterprises = _Enterprises(uow)
+    for x in sorted(products, key=lambda x: x.enterprise.hlc or ""):
+        enterprises.take_if_newer(x.enterprise)  # from every product, taken or not
     newer = [x for x in products if local.get(x.id) is None or local[x.id] < x.hlc]
     if not newer:
         return 0
-    enterprises = {r.name: r.id for r in uow.conn.execute(
-        select(t.enterprises.c.name, t.enterprises.c.id))}
-    for x in newer:
-        if x.enterprise.name not in enterprises:
-            enterprises[x.enterprise.name] = svc.add_enterprise(
-                uow, name=x.enterprise.name, tax_status=x.enterprise.tax_status,
-                commission_bp=x.enterprise.commission_bp)
     categories: dict[str, str] = {}
     for x in newer:
         if x.category and x.category not in categories:
@@ -492,7 +488,7 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     inserts, updates = [], []
     for x in newer:
         values = {"name": x.name, "price": x.price, "tax_class": x.tax_class,
-                  "enterprise_id": enterprises[x.enterprise.name],
+                  "enterprise_id": enterprises.id_for(x.enterprise),
                   "category_id": categories.get(x.category) if x.category else None,
                   "active": x.active, "sku": x.sku, "hlc": x.hlc, "updated_at": now}
         if x.sku and skus.get(x.sku) not in (None, x.id):
@@ -521,6 +517,49 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     if free:
         uow.conn.execute(t.barcodes.insert(), free)
     return len(newer)
+
+
+class _Enterprises:
+    """The till's enterprises as products from the server name them: by registration number
+    where both sides have one, else by name. Their attributes are a register of their own,
+    taken from whichever product carries the newest enterprise stamp."""
+
+    def __init__(self, uow: UnitOfWork):
+        self.uow = uow
+        self.rows = {r.id: dict(r._mapping) for r in uow.conn.execute(
+            select(t.enterprises.c.id, t.enterprises.c.name, t.enterprises.c.bizno,
+                   t.enterprises.c.hlc))}
+
+    def find(self, e: p.ProductEnterprise) -> dict | None:
+        if e.bizno:
+            for row in self.rows.values():
+                if row["bizno"] == e.bizno:
+                    return row
+        return next((row for row in self.rows.values() if row["name"] == e.name), None)
+
+    def take_if_newer(self, e: p.ProductEnterprise) -> None:
+        row = self.find(e)
+        if row is None or not e.hlc or (row["hlc"] and row["hlc"] >= e.hlc):
+            return
+        values = {"tax_status": e.tax_status, "commission_bp": e.commission_bp, "hlc": e.hlc}
+        if e.bizno:
+            values["bizno"] = e.bizno
+        if e.name != row["name"] and not any(r["name"] == e.name for r in self.rows.values()):
+            values["name"] = e.name  # renamed where it was edited
+        self.uow.conn.execute(t.enterprises.update().where(t.enterprises.c.id == row["id"])
+                              .values(**values))
+        row.update(values)
+
+    def id_for(self, e: p.ProductEnterprise) -> str:
+        row = self.find(e)
+        if row is None:
+            eid = svc.add_enterprise(self.uow, name=e.name, tax_status=e.tax_status,
+                                     commission_bp=e.commission_bp)
+            if e.bizno or e.hlc:
+                self.uow.conn.execute(t.enterprises.update().where(t.enterprises.c.id == eid)
+                                      .values(bizno=e.bizno, hlc=e.hlc))
+            row = self.rows[eid] = {"id": eid, "name": e.name, "bizno": e.bizno, "hlc": e.hlc}
+        return row["id"]
 
 
 class SyncWorker(BackgroundLoop):

@@ -112,10 +112,15 @@ class Document(Strict):
 
 
 class ProductEnterprise(Strict):
+    """The product's enterprise, matched on each till by registration number, else by name.
+    `hlc` stamps the enterprise's own last edit: its attributes converge by that stamp, apart
+    from the product's."""
+
     name: str = Field(min_length=1, max_length=200)
     bizno: str | None = None
     tax_status: Literal["general", "simplified", "exempt"] = "general"
     commission_bp: int = Field(default=0, ge=0, le=10000)
+    hlc: str | None = Field(default=None, pattern=HLC)
 
 
 class ProductEdit(Strict):

@@ -61,6 +61,15 @@ def update_enterprise(uow: UnitOfWork, *, enterprise_id: str, **changes) -> None
     values["name"] = values["name"].strip()
     uow.conn.execute(t.enterprises.update().where(t.enterprises.c.id == enterprise_id).values(
         **values, version=row["version"] + 1, updated_at=_now(uow)))
+    if any(values[k] != row[k] for k in SYNCED_ENTERPRISE_FIELDS):
+        # the other tills learn it through its products, stamped as one enterprise edit
+        enterprise = {**row, **values}
+        messages = [product_message(p, enterprise)
+                    for p in list_products(uow, enterprise_id=enterprise_id)]
+        product_changed(uow, messages=messages, enterprise_id=enterprise_id)
+
+
+SYNCED_ENTERPRISE_FIELDS = ("name", "bizno", "tax_status", "commission_bp")
 
 
 def list_enterprises(uow: UnitOfWork, *, active_only: bool = False) -> list[dict]:
@@ -183,30 +192,42 @@ def product_message(product: dict, enterprise: dict) -> dict:
             "tax_class": product["tax_class"],
             "enterprise": {"name": enterprise["name"], "bizno": enterprise.get("bizno"),
                            "tax_status": enterprise["tax_status"],
-                           "commission_bp": enterprise["commission_bp"]},
+                           "commission_bp": enterprise["commission_bp"],
+                           "hlc": enterprise.get("hlc")},
             "category": product.get("category_name"), "barcodes": list(product["barcodes"]),
             "sku": product.get("sku"), "active": bool(product["active"])}
 
 
 def product_changed(uow: UnitOfWork, *, product_id: str | None = None,
-                    messages: list[dict] | None = None) -> None:
+                    messages: list[dict] | None = None,
+                    enterprise_id: str | None = None) -> None:
     """Stamp edited products and put them in the outbox (`product.changed`), so every till of
-    the stall and the server converge: the newest stamp wins."""
+    the stall and the server converge: the newest stamp wins. With `enterprise_id` (an edit of
+    the enterprise itself) the enterprise is stamped too, with the first product's stamp, and
+    every message carries that stamp."""
     from pos.services.sales import append_event
 
     if messages is None:
         product = get_product(uow, product_id=product_id)
         messages = [product_message(product, find_enterprise(uow, ref=product["enterprise_id"]))]
     stamps = []
+    enterprise_stamp = None
     for message in messages:
         wall = uow.clock.now()
         allocation = uow.store.numbering.allocate(uow, wall, receipt=False)
         message["hlc"] = str(allocation.hlc)
+        if enterprise_id is not None:
+            enterprise_stamp = enterprise_stamp or message["hlc"]
+            message["enterprise"]["hlc"] = enterprise_stamp
         stamps.append({"pid": message["id"], "stamp": message["hlc"]})
         append_event(uow, event_type="product.changed", payload=message,
                      allocation=allocation, wall=wall)
-    uow.conn.execute(t.products.update().where(t.products.c.id == bindparam("pid"))
-                     .values(hlc=bindparam("stamp")), stamps)
+    if stamps:
+        uow.conn.execute(t.products.update().where(t.products.c.id == bindparam("pid"))
+                         .values(hlc=bindparam("stamp")), stamps)
+    if enterprise_stamp is not None:
+        uow.conn.execute(t.enterprises.update().where(t.enterprises.c.id == enterprise_id)
+                         .values(hlc=enterprise_stamp))
 
 
 def set_product_active(uow: UnitOfWork, *, product_id: str, active: bool) -> None:

@@ -264,7 +264,16 @@ def _same(conn: Connection, device: dict, stored: tuple | None, x: p.Incoming) -
     sent = x.event()
     body = conn.execute(select(t.device_events.c.body).where(
         t.device_events.c.device_id == device["id"], t.device_events.c.seq == x.seq)).scalar()
-    return str(sent.event_id) == event_id and sent == p.Event.model_validate_json(body)
+    return str(sent.event_id) == event_id and _meaning(sent) == _meaning(
+        p.Event.model_validate_json(body))
+
+
+def _meaning(ev: p.Event) -> dict:
+    """An event as data, a product's payload through its model (so an omitted null is null)."""
+    data = ev.model_dump(mode="json")
+    if ev.type == "product.changed":
+        data["payload"] = p.Product.model_validate(ev.payload).model_dump(mode="json")
+    return data
 
 
 def _insert_many(conn: Connection, table, rows: list[tuple]) -> None:
@@ -305,12 +314,34 @@ def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document) -> None
 
 def put_product(conn: Connection, *, stall_id: str, product: p.Product) -> bool:
     """Keep the product if its stamp is newer than the one stored (last writer wins by the
-    hybrid logical clock, the device code breaking ties). Returns whether it was taken."""
-    stored = conn.execute(select(t.catalog.c.hlc).where(t.catalog.c.stall_id == stall_id,
-                                                        t.catalog.c.product_id == product.id)
-                          ).scalar()
-    if stored is not None and stored >= product.hlc:
-        return False
+    hybrid logical clock, the device code breaking ties). The enterprise block is a register of
+    its own with its own stamp: the newer of the stored and the incoming one is kept, whichever
+    product edit wins, as long as both name the same enterprise. Returns whether the product
+    was taken."""
+    stored = conn.execute(select(t.catalog.c.hlc, t.catalog.c.body)
+                          .where(t.catalog.c.stall_id == stall_id,
+                                 t.catalog.c.product_id == product.id)).first()
+    if stored is not None:
+        old = p.Product.model_validate_json(stored.body)
+        if stored.hlc >= product.hlc:  # the product edit loses; its enterprise may not
+            if not _newer_enterprise(product.enterprise, old.enterprise):
+                return False
+            _store_product(conn, stall_id, old.model_copy(update={"enterprise": product.enterprise}),
+                           exists=True)
+            return False
+        if _newer_enterprise(old.enterprise, product.enterprise):
+            product = product.model_copy(update={"enterprise": old.enterprise})
+    _store_product(conn, stall_id, product, exists=stored is not None)
+    return True
+
+
+def _newer_enterprise(a: p.ProductEnterprise, b: p.ProductEnterprise) -> bool:
+    """Whether `a` is a newer edit of the same enterprise as `b`."""
+    same = (a.bizno == b.bizno) if (a.bizno and b.bizno) else a.name == b.name
+    return same and bool(a.hlc) and (not b.hlc or a.hlc > b.hlc)
+
+
+def _store_product(conn: Connection, stall_id: str, product: p.Product, *, exists: bool) -> None:
     current = conn.execute(select(t.catalog_versions.c.version)
                            .where(t.catalog_versions.c.stall_id == stall_id)
                            .with_for_update()).scalar()
@@ -321,14 +352,13 @@ def put_product(conn: Connection, *, stall_id: str, product: p.Product) -> bool:
         conn.execute(t.catalog_versions.update().where(t.catalog_versions.c.stall_id == stall_id)
                      .values(version=version))
     body = product.model_dump_json()
-    if stored is None:
+    if not exists:
         conn.execute(t.catalog.insert().values(stall_id=stall_id, product_id=product.id,
                                                hlc=product.hlc, version=version, body=body))
     else:
         conn.execute(t.catalog.update().where(t.catalog.c.stall_id == stall_id,
                                               t.catalog.c.product_id == product.id)
                      .values(hlc=product.hlc, version=version, body=body))
-    return True
 
 
 def catalog_page_json(conn: Connection, *, stall_id: str, after: int, limit: int) -> str:

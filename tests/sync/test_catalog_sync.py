@@ -73,3 +73,47 @@ def test_two_tills_and_the_organizer_converge(server, tmp_path):
             client.sync_now(till)
         assert products(a)[pid][1] == products(b)[pid][1] == 5500
         assert products(a) == products(b)
+
+
+def enterprises(store) -> dict[str, tuple]:
+    with store.unit_of_work(write=False) as uow:
+        return {e["name"]: (e["bizno"], e["tax_status"], e["commission_bp"])
+                for e in svc.list_enterprises(uow)}
+
+
+def test_enterprise_edits_converge_even_past_later_product_edits(server, tmp_path):
+    _event, stall, code = setup_stall(server)
+    clock_a = SteppingClock(datetime(2026, 11, 21, 9, 0, tzinfo=KST), timedelta(seconds=1))
+    clock_b = SteppingClock(datetime(2026, 11, 21, 9, 0, tzinfo=KST), timedelta(seconds=1))
+    with Store(tmp_path / "a", clock=clock_a) as a, \
+            Store(tmp_path / "b", clock=clock_b, device_code="B01") as b:
+        load_demo_catalog(a)
+        client.enroll(a, url=server.url, code=code)
+        client.enroll(b, url=server.url, code=another_code(server, stall))
+        client.sync_now(a)
+        client.sync_now(b)
+        assert enterprises(b) == enterprises(a)
+        with a.unit_of_work(write=False) as uow:
+            firm = next(e for e in svc.list_enterprises(uow) if e["bizno"])
+            pid = svc.list_products(uow, enterprise_id=firm["id"])[0]["id"]
+        with a.unit_of_work() as uow:  # A changes the enterprise's terms ...
+            svc.update_enterprise(uow, enterprise_id=firm["id"], commission_bp=1500,
+                                  tax_status="simplified")
+            uow.commit()
+        clock_b.advance(timedelta(minutes=5))
+        with b.unit_of_work() as uow:  # ... B, not synced yet, edits one of its products later
+            svc.update_product(uow, product_id=pid, price=12300)
+            uow.commit()
+        for till in (a, b, a, b):
+            client.sync_now(till)
+        for till in (a, b):
+            assert enterprises(till)[firm["name"]] == (firm["bizno"], "simplified", 1500)
+            assert products(till)[pid][1] == 12300  # and B's price stands
+        with a.unit_of_work() as uow:  # a rename travels too, matched by the business number
+            svc.update_enterprise(uow, enterprise_id=firm["id"], name=firm["name"] + " 협동조합")
+            uow.commit()
+        for till in (a, b):
+            client.sync_now(till)
+        assert enterprises(b) == enterprises(a) and firm["name"] not in enterprises(b)
+        assert products(b) == products(a)
+        assert products(b)[pid][2] == firm["name"] + " 협동조합"
