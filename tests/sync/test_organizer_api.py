@@ -101,10 +101,41 @@ def test_the_server_refuses_plain_http_off_loopback(tmp_path):
     from sync.server.cli import _loopback
     from tests.conftest import ROOT
 
-    out = subprocess.run([sys.executable, "-m", "sync.server.cli", "--db",
-                          f"sqlite:///{tmp_path / 's.db'}", "serve", "--host", "0.0.0.0"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    def serve(lang):
+        return subprocess.run([sys.executable, "-m", "sync.server.cli", "--lang", lang, "--db",
+                               f"sqlite:///{tmp_path / 's.db'}", "serve", "--host", "0.0.0.0"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    out = serve("en")
     assert out.returncode == 2 and "Refusing plain HTTP on 0.0.0.0" in out.stderr
     assert "--tls-cert" in out.stderr and "--insecure-http" in out.stderr
+    out = serve("ko")
+    assert out.returncode == 2 and "0.0.0.0에서 평문 HTTP는 거부합니다" in out.stderr
     assert [_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "10.0.0.5", "0.0.0.0")] == [
         True, True, True, False, False]
+
+
+def test_the_organizers_command_line_speaks_korean_by_default_on_a_korean_system(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    env = {**os.environ, "LANG": "ko_KR.UTF-8"}
+    env.pop("JANGTEO_LANG", None)
+
+    def server(*args):
+        out = subprocess.run([sys.executable, "-m", "sync.server.cli", "--db", db, *args],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    assert "행사의 판매장" in server("--help") and "사용법:" in server("--help")
+    server("event", "create", "--name", "가을 장터")
+    server("stall", "create", "--event", "가을 장터", "--name", "A동")
+    totals = server("totals", "가을 장터")
+    assert totals.splitlines()[0] == "순매출 0원 · 업체 0곳"
+    assert "판매장·기기별" in totals
+    assert server("alerts", "가을 장터").strip() == "경고 없음"

@@ -108,8 +108,8 @@ def test_two_server_processes_share_one_postgresql(tmp_path):
             till.close()
         with engine.connect() as conn:
             assert service.totals(conn, event_id=event)["net"] == nets
-        out = subprocess.run([sys.executable, "-m", "sync.server.cli", "--db", db_url, "alerts",
-                              "장터"], cwd=ROOT, capture_output=True, text=True)
+        out = subprocess.run([sys.executable, "-m", "sync.server.cli", "--lang", "en", "--db",
+                              db_url, "alerts", "장터"], cwd=ROOT, capture_output=True, text=True)
         assert out.returncode == 0 and out.stdout.strip() == "no alerts"
     finally:
         stop_server(proc)
