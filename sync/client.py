@@ -241,12 +241,17 @@ class SyncState:
     catalog_after: int = 0
 
 
+def _newest_seq(uow: UnitOfWork) -> int:
+    """This device's newest outbox seq (0 before its first event)."""
+    return uow.conn.execute(select(t.outbox.c.seq).where(
+        t.outbox.c.device_id == uow.store.device["id"]).order_by(t.outbox.c.seq.desc())
+        .limit(1)).scalar() or 0
+
+
 def sync_state(store: Store, *, error: SyncError | None = None, syncing: bool = False) -> SyncState:
     with store.unit_of_work(write=False) as uow:
         conf = settings(uow)
-        last = uow.conn.execute(select(t.outbox.c.seq).where(
-            t.outbox.c.device_id == store.device["id"]).order_by(t.outbox.c.seq.desc())
-            .limit(1)).scalar() or 0
+        last = _newest_seq(uow)
     acked = int(conf.get("acked_seq", 0))
     return SyncState(bool(conf.get("url")), max(0, last - acked), acked, last,
                      error.code if error else None, error.params if error else None, syncing,
@@ -267,25 +272,12 @@ def _read(store: Store, after: int, limit: int) -> Batch | None:
         return pending_batch(uow, after=after, limit=limit)
 
 
-def _post(http: httpx.Client, token: str, body: bytes) -> p.PushResponse:
-    """POST one batch and return the server's answer (nothing is recorded locally)."""
+def _call(http: httpx.Client, token: str, method: str, path: str, model, **kw):
+    """One request answered by a protocol message; offline, refused and garbage answers
+    become `SyncError`."""
+    headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
     try:
-        response = http.post("/api/v1/push", content=body, headers={
-            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    except httpx.HTTPError as e:
-        raise SyncError("sync_offline", detail=type(e).__name__) from None
-    _raise_for(response)
-    try:
-        return p.PushResponse.model_validate_json(response.content)
-    except ValueError:
-        raise SyncError("sync_garbage") from None
-
-
-def _get(http: httpx.Client, token: str, path: str, model, **params):
-    """GET a protocol message; offline, refused and garbage answers as `SyncError`."""
-    try:
-        response = http.get(path, params=params or None,
-                            headers={"Authorization": f"Bearer {token}"})
+        response = http.request(method, path, headers=headers, **kw)
     except httpx.HTTPError as e:
         raise SyncError("sync_offline", detail=type(e).__name__) from None
     _raise_for(response)
@@ -295,8 +287,14 @@ def _get(http: httpx.Client, token: str, path: str, model, **params):
         raise SyncError("sync_garbage") from None
 
 
+def _post(http: httpx.Client, token: str, body: bytes) -> p.PushResponse:
+    """POST one batch and return the server's answer (nothing is recorded locally)."""
+    return _call(http, token, "POST", "/api/v1/push", p.PushResponse, content=body,
+                 headers={"Content-Type": "application/json"})
+
+
 def _status(http: httpx.Client, token: str) -> p.Status:
-    return _get(http, token, "/api/v1/status", p.Status)
+    return _call(http, token, "GET", "/api/v1/status", p.Status)
 
 
 def server_status(store: Store, *, transport=None, timeout: float = 10) -> p.Status:
@@ -304,17 +302,6 @@ def server_status(store: Store, *, transport=None, timeout: float = 10) -> p.Sta
     conf, token = _configured(store)
     with _http(conf["url"], transport, timeout) as http:
         return _status(http, token)
-
-
-def push_batch(store: Store, *, url: str, events: list[dict], transport=None,
-               timeout: float = 10) -> p.PushResponse:
-    """POST one batch and return the server's answer (nothing is recorded locally)."""
-    token = load_token(store)
-    if not token:
-        raise SyncError("sync_not_enrolled")
-    with _http(url, transport, timeout) as http:
-        return _post(http, token, orjson.dumps({"protocol": p.PROTOCOL_VERSION,
-                                                "events": events}))
 
 
 def push_once(store: Store, *, transport=None, timeout: float = 10, batch: int = BATCH) -> int:
@@ -330,15 +317,18 @@ def push_once(store: Store, *, transport=None, timeout: float = 10, batch: int =
 
 
 def push_all(store: Store, *, transport=None, timeout: float = 10, batch: int = BATCH) -> int:
-    """Push until the server has everything; returns how many events it newly acked.
-
-    One connection for all batches, and the next batch is read while the server works on the
-    current one (a read only: it is set aside if the answer says the server is elsewhere)."""
+    """Push until the server has everything; returns how many events it newly acked."""
     conf, token = _configured(store)
+    with _http(conf["url"], transport, timeout) as http:
+        return _push_all(store, http, token, conf, batch)
+
+
+def _push_all(store: Store, http: httpx.Client, token: str, conf: dict, batch: int) -> int:
+    """The next batch is read while the server works on the current one (a read only: it is
+    set aside if the answer says the server is elsewhere)."""
     total = 0
     server_acked = -1
-    with _http(conf["url"], transport, timeout) as http, \
-            ThreadPoolExecutor(1, thread_name_prefix="sync-send") as sender:
+    with ThreadPoolExecutor(1, thread_name_prefix="sync-send") as sender:
         acked = int(conf.get("acked_seq", 0))
         pending = _read(store, acked, batch)
         if pending is None and acked:  # "up to date" only if the server agrees it has it all
@@ -372,10 +362,7 @@ def _record_ack(store: Store, answer: p.PushResponse) -> int:
     with store.unit_of_work() as uow:
         conf = settings(uow)
         before = int(conf.get("acked_seq", 0))
-        newest = uow.conn.execute(select(t.outbox.c.seq).where(
-            t.outbox.c.device_id == store.device["id"]).order_by(t.outbox.c.seq.desc())
-            .limit(1)).scalar() or 0
-        acked = min(answer.acked_seq, newest)  # never past what this device ever made
+        acked = min(answer.acked_seq, _newest_seq(uow))  # never past what this device ever made
         mine = t.outbox.c.device_id == store.device["id"]
         if acked > before:
             uow.conn.execute(t.outbox.update().where(
@@ -394,11 +381,14 @@ def _record_ack(store: Store, answer: p.PushResponse) -> int:
 
 
 def sync_now(store: Store, *, transport=None, timeout: float = 10) -> int:
-    """Push until the server has everything, then pull the catalog. Returns the events acked."""
-    total = push_all(store, transport=transport, timeout=timeout)
-    while pull_once(store, transport=transport, timeout=timeout):
-        pass
-    pull_settings(store, transport=transport, timeout=timeout)
+    """Push until the server has everything, then pull the catalog and the organizer's
+    settings, over one connection. Returns the events acked."""
+    conf, token = _configured(store)
+    with _http(conf["url"], transport, timeout) as http:
+        total = _push_all(store, http, token, conf, BATCH)
+        while _pull_page(store, http, token, 500):
+            pass
+        _pull_settings(store, http, token)
     return total
 
 
@@ -406,13 +396,18 @@ def pull_once(store: Store, *, transport=None, timeout: float = 10, limit: int =
     """Fetch one page of catalog changes after the local cursor and apply it with the cursor in
     one transaction. Returns whether more pages wait."""
     conf, token = _configured(store)
-    after = int(conf.get("catalog_after", 0))
     with _http(conf["url"], transport, timeout) as http:
-        page = _get(http, token, "/api/v1/catalog", p.CatalogPage, after=after, limit=limit)
+        return _pull_page(store, http, token, limit)
+
+
+def _pull_page(store: Store, http: httpx.Client, token: str, limit: int) -> bool:
+    with store.unit_of_work(write=False) as uow:
+        after = int(settings(uow).get("catalog_after", 0))
+    page = _call(http, token, "GET", "/api/v1/catalog", p.CatalogPage,
+                 params={"after": after, "limit": limit})
     with store.unit_of_work() as uow:
         apply_remote_page(uow, list(page.products))
-        conf = settings(uow)
-        svc.set_setting(uow, "sync", {**conf, "catalog_after": page.next_after})
+        svc.set_setting(uow, "sync", {**settings(uow), "catalog_after": page.next_after})
         uow.commit()
     return page.more
 
@@ -421,9 +416,15 @@ def pull_settings(store: Store, *, transport=None, timeout: float = 10) -> bool:
     """Take the organizer's till settings if they changed since the last pull (receipt texts,
     payment methods), with their version, in one transaction. Returns whether any came."""
     conf, token = _configured(store)
-    after = int(conf.get("settings_after", 0))
     with _http(conf["url"], transport, timeout) as http:
-        page = _get(http, token, "/api/v1/settings", p.SettingsPage, after=after)
+        return _pull_settings(store, http, token)
+
+
+def _pull_settings(store: Store, http: httpx.Client, token: str) -> bool:
+    with store.unit_of_work(write=False) as uow:
+        after = int(settings(uow).get("settings_after", 0))
+    page = _call(http, token, "GET", "/api/v1/settings", p.SettingsPage,
+                 params={"after": after})
     if page.settings is None:
         return False
     with store.unit_of_work() as uow:
