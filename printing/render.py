@@ -115,6 +115,11 @@ def draw_fixed(text: str, profile: PrinterProfile, *, bold: bool = False,
 def _logo(path: str, profile: PrinterProfile) -> Image.Image:
     logo = Image.open(path)
     logo.thumbnail((profile.dots, profile.dots // 2))
+    if logo.mode in ("RGBA", "LA", "PA") or "transparency" in logo.info:
+        # transparent parts are paper, not black (their colour is often black underneath)
+        rgba = logo.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        logo = Image.alpha_composite(paper, rgba)
     return logo.convert("L").point(lambda v: 0 if v < 128 else 255).convert("1")
 
 

@@ -182,3 +182,17 @@ def test_logo_and_qr_when_set_and_a_missing_logo_is_skipped(demo_store, tmp_path
     logo.unlink()
     with demo_store.unit_of_work(write=False) as uow:
         assert receipt_for(uow, sale_id=doc.id).logo is None
+
+
+def test_a_transparent_logo_background_prints_as_paper(demo_store, tmp_path):
+    from PIL import Image as PILImage
+
+    from printing.render import _logo
+
+    logo = tmp_path / "logo.png"
+    img = PILImage.new("RGBA", (200, 100), (0, 0, 0, 0))  # fully transparent, black beneath
+    img.paste((0, 0, 0, 255), (50, 25, 150, 75))  # an opaque black block in the middle
+    img.save(logo)
+    printed = _logo(str(logo), profile("generic-80")).convert("L")
+    assert printed.getpixel((5, 5)) == 255  # the transparent corner is left blank
+    assert printed.getpixel((100, 50)) == 0  # the drawing itself is black
