@@ -15,7 +15,10 @@ printer data) with PyInstaller from `packaging/jangteo.spec`, then per platform:
 The check runs the frozen `jangteo --version` and `jangteo selftest` (`jangteo-cli` on
 Windows and macOS) (window offscreen, a
 sale, a printed receipt read back, a Z report PDF) and prints the folder's size, the time to a
-usable window and the memory, each beside its target. Exit status 0 only if all passed.
+usable window and the memory. Exit status 0 only if the frozen program runs, its selftest passes
+and the folder is within its size: those are facts about the build. The start time is a fact
+about the machine too (a busy or slow one takes twice as long), so it never fails the build; it
+is printed beside its anchor, the same start from the source tree in the same run, as a ratio.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ DIST = BUILD / "dist"
 APP = DIST / "jangteo"
 
 TARGET_MB = 250
-TARGET_START_S = 2.0
+TARGET_START_RATIO = 1.5  # frozen start / unfrozen start, measured in the same run (reported)
 
 
 def version() -> str:
@@ -140,16 +143,35 @@ def frozen(*args: str, timeout: float = 120, wrap: tuple[str, ...] = (),
                           timeout=timeout, env=env, cwd=BUILD)
 
 
+def unfrozen_start() -> float:
+    """The anchor: the same start to a usable window from the source tree, same machine, same run."""
+    env = {**os.environ, "JANGTEO_LANG": "en", "QT_QPA_PLATFORM": "offscreen"}
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "ui.main", "--lang", "en", "selftest", "--startup-only"],
+                   capture_output=True, timeout=120, env=env, cwd=ROOT, check=True)
+    return time.perf_counter() - t0
+
+
+def best_of(runs: int, measure) -> float:
+    return min(measure() for _ in range(runs))
+
+
 def check() -> bool:
     step("the frozen app on this machine")
     ok = True
     out = frozen("--version")
     print(out.stdout.strip() or out.stderr.strip())
     ok &= out.returncode == 0 and version() in out.stdout
-    t0 = time.perf_counter()
     out = frozen("--lang", "en", "selftest", "--startup-only")
-    start = time.perf_counter() - t0
     ok &= out.returncode == 0
+
+    def frozen_start() -> float:
+        t0 = time.perf_counter()
+        frozen("--lang", "en", "selftest", "--startup-only")
+        return time.perf_counter() - t0
+
+    start = best_of(3, frozen_start)
+    anchor = best_of(3, unfrozen_start)
     out = frozen("--lang", "en", "selftest")
     print(out.stdout.rstrip())
     if out.returncode != 0:
@@ -163,7 +185,14 @@ def check() -> bool:
         ok &= out.returncode == 0
     step("figures")
     ok &= report("size of the app folder", folder_mb(APP), "MB", TARGET_MB)
-    ok &= report("start to a usable window (and exit)", start, "s", TARGET_START_S)
+    # Reported, never a failure: a time says as much about the machine as about the build.
+    bytecode = ("bytecode cache off (PYTHONDONTWRITEBYTECODE)" if os.environ.get(
+        "PYTHONDONTWRITEBYTECODE") else "bytecode cache on")
+    report("start to a usable window, frozen (best of 3)", start, "s", None)
+    report(f"  anchor: same start from source ({bytecode})", anchor, "s", None)
+    ratio = start / anchor
+    print(f"{'  ratio frozen / source':<44} {ratio:8.2f}     target ≤ {TARGET_START_RATIO:g}  "
+          f"{'ok' if ratio <= TARGET_START_RATIO else 'missed (reported only)'}", flush=True)
     if memory:
         report("peak memory of the selftest", float(memory.group(1)), "MB", None)
     return ok

@@ -18,7 +18,6 @@ def main() -> None:
     store = Store(data_dir)
     with store.unit_of_work(write=False) as uow:
         products = s.list_products(uow, active_only=True)
-    print(json.dumps({"ready": True}), flush=True)
     sold = []
     while True:
         picks = rng.sample(products, rng.randint(1, 5))

@@ -57,9 +57,8 @@ def test_printer_off_the_till_keeps_selling_and_the_job_waits(demo_store, printe
     row = job(demo_store, job_id)
     assert (row["status"], row["attempts"], row["last_error"]) == (pq.RETRY, 1, "printer_off")
     assert states[-1].waiting == 1 and states[-1].last_error == "printer_off"
-    t0 = time.perf_counter()
-    later = sell(demo_store)  # selling does not wait for the printer
-    assert time.perf_counter() - t0 < 0.5 and later.seq == doc.seq + 1
+    later = sell(demo_store)  # a job waiting for its printer holds nothing a sale needs
+    assert later.seq == doc.seq + 1
     for _ in range(2):
         wait_for(lambda: job(demo_store, job_id)["next_try_at"] <= time.time())
         worker.run_once()
@@ -104,20 +103,18 @@ def test_a_stalled_printer_never_blocks_selling(demo_store, printer_factory):
     printer = printer_factory("stall")
     setup = pq.PrinterSetup(printer.url, profile("generic-80"))  # raster: big enough to stall
     states = []
-    worker = pq.PrintWorker(demo_store, timeout=0.5, listener=states.append)
+    worker = pq.PrintWorker(demo_store, timeout=5, listener=states.append)
     worker.start()
     try:
         doc = sell(demo_store)
         job_id = queue_receipt(demo_store, setup, doc)
         worker.wake()
         wait_for(lambda: any(s.sending for s in states))
-        timings = []
-        for _ in range(10):  # while the worker is stuck on the printer
-            t0 = time.perf_counter()
-            sell(demo_store)
-            timings.append(time.perf_counter() - t0)
-        assert max(timings) < 0.5
-        wait_for(lambda: job(demo_store, job_id)["status"] in (pq.INTERRUPTED, pq.RETRY))
+        sold = [sell(demo_store) for _ in range(10)]  # while the worker is stuck on the printer
+        # All ten were committed while the job was still being sent: selling never waited for
+        # the printer (no clock decides this; the worker only gives up after 5 s of silence).
+        assert len(sold) == 10 and job(demo_store, job_id)["status"] == pq.SENDING
+        wait_for(lambda: job(demo_store, job_id)["status"] in (pq.INTERRUPTED, pq.RETRY), 30)
         row = job(demo_store, job_id)
         assert row["last_error"] == "printer_stalled"
     finally:
