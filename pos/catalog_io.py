@@ -21,6 +21,7 @@ from pos.i18n import tr
 from pos.money import AmountError, parse_won
 from pos.services.catalog import add_category
 from pos.store import UnitOfWork
+from pos.errors import CodedError
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -77,11 +78,8 @@ class ImportResult:
         return "\n".join(lines)
 
 
-class ImportFileError(ValueError):
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code = code
-        self.params = params
+class ImportFileError(CodedError, ValueError):
+    """A catalog file that cannot be read at all (rows with problems are `RowProblem`s)."""
 
 
 def decode(data: bytes) -> str:

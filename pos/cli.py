@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from pos import __version__
+from pos.errors import CodedError
 from pos.i18n import detect_lang, error_text
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
@@ -145,6 +146,20 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
 
     sub.add_parser("check", help=h("데이터 무결성과 판매 규칙을 점검합니다",
                                    "check the data file and the rules every sale must keep"))
+
+    sell = sub.add_parser("sell", help=h("판매 한 건을 기록합니다 (화면의 결제와 같은 처리)",
+                                         "record a sale, exactly as paying at the till does"))
+    sell.add_argument("--item", action="append", required=True, metavar="SKU_OR_BARCODE[:QTY]",
+                      help=h("상품코드나 바코드와 수량 (여러 번 쓸 수 있음)",
+                             "a product's SKU or barcode and its quantity (repeatable)"))
+    sell.add_argument("--pay", action="append", required=True, metavar="METHOD[:AMOUNT]",
+                      help=h("결제수단과 받은 금액 (여러 번; 금액을 빼면 남은 금액)",
+                             "payment method and amount tendered (repeatable; without an "
+                             "amount it pays what is left)"))
+    sell.add_argument("--approval", default=None,
+                      help=h("카드 승인번호", "the card terminal's approval number"))
+    sell.add_argument("--no-receipt", action="store_true",
+                      help=h("영수증을 인쇄하지 않습니다", "do not print a receipt"))
     for extension in extensions:
         extension.add_commands(sub, h)
     return p
@@ -305,6 +320,69 @@ def _cmd_shift(args, lang: str) -> int:
     return EXIT_OK
 
 
+def _sell_items(values: list[str]):
+    from pos.domain import DomainError
+
+    parsed = []
+    for value in values:
+        code, _, qty = value.rpartition(":") if ":" in value else (value, "", "1")
+        code = code.strip()
+        if not code or not qty.strip().isdigit() or not 1 <= int(qty) <= 9999 or \
+                any(ord(ch) < 32 for ch in code):
+            raise DomainError("sell_item_invalid", value=value[:80])
+        parsed.append((code, int(qty)))
+    return parsed
+
+
+def _sell_tenders(values: list[str], total: int, approval: str | None, methods: dict):
+    """Tenders from `METHOD[:AMOUNT]`; a payment without an amount pays what is still due."""
+    from pos.domain import DomainError, MethodKind, Tender
+    from pos.money import parse_won
+
+    tenders, due = [], total
+    for value in values:
+        method, sep, amount = value.partition(":")
+        method = method.strip()
+        try:
+            paid = parse_won(amount) if sep else max(due, 0)
+        except ValueError:
+            raise DomainError("sell_pay_invalid", value=value[:80]) from None
+        if not method or paid < 0:
+            raise DomainError("sell_pay_invalid", value=value[:80])
+        if method not in methods:
+            raise DomainError("method_unknown", method=method[:40])
+        card = methods[method].kind == MethodKind.CARD
+        tenders.append(Tender(method, paid, approval_no=approval if card else None))
+        due -= paid
+    return tenders
+
+
+def _cmd_sell(args, lang: str, extensions=()) -> int:
+    """The same use case as paying at the till: the sale, its outbox event and its print jobs
+    in one transaction; a printer that is set up prints the receipt."""
+    from pos import services as svc
+    from pos.money import format_won
+
+    items_wanted = _sell_items(args.item)
+    with _open(args) as store:
+        with store.unit_of_work() as uow:
+            items = [svc.SaleItem(svc.product_by_code(uow, code=code)["id"], qty)
+                     for code, qty in items_wanted]
+            total = svc.quote_sale(uow, items=items).totals.total
+            tenders = _sell_tenders(args.pay, total, args.approval, svc.payment_methods(uow))
+            doc = svc.record_sale(uow, items=items, tenders=tenders,
+                                  receipt_requested=not args.no_receipt)
+            uow.commit()
+        ko = lang == "ko"
+        print(f"{doc.receipt_no}  {format_won(doc.totals.total, lang)}" +
+              ((f"  거스름돈 {format_won(doc.change)}" if ko else
+                f"  change {format_won(doc.change, lang)}") if doc.change else ""))
+        for extension in extensions:
+            if hasattr(extension, "after_sale"):
+                extension.after_sale(store, doc, lang)
+    return EXIT_OK
+
+
 def _cmd_check(args, lang: str) -> int:
     from pos.services.check import run_checks
 
@@ -338,7 +416,8 @@ def main(argv: list[str] | None = None, extensions=()) -> int:
         if args.command is None:
             return _cmd_none(args, lang, parser)
         handlers = {"demo": _cmd_demo, "catalog": _cmd_catalog, "enterprise": _cmd_enterprise,
-                    "sales": _cmd_sales, "check": _cmd_check, "shift": _cmd_shift}
+                    "sales": _cmd_sales, "check": _cmd_check, "shift": _cmd_shift,
+                    "sell": lambda a, lg: _cmd_sell(a, lg, extensions)}
         for extension in extensions:
             handlers.update(extension.handlers(_open))
         return handlers[args.command](args, lang)
@@ -354,11 +433,9 @@ def main(argv: list[str] | None = None, extensions=()) -> int:
     except (DomainError, ImportFileError) as e:
         print(error_text(e, lang), file=sys.stderr)
         return EXIT_PROBLEMS
-    except Exception as e:
-        if getattr(e, "code", None) and getattr(e, "params", None) is not None:
-            print(error_text(e, lang), file=sys.stderr)  # e.g. a printer error
-            return EXIT_PROBLEMS
-        raise
+    except CodedError as e:  # e.g. a printer error: the sentence, not a traceback
+        print(error_text(e, lang), file=sys.stderr)
+        return EXIT_PROBLEMS
 
 
 if __name__ == "__main__":

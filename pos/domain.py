@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from pos.rounding import cumulative_share, percent_of, split_vat, spread
+from pos.errors import CodedError
 
 
 class TaxClass(StrEnum):
@@ -49,13 +50,8 @@ class ChangePolicy(StrEnum):
     CASH_OVER_60 = "cash_over_60"  # change only when at least 60 % of the face value is used
 
 
-class DomainError(ValueError):
+class DomainError(CodedError, ValueError):
     """A rule of the domain was broken. `code` is the key of the message in `pos.i18n`."""
-
-    def __init__(self, code: str, **params):
-        super().__init__(code + (f" {params}" if params else ""))
-        self.code = code
-        self.params = params
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "platform_unsupported": ("{scheme}:// 프린터는 이 운영체제에서 쓸 수 없습니다.",
                              "{scheme}:// printers are not available on this system."),
     "printer_error": ("프린터 오류 ({target}): {detail}", "Printer error ({target}): {detail}"),
+    "render_failed": ("영수증을 그릴 수 없어 이 인쇄 작업을 건너뛰었습니다 ({detail}). 다음 영수증은 "
+                      "그대로 인쇄됩니다.",
+                      "This receipt could not be drawn, so its print job was skipped ({detail}). "
+                      "The next receipts print as usual."),
+    "drawer_too_late": ("프린터가 늦게 연결되어 돈통 열기를 취소했습니다 (판매 후 2분 지남).",
+                        "The cash drawer kick was cancelled: the printer came back more than two "
+                        "minutes after the sale."),
     "printer_not_set": ("프린터가 설정되지 않았습니다. 설정에서 프린터를 고르거나 --printer 로 "
                         "지정해 주세요.",
                         "No printer is set up. Choose one in Settings or pass --printer."),
@@ -90,6 +97,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "An enterprise with this name already exists: {name}"),
     "enterprise_unknown": ("등록되지 않은 업체입니다: {value}", "Unknown enterprise: {value}"),
     "product_unknown": ("등록되지 않은 상품입니다: {value}", "Unknown product: {value}"),
+    "product_inactive": ("판매 중이 아닌 상품입니다: {name}", "This product is not on sale: {name}"),
+    "sell_item_invalid": ("상품은 상품코드나 바코드, 수량은 1~9999로 적어 주세요 (예: --item "
+                          "8801234567890:2): {value}",
+                          "Give a product as its SKU or barcode and a quantity of 1–9999 (e.g. "
+                          "--item 8801234567890:2): {value}"),
+    "sell_pay_invalid": ("결제는 결제수단과 금액으로 적어 주세요 (예: --pay cash:10000, 마지막 "
+                         "결제는 금액을 빼면 남은 금액): {value}",
+                         "Give a payment as method and amount (e.g. --pay cash:10000; the last "
+                         "one without an amount pays what is left): {value}"),
     "price_invalid": ("가격은 원 단위 정수여야 합니다: {value}",
                       "The price must be a whole number of won: {value}"),
     "price_negative": ("가격은 0원 이상이어야 합니다: {name}",
@@ -156,6 +172,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "when it is back."),
     "sync_refused": ("서버가 이 기기를 거부했습니다: {detail}. 등록 코드를 다시 받아 주세요.",
                      "The server refused this till: {detail}. Ask for a new enrollment code."),
+    "sync_local_store": ("이 기기의 데이터 파일 문제로 보내지 못했습니다: {detail}",
+                         "Could not send because of this till's data file: {detail}"),
+    "sync_fault": ("동기화 중 프로그램 오류가 났습니다 ({detail}). 판매 기록은 안전하며 로그에 "
+                   "남겼습니다; 계속되면 지원팀에 logs/jangteo.log 파일을 보내 주세요.",
+                   "A program fault stopped syncing ({detail}). The sales are safe and the fault "
+                   "is in the log; if it goes on, send logs/jangteo.log to support."),
     "sync_rejected": ("서버가 요청을 거절했습니다: {detail}", "The server rejected the request: {detail}"),
     "sync_server_error": ("서버 오류({status}). 잠시 뒤 다시 보냅니다.",
                           "Server error ({status}). Sending again shortly."),

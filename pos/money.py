@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import re
+from pos.errors import CodedError
 
 Won = int
 """Money is always an `int` number of won (KRW has no minor unit)."""
 
 
-def format_won(amount: int, lang: str = "ko") -> str:
-    """`3,000원` in Korean, `₩3,000` in English; negatives keep the sign in front."""
+def format_amount(amount: int) -> str:
+    """`3,000`, `-1,500`: the digits alone, for a column or a printed receipt whose heading
+    already says 원."""
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError(f"money must be int won, got {type(amount).__name__}")
+    return f"{amount:,}"
+
+
+def format_won(amount: int, lang: str = "ko") -> str:
+    """`3,000원` in Korean, `₩3,000` in English; negatives keep the sign in front."""
+    digits = format_amount(amount).lstrip("-")
     sign = "-" if amount < 0 else ""
-    digits = f"{abs(amount):,}"
     if lang == "en":
         return f"{sign}₩{digits}"
     return f"{sign}{digits}원"
@@ -22,12 +29,11 @@ def format_won(amount: int, lang: str = "ko") -> str:
 _AMOUNT = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$|^[+-]?\d+$")
 
 
-class AmountError(ValueError):
+class AmountError(CodedError, ValueError):
     """Text that is not a whole number of won; `code` names the reason for translation."""
 
     def __init__(self, code: str, text: str):
-        super().__init__(f"{code}: {text!r}")
-        self.code = code
+        super().__init__(code, value=text)
         self.text = text
 
 

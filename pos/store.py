@@ -21,8 +21,10 @@ from sqlalchemy import create_engine, event, exc, select
 from sqlalchemy.engine import Connection, Engine
 
 from pos.clock import Clock, SystemClock
+from pos.events import CommitHub, Committed
 from pos.ids import uuid7
 from pos import tables as t
+from pos.errors import CodedError
 
 DB_NAME = "jangteo.db"
 LOCK_NAME = "jangteo.lock"
@@ -30,13 +32,8 @@ BACKUP_DIR = "backups"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-class StoreError(RuntimeError):
+class StoreError(CodedError, RuntimeError):
     """A problem with the data directory. `code` keys the message in `pos.i18n`."""
-
-    def __init__(self, code: str, **params):
-        super().__init__(f"{code} {params}")
-        self.code = code
-        self.params = params
 
 
 def default_data_dir() -> Path:
@@ -200,6 +197,7 @@ class Store:
         self._lock = DirectoryLock(self.data_dir / LOCK_NAME)
         self.write_lock = threading.RLock()  # write transactions of this process, one at a time
         self.cache: dict = {}  # read-mostly settings, cleared whenever a setting is written
+        self.hub = CommitHub()  # who hears what each committed transaction changed
         self._lock.acquire()
         try:
             if self.path.exists() and self.path.stat().st_size > 0:
@@ -253,6 +251,8 @@ class UnitOfWork:
         self._committed = False
         self._after_commit: list[Callable[[], None]] = []
         self._holds_write_lock = False
+        self._topics: set[str] = set()
+        self._documents: list = []
 
     @property
     def clock(self) -> Clock:
@@ -264,6 +264,13 @@ class UnitOfWork:
     def on_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once the transaction has committed (never after a rollback)."""
         self._after_commit.append(action)
+
+    def note(self, topic: str, document=None) -> None:
+        """Say what this transaction changed (`pos.events`); the store's hub tells its
+        listeners once the transaction has committed and the write lock is free."""
+        self._topics.add(topic)
+        if document is not None:
+            self._documents.append(document)
 
     def __enter__(self) -> "UnitOfWork":
         if self.write:
@@ -304,6 +311,10 @@ class UnitOfWork:
         finally:
             self.conn.close()
             self._release()
+        if self._committed and self._topics:
+            topics, self._topics = frozenset(self._topics), set()
+            documents, self._documents = tuple(self._documents), []
+            self.store.hub.publish(Committed(topics, documents))
         if isinstance(exc_value, exc.DBAPIError):
             translated = _translate(exc_value)
             if translated is not None:

@@ -52,6 +52,39 @@ def add_commands(sub, h) -> None:
     day.add_argument("--csv", type=Path, default=None)
 
 
+def after_sale(store, doc, lang: str) -> None:
+    """`jangteo sell` has committed a sale with its print jobs: send them now, once each (no
+    worker runs beside the command line). A printer that cannot take them leaves them in the
+    queue for the till's next start, and the vendor is told why."""
+    import sys
+
+    from pos.i18n import error_text
+    from printing import queue as pq
+
+    with store.unit_of_work(write=False) as uow:
+        if not any(j["status"] in pq.WAITING for j in pq.jobs_for(uow, doc.id)):
+            return
+    worker = pq.PrintWorker(store, timeout=10)  # its thread is never started: run_once here
+    while worker.run_once():  # each due job once; a failed one waits for its next try
+        pass
+    with store.unit_of_work(write=False) as uow:
+        mine = pq.jobs_for(uow, doc.id)
+    ko = lang == "ko"
+    for j in mine:
+        what = ("돈통" if ko else "cash drawer") if j["kind"] == "drawer" else \
+            ("영수증" if ko else "receipt")
+        if j["status"] == pq.DONE:
+            print(f"{what}: " + ("인쇄했습니다" if ko else "printed"))
+            continue
+        reason = error_text(pq.PrinterError(j["last_error"] or "printer_error",
+                                            target=j["printer_url"], detail=""), lang)
+        print(f"{what}: {reason}", file=sys.stderr)
+    if any(j["status"] in pq.WAITING for j in mine):
+        print("인쇄 작업은 대기열에 남아 다음에 장터를 열 때 인쇄됩니다." if ko else
+              "The print jobs wait in the queue and print when the till next starts.",
+              file=sys.stderr)
+
+
 def handlers(open_store) -> dict:
     return {"print": lambda args, lang: _run(args, lang, open_store),
             "report": lambda args, lang: _report(args, lang, open_store)}

@@ -19,6 +19,7 @@ from reportlab.platypus import (KeepTogether, PageBreak, Paragraph, SimpleDocTem
                                 Table, TableStyle)
 
 from pos.settlement import EnterpriseFigures, Settlement
+from pos.money import format_amount
 from printing.fonts import receipt_fonts
 from printing.reports import title_for, won_text, word
 
@@ -61,8 +62,7 @@ def _table(rows: list[list], widths: list[float], *, total_row: bool = False,
     return table
 
 
-def _n(amount: int) -> str:
-    return f"{amount:,}"
+_n = format_amount
 
 
 def hour_chart(f: Settlement, lang: str) -> Drawing:

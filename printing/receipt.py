@@ -14,8 +14,10 @@ from datetime import datetime
 from pos import services as svc
 from pos.domain import DocKind, TaxStatus
 from pos.ids import barcode_form
+from pos.money import format_amount
 from pos.store import UnitOfWork
 from printing.layout import QR, Barcode, Feed, Item, Logo, Row, Rule, fit
+from pos.errors import CodedError
 
 LABELS: dict[str, tuple[str, str]] = {
     "title_sale": ("영수증", "RECEIPT"),
@@ -56,9 +58,7 @@ def label(key: str, lang: str, **params) -> str:
     return text.format(**params) if params else text
 
 
-def amount(won: int) -> str:
-    """Amounts on a receipt: digits with thousands separators (the column says 원)."""
-    return f"{won:,}"
+amount = format_amount  # amounts on a receipt: digits with separators (the column says 원)
 
 
 @dataclass(frozen=True)
@@ -166,13 +166,8 @@ LOGO_FILE = "receipt-logo.png"
 LOGO_MAX_WIDTH = 576  # dots across 80 mm paper: a bigger picture only costs bytes
 
 
-class LogoError(ValueError):
-    """`code` keys the message in `pos.i18n`."""
-
-    def __init__(self, code: str, **params):
-        super().__init__(f"{code} {params}")
-        self.code = code
-        self.params = params
+class LogoError(CodedError, ValueError):
+    """A picture that cannot be a receipt logo. `code` keys the message in `pos.i18n`."""
 
 
 def keep_logo(data_dir, source) -> str:

@@ -255,6 +255,14 @@ def render(items: list[Item], profile: PrinterProfile, *, drawer: bool = False) 
     return bytes(p.output)
 
 
+def render_drawer_kick(profile: PrinterProfile) -> bytes:
+    """Only the drawer kick: no paper moves, nothing is cut (it goes before the receipt)."""
+    p = _printer(profile)
+    p._raw(INIT)
+    p.cashdraw(2 if profile.drawer_pin == 2 else 5)
+    return bytes(p.output)
+
+
 def _render_raster(p, items: list[Item], profile: PrinterProfile) -> None:
     pending: list[Item] = []
     for item in items + [None]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pos.settlement import Settlement
+from pos.money import format_amount
 from printing.layout import Feed, Item, Row, Rule, fit
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -82,8 +83,7 @@ def won_text(amount: int, lang: str) -> str:
     return format_won(amount, lang)
 
 
-def _n(amount: int) -> str:
-    return f"{amount:,}"
+_n = format_amount
 
 
 def title_for(kind: str, number: int | None, lang: str) -> str:

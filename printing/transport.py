@@ -21,16 +21,15 @@ import sys
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlparse
+from pos.errors import CodedError
 
 
-class PrinterError(RuntimeError):
-    """`code` keys the message in `pos.i18n`."""
+class PrinterError(CodedError, RuntimeError):
+    """`code` keys the message in `pos.i18n`; `partial` says some bytes reached the printer."""
 
     def __init__(self, code: str, *, partial: bool = False, **params):
-        super().__init__(f"{code} {params}")
-        self.code = code
+        super().__init__(code, **params)
         self.partial = partial
-        self.params = params
 
 
 @dataclass(frozen=True)

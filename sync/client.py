@@ -16,6 +16,7 @@ import os
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -25,22 +26,21 @@ import orjson
 from sqlalchemy import bindparam, select
 
 from pos import services as svc
-from pos import tables as t
+from pos import events, tables as t
 from pos.background import BackgroundLoop
-from pos.store import Store, UnitOfWork
+from pos.i18n import detect_lang, error_text
+from pos.store import Store, StoreError, UnitOfWork
 from sync import protocol as p
+from pos.errors import CodedError
+
+log = logging.getLogger("jangteo.sync")
 
 BATCH = 500
 TOKEN_FILE = "sync-token"
 
 
-class SyncError(RuntimeError):
+class SyncError(CodedError, RuntimeError):
     """`code` keys the message in `pos.i18n`."""
-
-    def __init__(self, code: str, **params):
-        super().__init__(f"{code} {params}")
-        self.code = code
-        self.params = params
 
 
 KEYRING_SERVICE = "Jangteo sync"
@@ -478,6 +478,7 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     newer = [x for x in products if local.get(x.id) is None or local[x.id] < x.hlc]
     if not newer:
         return 0
+    uow.note(events.CATALOG)
     categories: dict[str, str] = {}
     for x in newer:
         if x.category and x.category not in categories:
@@ -547,6 +548,7 @@ class _Enterprises:
             values["bizno"] = e.bizno
         if e.name != row["name"] and not any(r["name"] == e.name for r in self.rows.values()):
             values["name"] = e.name  # renamed where it was edited
+        self.uow.note(events.CATALOG)
         self.uow.conn.execute(t.enterprises.update().where(t.enterprises.c.id == row["id"])
                               .values(**values))
         row.update(values)
@@ -583,13 +585,14 @@ class SyncWorker(BackgroundLoop):
         super().__init__()
 
     name = "sync-worker"
+    wake_topics = frozenset({events.OUTBOX})  # a sale, a shift, a catalog edit: push it now
 
     def _notify(self, **kw) -> None:
         if self.listener is not None:
             try:
                 self.listener(sync_state(self.store, **kw))
-            except Exception:  # noqa: BLE001 - a listener must never stop syncing
-                pass
+            except Exception:  # noqa: BLE001 - a listener must never stop syncing, nor hide
+                log.exception("sync state listener failed")
 
     def step(self) -> float:
         error = None
@@ -603,8 +606,12 @@ class SyncWorker(BackgroundLoop):
         except SyncError as e:
             error = e
             self.failures += 1
-        except Exception as e:  # noqa: BLE001 - e.g. the disk is full: try again later
-            error = SyncError("sync_offline", detail=str(e))
+        except StoreError as e:  # the till's own disk (full, read-only): try again later
+            error = SyncError("sync_local_store", detail=error_text(e, detect_lang()))
+            self.failures += 1
+        except Exception as e:  # noqa: BLE001 - a fault of ours: logged and shown as one
+            log.exception("sync failed unexpectedly")
+            error = SyncError("sync_fault", detail=f"{type(e).__name__}: {e}"[:300])
             self.failures += 1
         self._notify(error=error)
         if not self.failures:

@@ -60,3 +60,46 @@ def test_the_server_never_loads_the_gui_or_printing():
     loaded = set(out.stdout.split())
     assert {"sync", "fastapi"} <= loaded
     assert loaded.isdisjoint({"ui", "printing", "PySide6", "escpos", "reportlab"})
+
+
+# The GUI reads and writes through services only: no SQL, no tables, no HTTP on its own, and
+# screens never reach into the print queue's internals. Imports inside functions count too.
+UI_FORBIDDEN = ("sqlalchemy", "sqlite3", "pos.tables", "httpx", "requests", "urllib")
+SCREEN_FORBIDDEN = ("printing.queue", "pos.print_jobs", "sync.client")
+SERVICES = {"printer.py", "sync_service.py", "selftest.py", "app.py", "main.py", "bridge.py",
+            "context.py", "errors.py"}  # the bridges to the layers below, and the start-up
+
+
+def _imports_and_sql(path):
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names, sql = [], []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+            names += [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Attribute) and node.attr in ("conn", "exec_driver_sql"):
+            sql.append(node.lineno)
+    return names, sql
+
+
+def test_the_gui_has_no_sql_and_screens_use_the_services():
+    problems = []
+    for path in sorted((ROOT / "ui").glob("*.py")):
+        names, sql = _imports_and_sql(path)
+        forbidden = UI_FORBIDDEN + (() if path.name in SERVICES else SCREEN_FORBIDDEN)
+        for name in names:
+            if any(name == f or name.startswith(f + ".") for f in forbidden):
+                problems.append(f"{path.name} imports {name}")
+        problems += [f"{path.name}:{line} uses a connection" for line in sql]
+    assert problems == []
+
+
+def test_the_layer_check_sees_imports_inside_functions(tmp_path):
+    probe = tmp_path / "screen.py"
+    probe.write_text("def f(uow):\n    from pos import tables as t\n    return uow.conn\n")
+    names, sql = _imports_and_sql(probe)
+    assert "pos.tables" in names and sql == [3]

@@ -78,13 +78,11 @@ def choose_language(store: Store, explicit: str | None) -> str:
 
 def first_start(store: Store, ask) -> None:
     """On an empty data directory, offer the demo stall (or start empty)."""
-    from sqlalchemy import func, select
-
-    from pos import tables as tb
     from pos.demo import load_demo_catalog
+    from pos.services import list_enterprises
 
     with store.unit_of_work(write=False) as uow:
-        empty = not uow.conn.execute(select(func.count()).select_from(tb.enterprises)).scalar()
+        empty = not list_enterprises(uow)
     if empty and ask(str(store.data_dir)):
         load_demo_catalog(store)
 

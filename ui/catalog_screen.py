@@ -3,6 +3,8 @@ import/export through the same code as `jangteo catalog`."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -17,6 +19,10 @@ from ui.qt import (QAbstractItemView, QAbstractTableModel, QCheckBox, QComboBox,
                    QLineEdit, QModelIndex, QPushButton, Qt, QTableView, QTabWidget, QVBoxLayout,
                    QWidget, Signal)
 from ui.texts import explain, t, won
+
+
+if TYPE_CHECKING:
+    from ui.context import TillContext
 
 
 class RowsModel(QAbstractTableModel):
@@ -226,9 +232,12 @@ class EnterpriseDialog(FormDialog):
 class CatalogScreen(QWidget):
     changed = Signal()
 
-    def __init__(self, store, parent=None):
+    def __init__(self, till: "TillContext", parent=None):
         super().__init__(parent)
-        self.store = store
+        self.till = till
+        self.store = till.store
+        self.printer = till.printer
+        self.sync = till.sync
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs)

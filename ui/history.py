@@ -3,6 +3,8 @@ void and refund."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from datetime import date, datetime
 
 from pos import services as svc
@@ -14,6 +16,10 @@ from ui.qt import (QAbstractItemView, QComboBox, QDate, QDateEdit, QDialog, QDia
                    QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, Qt, QTextEdit,
                    QVBoxLayout, QWidget, Signal)
 from ui.texts import explain, language, t, won
+
+
+if TYPE_CHECKING:
+    from ui.context import TillContext
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -100,9 +106,12 @@ class RefundDialog(QDialog):
 class HistoryScreen(QWidget):
     changed = Signal()
 
-    def __init__(self, store, parent=None):
+    def __init__(self, till: "TillContext", parent=None):
         super().__init__(parent)
-        self.store = store
+        self.till = till
+        self.store = till.store
+        self.printer = till.printer
+        self.sync = till.sync
         self.rows: list[dict] = []
         self.current = None
         layout = QVBoxLayout(self)
@@ -166,19 +175,10 @@ class HistoryScreen(QWidget):
         day = self.selected_day()
         with self.store.unit_of_work(write=False) as uow:
             self.rows = svc.list_documents(uow, day_from=day, day_to=day)
-            pays = {}
-            if self.rows:
-                from sqlalchemy import select
-
-                from pos import tables as tb
-
-                ids = [r["id"] for r in self.rows]
-                methods = svc.payment_methods(uow)
-                q = select(tb.payments.c.sale_id, tb.payments.c.method).where(
-                    tb.payments.c.sale_id.in_(ids)).order_by(tb.payments.c.n)
-                for sale_id, method in uow.conn.execute(q):
-                    m = methods.get(method)
-                    pays.setdefault(sale_id, []).append(m.label(language()) if m else method)
+            methods = svc.payment_methods(uow)
+            pays = {sale_id: [methods[m].label(language()) if m in methods else m for m in codes]
+                    for sale_id, codes in svc.payment_methods_of(
+                        uow, sale_ids=[r["id"] for r in self.rows]).items()}
             originals = {r["id"]: r["receipt_no"] for r in self.rows}
         self.rows.reverse()  # newest first
         self.table.clearSelection()
@@ -309,7 +309,6 @@ class HistoryScreen(QWidget):
         self.reload(select_id=back.id)
         self.changed.emit()
 
-    printer = None  # the window's PrinterService, set when the screen is built
 
     def reprint(self) -> None:
         if self.current is None:

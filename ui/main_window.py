@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from pos import services as svc
+from pos import events, services as svc
 from ui import prompts
+from ui.bridge import CommitBridge
 from ui.catalog_screen import CatalogScreen
 from ui.help_overlay import HelpOverlay
 from ui.history import HistoryScreen
 from ui.printer import PrinterService
 from ui.qt import (QApplication, QHBoxLayout, QKeySequence, QLabel, QMainWindow, QPushButton,
-                   QShortcut, QStackedWidget, Qt, QVBoxLayout, QWidget)
+                   QShortcut, QStackedWidget, Qt, QTimer, QVBoxLayout, QWidget)
 from ui.scanner import BarcodeScanner
 from ui.sell import SellScreen
 from ui.settings_screen import SettingsScreen
+from ui.context import TillContext
 from ui.shift_screen import ShiftScreen
-from ui.sync_bridge import SyncService
+from ui.sync_service import SyncService
 from ui.texts import t, won
 
 SCREENS = (("sell", "nav_sell", "F2", SellScreen), ("history", "nav_history", "F3", HistoryScreen),
@@ -66,10 +68,15 @@ class MainWindow(QMainWindow):
         self.sync.state_changed.connect(lambda _state: self.update_sync_status())
         self.printer = PrinterService(store, self)
         self.printer.state_changed.connect(lambda _state: self.update_printer_status())
+        self.committed = CommitBridge(store, self)
+        self.till = TillContext(store, self.printer, self.sync, self.committed,
+                                parked_carts=lambda: len(self.sell.parked))
+        # What a commit sets off reaches the window here, whoever committed (a sale on this
+        # screen, a refund in history, a shift close, products pulled from the server).
+        self.committed.on({events.DOCUMENT, events.SHIFT, events.SETTINGS},
+                          lambda _c: self.update_status())
+        self.committed.on({events.CATALOG, events.SETTINGS}, lambda _c: self._catalog_changed())
         self.sell: SellScreen = self.screen("sell")
-        self.sell.sale_recorded.connect(self.printer.after_sale)
-        self.sell.sale_recorded.connect(self.sync.wake)
-        self.sell.sale_recorded.connect(lambda _doc: self.after_sale())
         self.sell.shift_needed.connect(lambda: self.show_screen("shift"))
         self._shortcuts()
         self.scanner = BarcodeScanner(self, self._scanner_active)
@@ -84,17 +91,9 @@ class MainWindow(QMainWindow):
         """The screen called `name`, built the first time it is needed."""
         if name not in self.screens:
             cls = next(c for n, _k, _f, c in SCREENS if n == name)
-            widget = cls(self.store, self)
+            widget = cls(self.till, self)
             self.screens[name] = widget
             self.stack.addWidget(widget)
-            widget.printer = self.printer
-            widget.sync = self.sync
-            if name in ("history", "shift"):
-                widget.changed.connect(self.after_sale)
-            if name == "shift":
-                widget.parked_count = lambda: len(self.sell.parked)
-            if name in ("catalog", "settings"):
-                widget.changed.connect(self.sell.reload_catalog)
         return self.screens[name]
 
     def current(self) -> str:
@@ -151,15 +150,18 @@ class MainWindow(QMainWindow):
         self.shortcuts = {k: QShortcut(QKeySequence(k), self, activated=fn) for k, fn in keys.items()}
 
     # -- status ---------------------------------------------------------------------------------
-    def after_sale(self) -> None:
-        self.update_status()
+    def _catalog_changed(self) -> None:
+        """Products changed (here, on another till, by the organizer): reload the tiles once,
+        however many commits brought them (a catalog pull commits page by page)."""
+        if not getattr(self, "_catalog_reload_due", False):
+            self._catalog_reload_due = True
+            QTimer.singleShot(0, self._reload_catalog)
+
+    def _reload_catalog(self) -> None:
+        self._catalog_reload_due = False
+        self.sell.reload_catalog()
 
     def update_sync_status(self) -> None:
-        state = self.sync.state
-        if state is not None and state.catalog_after != getattr(self, "_catalog_seen", None):
-            if getattr(self, "_catalog_seen", None) is not None:
-                self.sell.reload_catalog()  # products came from the server
-            self._catalog_seen = state.catalog_after
         self.status_sync.setText(self.sync.status_text())
         self.status_sync.setToolTip(self.sync.error_text())
 
@@ -189,6 +191,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.scanner.stop()
+        self.committed.close()
         self.printer.stop()
         self.sync.stop()
         event.accept()

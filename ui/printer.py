@@ -1,7 +1,11 @@
-"""The till's printer: the print worker's thread bridged to the GUI by a signal, receipts
-queued after payment, reprints, test pages and previews."""
+"""The till's printer for the GUI: the print worker's state in the status bar, reprints, test
+pages, reports and previews. A paid sale's receipt and drawer kick are not queued here: the
+sale's own transaction writes them (`pos.print_jobs`), and the worker wakes by itself when it
+commits (`pos.events`)."""
 
 from __future__ import annotations
+
+from typing import Callable
 
 from PIL import Image
 
@@ -9,45 +13,34 @@ from pos.store import Store
 from printing import queue as pq
 from printing.decode import preview
 from printing.profiles import PrinterProfile
-from ui.qt import QDialog, QImage, QLabel, QObject, QPixmap, QPushButton, QScrollArea, Qt, \
-    QVBoxLayout, Signal
+from ui.bridge import WorkerService
+from ui.qt import QDialog, QImage, QLabel, QPixmap, QPushButton, QScrollArea, Qt, QVBoxLayout
 from ui.texts import explain, t
 
 
-class PrinterService(QObject):
-    """Owns the worker thread. `state_changed` is emitted on the GUI thread."""
-
-    state_changed = Signal(object)  # pq.QueueState
-    _from_worker = Signal(object)
-
+class PrinterService(WorkerService):
     def __init__(self, store: Store, parent=None, *, send=None):
-        super().__init__(parent)
-        self.store = store
+        super().__init__(store, parent)
         self._send = send
-        self.worker: pq.PrintWorker | None = None
-        self.state: pq.QueueState | None = None
-        self._from_worker.connect(self._on_state, Qt.QueuedConnection)
-        self.reconfigure()
+        self.restart()
+
+    def make_worker(self, listener):
+        kwargs = {"send": self._send} if self._send else {}
+        return pq.PrintWorker(self.store, listener=listener, **kwargs)
+
+    def reconfigure(self) -> None:
+        """(Re)start the worker after the printer settings changed."""
+        self.restart()
+
+    @staticmethod
+    def save_setup(uow, *, url: str, profile_key: str, drawer: bool, overrides: dict) -> None:
+        """Store the printer settings in the caller's transaction (an unknown profile raises)."""
+        pq.save_printer_setup(uow, url=url, profile_key=profile_key, drawer=drawer,
+                              overrides=overrides)
 
     def setup(self) -> pq.PrinterSetup | None:
         with self.store.unit_of_work(write=False) as uow:
             return pq.printer_setup(uow)
-
-    def reconfigure(self) -> None:
-        """(Re)start the worker after the printer settings changed."""
-        self.stop()
-        kwargs = {"send": self._send} if self._send else {}
-        self.worker = pq.PrintWorker(self.store, listener=self._from_worker.emit, **kwargs)
-        self.worker.start()
-
-    def stop(self) -> None:
-        if self.worker is not None:
-            self.worker.stop()
-            self.worker = None
-
-    def _on_state(self, state: pq.QueueState) -> None:
-        self.state = state
-        self.state_changed.emit(state)
 
     def status_text(self) -> str:
         if self.setup() is None:
@@ -69,27 +62,7 @@ class PrinterService(QObject):
             return ""
         return explain(pq.PrinterError(s.last_error, **(s.last_error_params or {})))
 
-    # -- jobs -----------------------------------------------------------------------------------
-    def after_sale(self, doc) -> int | None:
-        """Queue what a paid sale prints: its receipt if asked for, the drawer kick for cash."""
-        setup = self.setup()
-        if setup is None:
-            return None
-        cash = any(p.method == "cash" and p.amount for p in doc.payments) and setup.drawer
-        with self.store.unit_of_work() as uow:
-            if doc.receipt_requested:
-                job_id = pq.enqueue_receipt(uow, setup, document_id=doc.id, drawer=cash)
-            elif cash:
-                from printing.render import render
-
-                job_id = pq.enqueue_bytes(uow, setup, kind="drawer",
-                                          data=render([], setup.profile, drawer=True))
-            else:
-                return None
-            uow.commit()
-        self.wake()
-        return job_id
-
+    # -- jobs the vendor asks for (each wakes the worker through the store's hub) ---------------
     def reprint(self, document_id: str) -> int | None:
         setup = self.setup()
         if setup is None:
@@ -97,36 +70,38 @@ class PrinterService(QObject):
         with self.store.unit_of_work() as uow:
             job_id = pq.enqueue_receipt(uow, setup, document_id=document_id, copy=True)
             uow.commit()
-        self.wake()
+        return job_id
+
+    def print_rendered(self, kind: str, draw: Callable[[PrinterProfile], bytes]) -> int | None:
+        """Queue bytes drawn for the till's printer (`draw(profile)`): a report, a test page."""
+        setup = self.setup()
+        if setup is None:
+            return None
+        data = draw(setup.profile)
+        with self.store.unit_of_work() as uow:
+            job_id = pq.enqueue_bytes(uow, setup, kind=kind, data=data)
+            uow.commit()
         return job_id
 
     def test_print(self) -> int | None:
         from printing.cli import test_page
 
-        setup = self.setup()
-        if setup is None:
-            return None
-        with self.store.unit_of_work() as uow:
-            job_id = pq.enqueue_bytes(uow, setup, kind="test", data=test_page(setup.profile))
-            uow.commit()
-        self.wake()
-        return job_id
+        return self.print_rendered("test", test_page)
 
     def retry(self, job_id: int) -> None:
         with self.store.unit_of_work() as uow:
             pq.retry(uow, job_id, self.setup())
             uow.commit()
-        self.wake()
 
     def drop(self, job_id: int) -> None:
         with self.store.unit_of_work() as uow:
             pq.drop(uow, job_id)
             uow.commit()
-        self.wake()
+        self.wake()  # its state changed: let the status bar hear it
 
-    def wake(self) -> None:
-        if self.worker is not None:
-            self.worker.wake()
+    def recent_jobs(self, limit: int = 30) -> list[dict]:
+        with self.store.unit_of_work(write=False) as uow:
+            return pq.recent_jobs(uow, limit)
 
     def preview_image(self, document_id: str, *, copy: bool = False,
                       profile: PrinterProfile | None = None) -> Image.Image:

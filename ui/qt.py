@@ -2,7 +2,7 @@
 
 from PySide6.QtCore import (QAbstractListModel, QAbstractTableModel, QDate, QEvent,  # noqa: F401
                             QElapsedTimer, QLibraryInfo, QLocale, QModelIndex, QObject, QPoint,
-                            QRect, QSize, Qt, QTimer, QTranslator, Signal, Slot)
+                            QRect, QSize, Qt, QThread, QTimer, QTranslator, Signal, Slot)
 from PySide6.QtGui import (QAction, QBrush, QColor, QFont, QFontDatabase, QFontMetrics,  # noqa: F401
                            QGuiApplication, QImage, QPixmap, QStaticText,
                            QIcon, QIntValidator, QKeyEvent, QKeySequence, QPainter, QPalette,

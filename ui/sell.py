@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from decimal import Decimal, InvalidOperation
 
 from pos import services as svc
@@ -17,6 +19,10 @@ from ui.qt import (QAbstractItemView, QComboBox, QFont, QHBoxLayout, QHeaderView
                    QTableWidgetItem, Qt, QVBoxLayout, QWidget, Signal)
 from ui.texts import explain, t, won
 
+if TYPE_CHECKING:
+    from ui.context import TillContext
+
+
 SEARCH_LIMIT = 120  # tiles shown at once: three screens; typing narrows the rest
 
 
@@ -24,9 +30,12 @@ class SellScreen(QWidget):
     sale_recorded = Signal(object)  # the Document
     shift_needed = Signal()
 
-    def __init__(self, store, parent=None):
+    def __init__(self, till: "TillContext", parent=None):
         super().__init__(parent)
-        self.store = store
+        self.till = till
+        self.store = till.store
+        self.printer = till.printer
+        self.sync = till.sync
         self.cart = Cart()
         self.parked = ParkedCarts()
         self.index = ProductIndex([])

@@ -4,6 +4,8 @@ Enterprises of the stall are edited on the Catalog screen's Enterprises tab."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import replace
 
 from pos import bizno
@@ -15,6 +17,10 @@ from ui.qt import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QH
                    QTableWidgetItem, QVBoxLayout, QWidget, Signal)
 from ui.texts import explain, language, t
 
+if TYPE_CHECKING:
+    from ui.context import TillContext
+
+
 STORE_FIELDS = (("name", "store_name"), ("bizno", "col_bizno"),
                 ("representative", "col_representative"), ("address", "col_address"),
                 ("phone", "col_phone"))
@@ -23,9 +29,12 @@ STORE_FIELDS = (("name", "store_name"), ("bizno", "col_bizno"),
 class SettingsScreen(QWidget):
     changed = Signal()
 
-    def __init__(self, store, parent=None):
+    def __init__(self, till: "TillContext", parent=None):
         super().__init__(parent)
-        self.store = store
+        self.till = till
+        self.store = till.store
+        self.printer = till.printer
+        self.sync = till.sync
         outer = QVBoxLayout(self)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -96,7 +105,6 @@ class SettingsScreen(QWidget):
         layout.addStretch(1)
         self.load()
 
-    printer = None  # the window's PrinterService, set when the screen is built
 
     def _build_printer(self, layout) -> None:
         from printing.profiles import PRESETS
@@ -157,8 +165,6 @@ class SettingsScreen(QWidget):
         form.addRow("", buttons)
         layout.addWidget(group)
 
-    sync = None  # the window's SyncService, set when the screen is built
-
     def _build_sync(self, layout) -> None:
         group = QGroupBox(t("sync_group"))
         form = QFormLayout(group)
@@ -168,10 +174,10 @@ class SettingsScreen(QWidget):
         self.sync_code.setPlaceholderText("4F2A-9C01-77BE")
         self.sync_info = QLabel(t("sync_not_enrolled_label"))
         row = QHBoxLayout()
-        enroll = QPushButton(t("sync_enroll"))
+        self.enroll_button = enroll = QPushButton(t("sync_enroll"))
         enroll.clicked.connect(self.enroll)
         now = QPushButton(t("sync_now"))
-        now.clicked.connect(lambda: self.sync.wake() if self.sync else None)
+        now.clicked.connect(self.sync.wake)
         row.addWidget(enroll)
         row.addWidget(now)
         row.addStretch(1)
@@ -181,20 +187,26 @@ class SettingsScreen(QWidget):
         form.addRow("", self.sync_info)
         layout.addWidget(group)
 
-    def enroll(self) -> bool:
-        from sync import client
+    def enroll(self) -> None:
+        """Ask the server to enrol this till, off the GUI thread: the vendor can go on selling
+        while a slow venue network answers; the button waits until the answer is in."""
+        self.enroll_button.setEnabled(False)
+        self.sync_info.setText(t("sync_enrolling"))
+        self.enrolled = None
+        self.sync.enroll(self.sync_url.text().strip(), self.sync_code.text().strip(),
+                         self._enrolled)
 
-        try:
-            info = client.enroll(self.store, url=self.sync_url.text().strip(),
-                                 code=self.sync_code.text().strip())
-        except client.SyncError as e:
-            prompts.error(self, explain(e))
-            return False
+    def _enrolled(self, info, error) -> None:
+        self.enroll_button.setEnabled(True)
+        if error is not None:
+            self.sync_info.setText(t("sync_not_enrolled_label"))
+            self.enrolled = False
+            prompts.error(self, explain(error))
+            return
         self.sync_code.clear()
         self.sync_info.setText(t("sync_enrolled", event=info["event"], stall=info["stall"]))
-        if self.sync is not None:
-            self.sync.restart()
-        return True
+        self.sync.restart()
+        self.enrolled = True
 
     def _profile_defaults(self) -> None:
         from printing.profiles import profile
@@ -226,10 +238,7 @@ class SettingsScreen(QWidget):
         return found
 
     def load_jobs(self) -> None:
-        from printing.queue import recent_jobs
-
-        with self.store.unit_of_work(write=False) as uow:
-            self.jobs = recent_jobs(uow, 20)
+        self.jobs = self.printer.recent_jobs(20)
         self.jobs_table.setRowCount(len(self.jobs))
         for row, job in enumerate(self.jobs):
             problem = ""
@@ -367,7 +376,6 @@ class SettingsScreen(QWidget):
                             self.group_by_enterprise.isChecked())
             url = self.printer_url.text().strip()
             if url:
-                from printing.queue import save_printer_setup
                 from printing.transport import PrinterError, parse_url
 
                 try:
@@ -375,14 +383,14 @@ class SettingsScreen(QWidget):
                 except PrinterError as e:
                     prompts.error(self, explain(e))
                     return
-                save_printer_setup(uow, url=url, profile_key=self.printer_profile.currentData(),
-                                   drawer=self.printer_drawer.isChecked(),
-                                   overrides=self._overrides())
+                self.printer.save_setup(uow, url=url,
+                                        profile_key=self.printer_profile.currentData(),
+                                        drawer=self.printer_drawer.isChecked(),
+                                        overrides=self._overrides())
             else:
                 svc.set_setting(uow, "printer", {})
             uow.commit()
-        if self.printer is not None:
-            self.printer.reconfigure()
+        self.printer.reconfigure()
         self.message.setText(t("saved"))
         self.load()
         self.changed.emit()

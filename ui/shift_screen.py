@@ -3,9 +3,12 @@ the difference shown as you type, X report any time, close with the Z report, pa
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 from pathlib import Path
 
+from printing.render import render
 from pos import services as svc
 from pos.domain import DomainError
 from pos.settlement import DENOMINATIONS, count_total
@@ -15,6 +18,10 @@ from ui.qt import (QFileDialog, QFont, QGridLayout, QGroupBox, QHBoxLayout, QHea
                    QPushButton, QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem, Qt,
                    QVBoxLayout, QWidget, Signal)
 from ui.texts import explain, language, t, won
+
+
+if TYPE_CHECKING:
+    from ui.context import TillContext
 
 
 class DenominationGrid(QWidget):
@@ -72,12 +79,13 @@ class DenominationGrid(QWidget):
 
 class ShiftScreen(QWidget):
     changed = Signal()
-    printer = None  # the window's PrinterService, set when the screen is built
-    parked_count = staticmethod(lambda: 0)  # the Sell screen's parked carts, set by the window
 
-    def __init__(self, store, parent=None):
+    def __init__(self, till: "TillContext", parent=None):
         super().__init__(parent)
-        self.store = store
+        self.till = till
+        self.store = till.store
+        self.printer = till.printer
+        self.sync = till.sync
         self.shift: dict | None = None
         self.figures = None
         outer = QHBoxLayout(self)
@@ -236,7 +244,6 @@ class ShiftScreen(QWidget):
         """The report as the receipt printer would print it (drawn from the same bytes)."""
         from printing.decode import preview
         from printing.profiles import profile
-        from printing.render import render
         from ui.printer import to_pixmap
 
         self.shown = (kind, shift, figures)
@@ -250,21 +257,15 @@ class ShiftScreen(QWidget):
         self.report_title.setText(t(f"shift_{kind}_title", number=shift["number"]))
 
     def print_report(self) -> None:
-        if not getattr(self, "shown", None) or self.printer is None:
+        if not getattr(self, "shown", None):
             return
-        setup = self.printer.setup()
-        if setup is None:
+        kind, shift, figures = self.shown
+        queued = self.printer.print_rendered(
+            "report", lambda prof: render(self.report_items(kind, shift, figures, prof.columns),
+                                          prof))
+        if not queued:
             prompts.info(self, t("reprint_no_printer"))
             return
-        from printing import queue as pq
-        from printing.render import render
-
-        kind, shift, figures = self.shown
-        data = render(self.report_items(kind, shift, figures, setup.profile.columns), setup.profile)
-        with self.store.unit_of_work() as uow:
-            pq.enqueue_bytes(uow, setup, kind="report", data=data)
-            uow.commit()
-        self.printer.wake()
         self.message.setText(t("printer_queued"))
 
     def _context(self):
@@ -343,8 +344,8 @@ class ShiftScreen(QWidget):
     def close_shift(self) -> None:
         if self.shift is None:
             return
-        if self.parked_count() and not prompts.confirm(self, t("shift_parked_carts",
-                                                                count=self.parked_count())):
+        if self.till.parked_carts() and not prompts.confirm(self, t("shift_parked_carts",
+                                                                count=self.till.parked_carts())):
             return
         counts = self.grid.counts()
         total = count_total(counts)

@@ -40,6 +40,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sync_enroll": ("이 기기 등록", "Enroll this till"),
     "sync_now": ("지금 보내기", "Send now"),
     "sync_enrolled": ("등록됨: {event} / {stall}", "Enrolled: {event} / {stall}"),
+    "sync_enrolling": ("서버에 등록하는 중…", "Enrolling with the server…"),
     "sync_not_enrolled_label": ("아직 등록되지 않았습니다.", "Not enrolled yet."),
     # sell
     "search_placeholder": ("상품명, 초성(ㅅㅈㅂ), 바코드로 찾기", "Find by name, initials or barcode"),

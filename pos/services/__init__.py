@@ -9,9 +9,11 @@ from pos.services.settings import (get_setting, payment_methods, set_payment_met
 from pos.services.catalog import (add_category, add_enterprise, add_product,  # noqa: F401
                                   find_enterprise, get_product, list_categories,
                                   list_enterprises, list_products, product_by_barcode,
+                                  product_by_code,
                                   set_product_active, update_enterprise, update_product)
 from pos.services.sales import (SaleItem, get_document, list_documents,  # noqa: F401
-                                quote_sale, record_sale, refund_sale, refundable_lines, void_sale)
+                                payment_methods_of, quote_sale, record_sale, refund_sale,
+                                refundable_lines, void_sale)
 from pos.services.shifts import (close_shift, current_shift, day_settlement,  # noqa: F401
                                  expected_cash, get_shift,
                                  list_shifts, move_cash, movements, open_shift, shift_settlement)

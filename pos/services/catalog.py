@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import bindparam, func, or_, select
 
 from pos import bizno as bizno_rules
-from pos import tables as t
+from pos import events, tables as t
 from pos.domain import DomainError, TaxClass, TaxStatus
+from pos.outbox import append_event
 from pos.store import UnitOfWork
 
 
@@ -33,6 +34,7 @@ def add_enterprise(uow: UnitOfWork, *, name: str, bizno: str | None = None,
                    tax_status: str = TaxStatus.GENERAL, commission_bp: int = 0) -> str:
     """Add an enterprise the stall sells for. `commission_bp` is the stall's commission in
     basis points (1500 = 15 %)."""
+    uow.note(events.CATALOG)
     normalized = _check_enterprise(name, bizno, tax_status, commission_bp)
     if find_enterprise(uow, ref=name.strip()) is not None:
         raise DomainError("enterprise_exists", name=name.strip())
@@ -45,6 +47,7 @@ def add_enterprise(uow: UnitOfWork, *, name: str, bizno: str | None = None,
 
 
 def update_enterprise(uow: UnitOfWork, *, enterprise_id: str, **changes) -> None:
+    uow.note(events.CATALOG)
     row = uow.conn.execute(select(t.enterprises).where(t.enterprises.c.id == enterprise_id)
                            ).mappings().first()
     if row is None:
@@ -90,6 +93,7 @@ def find_enterprise(uow: UnitOfWork, *, ref: str) -> dict | None:
 
 
 def add_category(uow: UnitOfWork, *, name: str) -> str:
+    uow.note(events.CATALOG)
     name = name.strip()
     if not name:
         raise DomainError("name_empty")
@@ -140,6 +144,7 @@ def add_product(uow: UnitOfWork, *, name: str, price: int, enterprise_id: str,
                 tax_class: str = TaxClass.TAXABLE, sku: str | None = None,
                 barcodes: list[str] | tuple[str, ...] = (), category_id: str | None = None,
                 stock: int | None = None, active: bool = True) -> str:
+    uow.note(events.CATALOG)
     _check_product(name, price, tax_class, stock)
     if find_enterprise(uow, ref=enterprise_id) is None:
         raise DomainError("enterprise_unknown", value=enterprise_id)
@@ -159,6 +164,7 @@ def add_product(uow: UnitOfWork, *, name: str, price: int, enterprise_id: str,
 def update_product(uow: UnitOfWork, *, product_id: str, barcodes: list[str] | None = None,
                    **changes) -> None:
     """Change a product; its `version` goes up. Sales keep the snapshot they were sold with."""
+    uow.note(events.CATALOG)
     row = uow.conn.execute(select(t.products).where(t.products.c.id == product_id)
                            ).mappings().first()
     if row is None:
@@ -205,8 +211,7 @@ def product_changed(uow: UnitOfWork, *, product_id: str | None = None,
     the stall and the server converge: the newest stamp wins. With `enterprise_id` (an edit of
     the enterprise itself) the enterprise is stamped too, with the first product's stamp, and
     every message carries that stamp."""
-    from pos.services.sales import append_event
-
+    uow.note(events.CATALOG)
     if messages is None:
         product = get_product(uow, product_id=product_id)
         messages = [product_message(product, find_enterprise(uow, ref=product["enterprise_id"]))]
@@ -266,6 +271,19 @@ def product_by_barcode(uow: UnitOfWork, *, barcode: str) -> dict | None:
     pid = uow.conn.execute(select(t.barcodes.c.product_id)
                            .where(t.barcodes.c.barcode == barcode.strip())).scalar()
     return get_product(uow, product_id=pid) if pid else None
+
+
+def product_by_code(uow: UnitOfWork, *, code: str) -> dict:
+    """The product a person types or scans: by SKU, else by barcode. Raises `DomainError`
+    for an unknown code or a product that is not on sale."""
+    code = code.strip()
+    pid = uow.conn.execute(select(t.products.c.id).where(t.products.c.sku == code)).scalar()
+    product = get_product(uow, product_id=pid) if pid else product_by_barcode(uow, barcode=code)
+    if product is None:
+        raise DomainError("product_unknown", value=code)
+    if not product["active"]:
+        raise DomainError("product_inactive", name=product["name"])
+    return product
 
 
 def list_products(uow: UnitOfWork, *, active_only: bool = False,

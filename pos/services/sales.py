@@ -1,21 +1,22 @@
 """Selling: a cart becomes a paid sale; voids and refunds are new documents that point back.
 
 `_commit_document` is the one place a document is written: its number in the device's gapless
-sequence, its receipt number, its stamp, its lines, payments and VAT parts, and its outbox entry
-all go into the caller's single transaction.
+sequence, its receipt number, its stamp, its lines, payments and VAT parts, its outbox entry and
+its print jobs (the drawer kick, the receipt) all go into the caller's single transaction, so a
+till that dies at any moment has either a paid sale with everything it sets off, or nothing.
+Whoever listens (print worker, sync worker, the GUI) hears of it from the store's hub once it
+has committed (`pos.events`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
 
-from pos import tables as t
+from pos import events, print_jobs, tables as t
 from pos.ids import canonical_receipt_no
-from pos.numbering import Allocation
+from pos.outbox import append_event
 from pos.domain import (CartItem, Discount, DocKind, Document, DomainError, Line, MethodKind,
                         Payment, Priced, Refundable, TaxClass, TaxPart, TaxStatus, Tender, Totals,
                         price_cart, price_refund, refund_lines, settle, void_payments)
@@ -130,7 +131,7 @@ def _original_for_return(uow: UnitOfWork, sale_id, receipt_no):
 
 
 def void_sale(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str | None = None,
-              reason: str = "") -> Document:
+              reason: str = "", receipt_requested: bool = False) -> Document:
     """Cancel a whole sale: every line and every payment goes back by its own method. A sale
     that was already partly refunded cannot be voided; refund what is left instead."""
     original = _original_for_return(uow, sale_id, receipt_no)
@@ -148,12 +149,13 @@ def void_sale(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str | 
     if sum(p.amount for p in payments) != priced.totals.total:
         raise DomainError("void_unbalanced", value=original["receipt_no"])
     return _commit_document(uow, kind=DocKind.VOID, priced=priced, payments=payments,
-                            original_id=original["id"], reason=reason)
+                            original_id=original["id"], reason=reason,
+                            receipt_requested=receipt_requested)
 
 
 def refund_sale(uow: UnitOfWork, *, quantities: dict[int, int], method: str,
                 sale_id: str | None = None, receipt_no: str | None = None,
-                reason: str = "") -> Document:
+                reason: str = "", receipt_requested: bool = False) -> Document:
     """Give back some or all of a sale's lines ({line_no: qty}) by `method`; any number of
     times, never more of a line than was sold."""
     original = _original_for_return(uow, sale_id, receipt_no)
@@ -166,25 +168,8 @@ def refund_sale(uow: UnitOfWork, *, quantities: dict[int, int], method: str,
     total = priced.totals.total
     payments = [Payment(1, chosen.code, chosen.kind, total, total, 0)]
     return _commit_document(uow, kind=DocKind.REFUND, priced=priced, payments=payments,
-                            original_id=original["id"], reason=reason)
-
-
-def append_event(uow: UnitOfWork, *, event_type: str, payload: dict | None = None,
-                 document_id: str | None = None, allocation: Allocation | None = None,
-                 wall: datetime | None = None) -> int:
-    """Put an event in the outbox at the device's next sequence number; returns the number.
-
-    A document's event has no payload of its own: the document is immutable and is read back
-    from its tables when it is sent."""
-    wall = wall or uow.clock.now()
-    allocation = allocation or uow.store.numbering.allocate(uow, wall, receipt=False)
-    uow.conn.execute(t.outbox.insert(), {
-        "device_id": uow.store.device["id"], "seq": allocation.seq,
-        "event_id": uow.new_id(wall), "event_type": event_type, "document_id": document_id,
-        "hlc": str(allocation.hlc), "created_at": wall.isoformat(),
-        "payload": None if payload is None else json.dumps(
-            payload, ensure_ascii=False, separators=(",", ":"))})
-    return allocation.seq
+                            original_id=original["id"], reason=reason,
+                            receipt_requested=receipt_requested)
 
 
 def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments: list[Payment],
@@ -243,6 +228,8 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
         receipt_requested=receipt_requested, reason=reason or None)
     append_event(uow, event_type=f"{kind}.recorded", document_id=doc_id,
                  allocation=allocation, wall=wall)
+    print_jobs.for_document(uow, doc)
+    uow.note(events.DOCUMENT, doc)
     return doc
 
 
@@ -312,3 +299,15 @@ def list_documents(uow: UnitOfWork, *, day_from: str | None = None, day_to: str 
     if kinds:
         q = q.where(t.sales.c.kind.in_(kinds))
     return [dict(r) for r in uow.conn.execute(q).mappings()]
+
+
+def payment_methods_of(uow: UnitOfWork, *, sale_ids: list[str]) -> dict[str, list[str]]:
+    """Each document's payment method codes, in the order they were paid."""
+    found: dict[str, list[str]] = {}
+    for k in range(0, len(sale_ids), 500):
+        q = (select(t.payments.c.sale_id, t.payments.c.method)
+             .where(t.payments.c.sale_id.in_(sale_ids[k:k + 500]))
+             .order_by(t.payments.c.sale_id, t.payments.c.n))
+        for sale_id, method in uow.conn.execute(q):
+            found.setdefault(sale_id, []).append(method)
+    return found

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from pos import tables as t
+from pos import events, tables as t
 from pos.domain import ChangePolicy, DEFAULT_METHODS, MethodKind, PaymentMethod
 from pos.store import UnitOfWork
 
@@ -24,6 +24,7 @@ def set_setting(uow: UnitOfWork, key: str, value: Any) -> None:
     uow.store.cache.clear()
     uow.settings_changed = True
     uow.on_commit(uow.store.cache.clear)
+    uow.note(events.SETTINGS)
     raw = json.dumps(value, ensure_ascii=False)
     updated = uow.conn.execute(t.settings.update().where(t.settings.c.key == key)
                                .values(value=raw)).rowcount

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, func, select
 
-from pos import tables as t
+from pos import events, tables as t
 from pos.domain import DomainError, plain
 from pos.settlement import (DENOMINATIONS, CashFigures, EnterpriseInfo, LineRow, PartRow, PayRow,
                             SaleRow, Settlement, count_total)
+from pos.outbox import append_event
 from pos.store import UnitOfWork, backup
 
 BACKUPS_KEPT = 30
@@ -52,7 +53,6 @@ def _counts(counts: dict | None) -> tuple[int, str | None]:
 def open_shift(uow: UnitOfWork, *, float_amount: int | None = None,
                counts: dict | None = None) -> dict:
     """Open a shift with a float typed as a total or counted by denomination."""
-    from pos.services.sales import append_event
 
     if current_shift(uow) is not None:
         raise DomainError("shift_already_open")
@@ -69,6 +69,7 @@ def open_shift(uow: UnitOfWork, *, float_amount: int | None = None,
            "float_amount": amount, "float_counts": counts_json}
     uow.conn.execute(t.shifts.insert().values(**row))
     _changed(uow)
+    uow.note(events.SHIFT)
     append_event(uow, event_type="shift.opened", payload={**row, "float_counts": counts},
                  wall=now)
     return row
@@ -76,7 +77,6 @@ def open_shift(uow: UnitOfWork, *, float_amount: int | None = None,
 
 def move_cash(uow: UnitOfWork, *, kind: str, amount: int, reason: str) -> dict:
     """Cash put into (change top-up) or taken out of (buying supplies) the drawer."""
-    from pos.services.sales import append_event
 
     shift = current_shift(uow)
     if shift is None:
@@ -91,6 +91,7 @@ def move_cash(uow: UnitOfWork, *, kind: str, amount: int, reason: str) -> dict:
     row = {"id": uow.new_id(now), "shift_id": shift["id"], "kind": kind, "amount": amount,
            "reason": reason.strip(), "created_at": now.isoformat()}
     uow.conn.execute(t.cash_movements.insert().values(**row))
+    uow.note(events.SHIFT)
     append_event(uow, event_type="cash.moved", payload=row, wall=now)
     return row
 
@@ -339,7 +340,6 @@ def close_shift(uow: UnitOfWork, *, counts: dict | None = None,
                 counted: int | None = None) -> tuple[dict, Settlement]:
     """Close the open shift with the cash counted (by denomination, or a total). The Z figures
     are kept with the shift; a backup of the database is written once the close commits."""
-    from pos.services.sales import append_event
 
     shift = current_shift(uow)
     if shift is None:
@@ -358,6 +358,7 @@ def close_shift(uow: UnitOfWork, *, counts: dict | None = None,
     uow.conn.execute(t.shifts.update().where(t.shifts.c.id == shift["id"]).values(**values))
     _changed(uow)
     closed = {**shift, **values}
+    uow.note(events.SHIFT)
     append_event(uow, event_type="shift.closed",
                  payload={k: v for k, v in closed.items() if k != "report"}, wall=now)
     store = uow.store

@@ -126,7 +126,7 @@ def test_jobs_cut_off_by_a_crash_are_marked_interrupted(demo_store, printer_fact
     doc = sell(demo_store)
     job_id = queue_receipt(demo_store, setup_for(printer.url), doc)
     with demo_store.unit_of_work() as uow:
-        pq._set(uow, job_id, status=pq.SENDING)
+        pq.jobs.set_status(uow, job_id, status=pq.SENDING)
         uow.commit()
     worker = pq.PrintWorker(demo_store)
     worker.start()
@@ -139,7 +139,7 @@ def test_drop_a_failed_job(demo_store):
     doc = sell(demo_store)
     job_id = queue_receipt(demo_store, setup_for(f"tcp://127.0.0.1:{free_port()}"), doc)
     with demo_store.unit_of_work() as uow:
-        pq._set(uow, job_id, status=pq.FAILED)
+        pq.jobs.set_status(uow, job_id, status=pq.FAILED)
         pq.drop(uow, job_id)
         uow.commit()
         with pytest.raises(ValueError):

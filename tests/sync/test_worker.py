@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import httpx
+
 from pos import services as svc
 from pos.demo import run_demo
 from sync import client
@@ -50,3 +52,26 @@ def test_a_day_sold_offline_arrives_within_seconds_of_the_server_coming_up(store
     finally:
         worker.stop()
         server.stop()
+
+
+class _Broken(httpx.BaseTransport):
+    """A fault of our own making below the client (not the network): it must not pass for
+    'offline'."""
+
+    def handle_request(self, request):
+        raise KeyError("a bug, not a network")
+
+
+def test_a_fault_of_ours_is_logged_and_shown_as_one_not_as_offline(store, tmp_path, caplog):
+    server = RunningServer(f"sqlite:///{tmp_path / 'server.db'}")
+    try:
+        _event, _stall, code = setup_stall(server)
+        client.enroll(store, url=server.url, code=code)
+    finally:
+        server.stop()
+    run_demo(store, sales=3, seed=2)
+    states = []
+    worker = client.SyncWorker(store, listener=states.append, transport=_Broken())
+    assert worker.step() > 0
+    assert states[-1].error == "sync_fault" and "KeyError" in states[-1].error_params["detail"]
+    assert any("sync failed unexpectedly" in r.getMessage() for r in caplog.records)

@@ -38,13 +38,15 @@ def test_pay_queues_the_receipt_and_the_printer_gets_it(qtbot, window, demo_stor
         assert state["done"] and seen["receipt"] is True
         with demo_store.unit_of_work(write=False) as uow:
             doc = svc.get_document(uow, sale_id=svc.list_documents(uow)[-1]["id"])
-            jobs = pq.recent_jobs(uow)
+            jobs = pq.jobs_for(uow, doc.id)
         assert doc.receipt_requested
-        assert jobs[0]["document_id"] == doc.id and jobs[0]["drawer"]  # cash: drawer kick
-        wait_for(lambda: printer.jobs)
-        decoded = decode(printer.jobs[0])
-        assert any(doc.receipt_no in line for line in decoded.text_lines())
-        assert any(type(i).__name__ == "Drawer" for i in decoded.items)
+        # written with the sale: cash opens the drawer by a job of its own, before the receipt
+        assert [j["kind"] for j in jobs] == ["drawer", "receipt"]
+        wait_for(lambda: len(printer.jobs) == 2)
+        kick, receipt = decode(printer.jobs[0]), decode(printer.jobs[1])
+        assert [type(i).__name__ for i in kick.items] == ["Drawer"]  # no paper moved, no cut
+        assert any(doc.receipt_no in line for line in receipt.text_lines())
+        assert not any(type(i).__name__ == "Drawer" for i in receipt.items)
         qtbot.waitUntil(lambda: "준비됨" in window.status_printer.text())
 
         qtbot.keyClick(window, Qt.Key_F3)
@@ -56,8 +58,8 @@ def test_pay_queues_the_receipt_and_the_printer_gets_it(qtbot, window, demo_stor
         pixmap = dialog.label.pixmap()
         assert pixmap.width() == 576 and pixmap.height() > 600
         history.reprint()
-        wait_for(lambda: len(printer.jobs) == 2)
-        assert any("사본" in line for line in decode(printer.jobs[1]).text_lines())
+        wait_for(lambda: len(printer.jobs) == 3)
+        assert any("사본" in line for line in decode(printer.jobs[2]).text_lines())
     finally:
         printer.close()
 

@@ -16,7 +16,10 @@ def test_enroll_in_settings_and_sales_flow_to_the_server(qtbot, window, demo_sto
         settings = window.screen("settings")
         settings.sync_url.setText(server.url)
         settings.sync_code.setText(code)
-        assert settings.enroll()
+        settings.enroll()  # off the GUI thread: the window stays responsive meanwhile
+        assert not settings.enroll_button.isEnabled()
+        qtbot.waitUntil(lambda: settings.enrolled is not None, timeout=15000)
+        assert settings.enrolled and settings.enroll_button.isEnabled()
         assert "성수 공동판매장" in settings.sync_info.text()
         sell = window.sell
         sell.add_product(sell.products[0])

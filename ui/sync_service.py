@@ -1,0 +1,64 @@
+"""The sync worker for the GUI: its state in the status bar. It wakes by itself after every
+commit that put an event in the outbox (`pos.events`)."""
+
+from __future__ import annotations
+
+from pos.i18n import error_text
+from pos.store import Store
+from sync import client
+from ui.bridge import ThreadBridge, WorkerService
+from ui.texts import language, t
+
+
+class SyncService(WorkerService):
+    def __init__(self, store: Store, parent=None, *, transport=None, interval: float = 15.0):
+        super().__init__(store, parent)
+        self.transport = transport
+        self.interval = interval
+        self.restart()
+
+    def make_worker(self, listener):
+        return client.SyncWorker(self.store, listener=listener, transport=self.transport,
+                                 interval=self.interval)
+
+    def status_text(self) -> str:
+        s = self.state or client.sync_state(self.store)
+        if not s.configured:
+            return t("status_sync_none")
+        if s.error:
+            return t("status_sync_error" if s.error not in ("sync_offline", "sync_server_error")
+                     else "status_sync_offline", count=s.waiting)
+        if s.syncing:
+            return t("status_sync_sending", count=s.waiting)
+        if s.waiting:
+            return t("status_sync_waiting", count=s.waiting)
+        return t("status_sync_done")
+
+    def error_text(self) -> str:
+        s = self.state
+        if s is None or not s.error:
+            return ""
+        return error_text(client.SyncError(s.error, **(s.error_params or {})), language())
+
+    def enroll(self, url: str, code: str, done) -> None:
+        """Enrol off the GUI thread (the server may take seconds to answer); `done(info, error)`
+        is called on the GUI thread with the server's answer or the `SyncError`."""
+        import threading
+
+        bridge = ThreadBridge(self)
+        bridge.received.connect(lambda result: done(*result))
+        self._enrolling = bridge  # kept alive until it answers
+
+        def run():
+            try:
+                info = client.enroll(self.store, url=url, code=code, transport=self.transport)
+                bridge.send((info, None))
+            except client.SyncError as e:
+                bridge.send((None, e))
+            except Exception as e:  # noqa: BLE001 - shown to the vendor, logged as a fault
+                import logging
+
+                logging.getLogger("jangteo.sync").exception("enrolment failed")
+                bridge.send((None, client.SyncError("sync_offline", detail=str(e))))
+
+        threading.Thread(target=run, name="sync-enroll", daemon=True).start()
