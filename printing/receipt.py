@@ -18,44 +18,11 @@ from pos.money import format_amount
 from pos.store import UnitOfWork
 from printing.layout import QR, Barcode, Feed, Item, Logo, Row, Rule, fit
 from pos.errors import CodedError
+from pos.i18n import tr
 
-LABELS: dict[str, tuple[str, str]] = {
-    "title_sale": ("영수증", "RECEIPT"),
-    "title_refund": ("[반품·환불] 영수증", "[REFUND] RECEIPT"),
-    "title_void": ("[취소] 영수증", "[VOID] RECEIPT"),
-    "copy": ("*** 사본 (재출력) ***", "*** COPY (reprint) ***"),
-    "bizno": ("사업자", "Reg. no."),
-    "rep": ("대표", "Rep."),
-    "tel": ("전화", "Tel."),
-    "receipt_no": ("영수증", "Receipt"),
-    "time": ("일시", "Date"),
-    "original": ("원 영수증", "Original"),
-    "reason": ("사유", "Reason"),
-    "head_item": ("상품명", "Item"),
-    "head_amount": ("금액", "Amount"),
-    "discount": ("할인", "Discount"),
-    "receipt_discount": ("전체 할인", "Receipt discount"),
-    "subtotal": ("소계", "Subtotal"),
-    "total": ("합계", "TOTAL"),
-    "refund_total": ("환불 합계", "REFUND TOTAL"),
-    "taxable": ("과세물품가액", "Taxable supply"),
-    "vat": ("부가세", "VAT"),
-    "exempt": ("면세물품가액", "Tax-exempt"),
-    "simplified": ("(간이과세자 판매분 {amount}원: 부가세 별도 표시 없음)",
-                   "(simplified taxpayer sales {amount}: VAT not shown)"),
-    "tendered": ("받은 돈", "Tendered"),
-    "change": ("거스름돈", "Change"),
-    "approval": ("승인", "Approval"),
-    "refunded_by": ("환불 수단", "Refunded by"),
-    "sellers": ("판매 업체", "Sold by"),
-    "thanks": ("감사합니다", "Thank you"),
-}
-
-
-def label(key: str, lang: str, **params) -> str:
-    ko, en = LABELS[key]
-    text = ko if lang == "ko" else en
-    return text.format(**params) if params else text
+def label(key: str, lang: str, /, **params) -> str:
+    """A receipt's words, from the message catalogue (context "receipt")."""
+    return tr(key, lang, context="receipt", **params)
 
 
 amount = format_amount  # amounts on a receipt: digits with separators (the column says 원)

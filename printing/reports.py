@@ -8,73 +8,13 @@ from datetime import datetime
 from pathlib import Path
 
 from pos.settlement import Settlement
+from pos.i18n import tr
 from pos.money import format_amount
 from printing.layout import Feed, Item, Row, Rule, fit
 
-WORDS: dict[str, tuple[str, str]] = {
-    "x_title": ("X 중간 보고서", "X REPORT"),
-    "z_title": ("Z 마감 보고서", "Z REPORT"),
-    "day_title": ("일일 보고서", "DAY REPORT"),
-    "settlement_title": ("업체별 정산서", "SETTLEMENT"),
-    "shift": ("교대", "Shift"),
-    "opened": ("개시", "Opened"),
-    "closed": ("마감", "Closed"),
-    "printed": ("출력", "Printed"),
-    "day": ("영업일", "Business day"),
-    "gross": ("총매출", "Gross sales"),
-    "discounts": ("할인", "Discounts"),
-    "sales_total": ("판매 합계", "Sales"),
-    "voids": ("취소", "Voids"),
-    "refunds": ("환불", "Refunds"),
-    "net": ("순매출", "NET SALES"),
-    "taxable": ("과세물품가액", "Taxable supply"),
-    "vat": ("부가세", "VAT"),
-    "exempt": ("면세물품가액", "Tax-exempt"),
-    "taxable_total": ("과세 매출", "Taxable sales"),
-    "by_method": ("결제 수단별", "By payment method"),
-    "by_enterprise": ("업체별", "By enterprise"),
-    "by_product": ("상품별", "By product"),
-    "by_hour": ("시간대별 매출", "Sales by hour"),
-    "cash": ("현금 시재", "Cash"),
-    "float": ("준비금", "Float"),
-    "cash_taken": ("받은 현금", "Cash taken"),
-    "change_given": ("거스름돈", "Change given"),
-    "cash_refunds": ("현금 환불", "Cash refunds"),
-    "cash_in": ("입금", "Cash in"),
-    "cash_out": ("출금", "Cash out"),
-    "expected": ("예상 현금", "Expected cash"),
-    "counted": ("실제 현금", "Counted cash"),
-    "difference": ("차액", "Difference"),
-    "receipts": ("영수증", "Receipts"),
-    "average": ("객단가", "Average sale"),
-    "count_unit": ("{n}건", "{n}"),
-    "commission": ("수수료", "Commission"),
-    "payout": ("지급액", "Payout"),
-    "sales": ("판매", "Sales"),
-    "qty": ("수량", "Qty"),
-    "qty_returned": ("반품", "Returned"),
-    "amount": ("금액", "Amount"),
-    "product": ("상품", "Product"),
-    "enterprise": ("업체", "Enterprise"),
-    "hour": ("시", "h"),
-    "rate": ("수수료율", "Rate"),
-    "sign_stall": ("판매장 확인", "For the stall"),
-    "sign_enterprise": ("업체 확인", "For the enterprise"),
-    "seal": ("(서명 또는 인)", "(signature)"),
-    "bizno": ("사업자등록번호", "Registration no."),
-    "representative": ("대표자", "Representative"),
-    "address": ("주소", "Address"),
-    "phone": ("전화", "Phone"),
-    "period": ("기간", "Period"),
-    "page": ("쪽", "page"),
-    "none": ("없음", "none"),
-}
-
-
-def word(key: str, lang: str, **params) -> str:
-    ko, en = WORDS[key]
-    text = ko if lang == "ko" else en
-    return text.format(**params) if params else text
+def word(key: str, lang: str, /, **params) -> str:
+    """A report's words, from the message catalogue (context "report")."""
+    return tr(key, lang, context="report", **params)
 
 
 def won_text(amount: int, lang: str) -> str:

@@ -186,4 +186,4 @@ def test_cli_import_reports_in_the_chosen_language(tmp_path):
     assert "2행 'price' 열" in out.stderr
     good = write(tmp_path / "good.csv", HEADER + "K-1,,비누,3000,과세,모두의공방,,\n", "utf-8")
     out = run("--lang", "en", "catalog", "import", str(good))
-    assert out.returncode == 0 and "1 products added" in out.stdout
+    assert out.returncode == 0 and "Products added: 1" in out.stdout

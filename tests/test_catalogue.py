@@ -1,0 +1,146 @@
+"""The one message catalogue: every sentence in every language, with the same placeholders,
+read the same by Babel (an independent reader of the format) as by the till; plural forms;
+and a third language that needs no code."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from babel.messages.pofile import read_po
+
+from pos import i18n
+from pos.i18n import catalogue, catalogue_path, detect_lang, languages, placeholders, tr
+from tests.conftest import ROOT
+
+LANGS = ["ko", "en"]
+
+
+def babel_messages(lang):
+    with open(catalogue_path(lang), "rb") as fh:
+        cat = read_po(fh)
+    out = {}
+    for m in cat:
+        if not m.id:
+            continue
+        key = (m.context, m.id[0] if isinstance(m.id, tuple) else m.id)
+        out[key] = tuple(m.string) if isinstance(m.string, tuple) else (m.string,)
+    return cat, out
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_tills_reader_reads_what_babel_reads(lang):
+    cat, babel = babel_messages(lang)
+    assert catalogue(lang).messages == babel
+    assert cat.num_plurals == {"ko": 1, "en": 2}[lang]
+    assert len(babel) > 400
+
+
+def test_every_message_is_in_every_language_with_the_same_placeholders():
+    reference = catalogue("en").messages
+    problems = []
+    for lang in languages():
+        messages = catalogue(lang).messages
+        if set(messages) != set(reference):
+            problems.append((lang, sorted(set(reference) ^ set(messages))[:10]))
+        for key, forms in messages.items():
+            wanted = placeholders(reference.get(key, forms)[-1])
+            for form in forms:
+                if placeholders(form) != wanted:
+                    problems.append((lang, key, form))
+    assert problems == []
+
+
+def test_the_korean_catalogue_is_korean():
+    messages = catalogue("ko").messages
+    latin_only = [k for k, forms in messages.items()
+                  if not re.search("[\uac00-\ud7a3]", forms[0]) and not k[1].endswith("_keys")]
+    # a few are the same in both languages (a title, a unit, a receipt number format)
+    assert len(latin_only) < 25, latin_only
+
+
+KEY_USES = [  # (context, where, how the code names a message)
+    (None, "ui", re.compile(r'\bt\(\s*"([a-z_0-9]+)"')),
+    (None, "ui", re.compile(r'\("((?:btn|nav|col|tab)_[a-z_]+)"')),
+    (None, "pos", re.compile(r'(?:DomainError|StoreError|ImportFileError|PrinterError|SyncError|'
+                             r'LogoError)\(\s*"([a-z_0-9]+)"')),
+    (None, "printing", re.compile(r'(?:PrinterError|LogoError)\(\s*"([a-z_0-9]+)"')),
+    (None, "sync", re.compile(r'SyncError\(\s*"([a-z_0-9]+)"')),
+    (None, "pos", re.compile(r'RowProblem\([^,]+,\s*[^,]+,\s*"([a-z_0-9]+)"')),
+    ("receipt", "printing", re.compile(r'\blabel\(\s*"([a-z_0-9]+)"')),
+    ("report", "printing", re.compile(r'\bword\(\s*"([a-z_0-9]+)"')),
+]
+
+
+def test_every_message_the_code_names_is_in_the_catalogue():
+    known = set(catalogue("en").messages)
+    used = set()
+    for context, folder, pattern in KEY_USES:
+        for path in (ROOT / folder).rglob("*.py"):
+            for key in pattern.findall(path.read_text(encoding="utf-8")):
+                used.add((context, key))
+    for path in (ROOT).glob("*/**/*.py"):
+        if ".venv" in path.parts or "tests" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for key, context in re.findall(r'\btr\(\s*"([a-z_0-9]+)",[^)]*?context="([a-z]+)"', text):
+            used.add((context, key))
+    assert len(used) > 250
+    assert sorted(used - known) == []
+
+
+def test_plural_forms_follow_the_count():
+    assert tr("status_receipts", "en", count=1, next="A01") == "Today 1 receipt · next A01"
+    assert tr("status_receipts", "en", count=2, next="A01") == "Today 2 receipts · next A01"
+    assert tr("status_receipts", "en", count=0, next="A01") == "Today 0 receipts · next A01"
+    assert tr("status_receipts", "ko", count=1, next="A01") == \
+        tr("status_receipts", "ko", count=7, next="A01").replace("7", "1")
+
+
+def test_money_in_a_message_goes_through_the_one_formatter():
+    assert tr("payment_short", "ko", short=3100, total=8100) == "3,100원이 부족합니다 (합계 8,100원)."
+    assert tr("payment_short", "en", short=3100, total=8100) == "₩3,100 is still due (total ₩8,100)."
+
+
+def test_a_third_language_is_a_folder_not_code(tmp_path, monkeypatch):
+    locale_dir = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, locale_dir)
+    ja = locale_dir / "ja" / "LC_MESSAGES"
+    ja.mkdir(parents=True)
+    text = catalogue_path("en").read_text(encoding="utf-8")
+    text = text.replace('"Language: en\\n"', '"Language: ja\\n"')
+    text = text.replace('"Plural-Forms: nplurals=2; plural=(n != 1);\\n"',
+                        '"Plural-Forms: nplurals=1; plural=0;\\n"')
+    text = re.sub(r'msgid "language_name"\nmsgstr "English"', 'msgid "language_name"\nmsgstr "日本語"',
+                  text)
+    text = re.sub(r'(msgid "nav_sell"\n)msgstr "[^"]*"', r'\1msgstr "販売"', text)
+    # a half-done translation: one message left empty falls back to English
+    text = re.sub(r'(msgid "nav_history"\n)msgstr "[^"]*"', r'\1msgstr ""', text)
+    # plural entries collapse to the one form Japanese has
+    text = re.sub(r'msgstr\[0\] ((?:"[^\n]*"\n)+)msgstr\[1\] ((?:"[^\n]*"\n)+)', r'msgstr[0] \2',
+                  text)
+    (ja / "jangteo.po").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale_dir)
+    i18n.catalogue.cache_clear()
+    try:
+        assert languages() == ["ko", "en", "ja"]
+        assert i18n.language_name("ja") == "日本語"
+        assert tr("nav_sell", "ja") == "販売"
+        assert tr("nav_history", "ja") == tr("nav_history", "en")
+        assert tr("status_receipts", "ja", count=1, next="A") == "Today 1 receipts · next A"
+        for var in ("JANGTEO_LANG", "LC_ALL", "LC_MESSAGES"):
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+        assert detect_lang() == "ja"
+    finally:
+        i18n.catalogue.cache_clear()
+
+
+def test_a_damaged_catalogue_line_is_refused_not_guessed():
+    with pytest.raises(ValueError):
+        i18n.parse_po('msgid "a"\nmsgstr "b\nmsgid "c"\n')
+    with pytest.raises(ValueError):
+        i18n.parse_po('msgid "a"\nbogus "b"\n')
+    parsed = i18n.parse_po('#, fuzzy\nmsgid "a"\nmsgstr "guess"\n\nmsgid "b"\nmsgstr "s\\"\\n"\n')
+    assert parsed.messages == {(None, "b"): ('s"\n',)}
