@@ -17,7 +17,7 @@ from pos.clock import SteppingClock
 from pos.domain import (CartItem, Discount, DomainError, TaxClass, TaxStatus, Tender,
                         price_cart)
 from pos.services import (SaleItem, add_category, current_shift, open_shift, add_enterprise, add_product, list_products,
-                          record_sale, refund_sale, set_setting, void_sale)
+                          record_sale, refund_sale, save_settings, void_sale)
 from pos.store import Store
 
 STORE_IDENTITY = {
@@ -90,7 +90,7 @@ def load_demo_catalog(store: Store, *, seed: int = 1) -> int:
     with store.unit_of_work() as uow:
         if uow.conn.execute(select(func.count()).select_from(t.enterprises)).scalar():
             return 0
-        set_setting(uow, "store", STORE_IDENTITY)
+        save_settings(uow, store=STORE_IDENTITY)
         n = 0
         for name, nine, rep, addr, phone, status, bp, category, products in ENTERPRISES:
             eid = add_enterprise(uow, name=name, bizno=bizno.with_check_digit(nine),

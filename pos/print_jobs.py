@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from pos import events, tables as t
 from pos.domain import Document, MethodKind
-from pos.services.settings import get_setting
+from pos.services.settings import till_settings
 from pos.store import UnitOfWork
 
 QUEUED, SENDING, DONE, RETRY, FAILED, INTERRUPTED, DROPPED, REPLACED = (
@@ -47,11 +47,11 @@ class PrinterTarget:
 
 def printer_target(uow: UnitOfWork) -> PrinterTarget | None:
     """The till's printer from settings, or None when none is set up."""
-    stored = get_setting(uow, "printer") or {}
-    if not stored.get("url"):
+    settings = till_settings(uow)
+    printer = settings.printer
+    if not printer.url:
         return None
-    return PrinterTarget(stored["url"], stored.get("profile") or "", bool(stored.get("drawer", True)),
-                         get_setting(uow, "receipt_mode", "ask"))
+    return PrinterTarget(printer.url, printer.profile, printer.drawer, settings.receipt_mode)
 
 
 def opens_drawer(doc: Document) -> bool:

@@ -47,18 +47,19 @@ class PrinterSetup:
 
 def printer_setup(uow: UnitOfWork) -> PrinterSetup | None:
     """The till's printer from settings, or None when none is set up."""
-    stored = svc.get_setting(uow, "printer") or {}
-    if not stored.get("url"):
+    settings = svc.till_settings(uow)
+    printer = settings.printer
+    if not printer.url:
         return None
-    return PrinterSetup(stored["url"], make_profile(stored.get("profile"), stored.get("overrides")),
-                        svc.get_setting(uow, "receipt_mode", "ask"), stored.get("drawer", True))
+    return PrinterSetup(printer.url, make_profile(printer.profile or None, printer.overrides),
+                        settings.receipt_mode, printer.drawer)
 
 
 def save_printer_setup(uow: UnitOfWork, *, url: str, profile_key: str, drawer: bool = True,
                        overrides: dict | None = None) -> None:
     make_profile(profile_key, overrides)  # refuse an unknown profile before storing it
-    svc.set_setting(uow, "printer", {"url": url.strip(), "profile": profile_key,
-                                     "overrides": overrides or {}, "drawer": drawer})
+    svc.save_settings(uow, printer=svc.PrinterSettings(url.strip(), profile_key, drawer,
+                                                       overrides or {}))
 
 
 def render_receipt(uow: UnitOfWork, setup_profile: PrinterProfile, *, document_id: str,

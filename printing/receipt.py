@@ -93,7 +93,8 @@ def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str 
                 copy: bool = False, lang: str | None = None) -> ReceiptDoc:
     doc = svc.get_document(uow, sale_id=sale_id, receipt_no=receipt_no)
     methods = svc.payment_methods(uow)
-    lang = lang or svc.get_setting(uow, "receipt_language", "ko")
+    settings = svc.till_settings(uow)
+    lang = lang or settings.receipt_language
     sellers = {}
     for line in doc.lines:
         if line.enterprise_id not in sellers:
@@ -102,7 +103,7 @@ def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str 
                 e.get("name", line.enterprise_name), e.get("bizno") or "",
                 e.get("representative", ""), e.get("phone", ""),
                 e.get("tax_status", str(line.tax_status)))
-    grouping = svc.get_setting(uow, "receipt_group_by_enterprise", True)
+    grouping = settings.receipt_group_by_enterprise
     payments = []
     for p in doc.payments:
         m = methods.get(p.method)
@@ -113,7 +114,7 @@ def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str 
     t = doc.totals
     return ReceiptDoc(
         kind=str(doc.kind), receipt_no=doc.receipt_no, created_at=doc.created_at,
-        store=svc.get_setting(uow, "store", {}) or {},
+        store=settings.store,
         lines=[ReceiptLine(ln.name, ln.unit_price, ln.qty, ln.line_discount, ln.amount,
                            ln.enterprise_id) for ln in doc.lines],
         payments=payments, sellers=sellers, subtotal=t.subtotal, line_discount=t.line_discount,
@@ -121,9 +122,9 @@ def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str 
         supply_value=t.supply_value, vat=t.vat, exempt_total=t.exempt_total,
         simplified_total=simplified, change=doc.change,
         original_receipt_no=doc.original_receipt_no, reason=doc.reason,
-        footer=svc.get_setting(uow, "receipt_footer", "") or "",
-        qr=svc.get_setting(uow, "receipt_qr", None) or None,
-        logo=logo_path(uow.store.data_dir, svc.get_setting(uow, "receipt_logo", None)),
+        footer=settings.receipt_footer,
+        qr=settings.receipt_qr or None,
+        logo=logo_path(uow.store.data_dir, settings.receipt_logo or None),
         copy=copy,
         group_by_enterprise=bool(grouping) and len(sellers) > 1, lang=lang,
         has_cash=any(p.method == "cash" and p.amount > 0 for p in doc.payments))

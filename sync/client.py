@@ -439,10 +439,10 @@ def apply_settings(uow: UnitOfWork, remote: p.TillSettings) -> None:
     organizer's list lacks stays, switched off: past sales keep their method's name."""
     from pos.domain import ChangePolicy, MethodKind, PaymentMethod
 
-    for key in ("receipt_footer", "receipt_qr"):
-        value = getattr(remote, key)
-        if value is not None:
-            svc.set_setting(uow, key, value)
+    changes = {key: getattr(remote, key) for key in ("receipt_footer", "receipt_qr")
+               if getattr(remote, key) is not None}
+    if changes:
+        svc.save_settings(uow, **changes)
     if remote.payment_methods is not None:
         methods = [PaymentMethod(m.code, MethodKind(m.kind), m.label_ko, m.label_en,
                                  ChangePolicy(m.change_policy), m.active)

@@ -67,13 +67,14 @@ def use_language(lang: str) -> None:
 
 
 def choose_language(store: Store, explicit: str | None) -> str:
-    from pos.services import get_setting
+    from pos.i18n import languages
+    from pos.services import till_settings
 
-    if explicit in ("ko", "en"):
+    if explicit in languages():
         return explicit
     with store.unit_of_work(write=False) as uow:
-        stored = get_setting(uow, "language")
-    return stored if stored in ("ko", "en") else detect_lang()
+        stored = till_settings(uow).language
+    return stored if stored in languages() else detect_lang()
 
 
 def first_start(store: Store, ask) -> None:

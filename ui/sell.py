@@ -364,7 +364,7 @@ class SellScreen(QWidget):
         priced = self.cart.priced()
         with self.store.unit_of_work(write=False) as uow:
             methods = svc.payment_methods(uow)
-            mode = svc.get_setting(uow, "receipt_mode", "ask")
+            mode = svc.till_settings(uow).receipt_mode
             shift = svc.current_shift(uow)
         if shift is None and prompts.confirm(self, t("shift_open_first")):
             self.shift_needed.emit()  # the cart waits while the shift is opened

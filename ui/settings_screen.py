@@ -11,6 +11,8 @@ from dataclasses import replace
 from pos import bizno
 from pos import services as svc
 from pos.domain import ChangePolicy, MethodKind
+from pos.errors import CodedError
+from pos.i18n import language_name, languages
 from ui import prompts
 from ui.qt import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
                    QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QTableWidget,
@@ -73,8 +75,8 @@ class SettingsScreen(QWidget):
             self.receipt_mode.addItem(t(f"receipt_{mode}"), mode)
         self.footer = QLineEdit()
         self.language = QComboBox()
-        self.language.addItem("한국어", "ko")
-        self.language.addItem("English", "en")
+        for code in languages():  # each catalogue names its own language
+            self.language.addItem(language_name(code), code)
         of.addRow(t("receipt_mode"), self.receipt_mode)
         of.addRow(t("receipt_footer"), self.footer)
         self.receipt_qr = QLineEdit()
@@ -276,11 +278,11 @@ class SettingsScreen(QWidget):
         from ui.texts import language
 
         with self.store.unit_of_work(write=False) as uow:
-            identity = svc.get_setting(uow, "store", {}) or {}
+            settings = svc.till_settings(uow)
             self.methods = list(svc.payment_methods(uow).values())
-            mode = svc.get_setting(uow, "receipt_mode", "ask")
-            footer = svc.get_setting(uow, "receipt_footer", "")
-            lang = svc.get_setting(uow, "language", language())
+            sync_conf = svc.get_setting(uow, "sync") or {}  # the sync client's own state
+        identity, mode, footer = settings.store, settings.receipt_mode, settings.receipt_footer
+        lang = settings.language or language()
         for key, edit in self.store_fields.items():
             edit.setText(identity.get(key, ""))
         self.methods_table.setRowCount(len(self.methods))
@@ -303,32 +305,27 @@ class SettingsScreen(QWidget):
         self.receipt_mode.setCurrentIndex(self.receipt_mode.findData(mode))
         from printing.profiles import DEFAULT
 
-        with self.store.unit_of_work(write=False) as uow:
-            printer = svc.get_setting(uow, "printer") or {}
-        self.printer_url.setText(printer.get("url", ""))
+        printer = settings.printer
+        self.printer_url.setText(printer.url)
         self.printer_profile.setCurrentIndex(
-            max(0, self.printer_profile.findData(printer.get("profile", DEFAULT))))
-        self.printer_drawer.setChecked(printer.get("drawer", True))
+            max(0, self.printer_profile.findData(printer.profile or DEFAULT)))
+        self.printer_drawer.setChecked(printer.drawer)
         self._profile_defaults()
-        for key, value in (printer.get("overrides") or {}).items():
+        for key, value in printer.overrides.items():
             if key == "dots":
                 self.printer_dots.setValue(value)
             elif key == "columns":
                 self.printer_columns.setValue(value)
             elif key == "renderer":
                 self.printer_renderer.setCurrentIndex(self.printer_renderer.findData(value))
-        with self.store.unit_of_work(write=False) as uow:
-            sync_conf = svc.get_setting(uow, "sync") or {}
         self.sync_url.setText(sync_conf.get("url", ""))
         if sync_conf.get("url"):
             self.sync_info.setText(t("sync_enrolled", event=sync_conf.get("event", ""),
                                      stall=sync_conf.get("stall", "")))
-        with self.store.unit_of_work(write=False) as uow:
-            self.receipt_qr.setText(svc.get_setting(uow, "receipt_qr", "") or "")
-            self._stored_logo = svc.get_setting(uow, "receipt_logo", "") or ""
-            self.receipt_logo.setText(self._stored_logo)
-            self.group_by_enterprise.setChecked(
-                bool(svc.get_setting(uow, "receipt_group_by_enterprise", True)))
+        self.receipt_qr.setText(settings.receipt_qr)
+        self._stored_logo = settings.receipt_logo
+        self.receipt_logo.setText(self._stored_logo)
+        self.group_by_enterprise.setChecked(settings.receipt_group_by_enterprise)
         self.load_jobs()
         self.footer.setText(footer)
         self.language.setCurrentIndex(self.language.findData(lang))
@@ -364,33 +361,33 @@ class SettingsScreen(QWidget):
                 prompts.error(self, explain(e))
                 return
             self.receipt_logo.setText(logo)
+        try:
+            self._store_settings(identity, methods, logo)
+        except CodedError as e:  # nothing was stored
+            prompts.error(self, explain(e))
+            return
+        self.printer.reconfigure()
+        self.message.setText(t("saved"))
+        self.load()
+        self.changed.emit()
+
+    def _store_settings(self, identity, methods, logo) -> None:
         with self.store.unit_of_work() as uow:
-            svc.set_setting(uow, "store", identity)
             svc.set_payment_methods(uow, methods)
-            svc.set_setting(uow, "receipt_mode", self.receipt_mode.currentData())
-            svc.set_setting(uow, "receipt_footer", self.footer.text())
-            svc.set_setting(uow, "language", self.language.currentData())
-            svc.set_setting(uow, "receipt_qr", self.receipt_qr.text().strip())
-            svc.set_setting(uow, "receipt_logo", logo)
-            svc.set_setting(uow, "receipt_group_by_enterprise",
-                            self.group_by_enterprise.isChecked())
+            svc.save_settings(
+                uow, store=identity, receipt_mode=self.receipt_mode.currentData(),
+                receipt_footer=self.footer.text(), language=self.language.currentData(),
+                receipt_qr=self.receipt_qr.text().strip(), receipt_logo=logo,
+                receipt_group_by_enterprise=self.group_by_enterprise.isChecked())
             url = self.printer_url.text().strip()
             if url:
-                from printing.transport import PrinterError, parse_url
+                from printing.transport import parse_url
 
-                try:
-                    parse_url(url)
-                except PrinterError as e:
-                    prompts.error(self, explain(e))
-                    return
+                parse_url(url)  # a PrinterError says what is wrong with the address
                 self.printer.save_setup(uow, url=url,
                                         profile_key=self.printer_profile.currentData(),
                                         drawer=self.printer_drawer.isChecked(),
                                         overrides=self._overrides())
             else:
-                svc.set_setting(uow, "printer", {})
+                svc.save_settings(uow, printer=svc.PrinterSettings())
             uow.commit()
-        self.printer.reconfigure()
-        self.message.setText(t("saved"))
-        self.load()
-        self.changed.emit()

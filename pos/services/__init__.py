@@ -4,8 +4,9 @@ Every function takes the unit of work first and keyword-only arguments after it;
 commits: the caller decides, so a use case and its outbox entry land together or not at all.
 """
 
-from pos.services.settings import (get_setting, payment_methods, set_payment_methods,  # noqa: F401
-                                   set_setting)
+from pos.services.settings import (PrinterSettings, TillSettings, get_setting,  # noqa: F401
+                                   payment_methods, save_settings, set_payment_methods,
+                                   set_setting, till_settings)
 from pos.services.catalog import (add_category, add_enterprise, add_product,  # noqa: F401
                                   find_enterprise, get_product, list_categories,
                                   list_enterprises, list_products, product_by_barcode,

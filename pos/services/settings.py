@@ -1,14 +1,20 @@
-"""Settings of the till, stored as JSON values by key."""
+"""Settings of the till: one typed record (`TillSettings`), stored as JSON values by key.
+
+Code reads `till_settings(uow).receipt_mode`, never a key with its default repeated at the call
+site; `save_settings(uow, receipt_mode="always", …)` checks each value before it is stored.
+Payment methods and the sync client's own state have their own functions.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from sqlalchemy import bindparam, select
 
 from pos import events, tables as t
-from pos.domain import ChangePolicy, DEFAULT_METHODS, MethodKind, PaymentMethod
+from pos.domain import ChangePolicy, DEFAULT_METHODS, DomainError, MethodKind, PaymentMethod
 from pos.store import UnitOfWork
 
 
@@ -65,3 +71,97 @@ def set_payment_methods(uow: UnitOfWork, methods: list[PaymentMethod]) -> None:
          "change_policy": str(m.change_policy), "active": m.active}
         for m in methods
     ])
+
+
+RECEIPT_MODES = ("always", "ask", "never")
+STORE_FIELDS = ("name", "bizno", "representative", "address", "phone")
+
+
+@dataclass(frozen=True)
+class PrinterSettings:
+    url: str = ""  # empty: no printer set up
+    profile: str = ""  # a printing profile key; the printing layer checks it
+    drawer: bool = True  # open the cash drawer for cash
+    overrides: dict = field(default_factory=dict)  # dots, columns, renderer
+
+
+@dataclass(frozen=True)
+class TillSettings:
+    store: dict = field(default_factory=dict)  # the stall's identity on receipts: STORE_FIELDS
+    language: str | None = None  # the window's language; None: the system's
+    receipt_mode: str = "ask"  # print a receipt after paying: always / ask / never
+    receipt_language: str = "ko"
+    receipt_footer: str = ""
+    receipt_qr: str = ""
+    receipt_logo: str = ""  # a file in the data folder (printing.receipt.keep_logo)
+    receipt_group_by_enterprise: bool = True
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+
+
+_KEYS = [f.name for f in fields(TillSettings)]
+
+
+def till_settings(uow: UnitOfWork) -> TillSettings:
+    """Every till setting in one record (one query, kept in the store's cache between
+    transactions; writing a setting clears it)."""
+    cached = uow.store.cache.get("till_settings")
+    if cached is not None:
+        return cached
+    stored = {key: json.loads(raw) for key, raw in uow.conn.execute(
+        select(t.settings.c.key, t.settings.c.value).where(t.settings.c.key.in_(_KEYS)))}
+    values = {k: v for k, v in stored.items() if v is not None}
+    printer = values.pop("printer", None) or {}
+    record = TillSettings(**values, printer=PrinterSettings(
+        **{k: v for k, v in printer.items() if k in {f.name for f in fields(PrinterSettings)}}))
+    if not getattr(uow, "settings_changed", False):
+        uow.store.cache["till_settings"] = record
+    return record
+
+
+def _clean_text(value: Any, *, name: str, limit: int, lines: bool = False) -> str:
+    if not isinstance(value, str):
+        raise DomainError("setting_invalid", name=name)
+    value = value.strip()
+    bad = [ch for ch in value if ord(ch) < 32 and not (lines and ch == "\n")]
+    if bad or len(value) > limit or "\x7f" in value:
+        raise DomainError("setting_invalid", name=name)
+    return value
+
+
+def save_settings(uow: UnitOfWork, **changes: Any) -> TillSettings:
+    """Check and store some settings; returns the record as it now is. An unknown name or a
+    value that cannot be right raises `DomainError('setting_invalid')` and stores nothing."""
+    current = till_settings(uow)
+    checked: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in _KEYS:
+            raise DomainError("setting_invalid", name=str(name)[:40])
+        if name == "receipt_mode" and value not in RECEIPT_MODES:
+            raise DomainError("setting_invalid", name=name)
+        if name in ("language", "receipt_language") and value is not None:
+            from pos.i18n import languages
+
+            if value not in languages():
+                raise DomainError("setting_invalid", name=name)
+        if name in ("receipt_footer",):
+            value = _clean_text(value, name=name, limit=500, lines=True)
+        if name in ("receipt_qr", "receipt_logo"):
+            value = _clean_text(value or "", name=name, limit=1000)
+        if name == "receipt_group_by_enterprise" and not isinstance(value, bool):
+            raise DomainError("setting_invalid", name=name)
+        if name == "store":
+            if not isinstance(value, dict) or set(value) - set(STORE_FIELDS):
+                raise DomainError("setting_invalid", name=name)
+            value = {k: _clean_text(v or "", name=f"store.{k}", limit=200)
+                     for k, v in value.items()}
+        if name == "printer":
+            if isinstance(value, dict):
+                value = PrinterSettings(**value)
+            if not isinstance(value, PrinterSettings):
+                raise DomainError("setting_invalid", name=name)
+            value = replace(value, url=_clean_text(value.url, name="printer.url", limit=500))
+        checked[name] = value
+    for name, value in checked.items():
+        stored = value.__dict__ if isinstance(value, PrinterSettings) else value
+        set_setting(uow, name, dict(stored) if isinstance(value, PrinterSettings) else stored)
+    return replace(current, **checked)
