@@ -110,6 +110,14 @@ def add_enterprise(conn: Connection, *, event_id: str, name: str, bizno: str | N
     return eid
 
 
+def get_enterprise(conn: Connection, enterprise_id: str) -> dict:
+    row = conn.execute(select(t.enterprises).where(t.enterprises.c.id == enterprise_id)
+                       ).mappings().first()
+    if row is None:
+        raise Refused(404, f"no enterprise {enterprise_id!r}")
+    return dict(row)
+
+
 def device_code(conn: Connection, *, stall_id: str, valid_hours: float = 72) -> str:
     """A one-time enrollment code; the server keeps only its hash."""
     code = "-".join(secrets.token_hex(2).upper() for _ in range(3))  # e.g. 4F2A-9C01-77BE

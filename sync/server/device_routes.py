@@ -1,0 +1,64 @@
+"""What tills ask: enrol, push their events, their status, the catalog and settings pages."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from sync import protocol as p
+from sync.server import service
+from sync.server.deps import Device, Token, Tx, read_limited
+
+router = APIRouter(prefix="/api/v1", tags=["tills"])
+
+
+@router.get("/health")
+def health() -> dict:
+    return {"ok": True, "protocol": p.PROTOCOL_VERSION}
+
+
+@router.post("/enroll", response_model=p.EnrollResponse)
+def enroll(req: p.EnrollRequest, conn: Tx) -> p.EnrollResponse:
+    return service.enroll(conn, req)
+
+
+def _push_now(engine, body: bytes, token: str) -> Response:
+    try:
+        with engine.begin() as conn:
+            device = service.device_for(conn, token)  # who asks, before what they say
+            answer = service.push(conn, device, p.parse_push(body))
+    except p.ProtocolError as e:
+        return JSONResponse({"detail": e.reason}, status_code=422)
+    return Response(orjson.dumps(answer.model_dump()), media_type="application/json")
+
+
+@router.post("/push", response_model=p.PushResponse, openapi_extra={"requestBody": {
+    "required": True, "content": {"application/json": {"schema": {
+        "$ref": "#/components/schemas/PushRequest"}}}}})
+async def push(request: Request, token: Token) -> Response:
+    """Read as bytes and checked by `protocol.parse_push`: an event the server already has is
+    compared by its canonical bytes instead of being parsed again. At most a few pushes are
+    applied at once per process (`app.state.push_slots`); the others wait with their bodies
+    unread, which keeps memory flat when a hundred tills come online together."""
+    async with request.app.state.push_slots:
+        body = await read_limited(request)
+        return await run_in_threadpool(_push_now, request.app.state.engine, body, token)
+
+
+@router.get("/status", response_model=p.Status)
+def status(conn: Tx, device: Device) -> p.Status:
+    return service.status(conn, device)
+
+
+@router.get("/catalog", response_model=p.CatalogPage)
+def catalog(conn: Tx, device: Device, after: int = 0, limit: int = 500) -> Response:
+    body = service.catalog_page_json(conn, stall_id=device["stall_id"], after=after,
+                                     limit=max(1, min(limit, 5000)))
+    return Response(content=body, media_type="application/json")
+
+
+@router.get("/settings", response_model=p.SettingsPage)
+def settings(conn: Tx, device: Device, after: int = 0) -> p.SettingsPage:
+    return service.settings_page(conn, device=device, after=after)

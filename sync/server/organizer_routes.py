@@ -1,0 +1,77 @@
+"""What the organizer does: events, stalls and their devices, enterprises, enrolment codes,
+products and settings for the tills, totals and alerts. Every route needs an organizer token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from sync import protocol as p
+from sync.server import answers as a, service
+from sync.server.deps import Organizer, Tx
+
+router = APIRouter(prefix="/api/v1", tags=["organizer"], dependencies=[Organizer])
+
+
+@router.get("/events")
+def events(conn: Tx) -> list[a.Event]:
+    return service.list_events(conn)
+
+
+@router.post("/events", status_code=201)
+def create_event(new: p.NewEvent, conn: Tx) -> a.Event:
+    return service.find_event(conn, service.create_event(conn, name=new.name))
+
+
+@router.get("/events/{event}/stalls")
+def stalls(event: str, conn: Tx) -> list[a.Stall]:
+    return service.list_stalls(conn, event_id=service.find_event(conn, event)["id"])
+
+
+@router.post("/events/{event}/stalls", status_code=201)
+def create_stall(event: str, new: p.NewStall, conn: Tx) -> a.Stall:
+    found = service.find_event(conn, event)
+    return service.find_stall(conn, service.create_stall(conn, event_id=found["id"],
+                                                         name=new.name))
+
+
+@router.post("/events/{event}/enterprises", status_code=201)
+def add_enterprise(event: str, new: p.NewEnterprise, conn: Tx) -> a.Enterprise:
+    found = service.find_event(conn, event)
+    return service.get_enterprise(conn, service.add_enterprise(
+        conn, event_id=found["id"], name=new.name, bizno=new.bizno))
+
+
+@router.post("/stalls/{stall}/device-codes", status_code=201)
+def device_code(stall: str, new: p.NewDeviceCode, conn: Tx) -> a.DeviceCode:
+    """A one-time enrollment code for a till of the stall (shown once; stored hashed)."""
+    found = service.find_stall(conn, stall)
+    return a.DeviceCode(code=service.device_code(conn, stall_id=found["id"],
+                                                 valid_hours=new.valid_hours),
+                        stall=found["name"], valid_hours=new.valid_hours)
+
+
+@router.put("/stalls/{stall}/products")
+def put_product(stall: str, product: p.ProductEdit, conn: Tx) -> a.ProductTaken:
+    found = service.find_stall(conn, stall)
+    stamped = p.Product(**product.model_dump(), hlc=service.server_stamp(conn))
+    return a.ProductTaken(taken=service.put_product(conn, stall_id=found["id"], product=stamped),
+                          hlc=stamped.hlc)
+
+
+@router.put("/events/{event}/settings")
+def put_settings(event: str, settings: p.TillSettings, conn: Tx) -> a.SettingsVersion:
+    """Receipt texts and payment methods for every till of the event (they pull them)."""
+    found = service.find_event(conn, event)
+    return a.SettingsVersion(version=service.put_settings(conn, event_id=found["id"],
+                                                          settings=settings))
+
+
+@router.get("/events/{event}/totals")
+def totals(event: str, conn: Tx) -> a.Totals:
+    return service.totals(conn, event_id=service.find_event(conn, event)["id"])
+
+
+@router.get("/events/{event}/alerts")
+def alerts(event: str, conn: Tx) -> list[a.Alert]:
+    """Events a device sent again with different content, kept for the organizer."""
+    return service.alerts(conn, event_id=service.find_event(conn, event)["id"])
