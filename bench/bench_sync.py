@@ -109,10 +109,10 @@ def main() -> int:
             sampling.set()
             sampler.join()
             ok &= report(f"push {args.sales} sales, one device", args.sales / elapsed,
-                         "sales/s", 5000, lower_is_better=False)
+                         "sales/s", limit=5000, higher_is_better=True)
             warm = samples[len(samples) // 4:] or [rss0]  # after the first quarter of the push
             ok &= report("server memory growth, last 3/4 of the push", warm[-1] - warm[0], "MB",
-                         32)
+                         limit=32)
             from pos import services as svc
 
             with till.unit_of_work() as uow:  # the till forgets its ack (e.g. restored from a
@@ -123,7 +123,7 @@ def main() -> int:
             assert client.push_all(till) == client.sync_state(till).last_seq
             elapsed = time.perf_counter() - t0
             ok &= report("replay them all (already there)", args.sales / elapsed, "sales/s",
-                         20000, lower_is_better=False)
+                         limit=20000, higher_is_better=True)
             till.close()
             per = max(100, args.sales // 100)
             tills = [enrolled(f"d{k}", per) for k in range(args.devices)]
@@ -143,12 +143,13 @@ def main() -> int:
                 th.join()
             elapsed = time.perf_counter() - t0
             report(f"{args.devices} devices × {per} sales at once", args.devices * per / elapsed,
-                   "sales/s", None)
-            ok &= report(f"errors with {args.devices} devices at once", len(errors), "errors", 0)
+                   "sales/s")
+            ok &= report(f"errors with {args.devices} devices at once", len(errors), "errors",
+                         limit=0)
             for s in tills:
                 s.close()
             report("server memory growth over the whole run (4 pushes at once at most)",
-                   _rss_mb(proc.pid) - rss0, "MB", None)
+                   _rss_mb(proc.pid) - rss0, "MB")
             # a stall with a 10,000-product catalog, pulled by a new till
             from sync import protocol as p
 
@@ -165,7 +166,8 @@ def main() -> int:
             t0 = time.perf_counter()
             while client.pull_once(fresh, limit=5000):
                 pass
-            ok &= report("pull a 10,000-product catalog", time.perf_counter() - t0, "s", 1.0)
+            ok &= report("pull a 10,000-product catalog", time.perf_counter() - t0, "s",
+                         limit=1.0)
             fresh.close()
         finally:
             proc.kill()

@@ -1,9 +1,37 @@
-"""Helpers shared by the benchmarks: figures printed beside their targets."""
+"""Helpers shared by the benchmarks.
+
+Every figure is printed beside an ANCHOR measured in the same run on the same machine (the raw
+engine doing the same work: sqlite3 writing the same rows, PostgreSQL COPY of the same rows,
+Pillow drawing the same text, a bare Qt window with as many widgets...), and its target is a
+ratio to that anchor: what the till is judged on is its own overhead over the engine it runs
+on, which travels from one machine to the next where milliseconds do not.
+
+One line per figure, from `report`:
+
+    name                               figure       anchor       ratio    target    ok/MISSED
+
+Exit codes of every benchmark (what `run_all.py` reads):
+    0           every target met
+    3           EXIT_MISSED: it ran to the end and at least one target was missed
+    other       it crashed (1 is Python's own code for an uncaught exception, 2 argparse's)
+"""
 
 from __future__ import annotations
 
+import argparse
 import sqlite3
 import statistics
+import sys
+from pathlib import Path
+
+EXIT_MISSED = 3
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+_HEAD = f"{'':<46} {'figure':>15} {'anchor':>15} {'ratio':>8}  {'target':<10} "
+_printed_head = False
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -12,16 +40,70 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[k]
 
 
-def report(name: str, value: float, unit: str, target: float | None, *, lower_is_better=True) -> bool:
-    """Print one figure and its target; return whether it meets it."""
-    if target is None:
-        print(f"{name:<48} {value:>10.2f} {unit:<6} (reported, no target)")
-        return True
-    ok = value <= target if lower_is_better else value >= target
-    mark = "ok" if ok else "MISSED"
-    sign = "≤" if lower_is_better else "≥"
-    print(f"{name:<48} {value:>10.2f} {unit:<6} target {sign} {target:g} {unit}  {mark}")
+def _num(value: float) -> str:
+    if value != value:  # nan
+        return "nan"
+    a = abs(value)
+    if a >= 1000:
+        return f"{value:,.0f}"
+    if a >= 100:
+        return f"{value:.1f}"
+    if a >= 1 or a == 0:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def report(name: str, figure: float, unit: str, anchor: float | None = None, *,
+           ratio: float | None = None, limit: float | None = None,
+           higher_is_better: bool = False) -> bool:
+    """Print `name  figure  anchor  ratio  target  ok/MISSED`; return whether the target is met.
+
+    `anchor`: the same work done by the raw engine in this run (same unit as `figure`), or None
+    where there is no honest one. `ratio`: the target as figure / anchor (≤, or ≥ with
+    `higher_is_better`). `limit`: a target on the figure itself, kept only where the figure
+    does not depend on the machine (an error count, megabytes of growth). Neither: the figure
+    is reported, with no target."""
+    global _printed_head
+    if not _printed_head:
+        print(_HEAD + "ok/MISSED")
+        _printed_head = True
+    sign = "≥" if higher_is_better else "≤"
+    r = figure / anchor if anchor else None
+    if ratio is not None:
+        if r is None:
+            raise ValueError(f"{name}: a ratio target needs an anchor")
+        ok = r >= ratio if higher_is_better else r <= ratio
+        target = f"{sign} {ratio:g}×"
+    elif limit is not None:
+        ok = figure >= limit if higher_is_better else figure <= limit
+        target = f"{sign} {limit:g} {unit}"
+    else:
+        ok, target = True, "reported"
+    status = "" if target == "reported" else ("ok" if ok else "MISSED")
+    fig = f"{_num(figure)} {unit}"
+    anc = f"{_num(anchor)} {unit}" if anchor is not None else "—"
+    rat = f"{r:.2f}×" if r is not None else "—"
+    print(f"{name:<46} {fig:>15} {anc:>15} {rat:>8}  {target:<10} {status}".rstrip(),
+          flush=True)
     return ok
+
+
+def note(text: str) -> None:
+    """A line of context under the figures (sizes, what the anchor was)."""
+    print(f"  {text}", flush=True)
+
+
+def finish(ok: bool) -> int:
+    """The benchmark's exit code: 0, or EXIT_MISSED when a target was missed."""
+    return 0 if ok else EXIT_MISSED
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="small sizes and few samples: proves it runs, the figures mean little")
+    return ap
 
 
 # -- SQLite: what the file itself says about its tables ----------------------------------------
@@ -68,5 +150,5 @@ def unique_sets(con: sqlite3.Connection, table: str) -> list[list[str]]:
     return out
 
 
-__all__ = ["columns", "percentile", "report", "rowid_alias", "statistics", "unique_sets",
-           "user_tables"]
+__all__ = ["EXIT_MISSED", "ROOT", "columns", "finish", "note", "parser", "percentile", "report",
+           "rowid_alias", "statistics", "unique_sets", "user_tables"]
