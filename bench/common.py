@@ -106,7 +106,34 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     return ap
 
 
-# -- SQLite: what the file itself says about its tables ----------------------------------------
+# -- SQLite: the raw engine under the till ------------------------------------------------------
+
+# What a connection of the store is set to; read from the store's own connection (never copied
+# by hand) so the raw anchor runs with the same settings if the store changes them.
+PRAGMAS = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "cache_size",
+           "temp_store", "mmap_size", "wal_autocheckpoint", "locking_mode", "secure_delete")
+
+
+def store_pragmas(store) -> dict[str, object]:
+    """The pragmas of a live connection of `store` (a `pos.store.Store`)."""
+    with store.unit_of_work(write=False) as uow:
+        raw = uow.conn.connection.dbapi_connection
+        return {name: raw.execute(f"PRAGMA {name}").fetchone()[0] for name in PRAGMAS}
+
+
+def raw_sqlite(path: Path | str, pragmas: dict[str, object]) -> sqlite3.Connection:
+    """A stdlib sqlite3 connection with `pragmas`, in autocommit mode (BEGIN is ours, as in
+    the store)."""
+    con = sqlite3.connect(str(path), isolation_level=None)
+    for name in ("busy_timeout", "journal_mode", *[p for p in PRAGMAS
+                                                   if p not in ("busy_timeout", "journal_mode")]):
+        if name in pragmas:
+            con.execute(f"PRAGMA {name}={pragmas[name]}")
+    got = {name: con.execute(f"PRAGMA {name}").fetchone()[0] for name in pragmas}
+    if got != pragmas:
+        raise RuntimeError(f"raw connection pragmas {got} differ from the store's {pragmas}")
+    return con
+
 
 def user_tables(con: sqlite3.Connection) -> list[str]:
     """The file's tables, each after the tables its foreign keys point to (the order to insert
@@ -150,5 +177,29 @@ def unique_sets(con: sqlite3.Connection, table: str) -> list[list[str]]:
     return out
 
 
-__all__ = ["EXIT_MISSED", "ROOT", "columns", "finish", "note", "parser", "percentile", "report",
-           "rowid_alias", "statistics", "unique_sets", "user_tables"]
+def max_rowids(con: sqlite3.Connection) -> dict[str, int]:
+    """Each table's largest rowid: rows inserted later have larger ones."""
+    return {t: con.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {t}").fetchone()[0]
+            for t in user_tables(con)}
+
+
+def new_rows(con: sqlite3.Connection, before: dict[str, int]) -> dict[str, tuple[list[str], list]]:
+    """Every row inserted since `before` (from `max_rowids`), table by table, with its column
+    names: whatever tables a use case writes, without listing them."""
+    out = {}
+    for table in user_tables(con):
+        names = [c[0] for c in columns(con, table)]
+        rows = con.execute(f"SELECT {', '.join(names)} FROM {table} WHERE rowid > ? "
+                           "ORDER BY rowid", (before.get(table, 0),)).fetchall()
+        if rows:
+            out[table] = (names, rows)
+    return out
+
+
+def insert_sql(table: str, names: list[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+
+
+__all__ = ["EXIT_MISSED", "PRAGMAS", "ROOT", "columns", "finish", "insert_sql", "max_rowids",
+           "new_rows", "note", "parser", "percentile", "raw_sqlite", "report", "rowid_alias",
+           "statistics", "store_pragmas", "unique_sets", "user_tables"]
