@@ -19,6 +19,7 @@ Exit codes of every benchmark (what `run_all.py` reads):
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import statistics
 import sys
@@ -104,6 +105,14 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     ap.add_argument("--quick", action="store_true",
                     help="small sizes and few samples: proves it runs, the figures mean little")
     return ap
+
+
+def rss_mb(pid: int | None = None) -> float:
+    with open(f"/proc/{pid or os.getpid()}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 # -- SQLite: the raw engine under the till ------------------------------------------------------
@@ -202,4 +211,4 @@ def insert_sql(table: str, names: list[str]) -> str:
 
 __all__ = ["EXIT_MISSED", "PRAGMAS", "ROOT", "columns", "finish", "insert_sql", "max_rowids",
            "new_rows", "note", "parser", "percentile", "raw_sqlite", "report", "rowid_alias",
-           "statistics", "store_pragmas", "unique_sets", "user_tables"]
+           "rss_mb", "statistics", "store_pragmas", "unique_sets", "user_tables"]
