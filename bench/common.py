@@ -115,6 +115,14 @@ def rss_mb(pid: int | None = None) -> float:
     return float("nan")
 
 
+def bytecode_note() -> str:
+    """Whether Python may write its bytecode cache: with PYTHONDONTWRITEBYTECODE set and no
+    .pyc files installed, every start compiles every module it imports again."""
+    env = os.environ.get("PYTHONDONTWRITEBYTECODE")
+    return (f"PYTHONDONTWRITEBYTECODE={'set (' + repr(env) + ')' if env else 'not set'}, "
+            f"sys.dont_write_bytecode={sys.dont_write_bytecode}")
+
+
 # -- SQLite: the raw engine under the till ------------------------------------------------------
 
 # What a connection of the store is set to; read from the store's own connection (never copied
@@ -209,6 +217,6 @@ def insert_sql(table: str, names: list[str]) -> str:
     return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
 
 
-__all__ = ["EXIT_MISSED", "PRAGMAS", "ROOT", "columns", "finish", "insert_sql", "max_rowids",
-           "new_rows", "note", "parser", "percentile", "raw_sqlite", "report", "rowid_alias",
-           "rss_mb", "statistics", "store_pragmas", "unique_sets", "user_tables"]
+__all__ = ["EXIT_MISSED", "ROOT", "bytecode_note", "columns", "finish", "insert_sql",
+           "max_rowids", "new_rows", "note", "parser", "percentile", "raw_sqlite", "report",
+           "rowid_alias", "rss_mb", "statistics", "store_pragmas", "unique_sets", "user_tables"]
