@@ -217,6 +217,7 @@ def insert_sql(table: str, names: list[str]) -> str:
     return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
 
 
-__all__ = ["EXIT_MISSED", "ROOT", "bytecode_note", "columns", "finish", "insert_sql",
-           "max_rowids", "new_rows", "note", "parser", "percentile", "raw_sqlite", "report",
-           "rowid_alias", "rss_mb", "statistics", "store_pragmas", "unique_sets", "user_tables"]
+__all__ = ["EXIT_MISSED", "PRAGMAS", "ROOT", "bytecode_note", "columns", "finish",
+           "insert_sql", "max_rowids", "new_rows", "note", "parser", "percentile", "raw_sqlite",
+           "report", "rowid_alias", "rss_mb", "statistics", "store_pragmas", "unique_sets",
+           "user_tables"]
