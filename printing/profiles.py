@@ -27,15 +27,23 @@ class PrinterProfile:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def label(self, lang: str) -> str:
+        """The model as a person reads it, from the message catalogue (context "printer");
+        a profile the catalogue does not know shows its own name."""
+        from pos.i18n import tr
+
+        text = tr(self.key, lang, context="printer")
+        return self.name if text == self.key else text
+
 
 PRESETS: dict[str, PrinterProfile] = {p.key: p for p in (
-    PrinterProfile("generic-58", "58 mm (일반 / generic)", 384, 32),
-    PrinterProfile("generic-80", "80 mm (일반 / generic)", 576, 48),
-    PrinterProfile("epson-tm-t20-kr", "Epson TM-T20 (한글)", 576, 48, "text"),
-    PrinterProfile("epson-tm-t88-kr", "Epson TM-T88 (한글, 180 dpi)", 512, 42, "text"),
+    PrinterProfile("generic-58", "58 mm (generic)", 384, 32),
+    PrinterProfile("generic-80", "80 mm (generic)", 576, 48),
+    PrinterProfile("epson-tm-t20-kr", "Epson TM-T20 (Korean)", 576, 48, "text"),
+    PrinterProfile("epson-tm-t88-kr", "Epson TM-T88 (Korean, 180 dpi)", 512, 42, "text"),
     PrinterProfile("bixolon-srp-350", "Bixolon SRP-350", 512, 42, "text"),
     PrinterProfile("sewoo-lk-t21", "Sewoo LK-T21", 576, 48, "text"),
-    PrinterProfile("generic-58-text", "58 mm 한글 글꼴 내장 (text mode)", 384, 32, "text"),
+    PrinterProfile("generic-58-text", "58 mm with a Korean font (text mode)", 384, 32, "text"),
 )}
 
 DEFAULT = "generic-80"

@@ -123,7 +123,8 @@ class SettingsScreen(QWidget):
         url_row.addWidget(find)
         self.printer_profile = QComboBox()
         for key, prof in PRESETS.items():
-            self.printer_profile.addItem(f"{prof.name} — {prof.dots} dots, {prof.columns} cols",
+            self.printer_profile.addItem(t("printer_profile_label", name=prof.label(language()),
+                                           dots=prof.dots, columns=prof.columns),
                                          key)
         self.printer_drawer = QCheckBox(t("printer_drawer"))
         self.printer_profile.currentIndexChanged.connect(self._profile_defaults)
