@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from pos.i18n import detect_lang
+from pos.i18n import detect_lang, languages
 from pos.store import Store, StoreError
 
 
@@ -69,11 +69,11 @@ def use_language(lang: str) -> None:
 def choose_language(store: Store, explicit: str | None) -> str:
     from pos.services import get_setting
 
-    if explicit in ("ko", "en"):
+    if explicit in languages():
         return explicit
     with store.unit_of_work(write=False) as uow:
         stored = get_setting(uow, "language")
-    return stored if stored in ("ko", "en") else detect_lang()
+    return stored if stored in languages() else detect_lang()
 
 
 def first_start(store: Store, ask) -> None:
