@@ -77,6 +77,7 @@ KEY_USES = [  # (context, which files, how the code names a message)
     ("cli", "sync/cli.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
     ("cli", "ui/main.py", re.compile(r'\bsay\(\s*"([a-z_0-9]+)"')),
     ("cli", "ui/selftest.py", re.compile(r'\b(?:h|say|step)\(\s*"([a-z_0-9]+)"')),
+    ("server", "sync/server/*.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
 ]
 
 
@@ -108,8 +109,8 @@ def test_every_command_line_message_is_one_the_code_names():
     """The other way round for the command lines: a message no call site names is a sentence
     left behind (or a call site the patterns above do not see, which would go unchecked)."""
     used = keys_the_code_names()
-    listed = {k for k in catalogue("en").messages if k[0] in ("cli",)}
-    assert len(listed) > 100
+    listed = {k for k in catalogue("en").messages if k[0] in ("cli", "server")}
+    assert len(listed) > 120
     assert sorted(listed - used) == []
 
 
@@ -135,6 +136,8 @@ def test_command_line_counts_have_plural_forms():
     assert tr("check_ok", "en", context="cli", count=20) == "All good: 20 documents checked."
     assert tr("shift_figures", "en", context="cli", number=1, count=1, net=3000,
               expected=1000) == "Shift #1 · 1 receipt · net ₩3,000 · expected cash ₩1,000"
+    assert tr("totals_net", "en", context="server", net=0, count=1) == "net ₩0 · 1 enterprise"
+    assert tr("totals_net", "ko", context="server", net=0, count=0) == "순매출 0원 · 업체 0곳"
     assert tr("demo_done", "ko", context="cli", path="/d", sales="판매 2건", refunds="환불 0건",
               voids="취소 1건") == "데모 완료: 판매 2건, 환불 0건, 취소 1건 → /d"
 
@@ -182,9 +185,11 @@ def test_a_third_language_is_a_folder_not_code(tmp_path, monkeypatch):
         import argparse
 
         from pos.cli import build_parser
+        from sync.server.cli import build_parser as server_parser
 
         monkeypatch.setattr(argparse, "_", argparse._)  # the parsers swap argparse's words
         assert build_parser("ja").parse_args(["--lang", "ja"]).lang == "ja"
+        assert server_parser("ja").parse_args(["--lang", "ja", "alerts", "x"]).lang == "ja"
         for var in ("JANGTEO_LANG", "LC_ALL", "LC_MESSAGES"):
             monkeypatch.delenv(var, raising=False)
         monkeypatch.setenv("LANG", "ja_JP.UTF-8")
