@@ -1,7 +1,8 @@
-"""The `jangteo` command: `jangteo [--data-dir DIR] [--lang ko|en] COMMAND …`.
+"""The `jangteo` command: `jangteo [--data-dir DIR] [--lang LANG] COMMAND …`.
 
 Every command opens the data directory through `pos.store.Store` (lock, integrity check,
-migrations) and calls the same services as the GUI.
+migrations) and calls the same services as the GUI. Its sentences, help texts and argparse's
+own words come from the message catalogue (`pos.i18n`, contexts "cli" and "argparse").
 """
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ from pathlib import Path
 
 from pos import __version__
 from pos.errors import CodedError
-from pos.i18n import detect_lang, error_text
+from pos.i18n import detect_lang, error_text, languages, tr
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
+
+
+def say(key: str, lang: str, /, **params) -> str:
+    """A sentence of the command line, from the message catalogue (context "cli")."""
+    return tr(key, lang, context="cli", **params)
 
 
 def _lang_from_argv(argv: list[str]) -> str | None:
@@ -27,139 +33,93 @@ def _lang_from_argv(argv: list[str]) -> str | None:
     return None
 
 
-# argparse's own words (headings, "usage", its error messages) in Korean: argparse looks them up
-# through its module-level `_` when it builds and prints, so the CLI swaps that function for the
-# language of the run (one language per process).
-ARGPARSE_KO = {
-    "usage: ": "사용법: ",
-    "positional arguments": "인자",
-    "options": "옵션",
-    "show this help message and exit": "이 도움말을 보이고 끝냅니다",
-    "%(prog)s: error: %(message)s\n": "%(prog)s: 오류: %(message)s\n",
-    "the following arguments are required: %s": "다음 인자가 필요합니다: %s",
-    "invalid choice: %(value)r (choose from %(choices)s)":
-        "고를 수 없는 값: %(value)r (고를 수 있는 값: %(choices)s)",
-    "invalid %(type)s value: %(value)r": "%(type)s 값이 잘못되었습니다: %(value)r",
-    "unrecognized arguments: %s": "알 수 없는 인자: %s",
-    "argument %(argument_name)s: %(message)s": "%(argument_name)s: %(message)s",
-    "expected one argument": "값 하나가 필요합니다",
-    "expected at least one argument": "값이 하나 이상 필요합니다",
-    "ambiguous option: %(option)s could match %(matches)s":
-        "모호한 옵션: %(option)s (%(matches)s 중 무엇인지 알 수 없습니다)",
-    "one of the arguments %s is required": "%s 중 하나가 필요합니다",
-    "not allowed with argument %s": "%s와 함께 쓸 수 없습니다",
-}
-
-
 def _argparse_language(lang: str) -> None:
-    from gettext import gettext
+    """argparse's own words (headings, "usage", its error messages) in the run's language.
 
-    argparse._ = (lambda text: ARGPARSE_KO.get(text, gettext(text))) if lang == "ko" else gettext
+    argparse looks them up through its module-level `_` when it builds and prints, so the CLI
+    swaps that function for the catalogue (one language per process). The catalogue keys them
+    by argparse's own English text (context "argparse"); a text it lacks stays argparse's own.
+    """
+    argparse._ = lambda text: tr(text, lang, context="argparse")
 
 
 def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
     """The parser; `extensions` (modules with `add_commands(sub, h)`) add the commands of the
-    layers above `pos` (printing), which `pos` itself must not import."""
-    def h(ko: str, en: str) -> str:
-        return ko if lang == "ko" else en
+    layers above `pos` (printing), which `pos` itself must not import. `h(key)` is a help text
+    from the catalogue."""
+    def h(key: str) -> str:
+        return say(key, lang)
 
     _argparse_language(lang)
-    p = argparse.ArgumentParser(
-        prog="jangteo",
-        description=h("장터: 장터·공동판매장을 위한 오프라인 우선 판매 관리(POS)",
-                      "Jangteo: an offline-first point of sale for market booths and joint stalls"))
+    p = argparse.ArgumentParser(prog="jangteo", description=h("cli_description"))
     p.add_argument("--version", action="version", version=f"jangteo {__version__}",
-                   help=h("버전을 보이고 끝냅니다", "show the version and exit"))
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help=h("데이터 폴더 (기본: 사용자 데이터 폴더, 또는 JANGTEO_DATA_DIR)",
-                          "data folder (default: the user data folder, or JANGTEO_DATA_DIR)"))
-    p.add_argument("--lang", choices=["ko", "en"], default=None,
-                   help=h("표시 언어", "language of messages"))
+                   help=h("version_help"))
+    p.add_argument("--data-dir", type=Path, default=None, help=h("data_dir_help"))
+    p.add_argument("--lang", choices=languages(), default=None, help=h("lang_help"))
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help=h("데모 공동판매장과 하루치 판매를 만듭니다",
-                                         "fill the data folder with a demo joint stall and a "
-                                         "market day of sales"))
-    demo.add_argument("--sales", type=int, default=300, help=h("판매 건수", "number of sales"))
-    demo.add_argument("--seed", type=int, default=1, help=h("난수 씨앗", "random seed"))
-    demo.add_argument("--date", type=date.fromisoformat, default=None,
-                      help=h("장날 (YYYY-MM-DD, 기본: 오늘)", "market day (YYYY-MM-DD, default today)"))
+    demo = sub.add_parser("demo", help=h("demo_help"))
+    demo.add_argument("--sales", type=int, default=300, help=h("demo_sales_help"))
+    demo.add_argument("--seed", type=int, default=1, help=h("demo_seed_help"))
+    demo.add_argument("--date", type=date.fromisoformat, default=None, help=h("demo_date_help"))
 
-    cat = sub.add_parser("catalog", help=h("상품 목록 가져오기·내보내기",
-                                           "import or export the product catalog"))
+    cat = sub.add_parser("catalog", help=h("catalog_help"))
     cat_sub = cat.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
-    imp = cat_sub.add_parser("import", help=h("CSV/XLSX에서 상품을 가져옵니다",
-                                              "import products from CSV or XLSX"))
+    imp = cat_sub.add_parser("import", help=h("catalog_import_help"))
     imp.add_argument("file", type=Path)
-    imp.add_argument("--skip-invalid", action="store_true",
-                     help=h("잘못된 행은 건너뛰고 나머지를 가져옵니다",
-                            "import the valid rows and skip the invalid ones"))
-    exp = cat_sub.add_parser("export", help=h("상품을 CSV/XLSX로 내보냅니다",
-                                              "export products to CSV or XLSX"))
+    imp.add_argument("--skip-invalid", action="store_true", help=h("skip_invalid_help"))
+    exp = cat_sub.add_parser("export", help=h("catalog_export_help"))
     exp.add_argument("file", type=Path)
 
-    ent = sub.add_parser("enterprise", help=h("입점 업체 관리", "enterprises of the stall"))
+    ent = sub.add_parser("enterprise", help=h("enterprise_help"))
     ent_sub = ent.add_subparsers(dest="enterprise_command", metavar="ACTION", required=True)
-    ent_sub.add_parser("list", help=h("업체 목록", "list enterprises"))
-    add = ent_sub.add_parser("add", help=h("업체 추가", "add an enterprise"))
-    add.add_argument("--name", required=True, help=h("상호", "trade name"))
-    add.add_argument("--bizno", default=None, help=h("사업자등록번호", "business registration number"))
-    add.add_argument("--representative", default="", help=h("대표자", "representative"))
-    add.add_argument("--address", default="", help=h("주소", "address"))
-    add.add_argument("--phone", default="", help=h("전화번호", "phone"))
+    ent_sub.add_parser("list", help=h("enterprise_list_help"))
+    add = ent_sub.add_parser("add", help=h("enterprise_add_help"))
+    add.add_argument("--name", required=True, help=h("enterprise_name_help"))
+    add.add_argument("--bizno", default=None, help=h("bizno_help"))
+    add.add_argument("--representative", default="", help=h("representative_help"))
+    add.add_argument("--address", default="", help=h("address_help"))
+    add.add_argument("--phone", default="", help=h("phone_help"))
     add.add_argument("--tax-status", default="general",
-                     choices=["general", "simplified", "exempt"],
-                     help=h("일반과세자/간이과세자/면세사업자", "general / simplified / exempt"))
-    add.add_argument("--commission", type=str, default="0",
-                     help=h("판매 수수료율 %% (예: 12.5)", "commission rate in %% (e.g. 12.5)"))
+                     choices=["general", "simplified", "exempt"], help=h("tax_status_help"))
+    add.add_argument("--commission", type=str, default="0", help=h("commission_help"))
 
-    sales = sub.add_parser("sales", help=h("판매 내역", "sales"))
+    sales = sub.add_parser("sales", help=h("sales_help"))
     sales_sub = sales.add_subparsers(dest="sales_command", metavar="ACTION", required=True)
-    sexp = sales_sub.add_parser("export", help=h("판매 내역을 CSV로 내보냅니다 (엑셀용 UTF-8 BOM)",
-                                                 "export sales to CSV (UTF-8 with BOM for Excel)"))
+    sexp = sales_sub.add_parser("export", help=h("sales_export_help"))
     sexp.add_argument("file", type=Path)
     sexp.add_argument("--from", dest="day_from", type=date.fromisoformat, default=None,
-                      help=h("시작일 YYYY-MM-DD", "first day YYYY-MM-DD"))
+                      help=h("day_from_help"))
     sexp.add_argument("--to", dest="day_to", type=date.fromisoformat, default=None,
-                      help=h("종료일 YYYY-MM-DD", "last day YYYY-MM-DD"))
+                      help=h("day_to_help"))
     sexp.add_argument("--by", choices=["line", "receipt"], default="line",
-                      help=h("품목별 또는 영수증별", "one row per line or per receipt"))
+                      help=h("sales_by_help"))
 
-    shift = sub.add_parser("shift", help=h("교대 열기·입출금·마감", "open, cash in/out, close a shift"))
+    shift = sub.add_parser("shift", help=h("shift_help"))
     shift_sub = shift.add_subparsers(dest="shift_command", metavar="ACTION", required=True)
-    so = shift_sub.add_parser("open", help=h("준비금으로 교대를 엽니다", "open a shift with a float"))
+    so = shift_sub.add_parser("open", help=h("shift_open_help"))
     so.add_argument("--float", dest="float_amount", type=int, default=None,
-                    help=h("준비금 합계 (원)", "float as a total (won)"))
-    so.add_argument("--count", default=None,
-                    help=h("권종별 수량: 10000=5,1000=20", "count by denomination: 10000=5,1000=20"))
-    sc = shift_sub.add_parser("close", help=h("현금을 세어 교대를 마감합니다 (Z 보고서)",
-                                              "count the cash and close the shift (Z report)"))
-    sc.add_argument("--count", default=None,
-                    help=h("권종별 수량: 50000=3,10000=12,…", "count by denomination: 50000=3,…"))
-    sc.add_argument("--counted", type=int, default=None, help=h("센 현금 합계", "counted total"))
-    cash = shift_sub.add_parser("cash", help=h("현금 입금/출금", "cash in or out"))
+                    help=h("shift_float_help"))
+    so.add_argument("--count", default=None, help=h("shift_open_count_help"))
+    sc = shift_sub.add_parser("close", help=h("shift_close_help"))
+    sc.add_argument("--count", default=None, help=h("shift_close_count_help"))
+    sc.add_argument("--counted", type=int, default=None, help=h("shift_counted_help"))
+    cash = shift_sub.add_parser("cash", help=h("cash_help"))
     direction = cash.add_mutually_exclusive_group(required=True)
-    direction.add_argument("--in", dest="cash_in", type=int, help=h("넣은 금액", "amount put in"))
-    direction.add_argument("--out", dest="cash_out", type=int, help=h("꺼낸 금액", "amount taken out"))
-    cash.add_argument("--reason", required=True, help=h("사유", "reason"))
-    shift_sub.add_parser("status", help=h("지금 교대의 현황 (X)", "the open shift's figures (X)"))
+    direction.add_argument("--in", dest="cash_in", type=int, help=h("cash_in_help"))
+    direction.add_argument("--out", dest="cash_out", type=int, help=h("cash_out_help"))
+    cash.add_argument("--reason", required=True, help=h("cash_reason_help"))
+    shift_sub.add_parser("status", help=h("shift_status_help"))
 
-    sub.add_parser("check", help=h("데이터 무결성과 판매 규칙을 점검합니다",
-                                   "check the data file and the rules every sale must keep"))
+    sub.add_parser("check", help=h("check_help"))
 
-    sell = sub.add_parser("sell", help=h("판매 한 건을 기록합니다 (화면의 결제와 같은 처리)",
-                                         "record a sale, exactly as paying at the till does"))
+    sell = sub.add_parser("sell", help=h("sell_help"))
     sell.add_argument("--item", action="append", required=True, metavar="SKU_OR_BARCODE[:QTY]",
-                      help=h("상품코드나 바코드와 수량 (여러 번 쓸 수 있음)",
-                             "a product's SKU or barcode and its quantity (repeatable)"))
+                      help=h("sell_item_help"))
     sell.add_argument("--pay", action="append", required=True, metavar="METHOD[:AMOUNT]",
-                      help=h("결제수단과 받은 금액 (여러 번; 금액을 빼면 남은 금액)",
-                             "payment method and amount tendered (repeatable; without an "
-                             "amount it pays what is left)"))
-    sell.add_argument("--approval", default=None,
-                      help=h("카드 승인번호", "the card terminal's approval number"))
-    sell.add_argument("--no-receipt", action="store_true",
-                      help=h("영수증을 인쇄하지 않습니다", "do not print a receipt"))
+                      help=h("sell_pay_help"))
+    sell.add_argument("--approval", default=None, help=h("sell_approval_help"))
+    sell.add_argument("--no-receipt", action="store_true", help=h("sell_no_receipt_help"))
     for extension in extensions:
         extension.add_commands(sub, h)
     return p
@@ -179,14 +139,11 @@ def _cmd_none(args, lang: str, parser) -> int:
         added = load_demo_catalog(store)
         with store.unit_of_work(write=False) as uow:
             count = len(list_products(uow, active_only=True))
-    ko = lang == "ko"
-    print(("장터 데이터 폴더: " if ko else "Jangteo data folder: ") + str(store.data_dir))
+    print(say("data_folder", lang, path=store.data_dir))
     if added:
-        print(f"처음 시작: 데모 상품 {added}개를 넣었습니다." if ko else
-              f"First start: loaded the demo catalog ({added} products).")
-    print(f"판매 중인 상품 {count}개." if ko else f"{count} products on sale.")
-    print("판매 화면(GUI)은 다음 버전에 들어갑니다. 지금은 명령줄을 쓸 수 있습니다:" if ko else
-          "The selling screen (GUI) arrives in the next version. Until then, use the commands:")
+        print(say("first_start_demo", lang, count=added))
+    print(say("products_on_sale", lang, count=count))
+    print(say("gui_next_version", lang))
     print()
     parser.print_help()
     return EXIT_OK
@@ -197,12 +154,11 @@ def _cmd_demo(args, lang: str) -> int:
 
     with _open(args) as store:
         done = run_demo(store, sales=args.sales, seed=args.seed, day=args.date)
-    if lang == "ko":
-        print(f"데모 완료: 판매 {done['sales']}건, 환불 {done['refunds']}건, 취소 {done['voids']}건"
-              f" → {store.data_dir}")
-    else:
-        print(f"Demo ready: {done['sales']} sales, {done['refunds']} refunds, {done['voids']} voids"
-              f" in {store.data_dir}")
+    # three counts, each with its own plural form, in one sentence
+    print(say("demo_done", lang, path=store.data_dir,
+              sales=say("demo_sales", lang, count=done["sales"]),
+              refunds=say("demo_refunds", lang, count=done["refunds"]),
+              voids=say("demo_voids", lang, count=done["voids"])))
     return EXIT_OK
 
 
@@ -213,8 +169,7 @@ def _cmd_catalog(args, lang: str) -> int:
         with store.unit_of_work() as uow:
             if args.catalog_command == "export":
                 n = export_catalog(uow, args.file)
-                print(f"상품 {n}개를 {args.file}에 저장했습니다." if lang == "ko" else
-                      f"Wrote {n} products to {args.file}.")
+                print(say("catalog_exported", lang, count=n, path=args.file))
                 return EXIT_OK
             result = import_catalog(uow, args.file, skip_invalid=args.skip_invalid)
             if result.applied:
@@ -243,7 +198,7 @@ def _cmd_enterprise(args, lang: str) -> int:
                            representative=args.representative, address=args.address,
                            phone=args.phone, tax_status=args.tax_status, commission_bp=bp)
             uow.commit()
-    print(f"업체를 추가했습니다: {args.name}" if lang == "ko" else f"Added enterprise: {args.name}")
+    print(say("enterprise_added", lang, name=args.name))
     return EXIT_OK
 
 
@@ -255,7 +210,7 @@ def _cmd_sales(args, lang: str) -> int:
             n = export_sales(uow, args.file, by=args.by,
                              day_from=args.day_from.isoformat() if args.day_from else None,
                              day_to=args.day_to.isoformat() if args.day_to else None)
-    print(f"{n}행을 {args.file}에 저장했습니다." if lang == "ko" else f"Wrote {n} rows to {args.file}.")
+    print(say("sales_exported", lang, count=n, path=args.file))
     return EXIT_OK
 
 
@@ -277,46 +232,37 @@ def parse_counts(text: str) -> dict[int, int]:
 
 def _cmd_shift(args, lang: str) -> int:
     from pos import services as svc
-    from pos.money import format_won
 
-    ko = lang == "ko"
     with _open(args) as store:
         with store.unit_of_work() as uow:
             if args.shift_command == "open":
                 counts = parse_counts(args.count) if args.count else None
                 shift = svc.open_shift(uow, float_amount=args.float_amount, counts=counts)
                 uow.commit()
-                print(f"교대 #{shift['number']}을 열었습니다. 준비금 {format_won(shift['float_amount'])}"
-                      if ko else f"Shift #{shift['number']} open, float "
-                      f"{format_won(shift['float_amount'], 'en')}")
+                print(say("shift_opened", lang, number=shift["number"],
+                          amount=shift["float_amount"]))
                 return EXIT_OK
             if args.shift_command == "cash":
                 kind, amount = ("in", args.cash_in) if args.cash_in is not None else ("out", args.cash_out)
                 svc.move_cash(uow, kind=kind, amount=amount, reason=args.reason)
                 uow.commit()
-                print("기록했습니다." if ko else "Recorded.")
+                print(say("cash_recorded", lang))
                 return EXIT_OK
             if args.shift_command == "close":
                 counts = parse_counts(args.count) if args.count else None
                 shift, figures = svc.close_shift(uow, counts=counts, counted=args.counted)
                 uow.commit()
                 c = figures.cash
-                print(f"교대 #{shift['number']} 마감. 순매출 {format_won(figures.net)}, 예상 현금 "
-                      f"{format_won(c.expected)}, 실제 {format_won(c.counted)}, 차액 "
-                      f"{format_won(c.difference)}" if ko else
-                      f"Shift #{shift['number']} closed. Net {format_won(figures.net, 'en')}, "
-                      f"expected cash {format_won(c.expected, 'en')}, counted "
-                      f"{format_won(c.counted, 'en')}, difference {format_won(c.difference, 'en')}")
+                print(say("shift_closed", lang, number=shift["number"], net=figures.net,
+                          expected=c.expected, counted=c.counted, difference=c.difference))
                 return EXIT_OK
             shift = svc.current_shift(uow)
             if shift is None:
-                print("열린 교대가 없습니다." if ko else "No shift is open.")
+                print(say("no_shift_open", lang))
                 return EXIT_OK
             f = svc.shift_settlement(uow, shift_id=shift["id"])
-    print(f"교대 #{shift['number']} · 영수증 {f.receipt_count}건 · 순매출 {format_won(f.net)} · "
-          f"예상 현금 {format_won(f.cash.expected)}" if ko else
-          f"Shift #{shift['number']} · {f.receipt_count} receipts · net "
-          f"{format_won(f.net, 'en')} · expected cash {format_won(f.cash.expected, 'en')}")
+    print(say("shift_figures", lang, number=shift["number"], count=f.receipt_count, net=f.net,
+              expected=f.cash.expected))
     return EXIT_OK
 
 
@@ -361,7 +307,6 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
     """The same use case as paying at the till: the sale, its outbox event and its print jobs
     in one transaction; a printer that is set up prints the receipt."""
     from pos import services as svc
-    from pos.money import format_won
 
     items_wanted = _sell_items(args.item)
     with _open(args) as store:
@@ -373,10 +318,11 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
             doc = svc.record_sale(uow, items=items, tenders=tenders,
                                   receipt_requested=not args.no_receipt)
             uow.commit()
-        ko = lang == "ko"
-        print(f"{doc.receipt_no}  {format_won(doc.totals.total, lang)}" +
-              ((f"  거스름돈 {format_won(doc.change)}" if ko else
-                f"  change {format_won(doc.change, lang)}") if doc.change else ""))
+        if doc.change:
+            print(say("sale_recorded_change", lang, receipt_no=doc.receipt_no,
+                      total=doc.totals.total, change=doc.change))
+        else:
+            print(say("sale_recorded", lang, receipt_no=doc.receipt_no, total=doc.totals.total))
         for extension in extensions:
             if hasattr(extension, "after_sale"):
                 extension.after_sale(store, doc, lang)
@@ -391,11 +337,9 @@ def _cmd_check(args, lang: str) -> int:
             problems = run_checks(uow)
             count = uow.conn.exec_driver_sql("SELECT COUNT(*) FROM sales").scalar()
     if not problems:
-        print(f"이상 없음: 문서 {count}건을 점검했습니다." if lang == "ko" else
-              f"All good: {count} documents checked.")
+        print(say("check_ok", lang, count=count))
         return EXIT_OK
-    print(f"문제 {len(problems)}건을 찾았습니다:" if lang == "ko" else
-          f"Found {len(problems)} problems:", file=sys.stderr)
+    print(say("check_problems", lang, count=len(problems)), file=sys.stderr)
     for pr in problems:
         print(f"  [{pr.code}] {pr.subject}: {pr.detail}", file=sys.stderr)
     return EXIT_PROBLEMS
@@ -425,10 +369,7 @@ def main(argv: list[str] | None = None, extensions=()) -> int:
         print(error_text(e, lang), file=sys.stderr)
         return EXIT_STORE
     except DemoNotEmpty:
-        print("이 데이터 폴더에는 이미 판매 기록이 있어 데모를 만들지 않습니다. 빈 폴더를 "
-              "--data-dir로 지정해 주세요." if lang == "ko" else
-              "This data folder already has sales; the demo needs an empty one (use --data-dir).",
-              file=sys.stderr)
+        print(say("demo_not_empty", lang), file=sys.stderr)
         return EXIT_PROBLEMS
     except (DomainError, ImportFileError) as e:
         print(error_text(e, lang), file=sys.stderr)

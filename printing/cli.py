@@ -8,45 +8,41 @@ from printing.profiles import PRESETS
 
 
 def add_commands(sub, h) -> None:
-    pr = sub.add_parser("print", help=h("영수증 인쇄·미리보기", "print and preview receipts"))
+    """`h(key)` is a help text from the message catalogue (context "cli")."""
+    pr = sub.add_parser("print", help=h("print_help"))
     actions = pr.add_subparsers(dest="print_command", metavar="ACTION", required=True)
     profiles = sorted(PRESETS)
 
-    test = actions.add_parser("test", help=h("시험 인쇄 (한글 확인용)", "print a test page (checks Hangul)"))
-    test.add_argument("--printer", default=None, help=h("프린터 주소 (예: tcp://192.168.0.50:9100)",
-                                                         "printer URL (e.g. tcp://192.168.0.50:9100)"))
-    test.add_argument("--profile", choices=profiles, default=None, help=h("프린터 종류", "printer profile"))
+    test = actions.add_parser("test", help=h("print_test_help"))
+    test.add_argument("--printer", default=None, help=h("printer_help"))
+    test.add_argument("--profile", choices=profiles, default=None, help=h("profile_help"))
 
-    receipt = actions.add_parser("receipt", help=h("영수증을 다시 인쇄합니다 (사본 표시)",
-                                                   "print a receipt again (marked as a copy)"))
+    receipt = actions.add_parser("receipt", help=h("print_receipt_help"))
     receipt.add_argument("receipt_no")
     receipt.add_argument("--printer", default=None)
     receipt.add_argument("--profile", choices=profiles, default=None)
 
-    preview = actions.add_parser("preview", help=h("보낼 바이트를 그대로 그림(PNG)으로 봅니다",
-                                                   "the bytes that would be sent, as a PNG"))
+    preview = actions.add_parser("preview", help=h("print_preview_help"))
     preview.add_argument("receipt_no")
     preview.add_argument("--png", type=Path, required=True)
     preview.add_argument("--profile", choices=profiles, default=None)
 
 
-    rep = sub.add_parser("report", help=h("X·Z·일일 보고서와 업체별 정산서",
-                                          "X, Z and day reports; settlement per enterprise"))
+    rep = sub.add_parser("report", help=h("report_help"))
     kinds = rep.add_subparsers(dest="report_command", metavar="KIND", required=True)
-    for name, ko, en in (("x", "지금 교대의 중간 보고서 (마감 없이)", "the open shift's figures, without closing"),
-                         ("z", "마감한 교대의 Z 보고서 (다시 출력)", "a closed shift's Z report (reprint)")):
-        r = kinds.add_parser(name, help=h(ko, en))
-        r.add_argument("--shift", default=None, help=h("교대 번호 또는 last", "shift number or last"))
+    for name, help_text in (("x", h("report_x_help")), ("z", h("report_z_help"))):
+        r = kinds.add_parser(name, help=help_text)
+        r.add_argument("--shift", default=None, help=h("report_shift_help"))
         r.add_argument("--pdf", type=Path, default=None)
         r.add_argument("--print", dest="do_print", action="store_true",
-                       help=h("영수증 프린터로 출력", "print on the receipt printer"))
+                       help=h("report_print_help"))
         r.add_argument("--printer", default=None)
         r.add_argument("--profile", choices=profiles, default=None)
-    st = kinds.add_parser("settlement", help=h("업체별 정산서 (PDF·CSV)", "settlement per enterprise (PDF, CSV)"))
+    st = kinds.add_parser("settlement", help=h("report_settlement_help"))
     st.add_argument("--shift", default=None)
     st.add_argument("--pdf", type=Path, required=True)
     st.add_argument("--csv", type=Path, default=None)
-    day = kinds.add_parser("day", help=h("하루의 모든 교대", "all shifts of a day"))
+    day = kinds.add_parser("day", help=h("report_day_help"))
     day.add_argument("--date", required=True, help="YYYY-MM-DD")
     day.add_argument("--pdf", type=Path, required=True)
     day.add_argument("--csv", type=Path, default=None)
@@ -58,6 +54,7 @@ def after_sale(store, doc, lang: str) -> None:
     queue for the till's next start, and the vendor is told why."""
     import sys
 
+    from pos.cli import say
     from pos.i18n import error_text
     from printing import queue as pq
 
@@ -69,20 +66,16 @@ def after_sale(store, doc, lang: str) -> None:
         pass
     with store.unit_of_work(write=False) as uow:
         mine = pq.jobs_for(uow, doc.id)
-    ko = lang == "ko"
     for j in mine:
-        what = ("돈통" if ko else "cash drawer") if j["kind"] == "drawer" else \
-            ("영수증" if ko else "receipt")
+        what = say("job_drawer", lang) if j["kind"] == "drawer" else say("job_receipt", lang)
         if j["status"] == pq.DONE:
-            print(f"{what}: " + ("인쇄했습니다" if ko else "printed"))
+            print(say("job_printed", lang, job=what))
             continue
         reason = error_text(pq.PrinterError(j["last_error"] or "printer_error",
                                             target=j["printer_url"], detail=""), lang)
-        print(f"{what}: {reason}", file=sys.stderr)
+        print(say("job_not_printed", lang, job=what, reason=reason), file=sys.stderr)
     if any(j["status"] in pq.WAITING for j in mine):
-        print("인쇄 작업은 대기열에 남아 다음에 장터를 열 때 인쇄됩니다." if ko else
-              "The print jobs wait in the queue and print when the till next starts.",
-              file=sys.stderr)
+        print(say("jobs_wait_in_queue", lang), file=sys.stderr)
 
 
 def handlers(open_store) -> dict:
@@ -160,10 +153,12 @@ def _report(args, lang: str, open_store) -> int:
                                             method_labels=labels, printed_at=now)
                 send(setup.url, render(items, setup.profile))
                 written.append(setup.url)
-    from pos.money import format_won
+    from pos.cli import say
 
-    print(("순매출 " if lang == "ko" else "Net ") + format_won(figures.net, lang) +
-          (f" → {', '.join(written)}" if written else ""))
+    if written:
+        print(say("report_written", lang, net=figures.net, files=", ".join(written)))
+    else:
+        print(say("report_net", lang, net=figures.net))
     return 0
 
 
@@ -202,6 +197,7 @@ def _run(args, lang: str, open_store) -> int:
     from printing.transport import send
 
     from pos import services as svc
+    from pos.cli import say
 
     with open_store(args) as store:
         with store.unit_of_work(write=False) as uow:
@@ -214,9 +210,9 @@ def _run(args, lang: str, open_store) -> int:
                                       copy=args.print_command == "receipt")
     if args.print_command == "preview":
         preview(data, setup.profile).save(args.png)
-        print(f"{args.png} ({len(data):,} bytes, {setup.profile.name})")
+        print(say("preview_written", lang, path=args.png, count=len(data),
+                  profile=setup.profile.label(lang)))
         return 0
     send(setup.url, data)
-    print(("인쇄했습니다: " if lang == "ko" else "Printed: ") +
-          f"{setup.url} ({len(data):,} bytes, {setup.profile.name})")
+    print(say("printed", lang, url=setup.url, count=len(data), profile=setup.profile.label(lang)))
     return 0

@@ -76,7 +76,10 @@ def hour_chart(f: Settlement, lang: str) -> Drawing:
     chart.categoryAxis.categoryNames = [f"{h}{word('hour', lang)}" for h in hours]
     chart.categoryAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontName = FONT
-    chart.valueAxis.labelTextFormat = lambda v: f"{v / 10000:g}만" if lang == "ko" else f"{v:,.0f}"
+    # the value axis counts in the language's own unit of won (Korean: 만, ten thousand)
+    unit = word("chart_unit", lang)
+    unit = int(unit) if unit.isdigit() and int(unit) > 0 else 1
+    chart.valueAxis.labelTextFormat = lambda v: word("chart_value", lang, value=v / unit)
     chart.valueAxis.valueMin = min(0, min(chart.data[0]))
     chart.bars[0].fillColor = colors.HexColor("#2f7d32")
     chart.bars[0].strokeColor = None

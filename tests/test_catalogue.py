@@ -60,34 +60,86 @@ def test_the_korean_catalogue_is_korean():
     assert len(latin_only) < 25, latin_only
 
 
-KEY_USES = [  # (context, where, how the code names a message)
-    (None, "ui", re.compile(r'\bt\(\s*"([a-z_0-9]+)"')),
-    (None, "ui", re.compile(r'\("((?:btn|nav|col|tab)_[a-z_]+)"')),
-    (None, "pos", re.compile(r'(?:DomainError|StoreError|ImportFileError|PrinterError|SyncError|'
-                             r'LogoError)\(\s*"([a-z_0-9]+)"')),
-    (None, "printing", re.compile(r'(?:PrinterError|LogoError)\(\s*"([a-z_0-9]+)"')),
-    (None, "sync", re.compile(r'SyncError\(\s*"([a-z_0-9]+)"')),
-    (None, "pos", re.compile(r'RowProblem\([^,]+,\s*[^,]+,\s*"([a-z_0-9]+)"')),
-    ("receipt", "printing", re.compile(r'\blabel\(\s*"([a-z_0-9]+)"')),
-    ("report", "printing", re.compile(r'\bword\(\s*"([a-z_0-9]+)"')),
+KEY_USES = [  # (context, which files, how the code names a message)
+    (None, "ui/**/*.py", re.compile(r'\bt\(\s*"([a-z_0-9]+)"')),
+    (None, "ui/**/*.py", re.compile(r'\("((?:btn|nav|col|tab)_[a-z_]+)"')),
+    (None, "pos/**/*.py", re.compile(r'(?:DomainError|StoreError|ImportFileError|PrinterError|'
+                                     r'SyncError|LogoError)\(\s*"([a-z_0-9]+)"')),
+    (None, "printing/**/*.py", re.compile(r'(?:PrinterError|LogoError)\(\s*"([a-z_0-9]+)"')),
+    (None, "sync/**/*.py", re.compile(r'SyncError\(\s*"([a-z_0-9]+)"')),
+    (None, "pos/**/*.py", re.compile(r'RowProblem\([^,]+,\s*[^,]+,\s*"([a-z_0-9]+)"')),
+    ("receipt", "printing/**/*.py", re.compile(r'\blabel\(\s*"([a-z_0-9]+)"')),
+    ("report", "printing/**/*.py", re.compile(r'\bword\(\s*"([a-z_0-9]+)"')),
+    # the command lines: `h("key")` is a help text, `say("key", lang, …)` a sentence, and a
+    # selftest step is named by its message
+    ("cli", "pos/cli.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
+    ("cli", "printing/cli.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
+    ("cli", "sync/cli.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
+    ("cli", "ui/main.py", re.compile(r'\bsay\(\s*"([a-z_0-9]+)"')),
+    ("cli", "ui/selftest.py", re.compile(r'\b(?:h|say|step)\(\s*"([a-z_0-9]+)"')),
+    ("server", "sync/server/*.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
 ]
 
 
-def test_every_message_the_code_names_is_in_the_catalogue():
-    known = set(catalogue("en").messages)
+def keys_the_code_names() -> set:
     used = set()
-    for context, folder, pattern in KEY_USES:
-        for path in (ROOT / folder).rglob("*.py"):
-            for key in pattern.findall(path.read_text(encoding="utf-8")):
-                used.add((context, key))
+    for context, files, pattern in KEY_USES:
+        found = set()
+        for path in ROOT.glob(files):
+            found.update(pattern.findall(path.read_text(encoding="utf-8")))
+        assert found, (files, pattern.pattern)  # a pattern that finds nothing checks nothing
+        used.update((context, key) for key in found)
     for path in (ROOT).glob("*/**/*.py"):
         if ".venv" in path.parts or "tests" in path.parts:
             continue
         text = path.read_text(encoding="utf-8")
         for key, context in re.findall(r'\btr\(\s*"([a-z_0-9]+)",[^)]*?context="([a-z]+)"', text):
             used.add((context, key))
-    assert len(used) > 250
+    return used
+
+
+def test_every_message_the_code_names_is_in_the_catalogue():
+    known = set(catalogue("en").messages)
+    used = keys_the_code_names()
+    assert len(used) > 400
     assert sorted(used - known) == []
+
+
+def test_every_command_line_message_is_one_the_code_names():
+    """The other way round for the command lines: a message no call site names is a sentence
+    left behind (or a call site the patterns above do not see, which would go unchecked)."""
+    used = keys_the_code_names()
+    listed = {k for k in catalogue("en").messages if k[0] in ("cli", "server")}
+    assert len(listed) > 120
+    assert sorted(listed - used) == []
+
+
+def test_argparse_words_are_argparse_own_english_text():
+    """argparse's words are keyed by its English text: English is argparse's own, and a key
+    argparse does not use any more would be a translation nobody sees."""
+    import argparse
+    import inspect
+
+    source = inspect.getsource(argparse)
+    words = {k[1]: forms for k, forms in catalogue("en").messages.items() if k[0] == "argparse"}
+    assert len(words) >= 15
+    for text, forms in words.items():
+        assert forms == (text,)
+        assert repr(text)[1:-1] in source, text
+    assert tr("usage: ", "ko", context="argparse") == "사용법: "
+    assert tr("options", "en", context="argparse") == "options"
+    assert tr("no such argparse text", "ko", context="argparse") == "no such argparse text"
+
+
+def test_command_line_counts_have_plural_forms():
+    assert tr("check_ok", "en", context="cli", count=1) == "All good: 1 document checked."
+    assert tr("check_ok", "en", context="cli", count=20) == "All good: 20 documents checked."
+    assert tr("shift_figures", "en", context="cli", number=1, count=1, net=3000,
+              expected=1000) == "Shift #1 · 1 receipt · net ₩3,000 · expected cash ₩1,000"
+    assert tr("totals_net", "en", context="server", net=0, count=1) == "net ₩0 · 1 enterprise"
+    assert tr("totals_net", "ko", context="server", net=0, count=0) == "순매출 0원 · 업체 0곳"
+    assert tr("demo_done", "ko", context="cli", path="/d", sales="판매 2건", refunds="환불 0건",
+              voids="취소 1건") == "데모 완료: 판매 2건, 환불 0건, 취소 1건 → /d"
 
 
 def test_plural_forms_follow_the_count():
@@ -129,6 +181,15 @@ def test_a_third_language_is_a_folder_not_code(tmp_path, monkeypatch):
         assert tr("nav_sell", "ja") == "販売"
         assert tr("nav_history", "ja") == tr("nav_history", "en")
         assert tr("status_receipts", "ja", count=1, next="A") == "Today 1 receipts · next A"
+        # the command lines offer every catalogue for --lang
+        import argparse
+
+        from pos.cli import build_parser
+        from sync.server.cli import build_parser as server_parser
+
+        monkeypatch.setattr(argparse, "_", argparse._)  # the parsers swap argparse's words
+        assert build_parser("ja").parse_args(["--lang", "ja"]).lang == "ja"
+        assert server_parser("ja").parse_args(["--lang", "ja", "alerts", "x"]).lang == "ja"
         for var in ("JANGTEO_LANG", "LC_ALL", "LC_MESSAGES"):
             monkeypatch.delenv(var, raising=False)
         monkeypatch.setenv("LANG", "ja_JP.UTF-8")

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from pos.i18n import detect_lang
+from pos.i18n import detect_lang, languages
 from pos.store import Store, StoreError
 
 
@@ -67,7 +67,6 @@ def use_language(lang: str) -> None:
 
 
 def choose_language(store: Store, explicit: str | None) -> str:
-    from pos.i18n import languages
     from pos.services import till_settings
 
     if explicit in languages():

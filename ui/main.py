@@ -22,8 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     from ui.app import display_available, run_gui
 
     if not display_available():
-        print("화면이 없어 판매 화면을 열 수 없습니다 (DISPLAY 없음)." if lang == "ko" else
-              "No screen to open the till on (no DISPLAY).", file=sys.stderr)
+        print(cli.say("no_display", lang), file=sys.stderr)
         return cli.main(argv)
     from pos.store import default_data_dir
 

@@ -15,17 +15,6 @@ from pathlib import Path
 
 STARTED = time.perf_counter()
 
-MESSAGES = {
-    "data": ("데이터 폴더와 마이그레이션", "data folder and migrations"),
-    "window": ("판매 화면", "selling window"),
-    "sale": ("판매 기록", "sale recorded"),
-    "receipt": ("영수증 인쇄 (래스터, 파일 프린터)", "receipt printed (raster, file printer)"),
-    "text": ("한글 텍스트 모드 영수증", "Korean text-mode receipt"),
-    "z": ("교대 마감과 Z 보고서 PDF", "shift closed, Z report PDF"),
-    "sync": ("동기화 묶음", "sync batch"),
-}
-
-
 class Failed(Exception):
     pass
 
@@ -45,15 +34,11 @@ def _peak_memory() -> str:
 
 
 def add_commands(sub, h) -> None:
-    st = sub.add_parser("selftest", help=h(
-        "임시 폴더에서 판매·인쇄·보고서를 시험합니다 (설치 확인용)",
-        "sell, print and report on a temporary folder (checks an installation)"))
-    st.add_argument("--show", action="store_true",
-                    help=h("화면에 창을 띄웁니다", "show the window on the screen"))
-    st.add_argument("--keep", action="store_true",
-                    help=h("만든 파일을 남깁니다", "keep the files it made"))
-    st.add_argument("--startup-only", action="store_true",
-                    help=h("창이 열릴 때까지만", "stop once the window is up"))
+    """`h(key)` is a help text from the message catalogue (context "cli")."""
+    st = sub.add_parser("selftest", help=h("selftest_help"))
+    st.add_argument("--show", action="store_true", help=h("selftest_show_help"))
+    st.add_argument("--keep", action="store_true", help=h("selftest_keep_help"))
+    st.add_argument("--startup-only", action="store_true", help=h("selftest_startup_only_help"))
 
 
 def handlers(_open_store) -> dict:
@@ -63,26 +48,28 @@ def handlers(_open_store) -> dict:
 
 def run(lang: str = "ko", *, show: bool = False, keep: bool = False,
         startup_only: bool = False) -> int:
+    from pos.cli import say
+    from pos.money import format_amount
+
     if not show:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    ko = lang == "ko"
     tmp = Path(tempfile.mkdtemp(prefix="jangteo-selftest-"))
     results: list[tuple[str, bool, str]] = []
     store = window = None
 
     def step(key: str, action) -> bool:
+        """One step, named by its message in the catalogue (context "cli")."""
         t0 = time.perf_counter()
         try:
             detail = action() or ""
         except Exception as e:  # noqa: BLE001 - every failure is reported, then exit 1
             detail = f"{type(e).__name__}: {e}"
             results.append((key, False, detail))
-            print(f"  FAIL  {MESSAGES[key][0 if ko else 1]}: {detail}", flush=True)
+            print(f"  FAIL  {say(key, lang)}: {detail}", flush=True)
             return False
         ms = (time.perf_counter() - t0) * 1000
         results.append((key, True, detail))
-        print(f"  ok    {MESSAGES[key][0 if ko else 1]} ({ms:.0f} ms) {detail}".rstrip(),
-              flush=True)
+        print(f"  ok    {say(key, lang)} ({ms:.0f} ms) {detail}".rstrip(), flush=True)
         return True
 
     state: dict = {}
@@ -128,7 +115,7 @@ def run(lang: str = "ko", *, show: bool = False, keep: bool = False,
             doc = sell.record([Tender("cash", quick_cash(total)[0])], receipt_requested=True)
             check(doc is not None and doc.totals.total == total, "the sale was not recorded")
             state["doc"] = doc
-            return f"{doc.receipt_no} {total:,}"
+            return f"{doc.receipt_no} {format_amount(total)}"
 
         def receipt():
             from printing.decode import Cut, decode
@@ -191,10 +178,11 @@ def run(lang: str = "ko", *, show: bool = False, keep: bool = False,
                       for e in events), "the sale is not in the batch")
             return f"{len(events)} events"
 
-        ok = step("data", data) and step("window", open_main_window)
+        ok = step("selftest_data", data) and step("selftest_window", open_main_window)
         if ok and not startup_only:
-            ok = (step("sale", sale) and step("receipt", receipt) and step("text", text_mode)
-                  and step("z", z_report) and step("sync", sync_batch))
+            ok = (step("selftest_sale", sale) and step("selftest_receipt", receipt)
+                  and step("selftest_text", text_mode) and step("selftest_z", z_report)
+                  and step("selftest_sync", sync_batch))
     finally:
         if window is not None:
             window.close()
@@ -206,10 +194,11 @@ def run(lang: str = "ko", *, show: bool = False, keep: bool = False,
             shutil.rmtree(tmp, ignore_errors=True)
     passed = all(r[1] for r in results)
     ready = state.get("ready")
+    # the figures stay in English in every language: the build reads them (packaging/build.py)
     summary = (f"window ready {ready:.2f} s, " if ready else "") + \
         f"peak memory {_peak_memory()}"
     if passed:
-        print(f"자체 점검 통과 ({summary})" if ko else f"selftest passed ({summary})", flush=True)
+        print(say("selftest_passed", lang, summary=summary), flush=True)
         return 0
-    print(f"자체 점검 실패 ({summary})" if ko else f"selftest FAILED ({summary})", flush=True)
+    print(say("selftest_failed", lang, summary=summary), flush=True)
     return 1
