@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 class CodedError(Exception):
-    def __init__(self, code: str, **params):
+    def __init__(self, code: str, /, **params):
         super().__init__(code + (f" {params}" if params else ""))
         self.code = code
         self.params = params

@@ -27,7 +27,7 @@ from pos.errors import CodedError
 class PrinterError(CodedError, RuntimeError):
     """`code` keys the message in `pos.i18n`; `partial` says some bytes reached the printer."""
 
-    def __init__(self, code: str, *, partial: bool = False, **params):
+    def __init__(self, code: str, /, *, partial: bool = False, **params):
         super().__init__(code, **params)
         self.partial = partial
 

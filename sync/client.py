@@ -23,6 +23,7 @@ from typing import Callable
 
 import httpx
 import orjson
+from pydantic import ValidationError
 from sqlalchemy import bindparam, select
 
 from pos import services as svc
@@ -129,18 +130,26 @@ def enroll(store: Store, *, url: str, code: str, transport=None, timeout: float 
     """Trade a one-time code for this device's identity and token at the organizer's server."""
     with store.unit_of_work(write=False) as uow:
         device = store.device
-    body = p.EnrollRequest(code=code.strip(), device_code=device["code"],
-                           device_name=device.get("name") or "").model_dump()
     try:
-        with _http(url, transport, timeout) as http:
+        body = p.EnrollRequest(code=code.strip(), device_code=device["code"],
+                               device_name=device.get("name") or "").model_dump()
+    except ValidationError:
+        raise SyncError("sync_code_invalid", code=code.strip()[:40]) from None
+    if not url.strip().lower().startswith(("http://", "https://")):
+        raise SyncError("sync_url_invalid", url=url.strip()[:200])
+    try:
+        with _http(url.strip(), transport, timeout) as http:
             response = http.post("/api/v1/enroll", json=body)
-    except httpx.HTTPError as e:
-        raise SyncError("sync_offline", detail=str(e)) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as e:
+        raise SyncError("sync_offline", detail=str(e)[:200]) from None
     _raise_for(response)
-    answer = p.EnrollResponse.model_validate(response.json())
+    try:
+        answer = p.EnrollResponse.model_validate_json(response.content)
+    except ValidationError:
+        raise SyncError("sync_garbage") from None
     save_token(store, answer.token)
     with store.unit_of_work() as uow:
-        svc.set_setting(uow, "sync", {"url": url.rstrip("/"), "device_id": answer.device_id,
+        svc.set_setting(uow, "sync", {"url": url.strip().rstrip("/"), "device_id": answer.device_id,
                                       "stall": answer.stall_name, "event": answer.event_name,
                                       "acked_seq": 0})
         uow.commit()

@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not display_available():
         print(cli.say("no_display", lang), file=sys.stderr)
-        return cli.main(argv)
+        return cli.main(argv, extensions)
     from pos.store import default_data_dir
 
     return run_gui(args.data_dir or default_data_dir(), args.lang)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from pos import services as svc
 from sync import client
@@ -101,3 +102,18 @@ def test_sync_from_the_command_line(server, tmp_path):
     assert f"server has seq {last}" in out.stdout
     out = _jangteo(data, "sync", "enroll", server.url, code)  # the code was used
     assert out.returncode != 0 and "refused" in (out.stdout + out.stderr).lower()
+
+
+@pytest.mark.parametrize("url, code, expected", [
+    ("http://127.0.0.1:9", "ABC", "등록 코드가 올바르지 않습니다"),
+    ("http://127.0.0.1:9", "x" * 5000, "등록 코드가 올바르지 않습니다"),
+    ("not a url", "4F2A-9C01-77BE", "서버 주소가 올바르지 않습니다"),
+    ("ftp://example.org", "4F2A-9C01-77BE", "서버 주소가 올바르지 않습니다"),
+    ("http://[::1", "4F2A-9C01-77BE", "서버에 연결할 수 없습니다"),
+])
+def test_enrolling_with_a_wrong_code_or_address_says_so(tmp_path, url, code, expected):
+    out = subprocess.run([sys.executable, "-m", "ui.main", "--data-dir", str(tmp_path / "d"),
+                          "--lang", "ko", "sync", "enroll", url, code], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and expected in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
