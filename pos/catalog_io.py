@@ -204,7 +204,7 @@ def _parse(rows, header_cols, enterprises, only_enterprise, problems) -> list[_R
             price = parse_won(cell("price"))
         except AmountError as e:
             code = {"decimal": "value_decimal", "negative": "value_negative",
-                    "empty": "value_empty"}.get(e.code, "value_not_number")
+                    "empty": "value_empty", "too_large": "value_too_large"}.get(e.code, "value_not_number")
             problems.append(RowProblem(n, "price", code, {"value": cell("price")}))
         tax_text = cell("tax").lower()
         tax = _TAX.get(tax_text, None) if tax_text else "taxable"

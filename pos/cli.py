@@ -120,15 +120,22 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
                       help=h("sell_pay_help"))
     sell.add_argument("--approval", default=None, help=h("sell_approval_help"))
     sell.add_argument("--no-receipt", action="store_true", help=h("sell_no_receipt_help"))
+    sell.add_argument("--without-shift", action="store_true", help=h("sell_without_shift_help"))
     for extension in extensions:
         extension.add_commands(sub, h)
     return p
 
 
 def _open(args):
+    from pos.logfile import setup_logging
     from pos.store import Store, default_data_dir
 
-    return Store(args.data_dir or default_data_dir())
+    store = Store(args.data_dir or default_data_dir())
+    try:
+        setup_logging(store.data_dir)
+    except OSError:
+        pass  # an unwritable logs folder must not stop the command
+    return store
 
 
 def _cmd_none(args, lang: str, parser) -> int:
@@ -272,10 +279,15 @@ def _sell_items(values: list[str]):
     parsed = []
     for value in values:
         code, _, qty = value.rpartition(":") if ":" in value else (value, "", "1")
-        code = code.strip()
-        if not code or not qty.strip().isdigit() or not 1 <= int(qty) <= 9999 or \
-                any(ord(ch) < 32 for ch in code):
-            raise DomainError("sell_item_invalid", value=value[:80])
+        code, qty = code.strip(), qty.strip()
+        try:
+            code.encode("utf-8")  # a byte the terminal could not decode arrives as a surrogate
+        except UnicodeEncodeError:
+            code = ""
+        if not code or len(code) > 200 or any(ord(ch) < 32 or ord(ch) == 127 for ch in code) \
+                or not (qty.isascii() and qty.isdigit() and len(qty) <= 4) or int(qty) < 1:
+            raise DomainError("sell_item_invalid",
+                              value=value[:80].encode("utf-8", "replace").decode("utf-8"))
         parsed.append((code, int(qty)))
     return parsed
 
@@ -311,6 +323,10 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
     items_wanted = _sell_items(args.item)
     with _open(args) as store:
         with store.unit_of_work() as uow:
+            if not args.without_shift and svc.current_shift(uow) is None:
+                # as the till asks: a sale outside a shift is in no cash count or Z report
+                print(say("sell_no_shift", lang), file=sys.stderr)
+                return EXIT_PROBLEMS
             items = [svc.SaleItem(svc.product_by_code(uow, code=code)["id"], qty)
                      for code, qty in items_wanted]
             total = svc.quote_sale(uow, items=items).totals.total

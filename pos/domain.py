@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from pos.rounding import cumulative_share, percent_of, split_vat, spread
 from pos.errors import CodedError
+from pos.money import MAX_QTY, MAX_WON
 
 
 class TaxClass(StrEnum):
@@ -229,10 +230,12 @@ def price_cart(items: list[CartItem], discount: Discount | None = None) -> Price
     if not items:
         raise DomainError("cart_empty")
     for item in items:
-        if item.qty < 1:
+        if not 1 <= item.qty <= MAX_QTY:
             raise DomainError("qty_invalid", name=item.name, qty=item.qty)
         if item.unit_price < 0:
             raise DomainError("price_negative", name=item.name)
+        if item.unit_price * item.qty > MAX_WON:
+            raise DomainError("amount_too_large", max=MAX_WON)
         if not 0 <= item.line_discount <= item.unit_price * item.qty:
             raise DomainError("line_discount_invalid", name=item.name)
     nets = [i.unit_price * i.qty - i.line_discount for i in items]
@@ -295,6 +298,8 @@ def settle(total: int, tenders: list[Tender], methods: dict[str, PaymentMethod])
             raise DomainError("method_unknown", method=tender.method)
         if tender.amount <= 0:
             raise DomainError("tender_invalid", method=tender.method)
+        if tender.amount > MAX_WON:
+            raise DomainError("amount_too_large", max=MAX_WON)
         if due <= 0:
             raise DomainError("tender_after_paid", method=tender.method)
         applied = min(tender.amount, due)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gettext
 import locale
+import logging
 import os
 import re
 import string
@@ -123,7 +124,13 @@ def catalogue(lang: str) -> Catalogue | None:
     path = catalogue_path(lang)
     if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", lang or "") or not path.is_file():
         return None
-    return parse_po(path.read_text(encoding="utf-8"), lang)
+    try:  # a catalogue damaged by hand (a stray line, a lost quote, another encoding) must
+        # never stop the till: its language falls back to English, and the log says why
+        return parse_po(path.read_bytes().decode("utf-8").lstrip("\ufeff"), lang)
+    except (ValueError, SyntaxError, OSError) as e:  # UnicodeDecodeError is a ValueError
+        logging.getLogger("jangteo.i18n").warning("message catalogue %s cannot be read: %s",
+                                                  path, e)
+        return None
 
 
 def languages() -> list[str]:
@@ -167,16 +174,31 @@ def tr(code: str, lang: str = "ko", /, *, context: str | None = None, **params) 
     if found is None:
         return f"{code} {params}" if params else code
     cat, forms = found
-    text = forms[0]
-    count = params.get("count", params.get("n"))
-    if len(forms) > 1 and isinstance(count, int):
-        text = forms[min(cat.plural(abs(count)), len(forms) - 1)]
+    text = _form(cat, forms, params)
     if not params:
         return text
     try:
         return text.format(**{k: _Value(v, lang) for k, v in params.items()})
-    except (KeyError, IndexError, ValueError):
+    except (KeyError, IndexError, ValueError, AttributeError):
+        # a translation with a mistyped placeholder: the English sentence, rightly filled
+        english = None if cat.lang == FALLBACK else _lookup((context, code), FALLBACK)
+        if english is not None:
+            try:
+                return _form(*english, params).format(
+                    **{k: _Value(v, FALLBACK) for k, v in params.items()})
+            except (KeyError, IndexError, ValueError, AttributeError):
+                pass
         return text
+
+
+def _form(cat: Catalogue, forms: tuple[str, ...], params: dict) -> str:
+    count = params.get("count", params.get("n"))
+    if len(forms) > 1 and isinstance(count, int):
+        try:
+            return forms[min(max(int(cat.plural(abs(count))), 0), len(forms) - 1)]
+        except Exception:  # noqa: BLE001 - a plural rule that cannot be evaluated
+            return forms[-1]
+    return forms[0]
 
 
 def placeholders(text: str) -> set[str]:

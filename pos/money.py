@@ -8,6 +8,13 @@ from pos.errors import CodedError
 Won = int
 """Money is always an `int` number of won (KRW has no minor unit)."""
 
+MAX_WON = 1_000_000_000
+"""The largest amount one price, line or payment may be: a billion won is more than any booth
+takes at once, and sums of such amounts over years stay far inside SQLite's 64-bit integers
+(an unbounded amount once overflowed a shift's cash total and locked the till out of its Z
+report)."""
+MAX_QTY = 9999
+
 
 def format_amount(amount: int) -> str:
     """`3,000`, `-1,500`: the digits alone, for a column or a printed receipt whose heading
@@ -65,7 +72,11 @@ def parse_won(text: str | int | float, *, allow_negative: bool = False) -> int:
             s = whole
         if not _AMOUNT.match(s):
             raise AmountError("not_a_number", str(text))
+        if len(s) > 20:
+            raise AmountError("too_large", str(text)[:40])
         value = int(s.replace(",", ""))
     if value < 0 and not allow_negative:
         raise AmountError("negative", str(text))
+    if abs(value) > MAX_WON:
+        raise AmountError("too_large", str(text)[:40])
     return value

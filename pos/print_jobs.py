@@ -121,12 +121,15 @@ def recent_jobs(uow: UnitOfWork, limit: int = 30) -> list[dict]:
     return [dict(r) for r in uow.conn.execute(q).mappings()]
 
 
-def next_due(uow: UnitOfWork, now: float) -> dict | None:
-    """The job to send next: a drawer kick before anything else, then the oldest."""
+def next_due(uow: UnitOfWork, now: float, *, only: list[int] | None = None) -> dict | None:
+    """The job to send next (of `only`, when given): a drawer kick before anything else, then
+    the oldest."""
     q = (select(t.print_jobs)
          .where((t.print_jobs.c.status == QUEUED)
                 | ((t.print_jobs.c.status == RETRY) & (t.print_jobs.c.next_try_at <= now)))
          .order_by((t.print_jobs.c.kind != DRAWER), t.print_jobs.c.id).limit(1))
+    if only is not None:
+        q = q.where(t.print_jobs.c.id.in_(only))
     row = uow.conn.execute(q).mappings().first()
     return None if row is None else dict(row)
 

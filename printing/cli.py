@@ -59,11 +59,17 @@ def after_sale(store, doc, lang: str) -> None:
     from printing import queue as pq
 
     with store.unit_of_work(write=False) as uow:
-        if not any(j["status"] in pq.WAITING for j in pq.jobs_for(uow, doc.id)):
-            return
-    worker = pq.PrintWorker(store, timeout=10)  # its thread is never started: run_once here
-    while worker.run_once():  # each due job once; a failed one waits for its next try
-        pass
+        mine = [j["id"] for j in pq.jobs_for(uow, doc.id) if j["status"] in pq.WAITING]
+    if not mine:
+        return
+    # Only this sale's jobs, each once, and not past the first that the printer did not take:
+    # earlier receipts waiting in the queue are the till's to print, and a stalled printer must
+    # not keep the command (and the data folder's lock) for long.
+    worker = pq.PrintWorker(store, timeout=5)  # its thread is never started: run_once here
+    for _ in mine:
+        before = worker.sent
+        if not worker.run_once(only=mine) or worker.sent == before:
+            break
     with store.unit_of_work(write=False) as uow:
         mine = pq.jobs_for(uow, doc.id)
     for j in mine:

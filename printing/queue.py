@@ -51,8 +51,22 @@ def printer_setup(uow: UnitOfWork) -> PrinterSetup | None:
     printer = settings.printer
     if not printer.url:
         return None
-    return PrinterSetup(printer.url, make_profile(printer.profile or None, printer.overrides),
+    return PrinterSetup(printer.url, stored_profile(printer.profile, printer.overrides),
                         settings.receipt_mode, printer.drawer)
+
+
+def stored_profile(key: str | None, overrides: dict | None) -> PrinterProfile:
+    """The profile settings name, with the vendor's changes; a key this version does not know
+    (a data folder from another version) or changes out of range fall back, so receipts still
+    print, instead of stopping the till."""
+    try:
+        return make_profile(key or None, overrides if isinstance(overrides, dict) else None)
+    except (KeyError, ValueError, TypeError):
+        log.warning("printer profile %r with %r cannot be used; falling back", key, overrides)
+    try:
+        return make_profile(key or None)
+    except (KeyError, ValueError):
+        return make_profile(None)
 
 
 def save_printer_setup(uow: UnitOfWork, *, url: str, profile_key: str, drawer: bool = True,
@@ -68,11 +82,12 @@ def render_receipt(uow: UnitOfWork, setup_profile: PrinterProfile, *, document_i
     return render(layout_receipt(receipt, setup_profile.columns), setup_profile, drawer=drawer)
 
 
-def render_job(uow: UnitOfWork, row: dict) -> bytes:
-    """A job's bytes: kept ones as they are, a receipt or a drawer kick drawn for its printer."""
-    if row["data"] is not None:
+def render_job(uow: UnitOfWork, row: dict, prof: PrinterProfile | None = None) -> bytes:
+    """A job's bytes: a receipt or a drawer kick drawn for `prof` (the till's printer as it is
+    set up now); bytes drawn elsewhere (a test page, a report) as they were kept."""
+    if row["kind"] not in (jobs.RECEIPT, jobs.DRAWER):
         return row["data"]
-    prof = make_profile(row["profile"] or None)
+    prof = prof or stored_profile(row["profile"], None)
     if row["kind"] == jobs.DRAWER:
         return render_drawer_kick(prof)
     return render_receipt(uow, prof, document_id=row["document_id"], copy=row["copy"],
@@ -120,20 +135,25 @@ class PrintWorker(BackgroundLoop):
     def _now(self) -> float:
         return self.store.clock.now().timestamp()
 
-    def _claim(self) -> dict | None:
+    def _claim(self, only: list[int] | None = None) -> dict | None:
         """The next job, rendered and marked `sending`. A job that cannot be drawn fails with
         its reason and the queue goes on; a drawer kick that waited too long is dropped."""
         while True:
             with self.store.unit_of_work() as uow:
-                row = jobs.next_due(uow, self._now())
+                row = jobs.next_due(uow, self._now(), only=only)
                 if row is None:
                     return None
                 if jobs.drawer_too_late(uow, row):
                     jobs.set_status(uow, row["id"], status=DROPPED, last_error="drawer_too_late")
                     uow.commit()
                     continue
+                # Waiting jobs go to the printer as it is set up now: a corrected address or a
+                # changed width or mode applies to receipts that were waiting for it.
+                setup = printer_setup(uow)
+                if setup is not None:
+                    row["printer_url"], row["profile"] = setup.url, setup.profile_key
                 try:
-                    row["data"] = render_job(uow, row)
+                    row["data"] = render_job(uow, row, setup.profile if setup else None)
                 except Exception as e:  # noqa: BLE001 - one bad receipt must not stop the queue
                     log.exception("print job %s could not be drawn", row["id"])
                     jobs.set_status(uow, row["id"], status=FAILED, attempts=row["attempts"] + 1,
@@ -142,7 +162,8 @@ class PrintWorker(BackgroundLoop):
                     self._notify(error=PrinterError("render_failed", target=row["printer_url"],
                                                     detail=str(e)))
                     continue
-                jobs.set_status(uow, row["id"], status=SENDING, data=row["data"])
+                jobs.set_status(uow, row["id"], status=SENDING, data=row["data"],
+                                printer_url=row["printer_url"], profile=row["profile"])
                 uow.commit()
             return row
 
@@ -150,9 +171,9 @@ class PrintWorker(BackgroundLoop):
         with self.store.unit_of_work(write=False) as uow:
             return jobs.next_retry_at(uow)
 
-    def run_once(self) -> bool:
-        """Send the next due job, if any; True when one was handled."""
-        row = self._claim()
+    def run_once(self, only: list[int] | None = None) -> bool:
+        """Send the next due job (of `only`, when given), if any; True when one was handled."""
+        row = self._claim(only)
         if row is None:
             return False
         self._notify(sending=True)

@@ -175,7 +175,19 @@ def logo_path(data_dir, value: str | None) -> str | None:
     path = Path(value)
     if not path.is_absolute():
         path = Path(data_dir) / path
-    return str(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:  # a damaged picture is left out too: the receipt matters, the logo does not
+        from PIL import Image
+
+        with Image.open(path) as img:
+            img.verify()
+    except Exception:  # noqa: BLE001 - any decoder error means "not a picture we can print"
+        import logging
+
+        logging.getLogger("jangteo.printing").warning("receipt logo %s cannot be read", path)
+        return None
+    return str(path)
 
 
 def layout_receipt(r: ReceiptDoc, columns: int) -> list[Item]:

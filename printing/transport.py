@@ -43,11 +43,25 @@ class PrinterUrl:
 
 
 def parse_url(url: str) -> PrinterUrl:
-    if not url or "://" not in url:
-        raise PrinterError("printer_url_invalid", url=url or "")
-    u = urlparse(url)
+    """A printer address, checked: anything that cannot be one is `printer_url_invalid`."""
+    if not isinstance(url, str) or not url or "://" not in url or len(url) > 500 or \
+            not url.isprintable():
+        raise PrinterError("printer_url_invalid", url=str(url)[:200])
+    try:
+        u = urlparse(url)
+        options = {k: v[-1] for k, v in parse_qs(u.query).items()}
+    except ValueError:  # e.g. an IPv6 bracket left open
+        raise PrinterError("printer_url_invalid", url=url) from None
     scheme = u.scheme.lower()
-    options = {k: v[-1] for k, v in parse_qs(u.query).items()}
+    if "baud" in options and not (options["baud"].isascii() and options["baud"].isdigit()
+                                  and 300 <= int(options["baud"]) <= 4_000_000):
+        raise PrinterError("printer_url_invalid", url=url)
+    if scheme == "tcp":
+        host, _, port = u.netloc.rpartition(":")
+        if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+            raise PrinterError("printer_url_invalid", url=url)
+        if any(len(label) > 63 for label in (host or u.netloc).split(".")):
+            raise PrinterError("printer_url_invalid", url=url)
     if scheme in ("tcp", "usb", "cups", "win32"):
         target = unquote(u.netloc + u.path).rstrip("/") if scheme != "tcp" else u.netloc
     elif scheme in ("serial", "file"):

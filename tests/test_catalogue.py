@@ -205,3 +205,57 @@ def test_a_damaged_catalogue_line_is_refused_not_guessed():
         i18n.parse_po('msgid "a"\nbogus "b"\n')
     parsed = i18n.parse_po('#, fuzzy\nmsgid "a"\nmsgstr "guess"\n\nmsgid "b"\nmsgstr "s\\"\\n"\n')
     assert parsed.messages == {(None, "b"): ('s"\n',)}
+
+
+@pytest.mark.parametrize("damage", [
+    lambda text: text.replace('msgid "nav_sell"', 'this is not po\nmsgid "nav_sell"', 1),
+    lambda text: text.replace('msgstr "판매"', 'msgstr "판매', 1),
+    lambda text: text[: len(text) // 2],
+    lambda text: text.replace("nplurals=1; plural=0;", "nplurals=1; plural=(n !=;", 1),
+])
+def test_a_damaged_catalogue_falls_back_to_english_and_never_stops_the_till(
+        tmp_path, monkeypatch, damage):
+    locale_dir = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, locale_dir)
+    path = locale_dir / "ko" / "LC_MESSAGES" / "jangteo.po"
+    text = damage(path.read_text(encoding="utf-8"))
+    path.write_bytes(text.encode("utf-8"))
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale_dir)
+    i18n.catalogue.cache_clear()
+    try:
+        assert tr("nav_sell", "ko") == tr("nav_sell", "en") == "Sell"
+    finally:
+        i18n.catalogue.cache_clear()
+
+
+def test_a_catalogue_saved_with_a_bom_or_in_another_encoding(tmp_path, monkeypatch):
+    locale_dir = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, locale_dir)
+    ko = locale_dir / "ko" / "LC_MESSAGES" / "jangteo.po"
+    ko.write_bytes(b"\xef\xbb\xbf" + ko.read_bytes())  # what Notepad writes: still read
+    en = locale_dir / "en" / "LC_MESSAGES" / "jangteo.po"
+    en.write_bytes(en.read_bytes().replace(b'msgstr "Sell"', b'msgstr "S\xe9ll"', 1))  # Latin-1
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale_dir)
+    i18n.catalogue.cache_clear()
+    try:
+        assert tr("nav_sell", "ko") == "판매"
+        assert tr("nav_sell", "en") == "nav_sell"  # no English either: the key, not a crash
+    finally:
+        i18n.catalogue.cache_clear()
+
+
+def test_a_mistyped_placeholder_in_a_translation_gives_the_english_sentence(tmp_path,
+                                                                           monkeypatch):
+    locale_dir = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, locale_dir)
+    path = locale_dir / "ko" / "LC_MESSAGES" / "jangteo.po"
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r'(msgid "payment_short"\nmsgstr "[^"]*)\{total:won\}', r"\1{totl}", text)
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale_dir)
+    i18n.catalogue.cache_clear()
+    try:
+        assert tr("payment_short", "ko", short=3100, total=8100) == \
+            "₩3,100 is still due (total ₩8,100)."
+    finally:
+        i18n.catalogue.cache_clear()

@@ -6,23 +6,11 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from pos.logfile import setup_logging  # noqa: F401 - the GUI's log is the command line's
+
 log = logging.getLogger("jangteo")
-
-
-def setup_logging(data_dir: Path) -> Path:
-    logs = Path(data_dir) / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    path = logs / "jangteo.log"
-    if not any(isinstance(h, RotatingFileHandler) and Path(h.baseFilename) == path
-               for h in log.handlers):
-        handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    return path
 
 
 def install_excepthook(log_path: Path, parent_getter) -> None:

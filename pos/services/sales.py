@@ -87,9 +87,22 @@ def record_sale(uow: UnitOfWork, *, items: list[SaleItem], tenders: list[Tender]
     for p in payments:
         if p.kind == MethodKind.CARD and p.approval_no and len(p.approval_no) > 32:
             raise DomainError("approval_too_long")
+        for text in (p.approval_no, p.reference):
+            if text is not None and not _printable(text):
+                raise DomainError("approval_invalid")
     return _commit_document(uow, kind=DocKind.SALE, priced=priced, payments=payments,
                             discount=discount, receipt_requested=receipt_requested,
                             stocked=stocked)
+
+
+def _printable(text: str) -> bool:
+    """Text that can go on a receipt as it is: no control characters (a scanner's GS byte, a
+    newline), nothing a terminal could not decode, not overlong."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return len(text) <= 200 and text.isprintable()
 
 
 def _sale_row(uow: UnitOfWork, sale_id: str | None, receipt_no: str | None):

@@ -8,6 +8,7 @@ Payment methods and the sync client's own state have their own functions.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -17,6 +18,8 @@ from pos import events, tables as t
 from pos.domain import ChangePolicy, DEFAULT_METHODS, DomainError, MethodKind, PaymentMethod
 from pos.store import UnitOfWork
 
+
+log = logging.getLogger("jangteo.settings")
 
 _GET = select(t.settings.c.value).where(t.settings.c.key == bindparam("key"))
 
@@ -51,15 +54,19 @@ def payment_methods(uow: UnitOfWork) -> dict[str, PaymentMethod]:
 
 
 def _load_methods(uow: UnitOfWork) -> dict[str, PaymentMethod]:
-    stored = get_setting(uow, "payment_methods")
-    if stored is None:
-        return {m.code: m for m in DEFAULT_METHODS}
-    return {
-        m["code"]: PaymentMethod(m["code"], MethodKind(m["kind"]), m["label_ko"], m["label_en"],
-                                 ChangePolicy(m.get("change_policy", "none")),
-                                 bool(m.get("active", True)))
-        for m in stored
-    }
+    try:
+        stored = get_setting(uow, "payment_methods")
+    except ValueError:
+        stored = None
+    methods = {}
+    for m in stored if isinstance(stored, list) else []:
+        try:
+            methods[m["code"]] = PaymentMethod(
+                m["code"], MethodKind(m["kind"]), str(m["label_ko"]), str(m["label_en"]),
+                ChangePolicy(m.get("change_policy", "none")), bool(m.get("active", True)))
+        except (KeyError, TypeError, ValueError):  # written by another version, or by hand
+            log.warning("payment method %r cannot be used; left out", m)
+    return methods or {m.code: m for m in DEFAULT_METHODS}
 
 
 def set_payment_methods(uow: UnitOfWork, methods: list[PaymentMethod]) -> None:
@@ -107,15 +114,48 @@ def till_settings(uow: UnitOfWork) -> TillSettings:
     cached = uow.store.cache.get("till_settings")
     if cached is not None:
         return cached
-    stored = {key: json.loads(raw) for key, raw in uow.conn.execute(
-        select(t.settings.c.key, t.settings.c.value).where(t.settings.c.key.in_(_KEYS)))}
-    values = {k: v for k, v in stored.items() if v is not None}
-    printer = values.pop("printer", None) or {}
-    record = TillSettings(**values, printer=PrinterSettings(
-        **{k: v for k, v in printer.items() if k in {f.name for f in fields(PrinterSettings)}}))
+    stored = {}
+    for key, raw in uow.conn.execute(select(t.settings.c.key, t.settings.c.value)
+                                     .where(t.settings.c.key.in_(_KEYS))):
+        try:
+            stored[key] = json.loads(raw)
+        except ValueError:
+            log.warning("setting %s is not JSON; using its default", key)
+    record = TillSettings(**{k: v for k, v in stored.items() if k != "printer" and _fits(k, v)},
+                          printer=_printer_from(stored.get("printer")))
     if not getattr(uow, "settings_changed", False):
         uow.store.cache["till_settings"] = record
     return record
+
+
+_TYPES = {"store": dict, "language": str, "receipt_mode": str, "receipt_language": str,
+          "receipt_footer": str, "receipt_qr": str, "receipt_logo": str,
+          "receipt_group_by_enterprise": bool}
+
+
+def _fits(key: str, value: Any) -> bool:
+    """A stored value of the right kind; anything else (written by another version, or by
+    hand) is left out, and the setting's default stands, rather than failing every receipt."""
+    kind = _TYPES[key]
+    ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+    if ok and key == "store":
+        ok = all(isinstance(v, str) for v in value.values())
+    if ok and key == "receipt_mode":
+        ok = value in RECEIPT_MODES
+    if not ok and value is not None:
+        log.warning("setting %s has a value of the wrong kind; using its default", key)
+    return ok
+
+
+def _printer_from(value: Any) -> PrinterSettings:
+    if not isinstance(value, dict):
+        return PrinterSettings()
+    url, profile = value.get("url", ""), value.get("profile", "")
+    drawer, overrides = value.get("drawer", True), value.get("overrides", {})
+    return PrinterSettings(url if isinstance(url, str) else "",
+                           profile if isinstance(profile, str) else "",
+                           drawer if isinstance(drawer, bool) else True,
+                           overrides if isinstance(overrides, dict) else {})
 
 
 def _clean_text(value: Any, *, name: str, limit: int, lines: bool = False) -> str:

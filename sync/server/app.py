@@ -13,6 +13,7 @@ import os
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from sync import protocol as p
 from sync.server import device_routes, organizer_routes, service
@@ -56,6 +57,13 @@ def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
         if length and (not length.isdigit() or int(length) > p.MAX_BODY_BYTES):
             return JSONResponse({"detail": "request too large"}, status_code=413)
         return await call_next(request)
+
+    @app.exception_handler(IntegrityError)
+    async def conflict(request: Request, exc: IntegrityError):
+        # two requests at once creating the same name: the database's unique rule decides
+        log.info("conflict %s %s: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse({"detail": "this conflicts with something already there (a name "
+                                       "or number that must be unique)"}, status_code=409)
 
     @app.exception_handler(service.Refused)
     async def refused(request: Request, exc: service.Refused):

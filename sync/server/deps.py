@@ -12,12 +12,15 @@ from sync.server import service
 
 
 def transaction(request: Request):
-    """One transaction per request, committed when the route returns without raising."""
+    """One transaction per request, committed when the route returns without raising, and
+    before its answer is sent (scope "function"): a client that was told "created" finds it on
+    its very next request. With FastAPI's default scope the commit came after the answer, and a
+    stall created right after its event was sometimes refused with "no event"."""
     with request.app.state.engine.begin() as conn:
         yield conn
 
 
-Tx = Annotated[Connection, Depends(transaction)]
+Tx = Annotated[Connection, Depends(transaction, scope="function")]
 
 
 def bearer(authorization: Annotated[str | None, Header()] = None) -> str:

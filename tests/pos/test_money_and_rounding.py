@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from pos import bizno
-from pos.money import AmountError, format_won, parse_won
+from pos.money import MAX_WON, AmountError, format_won, parse_won
 from pos.rounding import cumulative_share, half_up, percent_of, split_vat, spread
 
 
@@ -36,10 +36,18 @@ def test_parse_won_says_why_it_refuses(text, code):
     assert e.value.code == code
 
 
-@given(st.integers(min_value=-10**12, max_value=10**12))
+@given(st.integers(min_value=-MAX_WON, max_value=MAX_WON))
 def test_format_then_parse_is_identity(won):
     assert parse_won(format_won(won), allow_negative=True) == won
     assert parse_won(format_won(won, "en"), allow_negative=True) == won
+
+
+@pytest.mark.parametrize("text", [str(MAX_WON + 1), "9223372036854775807", "9" * 5000,
+                                  f"-{MAX_WON + 1:,}원"])
+def test_an_amount_past_a_billion_won_is_refused(text):
+    with pytest.raises(AmountError) as e:
+        parse_won(text, allow_negative=True)
+    assert e.value.code == "too_large"
 
 
 @pytest.mark.parametrize("total,supply,vat", [(3000, 2727, 273), (1000, 909, 91), (0, 0, 0),

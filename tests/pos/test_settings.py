@@ -64,3 +64,38 @@ def test_the_cache_never_serves_an_old_record(store):
         uow.commit()
     with store.unit_of_work(write=False) as uow:
         assert s.till_settings(uow).receipt_footer == "새 문구"
+
+
+@pytest.mark.parametrize("key, raw", [
+    ("receipt_footer", "12345"), ("receipt_footer", "{}"), ("store", '"a string"'),
+    ("store", '["a"]'), ("store", '{"name": 5}'), ("printer", '"tcp://x"'),
+    ("printer", '{"url": 5, "overrides": "x"}'), ("receipt_mode", '"sometimes"'),
+    ("receipt_group_by_enterprise", '"yes"'), ("receipt_qr", "not json"),
+    ("payment_methods", '[{"code": "x", "kind": "bitcoin"}]'), ("payment_methods", '"cash"'),
+])
+def test_a_stored_value_of_the_wrong_kind_falls_back_to_its_default(store, key, raw):
+    """Written by another version, or by hand: the till starts, sells and prints anyway."""
+    with store.unit_of_work() as uow:
+        uow.conn.exec_driver_sql("INSERT INTO settings (key, value) VALUES (?, ?)", (key, raw))
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        settings = s.till_settings(uow)
+        methods = s.payment_methods(uow)
+    defaults = s.TillSettings()
+    assert getattr(settings, key, None) in (getattr(defaults, key, None), None) or \
+        key == "printer" and settings.printer.url == ""
+    assert "cash" in methods
+
+
+def test_an_unknown_printer_model_or_bad_changes_still_print(store):
+    from printing import queue as pq
+
+    with store.unit_of_work() as uow:
+        uow.conn.exec_driver_sql(
+            "INSERT INTO settings (key, value) VALUES ('printer', ?)",
+            ('{"url": "tcp://127.0.0.1:9", "profile": "from-a-newer-version",'
+             ' "overrides": {"dots": 5}}',))
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        setup = pq.printer_setup(uow)
+    assert setup.url == "tcp://127.0.0.1:9" and setup.profile.dots >= 128

@@ -14,9 +14,11 @@ from tests.conftest import ROOT
 from tests.printing.conftest import sell, wait_for
 
 
-def _use_printer(store, url, profile="epson-tm-t20-kr"):
+def _use_printer(store, url, profile="epson-tm-t20-kr", overrides=None):
     with store.unit_of_work() as uow:
-        pq.save_printer_setup(uow, url=url, profile_key=profile)
+        pq.save_printer_setup(uow, url=url, profile_key=profile, overrides=overrides)
+        if svc.current_shift(uow) is None:
+            svc.open_shift(uow, float_amount=50000)
         uow.commit()
 
 
@@ -155,3 +157,100 @@ def test_jangteo_sell_with_the_printer_off_keeps_the_sale_and_the_job(demo_store
     with Store(data) as store, store.unit_of_work(write=False) as uow:
         (job,) = pq.jobs_for(uow, svc.list_documents(uow)[-1]["id"])
     assert (job["kind"], job["status"]) == ("receipt", pq.RETRY)  # printed at the next start
+
+
+def test_jangteo_sell_without_a_shift_asks_for_one_and_records_nothing(store, tmp_path):
+    from pos.demo import load_demo_catalog
+
+    load_demo_catalog(store)
+    with store.unit_of_work(write=False) as uow:
+        product = svc.list_products(uow, active_only=True)[0]
+    data = store.data_dir
+    store.close()
+    code = product["sku"] or product["barcodes"][0]
+    out = _jangteo(data, "sell", "--item", code, "--pay", "cash", lang="en")
+    assert out.returncode == 1 and "No shift is open" in out.stderr
+    out = _jangteo(data, "sell", "--item", code, "--pay", "cash", "--without-shift", lang="en")
+    assert out.returncode == 0, out.stderr
+    assert "1 document" in _jangteo(data, "check", lang="en").stdout
+
+
+def test_jangteo_sell_refuses_absurd_input_with_a_sentence(demo_store):
+    _use_printer(demo_store, "tcp://127.0.0.1:9")
+    with demo_store.unit_of_work(write=False) as uow:
+        code = svc.list_products(uow, active_only=True)[0]["sku"]
+    data = demo_store.data_dir
+    demo_store.close()
+    for args in (["--item", code, "--pay", "cash:9223372036854775807"],
+                 ["--item", code, "--pay", "cash:9223372036854775808"],
+                 ["--item", code, "--pay", "cash:" + "9" * 5000],
+                 ["--item", f"{code}:²", "--pay", "cash"],
+                 ["--item", f"{code}:" + "1" * 5000, "--pay", "cash"],
+                 ["--item", f"{code}:99999", "--pay", "cash"],
+                 ["--item", code, "--pay", "card", "--approval", "12\n34"],
+                 ["--item", code, "--pay", "card", "--approval", "12\x1d34"]):
+        args = [a.encode().decode("unicode_escape") if "\\" in a else a for a in args]
+        out = _jangteo(data, "sell", *args, lang="en")
+        assert out.returncode == 1, (args, out.stdout)
+        assert "Traceback" not in out.stderr and out.stderr.strip(), (args, out.stderr)
+    check = _jangteo(data, "check", lang="en")
+    assert check.returncode == 0 and "0 documents" in check.stdout
+
+
+def test_waiting_receipts_go_to_the_printer_as_it_is_set_up_now(demo_store, printer_factory):
+    from tests.printing.conftest import free_port
+
+    _use_printer(demo_store, f"tcp://127.0.0.1:{free_port()}")  # a typo in the address
+    doc = _sell_with_receipt(demo_store)
+    worker = pq.PrintWorker(demo_store, backoff=(0.01, 0.01))
+    worker.run_once()  # the printer is not there: the jobs wait
+    printer = printer_factory()
+    # the vendor corrects the address and asks for the raster mode (no Korean font)
+    _use_printer(demo_store, printer.url, "epson-tm-t20-kr", {"renderer": "raster"})
+    with demo_store.unit_of_work() as uow:
+        for j in pq.jobs_for(uow, doc.id):
+            if j["status"] in (pq.RETRY, pq.FAILED):
+                pq.retry(uow, j["id"])
+        uow.commit()
+    while worker.run_once():
+        pass
+    wait_for(lambda: len(printer.jobs) == 2)
+    receipt = decode(printer.jobs[1])
+    assert any(type(i).__name__ == "Raster" for i in receipt.items)  # the mode set now
+    with demo_store.unit_of_work(write=False) as uow:
+        assert {j["printer_url"] for j in pq.jobs_for(uow, doc.id)} == {printer.url}
+
+
+def test_jangteo_sell_sends_only_its_own_jobs_and_stops_at_the_first_refusal(demo_store):
+    from tests.printing.conftest import free_port
+
+    _use_printer(demo_store, f"tcp://127.0.0.1:{free_port()}")
+    for _ in range(4):
+        _sell_with_receipt(demo_store)  # earlier receipts wait in the queue
+    with demo_store.unit_of_work(write=False) as uow:
+        code = svc.list_products(uow, active_only=True)[0]["sku"]
+    data = demo_store.data_dir
+    demo_store.close()
+    out = _jangteo(data, "sell", "--item", code, "--pay", "cash", lang="en")
+    assert out.returncode == 0
+    from pos.store import Store
+
+    with Store(data) as store, store.unit_of_work(write=False) as uow:
+        tried = [j for j in pq.recent_jobs(uow, 100) if j["attempts"]]
+    # the drawer kick was tried once and refused; nothing else was tried (not even its receipt)
+    assert [(j["kind"], j["attempts"]) for j in tried] == [("drawer", 1)]
+
+
+def test_a_damaged_logo_is_left_out_and_the_receipt_prints(demo_store, printer_factory):
+    printer = printer_factory()
+    _use_printer(demo_store, printer.url)
+    (demo_store.data_dir / "receipt-logo.png").write_bytes(b"\x89PNG not really")
+    with demo_store.unit_of_work() as uow:
+        svc.save_settings(uow, receipt_logo="receipt-logo.png")
+        uow.commit()
+    doc = _sell_with_receipt(demo_store)
+    worker = pq.PrintWorker(demo_store)
+    while worker.run_once():
+        pass
+    with demo_store.unit_of_work(write=False) as uow:
+        assert [j["status"] for j in pq.jobs_for(uow, doc.id)] == [pq.DONE, pq.DONE]

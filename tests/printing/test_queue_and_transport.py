@@ -168,3 +168,14 @@ def test_file_transport_and_url_errors(tmp_path):
     assert e.value.code in ("libusb_missing", "printer_not_found", "usb_permission")
     assert "Zadig" in error_text(PrinterError("libusb_missing"), "en")
     assert "lp 그룹" in error_text(PrinterError("usb_permission", target="x"), "ko")
+
+
+@pytest.mark.parametrize("url", ["tcp://[::1", "serial:///dev/null?baud=abc",
+                                 "serial:///dev/null?baud=0", "serial:///dev/null?baud=-5",
+                                 "tcp://" + "a" * 300 + ":9100", "tcp://127.0.0.1:99999",
+                                 "tcp://127.0.0.1:9100\n", "x" * 10_000, "tcp://"])
+def test_an_address_that_cannot_be_a_printer_is_refused_with_a_sentence(url):
+    with pytest.raises(PrinterError) as e:
+        parse_url(url)
+    assert e.value.code == "printer_url_invalid"
+    assert "프린터 주소가 올바르지 않습니다" in error_text(e.value, "ko")

@@ -139,3 +139,49 @@ def test_the_organizers_command_line_speaks_korean_by_default_on_a_korean_system
     assert totals.splitlines()[0] == "순매출 0원 · 업체 0곳"
     assert "판매장·기기별" in totals
     assert server("alerts", "가을 장터").strip() == "경고 없음"
+
+
+def test_what_the_server_said_it_made_is_committed_before_the_answer_leaves(server):
+    """Watched at the moment the answer starts to go out, from another connection: the new
+    event is already there. (When the commit came after the answer, a stall created at once on
+    the new event was sometimes refused with "no event".)"""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from sync.server import tables as tables
+
+    seen = []
+    app = server.app
+    token = server.admin(lambda c: service.organizer_token(c, name="센터"))
+
+    async def watching(scope, receive, send):
+        async def watched_send(message):
+            if message["type"] == "http.response.start" and message["status"] == 201:
+                names = await asyncio.to_thread(server.admin, lambda c: list(
+                    c.execute(select(tables.events.c.name)).scalars()))
+                seen.append(names)
+            await send(message)
+        await app(scope, receive, watched_send)
+
+    async def run():
+        transport = httpx.ASGITransport(app=watching)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            for k in range(5):
+                answer = await http.post("/api/v1/events", json={"name": f"장터 {k}"},
+                                         headers={"Authorization": f"Bearer {token}"})
+                assert answer.status_code == 201
+
+    asyncio.run(run())
+    assert len(seen) == 5 and all(f"장터 {k}" in names for k, names in enumerate(seen))
+
+
+def test_two_organizers_adding_the_same_enterprise_at_once_get_a_409_not_a_500(server, organizer):
+    import concurrent.futures
+
+    event = organizer.post("/api/v1/events", json={"name": "장터"}).json()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: organizer.post(
+            f"/api/v1/events/{event['id']}/enterprises", json={"name": "같은 이름"}).status_code,
+            range(16)))
+    assert sorted(set(answers)) in ([201, 409], [201]) and answers.count(201) == 1

@@ -81,9 +81,9 @@ def test_printer_off_shows_in_the_status_bar_and_can_be_retried(qtbot, window, d
     assert settings.jobs[0]["status"] == pq.FAILED
     printer = LoopbackPrinter()
     try:
-        with demo_store.unit_of_work() as uow:
-            uow.conn.execute(pq.t.print_jobs.update().values(printer_url=printer.url))
-            uow.commit()
+        configure(window, printer.url, "generic-58")  # the vendor fixes the printer's address
+        window.printer.worker.backoff = (0.01,)
+        settings.load_jobs()
         settings.jobs_table.selectRow(0)
         settings.retry_btn.click()
         wait_for(lambda: printer.jobs)
