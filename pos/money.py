@@ -25,12 +25,17 @@ def format_amount(amount: int) -> str:
 
 
 def format_won(amount: int, lang: str = "ko") -> str:
-    """`3,000원` in Korean, `₩3,000` in English; negatives keep the sign in front."""
+    """`3,000원` in Korean, `₩3,000` in English, as its catalogue's `won_format` says in any
+    other language; negatives keep the sign in front."""
     digits = format_amount(amount).lstrip("-")
     sign = "-" if amount < 0 else ""
+    if lang == "ko":
+        return f"{sign}{digits}원"
     if lang == "en":
         return f"{sign}₩{digits}"
-    return f"{sign}{digits}원"
+    from pos.i18n import tr  # another language says in its catalogue how it writes won
+
+    return sign + tr("won_format", lang, digits=digits)
 
 
 _AMOUNT = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$|^[+-]?\d+$")

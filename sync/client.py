@@ -140,8 +140,12 @@ def enroll(store: Store, *, url: str, code: str, transport=None, timeout: float 
     try:
         with _http(url.strip(), transport, timeout) as http:
             response = http.post("/api/v1/enroll", json=body)
-    except (httpx.HTTPError, httpx.InvalidURL) as e:
-        raise SyncError("sync_offline", detail=str(e)[:200]) from None
+    except (httpx.HTTPError, httpx.InvalidURL):
+        # not "offline, sent later": nothing is sent before the till is enrolled
+        raise SyncError("enroll_unreachable", url=url.strip()[:200]) from None
+    if response.status_code == 404 or response.status_code >= 500:
+        raise SyncError("enroll_not_answered", url=url.strip()[:200],
+                        status=response.status_code)
     _raise_for(response)
     try:
         answer = p.EnrollResponse.model_validate_json(response.content)

@@ -167,6 +167,7 @@ def test_a_third_language_is_a_folder_not_code(tmp_path, monkeypatch):
     text = re.sub(r'msgid "language_name"\nmsgstr "English"', 'msgid "language_name"\nmsgstr "日本語"',
                   text)
     text = re.sub(r'(msgid "nav_sell"\n)msgstr "[^"]*"', r'\1msgstr "販売"', text)
+    text = re.sub(r'(msgid "won_format"\n)msgstr "[^"]*"', r'\1msgstr "{digits}ウォン"', text)
     # a half-done translation: one message left empty falls back to English
     text = re.sub(r'(msgid "nav_history"\n)msgstr "[^"]*"', r'\1msgstr ""', text)
     # plural entries collapse to the one form Japanese has
@@ -179,6 +180,9 @@ def test_a_third_language_is_a_folder_not_code(tmp_path, monkeypatch):
         assert languages() == ["ko", "en", "ja"]
         assert i18n.language_name("ja") == "日本語"
         assert tr("nav_sell", "ja") == "販売"
+        from pos.money import format_won
+
+        assert format_won(-3000, "ja") == "-3,000ウォン"  # its catalogue writes the money
         assert tr("nav_history", "ja") == tr("nav_history", "en")
         assert tr("status_receipts", "ja", count=1, next="A") == "Today 1 receipts · next A"
         # the command lines offer every catalogue for --lang
@@ -210,7 +214,7 @@ def test_a_damaged_catalogue_line_is_refused_not_guessed():
 @pytest.mark.parametrize("damage", [
     lambda text: text.replace('msgid "nav_sell"', 'this is not po\nmsgid "nav_sell"', 1),
     lambda text: text.replace('msgstr "판매"', 'msgstr "판매', 1),
-    lambda text: text[: len(text) // 2],
+    lambda text: text[: text.index('msgstr "판매"') + 10],  # a file cut mid-string
     lambda text: text.replace("nplurals=1; plural=0;", "nplurals=1; plural=(n !=;", 1),
 ])
 def test_a_damaged_catalogue_falls_back_to_english_and_never_stops_the_till(

@@ -97,6 +97,17 @@ def open_window(store: Store, lang: str):
     return window
 
 
+def show_fitting(window) -> None:
+    """Maximised on a laptop's screen (1366×768 and the like, where a window of that size and
+    its title bar would push the status bar off the bottom), at its own size on a larger one."""
+    screen = window.screen()
+    available = screen.availableGeometry() if screen is not None else None
+    if available is None or available.width() <= 1600 or available.height() <= 900:
+        window.showMaximized()
+    else:
+        window.show()
+
+
 def run_gui(data_dir: Path, lang: str | None = None) -> int:
     app = application()
     from ui import prompts
@@ -113,7 +124,7 @@ def run_gui(data_dir: Path, lang: str | None = None) -> int:
         use_language(choose_language(store, lang))
         first_start(store, lambda path: prompts.choose_first_start(None, path))
         window = open_window(store, choose_language(store, lang))
-        window.show()
+        show_fitting(window)
         return app.exec()
     finally:
         store.close()

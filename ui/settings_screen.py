@@ -202,9 +202,13 @@ class SettingsScreen(QWidget):
     def _enrolled(self, info, error) -> None:
         self.enroll_button.setEnabled(True)
         if error is not None:
-            self.sync_info.setText(t("sync_not_enrolled_label"))
+            # The reason stays beside the button; a dialog only while the vendor is looking at
+            # Settings: popped over the Sell screen it would take the next scan and be gone.
+            self.sync_info.setText(explain(error))
+            self.sync_info.setWordWrap(True)
             self.enrolled = False
-            prompts.error(self, explain(error))
+            if self.isVisible():
+                prompts.error(self, explain(error))
             return
         self.sync_code.clear()
         self.sync_info.setText(t("sync_enrolled", event=info["event"], stall=info["stall"]))

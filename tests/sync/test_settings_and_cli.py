@@ -109,7 +109,8 @@ def test_sync_from_the_command_line(server, tmp_path):
     ("http://127.0.0.1:9", "x" * 5000, "등록 코드가 올바르지 않습니다"),
     ("not a url", "4F2A-9C01-77BE", "서버 주소가 올바르지 않습니다"),
     ("ftp://example.org", "4F2A-9C01-77BE", "서버 주소가 올바르지 않습니다"),
-    ("http://[::1", "4F2A-9C01-77BE", "서버에 연결할 수 없습니다"),
+    ("http://[::1", "4F2A-9C01-77BE", "닿지 않아 등록하지 못했습니다"),
+    ("http://127.0.0.1:9", "4F2A-9C01-77BE", "닿지 않아 등록하지 못했습니다"),
 ])
 def test_enrolling_with_a_wrong_code_or_address_says_so(tmp_path, url, code, expected):
     out = subprocess.run([sys.executable, "-m", "ui.main", "--data-dir", str(tmp_path / "d"),
