@@ -38,20 +38,11 @@ class Target(Protocol):
 
 
 @dataclass(frozen=True)
-class PrinterTarget:
+class _Row:
+    """A job's own printer, for a retry with no printer set up any more."""
+
     url: str
     profile_key: str
-    drawer: bool = True  # open the cash drawer for cash
-    print_on_pay: str = "ask"  # always / ask / never
-
-
-def printer_target(uow: UnitOfWork) -> PrinterTarget | None:
-    """The till's printer from settings, or None when none is set up."""
-    settings = till_settings(uow)
-    printer = settings.printer
-    if not printer.url:
-        return None
-    return PrinterTarget(printer.url, printer.profile, printer.drawer, settings.receipt_mode)
 
 
 def opens_drawer(doc: Document) -> bool:
@@ -62,8 +53,8 @@ def opens_drawer(doc: Document) -> bool:
 def for_document(uow: UnitOfWork, doc: Document) -> list[int]:
     """The jobs a just-written document prints, in its own transaction: the drawer kick for
     cash, then the receipt if one was asked for. None without a printer."""
-    target = printer_target(uow)
-    if target is None:
+    target = till_settings(uow).printer
+    if not target.url:
         return []
     made = []
     if target.drawer and opens_drawer(doc):
@@ -152,7 +143,7 @@ def retry(uow: UnitOfWork, job_id: int, target: Target | None = None) -> int:
     if row["status"] not in NEEDS_HAND + (RETRY,):
         raise ValueError(f"job {job_id} is {row['status']}")
     if row["status"] == INTERRUPTED and row["kind"] == RECEIPT:
-        target = target or PrinterTarget(row["printer_url"], row["profile"])
+        target = target or _Row(row["printer_url"], row["profile"])
         new_id = enqueue_receipt(uow, target, document_id=row["document_id"], copy=True,
                                  replaces=job_id)
         set_status(uow, job_id, status=REPLACED)

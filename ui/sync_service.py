@@ -3,6 +3,9 @@ commit that put an event in the outbox (`pos.events`)."""
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from pos.i18n import error_text
 from pos.store import Store
 from sync import client
@@ -43,8 +46,6 @@ class SyncService(WorkerService):
     def enroll(self, url: str, code: str, done) -> None:
         """Enrol off the GUI thread (the server may take seconds to answer); `done(info, error)`
         is called on the GUI thread with the server's answer or the `SyncError`."""
-        import threading
-
         bridge = ThreadBridge(self)
         bridge.received.connect(lambda result: done(*result))
         self._enrolling = bridge  # kept alive until it answers
@@ -56,8 +57,6 @@ class SyncService(WorkerService):
             except client.SyncError as e:
                 bridge.send((None, e))
             except Exception as e:  # noqa: BLE001 - shown to the vendor, logged as a fault
-                import logging
-
                 logging.getLogger("jangteo.sync").exception("enrolment failed")
                 bridge.send((None, client.SyncError("sync_offline", detail=str(e))))
 

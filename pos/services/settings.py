@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -90,6 +90,10 @@ class PrinterSettings:
     profile: str = ""  # a printing profile key; the printing layer checks it
     drawer: bool = True  # open the cash drawer for cash
     overrides: dict = field(default_factory=dict)  # dots, columns, renderer
+
+    @property
+    def profile_key(self) -> str:  # what a print job records (`pos.print_jobs.Target`)
+        return self.profile
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,5 @@ def save_settings(uow: UnitOfWork, **changes: Any) -> TillSettings:
             value = replace(value, url=_clean_text(value.url, name="printer.url", limit=500))
         checked[name] = value
     for name, value in checked.items():
-        stored = value.__dict__ if isinstance(value, PrinterSettings) else value
-        set_setting(uow, name, dict(stored) if isinstance(value, PrinterSettings) else stored)
+        set_setting(uow, name, asdict(value) if isinstance(value, PrinterSettings) else value)
     return replace(current, **checked)
