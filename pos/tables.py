@@ -225,3 +225,22 @@ cash_movements = Table(
     CheckConstraint("amount > 0", name="amount_positive"),
     Index("ix_cash_movements_shift_id", "shift_id"),
 )
+
+# Facts about the store itself: which Jangteo version wrote it last, when it was last closed.
+store_meta = Table(
+    "store_meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Receipt numbers that may be in customers' hands although this store has no sale with them
+# (its file was lost, cut or restored from an older backup): a business day's numbering goes
+# on after `last_n` (pos.numbering), and `jangteo check` names the numbers it lacks.
+receipt_floors = Table(
+    "receipt_floors", metadata,
+    Column("device_id", String(36), primary_key=True),
+    Column("business_day", String(10), primary_key=True),
+    Column("last_n", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
