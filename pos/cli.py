@@ -126,15 +126,31 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
     return p
 
 
-def _open(args):
-    from pos.logfile import setup_logging
-    from pos.store import Store, default_data_dir
+READ_ONLY_FALLBACK = ("folder_read_only", "already_running")
 
-    store = Store(args.data_dir or default_data_dir())
+
+def _open(args, *, write: bool = True):
+    """The data folder as a store. A command that only reads (`write=False`) still works on a
+    read-only folder and beside a running till: it opens the file read-only. What the store
+    found at this start (receipts it lacks, a clock behind) is said on stderr."""
+    from pos.logfile import setup_logging
+    from pos.store import Store, StoreError, default_data_dir
+
+    data_dir = args.data_dir or default_data_dir()
     try:
-        setup_logging(store.data_dir)
-    except OSError:
-        pass  # an unwritable logs folder must not stop the command
+        store = Store(data_dir)
+    except StoreError as e:
+        if write or e.code not in READ_ONLY_FALLBACK:
+            raise
+        store = Store(data_dir, read_only=True)
+    if not store.read_only:
+        try:
+            setup_logging(store.data_dir)
+        except OSError:
+            pass  # an unwritable logs folder must not stop the command
+    lang = detect_lang(getattr(args, "lang", None))
+    for note in store.notes:
+        print(error_text(note, lang), file=sys.stderr)
     return store
 
 
@@ -172,8 +188,8 @@ def _cmd_demo(args, lang: str) -> int:
 def _cmd_catalog(args, lang: str) -> int:
     from pos.catalog_io import export_catalog, import_catalog
 
-    with _open(args) as store:
-        with store.unit_of_work() as uow:
+    with _open(args, write=args.catalog_command != "export") as store:
+        with store.unit_of_work(write=args.catalog_command != "export") as uow:
             if args.catalog_command == "export":
                 n = export_catalog(uow, args.file)
                 print(say("catalog_exported", lang, count=n, path=args.file))
@@ -190,8 +206,8 @@ def _cmd_enterprise(args, lang: str) -> int:
 
     from pos.services import add_enterprise, list_enterprises
 
-    with _open(args) as store:
-        with store.unit_of_work() as uow:
+    with _open(args, write=args.enterprise_command != "list") as store:
+        with store.unit_of_work(write=args.enterprise_command != "list") as uow:
             if args.enterprise_command == "list":
                 for e in list_enterprises(uow):
                     print(f"{e['name']}\t{e['bizno'] or '-'}\t{e['tax_status']}\t"
@@ -212,7 +228,7 @@ def _cmd_enterprise(args, lang: str) -> int:
 def _cmd_sales(args, lang: str) -> int:
     from pos.export import export_sales
 
-    with _open(args) as store:
+    with _open(args, write=False) as store:
         with store.unit_of_work(write=False) as uow:
             n = export_sales(uow, args.file, by=args.by,
                              day_from=args.day_from.isoformat() if args.day_from else None,
@@ -240,8 +256,8 @@ def parse_counts(text: str) -> dict[int, int]:
 def _cmd_shift(args, lang: str) -> int:
     from pos import services as svc
 
-    with _open(args) as store:
-        with store.unit_of_work() as uow:
+    with _open(args, write=args.shift_command != "status") as store:
+        with store.unit_of_work(write=args.shift_command != "status") as uow:
             if args.shift_command == "open":
                 counts = parse_counts(args.count) if args.count else None
                 shift = svc.open_shift(uow, float_amount=args.float_amount, counts=counts)
@@ -339,6 +355,10 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
                       total=doc.totals.total, change=doc.change))
         else:
             print(say("sale_recorded", lang, receipt_no=doc.receipt_no, total=doc.totals.total))
+        if doc.clock_behind:
+            print(error_text(CodedError("clock_behind", now=doc.created_at[:16].replace("T", " "),
+                                        newest=doc.clock_behind[:16].replace("T", " ")), lang),
+                  file=sys.stderr)
         for extension in extensions:
             if hasattr(extension, "after_sale"):
                 extension.after_sale(store, doc, lang)
@@ -348,7 +368,7 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
 def _cmd_check(args, lang: str) -> int:
     from pos.services.check import run_checks
 
-    with _open(args) as store:
+    with _open(args, write=False) as store:
         with store.unit_of_work(write=False) as uow:
             problems = run_checks(uow)
             count = uow.conn.exec_driver_sql("SELECT COUNT(*) FROM sales").scalar()

@@ -54,7 +54,10 @@ class DirectoryLock:
         self._fh = None
 
     def acquire(self) -> None:
-        fh = open(self.path, "a+")
+        try:
+            fh = open(self.path, "a+")
+        except OSError as e:
+            raise classify(e, self.path.parent, at_start=True) from e
         try:
             if sys.platform == "win32":
                 import msvcrt
@@ -67,13 +70,16 @@ class DirectoryLock:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             fh.seek(0)
-            holder = fh.read().strip() or "?"
+            holder = fh.read().strip()[:20] or "?"
             fh.close()
             raise StoreError("already_running", path=str(self.path.parent), pid=holder) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+        try:  # who holds it, for the message a second copy shows; a full disk may refuse it
+            fh.seek(0)
+            fh.truncate()
+            fh.write(str(os.getpid()))
+            fh.flush()
+        except OSError:
+            pass
         self._fh = fh
 
     def release(self) -> None:
@@ -82,54 +88,155 @@ class DirectoryLock:
             self._fh = None
 
 
-def _translate(error: BaseException) -> StoreError | None:
-    text = str(getattr(error, "orig", error)).lower()
-    if "readonly" in text or "read-only" in text or "attempt to write a readonly" in text:
-        return StoreError("read_only")
-    if "disk is full" in text or "database or disk is full" in text:
-        return StoreError("disk_full")
-    if "database is locked" in text:
+LOW_SPACE = 16 * 1024 * 1024  # below this, an I/O error of SQLite is taken for a full disk
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def folder_read_only(folder: Path) -> bool:
+    """The folder's medium is mounted read-only, or this process may not write in it."""
+    where = _existing(Path(folder))
+    try:
+        if hasattr(os, "statvfs") and os.statvfs(where).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        pass
+    return not os.access(where, os.W_OK)
+
+
+def free_space(folder: Path) -> int | None:
+    import shutil
+
+    try:
+        return shutil.disk_usage(_existing(Path(folder))).free
+    except OSError:
+        return None
+
+
+def classify(error: BaseException, data_dir: Path | None = None, *,
+             at_start: bool = False) -> StoreError | None:
+    """The vendor's sentence for an SQLite or OS error, or None when it is none of ours.
+
+    Only a file SQLite itself calls damaged (SQLITE_CORRUPT, SQLITE_NOTADB) is "damaged": a
+    full disk, a read-only medium and an I/O error are told apart (by SQLite's error name, the
+    OS errno, then the folder's state), because the advice for damage — restore a backup —
+    would throw away every sale since that backup on a file that is fine. At start the
+    sentences say that nothing was lost rather than "the last action was not saved"."""
+    import errno
+
+    orig = getattr(error, "orig", None) or error
+    if isinstance(orig, StoreError):
+        return orig
+    name = getattr(orig, "sqlite_errorname", "") or ""
+    text = str(orig).lower()
+    number = orig.errno if isinstance(orig, OSError) else None
+    if number in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)) or name == "SQLITE_FULL" \
+            or "disk is full" in text:
+        kind = "full"
+    elif number == errno.EROFS or name.startswith("SQLITE_READONLY") or "readonly" in text \
+            or "read-only" in text:
+        kind = "read_only"
+    elif name.startswith("SQLITE_BUSY") or "database is locked" in text:
+        kind = "locked"
+    elif name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in text \
+            or "not a database" in text:
+        kind = "corrupt"
+    elif number is not None or name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")) \
+            or "disk i/o error" in text or "unable to open" in text:
+        kind = "io"
+    else:
+        kind = None
+    if kind == "io" and data_dir is not None:  # SQLite says I/O for what the folder explains
+        free = free_space(data_dir)
+        if free is not None and free < LOW_SPACE:
+            kind = "full"
+        elif folder_read_only(data_dir):
+            kind = "read_only"
+    path = str(data_dir) if data_dir is not None else ""
+    detail = str(orig)[:300]
+    if kind == "corrupt":
+        return StoreError("corrupt", path=path, detail=detail)
+    if kind == "locked":
         return StoreError("locked")
-    if "disk i/o error" in text:
-        return StoreError("io_error")
-    if "malformed" in text or "not a database" in text:
-        return StoreError("corrupt", detail=str(getattr(error, "orig", error)))
-    return None
+    if kind is None:
+        return StoreError("data_dir_unusable", path=path, detail=detail) if at_start else None
+    if at_start:
+        code = {"full": "start_disk_full", "read_only": "folder_read_only",
+                "io": "start_io_error"}[kind]
+        free = free_space(data_dir) if data_dir is not None else None
+        return StoreError(code, path=path, detail=detail,
+                          free=f"{(free or 0) / 1024 / 1024:.1f} MB")
+    return StoreError({"full": "disk_full", "read_only": "read_only", "io": "io_error"}[kind])
 
 
-def make_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", future=True)
+def _translate(error: BaseException) -> StoreError | None:
+    return classify(error)
+
+
+def ro_connect(path: Path) -> sqlite3.Connection:
+    """A read-only connection that works on a read-only medium too: `mode=ro` needs to create
+    the WAL's shared-memory file, which a read-only folder refuses; then the file is opened
+    as immutable (nobody can be writing it there)."""
+    uri = Path(path).resolve().as_uri()
+    try:
+        con = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
+        con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return con
+    except sqlite3.OperationalError as e:
+        if not folder_read_only(Path(path).parent):
+            raise
+        first = e
+    try:
+        con = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False)
+        con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return con
+    except sqlite3.Error:
+        raise first from None
+
+
+def make_engine(path: Path, *, read_only: bool = False) -> Engine:
+    if read_only:
+        engine = create_engine(f"sqlite:///{path}", future=True,
+                               creator=lambda: ro_connect(path))
+    else:
+        engine = create_engine(f"sqlite:///{path}", future=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout=5000")
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
+        if not read_only:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection):
-        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        mode = "DEFERRED" if read_only else conn.get_execution_options().get(
+            "sqlite_begin", "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
 
 def quick_check(path: Path) -> None:
-    """Raise `StoreError('corrupt')` unless SQLite's quick check says ok."""
+    """Raise a `StoreError` unless SQLite's quick check says ok: "corrupt" only for damage."""
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = ro_connect(path)
         try:
             rows = con.execute("PRAGMA quick_check").fetchall()
         finally:
             con.close()
-    except sqlite3.DatabaseError as e:
-        raise StoreError("corrupt", path=str(path), detail=str(e)) from e
+    except sqlite3.Error as e:
+        raise classify(e, Path(path).parent, at_start=True) from e
     if rows != [("ok",)]:
-        detail = "; ".join(r[0] for r in rows[:5])
+        detail = "; ".join(str(r[0]) for r in rows[:5])
         raise StoreError("corrupt", path=str(path), detail=detail)
 
 
@@ -161,18 +268,34 @@ def _alembic_config(connection: Connection):
     return cfg
 
 
+def _written_by(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(
+                "SELECT value FROM store_meta WHERE key = 'written_by'").scalar()
+    except exc.DBAPIError:
+        return None  # written before store_meta existed
+
+
 def migrate(engine: Engine, path: Path, backup_dir: Path, clock: Clock) -> str | None:
-    """Bring the schema to the newest revision; back up first when there is data to protect.
-    Returns the backup's path, if one was taken."""
+    """Bring the schema to the newest revision; back up first when there is data to protect
+    and a migration will really run. Data written by a newer Jangteo (a revision this build
+    does not know) is refused before anything is written. Returns the backup's path, if any."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    script = ScriptDirectory(str(MIGRATIONS))
+    head = script.get_current_head()
     if current == head:
         return None
+    if current is not None and current not in {r.revision for r in script.walk_revisions()}:
+        from pos import __version__
+
+        raise StoreError("newer_data", path=str(path.parent),
+                         version=_written_by(engine) or "?", ours=__version__)
     taken = None
     if current is not None:
         taken = str(backup(path, backup_dir, f"before-{head}", clock.now()))
@@ -181,42 +304,247 @@ def migrate(engine: Engine, path: Path, backup_dir: Path, clock: Clock) -> str |
     return taken
 
 
+CLEAN_NAME = "jangteo.clean"  # the file's identity when it was last closed cleanly
+RESCUED_DIR = "rescued"
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _fingerprint(path: Path) -> dict | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return {"dev": st.st_dev, "ino": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
 class Store:
-    """An open data directory. Use as a context manager, or call `close()`."""
+    """An open data directory. Use as a context manager, or call `close()`.
+
+    `read_only=True` opens an existing store without its lock, migrations or any write: for
+    the commands that only read (check, exports) on a read-only medium or beside a running
+    till. `notes` holds what the vendor must hear at this start (receipts the store lacks, a
+    former store that is gone), as coded errors for `pos.i18n.error_text`.
+    """
 
     def __init__(self, data_dir: Path | str, *, clock: Clock | None = None,
-                 random_bytes: Callable[[int], bytes] | None = None, device_code: str = "A01"):
+                 random_bytes: Callable[[int], bytes] | None = None, device_code: str = "A01",
+                 read_only: bool = False):
         self.data_dir = Path(data_dir)
         self.clock = clock or SystemClock()
         self._random = random_bytes or os.urandom
         self.path = self.data_dir / DB_NAME
-        try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StoreError("data_dir_unusable", path=str(self.data_dir), detail=str(e)) from e
-        self._lock = DirectoryLock(self.data_dir / LOCK_NAME)
+        self.read_only = read_only
+        self.gone: StoreError | None = None  # set once the file under the till went away
+        self.notes: list[CodedError] = []
+        self.migration_backup = None
         self.write_lock = threading.RLock()  # write transactions of this process, one at a time
         self.cache: dict = {}  # read-mostly settings, cleared whenever a setting is written
         self.hub = CommitHub()  # who hears what each committed transaction changed
+        self._lock = DirectoryLock(self.data_dir / LOCK_NAME)
+        self._mark = None
+        self._identity = None
+        if read_only:
+            self._open_read_only()
+        else:
+            self._open_writable(device_code)
+        from pos.numbering import Numbering
+
+        self.numbering = Numbering(self.device["id"], self.device["code"])
+        try:
+            with self.unit_of_work(write=False) as uow:
+                now = self.clock.now()
+                behind = self.numbering.clock_behind(uow, now)
+        except BaseException:
+            self.close()
+            raise
+        if behind is not None:
+            self.notes.append(CodedError("clock_behind", now=now.strftime("%Y-%m-%d %H:%M"),
+                                         newest=behind.strftime("%Y-%m-%d %H:%M")))
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def _open_writable(self, device_code: str) -> None:
+        from pos import marks
+
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise (classify(e, self.data_dir, at_start=True)
+                   or StoreError("data_dir_unusable", path=str(self.data_dir), detail=str(e))) from e
         self._lock.acquire()
         try:
-            if self.path.exists() and self.path.stat().st_size > 0:
-                quick_check(self.path)
+            found = marks.read_marks(self.data_dir)
+            self._check_file(found)
             self.engine = make_engine(self.path)
             try:
                 self.migration_backup = migrate(self.engine, self.path,
                                                 self.data_dir / BACKUP_DIR, self.clock)
-            except exc.DBAPIError as e:
-                raise (_translate(e) or e) from e
-            with self.unit_of_work() as uow:
-                self.device = _ensure_device(uow, device_code)
-                uow.commit()
-            from pos.numbering import Numbering
-
-            self.numbering = Numbering(self.device["id"], self.device["code"])
+                self._identity = _identity(self.path)
+                if found:
+                    device_code = found[0].device_code
+                with self.unit_of_work() as uow:
+                    self.device = _ensure_device(uow, device_code)
+                    self.notes += _reconcile(uow, self.device, found)
+                    _write_meta(uow)
+                    self._mark = _starting_mark(uow, self.device, found)
+                    uow.commit()
+            except (exc.DBAPIError, sqlite3.Error, OSError) as e:
+                raise classify(e, self.data_dir, at_start=True) from e
+            except StoreError as e:
+                raise _at_start(e, self.data_dir) from e
+            marks.write_marks(self.data_dir, self._mark)
+            try:
+                (self.data_dir / CLEAN_NAME).unlink(missing_ok=True)
+            except OSError:
+                pass
         except BaseException:
+            engine = getattr(self, "engine", None)
+            if engine is not None:
+                engine.dispose()
             self._lock.release()
             raise
+
+    def _open_read_only(self) -> None:
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            raise StoreError("no_store_here", path=str(self.data_dir))
+        self._check_file([])
+        self.engine = make_engine(self.path, read_only=True)
+        try:
+            from alembic.runtime.migration import MigrationContext
+            from alembic.script import ScriptDirectory
+
+            with self.engine.connect() as conn:
+                current = MigrationContext.configure(conn).get_current_revision()
+            head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+            if current != head:
+                known = {r.revision for r in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+                if current in known:
+                    raise StoreError("needs_upgrade", path=str(self.data_dir))
+                from pos import __version__
+
+                raise StoreError("newer_data", path=str(self.data_dir),
+                                 version=_written_by(self.engine) or "?", ours=__version__)
+            with self.engine.connect() as conn:
+                row = conn.execute(select(t.device)).mappings().first()
+                conn.rollback()
+            if row is None:
+                raise StoreError("no_store_here", path=str(self.data_dir))
+            self.device = dict(row)
+        except (exc.DBAPIError, sqlite3.Error, OSError) as e:
+            self.engine.dispose()
+            raise classify(e, self.data_dir, at_start=True) from e
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def _had_store(self, found_marks) -> bool:
+        """Whether this folder held a store before (so an empty file here is damage)."""
+        if found_marks:
+            return True
+        wal = self.path.with_name(DB_NAME + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            return True
+        return any((self.data_dir / BACKUP_DIR).glob("jangteo-*")) \
+            if (self.data_dir / BACKUP_DIR).is_dir() else False
+
+    def _check_file(self, found_marks) -> None:
+        """Damage, an empty file where a store was, or a missing file beside its journal, are
+        refused before SQLite touches the file. The full quick check is skipped when the file
+        is exactly as this program left it at a clean close (a big store starts fast);
+        `jangteo check` reads every page."""
+        if not self.path.exists():
+            if self.path.with_name(DB_NAME + "-wal").exists():
+                raise StoreError("empty_store_file", path=str(self.path))
+            return
+        if self.path.stat().st_size == 0:
+            if self._had_store(found_marks):
+                raise StoreError("empty_store_file", path=str(self.path))
+            return
+        if self._clean_since_last_close():
+            return
+        quick_check(self.path)
+
+    def _clean_since_last_close(self) -> bool:
+        import json
+
+        wal = self.path.with_name(DB_NAME + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            return False
+        try:
+            kept = json.loads((self.data_dir / CLEAN_NAME).read_text("utf-8"))
+        except (OSError, ValueError):
+            return False
+        return kept == _fingerprint(self.path)
+
+    # -- the file under the till -----------------------------------------------------------
+
+    def in_place(self) -> bool:
+        """The file at the data folder's path is still the one this store writes."""
+        return _identity(self.path) == self._identity
+
+    def lost(self, uow: "UnitOfWork") -> StoreError:
+        """The data file was deleted, replaced or its drive removed while the till ran: save
+        what the open connection can still read, refuse every later write, and say where the
+        copy went. Called once; later writes get the same error."""
+        if self.gone is not None:
+            return self.gone
+        rescued, count = self._rescue(uow)
+        if rescued is None:
+            self.gone = StoreError("store_gone_unsaved", path=str(self.path))
+        else:
+            self.gone = StoreError("store_gone", path=str(self.path), copy=str(rescued),
+                                   count=count)
+        return self.gone
+
+    def _rescue(self, uow: "UnitOfWork") -> tuple[Path | None, int]:
+        from pos import marks
+
+        when = self.clock.now()
+        if not self.data_dir.exists() and self.data_dir.parent.exists():
+            target = self.path  # the folder was deleted: put the store back where it was
+        elif self.data_dir.is_dir():
+            target = self.data_dir / RESCUED_DIR / f"jangteo-{when:%Y%m%d-%H%M%S}-rescued.db"
+        else:  # the drive itself is gone: the state folder on this computer
+            target = marks.state_dir() / RESCUED_DIR / f"jangteo-{when:%Y%m%d-%H%M%S}-rescued.db"
+        tmp = target.with_name(target.name + ".tmp")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            raw = uow.conn.connection.dbapi_connection
+            out = sqlite3.connect(tmp)
+            try:
+                raw.backup(out)
+                count = out.execute("SELECT COUNT(*) FROM sales").fetchone()[0]
+                ok = out.execute("PRAGMA quick_check").fetchall() == [("ok",)]
+            finally:
+                out.close()
+            if not ok:
+                raise sqlite3.DatabaseError("the copy does not check")
+            os.replace(tmp, target)
+        except (OSError, sqlite3.Error):
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+            return None, 0
+        if target == self.path and self._mark is not None:
+            marks.write_marks(self.data_dir, self._mark)
+        return target, count
+
+    def confirmed(self, seq: int, day: str | None, n: int | None) -> None:
+        """A committed transaction took these numbers: move the high-water marks."""
+        if self._mark is None:
+            return
+        from pos import marks
+
+        self._mark.confirm(seq, day, n)
+        marks.write_marks(self.data_dir, self._mark)
 
     def new_id(self, when: datetime | None = None) -> str:
         return str(uuid7(when or self.clock.now(), self._random(10)))
@@ -228,13 +556,41 @@ class Store:
         engine = getattr(self, "engine", None)
         if engine is not None:
             engine.dispose()
+            if not self.read_only and self.gone is None:
+                self._note_clean_close()
         self._lock.release()
+
+    def _note_clean_close(self) -> None:
+        import json
+
+        wal = self.path.with_name(DB_NAME + "-wal")
+        fingerprint = _fingerprint(self.path)
+        if fingerprint is None or (wal.exists() and wal.stat().st_size > 0) \
+                or not self.in_place():
+            return
+        tmp = self.data_dir / (CLEAN_NAME + ".tmp")
+        try:
+            tmp.write_text(json.dumps(fingerprint), "utf-8")
+            os.replace(tmp, self.data_dir / CLEAN_NAME)
+        except OSError:
+            pass
 
     def __enter__(self) -> "Store":
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def _at_start(error: StoreError, data_dir: Path) -> StoreError:
+    """A runtime sentence ("the last action was not saved") turned into its start form."""
+    code = {"disk_full": "start_disk_full", "read_only": "folder_read_only",
+            "io_error": "start_io_error"}.get(error.code)
+    if code is None:
+        return error
+    free = free_space(data_dir)
+    return StoreError(code, path=str(data_dir), detail=error.code,
+                      free=f"{(free or 0) / 1024 / 1024:.1f} MB")
 
 
 class UnitOfWork:
@@ -274,6 +630,11 @@ class UnitOfWork:
 
     def __enter__(self) -> "UnitOfWork":
         if self.write:
+            if self.store.read_only:
+                raise StoreError("folder_read_only", path=str(self.store.data_dir), detail="",
+                                 free="")
+            if self.store.gone is not None:
+                raise self.store.gone
             self.store.write_lock.acquire()
             self._holds_write_lock = True
         try:
@@ -295,11 +656,19 @@ class UnitOfWork:
             self.store.write_lock.release()
 
     def commit(self) -> None:
+        if self.write and not self.store.in_place():
+            # the folder was deleted, the file replaced or its stick pulled: a commit now would
+            # go into a file nobody will ever open again
+            self._tx.rollback()
+            raise self.store.lost(self)
         try:
             self._tx.commit()
         except exc.DBAPIError as e:
             raise (_translate(e) or e) from e
         self._committed = True
+        numbers = getattr(self, "_numbering", None)
+        if numbers is not None:
+            self.store.confirmed(numbers.seq, numbers.day, numbers.day_n if numbers.day else None)
         for action in self._after_commit:
             action()
         self._after_commit.clear()
@@ -330,3 +699,66 @@ def _ensure_device(uow: UnitOfWork, code: str) -> dict:
                "last_hlc": None}
         uow.conn.execute(t.device.insert().values(**row))
     return dict(row)
+
+
+def _write_meta(uow: UnitOfWork) -> None:
+    from pos import __version__
+
+    written = uow.conn.execute(select(t.store_meta.c.value).where(
+        t.store_meta.c.key == "written_by")).scalar()
+    if written != __version__:
+        uow.conn.execute(t.store_meta.delete().where(t.store_meta.c.key == "written_by"))
+        uow.conn.execute(t.store_meta.insert().values(key="written_by", value=__version__))
+
+
+def _reconcile(uow: UnitOfWork, device: dict, found) -> list[CodedError]:
+    """Receipt numbers a mark of this device code saw confirmed but the store lacks (its file
+    was cut or restored, or a former store here is gone) become numbering floors: the next
+    receipt of that day goes on after them. Returns what the vendor must be told."""
+    from pos.ids import receipt_no
+    from pos.numbering import day_high
+
+    notes: dict[str, CodedError] = {}
+    for mark in found:
+        if mark.device_code != device["code"]:
+            continue
+        for day, last in sorted(mark.days.items()):
+            have = day_high(uow.conn, device["id"], day)
+            if last <= have:
+                continue
+            reason = "missing" if mark.store_id == device["id"] else "lost"
+            uow.conn.execute(t.receipt_floors.delete().where(
+                t.receipt_floors.c.device_id == device["id"],
+                t.receipt_floors.c.business_day == day))
+            uow.conn.execute(t.receipt_floors.insert().values(
+                device_id=device["id"], business_day=day, last_n=last, reason=reason,
+                created_at=uow.clock.now().isoformat()))
+            the_day = datetime.strptime(day, "%Y-%m-%d").date()
+            first_no = receipt_no(device["code"], the_day, have + 1)
+            last_no = receipt_no(device["code"], the_day, last)
+            notes[day] = CodedError("receipts_missing" if reason == "missing" else
+                                    "former_store_lost", first=first_no, last=last_no)
+    return list(notes.values())
+
+
+def _starting_mark(uow: UnitOfWork, device: dict, found):
+    """This store's mark: what the marks found said of its device code, and its own newest."""
+    from pos.marks import Mark
+    from pos.numbering import day_high
+
+    mark = Mark(device["id"], device["code"])
+    for other in found:
+        if other.device_code == device["code"]:
+            for day, n in other.days.items():
+                mark.confirm(0, day, n)
+            if other.store_id == device["id"]:
+                mark.seq = max(mark.seq, other.seq)
+    newest = uow.conn.execute(select(t.sales.c.business_day).where(
+        t.sales.c.device_id == device["id"]).order_by(t.sales.c.business_day.desc())
+        .limit(1)).scalar()
+    if newest is not None:
+        mark.confirm(0, newest, day_high(uow.conn, device["id"], newest))
+    seq = uow.conn.execute(select(t.outbox.c.seq).where(
+        t.outbox.c.device_id == device["id"]).order_by(t.outbox.c.seq.desc()).limit(1)).scalar()
+    mark.seq = max(mark.seq, seq or 0)
+    return mark

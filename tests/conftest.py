@@ -21,6 +21,60 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path, monkeypatch):
+    """Each test's own state folder (the receipt marks kept outside the data folder,
+    `pos.marks`), so tests never write into the user's."""
+    monkeypatch.setenv("JANGTEO_STATE_DIR", str(tmp_path / "state"))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """`make(size)` mounts a real tmpfs of that size and returns its folder: a disk that fills
+    up, and that `read_only(folder)` remounts read-only. Needs root (CI runs as root: there a
+    refused mount fails the test; elsewhere it is skipped)."""
+    import subprocess
+
+    mounted: list[Path] = []
+
+    def make(size: str = "4m") -> Path:
+        where = tmp_path / f"disk{len(mounted)}"
+        where.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs",
+                               str(where)], capture_output=True, text=True)
+        if done.returncode != 0:
+            reason = f"cannot mount a tmpfs here: {done.stderr.strip()}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(reason)
+            pytest.skip(reason)
+        mounted.append(where)
+        return where
+
+    yield make
+    for where in reversed(mounted):
+        subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+def remount(where: Path, mode: str) -> None:
+    """`mode` "ro" or "rw": the tmpfs of `small_disk` becomes read-only or writable again."""
+    import subprocess
+
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(where)], check=True)
+
+
+def fill(where: Path) -> Path:
+    """Fill the disk holding `where` to the last byte; returns the filler (delete it to free)."""
+    filler = where / "filler.bin"
+    with open(filler, "wb", buffering=0) as fh:
+        for size in (1 << 20, 65536, 4096, 512, 1):
+            try:
+                while fh.write(b"\0" * size) == size:
+                    pass
+            except OSError:
+                pass
+    return filler
+
+
 @pytest.fixture
 def clock() -> SteppingClock:
     return SteppingClock(datetime(2026, 11, 21, 10, 0, tzinfo=KST), timedelta(seconds=1))

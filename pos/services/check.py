@@ -62,12 +62,19 @@ _RULES: dict[str, str] = {
         FROM sales s LEFT JOIN outbox o ON o.device_id = s.device_id AND o.seq = s.seq
         WHERE o.seq IS NULL OR o.document_id IS NOT s.id""",
     "receipt_numbers": """
-        SELECT device_id || ' ' || business_day,
-               COUNT(*) || ' receipts, highest number ' || MAX(n)
-        FROM (SELECT device_id, business_day,
-                     CAST(substr(receipt_no, instr(receipt_no, '-') + 10) AS INTEGER) AS n
-              FROM sales)
-        GROUP BY device_id, business_day HAVING COUNT(*) <> MAX(n) OR MIN(n) <> 1""",
+        SELECT x.device_id || ' ' || x.business_day,
+               COUNT(*) || ' receipts, highest number ' || MAX(x.n)
+        FROM (SELECT s.device_id, s.business_day,
+                     CAST(substr(s.receipt_no, instr(s.receipt_no, '-') + 10) AS INTEGER) AS n,
+                     COALESCE(f.last_n, 0) AS fl
+              FROM sales s LEFT JOIN receipt_floors f
+                ON f.device_id = s.device_id AND f.business_day = s.business_day) x
+        GROUP BY x.device_id, x.business_day
+        -- numbers run 1, 2, 3 … without a gap; after a numbering floor (numbers a lost file
+        -- had given out, see receipts_missing) they run on from the floor
+        HAVING SUM(x.n <= x.fl) <> COALESCE(MAX(CASE WHEN x.n <= x.fl THEN x.n END), 0)
+            OR SUM(x.n > x.fl) <> COALESCE(MAX(CASE WHEN x.n > x.fl THEN x.n END) - MAX(x.fl), 0)
+            OR COUNT(DISTINCT x.n) <> COUNT(*)""",
     "document_has_lines": """
         SELECT s.receipt_no, 'no lines or no payments'
         FROM sales s WHERE NOT EXISTS (SELECT 1 FROM sale_lines l WHERE l.sale_id = s.id)
@@ -86,4 +93,66 @@ def run_checks(uow: UnitOfWork, *, limit: int = 50) -> list[Problem]:
     for code, sql in _RULES.items():
         for subject, detail in uow.conn.execute(text(sql + f" LIMIT {int(limit)}")):
             problems.append(Problem(code, str(subject), str(detail)))
+    problems += missing_documents(uow, limit=limit)
+    return problems
+
+
+def _gaps(present: list[int], last: int) -> list[tuple[int, int]]:
+    """The runs of 1..last that are not in `present` (sorted, without materialising 1..last)."""
+    gaps, expected = [], 1
+    for n in present:
+        if n > last:
+            break
+        if n > expected:
+            gaps.append((expected, n - 1))
+        expected = max(expected, n + 1)
+    if expected <= last:
+        gaps.append((expected, last))
+    return gaps
+
+
+def missing_documents(uow: UnitOfWork, found_marks=None, *, limit: int = 50) -> list[Problem]:
+    """Receipts and events this store once confirmed (its numbering floors, its high-water
+    marks kept outside the database: `pos.marks`) that it no longer has — the sales a cut
+    WAL, a damaged file or a restore of an older backup lost — by their numbers."""
+    from datetime import date
+
+    from pos import marks, tables as t
+    from pos.ids import receipt_no
+
+    device = uow.store.device
+    if found_marks is None:
+        found_marks = marks.read_marks(uow.store.data_dir)
+    highs: dict[str, int] = {}
+    for day, last in uow.conn.execute(
+            t.receipt_floors.select().with_only_columns(t.receipt_floors.c.business_day,
+                                                        t.receipt_floors.c.last_n)
+            .where(t.receipt_floors.c.device_id == device["id"])):
+        highs[day] = max(highs.get(day, 0), last)
+    seq_mark = 0
+    for mark in found_marks:
+        if mark.device_code != device["code"]:
+            continue
+        for day, last in mark.days.items():
+            highs[day] = max(highs.get(day, 0), last)
+        if mark.store_id == device["id"]:
+            seq_mark = max(seq_mark, mark.seq)
+    problems = []
+    for day, last in sorted(highs.items()):
+        present = [r[0] for r in uow.conn.exec_driver_sql(
+            "SELECT CAST(substr(receipt_no, instr(receipt_no, '-') + 10) AS INTEGER) AS n "
+            "FROM sales WHERE device_id = ? AND business_day = ? ORDER BY n",
+            (device["id"], day))]
+        the_day = date.fromisoformat(day)
+        for first, end in _gaps(present, last)[:limit]:
+            span = receipt_no(device["code"], the_day, first)
+            if end > first:
+                span += " .. " + receipt_no(device["code"], the_day, end)
+            problems.append(Problem("receipts_missing", f"{device['code']} {day}",
+                                    f"{span}: confirmed, not in this store"))
+    newest = uow.conn.exec_driver_sql("SELECT MAX(seq) FROM outbox WHERE device_id = ?",
+                                      (device["id"],)).scalar() or 0
+    if seq_mark > newest:
+        problems.append(Problem("events_missing", device["code"],
+                                f"seq {newest + 1} .. {seq_mark}: confirmed, not in this store"))
     return problems

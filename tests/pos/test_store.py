@@ -70,9 +70,15 @@ def test_a_second_process_on_the_same_data_directory_is_refused(tmp_path):
         assert "already running" in error_text(e.value, "en")
         assert "이미" in error_text(e.value, "ko")
         cli = subprocess.run([sys.executable, "-m", "pos.cli", "--data-dir", str(data),
-                              "--lang", "en", "check"], cwd=ROOT, capture_output=True, text=True)
+                              "--lang", "en", "shift", "open", "--float", "0"], cwd=ROOT,
+                             capture_output=True, text=True)
         assert cli.returncode == 3
         assert "already running on this data folder" in cli.stderr
+        # a command that only reads works beside the running till, on the file read-only
+        cli = subprocess.run([sys.executable, "-m", "pos.cli", "--data-dir", str(data),
+                              "--lang", "en", "check"], cwd=ROOT, capture_output=True, text=True)
+        assert cli.returncode == 0, cli.stderr
+        assert "All good" in cli.stdout
     finally:
         holder.communicate("\n", timeout=30)
     with Store(data):  # released when the first one ends
