@@ -411,6 +411,9 @@ class Document:
     receipt_requested: bool = False
     reason: str | None = None
     refunds: list[str] = field(default_factory=list)
+    # set on a document just made when the device's clock was well behind its newest document
+    # (that document's time): the till says so; the document went to the right business day
+    clock_behind: str | None = None
 
 
 def plain(value):

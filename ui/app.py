@@ -108,6 +108,34 @@ def show_fitting(window) -> None:
         window.show()
 
 
+def open_store(data_dir: Path, refuse) -> Store | None:
+    """The store, or None after `refuse(sentence)` said why not: the same sentence as the
+    command line's, whatever went wrong (an unexpected error too, never a traceback)."""
+    from ui.texts import explain
+
+    try:
+        return Store(data_dir)
+    except StoreError as e:
+        refuse(explain(e))
+    except Exception as e:  # noqa: BLE001 - the vendor gets a sentence, the log the rest
+        import logging
+
+        logging.getLogger("jangteo").exception("start failed")
+        refuse(explain(StoreError("data_dir_unusable", path=str(data_dir),
+                                  detail=f"{type(e).__name__}: {e}"[:300])))
+    return None
+
+
+def tell_start_notes(store: Store, parent) -> None:
+    """What the store found at this start (receipts it lacks, a former store gone, the clock
+    behind the newest sale), once, in one dialog."""
+    from ui import prompts
+    from ui.texts import explain
+
+    if store.notes:
+        prompts.error(parent, "\n\n".join(explain(n) for n in store.notes))
+
+
 def run_gui(data_dir: Path, lang: str | None = None) -> int:
     app = application()
     from ui import prompts
@@ -115,16 +143,15 @@ def run_gui(data_dir: Path, lang: str | None = None) -> int:
     from ui.texts import explain, t
 
     use_language(detect_lang(lang))
-    try:
-        store = Store(data_dir)
-    except StoreError as e:
-        QMessageBox.critical(None, t("cannot_start"), explain(e))
+    store = open_store(data_dir, lambda text: QMessageBox.critical(None, t("cannot_start"), text))
+    if store is None:
         return 3
     try:
         use_language(choose_language(store, lang))
         first_start(store, lambda path: prompts.choose_first_start(None, path))
         window = open_window(store, choose_language(store, lang))
         show_fitting(window)
+        tell_start_notes(store, window)
         return app.exec()
     finally:
         store.close()

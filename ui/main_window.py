@@ -170,19 +170,13 @@ class MainWindow(QMainWindow):
         self.status_printer.setToolTip(self.printer.last_error_text())
 
     def update_status(self) -> None:
-        now = self.store.clock.now()
-        day = now.date().isoformat()
         with self.store.unit_of_work(write=False) as uow:
-            count = len(svc.list_documents(uow, day_from=day, day_to=day))
+            _day, count, next_no = svc.receipt_outlook(uow)
             shift = svc.current_shift(uow)
             cash = svc.expected_cash(uow, shift_id=shift["id"]) if shift else 0
         self.status_shift.setText(t("status_shift_open", number=shift["number"], cash=won(cash))
                                   if shift else t("status_shift_none"))
-        from pos.ids import receipt_no
-
-        self.status_receipts.setText(t("status_receipts", count=count,
-                                       next=receipt_no(self.store.device["code"], now.date(),
-                                                       count + 1)))
+        self.status_receipts.setText(t("status_receipts", count=count, next=next_no))
         self.update_printer_status()
         self.update_sync_status()
 

@@ -191,10 +191,11 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
                      stocked: bool = True) -> Document:
     device = uow.store.device
     wall = uow.clock.now()
-    allocation = uow.store.numbering.allocate(uow, wall, receipt=True)
-    from pos.services.shifts import current_shift
+    from pos.services.shifts import current_shift, business_day
 
     shift = current_shift(uow)
+    allocation = uow.store.numbering.allocate(uow, wall, receipt=True,
+                                              day=business_day(uow, wall, shift))
     seq, hlc, number, day = (allocation.seq, allocation.hlc, allocation.receipt_no,
                              allocation.business_day)
     doc_id = uow.new_id(wall)
@@ -238,7 +239,8 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
         change=change, original_id=original_id, original_receipt_no=original_no,
         receipt_discount_kind=discount.kind if discount else None,
         receipt_discount_value=discount.value if discount else None,
-        receipt_requested=receipt_requested, reason=reason or None)
+        receipt_requested=receipt_requested, reason=reason or None,
+        clock_behind=allocation.clock_behind.isoformat() if allocation.clock_behind else None)
     append_event(uow, event_type=f"{kind}.recorded", document_id=doc_id,
                  allocation=allocation, wall=wall)
     print_jobs.for_document(uow, doc)
@@ -324,3 +326,20 @@ def payment_methods_of(uow: UnitOfWork, *, sale_ids: list[str]) -> dict[str, lis
         for sale_id, method in uow.conn.execute(q):
             found.setdefault(sale_id, []).append(method)
     return found
+
+
+def receipt_outlook(uow: UnitOfWork) -> tuple[str, int, str]:
+    """The business day a sale made now goes to, how many receipts it has, and the number the
+    next one will get (after any numbering floor): what the till's status line shows."""
+    from datetime import date
+
+    from pos.ids import receipt_no
+    from pos.numbering import day_high
+    from pos.services.shifts import business_day, current_shift
+
+    day = business_day(uow, uow.clock.now(), current_shift(uow))
+    device = uow.store.device
+    count = uow.conn.execute(select(func.count()).select_from(t.sales).where(
+        t.sales.c.device_id == device["id"], t.sales.c.business_day == day)).scalar()
+    high = day_high(uow.conn, device["id"], day)
+    return day, int(count), receipt_no(device["code"], date.fromisoformat(day), high + 1)

@@ -33,6 +33,20 @@ def current_shift(uow: UnitOfWork) -> dict | None:
     return cache["open_shift"]
 
 
+def business_day(uow: UnitOfWork, wall, shift: dict | None = None) -> str:
+    """The business day a document or shift made now belongs to: the wall clock's date, but
+    never before the open shift's day or the newest document's day when the clock has jumped
+    back behind it (a dead clock battery, a wrong time zone): a report already printed for a
+    day must not change because the clock went back."""
+    day = wall.date().isoformat()
+    if shift is not None:
+        day = max(day, shift["business_day"])
+    behind = uow.store.numbering.clock_behind(uow, wall)
+    if behind is not None:
+        day = max(day, behind.date().isoformat())
+    return day
+
+
 def _changed(uow: UnitOfWork) -> None:
     uow.store.cache.pop("open_shift", None)
     uow.shift_changed = True
@@ -65,7 +79,7 @@ def open_shift(uow: UnitOfWork, *, float_amount: int | None = None,
     number = (uow.conn.execute(select(func.max(t.shifts.c.number))
                                .where(t.shifts.c.device_id == device["id"])).scalar() or 0) + 1
     row = {"id": uow.new_id(now), "device_id": device["id"], "number": number, "status": "open",
-           "business_day": now.date().isoformat(), "opened_at": now.isoformat(),
+           "business_day": business_day(uow, now), "opened_at": now.isoformat(),
            "float_amount": amount, "float_counts": counts_json}
     uow.conn.execute(t.shifts.insert().values(**row))
     _changed(uow)
