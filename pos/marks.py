@@ -82,37 +82,87 @@ def mark_paths(data_dir: Path) -> list[Path]:
     return [Path(data_dir) / MARK_NAME, outside_path(data_dir)]
 
 
+SLOT = 4096  # each file holds two slots, written in turn: a write torn by a power cut spoils
+# only the slot being written, and the other one still holds the mark before it
+
+
+def _parse_file(raw: bytes) -> "Mark | None":
+    best = None
+    for k in range(2):
+        chunk = raw[k * SLOT:(k + 1) * SLOT]
+        try:
+            mark = Mark.from_json(chunk.decode("utf-8").strip())
+        except UnicodeDecodeError:
+            mark = None
+        if mark is not None and (best is None or mark.seq >= best.seq):
+            best = mark
+    return best
+
+
 def read_marks(data_dir: Path) -> list[Mark]:
     marks = []
     for path in mark_paths(data_dir):
         try:
-            if path.stat().st_size > 100_000:
-                continue
-            mark = Mark.from_json(path.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError):
+            with open(path, "rb") as fh:
+                raw = fh.read(2 * SLOT + 1)
+        except OSError:
             continue
+        mark = _parse_file(raw[:2 * SLOT])
         if mark is not None:
             marks.append(mark)
     return marks
 
 
-def write_marks(data_dir: Path, mark: Mark) -> None:
-    """Both copies, each replaced atomically; a copy that cannot be written is skipped (a
-    read-only state folder must not stop a sale that is already committed)."""
-    text = mark.to_json(data_dir)
-    for path in mark_paths(data_dir):
-        tmp = path.with_name(path.name + ".tmp")
-        try:
+class MarkFiles:
+    """Both copies of a store's mark, kept open: a mark is one `pwrite` per copy (a sale must
+    not wait for file renames). A copy that cannot be opened or written is skipped: a read-only
+    state folder must not stop a sale that is already committed."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self._fds: list[int] | None = None
+        self._turn = 0
+
+    def _open(self) -> list[int]:
+        fds = []
+        for path in mark_paths(self.data_dir):
             try:
-                tmp.write_text(text, "utf-8")
-            except FileNotFoundError:
-                if path.parent == Path(data_dir):
-                    continue  # the data folder itself is gone: the store notices on its own
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp.write_text(text, "utf-8")
-            os.replace(tmp, path)
-        except OSError:
+                if path.parent != self.data_dir:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                fds.append(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+            except OSError:
+                continue
+        return fds
+
+    def write(self, mark: Mark) -> None:
+        if self._fds is None:
+            self._fds = self._open()
+        data = mark.to_json(self.data_dir).encode("utf-8")
+        if len(data) >= SLOT:
+            return
+        data = data.ljust(SLOT, b" ")
+        offset = self._turn * SLOT
+        self._turn ^= 1
+        for fd in self._fds:
             try:
-                tmp.unlink(missing_ok=True)
+                os.pwrite(fd, data, offset)
             except OSError:
                 pass
+
+    def close(self) -> None:
+        for fd in self._fds or []:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._fds = None
+
+
+def write_marks(data_dir: Path, mark: Mark) -> None:
+    """Both copies once (both slots, so no older slot outranks it)."""
+    files = MarkFiles(data_dir)
+    try:
+        files.write(mark)
+        files.write(mark)
+    finally:
+        files.close()

@@ -2,9 +2,19 @@
 
 - WAL journal with `synchronous=FULL`: a commit that returned survives a power cut.
 - Every write transaction starts with `BEGIN IMMEDIATE`, so two writers never deadlock halfway.
-- One process per data directory, by an OS lock on `jangteo.lock` that dies with the process.
-- `PRAGMA quick_check` before anything else, with a message a vendor can act on.
-- Alembic migrations at every start; a backup copy (SQLite backup API) before migrating.
+- One process per data directory, by an OS lock on `jangteo.lock` that dies with the process;
+  commands that only read may open the file read-only beside it (or on a read-only medium).
+- `PRAGMA quick_check` at start unless the file is exactly as a clean close left it; only
+  SQLite's own "damaged" is called damage — a full disk, a read-only medium and an I/O error
+  each get their own sentence (`classify`), because restoring a backup over a good file loses
+  every sale since that backup.
+- Alembic migrations at every start; a backup copy before a migration that will really run;
+  data written by a newer Jangteo is refused by its version, before anything is written.
+- Before every commit, the file at the data folder's path must still be the file this store
+  writes (`Store.in_place`): a folder deleted or a stick pulled under the till refuses the
+  sale and saves what the open file still holds (`Store.lost`).
+- High-water marks of the receipt numbers, outside the database (`pos.marks`), give a store
+  that lost sales numbering floors, so no receipt number a customer holds is given twice.
 """
 
 from __future__ import annotations
@@ -349,6 +359,7 @@ class Store:
         self.hub = CommitHub()  # who hears what each committed transaction changed
         self._lock = DirectoryLock(self.data_dir / LOCK_NAME)
         self._mark = None
+        self._mark_files = None
         self._identity = None
         if read_only:
             self._open_read_only()
@@ -544,7 +555,9 @@ class Store:
         from pos import marks
 
         self._mark.confirm(seq, day, n)
-        marks.write_marks(self.data_dir, self._mark)
+        if self._mark_files is None:
+            self._mark_files = marks.MarkFiles(self.data_dir)
+        self._mark_files.write(self._mark)
 
     def new_id(self, when: datetime | None = None) -> str:
         return str(uuid7(when or self.clock.now(), self._random(10)))
@@ -553,6 +566,8 @@ class Store:
         return UnitOfWork(self, write=write)
 
     def close(self) -> None:
+        if self._mark_files is not None:
+            self._mark_files.close()
         engine = getattr(self, "engine", None)
         if engine is not None:
             engine.dispose()

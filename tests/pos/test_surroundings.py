@@ -356,3 +356,25 @@ def test_the_full_quick_check_runs_only_after_an_unclean_close(tmp_path, clock, 
     os.utime(data / "jangteo.db", ns=(kept.st_atime_ns, kept.st_mtime_ns + 10**9))
     Store(data, clock=clock).close()
     assert len(calls) == 1
+
+
+def test_a_mark_torn_by_a_power_cut_falls_back_on_its_other_slot(tmp_path):
+    from pos.marks import MARK_NAME, SLOT, Mark, MarkFiles, read_marks
+
+    data = tmp_path / "data"
+    data.mkdir()
+    files = MarkFiles(data)
+    mark = Mark("store-1", "A01")
+    for n in (1, 2, 3):
+        mark.confirm(n, "2026-11-21", n)
+        files.write(mark)
+    files.close()
+    path = data / MARK_NAME
+    raw = bytearray(path.read_bytes())
+    assert len(raw) == 2 * SLOT
+    raw[0:40] = b"\xff" * 40  # slot 0 (the third mark) half written when the power went
+    path.write_bytes(bytes(raw))
+    inside = read_marks(data)[0]
+    assert inside.days == {"2026-11-21": 2} and inside.seq == 2
+    path.write_bytes(b"{" * 10000)  # garbage is no mark at all, and no crash
+    assert all(m.days == {"2026-11-21": 3} for m in read_marks(data))  # the outside copy
