@@ -27,6 +27,13 @@ from pathlib import Path
 
 EXIT_MISSED = 3
 
+# the stores a benchmark makes keep their receipt marks (pos.marks) in a temporary folder, not
+# in the user's state folder
+if "JANGTEO_STATE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["JANGTEO_STATE_DIR"] = tempfile.mkdtemp(prefix="jangteo-bench-state-")
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

@@ -54,6 +54,7 @@ def run(lang: str = "ko", *, show: bool = False, keep: bool = False,
     if not show:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     tmp = Path(tempfile.mkdtemp(prefix="jangteo-selftest-"))
+    os.environ["JANGTEO_STATE_DIR"] = str(tmp / "state")  # its receipt marks go with it
     results: list[tuple[str, bool, str]] = []
     store = window = None
 
