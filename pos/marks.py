@@ -129,7 +129,7 @@ class MarkFiles:
             try:
                 if path.parent != self.data_dir:
                     path.parent.mkdir(parents=True, exist_ok=True)
-                fds.append(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+                fds.append(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644))
             except OSError:
                 continue
         return fds
@@ -145,7 +145,11 @@ class MarkFiles:
         self._turn ^= 1
         for fd in self._fds:
             try:
-                os.pwrite(fd, data, offset)
+                if hasattr(os, "pwrite"):
+                    os.pwrite(fd, data, offset)
+                else:  # Windows
+                    os.lseek(fd, offset, os.SEEK_SET)
+                    os.write(fd, data)
             except OSError:
                 pass
 
