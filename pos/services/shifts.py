@@ -12,9 +12,8 @@ from pos.domain import DomainError, plain
 from pos.settlement import (DENOMINATIONS, CashFigures, EnterpriseInfo, LineRow, PartRow, PayRow,
                             SaleRow, Settlement, count_total)
 from pos.outbox import append_event
-from pos.store import UnitOfWork, backup
-
-BACKUPS_KEPT = 30
+from pos import backups
+from pos.store import BACKUP_DIR, UnitOfWork
 
 _OPEN = select(t.shifts).where(t.shifts.c.device_id == bindparam("device_id"),
                                t.shifts.c.status == "open")
@@ -362,6 +361,6 @@ def close_shift(uow: UnitOfWork, *, counts: dict | None = None,
     append_event(uow, event_type="shift.closed",
                  payload={k: v for k, v in closed.items() if k != "report"}, wall=now)
     store = uow.store
-    uow.on_commit(lambda: backup(store.path, Path(store.data_dir) / "backups",
-                                 f"shift-{shift['number']}", now, keep=BACKUPS_KEPT))
+    uow.on_commit(lambda: backups.backup(store.path, Path(store.data_dir) / BACKUP_DIR,
+                                         f"shift-{shift['number']}", now))
     return closed, figures

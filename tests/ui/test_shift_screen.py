@@ -71,7 +71,7 @@ def test_open_sell_cash_out_close_one_thousand_short(qtbot, fresh_store, answers
     assert any("차액" in line and "-1,000" in line for line in shift_screen.shown_lines)
     assert "Z 마감 보고서" in shift_screen.report_title.text()
     assert "-1,000원" in shift_screen.message.text()
-    assert list((fresh_store.data_dir / "backups").glob("*shift-1.db"))
+    assert list((fresh_store.data_dir / "backups").glob("*shift-1.db.gz"))
     shot(window, "shift-ko")
     pdf = shift_screen.save_pdf(str(tmp_path / "z.pdf"))
     from pypdf import PdfReader

@@ -1,0 +1,100 @@
+"""Backups on real SQLite files: checked, compressed, written whole or not at all."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from pos import backups, services as svc
+from pos.demo import run_demo
+from pos.domain import Tender
+from pos.store import Store, StoreError
+
+
+def sales_in(path: Path) -> int:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT COUNT(*) FROM sales").fetchone()[0]
+    finally:
+        con.close()
+
+
+def gunzip(path: Path, dest: Path) -> Path:
+    with gzip.open(path, "rb") as fin, open(dest, "wb") as out:
+        shutil.copyfileobj(fin, out)
+    return dest
+
+
+@dataclass
+class Template:
+    db: Path  # a closed data file: the demo stall, 2,000 sales in an open shift
+    raw: int
+    packed: int  # the size of its backup
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Template:
+    folder = tmp_path_factory.mktemp("template")
+    with Store(folder / "data") as st:
+        run_demo(st, sales=2000, day=datetime(2026, 11, 21).date())
+    db = folder / "data" / "jangteo.db"
+    trial = backups.backup(db, folder / "trial", "shift-0", datetime(2026, 11, 21, 18, 0))
+    return Template(db, db.stat().st_size, trial.stat().st_size)
+
+
+def sell(store, stall, n=1):
+    for _ in range(n):
+        with store.unit_of_work() as uow:
+            svc.record_sale(uow, items=[svc.SaleItem(stall.soap)], tenders=[Tender("cash", 3000)])
+            uow.commit()
+
+
+# -- what a backup is ---------------------------------------------------------------------------
+
+def test_a_backup_is_a_checked_compressed_copy_much_smaller_than_the_data(template, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(template.db, data / "jangteo.db")
+    with Store(data) as st:
+        with st.unit_of_work() as uow:
+            expected = svc.expected_cash(uow, shift_id=svc.current_shift(uow)["id"])
+            svc.close_shift(uow, counted=expected)
+            uow.commit()
+    made = list((data / "backups").iterdir())
+    assert len(made) == 1 and made[0].name.startswith("jangteo-")
+    backup = made[0]
+    assert backup.name.endswith("-shift-1.db.gz")
+    size = backup.stat().st_size
+    assert size * 3 < (data / "jangteo.db").stat().st_size  # measured: 4.5x smaller
+    copy = gunzip(backup, tmp_path / "copy.db")
+    con = sqlite3.connect(copy)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert con.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # one whole file
+    assert con.execute("SELECT status FROM shifts").fetchall() == [("closed",)]  # after close
+    con.close()
+    assert sales_in(copy) == sales_in(data / "jangteo.db") > 2000
+
+
+def test_leftover_temporaries_from_a_crash_are_removed_by_the_next_backup(store, stall, clock):
+    folder = store.data_dir / "backups"
+    folder.mkdir()
+    (folder / ".partial-jangteo-20261120-180000-shift-1.db").write_bytes(b"SQLite format 3\0")
+    (folder / ".partial-jangteo-20261120-180000-shift-1.db.gz").write_bytes(b"\x1f\x8b")
+    (folder / ".partial-jangteo-20261120-180000-shift-1.db-journal").write_bytes(b"")
+    (folder / "notes.txt").write_text("the vendor's own file")
+    made = backups.backup(store.path, folder, "shift-2", clock.now())
+    assert sorted(p.name for p in folder.iterdir()) == sorted([made.name, "notes.txt"])
+
+
+def test_a_data_file_that_is_gone_is_an_error_not_an_empty_backup(tmp_path, clock):
+    with pytest.raises(StoreError) as e:
+        backups.backup(tmp_path / "gone" / "jangteo.db", tmp_path / "backups", "shift-1",
+                       clock.now())
+    assert e.value.code == "backup_source_missing"
+    assert not (tmp_path / "gone").exists() and not (tmp_path / "backups").exists()
