@@ -25,7 +25,7 @@ import re
 import shutil
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pos.store import DB_NAME, StoreError
@@ -34,11 +34,25 @@ log = logging.getLogger("jangteo.backups")
 
 # gzip at level 1. Measured on a demo store of 20,000 sales (a 38 MB file) on this repository's
 # machine, best of 3: level 1 took 0.25 s for 8.4 MB (4.5x smaller), level 6 0.54 s for 7.2 MB
-# (5.2x), xz preset 0 0.84 s for 4.9 MB (7.8x). A close waits for its backup, so the fastest
-# level wins; gzip opens anywhere.
+# (5.2x), xz preset 0 0.84 s for 4.9 MB (7.8x). A close waits for its backup, and pruning
+# already bounds how many are kept, so the fastest level wins; gzip opens anywhere.
 COMPRESS_LEVEL = 1
 SUFFIX = ".db.gz"  # uncompressed `.db` copies from older versions are listed, kept, restorable
 TEMP_PREFIX = ".partial-"
+
+# What is kept (README "Backups"):
+# - every day of the last week keeps its newest shift-close copy, so a mistake noticed at the
+#   next week's market (a wrong import, a bad count) can still be undone to any day before it;
+CLOSE_KEEP_DAYS = 7
+# - the newest three shift-close copies whatever their age, so a stall that sells once a month
+#   still has its last three market days, and several shifts in one day keep their last three;
+CLOSE_KEEP_NEWEST = 3
+# - the newest two before-migration copies: the newest is the last state the previous version
+#   wrote (an upgrade that went wrong shows at once), the other covers a second upgrade soon
+#   after. Failed starts that repeat one migration (each attempt takes a copy) can never push
+#   out a shift-close copy: kinds are kept apart.
+MIGRATION_KEEP_NEWEST = 2
+# Copies with another label (copied in by hand, or from a later Jangteo) are never deleted.
 
 _NAME = re.compile(r"jangteo-(\d{8})-(\d{6})-([A-Za-z0-9_.-]+?)(\.db\.gz|\.db)")
 _LABEL = re.compile(r"[^A-Za-z0-9_-]+")
@@ -190,7 +204,7 @@ def _quick_check(path: Path) -> str | None:
 
 def backup(path: Path, dest_dir: Path, label: str, when: datetime) -> Path:
     """A checked, compressed copy of the live database at `path` in `dest_dir`, named for
-    `when` and `label`. Returns the copy's path.
+    `when` and `label`; then the folder is pruned (`prune`). Returns the copy's path.
 
     Raises `StoreError` (`backup_disk_full`, `backup_read_only`, `backup_io_error`,
     `backup_source_damaged`, `backup_failed`) and leaves no partial file behind."""
@@ -237,4 +251,37 @@ def backup(path: Path, dest_dir: Path, label: str, when: datetime) -> Path:
         if isinstance(e, (OSError, sqlite3.Error, EOFError)):
             raise _backup_error(e, dest_dir, path) from e
         raise
+    try:
+        prune(dest_dir, now=when)
+    except OSError as e:  # a copy that could not be deleted costs space, not the backup
+        log.warning("could not prune %s: %s", dest_dir, e)
     return final
+
+
+def to_keep(found: list[Backup], now: datetime) -> set[Path]:
+    """The backups `prune` keeps (see the constants above)."""
+    closes = [b for b in found if b.kind == "close" and b.size > 0]
+    migrations = [b for b in found if b.kind == "migration" and b.size > 0]
+    keep = {b.path for b in found if b.kind == "other"}
+    keep.update(b.path for b in closes[:CLOSE_KEEP_NEWEST])
+    keep.update(b.path for b in migrations[:MIGRATION_KEEP_NEWEST])
+    today = now.replace(tzinfo=None).date()
+    days = {today - timedelta(days=i) for i in range(CLOSE_KEEP_DAYS)}
+    for b in closes:  # newest first: the first one seen of a day is its newest
+        if b.when.date() in days:
+            days.discard(b.when.date())
+            keep.add(b.path)
+    return keep
+
+
+def prune(dest_dir: Path, *, now: datetime) -> list[Path]:
+    """Delete the shift-close and before-migration copies `to_keep` does not keep (and empty
+    files, which are no copy at all); returns what was deleted."""
+    found = list_backups(dest_dir)
+    keep = to_keep(found, now)
+    gone = []
+    for b in found:
+        if b.path not in keep:
+            b.path.unlink(missing_ok=True)
+            gone.append(b.path)
+    return gone

@@ -6,7 +6,7 @@ import gzip
 import shutil
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from pos import backups, services as svc
 from pos.demo import run_demo
 from pos.domain import Tender
 from pos.store import Store, StoreError
+from tests.conftest import KST
 
 
 def sales_in(path: Path) -> int:
@@ -98,3 +99,37 @@ def test_a_data_file_that_is_gone_is_an_error_not_an_empty_backup(tmp_path, cloc
                        clock.now())
     assert e.value.code == "backup_source_missing"
     assert not (tmp_path / "gone").exists() and not (tmp_path / "backups").exists()
+
+
+# -- what is kept --------------------------------------------------------------------------------
+
+def test_keeping_goes_by_kind_so_failed_upgrades_never_push_out_close_backups(store, stall):
+    folder = store.data_dir / "backups"
+    day = datetime(2026, 11, 1, 18, 0, tzinfo=KST)
+    for n in range(1, 13):  # a close on each of 12 market days, two on the last one
+        backups.backup(store.path, folder, f"shift-{n}", day + timedelta(days=n))
+    backups.backup(store.path, folder, "shift-13", day + timedelta(days=12, hours=2))
+    last = day + timedelta(days=12, hours=3)
+    for attempt in range(25):  # a start that fails after its before-migration copy, 25 times
+        backups.backup(store.path, folder, "before-0007", last + timedelta(minutes=attempt))
+    kept = backups.list_backups(folder)
+    closes = [b.number for b in kept if b.kind == "close"]
+    # the newest three whatever their age, and each of the last seven days' newest
+    assert closes == [13, 12, 11, 10, 9, 8, 7, 6]
+    migrations = [b for b in kept if b.kind == "migration"]
+    assert len(migrations) == backups.MIGRATION_KEEP_NEWEST == 2
+    assert migrations[0].when == (last + timedelta(minutes=24)).replace(tzinfo=None)
+
+
+def test_the_newest_close_backups_are_kept_whatever_their_age(store, stall):
+    folder = store.data_dir / "backups"
+    old = datetime(2025, 5, 1, 18, 0, tzinfo=KST)
+    for n in range(1, 6):  # a stall that sold on five days a month apart
+        backups.backup(store.path, folder, f"shift-{n}", old + timedelta(days=30 * n))
+    (folder / "jangteo-20250101-120000-shift-0.db").write_bytes(b"")  # a 0-byte "backup"
+    (folder / "jangteo-20240101-120000-by-hand.db.gz").write_bytes(b"mine")
+    backups.backup(store.path, folder, "before-0007", datetime(2026, 11, 21, 9, 0, tzinfo=KST))
+    names = [b.name for b in backups.list_backups(folder)]
+    assert [b.number for b in backups.list_backups(folder) if b.kind == "close"] == [5, 4, 3]
+    assert "jangteo-20250101-120000-shift-0.db" not in names  # empty: no copy at all
+    assert "jangteo-20240101-120000-by-hand.db.gz" in names  # not ours to delete
