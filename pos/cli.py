@@ -257,11 +257,17 @@ def _cmd_shift(args, lang: str) -> int:
                 return EXIT_OK
             if args.shift_command == "close":
                 counts = parse_counts(args.count) if args.count else None
-                shift, figures = svc.close_shift(uow, counts=counts, counted=args.counted)
+                result = svc.close_shift(uow, counts=counts, counted=args.counted)
                 uow.commit()
+                shift, figures = result
                 c = figures.cash
                 print(say("shift_closed", lang, number=shift["number"], net=figures.net,
                           expected=c.expected, counted=c.counted, difference=c.difference))
+                if result.backup_error is not None:
+                    # the close is done and recorded (exit 0: a script must not close again);
+                    # only the backup copy is missing, and the sentence says so
+                    print(tr("shift_closed_backup_failed", lang,
+                             problem=error_text(result.backup_error, lang)), file=sys.stderr)
                 return EXIT_OK
             shift = svc.current_shift(uow)
             if shift is None:

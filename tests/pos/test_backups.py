@@ -1,10 +1,14 @@
-"""Backups on real SQLite files: checked, compressed, written whole or not at all."""
+"""Backups on real SQLite files: written whole or not at all (a real tmpfs that fills during the
+close's backup), compressed, and kept by kind and age."""
 
 from __future__ import annotations
 
+import errno
 import gzip
 import shutil
 import sqlite3
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,8 +18,16 @@ import pytest
 from pos import backups, services as svc
 from pos.demo import run_demo
 from pos.domain import Tender
+from pos.i18n import error_text, tr
 from pos.store import Store, StoreError
-from tests.conftest import KST
+from tests.conftest import KST, ROOT
+from tests.mounts import fill, tmpfs
+
+
+def jangteo(*args):
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-m", "pos.cli", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, env=env)
 
 
 def sales_in(path: Path) -> int:
@@ -65,15 +77,15 @@ def test_a_backup_is_a_checked_compressed_copy_much_smaller_than_the_data(templa
     with Store(data) as st:
         with st.unit_of_work() as uow:
             expected = svc.expected_cash(uow, shift_id=svc.current_shift(uow)["id"])
-            svc.close_shift(uow, counted=expected)
+            result = svc.close_shift(uow, counted=expected)
             uow.commit()
-    made = list((data / "backups").iterdir())
-    assert len(made) == 1 and made[0].name.startswith("jangteo-")
-    backup = made[0]
-    assert backup.name.endswith("-shift-1.db.gz")
-    size = backup.stat().st_size
+    assert result.backup_error is None
+    assert result.backup.name.endswith("-shift-1.db.gz") and result.backup.name.startswith(
+        "jangteo-")
+    assert [p.name for p in (data / "backups").iterdir()] == [result.backup.name]
+    size = result.backup.stat().st_size
     assert size * 3 < (data / "jangteo.db").stat().st_size  # measured: 4.5x smaller
-    copy = gunzip(backup, tmp_path / "copy.db")
+    copy = gunzip(result.backup, tmp_path / "copy.db")
     con = sqlite3.connect(copy)
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert con.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # one whole file
@@ -99,6 +111,73 @@ def test_a_data_file_that_is_gone_is_an_error_not_an_empty_backup(tmp_path, cloc
                        clock.now())
     assert e.value.code == "backup_source_missing"
     assert not (tmp_path / "gone").exists() and not (tmp_path / "backups").exists()
+
+
+# -- a disk that fills during the close's backup -------------------------------------------------
+
+@pytest.mark.parametrize("stage", ["copy", "compress"])
+def test_a_disk_that_fills_during_the_close_backup_leaves_the_close_recorded(
+        template, tmp_path, clock, stage):
+    with tmpfs(tmp_path / "disk", "24m") as disk:
+        data = disk / "data"
+        data.mkdir()
+        shutil.copy(template.db, data / "jangteo.db")
+        st = Store(data, clock=clock)
+        try:
+            with st.unit_of_work() as uow:
+                shift = svc.current_shift(uow)
+                expected = svc.expected_cash(uow, shift_id=shift["id"])
+            # "copy": no room for SQLite's copy of the file; "compress": room for the copy
+            # (and the close's own WAL pages, about 50 KB), not for the compressed file too
+            leave = template.raw // 2 if stage == "copy" else (
+                template.raw + 256 * 1024 + template.packed // 2)
+            fill(disk, leave=leave)
+            with st.unit_of_work() as uow:
+                result = svc.close_shift(uow, counted=expected)
+                uow.commit()  # the close is committed: nothing after it raises
+            failed = result.backup_error
+            assert result.backup is None and isinstance(failed, StoreError)
+            assert failed.code == "backup_disk_full"
+            if stage == "copy":  # SQLite's "database or disk is full", in words
+                assert isinstance(failed.__cause__, sqlite3.OperationalError)
+            else:
+                assert isinstance(failed.__cause__, OSError)
+                assert failed.__cause__.errno == errno.ENOSPC
+            assert list((data / "backups").iterdir()) == []  # no 0-byte or partial copy
+            folder = data / "backups"
+            assert error_text(failed, "en") == tr("backup_disk_full", "en", path=str(folder)) == (
+                f"The backup copy could not be written: the disk is full ({folder}). "
+                "Free some space on it.")
+            assert "디스크가 가득 찼습니다" in error_text(failed, "ko")
+            assert "database or disk is full" not in error_text(failed, "en")
+            with st.unit_of_work() as uow:  # the till goes on: the space the copy took is back
+                assert svc.get_shift(uow, shift_id=shift["id"])["status"] == "closed"
+                svc.open_shift(uow, float_amount=0)
+                uow.commit()
+        finally:
+            st.close()
+        with Store(data, clock=clock) as again:
+            with again.unit_of_work(write=False) as uow:
+                closed = svc.get_shift(uow, shift_id=shift["id"])
+            assert closed["status"] == "closed" and closed["counted_amount"] == expected
+
+
+def test_shift_close_on_a_full_disk_from_the_command_line(template, tmp_path):
+    with tmpfs(tmp_path / "disk", "24m") as disk:
+        data = disk / "data"
+        data.mkdir()
+        shutil.copy(template.db, data / "jangteo.db")
+        fill(disk, leave=template.raw // 2)
+        out = jangteo("--data-dir", data, "--lang", "en", "shift", "close", "--counted", "0")
+        assert out.returncode == 0, out.stderr  # the close was done: exit 0 (README)
+        assert out.stdout.startswith("Shift #1 closed.")
+        folder = data / "backups"
+        assert out.stderr.strip() == (
+            "The shift was closed and recorded. The backup copy could not be written: the disk "
+            f"is full ({folder}). Free some space on it.")
+        assert list(folder.iterdir()) == []
+        status = jangteo("--data-dir", data, "--lang", "en", "shift", "status")
+        assert status.returncode == 0 and status.stdout.strip() == "No shift is open."
 
 
 # -- what is kept --------------------------------------------------------------------------------
