@@ -1,4 +1,4 @@
-"""Backup copies of the data file.
+"""Backup copies of the data file, and putting one back.
 
 A backup is written in steps so that a file in `backups/` is always a whole, checked copy:
 
@@ -13,6 +13,9 @@ full disk, a read-only folder, a disk error); temporaries a crash left are remov
 backup. Labels say what the copy was taken before or after: `shift-N` after closing shift N,
 `before-REV` before migrating to revision REV. Keeping them (`prune`) goes by kind, so copies
 of one kind never push out those of another.
+
+`restore` puts a backup back as `jangteo.db`. The file it replaces is moved aside into
+`replaced/`, never deleted, and the result says how many receipts it had that the backup lacks.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ import os
 import re
 import shutil
 import sqlite3
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pos.store import DB_NAME, StoreError
+from pos.store import BACKUP_DIR, DB_NAME, LOCK_NAME, DirectoryLock, StoreError
 
 log = logging.getLogger("jangteo.backups")
 
@@ -39,6 +43,7 @@ log = logging.getLogger("jangteo.backups")
 COMPRESS_LEVEL = 1
 SUFFIX = ".db.gz"  # uncompressed `.db` copies from older versions are listed, kept, restorable
 TEMP_PREFIX = ".partial-"
+REPLACED_DIR = "replaced"
 
 # What is kept (README "Backups"):
 # - every day of the last week keeps its newest shift-close copy, so a mistake noticed at the
@@ -126,6 +131,8 @@ def _cause(error: BaseException) -> str | None:
         if error.errno == errno.EIO:
             return "io_error"
         return None
+    if isinstance(error, (EOFError, gzip.BadGzipFile, zlib.error)):
+        return "damaged"  # a cut or garbled .gz
     if isinstance(error, sqlite3.Error):
         primary = (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
         text = str(error).lower()
@@ -176,7 +183,7 @@ def _remove(*paths: Path) -> None:
 
 
 def clean_temporaries(folder: Path) -> None:
-    """Remove what an interrupted backup left (`.partial-…`)."""
+    """Remove what an interrupted backup or restore left (`.partial-…`)."""
     try:
         leftovers = list(Path(folder).glob(TEMP_PREFIX + "*"))
     except OSError:
@@ -285,3 +292,214 @@ def prune(dest_dir: Path, *, now: datetime) -> list[Path]:
             b.path.unlink(missing_ok=True)
             gone.append(b.path)
     return gone
+
+
+# -- restoring ---------------------------------------------------------------------------------
+
+@dataclass
+class Restored:
+    """What `restore` did. `lacking` counts the receipts (sales, refunds, voids) the replaced
+    file had that the backup lacks; None when there was no file or it could not be read."""
+
+    backup: Backup
+    data_file: Path
+    kept: Path | None  # the folder the replaced files were moved into
+    lacking: int | None = None
+    newest_lacking: str | None = None  # the receipt number of the newest of them
+    unreadable: bool = False
+    floors: int = 0  # business days whose receipt numbering was raised past the lacking ones
+
+
+def _restore_error(error: BaseException, folder: Path) -> StoreError:
+    cause = _cause(error)
+    if cause == "disk_full":
+        return StoreError("restore_disk_full", path=str(folder))
+    if cause == "read_only":
+        return StoreError("restore_read_only", path=str(folder))
+    if cause == "io_error":
+        return StoreError("restore_io_error", path=str(folder))
+    return StoreError("restore_failed", path=str(folder), detail=_detail(error))
+
+
+def find_backup(data_dir: Path, which: str | None = None) -> Backup:
+    """The backup `which` names (a file name in `backups/`, or a path), else the newest
+    shift-close copy (else the newest copy of any kind). Empty files are never chosen."""
+    folder = Path(data_dir) / BACKUP_DIR
+    backups = [b for b in list_backups(folder) if b.size > 0]
+    if which is None:
+        closes = [b for b in backups if b.kind == "close"]
+        if closes or backups:
+            return (closes or backups)[0]
+        raise StoreError("restore_no_backup", path=str(folder))
+    for b in backups:
+        if which in (b.name, str(b.path)):
+            return b
+    path = Path(which).expanduser()
+    if path.is_file():
+        m = _NAME.fullmatch(path.name)
+        when = (datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S") if m
+                else datetime.fromtimestamp(path.stat().st_mtime))
+        return Backup(path.resolve(), when, m.group(3) if m else path.stem, path.stat().st_size)
+    raise StoreError("restore_backup_unknown", name=which, path=str(folder))
+
+
+def _unpack(source: Backup, dest: Path) -> None:
+    """The backup's database into `dest`: gunzipped (told by its first bytes, not its name),
+    or copied as it is (an uncompressed copy from an older Jangteo)."""
+    with open(source.path, "rb") as probe:
+        packed = probe.read(2) == b"\x1f\x8b"
+    opener = gzip.open if packed else open
+    with opener(source.path, "rb") as fin, open(dest, "wb") as out:
+        shutil.copyfileobj(fin, out, _CHUNK)
+        out.flush()
+        os.fsync(out.fileno())
+    con = sqlite3.connect(dest)
+    try:  # a copy of a WAL database says so in its header: make it one self-contained file
+        con.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.DatabaseError:
+        pass  # not a database: the check that follows says so
+    finally:
+        con.close()
+
+
+def _check_restorable(path: Path, source: Backup) -> None:
+    try:
+        con = sqlite3.connect(_uri(path), uri=True)
+        try:
+            rows = con.execute("PRAGMA integrity_check").fetchall()
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as e:
+        raise StoreError("restore_backup_damaged", path=str(source.path)) from e
+    if rows != [("ok",)] or "sales" not in tables:
+        raise StoreError("restore_backup_damaged", path=str(source.path))
+
+
+_FILES = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal")
+
+
+def _compare(restored: Path, replaced: Path, result: Restored, now: datetime) -> None:
+    """Count the receipts `replaced` has that `restored` lacks, and write numbering floors
+    into `restored` so the till never gives their numbers to other sales."""
+    con = sqlite3.connect(_uri(restored, None), uri=True)
+    try:
+        con.execute("ATTACH DATABASE ? AS cur", (_uri(replaced),))
+        rows = con.execute("""SELECT c.device_id, c.business_day, c.receipt_no
+                              FROM cur.sales c
+                              WHERE NOT EXISTS (SELECT 1 FROM main.sales m WHERE m.id = c.id)
+                              ORDER BY c.created_at""").fetchall()
+        result.lacking = len(rows)
+        result.newest_lacking = rows[-1][2] if rows else None
+        floors: dict[tuple[str, str], int] = {}
+        for device_id, day, number in rows:
+            try:
+                n = int(str(number).rsplit("-", 1)[1])
+            except (IndexError, ValueError):
+                continue
+            floors[(device_id, day)] = max(n, floors.get((device_id, day), 0))
+        has_floors = con.execute("SELECT 1 FROM main.sqlite_master WHERE type = 'table' "
+                                 "AND name = 'receipt_floors'").fetchone()
+        if floors and has_floors:
+            with con:
+                con.executemany(
+                    """INSERT INTO main.receipt_floors
+                           (device_id, business_day, last_n, reason, created_at)
+                       VALUES (?, ?, ?, ?, ?)
+                       ON CONFLICT (device_id, business_day)
+                       DO UPDATE SET last_n = max(last_n, excluded.last_n),
+                                     reason = excluded.reason,
+                                     created_at = excluded.created_at""",
+                    [(d, day, n, f"restore: {replaced.parent.name}", now.isoformat())
+                     for (d, day), n in floors.items()])
+            result.floors = len(floors)
+        con.execute("DETACH DATABASE cur")
+    finally:
+        con.close()
+
+
+def restore(data_dir: Path, which: str | None = None, *, now: datetime | None = None) -> Restored:
+    """Put a backup back as the data file (see `find_backup` for `which`).
+
+    Refuses while another process holds the data folder (the store's lock). The backup is
+    unpacked and checked before anything else is touched; then the current data file (with its
+    -wal and -shm) is moved into `replaced/YYYYMMDD-HHMMSS/`, never deleted, and the checked
+    copy takes its place."""
+    data_dir = Path(data_dir)
+    now = now or datetime.now().astimezone()
+    if not data_dir.is_dir():
+        raise StoreError("restore_no_backup", path=str(data_dir / BACKUP_DIR))
+    lock = DirectoryLock(data_dir / LOCK_NAME)
+    try:
+        lock.acquire()
+    except OSError as e:  # the lock file cannot even be created (a read-only folder)
+        raise _restore_error(e, data_dir) from e
+    try:
+        source = find_backup(data_dir, which)
+        clean_temporaries(data_dir)
+        stamp = f"{now:%Y%m%d-%H%M%S}"
+        unpacked = data_dir / f"{TEMP_PREFIX}restore-{stamp}.db"
+        temporaries = [unpacked.with_name(unpacked.name + s) for s in ("", "-journal", "-wal",
+                                                                      "-shm")]
+        try:
+            _unpack(source, unpacked)
+        except BaseException as e:
+            _remove(*temporaries)
+            if _cause(e) == "damaged":
+                raise StoreError("restore_backup_damaged", path=str(source.path)) from e
+            if isinstance(e, (OSError, sqlite3.Error)):
+                raise _restore_error(e, data_dir) from e
+            raise
+        try:
+            _check_restorable(unpacked, source)
+        except BaseException:
+            _remove(*temporaries)
+            raise
+        target = data_dir / DB_NAME
+        present = [data_dir / f for f in _FILES if (data_dir / f).exists()]
+        result = Restored(source, target, None)
+        moved: list[tuple[Path, Path]] = []
+        try:
+            if present:
+                kept = data_dir / REPLACED_DIR / stamp
+                n = 1
+                while kept.exists():
+                    n += 1
+                    kept = data_dir / REPLACED_DIR / f"{stamp}-{n}"
+                kept.mkdir(parents=True)
+                for path in present:
+                    os.replace(path, kept / path.name)
+                    moved.append((kept / path.name, path))
+                result.kept = kept
+                if (kept / DB_NAME).exists():
+                    try:
+                        _compare(unpacked, kept / DB_NAME, result, now)
+                    except sqlite3.Error as e:
+                        if _cause(e) == "disk_full":
+                            raise
+                        log.warning("the replaced file %s could not be read: %s", kept, e)
+                        result.unreadable = True
+                        result.lacking = None
+                        result.newest_lacking = None
+                else:
+                    result.unreadable = True
+            with open(unpacked, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(unpacked, target)
+            _fsync_dir(data_dir)
+        except BaseException as e:
+            for there, back in reversed(moved):  # put the current file back as it was
+                try:
+                    os.replace(there, back)
+                except OSError:
+                    log.error("could not move %s back to %s", there, back)
+            _remove(*temporaries)
+            if isinstance(e, (OSError, sqlite3.Error)):
+                raise _restore_error(e, data_dir) from e
+            raise
+        _remove(*temporaries[1:])
+        log.info("restored %s into %s (replaced file kept in %s, %s receipts it lacked)",
+                 source.path, target, result.kept, result.lacking)
+        return result
+    finally:
+        lock.release()

@@ -1,5 +1,5 @@
 """Backups on real SQLite files: written whole or not at all (a real tmpfs that fills during the
-close's backup), compressed, and kept by kind and age."""
+close's backup), compressed, kept by kind and age, and restored without losing newer sales."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from pos import backups, services as svc
 from pos.demo import run_demo
 from pos.domain import Tender
 from pos.i18n import error_text, tr
-from pos.store import Store, StoreError
+from pos.store import DirectoryLock, Store, StoreError
 from tests.conftest import KST, ROOT
 from tests.mounts import fill, tmpfs
 
@@ -212,3 +212,115 @@ def test_the_newest_close_backups_are_kept_whatever_their_age(store, stall):
     assert [b.number for b in backups.list_backups(folder) if b.kind == "close"] == [5, 4, 3]
     assert "jangteo-20250101-120000-shift-0.db" not in names  # empty: no copy at all
     assert "jangteo-20240101-120000-by-hand.db.gz" in names  # not ours to delete
+
+
+# -- restoring ----------------------------------------------------------------------------------
+
+def close(store):
+    with store.unit_of_work() as uow:
+        shift = svc.current_shift(uow)
+        result = svc.close_shift(uow, counted=svc.expected_cash(uow, shift_id=shift["id"]))
+        uow.commit()
+    assert result.backup_error is None
+    return result
+
+
+def test_restore_round_trip_keeps_the_current_file_and_says_what_the_backup_lacks(
+        store, stall, tmp_path):
+    with store.unit_of_work() as uow:
+        svc.open_shift(uow, float_amount=10000)
+        uow.commit()
+    sell(store, stall, 4)
+    made = close(store).backup
+    sell(store, stall, 3)  # after the backup: only in the current file
+    data = store.data_dir
+    store.close()
+    con = sqlite3.connect(data / "jangteo.db")
+    newest = con.execute("SELECT receipt_no FROM sales ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    con.close()
+
+    listing = jangteo("--data-dir", data, "--lang", "en", "backup", "list")
+    assert listing.returncode == 0
+    assert "after closing shift #1" in listing.stdout and made.name in listing.stdout
+    assert "jangteo restore takes this one" in listing.stdout
+
+    out = jangteo("--data-dir", data, "--lang", "en", "restore")
+    assert out.returncode == 0, out.stderr
+    kept = next((data / "replaced").iterdir())
+    assert f"Restored {made} (after closing shift #1) as {data / 'jangteo.db'}." in out.stdout
+    assert f"kept, not deleted, in {kept}" in out.stdout
+    assert (f"The replaced file has 3 receipts newer than the backup (the newest: {newest})"
+            in out.stdout)
+    assert sales_in(kept / "jangteo.db") == 7  # the current file, whole, beside
+    assert sales_in(data / "jangteo.db") == 4
+    con = sqlite3.connect(data / "jangteo.db")  # the restored file remembers the numbers given
+    floors = con.execute("SELECT last_n, reason FROM receipt_floors").fetchall()
+    con.close()
+    assert [n for n, _ in floors] == [7] and floors[0][1].startswith("restore")
+    assert not list(data.glob(".partial-*"))
+    with Store(data) as restored:  # opens as a store again
+        with restored.unit_of_work(write=False) as uow:
+            assert len(svc.list_shifts(uow)) == 1
+
+    again = jangteo("--data-dir", data, "--lang", "ko", "restore", made.name)
+    assert again.returncode == 0 and "백업에 바뀐 파일의 영수증이 모두 들어 있습니다" in again.stdout
+    assert len(list((data / "replaced").iterdir())) == 2  # every replaced file is kept
+
+
+def test_restore_refuses_while_the_till_has_the_folder(store, stall):
+    sell(store, stall)
+    backups.backup(store.path, store.data_dir / "backups", "shift-1", store.clock.now())
+    with pytest.raises(StoreError) as e:
+        backups.restore(store.data_dir)
+    assert e.value.code == "already_running"
+    assert not (store.data_dir / "replaced").exists()
+    assert sales_in(store.path) == 1
+
+
+def test_a_damaged_backup_is_refused_and_nothing_is_touched(store, stall, tmp_path):
+    sell(store, stall, 2)
+    made = backups.backup(store.path, store.data_dir / "backups", "shift-1", store.clock.now())
+    data = store.data_dir
+    store.close()
+    before = (data / "jangteo.db").read_bytes()
+    made.write_bytes(made.read_bytes()[: made.stat().st_size // 2])  # cut short
+    out = jangteo("--data-dir", data, "--lang", "en", "restore")
+    assert out.returncode == 3
+    assert out.stderr.strip().startswith(f"The backup {made} is damaged")
+    assert (data / "jangteo.db").read_bytes() == before
+    assert not (data / "replaced").exists() and not list(data.glob(".partial-*"))
+    with pytest.raises(StoreError) as e:
+        backups.restore(data, "jangteo-20990101-000000-shift-9.db.gz")
+    assert e.value.code == "restore_backup_unknown"
+
+
+def test_an_uncompressed_backup_from_an_older_jangteo_is_listed_and_restorable(store, stall):
+    sell(store, stall, 2)
+    folder = store.data_dir / "backups"
+    folder.mkdir()
+    src = sqlite3.connect(store.path)
+    old = sqlite3.connect(folder / "jangteo-20261120-180000-shift-1.db")
+    src.backup(old)  # exactly what the old backup wrote
+    old.close()
+    src.close()
+    (folder / "jangteo-20261120-190000-shift-2.db").write_bytes(b"")  # the old 0-byte failure
+    sell(store, stall)
+    data = store.data_dir
+    store.close()
+    chosen = backups.find_backup(data)
+    assert chosen.name == "jangteo-20261120-180000-shift-1.db" and not chosen.compressed
+    done = backups.restore(data)
+    assert done.lacking == 1 and sales_in(data / "jangteo.db") == 2
+    with Store(data):
+        pass
+
+
+def test_restore_with_no_backup_says_so(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(StoreError) as e:
+        backups.restore(tmp_path / "empty")
+    assert e.value.code == "restore_no_backup"
+    assert "no backup to restore" in error_text(e.value, "en")
+    lock = DirectoryLock(tmp_path / "empty" / "jangteo.lock")
+    lock.acquire()  # restore let go of the folder
+    lock.release()
