@@ -113,6 +113,13 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
 
     sub.add_parser("check", help=h("check_help"))
 
+    bk = sub.add_parser("backup", help=h("backup_help"))
+    bk_sub = bk.add_subparsers(dest="backup_command", metavar="ACTION", required=True)
+    bk_sub.add_parser("list", help=h("backup_list_help"))
+    restore = sub.add_parser("restore", help=h("restore_help"))
+    restore.add_argument("backup", nargs="?", default=None, metavar="BACKUP",
+                         help=h("restore_backup_help"))
+
     sell = sub.add_parser("sell", help=h("sell_help"))
     sell.add_argument("--item", action="append", required=True, metavar="SKU_OR_BARCODE[:QTY]",
                       help=h("sell_item_help"))
@@ -273,11 +280,17 @@ def _cmd_shift(args, lang: str) -> int:
                 return EXIT_OK
             if args.shift_command == "close":
                 counts = parse_counts(args.count) if args.count else None
-                shift, figures = svc.close_shift(uow, counts=counts, counted=args.counted)
+                result = svc.close_shift(uow, counts=counts, counted=args.counted)
                 uow.commit()
+                shift, figures = result
                 c = figures.cash
                 print(say("shift_closed", lang, number=shift["number"], net=figures.net,
                           expected=c.expected, counted=c.counted, difference=c.difference))
+                if result.backup_error is not None:
+                    # the close is done and recorded (exit 0: a script must not close again);
+                    # only the backup copy is missing, and the sentence says so
+                    print(tr("shift_closed_backup_failed", lang,
+                             problem=error_text(result.backup_error, lang)), file=sys.stderr)
                 return EXIT_OK
             shift = svc.current_shift(uow)
             if shift is None:
@@ -381,6 +394,60 @@ def _cmd_check(args, lang: str) -> int:
     return EXIT_PROBLEMS
 
 
+def _backup_kind(b, lang: str) -> str:
+    if b.kind == "close":
+        return say("backup_kind_close", lang, number=b.number)
+    if b.kind == "migration":
+        return say("backup_kind_migration", lang, revision=b.revision)
+    return b.label
+
+
+def _cmd_backup(args, lang: str) -> int:
+    """`jangteo backup list`: needs no lock, so it works while the till runs."""
+    from pos.backups import find_backup, list_backups
+    from pos.store import BACKUP_DIR, StoreError, default_data_dir
+
+    data_dir = args.data_dir or default_data_dir()
+    folder = data_dir / BACKUP_DIR
+    found = list_backups(folder)
+    if not found:
+        print(say("backup_list_empty", lang, path=folder))
+        return EXIT_OK
+    try:
+        default = find_backup(data_dir).path
+    except StoreError:
+        default = None
+    print(say("backup_list_heading", lang, path=folder))
+    for b in found:
+        mark = say("backup_list_default", lang) if b.path == default else ""
+        print(say("backup_list_row", lang, when=f"{b.when:%Y-%m-%d %H:%M:%S}",
+                  kind=_backup_kind(b, lang), size=b.size / 1e6, name=b.name, mark=mark))
+    return EXIT_OK
+
+
+def _cmd_restore(args, lang: str) -> int:
+    """`jangteo restore [BACKUP]`: asks nothing; refuses while the till has the folder open."""
+    from pos.backups import restore
+    from pos.store import default_data_dir
+
+    data_dir = args.data_dir or default_data_dir()
+    done = restore(data_dir, args.backup)
+    print(say("restore_done", lang, backup=done.backup.path, kind=_backup_kind(done.backup, lang),
+              path=done.data_file))
+    if done.kept is None:
+        print(say("restore_nothing_replaced", lang))
+        return EXIT_OK
+    print(say("restore_kept", lang, path=done.kept))
+    if done.unreadable:
+        print(say("restore_replaced_unreadable", lang, path=done.kept))
+    elif done.lacking:
+        print(say("restore_lacking", lang, count=done.lacking, receipt_no=done.newest_lacking,
+                  path=done.kept))
+    else:
+        print(say("restore_none_lacking", lang))
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None, extensions=()) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = detect_lang(_lang_from_argv(argv))
@@ -397,7 +464,8 @@ def main(argv: list[str] | None = None, extensions=()) -> int:
             return _cmd_none(args, lang, parser)
         handlers = {"demo": _cmd_demo, "catalog": _cmd_catalog, "enterprise": _cmd_enterprise,
                     "sales": _cmd_sales, "check": _cmd_check, "shift": _cmd_shift,
-                    "sell": lambda a, lg: _cmd_sell(a, lg, extensions)}
+                    "sell": lambda a, lg: _cmd_sell(a, lg, extensions),
+                    "backup": _cmd_backup, "restore": _cmd_restore}
         for extension in extensions:
             handlers.update(extension.handlers(_open))
         return handlers[args.command](args, lang)

@@ -250,23 +250,11 @@ def quick_check(path: Path) -> None:
         raise StoreError("corrupt", path=str(path), detail=detail)
 
 
-def backup(path: Path, dest_dir: Path, label: str, when: datetime, keep: int = 20) -> Path:
-    """Copy the live database with SQLite's backup API (consistent even in WAL mode)."""
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = dest_dir / f"jangteo-{when:%Y%m%d-%H%M%S}-{label}.db"
-    src = sqlite3.connect(path)
-    try:
-        out = sqlite3.connect(dest)
-        try:
-            src.backup(out)
-        finally:
-            out.close()
-    finally:
-        src.close()
-    olds = sorted(dest_dir.glob("jangteo-*.db"))
-    for old in olds[:-keep] if keep else []:
-        old.unlink(missing_ok=True)
-    return dest
+def backup(path: Path, dest_dir: Path, label: str, when: datetime) -> Path:
+    """A checked, compressed copy of the live database (`pos.backups.backup`)."""
+    from pos.backups import backup as checked_backup  # imported here: pos.backups uses this module
+
+    return checked_backup(path, dest_dir, label, when)
 
 
 def _alembic_config(connection: Connection):

@@ -30,49 +30,17 @@ def _state_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """`make(size)` mounts a real tmpfs of that size and returns its folder: a disk that fills
-    up, and that `read_only(folder)` remounts read-only. Needs root (CI runs as root: there a
-    refused mount fails the test; elsewhere it is skipped)."""
-    import subprocess
+    """`make(size)` mounts a real tmpfs of that size (`tests.mounts.tmpfs`) for the test and
+    returns its folder: a disk that fills up, or that `tests.mounts.remount` makes read-only."""
+    from contextlib import ExitStack
+    from itertools import count
 
-    mounted: list[Path] = []
+    from tests.mounts import tmpfs
 
-    def make(size: str = "4m") -> Path:
-        where = tmp_path / f"disk{len(mounted)}"
-        where.mkdir()
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs",
-                               str(where)], capture_output=True, text=True)
-        if done.returncode != 0:
-            reason = f"cannot mount a tmpfs here: {done.stderr.strip()}"
-            if os.environ.get("CI") == "true":
-                pytest.fail(reason)
-            pytest.skip(reason)
-        mounted.append(where)
-        return where
-
-    yield make
-    for where in reversed(mounted):
-        subprocess.run(["umount", "-l", str(where)], capture_output=True)
-
-
-def remount(where: Path, mode: str) -> None:
-    """`mode` "ro" or "rw": the tmpfs of `small_disk` becomes read-only or writable again."""
-    import subprocess
-
-    subprocess.run(["mount", "-o", f"remount,{mode}", str(where)], check=True)
-
-
-def fill(where: Path) -> Path:
-    """Fill the disk holding `where` to the last byte; returns the filler (delete it to free)."""
-    filler = where / "filler.bin"
-    with open(filler, "wb", buffering=0) as fh:
-        for size in (1 << 20, 65536, 4096, 512, 1):
-            try:
-                while fh.write(b"\0" * size) == size:
-                    pass
-            except OSError:
-                pass
-    return filler
+    numbers = count()
+    with ExitStack() as stack:
+        yield lambda size="4m": stack.enter_context(
+            tmpfs(tmp_path / f"disk{next(numbers)}", size))
 
 
 @pytest.fixture

@@ -357,6 +357,14 @@ class ShiftScreen(QWidget):
             closed, figures = self._last
             self.reload(select_id=closed["id"])
             self.show_report("z", closed, figures)
-            self.message.setText(t("shift_closed_msg", number=closed["number"],
-                                   diff=won(closed["difference"])))
+            failed = self._last.backup_error
+            if failed is None:
+                self.message.setText(t("shift_closed_msg", number=closed["number"],
+                                       diff=won(closed["difference"])))
+            else:  # the close stands; only its backup copy is missing
+                warning = t("shift_closed_backup_failed", problem=explain(failed))
+                self.message.setText(t("shift_closed_msg_no_backup", number=closed["number"],
+                                       diff=won(closed["difference"])) + "\n" + warning)
             self.changed.emit()
+            if failed is not None:
+                prompts.error(self, warning)

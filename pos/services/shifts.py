@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import bindparam, func, select
 
-from pos import events, tables as t
+from pos import backups, events, tables as t
 from pos.domain import DomainError, plain
+from pos.errors import CodedError
 from pos.settlement import (DENOMINATIONS, CashFigures, EnterpriseInfo, LineRow, PartRow, PayRow,
                             SaleRow, Settlement, count_total)
 from pos.outbox import append_event
-from pos.store import UnitOfWork, backup
+from pos.store import BACKUP_DIR, StoreError, UnitOfWork
 
-BACKUPS_KEPT = 30
+log = logging.getLogger("jangteo.shifts")
 
 _OPEN = select(t.shifts).where(t.shifts.c.device_id == bindparam("device_id"),
                                t.shifts.c.status == "open")
@@ -350,10 +353,27 @@ def movements(uow: UnitOfWork, *, shift_id: str) -> list[dict]:
     return [dict(r) for r in uow.conn.execute(q).mappings()]
 
 
+@dataclass
+class ShiftClosed:
+    """What `close_shift` gives: the closed shift and its Z figures (`closed, figures =
+    close_shift(…)` unpacks them) and, once the close has committed, the backup copy written
+    or the error that kept it from being written. The close is recorded either way: a backup
+    that fails is a warning to show beside the close, never a failed close."""
+
+    shift: dict
+    figures: Settlement
+    backup: Path | None = None
+    backup_error: CodedError | None = None
+
+    def __iter__(self):
+        return iter((self.shift, self.figures))
+
+
 def close_shift(uow: UnitOfWork, *, counts: dict | None = None,
-                counted: int | None = None) -> tuple[dict, Settlement]:
+                counted: int | None = None) -> ShiftClosed:
     """Close the open shift with the cash counted (by denomination, or a total). The Z figures
-    are kept with the shift; a backup of the database is written once the close commits."""
+    are kept with the shift; a backup of the database is written once the close commits, and
+    its outcome lands in the result (`ShiftClosed.backup`, `.backup_error`)."""
 
     shift = current_shift(uow)
     if shift is None:
@@ -375,7 +395,22 @@ def close_shift(uow: UnitOfWork, *, counts: dict | None = None,
     uow.note(events.SHIFT)
     append_event(uow, event_type="shift.closed",
                  payload={k: v for k, v in closed.items() if k != "report"}, wall=now)
+    result = ShiftClosed(closed, figures)
     store = uow.store
-    uow.on_commit(lambda: backup(store.path, Path(store.data_dir) / "backups",
-                                 f"shift-{shift['number']}", now, keep=BACKUPS_KEPT))
-    return closed, figures
+
+    def write_backup() -> None:
+        # runs inside `uow.commit()`, after the transaction committed: nothing raised here may
+        # make the caller believe the close failed
+        try:
+            result.backup = backups.backup(store.path, Path(store.data_dir) / BACKUP_DIR,
+                                           f"shift-{shift['number']}", now)
+        except StoreError as e:
+            log.warning("shift #%s closed; its backup failed: %s", shift["number"], e)
+            result.backup_error = e
+        except Exception as e:  # noqa: BLE001 - a fault of the program, logged in full
+            log.exception("shift #%s closed; its backup failed", shift["number"])
+            result.backup_error = StoreError("backup_failed", path=str(store.data_dir),
+                                             detail=f"{type(e).__name__}: {e}")
+
+    uow.on_commit(write_backup)
+    return result

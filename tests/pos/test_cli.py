@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 
 COMMANDS = [["demo"], ["catalog"], ["catalog", "import"], ["catalog", "export"], ["enterprise"],
             ["enterprise", "add"], ["enterprise", "list"], ["sales"], ["sales", "export"],
-            ["check"]]
+            ["check"], ["backup"], ["backup", "list"], ["restore"]]
 
 
 def jangteo(*args, env_extra=None):

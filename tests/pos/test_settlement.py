@@ -132,7 +132,7 @@ def test_a_refund_in_a_later_shift_reduces_that_shift(store, stall, clock):
         uow.commit()
     assert z1.net == total and z1.cash.expected == 50000 + total - 2000
     assert closed["difference"] == z1.cash.difference == -1000
-    assert list((store.data_dir / "backups").glob("*shift-1.db"))
+    assert list((store.data_dir / "backups").glob("*shift-1.db.gz"))
     clock.advance(timedelta(hours=20))  # the next morning
     with store.unit_of_work() as uow:
         second = svc.open_shift(uow, float_amount=30000)

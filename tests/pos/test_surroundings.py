@@ -21,7 +21,8 @@ from pos.domain import Tender
 from pos.i18n import error_text
 from pos.services.check import run_checks
 from pos.store import Store, StoreError
-from tests.conftest import KST, ROOT, fill, remount
+from tests.conftest import KST, ROOT
+from tests.mounts import fill, remount
 
 
 def _setup(store) -> str:

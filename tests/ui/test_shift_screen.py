@@ -71,7 +71,7 @@ def test_open_sell_cash_out_close_one_thousand_short(qtbot, fresh_store, answers
     assert any("차액" in line and "-1,000" in line for line in shift_screen.shown_lines)
     assert "Z 마감 보고서" in shift_screen.report_title.text()
     assert "-1,000원" in shift_screen.message.text()
-    assert list((fresh_store.data_dir / "backups").glob("*shift-1.db"))
+    assert list((fresh_store.data_dir / "backups").glob("*shift-1.db.gz"))
     shot(window, "shift-ko")
     pdf = shift_screen.save_pdf(str(tmp_path / "z.pdf"))
     from pypdf import PdfReader
@@ -83,3 +83,30 @@ def test_open_sell_cash_out_close_one_thousand_short(qtbot, fresh_store, answers
     assert shift_screen.open_btn.isEnabled() and not shift_screen.close_btn.isEnabled()
     sell.parked.resume(0)
     window.close()
+
+
+def test_a_close_whose_backup_fails_says_the_close_was_recorded(qtbot, window, demo_store,
+                                                                answers):
+    """The backups folder is a real read-only filesystem: the close stands, the Z report shows,
+    and the vendor reads that only the backup copy is missing."""
+    from tests.mounts import tmpfs
+
+    window.show_screen("shift")
+    shift_screen = window.screen("shift")
+    shift_id = shift_screen.shift["id"]
+    folder = demo_store.data_dir / "backups"
+    with tmpfs(folder, "1m", read_only=True):
+        shift_screen.grid.set_counts(breakdown(shift_screen.figures.cash.expected))
+        answers.confirm_answer = True
+        qtbot.mouseClick(shift_screen.close_btn, Qt.LeftButton)
+        assert list(folder.iterdir()) == []
+    with demo_store.unit_of_work(write=False) as uow:
+        assert svc.get_shift(uow, shift_id=shift_id)["status"] == "closed"
+    sentence = ("교대는 마감되어 기록되었습니다. 백업 사본을 쓰지 못했습니다: 백업 폴더가 읽기 "
+                f"전용이거나 쓸 수 없습니다({folder}).")
+    assert answers.errors == [sentence]
+    assert shift_screen.message.text().endswith(sentence)
+    assert "교대 #1을 마감했습니다" in shift_screen.message.text()
+    assert "백업도 저장했습니다" not in shift_screen.message.text()  # no claim of a backup
+    assert "Z 마감 보고서" in shift_screen.report_title.text()
+    assert shift_screen.open_btn.isEnabled() and not shift_screen.close_btn.isEnabled()
