@@ -258,12 +258,18 @@ def test_restore_round_trip_keeps_the_current_file_and_says_what_the_backup_lack
     con.close()
     assert [n for n, _ in floors] == [7] and floors[0][1].startswith("restore")
     assert not list(data.glob(".partial-*"))
-    with Store(data) as restored:  # opens as a store again
+    with Store(data, clock=store.clock) as restored:  # opens as a store again
         with restored.unit_of_work(write=False) as uow:
             assert len(svc.list_shifts(uow)) == 1
+        sell(restored, stall)
+        with restored.unit_of_work(write=False) as uow:  # numbered after the ones given out
+            numbers = [d["receipt_no"] for d in svc.list_documents(uow)]
+        assert max(numbers) == newest[:-4] + "0008"
 
     again = jangteo("--data-dir", data, "--lang", "ko", "restore", made.name)
-    assert again.returncode == 0 and "백업에 바뀐 파일의 영수증이 모두 들어 있습니다" in again.stdout
+    # the one sale made after the first restore is only in the file this restore replaces
+    assert again.returncode == 0 and "백업보다 새로운 영수증이 1건" in again.stdout
+    assert newest[:-4] + "0008" in again.stdout
     assert len(list((data / "replaced").iterdir())) == 2  # every replaced file is kept
 
 
