@@ -133,7 +133,7 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
     return p
 
 
-READ_ONLY_FALLBACK = ("folder_read_only", "already_running")
+READ_ONLY_FALLBACK = ("folder_read_only", "already_running", "start_disk_full")
 
 
 def _open(args, *, write: bool = True):

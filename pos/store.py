@@ -188,17 +188,25 @@ def _translate(error: BaseException) -> StoreError | None:
 
 
 def ro_connect(path: Path) -> sqlite3.Connection:
-    """A read-only connection that works on a read-only medium too: `mode=ro` needs to create
-    the WAL's shared-memory file, which a read-only folder refuses; then the file is opened
-    as immutable (nobody can be writing it there)."""
+    """A read-only connection that works on a read-only medium or a full disk too: `mode=ro`
+    needs to create the WAL's shared-memory file, which such a folder refuses; then the file
+    is opened as immutable (nobody can be writing it there) — unless a journal with sales in
+    it is beside the file, which an immutable open would not read."""
     uri = Path(path).resolve().as_uri()
     try:
         con = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
         con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         return con
     except sqlite3.OperationalError as e:
-        if not folder_read_only(Path(path).parent):
+        folder = Path(path).parent
+        low = (free_space(folder) or 0) < LOW_SPACE
+        if not (folder_read_only(folder) or low):
             raise
+        wal = Path(str(path) + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            # an immutable open would not read the journal: its sales would be silently
+            # missing from a check or an export
+            raise StoreError("journal_unreadable", path=str(folder)) from e
         first = e
     try:
         con = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False)

@@ -154,9 +154,13 @@ def test_a_full_disk_at_start_is_not_called_damage_and_nothing_is_lost(small_dis
     assert e.value.code == "start_disk_full"
     assert "full" in error_text(e.value, "en") and "가득" in error_text(e.value, "ko")
     assert "jangteo restore" not in error_text(e.value, "en")
-    cli = _cli(data, "shift", "status")
+    cli = _cli(data, "shift", "cash", "--in", "1000", "--reason", "change")
     assert cli.returncode == 3 and "Traceback" not in cli.stderr
     assert "is full" in cli.stderr
+    status = _cli(data, "shift", "status")  # reading needs no space: opened read-only
+    assert status.returncode == 0 and "1 receipt" in status.stdout, status.stderr
+    check = _cli(data, "check")
+    assert check.returncode == 0 and "1 document" in check.stdout, check.stderr
     filler.unlink()
     with Store(data, clock=clock) as st:  # the space freed, everything is there
         with st.unit_of_work(write=False) as uow:
@@ -196,6 +200,26 @@ def test_a_read_only_folder_can_be_read_and_says_why_it_cannot_sell(small_disk, 
             assert w.value.code == "folder_read_only"
     finally:
         remount(disk, "rw")
+
+
+def test_a_read_only_folder_whose_journal_cannot_be_read_shows_nothing_rather_than_less(
+        small_disk):
+    disk = small_disk("8m")
+    data = disk / "jangteo"
+    child = subprocess.run([sys.executable, "-c", CUTTER, str(data)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr  # ten sales, all in the journal
+    (data / "jangteo.db-shm").unlink()
+    remount(disk, "ro")
+    try:
+        check = _cli(data, "check")
+        assert check.returncode == 3 and "Traceback" not in check.stderr
+        assert "jangteo.db-wal" in check.stderr and "copy" in check.stderr.lower()
+        out = _cli(data, "sales", "export", str(disk.parent / "sales.csv"))
+        assert out.returncode == 3 and not (disk.parent / "sales.csv").exists()
+    finally:
+        remount(disk, "rw")
+    assert _cli(data, "check").returncode == 0  # writable again: all ten are there
 
 
 # -- 4. data from a newer Jangteo ------------------------------------------------------------
