@@ -87,16 +87,26 @@ SLOT = 4096  # each file holds two slots, written in turn: a write torn by a pow
 
 
 def _parse_file(raw: bytes) -> "Mark | None":
-    best = None
+    """Both slots merged: each day's highest number and the highest seq of either slot (which
+    slot was written last is not known: after a store lost events both may carry one seq)."""
+    found = []
     for k in range(2):
         chunk = raw[k * SLOT:(k + 1) * SLOT]
         try:
             mark = Mark.from_json(chunk.decode("utf-8").strip())
         except UnicodeDecodeError:
             mark = None
-        if mark is not None and (best is None or mark.seq >= best.seq):
-            best = mark
-    return best
+        if mark is not None:
+            found.append(mark)
+    if not found:
+        return None
+    best = max(found, key=lambda m: m.seq)
+    merged = Mark(best.store_id, best.device_code, best.seq)
+    for mark in found:
+        if mark.device_code == best.device_code:
+            for day, n in mark.days.items():
+                merged.confirm(0, day, n)
+    return merged
 
 
 def read_marks(data_dir: Path) -> list[Mark]:

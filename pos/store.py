@@ -217,11 +217,17 @@ def ro_connect(path: Path) -> sqlite3.Connection:
 
 
 def make_engine(path: Path, *, read_only: bool = False) -> Engine:
+    # the connection is made by `creator`, never from a URL: a folder named "stall?1" would
+    # otherwise put its database in "stall" with "1" as URL options, shared with "stall?2"
     if read_only:
-        engine = create_engine(f"sqlite:///{path}", future=True,
-                               creator=lambda: ro_connect(path))
+        def creator():
+            return ro_connect(path)
     else:
-        engine = create_engine(f"sqlite:///{path}", future=True)
+        def creator():
+            return sqlite3.connect(str(path), check_same_thread=False)
+    from sqlalchemy.pool import QueuePool
+
+    engine = create_engine("sqlite://", future=True, creator=creator, poolclass=QueuePool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -357,6 +363,7 @@ class Store:
         self._mark = None
         self._mark_files = None
         self._identity = None
+        self._wal = str(self.path) + "-wal"
         if read_only:
             self._open_read_only()
         else:
@@ -458,8 +465,11 @@ class Store:
         wal = self.path.with_name(DB_NAME + "-wal")
         if wal.exists() and wal.stat().st_size > 0:
             return True
-        return any((self.data_dir / BACKUP_DIR).glob("jangteo-*")) \
-            if (self.data_dir / BACKUP_DIR).is_dir() else False
+        return self._has_backups()
+
+    def _has_backups(self) -> bool:
+        folder = self.data_dir / BACKUP_DIR
+        return folder.is_dir() and any(folder.glob("jangteo-*"))
 
     def _check_file(self, found_marks) -> None:
         """Damage, an empty file where a store was, or a missing file beside its journal, are
@@ -467,7 +477,13 @@ class Store:
         is exactly as this program left it at a clean close (a big store starts fast);
         `jangteo check` reads every page."""
         if not self.path.exists():
-            if self.path.with_name(DB_NAME + "-wal").exists():
+            # a folder that still shows a store (its journal, its mark, its backups) lost only
+            # its file: that is damage, not a new store; a folder deleted whole starts anew
+            # (its numbering floors come from the mark kept outside it)
+            from pos.marks import MARK_NAME
+
+            if self.path.with_name(DB_NAME + "-wal").exists() \
+                    or (self.data_dir / MARK_NAME).exists() or self._has_backups():
                 raise StoreError("empty_store_file", path=str(self.path))
             return
         if self.path.stat().st_size == 0:
@@ -493,8 +509,10 @@ class Store:
     # -- the file under the till -----------------------------------------------------------
 
     def in_place(self) -> bool:
-        """The file at the data folder's path is still the one this store writes."""
-        return _identity(self.path) == self._identity
+        """The file at the data folder's path is still the one this store writes, and its
+        journal is still beside it (SQLite never removes the WAL while a connection is open:
+        a missing one was deleted, and the sales in it would die with this process)."""
+        return _identity(self.path) == self._identity and os.path.exists(self._wal)
 
     def lost(self, uow: "UnitOfWork") -> StoreError:
         """The data file was deleted, replaced or its drive removed while the till ran: save
@@ -505,14 +523,27 @@ class Store:
         rescued, count = self._rescue(uow)
         if rescued is None:
             self.gone = StoreError("store_gone_unsaved", path=str(self.path))
-        else:
+        elif rescued == self.path:
             self.gone = StoreError("store_gone", path=str(self.path), copy=str(rescued),
+                                   count=count)
+        else:  # beside a replaced file, or on this computer: restore puts it back
+            self.gone = StoreError("store_gone_copy", path=str(self.path), copy=str(rescued),
                                    count=count)
         return self.gone
 
     def _rescue(self, uow: "UnitOfWork") -> tuple[Path | None, int]:
         from pos import marks
 
+        raw = uow.conn.connection.dbapi_connection
+        if _identity(self.path) == self._identity:
+            # only the journal was deleted: the file in place takes what the open journal
+            # still holds (a checkpoint reads it through SQLite's open handle)
+            try:
+                busy, frames, done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if busy == 0 and frames == done:
+                    return self.path, raw.execute("SELECT COUNT(*) FROM sales").fetchone()[0]
+            except sqlite3.Error:
+                pass
         when = self.clock.now()
         if not self.data_dir.exists() and self.data_dir.parent.exists():
             target = self.path  # the folder was deleted: put the store back where it was
@@ -523,7 +554,6 @@ class Store:
         tmp = target.with_name(target.name + ".tmp")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            raw = uow.conn.connection.dbapi_connection
             out = sqlite3.connect(tmp)
             try:
                 raw.backup(out)
@@ -577,7 +607,7 @@ class Store:
         wal = self.path.with_name(DB_NAME + "-wal")
         fingerprint = _fingerprint(self.path)
         if fingerprint is None or (wal.exists() and wal.stat().st_size > 0) \
-                or not self.in_place():
+                or _identity(self.path) != self._identity:
             return
         tmp = self.data_dir / (CLEAN_NAME + ".tmp")
         try:
@@ -747,9 +777,36 @@ def _reconcile(uow: UnitOfWork, device: dict, found) -> list[CodedError]:
             the_day = datetime.strptime(day, "%Y-%m-%d").date()
             first_no = receipt_no(device["code"], the_day, have + 1)
             last_no = receipt_no(device["code"], the_day, last)
-            notes[day] = CodedError("receipts_missing" if reason == "missing" else
-                                    "former_store_lost", first=first_no, last=last_no)
+            if reason == "missing":
+                notes[day] = CodedError("receipts_missing", first=first_no, last=last_no)
+                continue
+            copy = _rescued_copy_of(mark.store_id)
+            notes[day] = (CodedError("former_store_lost_rescued", last=last_no, copy=str(copy))
+                          if copy else CodedError("former_store_lost", last=last_no))
     return list(notes.values())
+
+
+def _rescued_copy_of(store_id: str) -> Path | None:
+    """The newest copy `Store.lost` saved on this computer of the store `store_id`."""
+    from pos.marks import state_dir
+
+    folder = state_dir() / RESCUED_DIR
+    try:
+        copies = sorted(folder.glob("jangteo-*-rescued.db"), reverse=True)
+    except OSError:
+        return None
+    for copy in copies[:20]:
+        try:
+            con = ro_connect(copy)
+            try:
+                ids = {r[0] for r in con.execute("SELECT id FROM device")}
+            finally:
+                con.close()
+        except (sqlite3.Error, OSError, StoreError):
+            continue
+        if store_id in ids:
+            return copy
+    return None
 
 
 def _starting_mark(uow: UnitOfWork, device: dict, found):

@@ -93,21 +93,40 @@ def test_a_data_file_replaced_under_the_till_keeps_both(tmp_path, clock):
     store = Store(data, clock=clock)
     try:
         pid = _setup(store)
-        _sell(store, pid)
+        sold = _sell(store, pid).receipt_no
         other = tmp_path / "other.db"
         sqlite3.connect(other).close()
         os.replace(other, data / "jangteo.db")  # an old copy put over it
         with pytest.raises(StoreError) as e:
             _sell(store, pid)
-        assert e.value.code == "store_gone"
+        assert e.value.code == "store_gone_copy"
         copy = e.value.params["copy"]
         assert copy.startswith(str(data / "rescued"))
+        assert f'jangteo restore "{copy}"' in error_text(e.value, "en")
     finally:
         store.close()
-    rescued = sqlite3.connect(copy)
-    assert rescued.execute("SELECT COUNT(*) FROM sales").fetchone() == (1,)
-    rescued.close()
     assert not (data / "jangteo.clean").exists()  # a lost store never claims a clean close
+    back = _cli(data, "restore", copy)  # the way on the message gives
+    assert back.returncode == 0, back.stderr
+    assert _receipts(data) == [sold]
+    assert any((data / "replaced").iterdir())  # the file that had been put there is kept
+
+
+def test_a_journal_deleted_under_the_till_is_written_into_the_file_before_it_is_lost(
+        tmp_path, clock):
+    data = tmp_path / "data"
+    store = Store(data, clock=clock)
+    try:
+        pid = _setup(store)
+        sold = [_sell(store, pid).receipt_no for _ in range(3)]
+        os.unlink(data / "jangteo.db-wal")  # the sales since the last checkpoint are in it
+        with pytest.raises(StoreError) as e:
+            _sell(store, pid)
+        assert e.value.code == "store_gone" and e.value.params["copy"] == str(data / "jangteo.db")
+    finally:
+        # no clean close: as if the till were killed right after (nothing else checkpoints)
+        store._lock.release()
+    assert _receipts(data) == sold
 
 
 def test_a_store_whose_drive_is_gone_is_saved_to_this_computer_and_numbering_goes_on(
@@ -121,6 +140,7 @@ def test_a_store_whose_drive_is_gone_is_saved_to_this_computer_and_numbering_goe
         shutil.rmtree(stick)  # the mount point goes with the stick
         with pytest.raises(StoreError) as e:
             _sell(store, pid)
+        assert e.value.code == "store_gone_copy"
         copy = e.value.params["copy"]
         assert copy.startswith(os.environ["JANGTEO_STATE_DIR"])  # not recreated on the laptop
     finally:
@@ -128,8 +148,8 @@ def test_a_store_whose_drive_is_gone_is_saved_to_this_computer_and_numbering_goe
     assert not stick.exists()
     # a new empty store at that path must not hand out the numbers customers hold
     with Store(data, clock=clock) as st:
-        assert [n.code for n in st.notes] == ["former_store_lost"]
-        assert sold[-1] in error_text(st.notes[0], "en")
+        assert [n.code for n in st.notes] == ["former_store_lost_rescued"]
+        assert sold[-1] in error_text(st.notes[0], "en") and copy in error_text(st.notes[0], "en")
         assert st.device["code"] == sold[0].split("-")[0]
         pid = _setup(st)
         assert _sell(st, pid).receipt_no.endswith("-0003")
@@ -403,3 +423,17 @@ def test_a_mark_torn_by_a_power_cut_falls_back_on_its_other_slot(tmp_path):
     assert inside.days == {"2026-11-21": 2} and inside.seq == 2
     path.write_bytes(b"{" * 10000)  # garbage is no mark at all, and no crash
     assert all(m.days == {"2026-11-21": 3} for m in read_marks(data))  # the outside copy
+
+
+def test_journal_lost_twice_never_gives_a_receipt_number_twice(tmp_path):
+    data = tmp_path / "data"
+    given: list[str] = []
+    for _ in range(3):
+        child = subprocess.run([sys.executable, "-c", CUTTER, str(data)], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+        assert child.returncode == -signal.SIGKILL, child.stderr
+        given += [line.split()[0] for line in child.stdout.splitlines()]
+        for name in ("jangteo.db-wal", "jangteo.db-shm"):  # every sale of the run is gone
+            (data / name).unlink()
+    assert len(given) == 30 and len(set(given)) == 30, given
+    assert given[-1].endswith("-0030")
