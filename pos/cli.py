@@ -368,10 +368,9 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
                       total=doc.totals.total, change=doc.change))
         else:
             print(say("sale_recorded", lang, receipt_no=doc.receipt_no, total=doc.totals.total))
-        if doc.clock_behind:
-            print(error_text(CodedError("clock_behind", now=doc.created_at[:16].replace("T", " "),
-                                        newest=doc.clock_behind[:16].replace("T", " ")), lang),
-                  file=sys.stderr)
+        if doc.clock_note:
+            code, params = doc.clock_note
+            print(error_text(CodedError(code, **params), lang), file=sys.stderr)
         for extension in extensions:
             if hasattr(extension, "after_sale"):
                 extension.after_sale(store, doc, lang)

@@ -411,9 +411,11 @@ class Document:
     receipt_requested: bool = False
     reason: str | None = None
     refunds: list[str] = field(default_factory=list)
-    # set on a document just made when the device's clock was well behind its newest document
-    # (that document's time): the till says so; the document went to the right business day
-    clock_behind: str | None = None
+    # set on a document just made when the device's clock looked wrong (behind its newest
+    # document, days ahead of the open shift, another time zone): a message code and its
+    # parameters (pos.i18n), which the till and the command line say; the document went to
+    # the right business day anyway
+    clock_note: tuple[str, dict] | None = None
 
 
 def plain(value):

@@ -104,6 +104,12 @@ class Numbering:
         uow.on_commit(lambda: setattr(self, "_state", new))
         return Allocation(seq, hlc, number, day, behind)
 
+    def home_zone(self, uow):
+        """The time zone of the device's newest document: business days are counted in it,
+        so a laptop set to another zone books to the stall's day, not its own."""
+        state = getattr(uow, "_numbering", None) or self._state or self._load(uow)
+        return state.newest.tzinfo if state.newest is not None else None
+
     def clock_behind(self, uow, wall: datetime, state: "_State | None" = None) -> datetime | None:
         """The newest document's time when `wall` is more than CLOCK_SLACK behind it (the
         wall clock of this device, not the hybrid clock, which moves past other devices')."""

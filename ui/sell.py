@@ -376,13 +376,13 @@ class SellScreen(QWidget):
             return
         self.record(result.tenders, receipt_requested=result.receipt)
 
-    def _clock_behind(self, doc) -> None:
-        """The sale went to the right business day, but the clock is wrong: say so in the
+    def _clock_note(self, doc) -> None:
+        """The sale went to the right business day, but the clock looks wrong: say so in the
         status line every time, and in a dialog the first time this session."""
         from pos.errors import CodedError
 
-        text = explain(CodedError("clock_behind", now=doc.created_at[:16].replace("T", " "),
-                                  newest=doc.clock_behind[:16].replace("T", " ")))
+        code, params = doc.clock_note
+        text = explain(CodedError(code, **params))
         self.show_message(text, error=True)
         if not getattr(self, "_clock_told", False):
             self._clock_told = True
@@ -405,7 +405,7 @@ class SellScreen(QWidget):
         self.search.clear()
         self.show_message(t("last_sale", receipt=doc.receipt_no, change=won(doc.change))
                           if doc.change else t("last_sale_no_change", receipt=doc.receipt_no))
-        if doc.clock_behind:
-            self._clock_behind(doc)
+        if doc.clock_note:
+            self._clock_note(doc)
         self.sale_recorded.emit(doc)
         return doc

@@ -191,11 +191,12 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
                      stocked: bool = True) -> Document:
     device = uow.store.device
     wall = uow.clock.now()
-    from pos.services.shifts import current_shift, business_day
+    from pos.services.shifts import business_day, clock_note, current_shift
 
     shift = current_shift(uow)
-    allocation = uow.store.numbering.allocate(uow, wall, receipt=True,
-                                              day=business_day(uow, wall, shift))
+    day = business_day(uow, wall, shift)
+    note = clock_note(uow, wall, shift, uow.store.numbering.clock_behind(uow, wall))
+    allocation = uow.store.numbering.allocate(uow, wall, receipt=True, day=day)
     seq, hlc, number, day = (allocation.seq, allocation.hlc, allocation.receipt_no,
                              allocation.business_day)
     doc_id = uow.new_id(wall)
@@ -240,7 +241,7 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
         receipt_discount_kind=discount.kind if discount else None,
         receipt_discount_value=discount.value if discount else None,
         receipt_requested=receipt_requested, reason=reason or None,
-        clock_behind=allocation.clock_behind.isoformat() if allocation.clock_behind else None)
+        clock_note=note)
     append_event(uow, event_type=f"{kind}.recorded", document_id=doc_id,
                  allocation=allocation, wall=wall)
     print_jobs.for_document(uow, doc)

@@ -37,17 +37,45 @@ def current_shift(uow: UnitOfWork) -> dict | None:
 
 
 def business_day(uow: UnitOfWork, wall, shift: dict | None = None) -> str:
-    """The business day a document or shift made now belongs to: the wall clock's date, but
-    never before the open shift's day or the newest document's day when the clock has jumped
-    back behind it (a dead clock battery, a wrong time zone): a report already printed for a
-    day must not change because the clock went back."""
-    day = wall.date().isoformat()
+    """The business day a document or shift made at `wall` belongs to.
+
+    Days are counted in the time zone of the device's newest document (a laptop set to the
+    wrong zone books to the stall's day). With a shift open: the shift's day, or the next
+    day for a shift that runs past midnight; a clock further off either way (a dead clock
+    battery, a jump of a year) cannot move a sale out of its shift's day. Without one: the
+    wall clock's date, but never before the newest document's day when the clock has gone
+    back behind it, so a day whose report is printed does not change."""
+    from datetime import date, timedelta
+
+    numbering = uow.store.numbering
+    zone = numbering.home_zone(uow) or wall.tzinfo
+    day = wall.astimezone(zone).date()
     if shift is not None:
-        day = max(day, shift["business_day"])
-    behind = uow.store.numbering.clock_behind(uow, wall)
+        opened = date.fromisoformat(shift["business_day"])
+        return (day if opened <= day <= opened + timedelta(days=1) else opened).isoformat()
+    behind = numbering.clock_behind(uow, wall)
     if behind is not None:
-        day = max(day, behind.date().isoformat())
-    return day
+        day = max(day, behind.astimezone(zone).date())
+    return day.isoformat()
+
+
+def clock_note(uow: UnitOfWork, wall, shift: dict | None, behind) -> tuple[str, dict] | None:
+    """What the till should say about its clock when a document is made at `wall`, or None."""
+    from datetime import date, timedelta
+
+    stamp = "%Y-%m-%d %H:%M"
+    zone = uow.store.numbering.home_zone(uow)
+    if behind is not None:
+        return "clock_behind", {"now": wall.strftime(stamp), "newest": behind.strftime(stamp)}
+    if shift is not None:
+        local = wall.astimezone(zone or wall.tzinfo).date()
+        opened = date.fromisoformat(shift["business_day"])
+        if local > opened + timedelta(days=1):
+            return "clock_ahead", {"now": wall.strftime(stamp), "day": shift["business_day"]}
+    if zone is not None and wall.utcoffset() != zone.utcoffset(wall):
+        return "zone_differs", {"zone": wall.strftime("UTC%z"),
+                                "home": wall.astimezone(zone).strftime("UTC%z")}
+    return None
 
 
 def _changed(uow: UnitOfWork) -> None:

@@ -18,6 +18,7 @@ import pytest
 from pos import services as s
 from pos.clock import SteppingClock
 from pos.domain import Tender
+from pos.errors import CodedError
 from pos.i18n import error_text
 from pos.services.check import run_checks
 from pos.store import Store, StoreError
@@ -340,12 +341,12 @@ def test_a_clock_gone_back_books_to_the_open_shifts_day_and_says_so(tmp_path):
     with Store(data, clock=clock) as st:
         pid = _setup(st)
         first = _sell(st, pid)
-        assert first.clock_behind is None
+        assert first.clock_note is None
         clock.set(datetime(2026, 11, 20, 9, 0, tzinfo=KST))  # a dead clock battery
         late = _sell(st, pid)
         assert late.business_day == "2026-11-21" == first.business_day
         assert late.receipt_no == first.receipt_no[:-4] + "0002"
-        assert late.clock_behind.startswith("2026-11-21T18:00")
+        assert late.clock_note == ("clock_behind", {"now": "2026-11-20 09:00", "newest": "2026-11-21 18:00"})
         with st.unit_of_work() as uow:  # the shift's Z closes on its own day
             shift, figures = s.close_shift(uow, counted=6000)
             uow.commit()
@@ -358,8 +359,9 @@ def test_a_clock_gone_back_books_to_the_open_shifts_day_and_says_so(tmp_path):
         assert "2026-11-21 18:00" in error_text(st.notes[0], "en")
     sell = _cli(data, "sell", "--item", "SOAP", "--pay", "cash")
     assert sell.returncode == 0
-    # the subprocess runs on the real clock (2026-12 or later), which is ahead: no warning
-    assert "clock" not in sell.stderr
+    # the subprocess runs on the real clock (2026-12 or later), days after the shift's day:
+    # the sale stays in its shift's day, and the till says to close the shift
+    assert "-20261121-" in sell.stdout and "close the shift" in sell.stderr
 
 
 def test_the_cli_sale_says_the_clock_is_behind(tmp_path):
@@ -437,3 +439,42 @@ def test_journal_lost_twice_never_gives_a_receipt_number_twice(tmp_path):
             (data / name).unlink()
     assert len(given) == 30 and len(set(given)) == 30, given
     assert given[-1].endswith("-0030")
+
+
+def test_a_laptop_in_another_time_zone_books_to_the_stalls_day(tmp_path):
+    from datetime import timezone
+
+    clock = SteppingClock(datetime(2026, 12, 1, 20, 0, tzinfo=KST), timedelta(seconds=1))
+    data = tmp_path / "data"
+    with Store(data, clock=clock) as st:
+        pid = _setup(st)
+        _sell(st, pid)
+        with st.unit_of_work() as uow:
+            s.close_shift(uow, counted=3000)  # the Z of 1 December is printed
+            uow.commit()
+        # 01:30 on 2 December in Seoul, read by a laptop set to Los Angeles (08:30 on 1 Dec)
+        la = timezone(timedelta(hours=-8), "PST")
+        clock.set(datetime(2026, 12, 2, 1, 30, tzinfo=KST).astimezone(la))
+        with st.unit_of_work() as uow:
+            shift = s.open_shift(uow, float_amount=0)
+            uow.commit()
+        assert shift["business_day"] == "2026-12-02"
+        doc = _sell(st, pid)
+        assert doc.business_day == "2026-12-02" and "-20261202-0001" in doc.receipt_no
+        code, params = doc.clock_note
+        assert code == "zone_differs"
+        text = error_text(CodedError(code, **params), "en")
+        assert "UTC-0800" in text and "UTC+0900" in text
+
+
+def test_a_clock_a_year_ahead_cannot_move_a_sale_out_of_its_shift(tmp_path):
+    clock = SteppingClock(datetime(2026, 12, 2, 10, 0, tzinfo=KST), timedelta(seconds=1))
+    data = tmp_path / "data"
+    with Store(data, clock=clock) as st:
+        pid = _setup(st)
+        clock.advance(timedelta(days=365))  # one reading from a clock gone mad
+        odd = _sell(st, pid)
+        assert odd.business_day == "2026-12-02" and odd.clock_note[0] == "clock_ahead"
+        clock.advance(timedelta(days=-365))  # and right again
+        doc = _sell(st, pid)
+        assert doc.business_day == "2026-12-02" and "-20261202-0002" in doc.receipt_no
