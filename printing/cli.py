@@ -100,11 +100,8 @@ def _pick_shift(uow, kind: str, wanted: str | None) -> dict:
         shift = svc.current_shift(uow)
         if shift is None:
             raise DomainError("shift_not_open")
-    elif kind == "z":
-        closed = [s for s in svc.list_shifts(uow) if s["status"] == "closed"]
-        if not closed:
-            raise DomainError("shift_unknown", value="last")
-        shift = svc.get_shift(uow, shift_id=closed[0]["id"])
+    elif kind == "z":  # not every shift of the season with its kept report: the last closed
+        shift = svc.get_shift(uow, status="closed")
     else:
         shift = svc.get_shift(uow)
     if kind == "z" and shift["status"] != "closed":

@@ -278,11 +278,16 @@ def _enterprises(uow: UnitOfWork) -> dict[str, EnterpriseInfo]:
         select(t.enterprises.c.id, t.enterprises.c.name, t.enterprises.c.commission_bp))}
 
 
-def get_shift(uow: UnitOfWork, *, shift_id: str | None = None, last: bool = False) -> dict:
+def get_shift(uow: UnitOfWork, *, shift_id: str | None = None, last: bool = False,
+              status: str | None = None) -> dict:
+    """The shift with this id or number, else the device's last one (the last with `status`,
+    found from the newest end of the (device, number) index: no other shift row is read)."""
     q = select(t.shifts).where(t.shifts.c.device_id == uow.store.device["id"])
     if shift_id:
         q = q.where((t.shifts.c.id == shift_id) | (t.shifts.c.number == _int_or(shift_id)))
     else:
+        if status is not None:
+            q = q.where(t.shifts.c.status == status)
         q = q.order_by(t.shifts.c.number.desc()).limit(1)
     row = uow.conn.execute(q).mappings().first()
     if row is None:
