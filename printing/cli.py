@@ -113,7 +113,6 @@ def _report(args, lang: str, open_store) -> int:
     from datetime import date
 
     from pos import services as svc
-    from printing.pdf import settlement_pdf, shift_report_pdf
     from printing.reports import layout_shift_report, settlement_csv
 
     kind = args.report_command
@@ -134,6 +133,9 @@ def _report(args, lang: str, open_store) -> int:
             now = store.clock.now()
             written = []
             if kind in ("settlement", "day") or getattr(args, "pdf", None):
+                # reportlab only for a PDF: importing it is half of a plain `report x`
+                from printing.pdf import settlement_pdf, shift_report_pdf
+
                 if kind == "settlement":
                     settlement_pdf(args.pdf, figures, enterprises=enterprises, lang=lang,
                                    store=store_identity, shift=shift, method_labels=labels,
