@@ -8,6 +8,7 @@ table — and what `jangteo check` and `jangteo check --all` look at.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from pos.cli import CHECK_DAYS
 from pos.domain import Tender
 from pos.services.check import check
 from tests.conftest import KST
-from tests.pos.test_cli import jangteo
+from tests.pos.test_cli import jangteo as cli
 
 DOCUMENT_TABLES = ("sales", "sale_lines", "payments", "sale_taxes", "outbox")
 FIRST_DAY = datetime(2026, 11, 1, 9, 0, tzinfo=KST)
@@ -163,6 +164,10 @@ def test_check_finds_old_damage_only_with_all_and_recent_damage_always(store, st
         newest = uow.conn.exec_driver_sql(first_sale, (days[-1],)).scalar()
     store.close()  # the command line takes the data folder
     data = store.data_dir
+
+    def jangteo(*args):  # with this test's state folder (the receipt marks), not the user's
+        return cli(*args, env_extra={"JANGTEO_STATE_DIR": os.environ["JANGTEO_STATE_DIR"]})
+
     assert len(days) == DAYS
     _break(data, oldest)
 
