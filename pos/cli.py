@@ -17,6 +17,8 @@ from pos.errors import CodedError
 from pos.i18n import detect_lang, error_text, languages, tr
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
+# `jangteo check` looks at the documents of this many newest business days (`--all`: every one)
+CHECK_DAYS = 7
 
 
 def say(key: str, lang: str, /, **params) -> str:
@@ -111,7 +113,9 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
     cash.add_argument("--reason", required=True, help=h("cash_reason_help"))
     shift_sub.add_parser("status", help=h("shift_status_help"))
 
-    sub.add_parser("check", help=h("check_help"))
+    chk = sub.add_parser("check", help=h("check_help"),
+                         description=say("check_description", lang, days=CHECK_DAYS))
+    chk.add_argument("--all", dest="check_all", action="store_true", help=h("check_all_help"))
 
     bk = sub.add_parser("backup", help=h("backup_help"))
     bk_sub = bk.add_subparsers(dest="backup_command", metavar="ACTION", required=True)
@@ -378,12 +382,17 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
 
 
 def _cmd_check(args, lang: str) -> int:
-    from pos.services.check import run_checks
+    from pos.services.check import check
 
     with _open(args, write=False) as store:
         with store.unit_of_work(write=False) as uow:
-            problems = run_checks(uow)
-            count = uow.conn.exec_driver_sql("SELECT COUNT(*) FROM sales").scalar()
+            result = check(uow, days=None if args.check_all else CHECK_DAYS)
+    problems, count = result.problems, result.documents
+    if result.everything:  # what was checked, on stdout whatever was found
+        print(say("check_scope_all", lang))
+    else:
+        print(say("check_scope_recent", lang, days=CHECK_DAYS, first=result.first_day,
+                  last=result.last_day))
     if not problems:
         print(say("check_ok", lang, count=count))
         return EXIT_OK

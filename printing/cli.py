@@ -100,11 +100,8 @@ def _pick_shift(uow, kind: str, wanted: str | None) -> dict:
         shift = svc.current_shift(uow)
         if shift is None:
             raise DomainError("shift_not_open")
-    elif kind == "z":
-        closed = [s for s in svc.list_shifts(uow) if s["status"] == "closed"]
-        if not closed:
-            raise DomainError("shift_unknown", value="last")
-        shift = svc.get_shift(uow, shift_id=closed[0]["id"])
+    elif kind == "z":  # not every shift of the season with its kept report: the last closed
+        shift = svc.get_shift(uow, status="closed")
     else:
         shift = svc.get_shift(uow)
     if kind == "z" and shift["status"] != "closed":
@@ -116,7 +113,6 @@ def _report(args, lang: str, open_store) -> int:
     from datetime import date
 
     from pos import services as svc
-    from printing.pdf import settlement_pdf, shift_report_pdf
     from printing.reports import layout_shift_report, settlement_csv
 
     kind = args.report_command
@@ -137,6 +133,9 @@ def _report(args, lang: str, open_store) -> int:
             now = store.clock.now()
             written = []
             if kind in ("settlement", "day") or getattr(args, "pdf", None):
+                # reportlab only for a PDF: importing it is half of a plain `report x`
+                from printing.pdf import settlement_pdf, shift_report_pdf
+
                 if kind == "settlement":
                     settlement_pdf(args.pdf, figures, enterprises=enterprises, lang=lang,
                                    store=store_identity, shift=shift, method_labels=labels,

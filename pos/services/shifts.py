@@ -141,18 +141,25 @@ def move_cash(uow: UnitOfWork, *, kind: str, amount: int, reason: str) -> dict:
     return row
 
 
+# Every query below reads only the documents of one shift (or one business day): it starts
+# from `sales` through its index on shift_id (or business_day) and reaches each document's
+# lines, payments and VAT parts through their primary keys. `CROSS JOIN` fixes that order
+# (SQLite never reorders it): left to the planner, a join from a table it knows nothing about
+# (the temporary `settle_docs`) was planned as a full scan of sale_lines or payments, which
+# made a Z report grow with the whole store instead of the shift. `{where}` / `{w}` is the
+# condition on `s`; tests/pos/test_big_store.py holds every plan to an index search.
 _LOAD_SQL = {
     "sales": """SELECT s.id, s.kind, s.receipt_no, s.created_at, s.subtotal, s.line_discount,
                       s.receipt_discount, s.total, s.taxable_total, s.supply_value, s.vat,
                       s.exempt_total, s.change FROM sales s WHERE {where} ORDER BY s.seq""",
     "lines": """SELECT l.sale_id, l.product_id, l.name, l.enterprise_id, l.enterprise_name, l.qty,
-                      l.amount FROM sale_lines l JOIN sales s ON s.id = l.sale_id
+                      l.amount FROM sales s CROSS JOIN sale_lines l ON l.sale_id = s.id
                 WHERE {where}""",
     "payments": """SELECT p.sale_id, p.method, p.kind, p.amount, p.tendered, p.change
-                   FROM payments p JOIN sales s ON s.id = p.sale_id WHERE {where}
+                   FROM sales s CROSS JOIN payments p ON p.sale_id = s.id WHERE {where}
                    ORDER BY p.sale_id, p.n""",
     "parts": """SELECT x.sale_id, x.enterprise_id, x.taxable_total, x.supply_value, x.vat,
-                       x.exempt_total FROM sale_taxes x JOIN sales s ON s.id = x.sale_id
+                       x.exempt_total FROM sales s CROSS JOIN sale_taxes x ON x.sale_id = s.id
                 WHERE {where}""",
 }
 
@@ -178,17 +185,18 @@ _AGG = {
     "methods": """SELECT p.method, SUM(s.kind = 'sale'), SUM(CASE WHEN s.kind = 'sale' THEN p.amount
                          ELSE 0 END), SUM(s.kind <> 'sale'),
                          SUM(CASE WHEN s.kind <> 'sale' THEN p.amount ELSE 0 END)
-                  FROM payments p JOIN sales s ON s.id = p.sale_id WHERE {w} GROUP BY p.method""",
+                  FROM sales s CROSS JOIN payments p ON p.sale_id = s.id WHERE {w}
+                  GROUP BY p.method""",
     "parts": """SELECT x.enterprise_id, SUM(x.taxable_total), SUM(x.supply_value), SUM(x.vat),
                        SUM(x.exempt_total)
-                FROM sale_taxes x JOIN sales s ON s.id = x.sale_id WHERE {w}
+                FROM sales s CROSS JOIN sale_taxes x ON x.sale_id = s.id WHERE {w}
                 GROUP BY x.enterprise_id""",
     "products": """SELECT MIN(l.name), l.enterprise_id, MIN(l.enterprise_name), SUM(l.qty),
                           SUM(l.amount), SUM(CASE WHEN s.kind = 'sale' THEN l.qty ELSE 0 END),
                           SUM(CASE WHEN s.kind <> 'sale' THEN -l.qty ELSE 0 END),
                           SUM(CASE WHEN s.kind = 'sale' THEN l.amount ELSE 0 END),
                           SUM(CASE WHEN s.kind <> 'sale' THEN l.amount ELSE 0 END)
-                   FROM sale_lines l JOIN sales s ON s.id = l.sale_id WHERE {w}
+                   FROM sales s CROSS JOIN sale_lines l ON l.sale_id = s.id WHERE {w}
                    GROUP BY COALESCE(l.product_id, l.name), l.enterprise_id""",
     "hours": """SELECT CAST(substr(s.created_at, 12, 2) AS INTEGER), SUM(s.kind = 'sale'),
                        SUM(s.total) FROM sales s WHERE {w} GROUP BY 1""",
@@ -202,20 +210,20 @@ _AGG = {
                     FROM sales s WHERE {w}""",
     # one payment: each enterprise's lines went to that payment's method
     "alloc_one_payment": """SELECT l.enterprise_id, p.method, SUM(l.amount)
-                            FROM temp.settle_docs d JOIN sale_lines l ON l.sale_id = d.id
-                            JOIN payments p ON p.sale_id = d.id
+                            FROM temp.settle_docs d CROSS JOIN sale_lines l ON l.sale_id = d.id
+                            CROSS JOIN payments p ON p.sale_id = d.id
                             WHERE d.np = 1 GROUP BY l.enterprise_id, p.method""",
     # one enterprise: it got every payment
     "alloc_one_enterprise": """SELECT (SELECT l.enterprise_id FROM sale_lines l
                                        WHERE l.sale_id = d.id LIMIT 1), p.method, SUM(p.amount)
-                               FROM temp.settle_docs d JOIN payments p ON p.sale_id = d.id
+                               FROM temp.settle_docs d CROSS JOIN payments p ON p.sale_id = d.id
                                WHERE d.np > 1 AND d.ne = 1 GROUP BY 1, p.method""",
     "split_lines": """SELECT l.sale_id, l.enterprise_id, SUM(l.amount)
-                      FROM temp.settle_docs d JOIN sale_lines l ON l.sale_id = d.id
+                      FROM temp.settle_docs d CROSS JOIN sale_lines l ON l.sale_id = d.id
                       WHERE d.np > 1 AND d.ne > 1 GROUP BY l.sale_id, l.enterprise_id
                       ORDER BY l.sale_id, MIN(l.line_no)""",
     "split_pays": """SELECT p.sale_id, p.method, p.kind, p.amount, p.tendered, p.change
-                     FROM temp.settle_docs d JOIN payments p ON p.sale_id = d.id
+                     FROM temp.settle_docs d CROSS JOIN payments p ON p.sale_id = d.id
                      WHERE d.np > 1 AND d.ne > 1 ORDER BY p.sale_id, p.n""",
 }
 
@@ -298,11 +306,16 @@ def _enterprises(uow: UnitOfWork) -> dict[str, EnterpriseInfo]:
         select(t.enterprises.c.id, t.enterprises.c.name, t.enterprises.c.commission_bp))}
 
 
-def get_shift(uow: UnitOfWork, *, shift_id: str | None = None, last: bool = False) -> dict:
+def get_shift(uow: UnitOfWork, *, shift_id: str | None = None, last: bool = False,
+              status: str | None = None) -> dict:
+    """The shift with this id or number, else the device's last one (the last with `status`,
+    found from the newest end of the (device, number) index: no other shift row is read)."""
     q = select(t.shifts).where(t.shifts.c.device_id == uow.store.device["id"])
     if shift_id:
         q = q.where((t.shifts.c.id == shift_id) | (t.shifts.c.number == _int_or(shift_id)))
     else:
+        if status is not None:
+            q = q.where(t.shifts.c.status == status)
         q = q.order_by(t.shifts.c.number.desc()).limit(1)
     row = uow.conn.execute(q).mappings().first()
     if row is None:
