@@ -16,6 +16,12 @@ KST = timezone(timedelta(hours=9), "KST")
 ROOT = Path(__file__).resolve().parent.parent
 
 os.environ.setdefault("JANGTEO_LANG", "ko")
+# receipt marks (pos.marks) of stores made outside a test (module fixtures) go to a temporary
+# folder; each test gets its own (`_state_dir`)
+if "JANGTEO_STATE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["JANGTEO_STATE_DIR"] = tempfile.mkdtemp(prefix="jangteo-test-state-")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # the tests never touch a real credential store; tests/sync puts an in-memory one where needed
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"

@@ -3,6 +3,7 @@ close's backup), compressed, kept by kind and age, and restored without losing n
 
 from __future__ import annotations
 
+import os
 import errno
 import gzip
 import shutil
@@ -25,7 +26,8 @@ from tests.mounts import fill, tmpfs
 
 
 def jangteo(*args):
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+           "JANGTEO_STATE_DIR": os.environ["JANGTEO_STATE_DIR"]}
     return subprocess.run([sys.executable, "-m", "pos.cli", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, env=env)
 

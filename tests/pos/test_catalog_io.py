@@ -1,5 +1,6 @@
 """Catalog import and export as a vendor's spreadsheet produces them."""
 
+import os
 import csv
 import subprocess
 import sys
@@ -174,7 +175,8 @@ def test_export_then_import_round_trips(store, stall, tmp_path):
 
 def test_cli_import_reports_in_the_chosen_language(tmp_path):
     data = tmp_path / "d"
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+           "JANGTEO_STATE_DIR": os.environ["JANGTEO_STATE_DIR"]}
     run = lambda *a: subprocess.run([sys.executable, "-m", "pos.cli", "--data-dir", str(data), *a],  # noqa: E731
                                     cwd=ROOT, capture_output=True, text=True, env=env)
     assert run("enterprise", "add", "--name", "모두의공방", "--bizno", "2208162517").returncode == 0

@@ -1,6 +1,7 @@
 """The `jangteo` command as a vendor types it."""
 
 import sqlite3
+import os
 import subprocess
 import sys
 
@@ -14,7 +15,9 @@ COMMANDS = [["demo"], ["catalog"], ["catalog", "import"], ["catalog", "export"],
 
 
 def jangteo(*args, env_extra=None):
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", **(env_extra or {})}
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+           "JANGTEO_STATE_DIR": os.environ["JANGTEO_STATE_DIR"],  # the test's own (conftest)
+           **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "pos.cli", *args], cwd=ROOT,
                           capture_output=True, text=True, env=env)
 

@@ -1,5 +1,6 @@
 """`jangteo demo` then `jangteo sales export`: receipts whose totals and VAT follow KOREA.md."""
 
+import os
 import csv
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from tests.conftest import ROOT
 def jangteo(data, *args):
     return subprocess.run([sys.executable, "-m", "pos.cli", "--data-dir", str(data), *args],
                           cwd=ROOT, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TZ": "Asia/Seoul"})
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                               "JANGTEO_STATE_DIR": os.environ["JANGTEO_STATE_DIR"], "TZ": "Asia/Seoul"})
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -15,7 +16,8 @@ from tests.printing.conftest import wait_for
 def jangteo(data, *args):
     return subprocess.run([sys.executable, "-m", "ui.main", "--data-dir", str(data), "--lang", "en",
                            *args], cwd=ROOT, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+           "JANGTEO_STATE_DIR": os.environ["JANGTEO_STATE_DIR"]})
 
 
 def test_print_commands(tmp_path, printer_factory):

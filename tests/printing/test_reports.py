@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import csv
 import subprocess
 import sys
@@ -102,7 +103,8 @@ def test_x_report_on_paper_decodes_to_the_figures(store):
 def jangteo(data, *args):
     return subprocess.run([sys.executable, "-m", "ui.main", "--data-dir", str(data), "--lang", "ko",
                            *args], cwd=ROOT, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+           "JANGTEO_STATE_DIR": os.environ["JANGTEO_STATE_DIR"]})
 
 
 def test_close_the_day_from_the_command_line(tmp_path):

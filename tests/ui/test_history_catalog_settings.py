@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -214,7 +215,8 @@ def test_screenshots_of_sell_pay_and_history_in_both_languages(qtbot, demo_store
 
 
 def test_without_a_screen_jangteo_explains_the_command_line(tmp_path):
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "LANG": "en_US.UTF-8"}
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+           "JANGTEO_STATE_DIR": os.environ["JANGTEO_STATE_DIR"], "LANG": "en_US.UTF-8"}
     out = subprocess.run([sys.executable, "-m", "ui.main", "--data-dir", str(tmp_path / "d")],
                          cwd=ROOT, capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
