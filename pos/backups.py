@@ -265,9 +265,17 @@ def backup(path: Path, dest_dir: Path, label: str, when: datetime) -> Path:
     return final
 
 
+def newest_closes(found: list[Backup]) -> list[Backup]:
+    """The shift-close copies, newest first by shift number (then time): the number only
+    grows, while the time in a name is the till's clock, which may be wrong (a dead clock
+    battery names today's copy 2000-01-01)."""
+    return sorted((b for b in found if b.kind == "close" and b.size > 0),
+                  key=lambda b: (b.number, b.when, b.name), reverse=True)
+
+
 def to_keep(found: list[Backup], now: datetime) -> set[Path]:
     """The backups `prune` keeps (see the constants above)."""
-    closes = [b for b in found if b.kind == "close" and b.size > 0]
+    closes = newest_closes(found)
     migrations = [b for b in found if b.kind == "migration" and b.size > 0]
     keep = {b.path for b in found if b.kind == "other"}
     keep.update(b.path for b in closes[:CLOSE_KEEP_NEWEST])
@@ -327,7 +335,7 @@ def find_backup(data_dir: Path, which: str | None = None) -> Backup:
     folder = Path(data_dir) / BACKUP_DIR
     backups = [b for b in list_backups(folder) if b.size > 0]
     if which is None:
-        closes = [b for b in backups if b.kind == "close"]
+        closes = newest_closes(backups)
         if closes or backups:
             return (closes or backups)[0]
         raise StoreError("restore_no_backup", path=str(folder))
@@ -372,8 +380,38 @@ def _check_restorable(path: Path, source: Backup) -> None:
             con.close()
     except sqlite3.DatabaseError as e:
         raise StoreError("restore_backup_damaged", path=str(source.path)) from e
-    if rows != [("ok",)] or "sales" not in tables:
+    if rows != [("ok",)] or not {"sales", "outbox", "device", "alembic_version"} <= tables:
         raise StoreError("restore_backup_damaged", path=str(source.path))
+    _check_is_a_store(path, source)
+
+
+def _check_is_a_store(path: Path, source: Backup) -> None:
+    """A Jangteo store of a schema this build knows, with its device: any other SQLite file
+    with a `sales` table would replace a good store with something that cannot open."""
+    from alembic.script import ScriptDirectory
+
+    from pos import __version__
+    from pos.store import MIGRATIONS
+
+    con = sqlite3.connect(_uri(path), uri=True)
+    try:
+        revision = con.execute("SELECT version_num FROM alembic_version").fetchone()
+        devices = con.execute("SELECT COUNT(*) FROM device").fetchone()[0]
+        try:
+            written = con.execute(
+                "SELECT value FROM store_meta WHERE key = 'written_by'").fetchone()
+        except sqlite3.DatabaseError:
+            written = None
+    except sqlite3.DatabaseError as e:
+        raise StoreError("restore_backup_damaged", path=str(source.path)) from e
+    finally:
+        con.close()
+    known = {r.revision for r in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+    if revision is None or devices != 1:
+        raise StoreError("restore_backup_damaged", path=str(source.path))
+    if revision[0] not in known:
+        raise StoreError("newer_data", path=str(source.path),
+                         version=written[0] if written else "?", ours=__version__)
 
 
 _FILES = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal")
@@ -410,7 +448,7 @@ def _compare(restored: Path, replaced: Path, result: Restored, now: datetime) ->
                        DO UPDATE SET last_n = max(last_n, excluded.last_n),
                                      reason = excluded.reason,
                                      created_at = excluded.created_at""",
-                    [(d, day, n, f"restore: {replaced.parent.name}", now.isoformat())
+                    [(d, day, n, f"restore {now:%Y%m%d-%H%M%S}", now.isoformat())
                      for (d, day), n in floors.items()])
             result.floors = len(floors)
         con.execute("DETACH DATABASE cur")
@@ -466,23 +504,25 @@ def restore(data_dir: Path, which: str | None = None, *, now: datetime | None = 
                 while kept.exists():
                     n += 1
                     kept = data_dir / REPLACED_DIR / f"{stamp}-{n}"
-                kept.mkdir(parents=True)
-                for path in present:
-                    os.replace(path, kept / path.name)
-                    moved.append((kept / path.name, path))
-                result.kept = kept
-                if (kept / DB_NAME).exists():
+                # compared where it is, before anything moves: a restore killed at any moment
+                # leaves either the old file or the backup in place, never no file at all
+                if target.exists():
                     try:
-                        _compare(unpacked, kept / DB_NAME, result, now)
+                        _compare(unpacked, target, result, now)
                     except sqlite3.Error as e:
                         if _cause(e) == "disk_full":
                             raise
-                        log.warning("the replaced file %s could not be read: %s", kept, e)
+                        log.warning("the replaced file %s could not be read: %s", target, e)
                         result.unreadable = True
                         result.lacking = None
                         result.newest_lacking = None
                 else:
                     result.unreadable = True
+                kept.mkdir(parents=True)
+                for path in present:
+                    os.replace(path, kept / path.name)
+                    moved.append((kept / path.name, path))
+                result.kept = kept
             with open(unpacked, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(unpacked, target)

@@ -332,3 +332,40 @@ def test_restore_with_no_backup_says_so(tmp_path):
     lock = DirectoryLock(tmp_path / "empty" / "jangteo.lock")
     lock.acquire()  # restore let go of the folder
     lock.release()
+
+
+def test_restore_refuses_a_file_that_is_not_a_store_and_touches_nothing(store, stall, tmp_path):
+    import gzip
+
+    sell(store, stall)
+    data = store.data_dir
+    store.close()
+    before = sales_in(data / "jangteo.db")
+    foreign = tmp_path / "foreign.db"
+    con = sqlite3.connect(foreign)
+    con.execute("CREATE TABLE sales (x)")
+    con.commit()
+    con.close()
+    fake = data / "backups" / "jangteo-20991231-235959-shift-98.db.gz"
+    fake.parent.mkdir(exist_ok=True)
+    fake.write_bytes(gzip.compress(foreign.read_bytes()))
+    out = jangteo("--data-dir", data, "--lang", "en", "restore")
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert "damaged" in out.stderr.lower() or "cannot" in out.stderr.lower(), out.stderr
+    assert sales_in(data / "jangteo.db") == before and not (data / "replaced").exists()
+
+
+def test_the_newest_close_backup_is_told_by_its_shift_number_not_a_wrong_clock(tmp_path):
+    from datetime import datetime
+
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    for name in ("jangteo-20261105-180000-shift-5.db.gz", "jangteo-20000101-000100-shift-6.db.gz",
+                 "jangteo-20000101-000200-shift-7.db.gz"):
+        (folder / name).write_bytes(b"x")
+    found = backups.list_backups(folder)
+    assert [b.number for b in backups.newest_closes(found)] == [7, 6, 5]
+    assert backups.find_backup(tmp_path).number == 7
+    kept = backups.to_keep(found, datetime(2000, 1, 1, 0, 5))
+    assert {folder / n for n in ("jangteo-20000101-000100-shift-6.db.gz",
+                                 "jangteo-20000101-000200-shift-7.db.gz")} <= kept
