@@ -494,11 +494,10 @@ def restore(data_dir: Path, which: str | None = None, *, now: datetime | None = 
             _remove(*temporaries)
             raise
         target = data_dir / DB_NAME
-        present = [data_dir / f for f in _FILES if (data_dir / f).exists()]
         result = Restored(source, target, None)
         moved: list[tuple[Path, Path]] = []
         try:
-            if present:
+            if any((data_dir / f).exists() for f in _FILES):
                 kept = data_dir / REPLACED_DIR / stamp
                 n = 1
                 while kept.exists():
@@ -519,6 +518,8 @@ def restore(data_dir: Path, which: str | None = None, *, now: datetime | None = 
                 else:
                     result.unreadable = True
                 kept.mkdir(parents=True)
+                # listed after the comparison, whose reading may have folded the journal in
+                present = [data_dir / f for f in _FILES if (data_dir / f).exists()]
                 for path in present:
                     os.replace(path, kept / path.name)
                     moved.append((kept / path.name, path))

@@ -397,9 +397,29 @@ def _cmd_check(args, lang: str) -> int:
         print(say("check_ok", lang, count=count))
         return EXIT_OK
     print(say("check_problems", lang, count=len(problems)), file=sys.stderr)
-    for pr in problems:
-        print(f"  [{pr.code}] {pr.subject}: {pr.detail}", file=sys.stderr)
+    for pr in problems:  # the rule in the user's words; subject and detail as the data says
+        label = say(CHECK_RULES[pr.code], lang) + " " if pr.code in CHECK_RULES else ""
+        print(f"  {label}[{pr.code}] {pr.subject}: {pr.detail}", file=sys.stderr)
     return EXIT_PROBLEMS
+
+
+# each rule of `jangteo check` by its name in the catalogue
+CHECK_RULES = {
+    "integrity": "check_rule_integrity",
+    "foreign_keys": "check_rule_foreign_keys",
+    "lines_total": "check_rule_lines_total",
+    "line_arithmetic": "check_rule_line_arithmetic",
+    "payments_total": "check_rule_payments_total",
+    "vat_split": "check_rule_vat_split",
+    "refund_within_sold": "check_rule_refund_within_sold",
+    "return_points_to_sale": "check_rule_return_points_to_sale",
+    "seq_gapless": "check_rule_seq_gapless",
+    "document_in_outbox": "check_rule_document_in_outbox",
+    "receipt_numbers": "check_rule_receipt_numbers",
+    "document_has_lines": "check_rule_document_has_lines",
+    "receipts_missing": "check_rule_receipts_missing",
+    "events_missing": "check_rule_events_missing",
+}
 
 
 def _backup_kind(b, lang: str) -> str:
@@ -489,6 +509,25 @@ def main(argv: list[str] | None = None, extensions=()) -> int:
     except CodedError as e:  # e.g. a printer error: the sentence, not a traceback
         print(error_text(e, lang), file=sys.stderr)
         return EXIT_PROBLEMS
+    except OSError as e:  # a file the command was told to write or read (an export, a PDF)
+        print(say("file_failed", lang, path=e.filename or "", reason=os_reason(e, lang)),
+              file=sys.stderr)
+        return EXIT_PROBLEMS
+
+
+_REASONS = {"ENOSPC": "reason_disk_full", "EDQUOT": "reason_disk_full",
+            "ENOENT": "reason_no_folder", "EISDIR": "reason_is_folder",
+            "ENOTDIR": "reason_no_folder", "EACCES": "reason_no_permission",
+            "EPERM": "reason_no_permission", "EROFS": "reason_read_only",
+            "ENAMETOOLONG": "reason_name_too_long", "EIO": "reason_io"}
+
+
+def os_reason(error: OSError, lang: str) -> str:
+    """Why a file could not be used, in the user's words (not the C library's English)."""
+    import errno
+
+    key = _REASONS.get(errno.errorcode.get(error.errno or 0, ""))
+    return say(key, lang) if key else (error.strerror or str(error))
 
 
 if __name__ == "__main__":

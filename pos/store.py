@@ -102,7 +102,12 @@ LOW_SPACE = 16 * 1024 * 1024  # below this, an I/O error of SQLite is taken for 
 
 
 def _existing(path: Path) -> Path:
-    while not path.exists() and path.parent != path:
+    while path.parent != path:
+        try:
+            if path.exists():
+                break
+        except OSError:  # a name too long, a file where a folder should be
+            pass
         path = path.parent
     return path
 
@@ -155,6 +160,9 @@ def classify(error: BaseException, data_dir: Path | None = None, *,
     elif name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in text \
             or "not a database" in text:
         kind = "corrupt"
+    elif number in (errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.ENOENT,
+                    errno.ELOOP):
+        kind = None  # a path that cannot be, not a disk that fails
     elif number is not None or name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")) \
             or "disk i/o error" in text or "unable to open" in text:
         kind = "io"

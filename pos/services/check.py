@@ -274,11 +274,10 @@ def missing_documents(uow: UnitOfWork, found_marks=None, *, limit: int = 50) -> 
             span = receipt_no(device["code"], the_day, first)
             if end > first:
                 span += " .. " + receipt_no(device["code"], the_day, end)
-            problems.append(Problem("receipts_missing", f"{device['code']} {day}",
-                                    f"{span}: confirmed, not in this store"))
+            problems.append(Problem("receipts_missing", f"{device['code']} {day}", span))
     newest = uow.conn.exec_driver_sql("SELECT MAX(seq) FROM outbox WHERE device_id = ?",
                                       (device["id"],)).scalar() or 0
     if seq_mark > newest:
         problems.append(Problem("events_missing", device["code"],
-                                f"seq {newest + 1} .. {seq_mark}: confirmed, not in this store"))
+                                f"seq {newest + 1} .. {seq_mark}"))
     return problems
