@@ -191,8 +191,8 @@ def classify(error: BaseException, data_dir: Path | None = None, *,
     return StoreError({"full": "disk_full", "read_only": "read_only", "io": "io_error"}[kind])
 
 
-def _translate(error: BaseException) -> StoreError | None:
-    return classify(error)
+def _translate(error: BaseException, data_dir: Path | None = None) -> StoreError | None:
+    return classify(error, data_dir)
 
 
 def ro_connect(path: Path) -> sqlite3.Connection:
@@ -695,7 +695,7 @@ class UnitOfWork:
         except BaseException as e:
             self._release()
             if isinstance(e, exc.DBAPIError):
-                raise (_translate(e) or e) from e
+                raise (_translate(e, self.store.data_dir) or e) from e
             raise
         return self
 
@@ -713,7 +713,7 @@ class UnitOfWork:
         try:
             self._tx.commit()
         except exc.DBAPIError as e:
-            raise (_translate(e) or e) from e
+            raise (_translate(e, self.store.data_dir) or e) from e
         self._committed = True
         numbers = getattr(self, "_numbering", None)
         if numbers is not None:
@@ -734,7 +734,7 @@ class UnitOfWork:
             documents, self._documents = tuple(self._documents), []
             self.store.hub.publish(Committed(topics, documents))
         if isinstance(exc_value, exc.DBAPIError):
-            translated = _translate(exc_value)
+            translated = _translate(exc_value, self.store.data_dir)
             if translated is not None:
                 raise translated from exc_value
         return False
