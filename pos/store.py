@@ -422,6 +422,7 @@ class Store:
             except StoreError as e:
                 raise _at_start(e, self.data_dir) from e
             marks.write_marks(self.data_dir, self._mark)
+            self._catch_up_backup()
             try:
                 (self.data_dir / CLEAN_NAME).unlink(missing_ok=True)
             except OSError:
@@ -432,6 +433,29 @@ class Store:
                 engine.dispose()
             self._lock.release()
             raise
+
+    def _catch_up_backup(self) -> None:
+        """The newest closed shift has its backup: a close whose backup was cut short (the
+        app killed while it was written, a full disk) gets one now; one that still cannot be
+        written is said at every start until it can."""
+        from pos.backups import list_backups
+
+        with self.engine.connect() as conn:
+            number = conn.execute(select(t.shifts.c.number).where(
+                t.shifts.c.device_id == self.device["id"], t.shifts.c.status == "closed")
+                .order_by(t.shifts.c.number.desc()).limit(1)).scalar()
+            conn.rollback()
+        if number is None:
+            return
+        folder = self.data_dir / BACKUP_DIR
+        if any(b.kind == "close" and b.number == number and b.size > 0
+               for b in list_backups(folder)):
+            return
+        try:
+            backup(self.path, folder, f"shift-{number}", self.clock.now())
+        except StoreError as e:
+            self.notes.append(CodedError("close_backup_missing", number=number,
+                                         reason=e.code, detail=e.params.get("detail", "")))
 
     def _open_read_only(self) -> None:
         if not self.path.is_file() or self.path.stat().st_size == 0:

@@ -369,3 +369,22 @@ def test_the_newest_close_backup_is_told_by_its_shift_number_not_a_wrong_clock(t
     kept = backups.to_keep(found, datetime(2000, 1, 1, 0, 5))
     assert {folder / n for n in ("jangteo-20000101-000100-shift-6.db.gz",
                                  "jangteo-20000101-000200-shift-7.db.gz")} <= kept
+
+
+def test_a_close_whose_backup_was_cut_short_gets_one_at_the_next_start(store, stall):
+    with store.unit_of_work() as uow:
+        svc.open_shift(uow, float_amount=0)
+        uow.commit()
+    sell(store, stall, 2)
+    close(store)
+    data, clock = store.data_dir, store.clock
+    store.close()
+    for b in backups.list_backups(data / "backups"):  # as if killed while it was written
+        b.path.unlink()
+    with Store(data, clock=clock) as again:
+        assert again.notes == []
+    made = backups.list_backups(data / "backups")
+    assert [(b.kind, b.number) for b in made] == [("close", 1)]
+    with Store(data, clock=clock):  # and only once
+        pass
+    assert len(backups.list_backups(data / "backups")) == 1
