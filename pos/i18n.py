@@ -143,19 +143,50 @@ def language_name(lang: str) -> str:
     return tr("language_name", lang)
 
 
+class Phrase:
+    """A message of the catalogue given as a parameter of another one, said in that one's
+    language when it is said (e.g. the reason inside "3 events differ … ({detail})")."""
+
+    __slots__ = ("code", "params")
+
+    def __init__(self, code: str, /, **params):
+        self.code = code
+        self.params = params
+
+    def text(self, lang: str) -> str:
+        return tr(self.code, lang, **self.params)
+
+    def __str__(self) -> str:  # e.g. in a log line
+        return self.text(FALLBACK)
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.code!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Phrase) and (self.code, self.params) == (other.code, other.params)
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+
 class _Value:
-    """Lets messages say `{total:won}` and get the one money formatter's output."""
+    """Lets messages say `{total:won}` and get the one money formatter's output, and a
+    `Phrase` parameter in the message's language."""
 
     def __init__(self, value, lang: str):
         self.value = value
         self.lang = lang
 
     def __format__(self, spec: str) -> str:
+        if isinstance(self.value, Phrase):
+            return format(self.value.text(self.lang), spec)
         if spec == "won":
             return format_won(int(self.value), self.lang)
         return format(self.value, spec)
 
     def __str__(self) -> str:
+        if isinstance(self.value, Phrase):
+            return self.value.text(self.lang)
         return str(self.value)
 
 
