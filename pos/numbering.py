@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, func, select, text
 
 from pos import tables as t
 from pos.clock import Hlc, tick
@@ -25,6 +25,9 @@ _LAST_EVENT = (select(t.outbox.c.seq, t.outbox.c.hlc)
 # has seen (a document made while the clock was behind is not newer than the ones before it)
 _NEWEST = (select(t.sales.c.created_at).where(t.sales.c.device_id == bindparam("device_id"))
            .order_by(t.sales.c.seq.desc()).limit(200))
+# numbers the server holds and this store lost (pos.tables.events_on_server) are taken too
+_SERVER_TOP = (select(func.max(t.events_on_server.c.last_seq))
+               .where(t.events_on_server.c.device_id == bindparam("device_id")))
 _DEVICE_HLC = select(t.device.c.last_hlc).where(t.device.c.id == bindparam("device_id"))
 # the day's highest receipt number (receipt_no is CODE-YYYYMMDD-N), or the floor kept for
 # numbers customers may hold although this store lacks them (pos.marks)
@@ -76,8 +79,9 @@ class Numbering:
             stamps.append(Hlc.parse(kept))
         walls = [datetime.fromisoformat(w) for w, in
                  uow.conn.execute(_NEWEST, {"device_id": self.device_id})]
-        return _State(row.seq if row else 0, max(stamps) if stamps else None, None, 0,
-                      max(walls) if walls else None)
+        held = uow.conn.execute(_SERVER_TOP, {"device_id": self.device_id}).scalar() or 0
+        return _State(max(row.seq if row else 0, held), max(stamps) if stamps else None, None,
+                      0, max(walls) if walls else None)
 
     def allocate(self, uow, wall: datetime, *, receipt: bool,
                  day: str | None = None) -> Allocation:

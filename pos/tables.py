@@ -244,3 +244,17 @@ receipt_floors = Table(
     Column("reason", Text, nullable=False),
     Column("created_at", Text, nullable=False),
 )
+
+# Runs of this device's sequence numbers that the organizer's server holds and this store does
+# not: the store lost those events (restored from an older backup, a cut or deleted journal)
+# after the server had them. The store's own later events were numbered after the server's
+# (sync.client renumbers them), so its outbox skips these numbers; `jangteo check` counts them
+# as the server's, not as a gap.
+events_on_server = Table(
+    "events_on_server", metadata,
+    Column("device_id", String(36), primary_key=True),
+    Column("first_seq", Integer, primary_key=True),
+    Column("last_seq", Integer, nullable=False),
+    Column("created_at", Text, nullable=False),
+    CheckConstraint("first_seq BETWEEN 1 AND last_seq", name="range_order"),
+)
