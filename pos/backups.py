@@ -16,12 +16,16 @@ of one kind never push out those of another.
 
 `restore` puts a backup back as `jangteo.db`. The file it replaces is moved aside into
 `replaced/`, never deleted, and the result says how many receipts it had that the backup lacks.
+The restored file remembers those receipts with the numbers of their events (`lost_receipts`):
+once the organizer's server is known to hold those events (`sync.client`), `jangteo check`
+counts the receipts as the server's, not as lost.
 """
 
 from __future__ import annotations
 
 import errno
 import gzip
+import json
 import logging
 import os
 import re
@@ -415,6 +419,26 @@ def _check_is_a_store(path: Path, source: Backup) -> None:
 
 
 _FILES = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal")
+LOST_RECEIPTS = "lost_receipts"  # the store_meta key
+
+
+def lost_receipts(conn) -> list[dict]:
+    """The receipts restores found in the files they replaced and not in the backups they put
+    back: `device_id`, `business_day`, `receipt_no` and `seq`, the number of the receipt's event
+    in the replaced file (the server's number for it, if it was synced). `conn` is a store's
+    SQLAlchemy connection."""
+    from sqlalchemy import select
+
+    from pos import tables as t
+
+    raw = conn.execute(select(t.store_meta.c.value)
+                       .where(t.store_meta.c.key == LOST_RECEIPTS)).scalar()
+    try:
+        rows = json.loads(raw) if raw else []
+        return [{"device_id": str(d), "business_day": str(day), "receipt_no": str(no),
+                 "seq": int(seq)} for d, day, no, seq in rows]
+    except (ValueError, TypeError):  # written by hand, or cut: nothing is known
+        return []
 
 
 def _compare(restored: Path, replaced: Path, result: Restored, now: datetime) -> None:
@@ -423,14 +447,14 @@ def _compare(restored: Path, replaced: Path, result: Restored, now: datetime) ->
     con = sqlite3.connect(_uri(restored, None), uri=True)
     try:
         con.execute("ATTACH DATABASE ? AS cur", (_uri(replaced),))
-        rows = con.execute("""SELECT c.device_id, c.business_day, c.receipt_no
+        rows = con.execute("""SELECT c.device_id, c.business_day, c.receipt_no, c.seq
                               FROM cur.sales c
                               WHERE NOT EXISTS (SELECT 1 FROM main.sales m WHERE m.id = c.id)
                               ORDER BY c.created_at""").fetchall()
         result.lacking = len(rows)
         result.newest_lacking = rows[-1][2] if rows else None
         floors: dict[tuple[str, str], int] = {}
-        for device_id, day, number in rows:
+        for device_id, day, number, _seq in rows:
             try:
                 n = int(str(number).rsplit("-", 1)[1])
             except (IndexError, ValueError):
@@ -451,6 +475,21 @@ def _compare(restored: Path, replaced: Path, result: Restored, now: datetime) ->
                     [(d, day, n, f"restore {now:%Y%m%d-%H%M%S}", now.isoformat())
                      for (d, day), n in floors.items()])
             result.floors = len(floors)
+        has_meta = con.execute("SELECT 1 FROM main.sqlite_master WHERE type = 'table' "
+                               "AND name = 'store_meta'").fetchone()
+        if rows and has_meta:
+            before = con.execute("SELECT value FROM main.store_meta WHERE key = ?",
+                                 (LOST_RECEIPTS,)).fetchone()
+            try:
+                known = [list(r) for r in json.loads(before[0])] if before else []
+            except (ValueError, TypeError):
+                known = []
+            seen = {(r[0], r[2]) for r in known}
+            known += [[d, day, no, seq] for d, day, no, seq in rows if (d, no) not in seen]
+            with con:
+                con.execute("INSERT INTO main.store_meta (key, value) VALUES (?, ?) "
+                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                            (LOST_RECEIPTS, json.dumps(known, separators=(",", ":"))))
         con.execute("DETACH DATABASE cur")
     finally:
         con.close()

@@ -127,16 +127,46 @@ _RULES: dict[str, str] = {
 }
 
 # The outbox is the device's gapless ledger: 1..N with --all; by default, from the lowest seq
-# of the checked documents to the newest event (the PRIMARY KEY range of those days).
+# of the checked documents to the newest event (the PRIMARY KEY range of those days). The runs
+# only the server holds (`events_on_server`: events this store lost after they were synced,
+# its own renumbered after them by sync.client) count as the server's: outbox and runs are
+# 1, 2, 3 … between them, each number once. There are a few runs at most.
+_RUNS_CLASH = """
+    EXISTS (SELECT 1 FROM events_on_server run CROSS JOIN outbox inside
+              ON inside.device_id = run.device_id
+             AND inside.seq BETWEEN run.first_seq AND run.last_seq
+            WHERE run.device_id = {device})
+    OR EXISTS (SELECT 1 FROM events_on_server run CROSS JOIN events_on_server later
+                 ON later.device_id = run.device_id AND later.first_seq > run.first_seq
+                AND later.first_seq <= run.last_seq
+               WHERE run.device_id = {device})"""
 _SEQ_ALL = """
-    SELECT device_id, 'seq ' || MIN(seq) || '..' || MAX(seq) || ' has ' || COUNT(*)
-    FROM outbox GROUP BY device_id HAVING MIN(seq) <> 1 OR MAX(seq) <> COUNT(*)"""
+    SELECT o.device_id, 'seq ' || MIN(o.lo, COALESCE(h.lo, o.lo)) || '..'
+           || MAX(o.hi, COALESCE(h.hi, o.hi)) || ' has ' || o.n
+           || COALESCE(' and ' || h.n || ' held by the server', '')
+    FROM (SELECT device_id, MIN(seq) lo, MAX(seq) hi, COUNT(*) n
+          FROM outbox GROUP BY device_id) o
+    LEFT JOIN (SELECT device_id, MIN(first_seq) lo, MAX(last_seq) hi,
+                      SUM(last_seq - first_seq + 1) n
+               FROM events_on_server GROUP BY device_id) h ON h.device_id = o.device_id
+    WHERE MIN(o.lo, COALESCE(h.lo, o.lo)) <> 1
+       OR MAX(o.hi, COALESCE(h.hi, o.hi)) <> o.n + COALESCE(h.n, 0)
+       OR """ + _RUNS_CLASH.replace("{device}", "o.device_id")
 _SEQ_RECENT = """
-    SELECT w.device_id, 'seq ' || w.lo || '..' || MAX(o.seq) || ' has ' || COUNT(o.seq)
-    FROM (SELECT s.device_id, MIN(s.seq) AS lo
-          FROM {docs} GROUP BY s.device_id) w
-    CROSS JOIN outbox o ON o.device_id = w.device_id AND o.seq >= w.lo
-    GROUP BY w.device_id HAVING MIN(o.seq) <> w.lo OR MAX(o.seq) - w.lo + 1 <> COUNT(o.seq)"""
+    SELECT q.device_id, 'seq ' || q.lo || '..' || q.hi || ' has ' || q.n
+           || CASE WHEN q.held > 0 THEN ' and ' || q.held || ' held by the server' ELSE '' END
+    FROM (SELECT r.*, (SELECT COALESCE(SUM(x.last_seq - x.first_seq + 1), 0)
+                       FROM events_on_server x
+                       WHERE x.device_id = r.device_id AND x.first_seq > r.lo
+                         AND x.last_seq < r.hi) AS held
+          FROM (SELECT w.device_id, w.lo, MIN(o.seq) AS first, MAX(o.seq) AS hi,
+                       COUNT(o.seq) AS n
+                FROM (SELECT s.device_id, MIN(s.seq) AS lo
+                      FROM {docs} GROUP BY s.device_id) w
+                CROSS JOIN outbox o ON o.device_id = w.device_id AND o.seq >= w.lo
+                GROUP BY w.device_id) r) q
+    WHERE q.first <> q.lo OR q.hi - q.lo + 1 <> q.n + q.held
+       OR """ + _RUNS_CLASH.replace("{device}", "q.device_id")
 
 # Tables whose foreign keys the default check verifies whole: the catalog and the shifts' cash
 # movements, a few thousand rows at most. The documents' own references (lines, payments and
@@ -237,16 +267,32 @@ def _gaps(present: list[int], last: int) -> list[tuple[int, int]]:
     return gaps
 
 
+def _held(runs: list[tuple[int, int]], seq: int) -> bool:
+    return any(first <= seq <= last for first, last in runs)
+
+
 def missing_documents(uow: UnitOfWork, found_marks=None, *, limit: int = 50) -> list[Problem]:
     """Receipts and events this store once confirmed (its numbering floors, its high-water
     marks kept outside the database: `pos.marks`) that it no longer has — the sales a cut
-    WAL, a damaged file or a restore of an older backup lost — by their numbers."""
+    WAL, a damaged file or a restore of an older backup lost — by their numbers. What the
+    organizer's server is known to hold is not missing: the runs of events it holds that this
+    store lost (`events_on_server`), and the receipts a restore found at those numbers in the
+    file it replaced (`lost_receipts` in `store_meta`, written by `pos.backups.restore`)."""
     from datetime import date
 
-    from pos import marks, tables as t
+    from pos import backups, marks, outbox, tables as t
     from pos.ids import receipt_no
 
     device = uow.store.device
+    runs = outbox.on_server(uow)
+    on_server: dict[str, list[int]] = {}  # business day -> receipt numbers the server holds
+    for lost in backups.lost_receipts(uow.conn):
+        if lost["device_id"] == device["id"] and _held(runs, lost["seq"]):
+            try:
+                n = int(str(lost["receipt_no"]).rsplit("-", 1)[1])
+            except (IndexError, ValueError):
+                continue
+            on_server.setdefault(lost["business_day"], []).append(n)
     if found_marks is None:
         found_marks = marks.read_marks(uow.store.data_dir)
     highs: dict[str, int] = {}
@@ -269,6 +315,8 @@ def missing_documents(uow: UnitOfWork, found_marks=None, *, limit: int = 50) -> 
             "SELECT CAST(substr(receipt_no, instr(receipt_no, '-') + 10) AS INTEGER) AS n "
             "FROM sales WHERE device_id = ? AND business_day = ? ORDER BY n",
             (device["id"], day))]
+        if day in on_server:
+            present = sorted(present + on_server[day])
         the_day = date.fromisoformat(day)
         for first, end in _gaps(present, last)[:limit]:
             span = receipt_no(device["code"], the_day, first)
@@ -277,7 +325,16 @@ def missing_documents(uow: UnitOfWork, found_marks=None, *, limit: int = 50) -> 
             problems.append(Problem("receipts_missing", f"{device['code']} {day}", span))
     newest = uow.conn.exec_driver_sql("SELECT MAX(seq) FROM outbox WHERE device_id = ?",
                                       (device["id"],)).scalar() or 0
-    if seq_mark > newest:
+    lacking, start = [], newest + 1  # newest + 1 .. seq_mark, less what the server holds
+    for first, last in runs:
+        if last < start or first > seq_mark:
+            continue
+        if first > start:
+            lacking.append((start, first - 1))
+        start = max(start, last + 1)
+    if start <= seq_mark:
+        lacking.append((start, seq_mark))
+    for first, last in lacking[:limit]:
         problems.append(Problem("events_missing", device["code"],
-                                f"seq {newest + 1} .. {seq_mark}"))
+                                f"seq {first} .. {last}"))
     return problems
