@@ -29,9 +29,12 @@ def _run(args, lang: str, open_store) -> int:
             print(say("sync_enrolled", lang, event=info["event"], stall=info["stall"]))
             return 0
         if args.sync_command == "now":
+            noticed = sync_state(store).notice_at
             n = sync_now(store)
             state = sync_state(store)
             print(say("sync_sent", lang, count=n, waiting=state.waiting))
+            if state.notice is not None and state.notice_at != noticed:
+                print(state.notice.text(lang))  # found out in this round
             return 0
         state = sync_state(store)
         if not state.configured:
@@ -39,6 +42,8 @@ def _run(args, lang: str, open_store) -> int:
             return 0
         print(say("sync_device_state", lang, seq=state.last_seq, acked=state.acked_seq,
                   waiting=state.waiting))
+        if state.notice is not None:
+            print(f"{state.notice_at[:16].replace('T', ' ')}: {state.notice.text(lang)}")
         try:
             server = server_status(store, timeout=5)
         except SyncError as e:

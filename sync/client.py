@@ -2,8 +2,13 @@
 acked seq + 1, in batches, on a background thread that never blocks selling.
 
 - The server's answer is the only truth about what it has: the local ack moves only to the
-  `acked_seq` the server returned, after it committed. A time-out is "unknown": the same batch
-  is sent again, and the server answers "already there" for what it has.
+  `acked_seq` the server returned, after it committed, and never past an event the server did
+  not compare with its own or found different. A time-out is "unknown": the same batch is sent
+  again, and the server answers "already there" for what it has.
+- A store that lost events the server has (restored from an older backup, a cut journal)
+  numbers new events where the server's are: the server answers that they differ from what it
+  holds. The till then renumbers its own after the server's (`pos.outbox`), records the run as
+  the server's, and sends them again in the same round; no receipt number changes.
 - Documents are read back from their (immutable) tables for every send, so a resent event is
   byte for byte the one sent before.
 - The device token is kept in the system's credential store where there is one, else in a file
@@ -24,12 +29,12 @@ from typing import Callable
 import httpx
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from pos import services as svc
-from pos import events, tables as t
+from pos import events, outbox, tables as t
 from pos.background import BackgroundLoop
-from pos.i18n import detect_lang, error_text
+from pos.i18n import Phrase, detect_lang, error_text
 from pos.store import Store, StoreError, UnitOfWork
 from sync import protocol as p
 from pos.errors import CodedError
@@ -222,6 +227,10 @@ def pending_batch(uow: UnitOfWork, *, after: int, limit: int = BATCH) -> Batch |
         .order_by(t.outbox.c.seq).limit(limit)).all()
     if not rows:
         return None
+    for k in range(1, len(rows)):  # a batch is consecutive: it ends before a run the server
+        if rows[k].seq != rows[k - 1].seq + 1:  # holds and this store lost
+            rows = rows[:k]
+            break
     docs = _documents(uow, [r.document_id for r in rows if r.payload is None])
     events = []
     for r in rows:
@@ -252,23 +261,31 @@ class SyncState:
     error_params: dict | None = None
     syncing: bool = False
     catalog_after: int = 0
+    notice: Phrase | None = None  # the last time the server held events this till had lost
+    notice_at: str | None = None  # when the till found out (ISO time)
 
 
-def _newest_seq(uow: UnitOfWork) -> int:
-    """This device's newest outbox seq (0 before its first event)."""
-    return uow.conn.execute(select(t.outbox.c.seq).where(
-        t.outbox.c.device_id == uow.store.device["id"]).order_by(t.outbox.c.seq.desc())
-        .limit(1)).scalar() or 0
+def lost_events_notice(found: dict | None) -> Phrase | None:
+    """The sentence for what the till did when the server held events it had lost."""
+    if not found:
+        return None
+    if found.get("moved"):
+        return Phrase("sync_renumbered", count=int(found["count"]), moved=int(found["moved"]))
+    return Phrase("sync_lost_events", count=int(found["count"]))
 
 
 def sync_state(store: Store, *, error: SyncError | None = None, syncing: bool = False) -> SyncState:
     with store.unit_of_work(write=False) as uow:
         conf = settings(uow)
-        last = _newest_seq(uow)
-    acked = int(conf.get("acked_seq", 0))
-    return SyncState(bool(conf.get("url")), max(0, last - acked), acked, last,
+        acked = int(conf.get("acked_seq", 0))
+        last = max(outbox.newest_seq(uow), outbox.server_top(uow))
+        waiting = uow.conn.execute(select(func.count()).select_from(t.outbox).where(
+            t.outbox.c.device_id == store.device["id"], t.outbox.c.seq > acked)).scalar()
+    found = conf.get("lost_events")
+    return SyncState(bool(conf.get("url")), waiting, acked, last,
                      error.code if error else None, error.params if error else None, syncing,
-                     int(conf.get("catalog_after", 0)))
+                     int(conf.get("catalog_after", 0)), lost_events_notice(found),
+                     found.get("at") if found else None)
 
 
 def _configured(store: Store) -> tuple[dict, str]:
@@ -326,7 +343,7 @@ def push_once(store: Store, *, transport=None, timeout: float = 10, batch: int =
         return 0
     with _http(conf["url"], transport, timeout) as http:
         answer = _post(http, token, pending.body)
-    return _record_ack(store, answer)
+    return _record_ack(store, answer, pending).count
 
 
 def push_all(store: Store, *, transport=None, timeout: float = 10, batch: int = BATCH) -> int:
@@ -338,7 +355,7 @@ def push_all(store: Store, *, transport=None, timeout: float = 10, batch: int = 
 
 def _push_all(store: Store, http: httpx.Client, token: str, conf: dict, batch: int) -> int:
     """The next batch is read while the server works on the current one (a read only: it is
-    set aside if the answer says the server is elsewhere)."""
+    set aside if the answer says the server is elsewhere, or lists mismatches)."""
     total = 0
     server_acked = -1
     with ThreadPoolExecutor(1, thread_name_prefix="sync-send") as sender:
@@ -346,15 +363,26 @@ def _push_all(store: Store, http: httpx.Client, token: str, conf: dict, batch: i
         pending = _read(store, acked, batch)
         if pending is None and acked:  # "up to date" only if the server agrees it has it all
             status = _status(http, token)
-            if status.acked_seq < acked:
-                _record_ack(store, p.PushResponse(acked_seq=status.acked_seq, applied=0,
-                                                  already_there=0))
-                pending = _read(store, status.acked_seq, batch)
+            if status.acked_seq != acked:  # it lost events, or holds some this store lost
+                ack = _record_ack(store, p.PushResponse(acked_seq=status.acked_seq, applied=0,
+                                                        already_there=0))
+                pending = _read(store, ack.acked_seq, batch)
         sending = sender.submit(_post, http, token, pending.body) if pending else None
         while sending is not None:
             upcoming = _read(store, pending.last, batch)
             answer = sending.result()
             sending = None
+            answered = pending
+            if answer.mismatches:
+                # written down before anything else is sent: the outbox may be renumbered
+                # after the server's events (else this raises, and the round ends)
+                ack = _record_ack(store, answer, answered)
+                total += ack.count
+                server_acked = answer.acked_seq
+                pending = _read(store, ack.acked_seq, batch)
+                if pending:
+                    sending = sender.submit(_post, http, token, pending.body)
+                continue
             if answer.acked_seq >= pending.last:
                 pending = upcoming
             elif answer.acked_seq > server_acked:  # the server is behind us: resend from there
@@ -364,33 +392,99 @@ def _push_all(store: Store, http: httpx.Client, token: str, conf: dict, batch: i
             server_acked = answer.acked_seq
             if pending:  # on its way before the ack is written down: the two overlap
                 sending = sender.submit(_post, http, token, pending.body)
-            total += _record_ack(store, answer)
+            total += _record_ack(store, answer, answered).count
     return total
 
 
-def _record_ack(store: Store, answer: p.PushResponse) -> int:
-    """Set the local ack to what the server says it committed (never past this device's own
-    newest event; back, if the server lost events — e.g. restored from a backup — so they are
-    sent again); flag mismatches. Returns how many events were newly acked."""
+@dataclass(frozen=True)
+class _Ack:
+    count: int  # this device's events the answer newly confirmed
+    acked_seq: int  # the local ack now
+    moved: int = 0  # events renumbered after the server's
+
+
+# how the till says the server's reasons (`sync.protocol`); any other reason as it came
+_REASONS = {p.DIFFERS: Phrase("sync_mismatch_differs"), p.ID_USED: Phrase("sync_mismatch_id_used")}
+
+
+def _lost_run(differ: list[int], sent: Batch, server_had: int, before: int) -> bool:
+    """Whether the events the server found different are this store's newest ones from the
+    first of them on, up to what it held: the server holds events this store lost, and this
+    store numbered new ones in their place."""
+    first = differ[0]
+    return (before < first and sent.first <= first
+            and differ == list(range(first, min(sent.last, server_had) + 1)))
+
+
+def _record_ack(store: Store, answer: p.PushResponse, sent: Batch | None = None) -> _Ack:
+    """Write down what the server says it holds, for the batch `sent` (None: its status).
+
+    The local ack moves to the server's `acked_seq`, but never past this device's own newest
+    event, past the batch (the server compared nothing after it), nor to an event it listed
+    as a mismatch; it moves back if the server lost events (e.g. restored from a backup), so
+    they are sent again. If the server holds events past all this store has, or different
+    events at this store's newest numbers, this store lost them: the run is recorded as the
+    server's and, in the second case, this store's events are renumbered after the server's
+    (`pos.outbox.renumber_after_server`), all in one transaction. Any other mismatch raises
+    `sync_mismatch` once the ack is written."""
+    server_had = answer.acked_seq - answer.applied  # its last seq before this push
+    differ = sorted(m.seq for m in answer.mismatches if m.seq <= server_had)
+    refused = [m for m in answer.mismatches if m.seq > server_had]
+    mine = t.outbox.c.device_id == store.device["id"]
     with store.unit_of_work() as uow:
         conf = settings(uow)
         before = int(conf.get("acked_seq", 0))
-        acked = min(answer.acked_seq, _newest_seq(uow))  # never past what this device ever made
-        mine = t.outbox.c.device_id == store.device["id"]
+        newest = outbox.newest_seq(uow)
+        top = max(newest, outbox.server_top(uow))
+        lost = None
+        moved = 0
+        if differ and not refused and sent is not None and \
+                _lost_run(differ, sent, server_had, before):
+            first = differ[0]
+            moved = outbox.renumber_after_server(uow, first=first, last=server_had,
+                                                 server_last=answer.acked_seq)
+            lost = {"count": server_had - first + 1, "moved": moved, "first": first,
+                    "last": server_had}
+            acked = answer.acked_seq
+            differ = []
+        else:
+            acked = min(answer.acked_seq, top)  # never past what this device ever numbered
+            if sent is not None:
+                acked = min(acked, sent.last)  # the server compared nothing after the batch
+            if answer.mismatches:
+                acked = min(acked, min(m.seq for m in answer.mismatches) - 1)
+            elif answer.acked_seq > top and acked >= newest:
+                # the server holds events past all this store has: it lost them
+                outbox.held_by_server(uow, top + 1, answer.acked_seq)
+                lost = {"count": answer.acked_seq - top, "moved": 0, "first": top + 1,
+                        "last": answer.acked_seq}
+                acked = answer.acked_seq
+        count = 0
         if acked > before:
             uow.conn.execute(t.outbox.update().where(
                 mine, t.outbox.c.seq > before, t.outbox.c.seq <= acked,
                 t.outbox.c.acked_at.is_(None)).values(acked_at=store.clock.now().isoformat()))
+            count = uow.conn.execute(select(func.count()).select_from(t.outbox).where(
+                mine, t.outbox.c.seq > before, t.outbox.c.seq <= acked)).scalar()
         elif acked < before:
             uow.conn.execute(t.outbox.update().where(mine, t.outbox.c.seq > acked)
                              .values(acked_at=None))
-        if acked != before:
-            svc.set_setting(uow, "sync", {**conf, "acked_seq": acked})
+        if acked != before or lost:
+            changes = {"acked_seq": acked}
+            if lost:
+                changes["lost_events"] = {**lost, "at": store.clock.now().isoformat()}
+                log.warning("the server holds %s events (seq %s..%s) this till had lost; %s of "
+                            "its own were renumbered after them", lost["count"], lost["first"],
+                            lost["last"], moved)
+            svc.set_setting(uow, "sync", {**conf, **changes})
         uow.commit()
-    if answer.mismatches:
-        raise SyncError("sync_mismatch", count=len(answer.mismatches),
-                        detail=answer.mismatches[0].reason)
-    return max(0, acked - before)
+    still = set(differ)
+    unresolved = sorted([m for m in answer.mismatches if m.seq in still] + refused,
+                        key=lambda m: m.seq)
+    if unresolved:
+        raise SyncError("sync_mismatch", count=len(unresolved),
+                        detail=_REASONS.get(unresolved[0].reason, unresolved[0].reason))
+    return _Ack(count, acked, moved)
 
 
 def sync_now(store: Store, *, transport=None, timeout: float = 10) -> int:

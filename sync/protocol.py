@@ -187,6 +187,12 @@ class PushRequest(Strict):
         return self
 
 
+# Why the server lists an event in `mismatches` (the reason is English, for its alerts; a till
+# says it in its own language by these texts).
+DIFFERS = "differs from the stored event"  # the server holds another event at this seq
+ID_USED = "event or document id already used"  # a new seq whose event or document it has
+
+
 class Mismatch(Strict):
     seq: int
     event_id: str

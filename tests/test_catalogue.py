@@ -67,6 +67,7 @@ KEY_USES = [  # (context, which files, how the code names a message)
                                      r'SyncError|LogoError)\(\s*"([a-z_0-9]+)"')),
     (None, "printing/**/*.py", re.compile(r'(?:PrinterError|LogoError)\(\s*"([a-z_0-9]+)"')),
     (None, "sync/**/*.py", re.compile(r'SyncError\(\s*"([a-z_0-9]+)"')),
+    (None, "sync/**/*.py", re.compile(r'Phrase\(\s*"([a-z_0-9]+)"')),  # a sentence's part
     (None, "pos/**/*.py", re.compile(r'RowProblem\([^,]+,\s*[^,]+,\s*"([a-z_0-9]+)"')),
     ("receipt", "printing/**/*.py", re.compile(r'\blabel\(\s*"([a-z_0-9]+)"')),
     ("report", "printing/**/*.py", re.compile(r'\bword\(\s*"([a-z_0-9]+)"')),

@@ -214,7 +214,7 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
             if _same(conn, device, stored.get(x.seq), x):
                 already += 1
             else:
-                mismatches.append(_alert(conn, device, x, "differs from the stored event"))
+                mismatches.append(_alert(conn, device, x, p.DIFFERS))
             continue
         if x.seq != last + 1:
             break  # a gap: the device sends from acked + 1 next time
@@ -222,7 +222,7 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
         event_id = str(ev.event_id)
         doc_id = str(ev.document.id) if ev.document is not None else None
         if event_id in used_events or (doc_id and doc_id in used_docs):
-            mismatches.append(_alert(conn, device, x, "event or document id already used"))
+            mismatches.append(_alert(conn, device, x, p.ID_USED))
             break
         used_events.add(event_id)
         if doc_id:
