@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 
 from pos.i18n import error_text
 from pos.store import Store
@@ -35,13 +36,31 @@ class SyncService(WorkerService):
             return t("status_sync_sending", count=s.waiting)
         if s.waiting:
             return t("status_sync_waiting", count=s.waiting)
+        if self._fresh_notice(s):
+            return t("status_sync_renumbered")
         return t("status_sync_done")
 
     def error_text(self) -> str:
+        """The status's tooltip: what went wrong, else what the till did about events it had
+        lost (on the day it found out)."""
         s = self.state
-        if s is None or not s.error:
+        if s is None:
             return ""
-        return error_text(client.SyncError(s.error, **(s.error_params or {})), language())
+        if s.error:
+            return error_text(client.SyncError(s.error, **(s.error_params or {})), language())
+        if self._fresh_notice(s):
+            return s.notice.text(language())
+        return ""
+
+    def _fresh_notice(self, s: client.SyncState) -> bool:
+        """Whether the till found events it had lost on the server today."""
+        if s.notice is None or not s.notice_at:
+            return False
+        try:
+            at = datetime.fromisoformat(s.notice_at)
+        except ValueError:
+            return False
+        return at.date() == self.store.clock.now().date()
 
     def enroll(self, url: str, code: str, done) -> None:
         """Enrol off the GUI thread (the server may take seconds to answer); `done(info, error)`

@@ -44,3 +44,28 @@ def test_the_status_bar_follows_the_sync(qtbot, tmp_path, answers):
         window.close()
         store.close()
         server.stop()
+
+
+def test_the_status_bar_says_the_till_renumbered_after_lost_events_on_that_day(qtbot, store):
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from pos.i18n import Phrase
+    from ui.app import application
+    from ui.sync_service import SyncService
+
+    application()
+    service = SyncService(store, interval=3600)  # not enrolled: the worker sends nothing
+    try:
+        today = store.clock.now()
+        service.state = client.SyncState(
+            configured=True, waiting=0, acked_seq=50, last_seq=50,
+            notice=Phrase("sync_renumbered", count=3, moved=3), notice_at=today.isoformat())
+        assert service.status_text() == "동기화: 최신 (이벤트 번호 조정됨)"
+        assert service.error_text().startswith("이 단말기는 서버에 이미 있는 이벤트 3건을 잃었습니다")
+        service.state = replace(service.state, notice_at=(today - timedelta(days=1)).isoformat())
+        assert service.status_text() == "동기화: 최신" and service.error_text() == ""
+        service.state = replace(service.state, waiting=2)
+        assert service.status_text() == "동기화: 대기 2건"
+    finally:
+        service.stop()
