@@ -148,12 +148,20 @@ def _open(args, *, write: bool = True):
     from pos.store import Store, StoreError, default_data_dir
 
     data_dir = args.data_dir or default_data_dir()
-    try:
-        store = Store(data_dir)
-    except StoreError as e:
-        if write or e.code not in READ_ONLY_FALLBACK:
-            raise
-        store = Store(data_dir, read_only=True)
+    store = None
+    if not write:  # never takes the till's lock: a sale or the window is not refused meanwhile
+        try:
+            store = Store(data_dir, read_only=True)
+        except StoreError as e:
+            if e.code not in ("no_store_here", "needs_upgrade"):
+                raise
+    if store is None:  # a new folder, or data to upgrade first
+        try:
+            store = Store(data_dir)
+        except StoreError as e:
+            if write or e.code not in READ_ONLY_FALLBACK:
+                raise
+            store = Store(data_dir, read_only=True)
     if not store.read_only:
         try:
             setup_logging(store.data_dir)

@@ -68,7 +68,7 @@ class Mark:
             raw = json.loads(text)
             store_id, code, seq = raw["store_id"], raw["device_code"], raw["seq"]
             days = {str(d): int(n) for d, n in raw["days"].items()
-                    if isinstance(n, int) and 0 < n < 10**7 and len(str(d)) == 10}
+                    if isinstance(n, int) and 0 < n < 10**5 and len(str(d)) == 10}
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None
         if not (isinstance(store_id, str) and isinstance(code, str) and isinstance(seq, int)):
@@ -113,6 +113,8 @@ def read_marks(data_dir: Path) -> list[Mark]:
     marks = []
     for path in mark_paths(data_dir):
         try:
+            if path.is_symlink() or not path.is_file():
+                continue
             with open(path, "rb") as fh:
                 raw = fh.read(2 * SLOT + 1)
         except OSError:
@@ -139,7 +141,9 @@ class MarkFiles:
             try:
                 if path.parent != self.data_dir:
                     path.parent.mkdir(parents=True, exist_ok=True)
-                fds.append(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644))
+                # never through a symbolic link: a mark must not overwrite another file
+                fds.append(os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
+                                   | getattr(os, "O_NOFOLLOW", 0), 0o644))
             except OSError:
                 continue
         return fds

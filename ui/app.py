@@ -148,8 +148,12 @@ def run_gui(data_dir: Path, lang: str | None = None) -> int:
         return 3
     try:
         use_language(choose_language(store, lang))
-        first_start(store, lambda path: prompts.choose_first_start(None, path))
-        window = open_window(store, choose_language(store, lang))
+        try:
+            first_start(store, lambda path: prompts.choose_first_start(None, path))
+            window = open_window(store, choose_language(store, lang))
+        except StoreError as e:  # e.g. the disk filled while the demo catalog went in
+            QMessageBox.critical(None, t("cannot_start"), explain(e))
+            return 3
         show_fitting(window)
         tell_start_notes(store, window)
         return app.exec()
