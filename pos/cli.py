@@ -283,6 +283,9 @@ def _cmd_shift(args, lang: str) -> int:
                 uow.commit()
                 print(say("shift_opened", lang, number=shift["number"],
                           amount=shift["float_amount"]))
+                if shift.get("clock_note"):
+                    code, params = shift["clock_note"]
+                    print(error_text(CodedError(code, **params), lang), file=sys.stderr)
                 return EXIT_OK
             if args.shift_command == "cash":
                 kind, amount = ("in", args.cash_in) if args.cash_in is not None else ("out", args.cash_out)

@@ -47,6 +47,17 @@ class Mark:
     device_code: str
     seq: int = 0
     days: dict[str, int] = field(default_factory=dict)  # business day -> last receipt n
+    shift: int = 0  # the newest shift number
+    # receipt numbers other stores gave out with this device code (a store lost here before):
+    # kept from being given again, but not this store's own receipts
+    inherited: dict[str, int] = field(default_factory=dict)
+
+    def inherit(self, day: str, n: int) -> None:
+        if n:
+            self.inherited[day] = max(self.inherited.get(day, 0), n)
+            if len(self.inherited) > KEEP_DAYS:
+                for old in sorted(self.inherited)[:-KEEP_DAYS]:
+                    del self.inherited[old]
 
     def confirm(self, seq: int, day: str | None, n: int | None) -> None:
         self.seq = max(self.seq, seq)
@@ -58,7 +69,8 @@ class Mark:
 
     def to_json(self, data_dir: Path) -> str:
         return json.dumps({"store_id": self.store_id, "device_code": self.device_code,
-                           "seq": self.seq, "days": self.days,
+                           "seq": self.seq, "days": self.days, "shift": self.shift,
+                           "inherited": self.inherited,
                            "data_dir": str(data_dir)}, ensure_ascii=False)
 
     @classmethod
@@ -75,7 +87,13 @@ class Mark:
             return None
         if not (0 < len(code) <= 6 and code.isalnum() and 0 <= seq < 2**62):
             return None
-        return cls(store_id, code, seq, days)
+        shift = raw.get("shift", 0)
+        shift = shift if isinstance(shift, int) and 0 <= shift < 10**7 else 0
+        inherited = raw.get("inherited", {})
+        inherited = {str(d): n for d, n in inherited.items()
+                     if isinstance(n, int) and 0 < n < 10**5 and len(str(d)) == 10} \
+            if isinstance(inherited, dict) else {}
+        return cls(store_id, code, seq, days, shift, inherited)
 
 
 def mark_paths(data_dir: Path) -> list[Path]:
@@ -101,11 +119,14 @@ def _parse_file(raw: bytes) -> "Mark | None":
     if not found:
         return None
     best = max(found, key=lambda m: m.seq)
-    merged = Mark(best.store_id, best.device_code, best.seq)
+    merged = Mark(best.store_id, best.device_code, best.seq,
+                  shift=max(m.shift for m in found if m.device_code == best.device_code))
     for mark in found:
         if mark.device_code == best.device_code:
             for day, n in mark.days.items():
                 merged.confirm(0, day, n)
+            for day, n in mark.inherited.items():
+                merged.inherit(day, n)
     return merged
 
 

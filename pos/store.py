@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import create_engine, event, exc, select
+from sqlalchemy import create_engine, event, exc, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from pos.clock import Clock, SystemClock
@@ -617,6 +617,17 @@ class Store:
             self._mark_files = marks.MarkFiles(self.data_dir)
         self._mark_files.write(self._mark)
 
+    def confirmed_shift(self, number: int) -> None:
+        """A shift with this number was opened and committed: the marks keep it."""
+        if self._mark is None or number <= self._mark.shift:
+            return
+        from pos import marks
+
+        self._mark.shift = number
+        if self._mark_files is None:
+            self._mark_files = marks.MarkFiles(self.data_dir)
+        self._mark_files.write(self._mark)
+
     def new_id(self, when: datetime | None = None) -> str:
         return str(uuid7(when or self.clock.now(), self._random(10)))
 
@@ -792,14 +803,30 @@ def _reconcile(uow: UnitOfWork, device: dict, found) -> list[CodedError]:
     from pos.numbering import day_high
 
     notes: dict[str, CodedError] = {}
+    shifts = max((m.shift for m in found if m.device_code == device["code"]), default=0)
+    have = uow.conn.execute(select(func.max(t.shifts.c.number)).where(
+        t.shifts.c.device_id == device["id"])).scalar() or 0
+    floor = int(uow.conn.execute(select(t.store_meta.c.value).where(
+        t.store_meta.c.key == "shift_floor")).scalar() or 0)
+    if shifts > max(have, floor):  # shifts a lost or restored file had: never numbered again
+        uow.conn.execute(t.store_meta.delete().where(t.store_meta.c.key == "shift_floor"))
+        uow.conn.execute(t.store_meta.insert().values(key="shift_floor", value=str(shifts)))
+    sold = uow.conn.execute(select(t.sales.c.id).where(
+        t.sales.c.device_id == device["id"]).limit(1)).first() is not None
     for mark in found:
         if mark.device_code != device["code"]:
             continue
-        for day, last in sorted(mark.days.items()):
+        own = mark.store_id == device["id"]
+        taken = [(day, n, own) for day, n in mark.days.items()]
+        taken += [(day, n, False) for day, n in mark.inherited.items()]
+        for day, last, mine in sorted(taken):
             have = day_high(uow.conn, device["id"], day)
             if last <= have:
                 continue
-            reason = "missing" if mark.store_id == device["id"] else "lost"
+            # missing: this store's own receipts, lost from its file; lost: another store's,
+            # and this one is new (that store is gone); other: another store's, and this one
+            # has sales of its own (folders swapped or copied over)
+            reason = "missing" if mine else ("other" if sold else "lost")
             uow.conn.execute(t.receipt_floors.delete().where(
                 t.receipt_floors.c.device_id == device["id"],
                 t.receipt_floors.c.business_day == day))
@@ -810,11 +837,16 @@ def _reconcile(uow: UnitOfWork, device: dict, found) -> list[CodedError]:
             first_no = receipt_no(device["code"], the_day, have + 1)
             last_no = receipt_no(device["code"], the_day, last)
             if reason == "missing":
-                notes[day] = CodedError("receipts_missing", first=first_no, last=last_no)
-                continue
-            copy = _rescued_copy_of(mark.store_id)
-            notes[day] = (CodedError("former_store_lost_rescued", last=last_no, copy=str(copy))
-                          if copy else CodedError("former_store_lost", last=last_no))
+                notes[day] = (CodedError("receipt_missing_one", receipt=last_no)
+                              if first_no == last_no else
+                              CodedError("receipts_missing", first=first_no, last=last_no))
+            elif reason == "other":
+                notes[day] = CodedError("another_store_here", last=last_no)
+            else:
+                copy = _rescued_copy_of(mark.store_id)
+                notes[day] = (CodedError("former_store_lost_rescued", last=last_no,
+                                         copy=str(copy))
+                              if copy else CodedError("former_store_lost", last=last_no))
     return list(notes.values())
 
 
@@ -847,10 +879,18 @@ def _starting_mark(uow: UnitOfWork, device: dict, found):
     from pos.numbering import day_high
 
     mark = Mark(device["id"], device["code"])
+    mark.shift = max([m.shift for m in found if m.device_code == device["code"]]
+                     + [uow.conn.execute(select(func.max(t.shifts.c.number)).where(
+                         t.shifts.c.device_id == device["id"])).scalar() or 0])
     for other in found:
         if other.device_code == device["code"]:
+            for day, n in other.inherited.items():
+                mark.inherit(day, n)
             for day, n in other.days.items():
-                mark.confirm(0, day, n)
+                if other.store_id == device["id"]:
+                    mark.confirm(0, day, n)
+                else:
+                    mark.inherit(day, n)
             if other.store_id == device["id"]:
                 mark.seq = max(mark.seq, other.seq)
     newest = uow.conn.execute(select(t.sales.c.business_day).where(

@@ -329,6 +329,11 @@ class ShiftScreen(QWidget):
         if self._do(lambda uow: svc.open_shift(uow, counts=counts)):
             self.reload()
             self.changed.emit()
+            if self._last.get("clock_note"):  # the clock looks wrong: say so before selling
+                from pos.errors import CodedError
+
+                code, params = self._last["clock_note"]
+                prompts.error(self, explain(CodedError(code, **params)))
 
     def move_cash(self, kind: str) -> None:
         amount = prompts.ask_int(self, t(f"shift_cash_{kind}_amount"), 0, 0, 100_000_000)

@@ -299,11 +299,19 @@ def missing_documents(uow: UnitOfWork, found_marks=None, *, limit: int = 50) -> 
     for day, last in uow.conn.execute(
             t.receipt_floors.select().with_only_columns(t.receipt_floors.c.business_day,
                                                         t.receipt_floors.c.last_n)
-            .where(t.receipt_floors.c.device_id == device["id"])):
+            .where(t.receipt_floors.c.device_id == device["id"],
+                   # numbers another store gave out (a folder lost, or swapped) are kept
+                   # from being reused, but they are not this store's missing receipts
+                   t.receipt_floors.c.reason.notin_(("lost", "other")))):
         highs[day] = max(highs.get(day, 0), last)
+    others = dict(uow.conn.execute(
+        t.receipt_floors.select().with_only_columns(t.receipt_floors.c.business_day,
+                                                    t.receipt_floors.c.last_n)
+        .where(t.receipt_floors.c.device_id == device["id"],
+               t.receipt_floors.c.reason.in_(("lost", "other")))).all())
     seq_mark = 0
     for mark in found_marks:
-        if mark.device_code != device["code"]:
+        if mark.device_code != device["code"] or mark.store_id != device["id"]:
             continue
         for day, last in mark.days.items():
             highs[day] = max(highs.get(day, 0), last)
@@ -317,6 +325,8 @@ def missing_documents(uow: UnitOfWork, found_marks=None, *, limit: int = 50) -> 
             (device["id"], day))]
         if day in on_server:
             present = sorted(present + on_server[day])
+        if others.get(day):  # numbers another store gave out here: not this store's losses
+            present = sorted(set(present) | set(range(1, others[day] + 1)))
         the_day = date.fromisoformat(day)
         for first, end in _gaps(present, last)[:limit]:
             span = receipt_no(device["code"], the_day, first)

@@ -36,15 +36,18 @@ def current_shift(uow: UnitOfWork) -> dict | None:
     return cache["open_shift"]
 
 
-def business_day(uow: UnitOfWork, wall, shift: dict | None = None) -> str:
+def business_day(uow: UnitOfWork, wall, shift: dict | None = None, *,
+                 hold_back: bool = True) -> str:
     """The business day a document or shift made at `wall` belongs to.
 
     Days are counted in the time zone of the device's newest document (a laptop set to the
     wrong zone books to the stall's day). With a shift open: the shift's day, or the next
     day for a shift that runs past midnight; a clock further off either way (a dead clock
     battery, a jump of a year) cannot move a sale out of its shift's day. Without one: the
-    wall clock's date, but never before the newest document's day when the clock has gone
-    back behind it, so a day whose report is printed does not change."""
+    wall clock's date, but (`hold_back`, for a sale outside a shift) never before the newest
+    document's day when the clock has gone back behind it. A shift being opened takes the
+    wall clock's day and the till says the clock looks behind: one reading a year ahead must
+    not pull every later shift into that year."""
     from datetime import date, timedelta
 
     numbering = uow.store.numbering
@@ -53,7 +56,7 @@ def business_day(uow: UnitOfWork, wall, shift: dict | None = None) -> str:
     if shift is not None:
         opened = date.fromisoformat(shift["business_day"])
         return (day if opened <= day <= opened + timedelta(days=1) else opened).isoformat()
-    behind = numbering.clock_behind(uow, wall)
+    behind = numbering.clock_behind(uow, wall) if hold_back else None
     if behind is not None:
         day = max(day, behind.astimezone(zone).date())
     return day.isoformat()
@@ -107,17 +110,25 @@ def open_shift(uow: UnitOfWork, *, float_amount: int | None = None,
         raise DomainError("count_invalid", detail=str(amount))
     device = uow.store.device
     now = uow.clock.now()
-    number = (uow.conn.execute(select(func.max(t.shifts.c.number))
-                               .where(t.shifts.c.device_id == device["id"])).scalar() or 0) + 1
+    # after the shifts this store has and those a lost or restored file had (pos.marks): two
+    # Z reports never carry one number
+    floor = uow.conn.execute(select(t.store_meta.c.value).where(
+        t.store_meta.c.key == "shift_floor")).scalar()
+    number = max(uow.conn.execute(select(func.max(t.shifts.c.number))
+                                  .where(t.shifts.c.device_id == device["id"])).scalar() or 0,
+                 int(floor or 0)) + 1
     row = {"id": uow.new_id(now), "device_id": device["id"], "number": number, "status": "open",
-           "business_day": business_day(uow, now), "opened_at": now.isoformat(),
+           "business_day": business_day(uow, now, hold_back=False), "opened_at": now.isoformat(),
            "float_amount": amount, "float_counts": counts_json}
     uow.conn.execute(t.shifts.insert().values(**row))
     _changed(uow)
     uow.note(events.SHIFT)
     append_event(uow, event_type="shift.opened", payload={**row, "float_counts": counts},
                  wall=now)
-    return row
+    store = uow.store
+    uow.on_commit(lambda: store.confirmed_shift(number))
+    note = clock_note(uow, now, None, uow.store.numbering.clock_behind(uow, now))
+    return {**row, "clock_note": note} if note else row
 
 
 def move_cash(uow: UnitOfWork, *, kind: str, amount: int, reason: str) -> dict:
