@@ -50,8 +50,11 @@ TEMP_PREFIX = ".partial-"
 REPLACED_DIR = "replaced"
 
 # What is kept (README "Backups"):
-# - every day of the last week keeps its newest shift-close copy, so a mistake noticed at the
-#   next week's market (a wrong import, a bad count) can still be undone to any day before it;
+# - each of the seven newest days that have a shift-close copy keeps its newest one, so a
+#   mistake noticed at a later market (a wrong import, a bad count) can still be undone to any
+#   of the last seven market days; days are counted among the copies, not from today's date,
+#   so a clock gone wrong (a dead battery names today's copy 2000-01-01) deletes nothing, and a
+#   stall that sells ten days a year keeps its last seven market days;
 CLOSE_KEEP_DAYS = 7
 # - the newest three shift-close copies whatever their age, so a stall that sells once a month
 #   still has its last three market days, and several shifts in one day keep their last three;
@@ -77,6 +80,8 @@ class Backup:
     when: datetime  # as written in the name: the till's local time when it was taken
     label: str
     size: int
+    plausible: bool = True  # starts as a gzip or SQLite file and is not tiny: else a file
+    # merely named like a copy, which is neither ranked among the copies nor deleted
 
     @property
     def name(self) -> str:
@@ -112,14 +117,17 @@ def list_backups(dest_dir: Path) -> list[Backup]:
         return []
     for path in entries:
         m = _NAME.fullmatch(path.name)
-        if not m or not path.is_file():
-            continue
+        if not m or path.is_symlink() or not path.is_file():
+            continue  # a link is no copy of ours, and pruning must never delete through one
         try:
             when = datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S")
             size = path.stat().st_size
+            with open(path, "rb") as fh:
+                head = fh.read(16)
         except (ValueError, OSError):
             continue
-        found.append(Backup(path, when, m.group(3), size))
+        plausible = size >= 512 and (head[:2] == b"\x1f\x8b" or head == b"SQLite format 3\x00")
+        found.append(Backup(path, when, m.group(3), size, plausible or size == 0))
     return sorted(found, key=lambda b: (b.when, b.name), reverse=True)
 
 
@@ -263,7 +271,7 @@ def backup(path: Path, dest_dir: Path, label: str, when: datetime) -> Path:
             raise _backup_error(e, dest_dir, path) from e
         raise
     try:
-        prune(dest_dir, now=when)
+        prune(dest_dir, now=when, just_made=final)
     except OSError as e:  # a copy that could not be deleted costs space, not the backup
         log.warning("could not prune %s: %s", dest_dir, e)
     return final
@@ -273,31 +281,33 @@ def newest_closes(found: list[Backup]) -> list[Backup]:
     """The shift-close copies, newest first by shift number (then time): the number only
     grows, while the time in a name is the till's clock, which may be wrong (a dead clock
     battery names today's copy 2000-01-01)."""
-    return sorted((b for b in found if b.kind == "close" and b.size > 0),
+    return sorted((b for b in found if b.kind == "close" and b.size > 0 and b.plausible),
                   key=lambda b: (b.number, b.when, b.name), reverse=True)
 
 
 def to_keep(found: list[Backup], now: datetime) -> set[Path]:
     """The backups `prune` keeps (see the constants above)."""
     closes = newest_closes(found)
-    migrations = [b for b in found if b.kind == "migration" and b.size > 0]
-    keep = {b.path for b in found if b.kind == "other"}
+    migrations = [b for b in found if b.kind == "migration" and b.size > 0 and b.plausible]
+    keep = {b.path for b in found if b.kind == "other" or not b.plausible}
     keep.update(b.path for b in closes[:CLOSE_KEEP_NEWEST])
     keep.update(b.path for b in migrations[:MIGRATION_KEEP_NEWEST])
-    today = now.replace(tzinfo=None).date()
-    days = {today - timedelta(days=i) for i in range(CLOSE_KEEP_DAYS)}
-    for b in closes:  # newest first: the first one seen of a day is its newest
-        if b.when.date() in days:
-            days.discard(b.when.date())
+    seen: set = set()
+    for b in sorted(closes, key=lambda b: (b.when, b.number), reverse=True):
+        if len(seen) >= CLOSE_KEEP_DAYS:
+            break
+        if b.when.date() not in seen:  # newest first: the first one seen of a day is its newest
+            seen.add(b.when.date())
             keep.add(b.path)
     return keep
 
 
-def prune(dest_dir: Path, *, now: datetime) -> list[Path]:
+def prune(dest_dir: Path, *, now: datetime, just_made: Path | None = None) -> list[Path]:
     """Delete the shift-close and before-migration copies `to_keep` does not keep (and empty
-    files, which are no copy at all); returns what was deleted."""
+    files, which are no copy at all); returns what was deleted. The copy just made and
+    checked is never deleted, whatever unchecked files named like newer copies are there."""
     found = list_backups(dest_dir)
-    keep = to_keep(found, now)
+    keep = to_keep(found, now) | ({just_made} if just_made else set())
     gone = []
     for b in found:
         if b.path not in keep:
@@ -353,6 +363,13 @@ def find_backup(data_dir: Path, which: str | None = None) -> Backup:
                 else datetime.fromtimestamp(path.stat().st_mtime))
         return Backup(path.resolve(), when, m.group(3) if m else path.stem, path.stat().st_size)
     raise StoreError("restore_backup_unknown", name=which, path=str(folder))
+
+
+def _candidates(data_dir: Path, first: Backup) -> list[Backup]:
+    """`first`, then the other copies in the order `find_backup` would take them."""
+    found = [b for b in list_backups(Path(data_dir) / BACKUP_DIR) if b.size > 0]
+    ordered = newest_closes(found) + [b for b in found if b.kind != "close"]
+    return [first] + [b for b in ordered if b.path != first.path]
 
 
 def _unpack(source: Backup, dest: Path) -> None:
@@ -513,25 +530,33 @@ def restore(data_dir: Path, which: str | None = None, *, now: datetime | None = 
         raise _restore_error(e, data_dir) from e
     try:
         source = find_backup(data_dir, which)
+        # asked for none: the newest copy that really is one (a file merely named like a
+        # newer copy, or one cut short, gives way to the next)
+        candidates = [source] if which is not None else _candidates(data_dir, source)
         clean_temporaries(data_dir)
         stamp = f"{now:%Y%m%d-%H%M%S}"
         unpacked = data_dir / f"{TEMP_PREFIX}restore-{stamp}.db"
         temporaries = [unpacked.with_name(unpacked.name + s) for s in ("", "-journal", "-wal",
                                                                       "-shm")]
-        try:
-            _unpack(source, unpacked)
-        except BaseException as e:
-            _remove(*temporaries)
-            if _cause(e) == "damaged":
-                raise StoreError("restore_backup_damaged", path=str(source.path)) from e
-            if isinstance(e, (OSError, sqlite3.Error)):
-                raise _restore_error(e, data_dir) from e
-            raise
-        try:
-            _check_restorable(unpacked, source)
-        except BaseException:
-            _remove(*temporaries)
-            raise
+        for k, source in enumerate(candidates):
+            try:
+                try:
+                    _unpack(source, unpacked)
+                except BaseException as e:
+                    if _cause(e) == "damaged":
+                        raise StoreError("restore_backup_damaged",
+                                         path=str(source.path)) from e
+                    if isinstance(e, (OSError, sqlite3.Error)):
+                        raise _restore_error(e, data_dir) from e
+                    raise
+                _check_restorable(unpacked, source)
+                break
+            except BaseException as e:
+                _remove(*temporaries)
+                damaged = isinstance(e, StoreError) and e.code == "restore_backup_damaged"
+                if not damaged or k == len(candidates) - 1:
+                    raise
+                log.warning("backup %s is no good copy, trying the next one", source.path)
         target = data_dir / DB_NAME
         result = Restored(source, target, None)
         moved: list[tuple[Path, Path]] = []

@@ -205,13 +205,15 @@ def test_keeping_goes_by_kind_so_failed_upgrades_never_push_out_close_backups(st
 def test_the_newest_close_backups_are_kept_whatever_their_age(store, stall):
     folder = store.data_dir / "backups"
     old = datetime(2025, 5, 1, 18, 0, tzinfo=KST)
-    for n in range(1, 6):  # a stall that sold on five days a month apart
+    for n in range(1, 11):  # a stall that sold on ten days a month apart
         backups.backup(store.path, folder, f"shift-{n}", old + timedelta(days=30 * n))
     (folder / "jangteo-20250101-120000-shift-0.db").write_bytes(b"")  # a 0-byte "backup"
     (folder / "jangteo-20240101-120000-by-hand.db.gz").write_bytes(b"mine")
     backups.backup(store.path, folder, "before-0007", datetime(2026, 11, 21, 9, 0, tzinfo=KST))
     names = [b.name for b in backups.list_backups(folder)]
-    assert [b.number for b in backups.list_backups(folder) if b.kind == "close"] == [5, 4, 3]
+    # its seven newest market days, however long ago (a year's markets, not a calendar week)
+    assert [b.number for b in backups.list_backups(folder) if b.kind == "close"] == \
+        [10, 9, 8, 7, 6, 5, 4]
     assert "jangteo-20250101-120000-shift-0.db" not in names  # empty: no copy at all
     assert "jangteo-20240101-120000-by-hand.db.gz" in names  # not ours to delete
 
@@ -362,7 +364,7 @@ def test_the_newest_close_backup_is_told_by_its_shift_number_not_a_wrong_clock(t
     folder.mkdir()
     for name in ("jangteo-20261105-180000-shift-5.db.gz", "jangteo-20000101-000100-shift-6.db.gz",
                  "jangteo-20000101-000200-shift-7.db.gz"):
-        (folder / name).write_bytes(b"x")
+        (folder / name).write_bytes(gzip.compress(os.urandom(2000)))
     found = backups.list_backups(folder)
     assert [b.number for b in backups.newest_closes(found)] == [7, 6, 5]
     assert backups.find_backup(tmp_path).number == 7
@@ -388,3 +390,31 @@ def test_a_close_whose_backup_was_cut_short_gets_one_at_the_next_start(store, st
     with Store(data, clock=clock):  # and only once
         pass
     assert len(backups.list_backups(data / "backups")) == 1
+
+
+def test_junk_named_like_newer_copies_never_costs_the_real_ones(store, stall):
+    with store.unit_of_work() as uow:
+        svc.open_shift(uow, float_amount=0)
+        uow.commit()
+    sell(store, stall)
+    close(store)  # shift 1: a real copy
+    folder = store.data_dir / "backups"
+    day = store.clock.now().strftime("%Y%m%d")
+    (folder / f"jangteo-{day}-235959-shift-99999999999999999999.db.gz").write_bytes(b"x")
+    (folder / f"jangteo-{day}-235958-shift-50.db.gz").write_bytes(gzip.compress(b"SQLite")[:15])
+    victim = store.data_dir.parent / "victim.txt"
+    victim.write_text("precious")
+    (folder / f"jangteo-{day}-235957-shift-9.db.gz").symlink_to(victim)
+    with store.unit_of_work() as uow:
+        svc.open_shift(uow, float_amount=0)
+        uow.commit()
+    sell(store, stall)
+    made = close(store).backup  # shift 2
+    names = {p.name for p in folder.iterdir()}
+    assert made.name in names and any(n.endswith("-shift-1.db.gz") for n in names)
+    assert victim.read_text() == "precious"
+    data = store.data_dir
+    store.close()
+    out = jangteo("--data-dir", data, "--lang", "en", "restore")  # the newest real one
+    assert out.returncode == 0, out.stderr
+    assert made.name in out.stdout
