@@ -51,6 +51,7 @@ class Mark:
     # receipt numbers other stores gave out with this device code (a store lost here before):
     # kept from being given again, but not this store's own receipts
     inherited: dict[str, int] = field(default_factory=dict)
+    data_dir: str = ""  # the folder it was last written from
 
     def inherit(self, day: str, n: int) -> None:
         if n:
@@ -93,11 +94,21 @@ class Mark:
         inherited = {str(d): n for d, n in inherited.items()
                      if isinstance(n, int) and 0 < n < 10**5 and len(str(d)) == 10} \
             if isinstance(inherited, dict) else {}
-        return cls(store_id, code, seq, days, shift, inherited)
+        folder = raw.get("data_dir", "")
+        return cls(store_id, code, seq, days, shift, inherited,
+                   folder if isinstance(folder, str) else "")
 
 
-def mark_paths(data_dir: Path) -> list[Path]:
-    return [Path(data_dir) / MARK_NAME, outside_path(data_dir)]
+def store_path(store_id: str) -> Path:
+    """The copy kept under the store's own id: a data folder copied elsewhere and used from
+    both places (on this computer) still shares it."""
+    safe = "".join(ch for ch in store_id if ch.isalnum() or ch == "-")[:40] or "none"
+    return state_dir() / "marks" / f"store-{safe}.json"
+
+
+def mark_paths(data_dir: Path, store_id: str | None = None) -> list[Path]:
+    paths = [Path(data_dir) / MARK_NAME, outside_path(data_dir)]
+    return paths + [store_path(store_id)] if store_id else paths
 
 
 SLOT = 4096  # each file holds two slots, written in turn: a write torn by a power cut spoils
@@ -120,7 +131,8 @@ def _parse_file(raw: bytes) -> "Mark | None":
         return None
     best = max(found, key=lambda m: m.seq)
     merged = Mark(best.store_id, best.device_code, best.seq,
-                  shift=max(m.shift for m in found if m.device_code == best.device_code))
+                  shift=max(m.shift for m in found if m.device_code == best.device_code),
+                  data_dir=best.data_dir)
     for mark in found:
         if mark.device_code == best.device_code:
             for day, n in mark.days.items():
@@ -130,9 +142,9 @@ def _parse_file(raw: bytes) -> "Mark | None":
     return merged
 
 
-def read_marks(data_dir: Path) -> list[Mark]:
+def read_marks(data_dir: Path, store_id: str | None = None) -> list[Mark]:
     marks = []
-    for path in mark_paths(data_dir):
+    for path in mark_paths(data_dir, store_id):
         try:
             if path.is_symlink() or not path.is_file():
                 continue
@@ -151,14 +163,15 @@ class MarkFiles:
     not wait for file renames). A copy that cannot be opened or written is skipped: a read-only
     state folder must not stop a sale that is already committed."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, store_id: str | None = None):
         self.data_dir = Path(data_dir)
+        self.store_id = store_id
         self._fds: list[int] | None = None
         self._turn = 0
 
     def _open(self) -> list[int]:
         fds = []
-        for path in mark_paths(self.data_dir):
+        for path in mark_paths(self.data_dir, self.store_id):
             try:
                 if path.parent != self.data_dir:
                     path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,9 +210,9 @@ class MarkFiles:
         self._fds = None
 
 
-def write_marks(data_dir: Path, mark: Mark) -> None:
+def write_marks(data_dir: Path, mark: Mark) -> None:  # every copy, the store's own too
     """Both copies once (both slots, so no older slot outranks it)."""
-    files = MarkFiles(data_dir)
+    files = MarkFiles(data_dir, mark.store_id)
     try:
         files.write(mark)
         files.write(mark)

@@ -413,7 +413,13 @@ class Store:
                     device_code = found[0].device_code
                 with self.unit_of_work() as uow:
                     self.device = _ensure_device(uow, device_code)
-                    self.notes += _reconcile(uow, self.device, found)
+                    # the store's own mark: a copy of this folder used from elsewhere
+                    own = [m for m in marks.read_marks(self.data_dir, self.device["id"])
+                           if m.store_id == self.device["id"]
+                           and m.data_dir not in ("", str(self.data_dir))]
+                    found += own
+                    self.notes += _reconcile(uow, self.device, found,
+                                             elsewhere={id(m): m.data_dir for m in own})
                     _write_meta(uow)
                     self._mark = _starting_mark(uow, self.device, found)
                     uow.commit()
@@ -614,7 +620,7 @@ class Store:
 
         self._mark.confirm(seq, day, n)
         if self._mark_files is None:
-            self._mark_files = marks.MarkFiles(self.data_dir)
+            self._mark_files = marks.MarkFiles(self.data_dir, self.device["id"])
         self._mark_files.write(self._mark)
 
     def confirmed_shift(self, number: int) -> None:
@@ -625,7 +631,7 @@ class Store:
 
         self._mark.shift = number
         if self._mark_files is None:
-            self._mark_files = marks.MarkFiles(self.data_dir)
+            self._mark_files = marks.MarkFiles(self.data_dir, self.device["id"])
         self._mark_files.write(self._mark)
 
     def new_id(self, when: datetime | None = None) -> str:
@@ -795,7 +801,7 @@ def _write_meta(uow: UnitOfWork) -> None:
         uow.conn.execute(t.store_meta.insert().values(key="written_by", value=__version__))
 
 
-def _reconcile(uow: UnitOfWork, device: dict, found) -> list[CodedError]:
+def _reconcile(uow: UnitOfWork, device: dict, found, elsewhere=None) -> list[CodedError]:
     """Receipt numbers a mark of this device code saw confirmed but the store lacks (its file
     was cut or restored, or a former store here is gone) become numbering floors: the next
     receipt of that day goes on after them. Returns what the vendor must be told."""
@@ -817,6 +823,7 @@ def _reconcile(uow: UnitOfWork, device: dict, found) -> list[CodedError]:
         if mark.device_code != device["code"]:
             continue
         own = mark.store_id == device["id"]
+        there = (elsewhere or {}).get(id(mark))  # this store, used from another folder
         taken = [(day, n, own) for day, n in mark.days.items()]
         taken += [(day, n, False) for day, n in mark.inherited.items()]
         for day, last, mine in sorted(taken):
@@ -826,7 +833,8 @@ def _reconcile(uow: UnitOfWork, device: dict, found) -> list[CodedError]:
             # missing: this store's own receipts, lost from its file; lost: another store's,
             # and this one is new (that store is gone); other: another store's, and this one
             # has sales of its own (folders swapped or copied over)
-            reason = "missing" if mine else ("other" if sold else "lost")
+            reason = ("elsewhere" if there else "missing") if mine else \
+                ("other" if sold else "lost")
             uow.conn.execute(t.receipt_floors.delete().where(
                 t.receipt_floors.c.device_id == device["id"],
                 t.receipt_floors.c.business_day == day))
@@ -836,7 +844,10 @@ def _reconcile(uow: UnitOfWork, device: dict, found) -> list[CodedError]:
             the_day = datetime.strptime(day, "%Y-%m-%d").date()
             first_no = receipt_no(device["code"], the_day, have + 1)
             last_no = receipt_no(device["code"], the_day, last)
-            if reason == "missing":
+            if reason == "elsewhere":
+                notes[day] = CodedError("store_used_elsewhere", other=there, first=first_no,
+                                        last=last_no)
+            elif reason == "missing":
                 notes[day] = (CodedError("receipt_missing_one", receipt=last_no)
                               if first_no == last_no else
                               CodedError("receipts_missing", first=first_no, last=last_no))

@@ -302,13 +302,13 @@ def missing_documents(uow: UnitOfWork, found_marks=None, *, limit: int = 50) -> 
             .where(t.receipt_floors.c.device_id == device["id"],
                    # numbers another store gave out (a folder lost, or swapped) are kept
                    # from being reused, but they are not this store's missing receipts
-                   t.receipt_floors.c.reason.notin_(("lost", "other")))):
+                   t.receipt_floors.c.reason.notin_(("lost", "other", "elsewhere")))):
         highs[day] = max(highs.get(day, 0), last)
     others = dict(uow.conn.execute(
         t.receipt_floors.select().with_only_columns(t.receipt_floors.c.business_day,
                                                     t.receipt_floors.c.last_n)
         .where(t.receipt_floors.c.device_id == device["id"],
-               t.receipt_floors.c.reason.in_(("lost", "other")))).all())
+               t.receipt_floors.c.reason.in_(("lost", "other", "elsewhere")))).all())
     seq_mark = 0
     for mark in found_marks:
         if mark.device_code != device["code"] or mark.store_id != device["id"]:

@@ -549,3 +549,24 @@ def test_two_stores_swapped_between_folders_are_not_called_empty(tmp_path, clock
         assert _sell(st, pid).receipt_no.endswith("-0006")  # after the other store's 0005
         with st.unit_of_work(write=False) as uow:
             assert run_checks(uow) == []  # the other store's numbers are not this one's losses
+
+
+def test_a_folder_copied_and_used_from_both_places_never_gives_a_number_twice(tmp_path,
+                                                                               clock):
+    original, copy = tmp_path / "O", tmp_path / "C"
+    with Store(original, clock=clock) as st:
+        pid = _setup(st)
+        _sell(st, pid)
+    shutil.copytree(original, copy)  # as the README's advice for a read-only stick goes
+    with Store(copy, clock=clock) as st:
+        given = [_sell(st, pid).receipt_no for _ in range(2)]
+    with Store(original, clock=clock) as st:
+        assert [n.code for n in st.notes] == ["store_used_elsewhere"]
+        assert str(copy) in error_text(st.notes[0], "en") and given[-1] in \
+            error_text(st.notes[0], "en")
+        assert _sell(st, pid).receipt_no.endswith("-0004")
+        with st.unit_of_work(write=False) as uow:
+            problems = run_checks(uow)
+    # honest: the copy's events used numbers this folder's events now use too (the server
+    # will see both); receipts are not missing, they are in the copy
+    assert [p.code for p in problems] == ["events_missing"]
