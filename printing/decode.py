@@ -23,6 +23,10 @@ class TextLine:
     bold: bool = False
     double: bool = False
     align: int = 0
+    # columns the printer uses for it, counted from the bytes as a printer does: a byte
+    # outside Kanji mode takes one, a two-byte KS X 1001 character two; twice that at double
+    # width
+    columns: int = 0
 
 
 @dataclass
@@ -125,7 +129,8 @@ def decode(data: bytes) -> Decoded:
         flush_segment()
         text = "".join(seg.decode("euc_kr") if k else seg.decode("ascii", "replace")
                        for k, seg in spans)
-        out.items.append(TextLine(text, bold, double, align))
+        columns = sum(len(seg) for _k, seg in spans) * (2 if double else 1)
+        out.items.append(TextLine(text, bold, double, align, columns))
         spans.clear()
 
     n = len(data)

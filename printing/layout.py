@@ -1,7 +1,7 @@
 """Width-aware receipt layout: one layout for every renderer and paper width.
 
 A receipt is laid out in character columns (32 for 58 mm, 42 or 48 for 80 mm). Hangul and
-other East Asian wide characters take two columns (`unicodedata.east_asian_width` W or F).
+other East Asian wide and ambiguous characters take two columns (`char_width`).
 Rows carry a left part and an optional right part (amounts), so the raster renderer can put
 the right part flush with the paper's edge whatever the font, and the text renderer can pad.
 """
@@ -13,9 +13,16 @@ from dataclasses import dataclass
 
 
 def char_width(ch: str) -> int:
+    """Columns a character takes. East Asian "ambiguous" characters (· × ★ ※ ① and the like)
+    count two: a Korean printer in text mode prints every character that is not ASCII from
+    its two-byte font, two columns wide, and the app's own "QR·간편결제" had pushed amounts
+    onto the next line. (The raster renderer draws them narrower: counting two only wraps a
+    little earlier there.)"""
     if unicodedata.combining(ch):
         return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    if ch < "\x80":
+        return 1
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F", "A") else 1
 
 
 def width(text: str) -> int:
@@ -127,3 +134,10 @@ def fit(left: str, right: str, columns: int, *, bold: bool = False,
             Row("", right, bold=bold, double=double)]
     return ([Row(line, bold=bold, double=double) for line in lines[:-1]]
             + [Row(lines[-1], right, bold=bold, double=double)])
+
+
+def heading(text: str, columns: int) -> list[Row]:
+    """A centred title at double size, wrapped at half the columns so it never runs past the
+    paper (the 58 mm refund heading had wrapped by itself in the printer)."""
+    return [Row(row.left, bold=True, double=True, align="center")
+            for row in fit(text, "", columns, double=True)]

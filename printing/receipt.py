@@ -16,7 +16,7 @@ from pos.domain import DocKind, TaxStatus
 from pos.ids import barcode_form
 from pos.money import format_amount
 from pos.store import UnitOfWork
-from printing.layout import QR, Barcode, Feed, Item, Logo, Row, Rule, fit
+from printing.layout import QR, Barcode, Feed, Item, Logo, Row, Rule, fit, heading
 from pos.errors import CodedError
 from pos.i18n import tr
 
@@ -198,8 +198,7 @@ def layout_receipt(r: ReceiptDoc, columns: int) -> list[Item]:
         out.append(Logo(r.logo))
     store = r.store
     if store.get("name"):
-        out += [Row(row.left, bold=True, double=True, align="center")
-                for row in fit(store["name"], "", columns, double=True)]
+        out += heading(store["name"], columns)
     ident = []
     if store.get("bizno"):
         ident.append(f"{label('bizno', lang)} {store['bizno']}")
@@ -213,7 +212,7 @@ def layout_receipt(r: ReceiptDoc, columns: int) -> list[Item]:
         out += fit(f"{label('tel', lang)} {store['phone']}", "", columns)
     out.append(Feed())
     title = label(f"title_{r.kind}", lang)
-    out.append(Row(title, bold=True, double=True, align="center"))
+    out += heading(title, columns)
     if r.copy:
         out.append(Row(label("copy", lang), bold=True, align="center"))
     out.append(Row(label("receipt_no", lang), r.receipt_no))

@@ -10,7 +10,7 @@ from pathlib import Path
 from pos.settlement import Settlement
 from pos.i18n import tr
 from pos.money import format_amount
-from printing.layout import Feed, Item, Row, Rule, fit
+from printing.layout import Feed, Item, Row, Rule, fit, heading
 
 def word(key: str, lang: str, /, **params) -> str:
     """A report's words, from the message catalogue (context "report")."""
@@ -37,8 +37,7 @@ def layout_shift_report(f: Settlement, *, kind: str, columns: int, lang: str = "
                         printed_at: datetime | None = None) -> list[Item]:
     """An X, Z or day report for the thermal printer."""
     labels = method_labels or {}
-    out: list[Item] = [Row(title_for(kind, shift["number"] if shift else None, lang), bold=True,
-                           double=True, align="center")]
+    out: list[Item] = heading(title_for(kind, shift["number"] if shift else None, lang), columns)
     if store and store.get("name"):
         out += [Row(r.left, align="center") for r in fit(store["name"], "", columns)]
     if shift:

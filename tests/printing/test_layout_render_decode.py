@@ -196,3 +196,42 @@ def test_a_transparent_logo_background_prints_as_paper(demo_store, tmp_path):
     printed = _logo(str(logo), profile("generic-80")).convert("L")
     assert printed.getpixel((5, 5)) == 255  # the transparent corner is left blank
     assert printed.getpixel((100, 50)) == 0  # the drawing itself is black
+
+
+@pytest.mark.parametrize("key", ["generic-58-text", "epson-tm-t20-kr"])
+def test_text_mode_lines_fit_the_paper_as_the_printer_counts_columns(demo_store, key):
+    """Counted from the bytes (a byte outside Kanji mode one column, a KS X 1001 character
+    two), not by the layout's own width function: '·' '×' '★' '※' '①' print two wide."""
+    from printing.reports import layout_shift_report
+
+    prof = profile(key)
+    with demo_store.unit_of_work() as uow:
+        if svc.current_shift(uow) is None:
+            svc.open_shift(uow, float_amount=0)
+            uow.commit()
+    qr = sell(demo_store, method="qr")
+    refund = None
+    with demo_store.unit_of_work() as uow:
+        refund = svc.refund_sale(uow, sale_id=qr.id, quantities={1: 1}, method="cash")
+        uow.commit()
+    layouts = []
+    with demo_store.unit_of_work(write=False) as uow:
+        for doc in (qr, refund):
+            layouts.append(layout_receipt(receipt_for(uow, sale_id=doc.id), prof.columns))
+        shift = svc.current_shift(uow)
+        figures = svc.shift_settlement(uow, shift_id=shift["id"])
+        labels = {code: m.label("ko") for code, m in svc.payment_methods(uow).items()}
+    layouts.append(layout_shift_report(figures, kind="x", columns=prof.columns, shift=shift,
+                                       method_labels=labels))
+    layouts.append(fit("★ 오늘의 추천 ※ 1+1 ① × 2 · 끝", "12,300", prof.columns)
+                   + fit("ORGANIC DRIP COFFEE 10EA · ①②③", "12,300", prof.columns))
+    for items in layouts:
+        decoded = decode(render(items, prof, drawer=False))
+        lines = decoded.text_lines()
+        assert any("·" in ln or "×" in ln or "★" in ln for ln in lines) or items is layouts[1]
+        for line in decoded.items:
+            if hasattr(line, "columns"):
+                assert line.columns <= prof.columns, (line.text, line.columns)
+    qr_lines = decode(render(layouts[0], prof, drawer=False)).text_lines()
+    assert any("QR·간편결제" in ln and ln.rstrip().endswith(f"{qr.totals.total:,}")
+               for ln in qr_lines), qr_lines
