@@ -233,7 +233,7 @@ def _code(p, item: QR | Barcode, profile: PrinterProfile) -> None:
                       font="A", function_type="B", check=False)
         else:
             p.barcode(item.data, "code128", height=64, width=2, pos="BELOW",
-                      force_software=True, center=False)
+                      force_software="bitImageRaster", align_ct=False)
     p.set(align="left")
 
 

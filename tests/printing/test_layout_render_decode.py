@@ -235,3 +235,29 @@ def test_text_mode_lines_fit_the_paper_as_the_printer_counts_columns(demo_store,
     qr_lines = decode(render(layouts[0], prof, drawer=False)).text_lines()
     assert any("QR·간편결제" in ln and ln.rstrip().endswith(f"{qr.totals.total:,}")
                for ln in qr_lines), qr_lines
+
+
+@pytest.mark.parametrize("key", ["generic-58-text", "generic-80"])
+def test_a_printer_without_native_barcodes_gets_one_drawn_that_a_scanner_reads(demo_store, key):
+    """The software barcode (python-escpos draws it) had crashed on an argument python-escpos
+    3.1 does not have; it is sent as a GS v 0 raster, and an independent reader (zxing-cpp)
+    reads the receipt number back from the decoded bytes."""
+    import dataclasses
+
+    import zxingcpp
+
+    prof = dataclasses.replace(profile(key), native_barcode=False)
+    doc = sell(demo_store, method="card")
+    with demo_store.unit_of_work(write=False) as uow:
+        items = layout_receipt(receipt_for(uow, sale_id=doc.id), prof.columns)
+    assert any(isinstance(i, Barcode) for i in items)
+    decoded = decode(render(items, prof, drawer=False))
+    assert decoded.unknown == [] and not any(isinstance(i, BarcodeMark) for i in decoded.items)
+    for raster in decoded.rasters():
+        assert raster.width <= prof.dots
+    found = {r.text for img in decoded.rasters()
+             for r in zxingcpp.read_barcodes(img.convert("L"))
+             if r.format == zxingcpp.BarcodeFormat.Code128}
+    from pos.ids import barcode_form
+
+    assert barcode_form(doc.receipt_no) in found or doc.receipt_no in found, found
