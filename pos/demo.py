@@ -139,8 +139,11 @@ def run_demo(store: Store, *, sales: int = 300, seed: int = 1, day: date | None 
             raise DemoNotEmpty()
     load_demo_catalog(store, seed=seed)
     rng = random.Random(seed)
-    day = day or store.clock.now().date()
-    tz = store.clock.now().tzinfo
+    now = store.clock.now()
+    # by default the newest market day already over (today after 18:00, else yesterday): a
+    # day stamped later than now would make every real sale today say the clock is behind
+    day = day or (now.date() if now.hour >= 18 else now.date() - timedelta(days=1))
+    tz = now.tzinfo
     start = datetime.combine(day, time(10, 0), tzinfo=tz)
     span = timedelta(hours=8).total_seconds()
     saved_clock = store.clock
