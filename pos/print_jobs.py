@@ -167,6 +167,22 @@ def recover(uow: UnitOfWork) -> int:
                                     updated_at=uow.clock.now().isoformat())).rowcount
 
 
+KEEP_BYTES_DAYS = 7  # a finished job's bytes, kept this long for a look at what went out
+
+
+def forget_bytes(uow: UnitOfWork, *, days: int = KEEP_BYTES_DAYS) -> int:
+    """Finished jobs (done, dropped, replaced) older than `days` keep their record but not
+    their bytes: every printed receipt's bytes had stayed in the store for ever (7.9 MB after
+    290 jobs). A receipt's copy is drawn again from its sale. Returns how many were pruned."""
+    from datetime import timedelta
+
+    cutoff = (uow.clock.now() - timedelta(days=days)).isoformat()
+    return uow.conn.execute(t.print_jobs.update().where(
+        t.print_jobs.c.status.in_((DONE, DROPPED, REPLACED)),
+        t.print_jobs.c.updated_at < cutoff, t.print_jobs.c.data.is_not(None))
+        .values(data=None)).rowcount
+
+
 def set_status(uow: UnitOfWork, job_id: int, **values) -> None:
     uow.conn.execute(t.print_jobs.update().where(t.print_jobs.c.id == job_id)
                      .values(updated_at=uow.clock.now().isoformat(), **values))

@@ -117,6 +117,7 @@ class PrintWorker(BackgroundLoop):
         with self.store.unit_of_work() as uow:
             if recover(uow):
                 log.warning("print jobs interrupted by a restart were marked interrupted")
+            jobs.forget_bytes(uow)
             uow.commit()
         super().start()
         self._notify()

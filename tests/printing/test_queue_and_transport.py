@@ -179,3 +179,24 @@ def test_an_address_that_cannot_be_a_printer_is_refused_with_a_sentence(url):
         parse_url(url)
     assert e.value.code == "printer_url_invalid"
     assert "프린터 주소가 올바르지 않습니다" in error_text(e.value, "ko")
+
+
+def test_finished_jobs_lose_their_bytes_after_a_week_but_keep_their_record(demo_store,
+                                                                          printer_factory):
+    from datetime import timedelta
+
+    printer = printer_factory()
+    setup = setup_for(printer.url)
+    old, recent = sell(demo_store), sell(demo_store)
+    old_job = queue_receipt(demo_store, setup, old)
+    worker = pq.PrintWorker(demo_store, timeout=5)
+    assert worker.run_once()
+    demo_store.clock.advance(timedelta(days=8))
+    recent_job = queue_receipt(demo_store, setup, recent)
+    assert worker.run_once()
+    starting = pq.PrintWorker(demo_store, timeout=0.2, backoff=(60,))
+    starting.start()  # the worker prunes as it starts
+    starting.stop()
+    assert job(demo_store, old_job)["data"] is None and job(demo_store, old_job)["status"] == pq.DONE
+    assert job(demo_store, recent_job)["data"] is not None
+    assert len(printer.jobs) == 2  # nothing was printed again
