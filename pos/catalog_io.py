@@ -19,6 +19,7 @@ from sqlalchemy import select
 from pos import tables as t
 from pos.i18n import tr
 from pos.money import AmountError, parse_won
+from pos.domain import NAME_LIMIT, DomainError, clean_text
 from pos.services.catalog import add_category
 from pos.store import UnitOfWork
 from pos.errors import CodedError
@@ -192,12 +193,21 @@ def _parse(rows, header_cols, enterprises, only_enterprise, problems) -> list[_R
                                        {"found": len(cells), "expected": header_len}))
             continue
 
-        def cell(col: str) -> str:
+        def raw_cell(col: str) -> str:
             i = header_cols.get(col)
             return cells[i].strip() if i is not None and i < len(cells) else ""
 
-        name = cell("name")
-        if not name:
+        def cell(col: str, limit: int = 200) -> str:
+            """The cell as the catalog keeps text (`clean_text`): a line break in a cell is a
+            space; a control character or a text too long is a problem of this row."""
+            try:
+                return clean_text(raw_cell(col), limit=limit)
+            except DomainError as e:
+                problems.append(RowProblem(n, col, e.code, dict(e.params)))
+                return ""
+
+        name = cell("name", NAME_LIMIT)
+        if not name and not any(pr.row == n and pr.column == "name" for pr in problems):
             problems.append(RowProblem(n, "name", "value_empty"))
         price = 0
         try:
@@ -235,8 +245,9 @@ def _parse(rows, header_cols, enterprises, only_enterprise, problems) -> list[_R
                 problems.append(RowProblem(n, "active", "value_bool", {"value": cell("active")}))
         barcodes = [b.strip() for b in cell("barcode").replace(";", "|").split("|") if b.strip()]
         if len(problems) == bad:
-            parsed.append(_Row(n, cell("sku") or None, barcodes, name, price, tax, enterprise_id,
-                               cell("category") or None, stock, bool(active)))
+            parsed.append(_Row(n, cell("sku", 64) or None, barcodes, name, price, tax,
+                               enterprise_id, cell("category", 60) or None, stock,
+                               bool(active)))
     return parsed
 
 

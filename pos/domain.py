@@ -55,6 +55,42 @@ class DomainError(CodedError, ValueError):
     """A rule of the domain was broken. `code` is the key of the message in `pos.i18n`."""
 
 
+# Text that goes onto paper and to other tills: a newline in a product name had stopped the
+# print queue, a NUL printed as nothing, a right-to-left override turns "3,000" around.
+_LINE_BREAKS = dict.fromkeys(map(ord, "\t\n\r\v\f\x85\u2028\u2029"), " ")
+_BIDI_CONTROLS = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
+                            *range(0x2066, 0x206A)])
+NAME_LIMIT = 100  # characters of a product's or an enterprise's name
+
+
+def clean_text(value, *, limit: int = NAME_LIMIT, lenient: bool = False) -> str:
+    """A name or a short field as it is kept: line breaks and tabs (a spreadsheet cell typed
+    with Alt+Enter) become spaces, runs of spaces one, the ends trimmed; other control and
+    direction-override characters are refused, and so is a text over `limit` characters
+    (`lenient`: dropped, and the text cut to `limit`)."""
+    import unicodedata
+
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise DomainError("text_invalid", value=type(value).__name__)
+    text = " ".join(value.translate(_LINE_BREAKS).split(" "))
+    text = " ".join(part for part in text.split(" ") if part)
+    def bad(ch: str) -> bool:
+        return unicodedata.category(ch) in ("Cc", "Cs") or ord(ch) in _BIDI_CONTROLS
+
+    if lenient:  # text from elsewhere (the server) must not stop a till: cleaned, not refused
+        text = " ".join("".join(c for c in text if not bad(c)).split())
+        return text[:limit]
+    for ch in text:
+        if bad(ch):  # the message shows the text with its bad characters as �
+            raise DomainError("text_control", char=f"U+{ord(ch):04X}",
+                              value="".join("\ufffd" if bad(c) else c for c in text[:40]))
+    if len(text) > limit:
+        raise DomainError("text_too_long", count=len(text), limit=limit, value=text[:40])
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class PaymentMethod:
     code: str

@@ -579,6 +579,9 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     uow.conn.execute(t.device.update().where(t.device.c.id == device["id"])
                      .values(last_hlc=str(seen)))
     uow.on_commit(uow.store.numbering.forget)
+    # what the server sends goes onto this till's paper: cleaned as the till's own catalog
+    # edits are (a control character or a 10 KB name from elsewhere never stops a pull)
+    products = [_cleaned(x) for x in products]
     enterprises = _Enterprises(uow)
     for x in sorted(products, key=lambda x: x.enterprise.hlc or ""):
         enterprises.take_if_newer(x.enterprise)  # from every product, taken or not
@@ -626,6 +629,18 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     if free:
         uow.conn.execute(t.barcodes.insert(), free)
     return len(newer)
+
+
+def _cleaned(x):
+    from pos.domain import clean_text
+
+    enterprise = x.enterprise.model_copy(update={"name": clean_text(
+        x.enterprise.name, lenient=True) or "?"})
+    return x.model_copy(update={
+        "name": clean_text(x.name, lenient=True) or "?", "enterprise": enterprise,
+        "category": clean_text(x.category, limit=60, lenient=True) or None if x.category
+        else x.category,
+        "sku": clean_text(x.sku, limit=64, lenient=True) or None if x.sku else x.sku})
 
 
 class _Enterprises:

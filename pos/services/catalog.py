@@ -6,7 +6,7 @@ from sqlalchemy import bindparam, func, or_, select
 
 from pos import bizno as bizno_rules
 from pos import events, tables as t
-from pos.domain import DomainError, TaxClass, TaxStatus
+from pos.domain import NAME_LIMIT, DomainError, TaxClass, TaxStatus, clean_text
 from pos.outbox import append_event
 from pos.store import UnitOfWork
 
@@ -35,6 +35,9 @@ def add_enterprise(uow: UnitOfWork, *, name: str, bizno: str | None = None,
     """Add an enterprise the stall sells for. `commission_bp` is the stall's commission in
     basis points (1500 = 15 %)."""
     uow.note(events.CATALOG)
+    name = clean_text(name)
+    representative, address, phone = (clean_text(representative, limit=60),
+                                      clean_text(address, limit=200), clean_text(phone, limit=40))
     normalized = _check_enterprise(name, bizno, tax_status, commission_bp)
     if find_enterprise(uow, ref=name.strip()) is not None:
         raise DomainError("enterprise_exists", name=name.strip())
@@ -58,6 +61,10 @@ def update_enterprise(uow: UnitOfWork, *, enterprise_id: str, **changes) -> None
     if unknown:
         raise TypeError(f"unknown enterprise fields: {sorted(unknown)}")
     merged = {**row, **changes}
+    for key, limit in (("name", NAME_LIMIT), ("representative", 60), ("address", 200),
+                       ("phone", 40)):
+        if key in changes:
+            merged[key] = clean_text(merged[key], limit=limit)
     merged["bizno"] = _check_enterprise(merged["name"], merged["bizno"], merged["tax_status"],
                                         merged["commission_bp"])
     values = {k: merged[k] for k in allowed}
@@ -94,7 +101,7 @@ def find_enterprise(uow: UnitOfWork, *, ref: str) -> dict | None:
 
 def add_category(uow: UnitOfWork, *, name: str) -> str:
     uow.note(events.CATALOG)
-    name = name.strip()
+    name = clean_text(name, limit=60)
     if not name:
         raise DomainError("name_empty")
     existing = uow.conn.execute(select(t.categories.c.id).where(t.categories.c.name == name)
@@ -145,6 +152,8 @@ def add_product(uow: UnitOfWork, *, name: str, price: int, enterprise_id: str,
                 barcodes: list[str] | tuple[str, ...] = (), category_id: str | None = None,
                 stock: int | None = None, active: bool = True) -> str:
     uow.note(events.CATALOG)
+    name = clean_text(name)
+    sku = clean_text(sku, limit=64) or None
     _check_product(name, price, tax_class, stock)
     if find_enterprise(uow, ref=enterprise_id) is None:
         raise DomainError("enterprise_unknown", value=enterprise_id)
@@ -175,6 +184,10 @@ def update_product(uow: UnitOfWork, *, product_id: str, barcodes: list[str] | No
     if unknown:
         raise TypeError(f"unknown product fields: {sorted(unknown)}")
     merged = {**row, **changes}
+    if "name" in changes:
+        merged["name"] = changes["name"] = clean_text(changes["name"])
+    if "sku" in changes:
+        merged["sku"] = changes["sku"] = clean_text(changes["sku"], limit=64) or None
     _check_product(merged["name"], merged["price"], merged["tax_class"], merged["stock"])
     if "sku" in changes and merged["sku"]:
         other = uow.conn.execute(select(t.products.c.id).where(
