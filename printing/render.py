@@ -10,6 +10,7 @@ cut, drawer kick); Hangul never goes through its `text()`, which turns it into `
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import logging
 from functools import lru_cache
@@ -129,7 +130,12 @@ def _printer(profile: PrinterProfile):
     from escpos.printer import Dummy
 
     p = Dummy()
-    p.profile.profile_data["media"]["width"]["pixels"] = profile.dots
+    # python-escpos keeps one capability profile per model for the whole process: setting the
+    # paper width on it had set it for every render at once (a 58 mm and an 80 mm job in two
+    # threads raced). This printer gets its own copy.
+    data = copy.deepcopy(p.profile.profile_data)
+    data["media"]["width"]["pixels"] = profile.dots
+    p.profile.profile_data = data
     return p
 
 
