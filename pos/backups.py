@@ -23,7 +23,6 @@ counts the receipts as the server's, not as lost.
 
 from __future__ import annotations
 
-import errno
 import gzip
 import json
 import logging
@@ -36,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pos.store import BACKUP_DIR, DB_NAME, LOCK_NAME, DirectoryLock, StoreError
+from pos.store import BACKUP_DIR, DB_NAME, LOCK_NAME, DirectoryLock, StoreError, error_kind
 
 log = logging.getLogger("jangteo.backups")
 
@@ -134,29 +133,14 @@ def list_backups(dest_dir: Path) -> list[Backup]:
 # -- writing a backup --------------------------------------------------------------------------
 
 def _cause(error: BaseException) -> str | None:
-    """"disk_full", "read_only", "io_error" or "damaged" for an OS or SQLite error, else None."""
-    if isinstance(error, OSError):
-        if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.EFBIG):
-            return "disk_full"
-        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            return "read_only"
-        if error.errno == errno.EIO:
-            return "io_error"
-        return None
+    """"disk_full", "read_only", "io_error" or "damaged" for an OS or SQLite error (the store's
+    own `error_kind`), or a cut or garbled .gz; else None."""
     if isinstance(error, (EOFError, gzip.BadGzipFile, zlib.error)):
-        return "damaged"  # a cut or garbled .gz
-    if isinstance(error, sqlite3.Error):
-        primary = (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
-        text = str(error).lower()
-        if primary == 13 or "disk is full" in text:  # SQLITE_FULL
-            return "disk_full"
-        if primary == 8 or "readonly" in text:  # SQLITE_READONLY
-            return "read_only"
-        if primary == 10 or "i/o error" in text:  # SQLITE_IOERR
-            return "io_error"
-        if primary in (11, 26) or "malformed" in text or "not a database" in text:
-            return "damaged"  # SQLITE_CORRUPT, SQLITE_NOTADB
-    return None
+        return "damaged"
+    if not isinstance(error, (OSError, sqlite3.Error)):
+        return None
+    return {"full": "disk_full", "read_only": "read_only", "io": "io_error",
+            "corrupt": "damaged"}.get(error_kind(error))
 
 
 def _backup_error(error: BaseException, dest_dir: Path, source: Path) -> StoreError:

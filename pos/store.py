@@ -132,6 +132,31 @@ def free_space(folder: Path) -> int | None:
         return None
 
 
+def error_kind(error: BaseException) -> str | None:
+    """"full", "read_only", "locked", "corrupt" or "io" for an SQLite or OS error, by SQLite's
+    error name or the OS errno (then SQLite's words), else None. Shared by the store's
+    sentences (`classify`) and the backups' (`pos.backups`)."""
+    import errno
+
+    name = getattr(error, "sqlite_errorname", "") or ""
+    text = str(error).lower()
+    number = error.errno if isinstance(error, OSError) else None
+    if number in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.EFBIG) \
+            or name == "SQLITE_FULL" or "disk is full" in text:
+        return "full"
+    if number in (errno.EROFS, errno.EACCES, errno.EPERM) or name.startswith("SQLITE_READONLY") \
+            or "readonly" in text or "read-only" in text:
+        return "read_only"
+    if name.startswith("SQLITE_BUSY") or "database is locked" in text:
+        return "locked"
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in text \
+            or "not a database" in text:
+        return "corrupt"
+    if number == errno.EIO or name.startswith("SQLITE_IOERR") or "i/o error" in text:
+        return "io"
+    return None
+
+
 def classify(error: BaseException, data_dir: Path | None = None, *,
              at_start: bool = False) -> StoreError | None:
     """The vendor's sentence for an SQLite or OS error, or None when it is none of ours.
@@ -146,28 +171,14 @@ def classify(error: BaseException, data_dir: Path | None = None, *,
     orig = getattr(error, "orig", None) or error
     if isinstance(orig, StoreError):
         return orig
-    name = getattr(orig, "sqlite_errorname", "") or ""
-    text = str(orig).lower()
+    kind = error_kind(orig)
     number = orig.errno if isinstance(orig, OSError) else None
-    if number in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)) or name == "SQLITE_FULL" \
-            or "disk is full" in text:
-        kind = "full"
-    elif number == errno.EROFS or name.startswith("SQLITE_READONLY") or "readonly" in text \
-            or "read-only" in text:
-        kind = "read_only"
-    elif name.startswith("SQLITE_BUSY") or "database is locked" in text:
-        kind = "locked"
-    elif name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in text \
-            or "not a database" in text:
-        kind = "corrupt"
-    elif number in (errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.ENOENT,
-                    errno.ELOOP):
-        kind = None  # a path that cannot be, not a disk that fails
-    elif number is not None or name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")) \
-            or "disk i/o error" in text or "unable to open" in text:
-        kind = "io"
-    else:
-        kind = None
+    if kind is None and number not in (errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR,
+                                       errno.ENOENT, errno.ELOOP):  # a path that cannot be
+        name = getattr(orig, "sqlite_errorname", "") or ""
+        if number is not None or name.startswith("SQLITE_CANTOPEN") \
+                or "unable to open" in str(orig).lower():
+            kind = "io"  # told apart below by the folder's state
     if kind == "io" and data_dir is not None:  # SQLite says I/O for what the folder explains
         free = free_space(data_dir)
         if free is not None and free < LOW_SPACE:
@@ -189,10 +200,6 @@ def classify(error: BaseException, data_dir: Path | None = None, *,
         return StoreError(code, path=path, detail=detail,
                           free=f"{(free or 0) / 1024 / 1024:.1f} MB")
     return StoreError({"full": "disk_full", "read_only": "read_only", "io": "io_error"}[kind])
-
-
-def _translate(error: BaseException, data_dir: Path | None = None) -> StoreError | None:
-    return classify(error, data_dir)
 
 
 def ro_connect(path: Path) -> sqlite3.Connection:
@@ -736,7 +743,7 @@ class UnitOfWork:
         except BaseException as e:
             self._release()
             if isinstance(e, exc.DBAPIError):
-                raise (_translate(e, self.store.data_dir) or e) from e
+                raise (classify(e, self.store.data_dir) or e) from e
             raise
         return self
 
@@ -754,7 +761,7 @@ class UnitOfWork:
         try:
             self._tx.commit()
         except exc.DBAPIError as e:
-            raise (_translate(e, self.store.data_dir) or e) from e
+            raise (classify(e, self.store.data_dir) or e) from e
         self._committed = True
         numbers = getattr(self, "_numbering", None)
         if numbers is not None:
@@ -775,7 +782,7 @@ class UnitOfWork:
             documents, self._documents = tuple(self._documents), []
             self.store.hub.publish(Committed(topics, documents))
         if isinstance(exc_value, exc.DBAPIError):
-            translated = _translate(exc_value, self.store.data_dir)
+            translated = classify(exc_value, self.store.data_dir)
             if translated is not None:
                 raise translated from exc_value
         return False
