@@ -84,10 +84,14 @@ def enqueue_bytes(uow: UnitOfWork, target: Target, *, kind: str, data: bytes) ->
 
 
 def _insert(uow: UnitOfWork, target: Target, **values) -> int:
-    now = uow.clock.now().isoformat()
+    now = uow.clock.now()
     result = uow.conn.execute(t.print_jobs.insert().values(
         printer_url=target.url, profile=target.profile_key, status=QUEUED, attempts=0,
-        created_at=now, updated_at=now, **values))
+        created_at=now.isoformat(), updated_at=now.isoformat(), **values))
+    # A new job is a good moment to try the printer again (it may be back): jobs waiting out
+    # a back-off are due now, and keep their order.
+    uow.conn.execute(t.print_jobs.update().where(t.print_jobs.c.status == RETRY)
+                     .values(next_try_at=now.timestamp()))
     uow.note(events.PRINT)
     return int(result.inserted_primary_key[0])
 
@@ -112,12 +116,11 @@ def recent_jobs(uow: UnitOfWork, limit: int = 30) -> list[dict]:
     return [dict(r) for r in uow.conn.execute(q).mappings()]
 
 
-def next_due(uow: UnitOfWork, now: float, *, only: list[int] | None = None) -> dict | None:
-    """The job to send next (of `only`, when given): a drawer kick before anything else, then
-    the oldest."""
-    q = (select(t.print_jobs)
-         .where((t.print_jobs.c.status == QUEUED)
-                | ((t.print_jobs.c.status == RETRY) & (t.print_jobs.c.next_try_at <= now)))
+def head(uow: UnitOfWork, *, only: list[int] | None = None) -> dict | None:
+    """The job that goes next (of `only`, when given): a drawer kick before anything else, then
+    the oldest waiting job. Receipts go out in the order they were paid: one that waits for the
+    printer holds the ones behind it (they go to the same printer)."""
+    q = (select(t.print_jobs).where(t.print_jobs.c.status.in_(WAITING))
          .order_by((t.print_jobs.c.kind != DRAWER), t.print_jobs.c.id).limit(1))
     if only is not None:
         q = q.where(t.print_jobs.c.id.in_(only))
@@ -125,9 +128,9 @@ def next_due(uow: UnitOfWork, now: float, *, only: list[int] | None = None) -> d
     return None if row is None else dict(row)
 
 
-def next_retry_at(uow: UnitOfWork) -> float | None:
-    return uow.conn.execute(select(func.min(t.print_jobs.c.next_try_at))
-                            .where(t.print_jobs.c.status == RETRY)).scalar()
+def due_at(row: dict) -> float:
+    """When a waiting job may be tried (a timestamp; 0 for a queued one)."""
+    return (row["next_try_at"] or 0.0) if row["status"] == RETRY else 0.0
 
 
 def drawer_too_late(uow: UnitOfWork, row: dict) -> bool:

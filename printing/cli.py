@@ -65,7 +65,9 @@ def after_sale(store, doc, lang: str) -> None:
     # Only this sale's jobs, each once, and not past the first that the printer did not take:
     # earlier receipts waiting in the queue are the till's to print, and a stalled printer must
     # not keep the command (and the data folder's lock) for long.
-    worker = pq.PrintWorker(store, timeout=5)  # its thread is never started: run_once here
+    # its thread is never started (run_once here), and a printer that stops taking data is
+    # given up on after 10 s: the receipt then waits in the till's queue, or is marked cut off
+    worker = pq.PrintWorker(store, timeout=5, patience=10)
     for _ in mine:
         before = worker.sent
         if not worker.run_once(only=mine) or worker.sent == before:

@@ -228,6 +228,15 @@ def decode(data: bytes) -> Decoded:
             else:
                 out.unknown.append(f"GS {c:#04x}")
                 i += 2
+        elif b == 0x10 and i + 1 < n and data[i + 1] in (0x04, 0x05, 0x14):  # DLE: real-time
+            if data[i + 1] == 0x14:  # DLE DC4 fn m t: fn 1 is the drawer pulse
+                if i + 4 >= n:
+                    raise DecodeError("truncated DLE DC4")
+                if data[i + 2] == 1:
+                    out.items.append(Drawer(data[i + 3]))
+                i += 5
+            else:  # DLE EOT n, DLE ENQ n: status requests and recovery, nothing printed
+                i += 3
         else:
             if kanji:
                 if b < 0xA1 or i + 1 >= n:

@@ -10,7 +10,9 @@ class PrinterProfile:
     """`dots` across the printable width, `columns` of font A, and how to talk to it.
 
     `renderer` is "raster" (the receipt drawn as an image; every printer) or "text" (Korean
-    text mode with the printer's own Hangul font, falling back to an image per line)."""
+    text mode with the printer's own Hangul font, falling back to an image per line).
+    `status` asks a network printer for its state before each job: one that cannot answer is
+    costs under a second a job (it is sent the job as before)."""
 
     key: str
     name: str
@@ -23,6 +25,7 @@ class PrinterProfile:
     drawer_pin: int = 2
     cut: bool = True
     code_table: int = 0
+    status: bool = True  # ask the printer for its state (ESC/POS real-time status) before a job
 
     def as_dict(self) -> dict:
         return asdict(self)

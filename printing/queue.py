@@ -12,6 +12,7 @@ marked as a copy. Jobs left `sending` by a crash are `interrupted` at the next s
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -25,7 +26,7 @@ from pos.print_jobs import (DONE, DROPPED, FAILED, INTERRUPTED, NEEDS_HAND, QUEU
 from pos.store import Store, UnitOfWork
 from printing.profiles import PrinterProfile, profile as make_profile
 from printing.receipt import layout_receipt, receipt_for
-from printing.render import render, render_drawer_kick
+from printing.render import render, render_drawer_kick, render_drawer_pulse
 from printing.transport import PrinterError, send as transport_send
 
 log = logging.getLogger("jangteo.printing")
@@ -94,19 +95,36 @@ def render_job(uow: UnitOfWork, row: dict, prof: PrinterProfile | None = None) -
                           drawer=row["drawer"])
 
 
+# What cannot succeed however often it is tried waits for the vendor (failed); everything
+# else is tried again by itself for as long as the till runs.
+PERMANENT = frozenset({"printer_url_invalid", "platform_unsupported", "render_failed"})
+# The printer said why it cannot print (or, having answered before, does not answer now):
+# nothing was sent, and it is asked again every `hold_poll` seconds.
+HOLD = frozenset({"printer_paper_out", "printer_cover_open", "printer_offline", "printer_fault",
+                  "printer_not_answering"})
+
+
 class PrintWorker(BackgroundLoop):
     """Sends queued jobs on its own thread; `listener(QueueState)` hears every change (from
-    the worker thread: a GUI must hand it over to its own thread)."""
+    the worker thread: a GUI must hand it over to its own thread).
 
-    def __init__(self, store: Store, *, send: Callable[..., None] = transport_send,
+    `backoff`: the waits between tries of a job the printer did not take (the last one repeats
+    for ever). `timeout`: how long a printer may take nothing before the vendor is told it has
+    paused; the worker then goes on waiting, unless `patience` (seconds) says when to give up
+    (the command line, which must not keep the data folder for long)."""
+
+    def __init__(self, store: Store, *, send: Callable[..., object] = transport_send,
                  listener: Callable[[QueueState], None] | None = None, timeout: float = 10.0,
-                 backoff: tuple[float, ...] = (1, 2, 4, 8, 16), idle_wait: float = 30.0):
+                 backoff: tuple[float, ...] = (1, 2, 4, 8, 15, 30, 60), hold_poll: float = 3.0,
+                 idle_wait: float = 30.0, patience: float | None = None):
         self.store = store
         self._send = send
         self.listener = listener
         self.timeout = timeout
         self.backoff = backoff
+        self.hold_poll = hold_poll
         self.idle_wait = idle_wait
+        self.patience = patience
         self.sent = 0
         super().__init__()
 
@@ -136,81 +154,112 @@ class PrintWorker(BackgroundLoop):
     def _now(self) -> float:
         return self.store.clock.now().timestamp()
 
-    def _claim(self, only: list[int] | None = None) -> dict | None:
-        """The next job, rendered and marked `sending`. A job that cannot be drawn fails with
-        its reason and the queue goes on; a drawer kick that waited too long is dropped."""
+    def _claim(self, only: list[int] | None = None) -> tuple[dict | None, float | None]:
+        """The next job, rendered and marked `sending`, or (None, when the next is due). A job
+        that cannot be drawn fails with its reason and the queue goes on; a drawer kick that
+        waited too long is dropped. The receipt is drawn in a read transaction: the write that
+        claims it is short, so a sale being paid never waits for a backlog being drawn."""
         while True:
-            with self.store.unit_of_work() as uow:
-                row = jobs.next_due(uow, self._now(), only=only)
+            with self.store.unit_of_work(write=False) as uow:
+                row = jobs.head(uow, only=only)
                 if row is None:
-                    return None
-                if jobs.drawer_too_late(uow, row):
-                    jobs.set_status(uow, row["id"], status=DROPPED, last_error="drawer_too_late")
-                    uow.commit()
-                    continue
+                    return None, None
+                if jobs.due_at(row) > self._now():
+                    return None, jobs.due_at(row)
+                late = jobs.drawer_too_late(uow, row)
                 # Waiting jobs go to the printer as it is set up now: a corrected address or a
                 # changed width or mode applies to receipts that were waiting for it.
                 setup = printer_setup(uow)
                 if setup is not None:
                     row["printer_url"], row["profile"] = setup.url, setup.profile_key
-                try:
-                    row["data"] = render_job(uow, row, setup.profile if setup else None)
-                except Exception as e:  # noqa: BLE001 - one bad receipt must not stop the queue
-                    log.exception("print job %s could not be drawn", row["id"])
+                row["setup"] = setup
+                problem = None
+                if not late:
+                    try:
+                        row["data"] = render_job(uow, row, setup.profile if setup else None)
+                    except Exception as e:  # noqa: BLE001 - one bad receipt must not stop the queue
+                        log.exception("print job %s could not be drawn", row["id"])
+                        problem = e
+            with self.store.unit_of_work() as uow:
+                now = jobs.job(uow, row["id"])
+                if (now["status"], now["updated_at"]) != (row["status"], row["updated_at"]):
+                    continue  # dropped or retried by hand meanwhile: look again
+                if late:
+                    jobs.set_status(uow, row["id"], status=DROPPED, last_error="drawer_too_late")
+                elif problem is not None:
                     jobs.set_status(uow, row["id"], status=FAILED, attempts=row["attempts"] + 1,
                                     last_error="render_failed")
-                    uow.commit()
-                    self._notify(error=PrinterError("render_failed", target=row["printer_url"],
-                                                    detail=str(e)))
-                    continue
-                jobs.set_status(uow, row["id"], status=SENDING, data=row["data"],
-                                printer_url=row["printer_url"], profile=row["profile"])
+                else:
+                    jobs.set_status(uow, row["id"], status=SENDING, data=row["data"],
+                                    printer_url=row["printer_url"], profile=row["profile"])
                 uow.commit()
-            return row
-
-    def _next_due(self) -> float | None:
-        with self.store.unit_of_work(write=False) as uow:
-            return jobs.next_retry_at(uow)
+            if problem is not None:
+                self._notify(error=PrinterError("render_failed", target=row["printer_url"],
+                                                detail=str(problem)))
+            if late or problem is not None:
+                continue
+            return row, None
 
     def run_once(self, only: list[int] | None = None) -> bool:
         """Send the next due job (of `only`, when given), if any; True when one was handled."""
-        row = self._claim(only)
+        row, _ = self._claim(only)
         if row is None:
             return False
         self._notify(sending=True)
         error = None
+        prof = row["setup"].profile if row["setup"] else stored_profile(row["profile"], None)
+        cancel = self._stop
+        if self.patience is not None:
+            cancel = threading.Event()
+            timer = threading.Timer(self.patience, cancel.set)
+            timer.daemon = True
+            timer.start()
+
+        def paused(code: str | None) -> None:
+            self._notify(sending=True, error=PrinterError(code, target=row["printer_url"])
+                         if code else None)
+
+        notice = None
         try:
-            self._send(row["printer_url"], row["data"], timeout=self.timeout)
+            state = self._send(row["printer_url"], row["data"], timeout=self.timeout,
+                               ask=prof.status, cancel=cancel, on_wait=paused,
+                               when_offline=render_drawer_pulse(prof)
+                               if row["kind"] == jobs.DRAWER else None)
             status = {"status": DONE, "last_error": None}
             self.sent += 1
+            if getattr(state, "paper_low", False):
+                notice = PrinterError("printer_paper_low", target=row["printer_url"])
         except PrinterError as e:
             error = e
             attempts = row["attempts"] + 1
             if e.partial:
                 status = {"status": INTERRUPTED, "attempts": attempts, "last_error": e.code}
-            elif attempts >= len(self.backoff):
-                # a drawer kick is not worth a vendor's retry later: it is dropped, not failed
-                status = {"status": DROPPED if row["kind"] == jobs.DRAWER else FAILED,
-                          "attempts": attempts, "last_error": e.code}
+            elif e.code in PERMANENT:
+                status = {"status": FAILED, "attempts": attempts, "last_error": e.code}
             else:
+                wait = self.hold_poll if e.code in HOLD else \
+                    self.backoff[min(attempts, len(self.backoff)) - 1]
                 status = {"status": RETRY, "attempts": attempts, "last_error": e.code,
-                          "next_try_at": self._now() + self.backoff[attempts - 1]}
+                          "next_try_at": self._now() + wait}
         except Exception as e:  # noqa: BLE001 - an unknown fault fails the job, not the till
             log.exception("print job %s failed", row["id"])
             error = PrinterError("printer_error", target=row["printer_url"], detail=str(e))
             status = {"status": FAILED, "attempts": row["attempts"] + 1,
                       "last_error": "printer_error"}
+        finally:
+            if self.patience is not None:
+                timer.cancel()
         with self.store.unit_of_work() as uow:
             jobs.set_status(uow, row["id"], **status)
             uow.commit()
-        self._notify(error=error)
+        self._notify(error=error or notice)
         return True
 
     def step(self) -> float:
         try:
             if self.run_once():
                 return 0
-            due = self._next_due()
+            _, due = self._claim()
         except Exception:  # noqa: BLE001 - e.g. the disk is full: try again later
             log.exception("print worker")
             due = None

@@ -149,7 +149,7 @@ def raster_bytes(img: Image.Image, slice_height: int) -> bytes:
         padded = Image.new("1", (width_bytes * 8, img.height), 1)
         padded.paste(img, (0, 0))
         img = padded
-    packed = _invert(img.tobytes())
+    packed = _quiet(_invert(img.tobytes()))
     out = bytearray()
     for top in range(0, img.height, slice_height):
         rows = min(slice_height, img.height - top)
@@ -165,6 +165,16 @@ _INVERT = bytes(255 - b for b in range(256))
 def _invert(data: bytes) -> bytes:
     """PIL's mode "1" stores white as 1; ESC/POS prints a 1 as a black dot."""
     return data.translate(_INVERT)
+
+
+def _quiet(packed: bytes) -> bytes:
+    """Image bytes with no real-time command in them. A printer reads `DLE EOT`, `DLE ENQ` and
+    `DLE DC4` (status, recovery, drawer pulse, power off) even inside image data: such a pair
+    of bytes in a picture would answer a status request nobody made, or worse. Each loses one
+    dot (the 0x10 byte, a single dot of its eight, is left white)."""
+    for second in (b"\x04", b"\x05", b"\x14"):
+        packed = packed.replace(b"\x10" + second, b"\x00" + second)
+    return packed
 
 
 def _image(p, img: Image.Image, profile: PrinterProfile) -> None:
@@ -302,3 +312,10 @@ def _render_text(p, items: list[Item], profile: PrinterProfile) -> None:
             _image(p, draw_rows([item], profile), profile)
         else:
             _code(p, item, profile)
+
+
+def render_drawer_pulse(profile: PrinterProfile) -> bytes:
+    """The drawer kick as a real-time command (`DLE DC4 1 m t`): a printer runs it even while
+    it is stopped (paper out, cover open), when it would hold `ESC p` until it is ready again
+    and the drawer would spring open minutes after the sale."""
+    return b"\x10\x14\x01" + bytes([0 if profile.drawer_pin == 2 else 1, 2])

@@ -9,17 +9,28 @@
 
 `send` raises `PrinterError`; its `partial` flag says whether some bytes may already have
 reached the printer (the job must then not be resent as if it were the original).
+
+A printer that can answer is asked for its state first (ESC/POS real-time status, `DLE EOT`):
+paper out, cover open or offline keeps the job unsent and says so. A printer that stops taking
+data mid-job (the paper ran out) is waited for, as long as the till runs: the rest of the
+receipt follows when it is ready, and the receipt stays the original. A job is done when the
+printer answered a status request sent after its last byte, or, from a printer that never
+answers, when its network stack acknowledged every byte (not when our own buffer took them).
 """
 
 from __future__ import annotations
 
 import errno
+import select
 import shutil
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import parse_qs, unquote, urlparse
 from pos.errors import CodedError
 
@@ -73,14 +84,84 @@ def parse_url(url: str) -> PrinterUrl:
     return PrinterUrl(scheme, target, options)
 
 
-def send(url: str, data: bytes, *, timeout: float = 10.0) -> None:
-    """Send `data` to the printer at `url`, whole, or raise `PrinterError`."""
+# -- the printer's state (ESC/POS real-time status) ---------------------------------------------
+
+STATUS_QUERY = b"\x10\x04\x01\x10\x04\x02\x10\x04\x04"  # printer, offline cause, paper sensor
+CONFIRM_QUERY = b"\x10\x04\x01"  # after the job: its answer says the printer took every byte
+ANSWER_WAIT = 0.8  # a printer that answers at all does so within milliseconds
+TICK = 0.25  # how often a wait looks at the printer's progress and at the till stopping
+
+# Printer addresses that answered a status request in this run. One that did and then does
+# not is busy or stopped, not a model without status: its jobs wait instead of going out.
+_answered: set[str] = set()
+
+
+@dataclass(frozen=True)
+class PrinterState:
+    """What a printer said about itself (`DLE EOT 1`, `2`, `4`)."""
+
+    offline: bool = False
+    cover_open: bool = False
+    paper_out: bool = False
+    paper_low: bool = False
+    fault: bool = False
+
+    @property
+    def problem(self) -> str | None:
+        """The code of what keeps it from printing, or None when it is ready."""
+        if self.cover_open:
+            return "printer_cover_open"
+        if self.paper_out:
+            return "printer_paper_out"
+        if self.fault:
+            return "printer_fault"
+        if self.offline:
+            return "printer_offline"
+        return None
+
+
+def read_state(answer: bytes) -> PrinterState | None:
+    """The three status bytes answered to `STATUS_QUERY`; None when they are not status bytes
+    (each has bits 1 and 4 set, 0 and 7 clear)."""
+    if len(answer) < 3 or any(b & 0x93 != 0x12 for b in answer[:3]):
+        return None
+    printer, cause, paper = answer[:3]
+    return PrinterState(offline=bool(printer & 0x08), cover_open=bool(cause & 0x04),
+                        paper_out=bool(cause & 0x20) or paper & 0x60 == 0x60,
+                        paper_low=paper & 0x0C == 0x0C, fault=bool(cause & 0x40))
+
+
+def embedded_queries(data: bytes) -> int:
+    """Status requests that a printer may find inside `data` itself (and answer)."""
+    return sum(data.count(b"\x10\x04" + bytes([n])) for n in (1, 2, 3, 4))
+
+
+Waiting = Callable[[str | None], None]  # told "printer_paused" when it stops, None when it goes on
+
+
+def send(url: str, data: bytes, *, timeout: float = 10.0, ask: bool = True,
+         cancel: threading.Event | None = None, on_wait: Waiting | None = None,
+         when_offline: bytes | None = None) -> PrinterState | None:
+    """Send `data` to the printer at `url`, whole, or raise `PrinterError`; returns the state the
+    printer reported before the job (None when it did not answer or was not asked).
+
+    `ask`: ask the printer for its state first (where the connection can carry an answer).
+    `timeout`: how long a printer that takes nothing may stay silent before `on_wait` hears it
+    paused; the send then goes on waiting until the printer takes the rest or `cancel` is set
+    (the till stopping), when it raises `printer_stalled`.
+    `when_offline`: bytes to send instead when the printer reports a problem (a real-time drawer
+    pulse opens the drawer even with the paper out); without it the job is refused unsent."""
     p = parse_url(url)
-    {"tcp": _tcp, "usb": _usb, "serial": _serial, "file": _file, "cups": _cups,
+    if p.scheme == "tcp":
+        return _tcp(p, data, timeout, ask, cancel, on_wait, when_offline)
+    {"usb": _usb, "serial": _serial, "file": _file, "cups": _cups,
      "win32": _win32}[p.scheme](p, data, timeout)
+    return None
 
 
-def _tcp(p: PrinterUrl, data: bytes, timeout: float) -> None:
+def _tcp(p: PrinterUrl, data: bytes, timeout: float, ask: bool,
+         cancel: threading.Event | None, on_wait: Waiting | None,
+         when_offline: bytes | None) -> PrinterState | None:
     host, _, port = p.target.rpartition(":")
     if not host:
         host, port = p.target, "9100"
@@ -98,25 +179,197 @@ def _tcp(p: PrinterUrl, data: bytes, timeout: float) -> None:
         raise PrinterError("printer_unreachable", target=p.target) from None
     except OSError as e:
         raise PrinterError("printer_unreachable", target=p.target, detail=str(e)) from None
-    sent = 0
+    link = _Link(sock, p.target, timeout, cancel, on_wait)
     try:
-        sock.settimeout(timeout)
-        view = memoryview(data)
-        while sent < len(data):
-            n = sock.send(view[sent:sent + 4096])
-            if n == 0:
-                raise PrinterError("printer_dropped", partial=True, target=p.target)
-            sent += n
-        sock.shutdown(socket.SHUT_WR)
-        _drain(sock, timeout)
-    except (socket.timeout, TimeoutError):
-        raise PrinterError("printer_stalled", partial=sent > 0, target=p.target,
-                           sent=sent, total=len(data)) from None
-    except OSError:  # reset, broken pipe, not connected any more: the job was cut off
-        raise PrinterError("printer_dropped", partial=True, target=p.target, sent=sent,
-                           total=len(data)) from None
+        state = link.ask(str(p)) if ask else None
+        if state is not None and state.problem:
+            if when_offline is None:
+                raise PrinterError(state.problem, target=p.target)
+            data = when_offline
+        link.send(data, confirm=state is not None)
+        return state
     finally:
-        sock.close()
+        link.close()
+
+
+class _Link:
+    """One job's connection to a network printer, which knows how much of the job the printer
+    has taken (`taken`: acknowledged by the printer, from the socket's unsent count)."""
+
+    def __init__(self, sock: socket.socket, target: str, timeout: float,
+                 cancel: threading.Event | None, on_wait: Waiting | None):
+        self.sock, self.target, self.timeout = sock, target, timeout
+        self.cancel, self.on_wait = cancel, on_wait
+        self.prefix = 0  # bytes of our own status request before the job
+        self.handed = 0  # bytes handed to the socket, prefix included
+        self.total = 0
+        self.answers = bytearray()
+        self.exact = _unsent(sock) is not None  # False where the OS cannot say (not Linux)
+        self.paused = False
+        self.broken = False
+        sock.setblocking(False)
+
+    def taken(self) -> int:
+        """Bytes of the job the printer has taken."""
+        unsent = _unsent(self.sock) if self.exact else None
+        on_wire = self.handed if unsent is None else self.handed - unsent
+        return max(0, on_wire - self.prefix)
+
+    def ask(self, key: str) -> PrinterState | None:
+        self.prefix = len(STATUS_QUERY)  # not part of the job: taking it prints nothing
+        self._write(STATUS_QUERY, idle=ANSWER_WAIT)
+        wait = min(self.timeout, 5.0) if key in _answered else ANSWER_WAIT
+        deadline = time.monotonic() + wait
+        while len(self.answers) < 3 and time.monotonic() < deadline:
+            self._read(deadline - time.monotonic())
+        state = read_state(bytes(self.answers))
+        if state is not None:
+            _answered.add(key)
+            del self.answers[:3]
+        elif key in _answered:
+            raise PrinterError("printer_not_answering", target=self.target)
+        else:
+            self.answers.clear()
+        return state
+
+    def send(self, data: bytes, *, confirm: bool) -> None:
+        self.total = len(data)
+        expect = 1 + embedded_queries(data) if confirm else 0
+        self._write(data + (CONFIRM_QUERY if confirm else b""))
+        # Every byte is on its way; the job is done when the printer has taken them all (and,
+        # if it answers, answered the request after them).
+        quiet_since = None
+        self._progress()
+        while True:
+            done_wire = not self.exact or self.taken() >= self.total + len(CONFIRM_QUERY) * confirm
+            if self.broken:  # it closed after taking everything: done; before: cut off
+                if done_wire:
+                    return
+                raise self._cut()
+            if done_wire and not confirm:
+                self._settle()
+                return
+            if done_wire and len(self.answers) >= expect:
+                return
+            if done_wire and self.answers and quiet_since is not None and \
+                    time.monotonic() - quiet_since > 1.0:
+                return  # it answered the last request, not the ones it found in the data
+            before = len(self.answers)
+            self._read(TICK)
+            if len(self.answers) != before or quiet_since is None:
+                quiet_since = time.monotonic() if self.answers else None
+            self._check_progress()
+
+    # -- waiting on the printer --------------------------------------------------------------
+    def _progress(self) -> None:
+        self._mark = (self.handed, self.taken(), len(self.answers))
+        self._since = time.monotonic()
+
+    def _check_progress(self) -> None:
+        """Note the printer pausing (no byte taken for `timeout`), and going on; give up only
+        when the till stops."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise PrinterError("printer_stalled", partial=self.taken() > 0, target=self.target,
+                               sent=self.taken(), total=self.total)
+        mark = (self.handed, self.taken(), len(self.answers))
+        if mark != self._mark:
+            self._mark, self._since = mark, time.monotonic()
+            if self.paused:
+                self.paused = False
+                self._tell(None)
+        elif not self.paused and time.monotonic() - self._since > self.timeout:
+            self.paused = True
+            self._tell("printer_paused")
+
+    def _tell(self, code: str | None) -> None:
+        if self.on_wait is not None:
+            try:
+                self.on_wait(code)
+            except Exception:  # noqa: BLE001 - a listener must not stop the job
+                pass
+
+    def _write(self, data: bytes, *, idle: float | None = None) -> None:
+        view = memoryview(data)
+        start = self.handed
+        self._progress()
+        while self.handed - start < len(data):
+            try:
+                _, writable, _ = select.select([], [self.sock], [], TICK)
+                if writable:
+                    n = self.sock.send(view[self.handed - start:self.handed - start + 4096])
+                    if n == 0:
+                        raise self._cut()
+                    self.handed += n
+                else:
+                    self._read(0)
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError:
+                raise self._cut() from None
+            if idle is not None and time.monotonic() - self._since > idle:
+                raise PrinterError("printer_not_answering", target=self.target)
+            self._check_progress()
+
+    def _read(self, wait: float) -> None:
+        try:
+            readable, _, _ = select.select([self.sock], [], [], max(0.0, wait))
+            if readable:
+                chunk = self.sock.recv(256)
+                if not chunk:  # the printer closed: fine once it has taken everything
+                    if self.taken() < self.total:
+                        raise self._cut()
+                    self.broken = True
+                    return
+                self.answers += chunk
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:
+            raise self._cut() from None
+
+    def _cut(self) -> PrinterError:
+        """The printer reset or closed the connection mid-job."""
+        self.broken = True
+        taken = self.taken()
+        return PrinterError("printer_dropped", partial=taken > 0 or not self.exact,
+                            target=self.target, sent=taken, total=self.total)
+
+    def _settle(self) -> None:
+        """From a printer that does not answer: the job is done once it closes or stays quiet a
+        moment after our end of the connection is closed; a reset then means it was cut off
+        (what its network stack took is not yet on paper)."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            raise self._cut() from None
+        deadline = time.monotonic() + min(self.timeout, 2.0)
+        while time.monotonic() < deadline and not self.broken:
+            before = len(self.answers)
+            self._read(min(0.5, max(0.0, deadline - time.monotonic())))
+            if len(self.answers) == before:
+                return
+
+    def close(self) -> None:
+        try:
+            if not self.broken and self.exact and self.total and self.taken() < self.total:
+                # Cut off (the till stops): drop what the printer has not taken, so nothing of
+                # this job trickles out later behind the till's back.
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                     struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def _unsent(sock: socket.socket) -> int | None:
+    """Bytes in the socket not yet acknowledged by the other end (Linux `SIOCOUTQ`), or None
+    where the system cannot say."""
+    try:
+        import fcntl
+        import termios
+
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+    except (ImportError, OSError, AttributeError):
+        return None
 
 
 SEND_BUFFER = 32 * 1024
@@ -136,20 +389,6 @@ def _connect(host: str, port: int, timeout: float) -> socket.socket:
         sock.close()
         raise
     return sock
-
-
-def _drain(sock: socket.socket, timeout: float) -> None:
-    """Wait until the printer has taken everything (it closes, or stays quiet a moment)."""
-    sock.settimeout(min(timeout, 0.5))
-    deadline = time.monotonic() + min(timeout, 2.0)
-    try:
-        while time.monotonic() < deadline:
-            if not sock.recv(64):
-                return
-    except (socket.timeout, TimeoutError):
-        return
-    except ConnectionResetError:
-        raise  # the printer cut the job off: reported as dropped by the caller
 
 
 def _file(p: PrinterUrl, data: bytes, timeout: float) -> None:

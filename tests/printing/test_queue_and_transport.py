@@ -50,7 +50,7 @@ def test_printer_off_the_till_keeps_selling_and_the_job_waits(demo_store, printe
     port = free_port()
     setup = setup_for(f"tcp://127.0.0.1:{port}")
     states = []
-    worker = pq.PrintWorker(demo_store, timeout=1, backoff=(0.05, 0.05, 0.05), listener=states.append)
+    worker = pq.PrintWorker(demo_store, timeout=1, backoff=(0.05, 0.1), listener=states.append)
     doc = sell(demo_store)
     job_id = queue_receipt(demo_store, setup, doc)
     assert worker.run_once()
@@ -59,20 +59,94 @@ def test_printer_off_the_till_keeps_selling_and_the_job_waits(demo_store, printe
     assert states[-1].waiting == 1 and states[-1].last_error == "printer_off"
     later = sell(demo_store)  # a job waiting for its printer holds nothing a sale needs
     assert later.seq == doc.seq + 1
-    for _ in range(2):
+    for _ in range(4):  # it goes on trying by itself, past the end of the back-off list
         wait_for(lambda: job(demo_store, job_id)["next_try_at"] <= time.time())
-        worker.run_once()
+        assert worker.run_once()
     row = job(demo_store, job_id)
-    assert row["status"] == pq.FAILED and row["attempts"] == 3 and row["data"]
+    assert (row["status"], row["attempts"]) == (pq.RETRY, 5) and row["data"]
     assert "꺼져" in error_text(PrinterError(row["last_error"], target="x"), "ko")
     printer = printer_factory()  # switched on (at a new address in this test)
     with demo_store.unit_of_work() as uow:
         uow.conn.execute(pq.t.print_jobs.update().values(printer_url=printer.url))
-        assert pq.retry(uow, job_id) == job_id
         uow.commit()
-    assert worker.run_once()
+    wait_for(lambda: job(demo_store, job_id)["next_try_at"] <= time.time())
+    assert worker.run_once()  # no Retry pressed: it printed on its own next try
     wait_for(lambda: printer.jobs)
-    assert len(printer.jobs) == 1 and job(demo_store, job_id)["status"] == pq.DONE
+    row = job(demo_store, job_id)
+    assert len(printer.jobs) == 1 and row["status"] == pq.DONE and not row["copy"]
+
+
+def test_paper_out_or_cover_open_holds_every_receipt_as_an_original(demo_store, printer_factory):
+    printer = printer_factory(state="paper_out")
+    setup = setup_for(printer.url)
+    states = []
+    worker = pq.PrintWorker(demo_store, timeout=2, hold_poll=0.05, listener=states.append)
+    first, second = sell(demo_store), sell(demo_store)
+    a, b = queue_receipt(demo_store, setup, first), queue_receipt(demo_store, setup, second)
+    assert worker.run_once()
+    row = job(demo_store, a)
+    assert (row["status"], row["last_error"]) == (pq.RETRY, "printer_paper_out")
+    assert states[-1].last_error == "printer_paper_out" and states[-1].waiting == 2
+    printer.state = "cover_open"
+    wait_for(lambda: job(demo_store, a)["next_try_at"] <= time.time())
+    assert worker.run_once()
+    assert job(demo_store, a)["last_error"] == "printer_cover_open"
+    # the receipt behind it was never tried: nothing is sent to a printer that said it cannot
+    assert job(demo_store, b)["status"] == pq.QUEUED and job(demo_store, b)["attempts"] == 0
+    assert printer.jobs == [] and printer.asked >= 6
+    printer.state = "ready"  # the vendor loaded paper and closed the cover
+    wait_for(lambda: job(demo_store, a)["next_try_at"] <= time.time())
+    assert worker.run_once() and worker.run_once()
+    wait_for(lambda: len(printer.jobs) == 2)
+    assert [job(demo_store, j)["status"] for j in (a, b)] == [pq.DONE, pq.DONE]
+    texts = ["\n".join(decode(data).text_lines()) for data in printer.jobs]
+    assert first.receipt_no in texts[0] and second.receipt_no in texts[1]  # in the order paid
+    assert not any("사본" in text for text in texts)  # originals, not copies
+    assert "용지" in error_text(PrinterError("printer_paper_out", target="x"), "ko")
+
+
+def test_a_drawer_kick_opens_the_drawer_even_with_the_paper_out(demo_store, printer_factory):
+    from printing.decode import Drawer
+    from printing.render import render_drawer_pulse
+
+    printer = printer_factory(state="paper_out")
+    doc = sell(demo_store)
+    with demo_store.unit_of_work() as uow:
+        pq.save_printer_setup(uow, url=printer.url, profile_key="epson-tm-t20-kr")
+        made = pq.jobs.for_document(uow, doc)
+        uow.commit()
+    worker = pq.PrintWorker(demo_store, timeout=2)
+    assert worker.run_once()
+    kick = job(demo_store, made[0])
+    assert kick["kind"] == pq.jobs.DRAWER and kick["status"] == pq.DONE
+    wait_for(lambda: printer.jobs)
+    # ESC p would wait in a stopped printer and open the drawer when paper is loaded, minutes
+    # later: the real-time pulse opens it now
+    assert printer.jobs == [render_drawer_pulse(profile("epson-tm-t20-kr"))]
+    assert [type(i) for i in decode(printer.jobs[0]).items] == [Drawer]
+
+
+def test_a_printer_that_answered_and_then_does_not_gets_nothing(demo_store, printer_factory):
+    printer = printer_factory(state="paper_low")
+    setup = setup_for(printer.url)
+    states = []
+    worker = pq.PrintWorker(demo_store, timeout=1, hold_poll=0.05, listener=states.append)
+    first, second = sell(demo_store), sell(demo_store)
+    a = queue_receipt(demo_store, setup, first)
+    assert worker.run_once() and job(demo_store, a)["status"] == pq.DONE
+    assert states[-1].last_error == "printer_paper_low"  # printed, and the vendor is told
+    wait_for(lambda: printer.jobs)
+    assert printer.jobs == [job(demo_store, a)["data"]]
+    printer.mode = "stall"  # busy or stopped: it does not read, so it does not answer
+    b = queue_receipt(demo_store, setup, second)
+    assert worker.run_once()
+    row = job(demo_store, b)
+    assert (row["status"], row["last_error"]) == (pq.RETRY, "printer_not_answering")
+    printer.mode, printer.state = "ok", "ready"
+    wait_for(lambda: job(demo_store, b)["next_try_at"] <= time.time())
+    assert worker.run_once()
+    wait_for(lambda: len(printer.jobs) == 2)
+    assert job(demo_store, b)["status"] == pq.DONE and printer.jobs[1] == job(demo_store, b)["data"]
 
 
 def test_a_dropped_connection_is_not_resent_as_the_original(demo_store, printer_factory):
@@ -99,26 +173,55 @@ def test_a_dropped_connection_is_not_resent_as_the_original(demo_store, printer_
     assert any(doc.receipt_no in line for line in lines)
 
 
-def test_a_stalled_printer_never_blocks_selling(demo_store, printer_factory):
-    printer = printer_factory("stall")
-    setup = pq.PrinterSetup(printer.url, profile("generic-80"))  # raster: big enough to stall
+def test_a_printer_stopped_mid_receipt_is_waited_for_and_the_original_finishes(
+        demo_store, printer_factory):
+    printer = printer_factory("stall")  # the paper ran out: it takes nothing more
+    setup = pq.PrinterSetup(printer.url, profile("generic-80"))  # raster: bigger than buffers
     states = []
-    worker = pq.PrintWorker(demo_store, timeout=5, listener=states.append)
+    worker = pq.PrintWorker(demo_store, timeout=0.5, listener=states.append)
     worker.start()
     try:
         doc = sell(demo_store)
         job_id = queue_receipt(demo_store, setup, doc)
-        worker.wake()
         wait_for(lambda: any(s.sending for s in states))
         sold = [sell(demo_store) for _ in range(10)]  # while the worker is stuck on the printer
-        # All ten were committed while the job was still being sent: selling never waited for
-        # the printer (no clock decides this; the worker only gives up after 5 s of silence).
         assert len(sold) == 10 and job(demo_store, job_id)["status"] == pq.SENDING
-        wait_for(lambda: job(demo_store, job_id)["status"] in (pq.INTERRUPTED, pq.RETRY), 30)
+        wait_for(lambda: states[-1].sending and states[-1].last_error == "printer_paused", 15)
+        behind = queue_receipt(demo_store, setup, sold[0])
+        time.sleep(1.5)  # well past the time-out: it goes on waiting, it does not give up
+        assert job(demo_store, job_id)["status"] == pq.SENDING
+        assert job(demo_store, behind)["status"] == pq.QUEUED
+        printer.mode = "ok"  # paper loaded: the rest of the receipt follows
+        wait_for(lambda: job(demo_store, behind)["status"] == pq.DONE, 30)
         row = job(demo_store, job_id)
-        assert row["last_error"] == "printer_stalled"
+        assert row["status"] == pq.DONE and not row["copy"]
+        wait_for(lambda: len(printer.jobs) == 2)
+        assert printer.jobs[0] == row["data"]  # the whole original, once
+        assert not states[-1].sending and states[-1].last_error is None
     finally:
         worker.stop()
+
+
+def test_a_till_closed_while_the_printer_is_stopped_marks_only_that_receipt_cut_off(
+        demo_store, printer_factory):
+    printer = printer_factory("stall")
+    setup = pq.PrinterSetup(printer.url, profile("generic-80"))
+    states = []
+    worker = pq.PrintWorker(demo_store, timeout=0.3, listener=states.append)
+    worker.start()
+    stopped = False
+    try:
+        cut = queue_receipt(demo_store, setup, sell(demo_store))
+        waiting = queue_receipt(demo_store, setup, sell(demo_store))
+        wait_for(lambda: states and states[-1].last_error == "printer_paused", 15)
+        worker.stop()
+        stopped = True
+    finally:
+        if not stopped:
+            worker.stop()
+    row = job(demo_store, cut)
+    assert (row["status"], row["last_error"]) == (pq.INTERRUPTED, "printer_stalled")
+    assert job(demo_store, waiting)["status"] == pq.QUEUED  # still the original, still waiting
 
 
 def test_jobs_cut_off_by_a_crash_are_marked_interrupted(demo_store, printer_factory):
@@ -200,3 +303,34 @@ def test_finished_jobs_lose_their_bytes_after_a_week_but_keep_their_record(demo_
     assert job(demo_store, old_job)["data"] is None and job(demo_store, old_job)["status"] == pq.DONE
     assert job(demo_store, recent_job)["data"] is not None
     assert len(printer.jobs) == 2  # nothing was printed again
+
+
+def test_a_sale_never_waits_while_the_worker_draws_a_receipt(demo_store, printer_factory,
+                                                              monkeypatch):
+    import threading
+
+    printer = printer_factory()
+    queue_receipt(demo_store, setup_for(printer.url, "generic-80"), sell(demo_store))
+    drawing, sold, gave_up = threading.Event(), threading.Event(), threading.Event()
+    real = pq.render_job
+
+    def slow_render(uow, row, prof=None):  # a long backlog being drawn
+        drawing.set()
+        if not sold.wait(10):  # until the sale below is written, if it can be
+            gave_up.set()
+        return real(uow, row, prof)
+
+    monkeypatch.setattr(pq, "render_job", slow_render)
+    worker = pq.PrintWorker(demo_store, timeout=5)
+    thread = threading.Thread(target=worker.run_once)
+    thread.start()
+    try:
+        assert drawing.wait(10)
+        done_while_drawing = sell(demo_store)  # would wait for the drawing if it held the store
+        assert not gave_up.is_set()  # the sale was written while the receipt was being drawn
+        sold.set()
+    finally:
+        sold.set()
+        thread.join(15)
+    assert done_while_drawing.receipt_no
+    wait_for(lambda: printer.jobs)
