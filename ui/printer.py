@@ -51,9 +51,18 @@ class PrinterService(WorkerService):
         if s.interrupted or s.failed:
             return t("status_printer_problem", count=s.interrupted + s.failed)
         if s.sending:
-            return t("status_printer_sending")
+            return t("status_printer_paused" if s.last_error == "printer_paused"
+                     else "status_printer_sending")
         if s.waiting:
+            if s.last_error:  # the printer did not take the last try: say why the queue waits
+                held = s.last_error.removeprefix("printer_")
+                if f"printer_{held}" not in pq.HOLD:
+                    held = "unreachable"
+                return t("status_printer_held", state=t(f"printer_state_{held}"),
+                         count=s.waiting)
             return t("status_printer_waiting", count=s.waiting)
+        if s.last_error == "printer_paper_low":
+            return t("status_printer_low")
         return t("status_printer_ready")
 
     def last_error_text(self) -> str:

@@ -64,29 +64,61 @@ def test_pay_queues_the_receipt_and_the_printer_gets_it(qtbot, window, demo_stor
         printer.close()
 
 
-def test_printer_off_shows_in_the_status_bar_and_can_be_retried(qtbot, window, demo_store):
+def test_printer_off_shows_in_the_status_bar_and_the_receipt_prints_once_fixed(
+        qtbot, window, demo_store):
     from tests.printing.conftest import free_port
 
     configure(window, f"tcp://127.0.0.1:{free_port()}", "generic-58")
-    window.printer.worker.backoff = (0.01,)  # give up at once, for the test
+    window.printer.worker.backoff = (0.05,)
     sell = window.sell
     sell.add_product(sell.products[0])
     state = when_modal(qtbot, PayDialog, lambda d: qtbot.keyClick(d.amount, Qt.Key_Return))
     qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
     assert state["done"] and sell.cart.is_empty  # the sale is done whatever the printer does
-    qtbot.waitUntil(lambda: "확인 필요" in window.status_printer.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "연결 안 됨 · 대기 2건" in window.status_printer.text(), timeout=10000)
     assert "꺼져" in window.status_printer.toolTip()
     settings = window.screen("settings")
     settings.load_jobs()
-    assert settings.jobs[0]["status"] == pq.FAILED
+    # the first is tried again and again by itself, the one behind it waits its turn
+    receipt, kick = settings.jobs  # newest first
+    assert receipt["status"] == pq.QUEUED and kick["status"] in (pq.RETRY, pq.SENDING)
     printer = LoopbackPrinter()
     try:
         configure(window, printer.url, "generic-58")  # the vendor fixes the printer's address
-        window.printer.worker.backoff = (0.01,)
-        settings.load_jobs()
-        settings.jobs_table.selectRow(0)
-        settings.retry_btn.click()
-        wait_for(lambda: printer.jobs)
+        wait_for(lambda: len(printer.jobs) == 2)  # the drawer kick and the receipt, by themselves
         qtbot.waitUntil(lambda: "준비됨" in window.status_printer.text(), timeout=10000)
+        settings.load_jobs()
+        assert [j["status"] for j in settings.jobs[:2]] == [pq.DONE, pq.DONE]
+        assert not any("사본" in line for line in decode(printer.jobs[1]).text_lines())
     finally:
         printer.close()
+
+
+def test_paper_out_shows_in_the_status_bar_and_the_receipt_waits_for_paper(
+        qtbot, window, demo_store):
+    printer = LoopbackPrinter(state="paper_out")
+    try:
+        configure(window, printer.url, "epson-tm-t20-kr")
+        window.printer.worker.hold_poll = 0.05
+        sell = window.sell
+        sell.add_product(sell.products[0])
+        state = when_modal(qtbot, PayDialog, lambda d: qtbot.keyClick(d.amount, Qt.Key_Return))
+        qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
+        assert state["done"]
+        qtbot.waitUntil(lambda: "용지 없음 · 대기 1건" in window.status_printer.text(),
+                        timeout=10000)
+        assert "용지를 넣으면" in window.status_printer.toolTip()
+        (receipt,) = [j for j in window.printer.recent_jobs() if j["kind"] == "receipt"]
+        assert receipt["status"] in (pq.RETRY, pq.SENDING)  # asking the printer again and again
+        # the drawer opened by its real-time pulse; no receipt went to a printer without paper
+        assert [[type(i).__name__ for i in decode(job).items] for job in printer.jobs] == \
+            [["Drawer"]]
+        printer.state = "ready"  # paper loaded
+        wait_for(lambda: len(printer.jobs) == 2)
+        qtbot.waitUntil(lambda: "준비됨" in window.status_printer.text(), timeout=10000)
+        lines = decode(printer.jobs[1]).text_lines()
+        assert any(receipt["receipt_no"] in line for line in lines)
+        assert not any("사본" in line for line in lines)  # the original
+    finally:
+        printer.close()
+
