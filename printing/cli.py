@@ -66,8 +66,9 @@ def after_sale(store, doc, lang: str) -> None:
     # earlier receipts waiting in the queue are the till's to print, and a stalled printer must
     # not keep the command (and the data folder's lock) for long.
     # its thread is never started (run_once here), and a printer that stops taking data is
-    # given up on after 10 s: the receipt then waits in the till's queue, or is marked cut off
-    worker = pq.PrintWorker(store, timeout=5, patience=10)
+    # given up on 5 s after it paused: the receipt then waits in the till's queue, or is
+    # marked cut off
+    worker = pq.PrintWorker(store, timeout=5, patience=5)
     for _ in mine:
         before = worker.sent
         if not worker.run_once(only=mine) or worker.sent == before:
@@ -158,7 +159,8 @@ def _report(args, lang: str, open_store) -> int:
                 items = layout_shift_report(figures, kind=kind, columns=setup.profile.columns,
                                             lang=lang, store=store_identity, shift=shift,
                                             method_labels=labels, printed_at=now)
-                send(setup.url, render(items, setup.profile))
+                send(setup.url, render(items, setup.profile), timeout=5, patience=5,
+                     ask=setup.profile.status)
                 written.append(setup.url)
     from pos.cli import say
 
@@ -220,6 +222,6 @@ def _run(args, lang: str, open_store) -> int:
         print(say("preview_written", lang, path=args.png, count=len(data),
                   profile=setup.profile.label(lang)))
         return 0
-    send(setup.url, data)
+    send(setup.url, data, timeout=5, patience=5, ask=setup.profile.status)
     print(say("printed", lang, url=setup.url, count=len(data), profile=setup.profile.label(lang)))
     return 0

@@ -12,7 +12,6 @@ marked as a copy. Jobs left `sending` by a crash are `interrupted` at the next s
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -110,8 +109,8 @@ class PrintWorker(BackgroundLoop):
 
     `backoff`: the waits between tries of a job the printer did not take (the last one repeats
     for ever). `timeout`: how long a printer may take nothing before the vendor is told it has
-    paused; the worker then goes on waiting, unless `patience` (seconds) says when to give up
-    (the command line, which must not keep the data folder for long)."""
+    paused; the worker then goes on waiting, unless `patience` (seconds more) says when to give
+    up (the command line, which must not keep the data folder for long)."""
 
     def __init__(self, store: Store, *, send: Callable[..., object] = transport_send,
                  listener: Callable[[QueueState], None] | None = None, timeout: float = 10.0,
@@ -208,12 +207,6 @@ class PrintWorker(BackgroundLoop):
         self._notify(sending=True)
         error = None
         prof = row["setup"].profile if row["setup"] else stored_profile(row["profile"], None)
-        cancel = self._stop
-        if self.patience is not None:
-            cancel = threading.Event()
-            timer = threading.Timer(self.patience, cancel.set)
-            timer.daemon = True
-            timer.start()
 
         def paused(code: str | None) -> None:
             self._notify(sending=True, error=PrinterError(code, target=row["printer_url"])
@@ -222,7 +215,8 @@ class PrintWorker(BackgroundLoop):
         notice = None
         try:
             state = self._send(row["printer_url"], row["data"], timeout=self.timeout,
-                               ask=prof.status, cancel=cancel, on_wait=paused,
+                               ask=prof.status, cancel=self._stop, on_wait=paused,
+                               patience=self.patience,
                                when_offline=render_drawer_pulse(prof)
                                if row["kind"] == jobs.DRAWER else None)
             status = {"status": DONE, "last_error": None}
@@ -246,9 +240,6 @@ class PrintWorker(BackgroundLoop):
             error = PrinterError("printer_error", target=row["printer_url"], detail=str(e))
             status = {"status": FAILED, "attempts": row["attempts"] + 1,
                       "last_error": "printer_error"}
-        finally:
-            if self.patience is not None:
-                timer.cancel()
         with self.store.unit_of_work() as uow:
             jobs.set_status(uow, row["id"], **status)
             uow.commit()

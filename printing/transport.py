@@ -141,19 +141,20 @@ Waiting = Callable[[str | None], None]  # told "printer_paused" when it stops, N
 
 def send(url: str, data: bytes, *, timeout: float = 10.0, ask: bool = True,
          cancel: threading.Event | None = None, on_wait: Waiting | None = None,
-         when_offline: bytes | None = None) -> PrinterState | None:
+         when_offline: bytes | None = None, patience: float | None = None) -> PrinterState | None:
     """Send `data` to the printer at `url`, whole, or raise `PrinterError`; returns the state the
     printer reported before the job (None when it did not answer or was not asked).
 
     `ask`: ask the printer for its state first (where the connection can carry an answer).
     `timeout`: how long a printer that takes nothing may stay silent before `on_wait` hears it
     paused; the send then goes on waiting until the printer takes the rest or `cancel` is set
-    (the till stopping), when it raises `printer_stalled`.
+    (the till stopping), or `patience` more seconds passed (a command), when it raises
+    `printer_stalled`.
     `when_offline`: bytes to send instead when the printer reports a problem (a real-time drawer
     pulse opens the drawer even with the paper out); without it the job is refused unsent."""
     p = parse_url(url)
     if p.scheme == "tcp":
-        return _tcp(p, data, timeout, ask, cancel, on_wait, when_offline)
+        return _tcp(p, data, timeout, ask, cancel, on_wait, when_offline, patience)
     {"usb": _usb, "serial": _serial, "file": _file, "cups": _cups,
      "win32": _win32}[p.scheme](p, data, timeout)
     return None
@@ -161,7 +162,7 @@ def send(url: str, data: bytes, *, timeout: float = 10.0, ask: bool = True,
 
 def _tcp(p: PrinterUrl, data: bytes, timeout: float, ask: bool,
          cancel: threading.Event | None, on_wait: Waiting | None,
-         when_offline: bytes | None) -> PrinterState | None:
+         when_offline: bytes | None, patience: float | None) -> PrinterState | None:
     host, _, port = p.target.rpartition(":")
     if not host:
         host, port = p.target, "9100"
@@ -179,7 +180,7 @@ def _tcp(p: PrinterUrl, data: bytes, timeout: float, ask: bool,
         raise PrinterError("printer_unreachable", target=p.target) from None
     except OSError as e:
         raise PrinterError("printer_unreachable", target=p.target, detail=str(e)) from None
-    link = _Link(sock, p.target, timeout, cancel, on_wait)
+    link = _Link(sock, p.target, timeout, cancel, on_wait, patience)
     try:
         state = link.ask(str(p)) if ask else None
         if state is not None and state.problem:
@@ -197,9 +198,10 @@ class _Link:
     has taken (`taken`: acknowledged by the printer, from the socket's unsent count)."""
 
     def __init__(self, sock: socket.socket, target: str, timeout: float,
-                 cancel: threading.Event | None, on_wait: Waiting | None):
+                 cancel: threading.Event | None, on_wait: Waiting | None,
+                 patience: float | None = None):
         self.sock, self.target, self.timeout = sock, target, timeout
-        self.cancel, self.on_wait = cancel, on_wait
+        self.cancel, self.on_wait, self.patience = cancel, on_wait, patience
         self.prefix = 0  # bytes of our own status request before the job
         self.handed = 0  # bytes handed to the socket, prefix included
         self.total = 0
@@ -268,7 +270,9 @@ class _Link:
     def _check_progress(self) -> None:
         """Note the printer pausing (no byte taken for `timeout`), and going on; give up only
         when the till stops."""
-        if self.cancel is not None and self.cancel.is_set():
+        given_up = self.paused and self.patience is not None and \
+            time.monotonic() - self._since > self.timeout + self.patience
+        if given_up or (self.cancel is not None and self.cancel.is_set()):
             raise PrinterError("printer_stalled", partial=self.taken() > 0, target=self.target,
                                sent=self.taken(), total=self.total)
         mark = (self.handed, self.taken(), len(self.answers))

@@ -127,6 +127,8 @@ class SettingsScreen(QWidget):
                                            dots=prof.dots, columns=prof.columns),
                                          key)
         self.printer_drawer = QCheckBox(t("printer_drawer"))
+        self.printer_status = QCheckBox(t("printer_status"))
+        self.printer_status.setToolTip(t("printer_status_tip"))
         self.printer_profile.currentIndexChanged.connect(self._profile_defaults)
         tune = QHBoxLayout()
         self.printer_dots = QSpinBox()
@@ -147,6 +149,7 @@ class SettingsScreen(QWidget):
         form.addRow(t("printer_profile"), self.printer_profile)
         form.addRow(t("printer_tune"), tune)
         form.addRow("", self.printer_drawer)
+        form.addRow("", self.printer_status)
         form.addRow("", test)
         self.jobs_table = QTableWidget(0, 4)
         self.jobs_table.setHorizontalHeaderLabels([t("col_job"), t("col_receipt"),
@@ -222,13 +225,15 @@ class SettingsScreen(QWidget):
         self.printer_dots.setValue(prof.dots)
         self.printer_columns.setValue(prof.columns)
         self.printer_renderer.setCurrentIndex(self.printer_renderer.findData(prof.renderer))
+        self.printer_status.setChecked(prof.status)
 
     def _overrides(self) -> dict:
         from printing.profiles import profile
 
         base = profile(self.printer_profile.currentData())
         wanted = {"dots": self.printer_dots.value(), "columns": self.printer_columns.value(),
-                  "renderer": self.printer_renderer.currentData()}
+                  "renderer": self.printer_renderer.currentData(),
+                  "status": self.printer_status.isChecked()}
         return {k: v for k, v in wanted.items() if getattr(base, k) != v}
 
     def find_usb(self) -> list:
@@ -323,6 +328,8 @@ class SettingsScreen(QWidget):
                 self.printer_columns.setValue(value)
             elif key == "renderer":
                 self.printer_renderer.setCurrentIndex(self.printer_renderer.findData(value))
+            elif key == "status":
+                self.printer_status.setChecked(bool(value))
         self.sync_url.setText(sync_conf.get("url", ""))
         if sync_conf.get("url"):
             self.sync_info.setText(t("sync_enrolled", event=sync_conf.get("event", ""),

@@ -51,3 +51,17 @@ def test_print_commands(tmp_path, printer_factory):
     assert out.returncode == 1 and "No printer is set up" in out.stderr
     out = jangteo(data, "print", "test", "--printer", "tcp://127.0.0.1:9")
     assert out.returncode == 1 and "off or not connected" in out.stderr
+
+
+def test_a_printer_out_of_paper_or_stopped_is_a_sentence_not_a_hang(tmp_path, printer_factory):
+    data = tmp_path / "d"
+    assert jangteo(data, "demo", "--sales", "2", "--date", "2026-11-21").returncode == 0
+    printer = printer_factory(state="paper_out")
+    out = jangteo(data, "print", "receipt", "A01-20261121-0001", "--printer", printer.url,
+                  "--profile", "epson-tm-t20-kr")
+    assert out.returncode != 0 and "out of paper" in out.stderr
+    assert "Traceback" not in out.stderr and printer.jobs == []
+    stalled = printer_factory("stall")
+    out = jangteo(data, "print", "receipt", "A01-20261121-0001", "--printer", stalled.url,
+                  "--profile", "generic-80")
+    assert out.returncode != 0 and "stopped responding" in out.stderr, out.stderr

@@ -122,3 +122,15 @@ def test_paper_out_shows_in_the_status_bar_and_the_receipt_waits_for_paper(
     finally:
         printer.close()
 
+
+
+def test_the_status_question_can_be_turned_off_and_stays_off(qtbot, window):
+    settings = window.screen("settings")
+    configure(window, "tcp://127.0.0.1:9", "bixolon-srp-350")
+    assert window.printer.setup().profile.status is True and settings.printer_status.isChecked()
+    settings.printer_status.setChecked(False)
+    settings.save()
+    assert window.printer.setup().profile.status is False
+    settings.printer_status.setChecked(True)
+    settings.load()  # what the screen shows comes back from the store
+    assert not settings.printer_status.isChecked()
