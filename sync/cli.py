@@ -21,7 +21,7 @@ def handlers(open_store) -> dict:
 def _run(args, lang: str, open_store) -> int:
     from pos.cli import say
     from pos.i18n import error_text
-    from sync.client import SyncError, enroll, server_status, sync_now, sync_state
+    from sync.client import SyncError, blocked_error, enroll, server_status, sync_now, sync_state
 
     with open_store(args) as store:
         if args.sync_command == "enroll":
@@ -44,6 +44,8 @@ def _run(args, lang: str, open_store) -> int:
                   waiting=state.waiting))
         if state.notice is not None:
             print(f"{state.notice_at[:16].replace('T', ' ')}: {state.notice.text(lang)}")
+        if state.blocked:
+            print(error_text(blocked_error(state.blocked), lang))
         try:
             server = server_status(store, timeout=5)
         except SyncError as e:

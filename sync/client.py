@@ -121,14 +121,46 @@ def _raise_for(response: httpx.Response) -> None:
     if response.status_code >= 500:
         raise SyncError("sync_server_error", status=response.status_code)
     if response.status_code >= 400:
-        raise SyncError("sync_rejected", detail=_detail(response))
+        index, seq = _refused_event(response)
+        raise SyncError("sync_rejected", detail=_detail(response), status=response.status_code,
+                        event_index=index, event_seq=seq)
+
+
+def _body(response: httpx.Response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _detail(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("detail"))
-    except ValueError:
-        return response.text[:200]
+    """The server's reason, as one short line (its first complaint when it lists several)."""
+    body = _body(response)
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        first = detail[0]
+        where = ".".join(str(x) for x in first.get("loc", ())[1:] if x != "body")
+        detail = f"{where}: {first.get('msg', '')}" if where else first.get("msg")
+    if detail is None:
+        detail = response.text
+    return " ".join(str(detail).split())[:300]
+
+
+def _refused_event(response: httpx.Response) -> tuple[int | None, int | None]:
+    """Which event of the batch the server refused, when its answer says: (its index in the
+    batch, from the `loc` of a validation error: body → events → i; its `seq`)."""
+    body = _body(response)
+    if not isinstance(body, dict):
+        return None, None
+    seq = body.get("seq")
+    if isinstance(seq, int) and not isinstance(seq, bool):
+        return None, seq
+    detail = body.get("detail")
+    for item in detail if isinstance(detail, list) else ():
+        loc = item.get("loc", []) if isinstance(item, dict) else []
+        if len(loc) >= 3 and list(loc[:2]) == ["body", "events"] and isinstance(loc[2], int):
+            return loc[2], None
+    return None, None
 
 
 def enroll(store: Store, *, url: str, code: str, transport=None, timeout: float = 10) -> dict:
@@ -263,6 +295,7 @@ class SyncState:
     catalog_after: int = 0
     notice: Phrase | None = None  # the last time the server held events this till had lost
     notice_at: str | None = None  # when the till found out (ISO time)
+    blocked: dict | None = None  # the event the server refuses, and why (`_block`)
 
 
 def lost_events_notice(found: dict | None) -> Phrase | None:
@@ -285,7 +318,7 @@ def sync_state(store: Store, *, error: SyncError | None = None, syncing: bool = 
     return SyncState(bool(conf.get("url")), waiting, acked, last,
                      error.code if error else None, error.params if error else None, syncing,
                      int(conf.get("catalog_after", 0)), lost_events_notice(found),
-                     found.get("at") if found else None)
+                     found.get("at") if found else None, conf.get("blocked"))
 
 
 def _configured(store: Store) -> tuple[dict, str]:
@@ -370,7 +403,12 @@ def _push_all(store: Store, http: httpx.Client, token: str, conf: dict, batch: i
         sending = sender.submit(_post, http, token, pending.body) if pending else None
         while sending is not None:
             upcoming = _read(store, pending.last, batch)
-            answer = sending.result()
+            try:
+                answer = sending.result()
+            except SyncError as e:
+                if e.code != "sync_rejected":
+                    raise
+                _narrow(store, http, token, pending, e)  # raises sync_blocked
             sending = None
             answered = pending
             if answer.mismatches:
@@ -394,6 +432,73 @@ def _push_all(store: Store, http: httpx.Client, token: str, conf: dict, batch: i
                 sending = sender.submit(_post, http, token, pending.body)
             total += _record_ack(store, answer, answered).count
     return total
+
+
+def _narrow(store: Store, http: httpx.Client, token: str, refused: Batch,
+            error: SyncError) -> None:
+    """A batch the server refused (it takes a batch whole or not at all): the events before the
+    one it refuses are sent in smaller batches and acked as usual, the first it refuses is
+    written down as where sync is blocked, and `sync_blocked` is raised. Nothing is dropped:
+    that event and all after it stay queued, and selling goes on."""
+    lo, hi = refused.first, refused.last
+    seq = error.params.get("event_seq")
+    if seq is None and error.params.get("event_index") is not None:
+        seq = lo + error.params["event_index"]
+    if seq is not None and lo <= seq <= hi:  # the server said which: send the ones before it
+        hi = seq
+        if seq > lo:
+            part = _read(store, lo - 1, seq - lo)
+            try:
+                _record_ack(store, _post(http, token, part.body), part)
+                lo = seq
+            except SyncError as e:
+                if e.code != "sync_rejected":
+                    raise
+                error, hi = e, part.last  # it was not that one after all: look for it
+    while lo < hi:  # halve what is refused until one event is left
+        part = _read(store, lo - 1, (hi - lo + 1) // 2)
+        try:
+            _record_ack(store, _post(http, token, part.body), part)
+            lo = part.last + 1
+        except SyncError as e:
+            if e.code != "sync_rejected":
+                raise
+            error, hi = e, part.last
+    raise blocked_error(_block(store, lo, error))
+
+
+def _block(store: Store, seq: int, error: SyncError) -> dict:
+    """Write down the event the server refuses, with its receipt number and the reason."""
+    with store.unit_of_work() as uow:
+        row = uow.conn.execute(select(t.outbox.c.event_type, t.outbox.c.document_id).where(
+            t.outbox.c.device_id == store.device["id"], t.outbox.c.seq == seq)).first()
+        receipt = None
+        if row is not None and row.document_id:
+            receipt = uow.conn.execute(select(t.sales.c.receipt_no).where(
+                t.sales.c.id == row.document_id)).scalar()
+        blocked = {"seq": seq, "receipt_no": receipt, "event_type": row.event_type if row else None,
+                   "reason": str(error.params.get("detail", ""))[:300],
+                   "status": error.params.get("status"), "at": store.clock.now().isoformat()}
+        conf = settings(uow)
+        old = conf.get("blocked") or {}
+        if {k: v for k, v in old.items() if k != "at"} != \
+                {k: v for k, v in blocked.items() if k != "at"}:
+            log.warning("the server refuses event %s (%s): %s", seq, receipt or blocked["event_type"],
+                        blocked["reason"])
+            svc.set_setting(uow, "sync", {**conf, "blocked": blocked})
+            uow.commit()
+        else:
+            blocked = old
+    return blocked
+
+
+def blocked_error(blocked: dict) -> SyncError:
+    """The sentence for where sync is blocked (`blocked` as `_block` wrote it down)."""
+    if blocked.get("receipt_no"):
+        return SyncError("sync_blocked", receipt=blocked["receipt_no"], seq=blocked["seq"],
+                         reason=blocked.get("reason", ""))
+    return SyncError("sync_blocked_event", seq=blocked["seq"],
+                     kind=blocked.get("event_type") or "", reason=blocked.get("reason", ""))
 
 
 @dataclass(frozen=True)
@@ -469,7 +574,10 @@ def _record_ack(store: Store, answer: p.PushResponse, sent: Batch | None = None)
         elif acked < before:
             uow.conn.execute(t.outbox.update().where(mine, t.outbox.c.seq > acked)
                              .values(acked_at=None))
-        if acked != before or lost:
+        unblock = bool(conf.get("blocked")) and acked >= conf["blocked"].get("seq", 0)
+        if unblock:  # the server took the event it had refused (fixed on either side)
+            conf = {k: v for k, v in conf.items() if k != "blocked"}
+        if acked != before or lost or unblock:
             changes = {"acked_seq": acked}
             if lost:
                 changes["lost_events"] = {**lost, "at": store.clock.now().isoformat()}

@@ -29,6 +29,11 @@ class SyncService(WorkerService):
         s = self.state or client.sync_state(self.store)
         if not s.configured:
             return t("status_sync_none")
+        if s.blocked and s.error in (None, "sync_blocked", "sync_blocked_event") and \
+                not s.syncing:  # refused by the server: not "offline", and it stays until fixed
+            if s.blocked.get("receipt_no"):
+                return t("status_sync_blocked", receipt=s.blocked["receipt_no"])
+            return t("status_sync_blocked_event", seq=s.blocked["seq"])
         if s.error:
             return t("status_sync_error" if s.error not in ("sync_offline", "sync_server_error")
                      else "status_sync_offline", count=s.waiting)
@@ -46,6 +51,8 @@ class SyncService(WorkerService):
         s = self.state
         if s is None:
             return ""
+        if s.blocked and s.error in (None, "sync_blocked", "sync_blocked_event"):
+            return error_text(client.blocked_error(s.blocked), language())
         if s.error:
             return error_text(client.SyncError(s.error, **(s.error_params or {})), language())
         if self._fresh_notice(s):

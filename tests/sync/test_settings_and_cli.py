@@ -75,9 +75,9 @@ def test_settings_without_a_cash_method_or_from_a_device_are_refused(server, til
     assert client.pull_settings(till) is False
 
 
-def _jangteo(data, *args):
+def _jangteo(data, *args, lang="en"):
     return subprocess.run([sys.executable, "-m", "ui.main", "--data-dir", str(data), "--lang",
-                           "en", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           lang, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_sync_from_the_command_line(server, tmp_path):
@@ -118,3 +118,61 @@ def test_enrolling_with_a_wrong_code_or_address_says_so(tmp_path, url, code, exp
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and expected in out.stderr, out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_a_refused_receipt_blocks_sync_there_and_says_so(server, tmp_path):
+    """The server takes a batch whole or not at all: one receipt it refuses must not hold back
+    the day before it, must not be called "offline", and must lose nothing."""
+    from sqlalchemy import select
+
+    from pos import tables as lt
+    from pos.demo import run_demo
+    from pos.store import Store
+
+    data = tmp_path / "till"
+    with Store(data) as store:
+        run_demo(store, sales=30, seed=5)
+    _event, _stall, code = setup_stall(server)
+    assert _jangteo(data, "sync", "enroll", server.url, code).returncode == 0
+    with Store(data) as store:
+        with store.unit_of_work() as uow:
+            docs = svc.list_documents(uow)
+            bad = docs[len(docs) // 2]  # say, written by an older version of the till
+            uow.conn.execute(lt.sale_lines.update().where(lt.sale_lines.c.sale_id == bad["id"])
+                             .values(name="가" * 300))
+            bad_seq = uow.conn.execute(select(lt.outbox.c.seq).where(
+                lt.outbox.c.document_id == bad["id"])).scalar()
+            uow.commit()
+        last = client.sync_state(store).last_seq
+    out = _jangteo(data, "sync", "now", lang="ko")
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    said = out.stdout + out.stderr
+    assert f"영수증 {bad['receipt_no']}에서 막혔습니다" in said and "200" in said, said
+    assert "연결" not in said  # not "offline"
+    with Store(data) as store:
+        state = client.sync_state(store)
+        with store.unit_of_work(write=False) as uow:
+            device = client.settings(uow)["device_id"]
+    assert state.acked_seq == bad_seq - 1  # everything before it went
+    assert state.waiting == last - bad_seq + 1  # it and everything after it is kept
+    held = server.admin(lambda c: [r[0] for r in c.execute(
+        select(service.t.device_events.c.seq).where(
+            service.t.device_events.c.device_id == device).order_by(
+            service.t.device_events.c.seq))])
+    assert held == list(range(1, bad_seq))
+    out = _jangteo(data, "sync", "status")
+    assert f"blocked at receipt {bad['receipt_no']}" in out.stdout, out.stdout
+    with Store(data) as store:  # selling goes on meanwhile
+        from tests.printing.conftest import sell
+
+        sell(store)
+        with store.unit_of_work() as uow:  # the till's side is mended
+            uow.conn.execute(lt.sale_lines.update().where(lt.sale_lines.c.sale_id == bad["id"])
+                             .values(name="고친 이름"))
+            uow.commit()
+    out = _jangteo(data, "sync", "now")
+    assert out.returncode == 0 and "0 waiting" in out.stdout, out.stderr
+    with Store(data) as store:
+        state = client.sync_state(store)
+    assert state.blocked is None and state.acked_seq == state.last_seq > last
+    assert "blocked" not in _jangteo(data, "sync", "status").stdout

@@ -69,3 +69,39 @@ def test_the_status_bar_says_the_till_renumbered_after_lost_events_on_that_day(q
         assert service.status_text() == "동기화: 대기 2건"
     finally:
         service.stop()
+
+
+def test_a_refused_receipt_shows_as_blocked_there_not_offline(qtbot, tmp_path):
+    from pos import tables as lt
+    from pos.demo import load_demo_catalog
+    from pos.store import Store
+    from tests.printing.conftest import sell
+    from ui.app import application, open_window
+
+    server = RunningServer(f"sqlite:///{tmp_path / 'server.db'}")
+    _event, _stall, code = setup_stall(server)
+    store = Store(tmp_path / "till")
+    load_demo_catalog(store)
+    application()
+    client.enroll(store, url=server.url, code=code)
+    sell(store)
+    bad = sell(store)
+    with store.unit_of_work() as uow:  # a receipt the server will not take
+        uow.conn.execute(lt.sale_lines.update().where(lt.sale_lines.c.sale_id == bad.id)
+                         .values(name="x" * 300))
+        uow.commit()
+    window = open_window(store, "ko")
+    qtbot.addWidget(window)
+    try:
+        window.sync.wake()
+        qtbot.waitUntil(lambda: f"{bad.receipt_no}에서 막힘" in window.status_sync.text(),
+                        timeout=10000)
+        assert "판매는 계속되고" in window.status_sync.toolTip()
+        assert "오프라인" not in window.status_sync.text()
+        window.resize(1280, 800)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(ARTIFACTS / "sync-blocked-ko.png"))
+    finally:
+        window.close()
+        store.close()
+        server.stop()
