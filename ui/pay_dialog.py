@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pos.domain import DomainError, MethodKind, PaymentMethod, Tender, settle
-from pos.money import AmountError, parse_won
+from pos.money import AmountError
 from ui.qt import (QAbstractItemView, QCheckBox, QDialog, QFont, QGridLayout, QHBoxLayout,
-                   QHeaderView, QIntValidator, QKeySequence, QLabel, QLineEdit, QPushButton,
+                   QHeaderView, QKeySequence, QLabel, QLineEdit, QPushButton,
                    QShortcut, QTableWidget, QTableWidgetItem, Qt, QVBoxLayout)
 from ui.texts import explain, language, t, won
+from ui.won_edit import WonEdit
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,8 @@ class PayDialog(QDialog):
         layout.addLayout(figures)
 
         entry = QHBoxLayout()
-        self.amount = QLineEdit()
+        self.amount = WonEdit()
         self.amount.setPlaceholderText(t("pay_amount"))
-        self.amount.setValidator(QIntValidator(0, 100_000_000, self))
         self.amount.setFont(self._big(1.4))
         self.amount.setMinimumHeight(48)
         self.amount.returnPressed.connect(self._enter)
@@ -109,6 +109,7 @@ class PayDialog(QDialog):
         self.error.setStyleSheet("color: #b3261e; font-weight: bold;")
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
+        self.amount.problem_changed.connect(self.error.setText)
 
         bottom = QHBoxLayout()
         self.remove_btn = QPushButton(t("pay_remove"))
@@ -193,13 +194,8 @@ class PayDialog(QDialog):
 
     # -- actions --------------------------------------------------------------------------------
     def typed_amount(self) -> int | None:
-        text = self.amount.text().strip()
-        if not text:
-            return None
-        try:
-            return parse_won(text)
-        except AmountError:
-            return None
+        """What is typed; `AmountError` when it is not a whole number of won."""
+        return self.amount.value()
 
     def add_tender(self, method: str, amount: int | None = None) -> bool:
         """Add a payment by `method` of `amount` (default: what was typed, else what is due)."""
@@ -207,7 +203,11 @@ class PayDialog(QDialog):
         if due <= 0:
             return False
         if amount is None:
-            amount = self.typed_amount() or due
+            try:
+                amount = self.typed_amount() or due
+            except AmountError as e:  # said, never reinterpreted
+                self.error.setText(explain(e))
+                return False
         approval = self.approval.text().strip() or None
         m = self.methods[method]
         tender = Tender(method, amount, approval if m.kind == MethodKind.CARD else None)
@@ -233,13 +233,26 @@ class PayDialog(QDialog):
             self._refresh()
 
     def _enter(self) -> None:
+        """Enter completes the sale only when the payments cover it: on a fresh dialog with
+        nothing typed it is exact cash; with an amount typed, that much cash; with payments
+        short of the total and nothing typed it asks for the next method (it had filled the
+        rest as cash, and the drawer ended up short)."""
         if self.settled() is not None:
             self.confirm()
             return
-        if "cash" not in self.methods:
+        try:
+            typed = self.typed_amount()
+        except AmountError as e:
+            self.error.setText(explain(e))
             return
-        if self.add_tender("cash") and self.settled() is not None:
-            self.confirm()
+        if "cash" not in self.methods or (typed is None and self.tenders):
+            self.error.setText(t("pay_next_method", remaining=self.remaining()))
+            return
+        if self.add_tender("cash"):
+            if self.settled() is not None:
+                self.confirm()
+            else:
+                self.error.setText(t("pay_next_method", remaining=self.remaining()))
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         if event.key() in (Qt.Key_Return, Qt.Key_Enter):

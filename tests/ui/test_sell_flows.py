@@ -268,3 +268,63 @@ def test_fits_a_1366_by_768_screen(qtbot, window):
         assert window.rect().contains(top_left) and window.rect().contains(bottom_right)
         assert widget.height() >= 40  # touch-sized
     assert QApplication.activeModalWidget() is None
+
+
+def test_a_decimal_point_is_refused_in_words_never_dropped(qtbot, window, demo_store):
+    sell = window.sell
+    click_tile(qtbot, sell, 0)
+    seen = {}
+
+    def typo(dialog: PayDialog):
+        qtbot.keyClicks(dialog.amount, "5000.5")  # the stock validator had made this 50005
+        seen["shown"] = dialog.amount.text()
+        seen["live"] = dialog.error.text()
+        qtbot.keyClick(dialog.amount, Qt.Key_Return)
+        seen["tenders"] = list(dialog.tenders)
+        seen["done"] = dialog.result_value
+        dialog.amount.clear()
+        qtbot.keyClicks(dialog.amount, "1234567")
+        seen["separated"] = dialog.amount.text()
+        dialog.amount.clear()
+        qtbot.keyClicks(dialog.amount, "250000000")
+        qtbot.mouseClick(dialog.method_buttons["cash"], Qt.LeftButton)
+        seen["limit"] = dialog.error.text()
+        seen["after_limit"] = list(dialog.tenders)
+        dialog.reject()
+
+    when_modal(qtbot, PayDialog, typo)
+    qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
+    assert seen["shown"] == "5,000.5"  # kept as typed (with its separator), not reinterpreted
+    assert "정수" in seen["live"] and "5,000.5" in seen["live"]
+    assert seen["tenders"] == [] and seen["done"] is None
+    assert seen["separated"] == "1,234,567"
+    assert "100,000,000원" in seen["limit"] and seen["after_limit"] == []
+    assert last_sale(demo_store) is None
+
+
+def test_enter_with_a_partial_tender_asks_for_the_next_method(qtbot, window, demo_store):
+    sell = window.sell
+    click_tile(qtbot, sell, 0)
+    click_tile(qtbot, sell, 1)
+    total = sell.cart.priced().totals.total
+    assert total > 5000
+    seen = {}
+
+    def partial(dialog: PayDialog):
+        qtbot.keyClicks(dialog.amount, "5000")
+        qtbot.keyClick(dialog.amount, Qt.Key_Return)  # 5,000 cash: not all of it
+        seen["after_first"] = (dialog.result_value, [(x.method, x.amount) for x in dialog.tenders])
+        qtbot.keyClick(dialog.amount, Qt.Key_Return)  # nothing typed: it had filled the rest
+        seen["after_second"] = (dialog.result_value, len(dialog.tenders))
+        seen["asked"] = dialog.error.text()
+        qtbot.mouseClick(dialog.method_buttons["card"], Qt.LeftButton)  # the rest by card
+        qtbot.keyClick(dialog.amount, Qt.Key_Return)
+
+    state = when_modal(qtbot, PayDialog, partial)
+    qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
+    assert state["done"] and state["error"] is None, state["error"]
+    assert seen["after_first"] == (None, [("cash", 5000)])
+    assert seen["after_second"] == (None, 1)
+    assert f"{total - 5000:,}원" in seen["asked"] and "결제 수단" in seen["asked"]
+    doc = last_sale(demo_store)
+    assert [(p.method, p.amount) for p in doc.payments] == [("cash", 5000), ("card", total - 5000)]
