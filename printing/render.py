@@ -1,10 +1,13 @@
 """Receipt layout → ESC/POS bytes, by raster or by Korean text mode.
 
-python-escpos builds the commands (init, styles, images as `GS v 0` in slices, QR, barcode,
-cut, drawer kick); Hangul never goes through its `text()`, which turns it into `?`:
-- raster: every row is drawn with a Korean font into a 1-bit image, sent in slices;
-- text: KS X 1001 Hangul is sent as EUC-KR bytes between `FS &` and `FS .` with `ESC R 13`;
-  a row with a character outside KS X 1001 (e.g. 똠) is sent as an image instead.
+python-escpos builds the commands (initialise, bold and double size, QR, barcode, cut, drawer
+kick); Hangul never goes through its `text()`, which turns it into `?`:
+- raster: every row is drawn with a Korean font into a 1-bit image, sent in slices of
+  `GS v 0` written here (`raster_bytes`: python-escpos re-converts the image for every slice);
+- text: KS X 1001 Hangul is sent as EUC-KR bytes between `FS &` and `FS .` with `ESC R 13`
+  (python-escpos has no Korean mode), its double size by `FS !` (python-escpos's double size,
+  `ESC !`, sizes only one-byte characters); a row with a character outside KS X 1001 (e.g. 똠)
+  is sent as an image instead.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from printing.profiles import PrinterProfile
 logging.getLogger("escpos").setLevel(logging.ERROR)
 
 ESC, GS, FS = b"\x1b", b"\x1d", b"\x1c"
-INIT = ESC + b"@"
 KOREA = ESC + b"R\x0d"
 KANJI_ON, KANJI_OFF = FS + b"&", FS + b"."
 KANJI_DOUBLE, KANJI_NORMAL = FS + b"!\x0c", FS + b"!\x00"
@@ -246,8 +248,10 @@ def _code(p, item: QR | Barcode, profile: PrinterProfile) -> None:
 def render(items: list[Item], profile: PrinterProfile, *, drawer: bool = False) -> bytes:
     """The bytes to send: initialise, the receipt, the drawer kick (cash sales), the cut."""
     p = _printer(profile)
-    p._raw(INIT)
+    p.hw("INIT")
     if profile.renderer == "text":
+        # The code table is the number the vendor set for their printer; python-escpos's
+        # charcode() takes a code page's name and numbers it by its own model database.
         p._raw(ESC + b"t" + bytes([profile.code_table]) + KOREA)
         _render_text(p, items, profile)
     else:
@@ -264,7 +268,7 @@ def render(items: list[Item], profile: PrinterProfile, *, drawer: bool = False) 
 def render_drawer_kick(profile: PrinterProfile) -> bytes:
     """Only the drawer kick: no paper moves, nothing is cut (it goes before the receipt)."""
     p = _printer(profile)
-    p._raw(INIT)
+    p.hw("INIT")
     p.cashdraw(2 if profile.drawer_pin == 2 else 5)
     return bytes(p.output)
 
@@ -283,20 +287,35 @@ def _render_raster(p, items: list[Item], profile: PrinterProfile) -> None:
 
 
 def _render_text(p, items: list[Item], profile: PrinterProfile) -> None:
+    bold = double = False  # as ESC @ left the printer
+
+    def style(want_bold: bool, want_double: bool) -> None:
+        """Bold and double size by python-escpos, sent only when they change. Its size is
+        `ESC !`, which also turns bold off: set() sends the size first, then bold."""
+        nonlocal bold, double
+        if (want_bold, want_double) == (bold, double):
+            return
+        size = {}
+        if want_double != double:
+            size = ({"double_width": True, "double_height": True} if want_double
+                    else {"normal_textsize": True})
+        now_bold = bold and not size
+        p.set(bold=want_bold if want_bold != now_bold else None, **size)
+        bold, double = want_bold, want_double
+
     for item in items:
         if isinstance(item, Row):
             text = item.text(profile.columns)
             if not ks_x_1001_safe(text):
                 _image(p, draw_rows([item], profile), profile)
                 continue
-            p._raw(ESC + b"E" + (b"\x01" if item.bold else b"\x00"))
-            p._raw(GS + b"!" + (b"\x11" if item.double else b"\x00"))
+            style(item.bold, item.double)
             p._raw(korean_text_bytes(text, double=item.double) + b"\n")
-            if item.bold or item.double:
-                p._raw(ESC + b"E\x00" + GS + b"!\x00")
         elif isinstance(item, Rule):
+            style(False, False)
             p._raw((item.char * profile.columns).encode("ascii") + b"\n")
         elif isinstance(item, Feed):
+            style(False, False)
             p._raw(b"\n" * item.lines)
         elif isinstance(item, Logo):
             _image(p, draw_rows([item], profile), profile)
