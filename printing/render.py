@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import io
 import logging
 from functools import lru_cache
@@ -21,7 +22,8 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFont
 
 from printing.fonts import receipt_fonts
-from printing.layout import QR, Barcode, Feed, Item, Logo, Row, Rule, char_width
+from printing.layout import (QR, Barcode, Columns, Feed, Item, Logo, Measure, Row, Rule,
+                             char_width, fit)
 from printing.profiles import PrinterProfile
 
 logging.getLogger("escpos").setLevel(logging.ERROR)
@@ -34,10 +36,24 @@ KANJI_DOUBLE, KANJI_NORMAL = FS + b"!\x0c", FS + b"!\x00"
 
 # -- drawing (raster renderer, text-mode fallback, previews) --------------------------------------
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def _font(size: int, bold: bool) -> ImageFont.FreeTypeFont:
     regular, heavy = receipt_fonts()
     return ImageFont.truetype(str(heavy if bold else regular), size)
+
+
+@lru_cache(maxsize=8192)
+def text_width(text: str, size: int, bold: bool = False) -> float:
+    """Dots `text` takes drawn at `size` (advance widths)."""
+    return _font(size, bold).getlength(text)
+
+
+def _draw_text(draw: ImageDraw.ImageDraw, x: float, top: float, text: str, size: int,
+               bold: bool, baseline_size: int | None = None) -> None:
+    """`text` from `x`, on the baseline of the receipt font at `baseline_size` (for a part
+    drawn smaller to fit)."""
+    baseline = top + _font(baseline_size or size, bold).getmetrics()[0]
+    draw.text((x, baseline), text, font=_font(size, bold), fill=0, anchor="ls")
 
 
 def metrics(profile: PrinterProfile) -> tuple[int, int]:
@@ -46,9 +62,73 @@ def metrics(profile: PrinterProfile) -> tuple[int, int]:
     return size, size + 6
 
 
+class Dots:
+    """Widths in dots, as `draw_rows` draws text for `profile`: the font's own widths at the
+    size `metrics` gives, where "W" is nearly two columns wide and a space half of one."""
+
+    __slots__ = ("across", "size", "_cell")
+
+    def __init__(self, profile: PrinterProfile):
+        self.across = profile.dots
+        self.size = metrics(profile)[0]
+        self._cell = profile.dots / profile.columns
+
+    def __call__(self, text: str, *, bold: bool = False, double: bool = False) -> float:
+        return text_width(text, self.size * 2 if double else self.size, bold)
+
+    def cell(self, double: bool = False) -> float:
+        return self._cell * (2 if double else 1)
+
+
+@lru_cache(maxsize=16)
+def _dots(profile: PrinterProfile) -> Dots:
+    return Dots(profile)
+
+
+def measure_for(profile: PrinterProfile) -> Measure:
+    """How to lay a receipt out for `profile`: in the font's dots for raster, in the
+    printer's columns for Korean text mode."""
+    return _dots(profile) if profile.renderer == "raster" else Columns(profile.columns)
+
+
+def _fits(row: Row, m: Dots) -> bool:
+    used = m(row.left, bold=row.bold, double=row.double)
+    if row.right and row.left:
+        used += m.cell(row.double) + m(row.right, bold=row.bold, double=row.double)
+    return used <= m.across
+
+
+def fitted(items: list[Item], profile: PrinterProfile) -> list[Item]:
+    """The items as `draw_rows` draws them. A row laid out in columns (or by any other
+    measure) that the font draws wider than the paper is laid out again in its dots:
+    wrapped, its amount a column apart or on a line of its own. (A lone right part too wide
+    for the paper is then drawn smaller.)"""
+    m = _dots(profile)
+    out: list[Item] = []
+    for item in items:
+        if isinstance(item, Row) and item.left and not _fits(item, m):
+            rows = fit(item.left, item.right, m, bold=item.bold, double=item.double)
+            out += [r if r.right else dataclasses.replace(r, align=item.align) for r in rows]
+        else:
+            out.append(item)
+    return out
+
+
+def _size_within(text: str, size: int, bold: bool, room: float) -> int:
+    """The largest size up to `size` at which `text` takes at most `room` dots."""
+    w = text_width(text, size, bold)
+    while w > room and size > 6:
+        size = max(6, min(size - 1, int(size * room / w)))
+        w = text_width(text, size, bold)
+    return size
+
+
 def draw_rows(items: list[Item], profile: PrinterProfile) -> Image.Image:
-    """Rows, rules and feeds drawn as the raster renderer prints them (mode "1")."""
+    """Rows, rules and feeds drawn as the raster renderer prints them (mode "1"). Nothing is
+    drawn past `profile.dots`, and a row's two parts stay at least a column apart."""
     size, line = metrics(profile)
+    m = _dots(profile)
+    items = fitted(items, profile)
     heights = []
     for item in items:
         if isinstance(item, Row):
@@ -66,22 +146,24 @@ def draw_rows(items: list[Item], profile: PrinterProfile) -> Image.Image:
     y = 0
     for item, h in zip(items, heights):
         if isinstance(item, Row):
-            font = _font(size * 2 if item.double else size, item.bold)
+            row_size = size * 2 if item.double else size
             top = y + 2
+            room = profile.dots
             if item.left:
-                left_w = draw.textlength(item.left, font=font)
-                if item.right:
-                    x = 0
-                elif item.align == "center":
+                left_size = _size_within(item.left, row_size, item.bold, room)
+                left_w = text_width(item.left, left_size, item.bold)
+                x = 0
+                if not item.right and item.align == "center":
                     x = (profile.dots - left_w) // 2
-                elif item.align == "right":
+                elif not item.right and item.align == "right":
                     x = profile.dots - left_w
-                else:
-                    x = 0
-                draw.text((x, top), item.left, font=font, fill=0)
+                _draw_text(draw, x, top, item.left, left_size, item.bold, row_size)
+                room -= left_w + m.cell(item.double)
             if item.right:
-                right_w = draw.textlength(item.right, font=font)
-                draw.text((profile.dots - right_w, top), item.right, font=font, fill=0)
+                right_size = _size_within(item.right, row_size, item.bold, room)
+                right_w = text_width(item.right, right_size, item.bold)
+                _draw_text(draw, profile.dots - right_w, top, item.right, right_size,
+                           item.bold, row_size)
         elif isinstance(item, Rule):
             mid = y + h // 2
             if item.char == "=":
@@ -99,17 +181,19 @@ def draw_rows(items: list[Item], profile: PrinterProfile) -> Image.Image:
 
 def draw_fixed(text: str, profile: PrinterProfile, *, bold: bool = False,
                double: bool = False) -> Image.Image:
-    """A text-mode line as a printer's fixed-pitch font shows it (for previews)."""
+    """A text-mode line as a printer's fixed-pitch font shows it (for previews): each
+    character in its cells, drawn smaller where the font's is wider ("W")."""
     size, line = metrics(profile)
+    size = size * 2 if double else size
     cell = profile.dots / profile.columns * (2 if double else 1)
-    font = _font(size * 2 if double else size, bold)
     img = Image.new("L", (profile.dots, line * (2 if double else 1)), 255)
     draw = ImageDraw.Draw(img)
     col = 0
     for ch in text:
         w = char_width(ch)
         if ch != " ":
-            draw.text((col * cell, 2), ch, font=font, fill=0)
+            _draw_text(draw, col * cell, 2, ch, _size_within(ch, size, bold, cell * w), bold,
+                       size)
         col += w
     return img.point(lambda v: 0 if v < 160 else 255).convert("1", dither=Image.Dither.NONE)
 
