@@ -17,11 +17,12 @@ import copy
 import dataclasses
 import io
 import logging
+import unicodedata
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from printing.fonts import receipt_fonts
+from printing.fonts import coverage, fallback_fonts, receipt_fonts
 from printing.layout import (QR, Barcode, Columns, Feed, Item, Logo, Measure, Row, Rule,
                              char_width, fit)
 from printing.profiles import PrinterProfile
@@ -36,24 +37,109 @@ KANJI_DOUBLE, KANJI_NORMAL = FS + b"!\x0c", FS + b"!\x00"
 
 # -- drawing (raster renderer, text-mode fallback, previews) --------------------------------------
 
-@lru_cache(maxsize=64)
-def _font(size: int, bold: bool) -> ImageFont.FreeTypeFont:
+# What is printed for a run of letters (a rare Hanja) that no font on the machine has.
+PLACEHOLDER = "(?)"
+
+
+@lru_cache(maxsize=2)
+def _fonts(bold: bool) -> tuple[tuple[str, frozenset[str] | None], ...]:
+    """The font files a row is drawn with and the characters each has (None: not known, so
+    trusted with all): the receipt font, then the fallback fonts that can be read and drawn
+    at receipt sizes."""
     regular, heavy = receipt_fonts()
-    return ImageFont.truetype(str(heavy if bold else regular), size)
+    main = heavy if bold else regular
+    cover = coverage(main)
+    chain = [(str(main), None if cover is None else frozenset(map(chr, cover)))]
+    for path in fallback_fonts():
+        cover = coverage(path)
+        if not cover:
+            continue
+        try:
+            ImageFont.truetype(str(path), 24)
+        except OSError:  # a font of bitmaps at fixed sizes
+            continue
+        chain.append((str(path), frozenset(map(chr, cover))))
+    return tuple(chain)
+
+
+@lru_cache(maxsize=64)
+def _font(size: int, bold: bool, index: int = 0) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(_fonts(bold)[index][0], size)
+
+
+@lru_cache(maxsize=4096)
+def glyph_runs(text: str, bold: bool = False) -> tuple[tuple[int, str], ...]:
+    """`text` as it is drawn: runs of (font, text), font 0 being the receipt font and the rest
+    the fallback fonts. A character that no font has is never drawn as the box a font draws
+    for it: marks and joiners that are not drawn alone are left out, a compatibility form is
+    drawn as its plain one (NFKC: ① as 1), an emoji or other symbol is left out with the space
+    that set it apart ("☕ 커피" prints "커피"), and anything else, a letter such as a rare
+    Hanja, prints as PLACEHOLDER, once for a run of them."""
+    chain = _fonts(bold)
+    if chain[0][1] is None or chain[0][1].issuperset(text):
+        return ((0, text),) if text else ()  # nearly every text: all in the receipt font
+
+    def where(ch: str) -> int | None:
+        for k, (_path, cover) in enumerate(chain):
+            if cover is None or ch in cover:
+                return k
+        return None
+
+    chars: list[tuple[int, str]] = []
+    dropped = False
+    for ch in text:
+        kind = unicodedata.category(ch)
+        if dropped and (kind == "Cf" or "\ufe00" <= ch <= "\ufe0f"):
+            continue  # the joiners and selectors of an emoji left out go with it
+        k = where(ch)
+        if k is not None:
+            if ch == " " and dropped and (not chars or chars[-1][1] == " "):
+                continue
+            chars.append((k, ch))
+            dropped = dropped and ch == " "
+            continue
+        if kind in ("Mn", "Me", "Cf"):  # variation selectors, joiners, combining marks
+            continue
+        plain = unicodedata.normalize("NFKC", ch)
+        if plain != ch and all(where(c) is not None for c in plain):
+            chars += [(where(c), c) for c in plain]
+            dropped = False
+        elif kind.startswith("S"):
+            dropped = True
+        elif not chars or chars[-1] != (0, PLACEHOLDER):
+            chars.append((0, PLACEHOLDER))
+            dropped = False
+    if dropped and chars and chars[-1][1] == " ":
+        chars.pop()
+    if text.strip() and not any(c.strip() for _k, c in chars):
+        chars = [(0, PLACEHOLDER)]  # a name of emoji only still shows that something was there
+    runs: list[tuple[int, str]] = []
+    for k, c in chars:
+        if runs and runs[-1][0] == k:
+            runs[-1] = (k, runs[-1][1] + c)
+        else:
+            runs.append((k, c))
+    return tuple(runs)
 
 
 @lru_cache(maxsize=8192)
 def text_width(text: str, size: int, bold: bool = False) -> float:
-    """Dots `text` takes drawn at `size` (advance widths)."""
-    return _font(size, bold).getlength(text)
+    """Dots `text` takes drawn at `size` (advance widths, fallback fonts and placeholders
+    included)."""
+    return sum(_font(size, bold, k).getlength(run) for k, run in glyph_runs(text, bold))
 
 
 def _draw_text(draw: ImageDraw.ImageDraw, x: float, top: float, text: str, size: int,
                bold: bool, baseline_size: int | None = None) -> None:
-    """`text` from `x`, on the baseline of the receipt font at `baseline_size` (for a part
-    drawn smaller to fit)."""
+    """`text` from `x`, its runs on one baseline (that of the receipt font at `baseline_size`,
+    for a part drawn smaller to fit)."""
     baseline = top + _font(baseline_size or size, bold).getmetrics()[0]
-    draw.text((x, baseline), text, font=_font(size, bold), fill=0, anchor="ls")
+    runs = glyph_runs(text, bold)
+    for n, (k, run) in enumerate(runs):
+        font = _font(size, bold, k)
+        draw.text((x, baseline), run, font=font, fill=0, anchor="ls")
+        if n + 1 < len(runs):
+            x += font.getlength(run)
 
 
 def metrics(profile: PrinterProfile) -> tuple[int, int]:

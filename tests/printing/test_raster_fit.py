@@ -1,5 +1,5 @@
 """Raster receipts with hostile names, read back from the bytes: names wrap inside the paper,
-and amounts never touch them.
+amounts never touch them, and no character prints as a box.
 
 Geometry is measured on the decoded image: each printed row is a band of ink; an amount's
 ink is found from its right edge with Pillow's own measure of that amount drawn alone (same
@@ -12,12 +12,14 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
+from printing import render as rendering
 from printing.decode import decode, preview
-from printing.fonts import receipt_fonts
+from printing.fonts import coverage, receipt_fonts
 from printing.layout import Row, Rule, fit, heading
 from printing.profiles import profile
 from printing.receipt import ReceiptDoc, ReceiptLine, ReceiptPayment, Seller, layout_receipt
-from printing.render import draw_rows, fitted, measure_for, metrics, render
+from printing.render import (PLACEHOLDER, draw_fixed, draw_rows, fitted, glyph_runs, measure_for,
+                             metrics, render)
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "receipts"
@@ -199,3 +201,112 @@ def test_rows_laid_out_in_dots_keep_their_parts_apart_inside_the_paper(name, won
     for row in heading(name, measure_for(prof)):
         bold = ImageFont.truetype(str(receipt_fonts()[1]), metrics(prof)[0] * 2)
         assert bold.getlength(row.left) <= prof.dots
+
+
+# -- characters the receipt font has no glyph for ------------------------------------------------
+
+NO_GLYPH = ["☕🍰 케이크", "𠀀 떡", "龘 차", "👨‍👩‍👧 가족 세트", "🍰"]
+
+
+@pytest.fixture
+def fonts_only(monkeypatch):
+    """Rendering with the receipt font and the given fallback fonts (none by default): the
+    shipped app, whatever the machine has."""
+    def use(paths=()):
+        monkeypatch.setattr(rendering, "fallback_fonts", lambda: list(paths))
+        for cached in (rendering._fonts, rendering._font, rendering.glyph_runs,
+                       rendering.text_width):
+            cached.cache_clear()
+    yield use
+    monkeypatch.undo()
+    for cached in (rendering._fonts, rendering._font, rendering.glyph_runs, rendering.text_width):
+        cached.cache_clear()
+
+
+def tofu(size: int, bold: bool = False) -> Image.Image:
+    """The box the receipt font draws for a character it lacks, drawn by Pillow alone."""
+    regular, heavy = receipt_fonts()
+    font = ImageFont.truetype(str(heavy if bold else regular), size)
+    img = Image.new("L", (size * 2, size * 2), 255)
+    ImageDraw.Draw(img).text((size // 2, size // 2), "\U0010fffd", font=font, fill=0)
+    img = img.point(lambda v: 0 if v < 160 else 255)
+    return img.crop(ink(img).getbbox())
+
+
+def boxes_in(img: Image.Image, box: Image.Image) -> int:
+    """How many places of `img` show `box` (a few dots may differ)."""
+    page, tmpl = img.convert("L"), box.convert("L")
+    ink_dots = ink(tmpl).histogram()[255]
+    found = 0
+    for top, bottom in bands(img):
+        cols = ink_columns(img, top, bottom)
+        starts = [x for k, x in enumerate(cols) if k == 0 or cols[k - 1] != x - 1]
+        for y in range(max(0, top - 2), max(top - 1, bottom - tmpl.height + 2)):
+            for x in starts:
+                crop = page.crop((x, y, x + tmpl.width, y + tmpl.height))
+                if ImageChops.difference(crop, tmpl).histogram()[255] <= ink_dots // 8:
+                    found += 1
+                    break
+    return found
+
+
+def test_the_box_is_found_where_a_font_draws_one():
+    """The detector itself: Pillow drawing a missing character with the receipt font."""
+    size = metrics(profile("generic-58"))[0]
+    regular, _ = receipt_fonts()
+    img = Image.new("L", (384, 40), 255)
+    ImageDraw.Draw(img).text((40, 4), "커피 \U0010fffd 라떼", font=ImageFont.truetype(
+        str(regular), size), fill=0)
+    img = img.point(lambda v: 0 if v < 160 else 255).convert("1")
+    assert boxes_in(img, tofu(size)) == 1
+
+
+@pytest.mark.parametrize("key", ["generic-58", "generic-80", "epson-tm-t20-kr"])
+@pytest.mark.parametrize("fallbacks", ["none", "machine"])
+def test_emoji_and_rare_hanja_never_print_as_boxes(key, fallbacks, fonts_only):
+    if fallbacks == "none":
+        fonts_only([])
+    prof = profile(key)
+    items = layout_receipt(receipt(NO_GLYPH), measure_for(prof))
+    data = render(items, prof, drawer=False)
+    decoded = decode(data)
+    assert decoded.unknown == []
+    size = metrics(prof)[0]
+    assert boxes_in(decoded.raster(), tofu(size)) == 0
+    assert boxes_in(preview(data, prof), tofu(size)) == 0
+    for name in NO_GLYPH:
+        assert boxes_in(draw_fixed(name, prof), tofu(size)) == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    preview(data, prof).save(ARTIFACTS / f"no-glyph-{key}-{fallbacks}.png")
+
+
+def test_what_no_font_has_is_left_out_or_a_placeholder(fonts_only):
+    fonts_only([])
+    regular, _ = receipt_fonts()
+    has = coverage(regular)
+    for text in NO_GLYPH + ["①② ㈜장터", "커피 ☕ 라떼"]:
+        runs = glyph_runs(text)
+        assert all(k == 0 for k, _ in runs)
+        drawn = "".join(run for _, run in runs)
+        assert all(ord(ch) in has for ch in drawn), drawn  # the font has every glyph drawn
+        assert "  " not in drawn and drawn == drawn.strip()
+        # the Hangul of every name is all there
+        assert [c for c in drawn if "가" <= c <= "힣"] == [c for c in text if "가" <= c <= "힣"]
+    assert "".join(r for _, r in glyph_runs("☕🍰 케이크")) == "케이크"  # emoji: decoration
+    assert "".join(r for _, r in glyph_runs("커피 ☕ 라떼")) == "커피 라떼"
+    assert "".join(r for _, r in glyph_runs("𠀀 떡")) == f"{PLACEHOLDER} 떡"  # a letter: marked
+    assert "".join(r for _, r in glyph_runs("🍰")) == PLACEHOLDER  # never nothing at all
+    assert "".join(r for _, r in glyph_runs("①② ㈜장터")) == "①② ㈜장터"  # the font has these
+
+
+def test_a_fallback_font_that_has_the_character_draws_it(fonts_only):
+    """Where the machine has a font with the glyph (DejaVu Sans has ☕), it is drawn from it."""
+    dejavu = next((p for p in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",)
+                   if coverage(p)), None)
+    if dejavu is None:
+        pytest.skip("no DejaVu Sans on this machine")
+    fonts_only([dejavu])
+    runs = glyph_runs("☕🍰 케이크")
+    assert runs == ((1, "☕"), (0, " 케이크")) and ord("☕") in coverage(dejavu)
+    # DejaVu has the zero-width joiner: the joiners of a family left out go with it
+    assert "".join(r for _, r in glyph_runs("👨‍👩‍👧 가족 세트")) == "가족 세트"
