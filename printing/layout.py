@@ -68,7 +68,7 @@ def cut_to(text: str, room: float, measure: int | Measure | None = None, *,
            bold: bool = False, double: bool = False) -> tuple[str, str]:
     """Split `text` so the first part fits `room` (at least one character, so that wrapping
     always goes on)."""
-    m = Columns(0) if measure is None else as_measure(measure)
+    m = Columns(int(room)) if measure is None else as_measure(measure)
     used, end = 0.0, len(text)
     for i, ch in enumerate(text):
         used += m(ch, bold=bold, double=double)
@@ -169,8 +169,8 @@ Item = Row | Rule | QR | Barcode | Logo | Feed
 
 def fit(left: str, right: str, measure: int | Measure, *, bold: bool = False,
         double: bool = False) -> list[Row]:
-    """`left` wrapped so that its last line leaves room for `right` on the same line, at least
-    a column apart; `right` goes on a line of its own when it does not."""
+    """`left` wrapped so that its last line, or that line's last words, leave room for `right`
+    on the same line, at least a column apart; `right` goes on a line of its own when not."""
     m = as_measure(measure)
     lines = [Row(line, bold=bold, double=double)
              for line in wrap(left, m, bold=bold, double=double)] if left or not right else []
