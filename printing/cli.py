@@ -152,11 +152,12 @@ def _report(args, lang: str, open_store) -> int:
                 settlement_csv(args.csv, figures, enterprises=enterprises, methods=methods, lang=lang)
                 written.append(str(args.csv))
             if getattr(args, "do_print", False):
-                from printing.render import render
+                from printing.render import measure_for, render
                 from printing.transport import send
 
                 setup = _setup(uow, args)
-                items = layout_shift_report(figures, kind=kind, columns=setup.profile.columns,
+                items = layout_shift_report(figures, kind=kind,
+                                            columns=measure_for(setup.profile),
                                             lang=lang, store=store_identity, shift=shift,
                                             method_labels=labels, printed_at=now)
                 send(setup.url, render(items, setup.profile), timeout=5, patience=5,

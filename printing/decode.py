@@ -158,8 +158,8 @@ def decode(data: bytes) -> Decoded:
                     bold = bool(arg & 1)
                 elif c == 0x61:
                     align = arg % 48 if arg >= 48 else arg
-                elif c == 0x21:
-                    bold = bool(arg & 0x08) or bold
+                elif c == 0x21:  # ESC ! sets every print mode at once, bold included
+                    bold = bool(arg & 0x08)
                     double = bool(arg & 0x30)
                 elif c == 0x64:
                     flush_segment()

@@ -1,7 +1,10 @@
 """Width-aware receipt layout: one layout for every renderer and paper width.
 
-A receipt is laid out in character columns (32 for 58 mm, 42 or 48 for 80 mm). Hangul and
-other East Asian wide and ambiguous characters take two columns (`char_width`).
+Widths come from a `Measure`: `Columns` for the printer's own font in text mode (32 for
+58 mm, 42 or 48 for 80 mm; Hangul and other East Asian wide and ambiguous characters take two,
+`char_width`), or the raster renderer's dots measured with the font it draws with
+(`printing.render.measure_for`), where a Latin capital or a digit is wider than a column and
+a space narrower. A plain number of columns is read as `Columns`.
 Rows carry a left part and an optional right part (amounts), so the raster renderer can put
 the right part flush with the paper's edge whatever the font, and the text renderer can pad.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Protocol
 
 
 def char_width(ch: str) -> int:
@@ -30,34 +34,78 @@ def width(text: str) -> int:
     return sum(char_width(ch) for ch in text)
 
 
-def cut_to(text: str, columns: int) -> tuple[str, str]:
-    """Split `text` so the first part fits `columns`."""
-    used = 0
+class Measure(Protocol):
+    """How wide text is, in the units the paper is `across` (columns or dots)."""
+
+    across: int
+
+    def __call__(self, text: str, *, bold: bool = False, double: bool = False) -> float: ...
+
+    def cell(self, double: bool = False) -> float:
+        """One column's width: the least gap between a row's two parts."""
+
+
+class Columns:
+    """Widths in character columns, as a printer's own fixed-pitch font prints them."""
+
+    __slots__ = ("across",)
+
+    def __init__(self, columns: int):
+        self.across = columns
+
+    def __call__(self, text: str, *, bold: bool = False, double: bool = False) -> int:
+        return width(text) * (2 if double else 1)
+
+    def cell(self, double: bool = False) -> int:
+        return 2 if double else 1
+
+
+def as_measure(measure: int | Measure) -> Measure:
+    return Columns(measure) if isinstance(measure, int) else measure
+
+
+def cut_to(text: str, room: float, measure: int | Measure | None = None, *,
+           bold: bool = False, double: bool = False) -> tuple[str, str]:
+    """Split `text` so the first part fits `room` (at least one character, so that wrapping
+    always goes on)."""
+    m = Columns(int(room)) if measure is None else as_measure(measure)
+    used, end = 0.0, len(text)
     for i, ch in enumerate(text):
-        w = char_width(ch)
-        if used + w > columns:
-            return text[:i], text[i:]
-        used += w
-    return text, ""
+        used += m(ch, bold=bold, double=double)
+        if used > room:
+            end = i
+            break
+    # a run can be wider than its characters one by one (kerning): back off until it fits
+    while end > 1 and m(text[:end], bold=bold, double=double) > room:
+        end -= 1
+    end = max(end, 1)
+    return text[:end], text[end:]
 
 
-def wrap(text: str, columns: int) -> list[str]:
+def wrap(text: str, measure: int | Measure, *, bold: bool = False,
+         double: bool = False) -> list[str]:
     """Wrap at spaces where possible, inside a word when it is longer than a line."""
-    if columns < 2:
+    m = as_measure(measure)
+    if m.across < 2 * m.cell(double):
         raise ValueError("too narrow")
+    if m(text, bold=bold, double=double) <= m.across:
+        return [text]  # most texts: one measure, not one a word
     lines: list[str] = []
     current = ""
     for word in text.split(" "):
         candidate = f"{current} {word}" if current else word
-        if width(candidate) <= columns:
+        if m(candidate, bold=bold, double=double) <= m.across:
             current = candidate
             continue
         if current:
             lines.append(current)
         current = word
-        while width(current) > columns:
-            head, current = cut_to(current, columns)
+        while True:  # cut by cut, so a very long word is never measured whole again
+            head, rest = cut_to(current, m.across, m, bold=bold, double=double)
+            if not rest:
+                break
             lines.append(head)
+            current = rest
     if current or not lines:
         lines.append(current)
     return lines
@@ -76,8 +124,9 @@ class Row:
     double: bool = False
     align: str = "left"
 
-    def text(self, columns: int) -> str:
+    def text(self, columns: int | Columns) -> str:
         """The row as a fixed-width string (what the text renderer sends)."""
+        columns = as_measure(columns).across
         cols = columns // 2 if self.double else columns
         if self.right:
             gap = cols - width(self.left) - width(self.right)
@@ -118,26 +167,30 @@ class Feed:
 Item = Row | Rule | QR | Barcode | Logo | Feed
 
 
-def fit(left: str, right: str, columns: int, *, bold: bool = False,
+def fit(left: str, right: str, measure: int | Measure, *, bold: bool = False,
         double: bool = False) -> list[Row]:
-    """`left` wrapped so that its last line leaves room for `right` on the same line."""
-    cols = columns // 2 if double else columns
+    """`left` wrapped so that its last line, or that line's last words, leave room for `right`
+    on the same line, at least a column apart; `right` goes on a line of its own when not."""
+    m = as_measure(measure)
+    lines = [Row(line, bold=bold, double=double)
+             for line in wrap(left, m, bold=bold, double=double)] if left or not right else []
     if not right:
-        return [Row(line, bold=bold, double=double) for line in wrap(left, cols)]
-    room = cols - width(right) - 1
-    if room < 4:
-        return [Row(line, bold=bold, double=double) for line in wrap(left, cols)] + [
-            Row("", right, bold=bold, double=double)]
-    lines = wrap(left, cols)
-    if width(lines[-1]) > room:
-        return [Row(line, bold=bold, double=double) for line in lines] + [
-            Row("", right, bold=bold, double=double)]
-    return ([Row(line, bold=bold, double=double) for line in lines[:-1]]
-            + [Row(lines[-1], right, bold=bold, double=double)])
+        return lines
+    room = m.across - m(right, bold=bold, double=double) - m.cell(double)
+    if lines and room >= 4 * m.cell(double):
+        # the last line's last words go down beside `right` when they fit there
+        words = lines[-1].left.split(" ")
+        for k in range(len(words)):
+            tail = " ".join(words[k:])
+            if m(tail, bold=bold, double=double) <= room:
+                head = " ".join(words[:k])
+                return (lines[:-1] + ([Row(head, bold=bold, double=double)] if head else [])
+                        + [Row(tail, right, bold=bold, double=double)])
+    return lines + [Row("", right, bold=bold, double=double)]
 
 
-def heading(text: str, columns: int) -> list[Row]:
+def heading(text: str, measure: int | Measure) -> list[Row]:
     """A centred title at double size, wrapped at half the columns so it never runs past the
     paper (the 58 mm refund heading had wrapped by itself in the printer)."""
     return [Row(row.left, bold=True, double=True, align="center")
-            for row in fit(text, "", columns, double=True)]
+            for row in fit(text, "", measure, bold=True, double=True)]

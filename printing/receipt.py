@@ -16,7 +16,8 @@ from pos.domain import DocKind, TaxStatus
 from pos.ids import barcode_form
 from pos.money import format_amount
 from pos.store import UnitOfWork
-from printing.layout import QR, Barcode, Feed, Item, Logo, Row, Rule, fit, heading
+from printing.layout import (QR, Barcode, Feed, Item, Logo, Measure, Row, Rule, fit,
+                             heading)
 from pos.errors import CodedError
 from pos.i18n import tr
 
@@ -190,29 +191,31 @@ def logo_path(data_dir, value: str | None) -> str | None:
     return str(path)
 
 
-def layout_receipt(r: ReceiptDoc, columns: int) -> list[Item]:
-    """The receipt as rows for a printer of `columns` columns (32, 42 or 48)."""
+def layout_receipt(r: ReceiptDoc, measure: int | Measure) -> list[Item]:
+    """The receipt as rows for a printer: `measure` is `printing.render.measure_for(profile)`
+    (the font's dots for raster, the printer's columns for text mode), or a number of columns
+    (32, 42 or 48)."""
     lang = r.lang
     out: list[Item] = []
     if r.logo:
         out.append(Logo(r.logo))
     store = r.store
     if store.get("name"):
-        out += heading(store["name"], columns)
+        out += heading(store["name"], measure)
     ident = []
     if store.get("bizno"):
         ident.append(f"{label('bizno', lang)} {store['bizno']}")
     if store.get("representative"):
         ident.append(f"{label('rep', lang)} {store['representative']}")
     if ident:
-        out += fit("  ".join(ident), "", columns)
+        out += fit("  ".join(ident), "", measure)
     if store.get("address"):
-        out += fit(store["address"], "", columns)
+        out += fit(store["address"], "", measure)
     if store.get("phone"):
-        out += fit(f"{label('tel', lang)} {store['phone']}", "", columns)
+        out += fit(f"{label('tel', lang)} {store['phone']}", "", measure)
     out.append(Feed())
     title = label(f"title_{r.kind}", lang)
-    out += heading(title, columns)
+    out += heading(title, measure)
     if r.copy:
         out.append(Row(label("copy", lang), bold=True, align="center"))
     out.append(Row(label("receipt_no", lang), r.receipt_no))
@@ -221,7 +224,7 @@ def layout_receipt(r: ReceiptDoc, columns: int) -> list[Item]:
     if r.original_receipt_no:
         out.append(Row(label("original", lang), r.original_receipt_no, bold=True))
     if r.reason:
-        out += fit(f"{label('reason', lang)}: {r.reason}", "", columns)
+        out += fit(f"{label('reason', lang)}: {r.reason}", "", measure)
     out.append(Rule("="))
     out.append(Row(label("head_item", lang), label("head_amount", lang), bold=True))
     out.append(Rule())
@@ -236,23 +239,23 @@ def layout_receipt(r: ReceiptDoc, columns: int) -> list[Item]:
     for enterprise_id, lines in groups:
         if enterprise_id is not None:
             seller = r.sellers[enterprise_id]
-            out += fit(f"[{seller.name}]", "", columns, bold=True)
+            out += fit(f"[{seller.name}]", "", measure, bold=True)
         for ln in lines:
             detail = f"{amount(ln.unit_price)} x {ln.qty}"
             if ln.qty == 1 and not ln.discount:
-                out += fit(ln.name, amount(ln.unit_price * ln.qty), columns)
+                out += fit(ln.name, amount(ln.unit_price * ln.qty), measure)
             else:
-                out += fit(ln.name, "", columns)
-                out.append(Row("  " + detail, amount(ln.unit_price * ln.qty)))
+                out += fit(ln.name, "", measure)
+                out += fit("  " + detail, amount(ln.unit_price * ln.qty), measure)
             if ln.discount:
-                out.append(Row("  " + label("discount", lang), amount(-ln.discount)))
+                out += fit("  " + label("discount", lang), amount(-ln.discount), measure)
     out.append(Rule())
     if r.line_discount or r.receipt_discount:
         out.append(Row(label("subtotal", lang), amount(r.subtotal - r.line_discount)))
     if r.receipt_discount:
         out.append(Row(label("receipt_discount", lang), amount(-r.receipt_discount)))
     total_key = "total" if r.kind == DocKind.SALE else "refund_total"
-    out += fit(label(total_key, lang), amount(r.total), columns, bold=True, double=True)
+    out += fit(label(total_key, lang), amount(r.total), measure, bold=True, double=True)
     out.append(Rule())
     general_taxable = r.taxable_total - r.simplified_total
     if general_taxable:
@@ -261,11 +264,11 @@ def layout_receipt(r: ReceiptDoc, columns: int) -> list[Item]:
     if r.exempt_total:
         out.append(Row(label("exempt", lang), amount(r.exempt_total)))
     if r.simplified_total:
-        out += fit(label("simplified", lang, amount=amount(r.simplified_total)), "", columns)
+        out += fit(label("simplified", lang, amount=amount(r.simplified_total)), "", measure)
     out.append(Rule())
     for p in r.payments:
         name = p.label if r.kind == DocKind.SALE else f"{label('refunded_by', lang)}: {p.label}"
-        out += fit(name, amount(p.amount + p.change), columns)
+        out += fit(name, amount(p.amount + p.change), measure)
         if p.approval_no:
             out.append(Row(f"  {label('approval', lang)} {p.approval_no}"))
     if r.change:
@@ -279,11 +282,11 @@ def layout_receipt(r: ReceiptDoc, columns: int) -> list[Item]:
                 text += f" {seller.bizno}"
             if seller.representative:
                 text += f" {label('rep', lang)} {seller.representative}"
-            out += fit(text, "", columns)
+            out += fit(text, "", measure)
     out.append(Feed())
     footer = r.footer or label("thanks", lang)
     for part in footer.splitlines():
-        out += [Row(row.left, align="center") for row in fit(part, "", columns)]
+        out += [Row(row.left, align="center") for row in fit(part, "", measure)]
     if r.qr:
         out.append(QR(r.qr))
     out.append(Barcode(barcode_form(r.receipt_no)))

@@ -1,30 +1,35 @@
 """Receipt layout → ESC/POS bytes, by raster or by Korean text mode.
 
-python-escpos builds the commands (init, styles, images as `GS v 0` in slices, QR, barcode,
-cut, drawer kick); Hangul never goes through its `text()`, which turns it into `?`:
-- raster: every row is drawn with a Korean font into a 1-bit image, sent in slices;
-- text: KS X 1001 Hangul is sent as EUC-KR bytes between `FS &` and `FS .` with `ESC R 13`;
-  a row with a character outside KS X 1001 (e.g. 똠) is sent as an image instead.
+python-escpos builds the commands (initialise, bold and double size, QR, barcode, cut, drawer
+kick); Hangul never goes through its `text()`, which turns it into `?`:
+- raster: every row is drawn with a Korean font into a 1-bit image, sent in slices of
+  `GS v 0` written here (`raster_bytes`: python-escpos re-converts the image for every slice);
+- text: KS X 1001 Hangul is sent as EUC-KR bytes between `FS &` and `FS .` with `ESC R 13`
+  (python-escpos has no Korean mode), its double size by `FS !` (python-escpos's double size,
+  `ESC !`, sizes only one-byte characters); a row with a character outside KS X 1001 (e.g. 똠)
+  is sent as an image instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import io
 import logging
+import unicodedata
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from printing.fonts import receipt_fonts
-from printing.layout import QR, Barcode, Feed, Item, Logo, Row, Rule, char_width
+from printing.fonts import coverage, fallback_fonts, receipt_fonts
+from printing.layout import (QR, Barcode, Columns, Feed, Item, Logo, Measure, Row, Rule,
+                             char_width, fit)
 from printing.profiles import PrinterProfile
 
 logging.getLogger("escpos").setLevel(logging.ERROR)
 
 ESC, GS, FS = b"\x1b", b"\x1d", b"\x1c"
-INIT = ESC + b"@"
 KOREA = ESC + b"R\x0d"
 KANJI_ON, KANJI_OFF = FS + b"&", FS + b"."
 KANJI_DOUBLE, KANJI_NORMAL = FS + b"!\x0c", FS + b"!\x00"
@@ -32,10 +37,109 @@ KANJI_DOUBLE, KANJI_NORMAL = FS + b"!\x0c", FS + b"!\x00"
 
 # -- drawing (raster renderer, text-mode fallback, previews) --------------------------------------
 
-@lru_cache(maxsize=16)
-def _font(size: int, bold: bool) -> ImageFont.FreeTypeFont:
+# What is printed for a run of letters (a rare Hanja) that no font on the machine has.
+PLACEHOLDER = "(?)"
+
+
+@lru_cache(maxsize=2)
+def _fonts(bold: bool) -> tuple[tuple[str, frozenset[str] | None], ...]:
+    """The font files a row is drawn with and the characters each has (None: not known, so
+    trusted with all): the receipt font, then the fallback fonts that can be read and drawn
+    at receipt sizes."""
     regular, heavy = receipt_fonts()
-    return ImageFont.truetype(str(heavy if bold else regular), size)
+    main = heavy if bold else regular
+    cover = coverage(main)
+    chain = [(str(main), None if cover is None else frozenset(map(chr, cover)))]
+    for path in fallback_fonts():
+        cover = coverage(path)
+        if not cover:
+            continue
+        try:
+            ImageFont.truetype(str(path), 24)
+        except OSError:  # a font of bitmaps at fixed sizes
+            continue
+        chain.append((str(path), frozenset(map(chr, cover))))
+    return tuple(chain)
+
+
+@lru_cache(maxsize=64)
+def _font(size: int, bold: bool, index: int = 0) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(_fonts(bold)[index][0], size)
+
+
+@lru_cache(maxsize=4096)
+def glyph_runs(text: str, bold: bool = False) -> tuple[tuple[int, str], ...]:
+    """`text` as it is drawn: runs of (font, text), font 0 being the receipt font and the rest
+    the fallback fonts. A character that no font has is never drawn as the box a font draws
+    for it: marks and joiners that are not drawn alone are left out, a compatibility form is
+    drawn as its plain one (NFKC: ① as 1), an emoji or other symbol is left out with the space
+    that set it apart ("☕ 커피" prints "커피"), and anything else, a letter such as a rare
+    Hanja, prints as PLACEHOLDER, once for a run of them."""
+    chain = _fonts(bold)
+    if chain[0][1] is None or chain[0][1].issuperset(text):
+        return ((0, text),) if text else ()  # nearly every text: all in the receipt font
+
+    def where(ch: str) -> int | None:
+        for k, (_path, cover) in enumerate(chain):
+            if cover is None or ch in cover:
+                return k
+        return None
+
+    chars: list[tuple[int, str]] = []
+    dropped = False
+    for ch in text:
+        kind = unicodedata.category(ch)
+        if dropped and (kind == "Cf" or "\ufe00" <= ch <= "\ufe0f"):
+            continue  # the joiners and selectors of an emoji left out go with it
+        k = where(ch)
+        if k is not None:
+            if ch == " " and dropped and (not chars or chars[-1][1] == " "):
+                continue
+            chars.append((k, ch))
+            dropped = dropped and ch == " "
+            continue
+        if kind in ("Mn", "Me", "Cf"):  # variation selectors, joiners, combining marks
+            continue
+        plain = unicodedata.normalize("NFKC", ch)
+        if plain != ch and all(where(c) is not None for c in plain):
+            chars += [(where(c), c) for c in plain]
+            dropped = False
+        elif kind.startswith("S"):
+            dropped = True
+        elif not chars or chars[-1] != (0, PLACEHOLDER):
+            chars.append((0, PLACEHOLDER))
+            dropped = False
+    if dropped and chars and chars[-1][1] == " ":
+        chars.pop()
+    if text.strip() and not any(c.strip() for _k, c in chars):
+        chars = [(0, PLACEHOLDER)]  # a name of emoji only still shows that something was there
+    runs: list[tuple[int, str]] = []
+    for k, c in chars:
+        if runs and runs[-1][0] == k:
+            runs[-1] = (k, runs[-1][1] + c)
+        else:
+            runs.append((k, c))
+    return tuple(runs)
+
+
+@lru_cache(maxsize=8192)
+def text_width(text: str, size: int, bold: bool = False) -> float:
+    """Dots `text` takes drawn at `size` (advance widths, fallback fonts and placeholders
+    included)."""
+    return sum(_font(size, bold, k).getlength(run) for k, run in glyph_runs(text, bold))
+
+
+def _draw_text(draw: ImageDraw.ImageDraw, x: float, top: float, text: str, size: int,
+               bold: bool, baseline_size: int | None = None) -> None:
+    """`text` from `x`, its runs on one baseline (that of the receipt font at `baseline_size`,
+    for a part drawn smaller to fit)."""
+    baseline = top + _font(baseline_size or size, bold).getmetrics()[0]
+    runs = glyph_runs(text, bold)
+    for n, (k, run) in enumerate(runs):
+        font = _font(size, bold, k)
+        draw.text((x, baseline), run, font=font, fill=0, anchor="ls")
+        if n + 1 < len(runs):
+            x += font.getlength(run)
 
 
 def metrics(profile: PrinterProfile) -> tuple[int, int]:
@@ -44,9 +148,73 @@ def metrics(profile: PrinterProfile) -> tuple[int, int]:
     return size, size + 6
 
 
+class Dots:
+    """Widths in dots, as `draw_rows` draws text for `profile`: the font's own widths at the
+    size `metrics` gives, where "W" is nearly two columns wide and a space half of one."""
+
+    __slots__ = ("across", "size", "_cell")
+
+    def __init__(self, profile: PrinterProfile):
+        self.across = profile.dots
+        self.size = metrics(profile)[0]
+        self._cell = profile.dots / profile.columns
+
+    def __call__(self, text: str, *, bold: bool = False, double: bool = False) -> float:
+        return text_width(text, self.size * 2 if double else self.size, bold)
+
+    def cell(self, double: bool = False) -> float:
+        return self._cell * (2 if double else 1)
+
+
+@lru_cache(maxsize=16)
+def _dots(profile: PrinterProfile) -> Dots:
+    return Dots(profile)
+
+
+def measure_for(profile: PrinterProfile) -> Measure:
+    """How to lay a receipt out for `profile`: in the font's dots for raster, in the
+    printer's columns for Korean text mode."""
+    return _dots(profile) if profile.renderer == "raster" else Columns(profile.columns)
+
+
+def _fits(row: Row, m: Dots) -> bool:
+    used = m(row.left, bold=row.bold, double=row.double)
+    if row.right and row.left:
+        used += m.cell(row.double) + m(row.right, bold=row.bold, double=row.double)
+    return used <= m.across
+
+
+def fitted(items: list[Item], profile: PrinterProfile) -> list[Item]:
+    """The items as `draw_rows` draws them. A row laid out in columns (or by any other
+    measure) that the font draws wider than the paper is laid out again in its dots:
+    wrapped, its amount a column apart or on a line of its own. (A lone right part too wide
+    for the paper is then drawn smaller.)"""
+    m = _dots(profile)
+    out: list[Item] = []
+    for item in items:
+        if isinstance(item, Row) and item.left and not _fits(item, m):
+            rows = fit(item.left, item.right, m, bold=item.bold, double=item.double)
+            out += [r if r.right else dataclasses.replace(r, align=item.align) for r in rows]
+        else:
+            out.append(item)
+    return out
+
+
+def _size_within(text: str, size: int, bold: bool, room: float) -> int:
+    """The largest size up to `size` at which `text` takes at most `room` dots."""
+    w = text_width(text, size, bold)
+    while w > room and size > 6:
+        size = max(6, min(size - 1, int(size * room / w)))
+        w = text_width(text, size, bold)
+    return size
+
+
 def draw_rows(items: list[Item], profile: PrinterProfile) -> Image.Image:
-    """Rows, rules and feeds drawn as the raster renderer prints them (mode "1")."""
+    """Rows, rules and feeds drawn as the raster renderer prints them (mode "1"). Nothing is
+    drawn past `profile.dots`, and a row's two parts stay at least a column apart."""
     size, line = metrics(profile)
+    m = _dots(profile)
+    items = fitted(items, profile)
     heights = []
     for item in items:
         if isinstance(item, Row):
@@ -64,22 +232,24 @@ def draw_rows(items: list[Item], profile: PrinterProfile) -> Image.Image:
     y = 0
     for item, h in zip(items, heights):
         if isinstance(item, Row):
-            font = _font(size * 2 if item.double else size, item.bold)
+            row_size = size * 2 if item.double else size
             top = y + 2
+            room = profile.dots
             if item.left:
-                left_w = draw.textlength(item.left, font=font)
-                if item.right:
-                    x = 0
-                elif item.align == "center":
+                left_size = _size_within(item.left, row_size, item.bold, room)
+                left_w = text_width(item.left, left_size, item.bold)
+                x = 0
+                if not item.right and item.align == "center":
                     x = (profile.dots - left_w) // 2
-                elif item.align == "right":
+                elif not item.right and item.align == "right":
                     x = profile.dots - left_w
-                else:
-                    x = 0
-                draw.text((x, top), item.left, font=font, fill=0)
+                _draw_text(draw, x, top, item.left, left_size, item.bold, row_size)
+                room -= left_w + m.cell(item.double)
             if item.right:
-                right_w = draw.textlength(item.right, font=font)
-                draw.text((profile.dots - right_w, top), item.right, font=font, fill=0)
+                right_size = _size_within(item.right, row_size, item.bold, room)
+                right_w = text_width(item.right, right_size, item.bold)
+                _draw_text(draw, profile.dots - right_w, top, item.right, right_size,
+                           item.bold, row_size)
         elif isinstance(item, Rule):
             mid = y + h // 2
             if item.char == "=":
@@ -97,17 +267,19 @@ def draw_rows(items: list[Item], profile: PrinterProfile) -> Image.Image:
 
 def draw_fixed(text: str, profile: PrinterProfile, *, bold: bool = False,
                double: bool = False) -> Image.Image:
-    """A text-mode line as a printer's fixed-pitch font shows it (for previews)."""
+    """A text-mode line as a printer's fixed-pitch font shows it (for previews): each
+    character in its cells, drawn smaller where the font's is wider ("W")."""
     size, line = metrics(profile)
+    size = size * 2 if double else size
     cell = profile.dots / profile.columns * (2 if double else 1)
-    font = _font(size * 2 if double else size, bold)
     img = Image.new("L", (profile.dots, line * (2 if double else 1)), 255)
     draw = ImageDraw.Draw(img)
     col = 0
     for ch in text:
         w = char_width(ch)
         if ch != " ":
-            draw.text((col * cell, 2), ch, font=font, fill=0)
+            _draw_text(draw, col * cell, 2, ch, _size_within(ch, size, bold, cell * w), bold,
+                       size)
         col += w
     return img.point(lambda v: 0 if v < 160 else 255).convert("1", dither=Image.Dither.NONE)
 
@@ -256,8 +428,10 @@ def _code(p, item: QR | Barcode, profile: PrinterProfile) -> None:
 def render(items: list[Item], profile: PrinterProfile, *, drawer: bool = False) -> bytes:
     """The bytes to send: initialise, the receipt, the drawer kick (cash sales), the cut."""
     p = _printer(profile)
-    p._raw(INIT)
+    p.hw("INIT")
     if profile.renderer == "text":
+        # The code table is the number the vendor set for their printer; python-escpos's
+        # charcode() takes a code page's name and numbers it by its own model database.
         p._raw(ESC + b"t" + bytes([profile.code_table]) + KOREA)
         _render_text(p, items, profile)
     else:
@@ -274,7 +448,7 @@ def render(items: list[Item], profile: PrinterProfile, *, drawer: bool = False) 
 def render_drawer_kick(profile: PrinterProfile) -> bytes:
     """Only the drawer kick: no paper moves, nothing is cut (it goes before the receipt)."""
     p = _printer(profile)
-    p._raw(INIT)
+    p.hw("INIT")
     p.cashdraw(2 if profile.drawer_pin == 2 else 5)
     return bytes(p.output)
 
@@ -293,20 +467,35 @@ def _render_raster(p, items: list[Item], profile: PrinterProfile) -> None:
 
 
 def _render_text(p, items: list[Item], profile: PrinterProfile) -> None:
+    bold = double = False  # as ESC @ left the printer
+
+    def style(want_bold: bool, want_double: bool) -> None:
+        """Bold and double size by python-escpos, sent only when they change. Its size is
+        `ESC !`, which also turns bold off: set() sends the size first, then bold."""
+        nonlocal bold, double
+        if (want_bold, want_double) == (bold, double):
+            return
+        size = {}
+        if want_double != double:
+            size = ({"double_width": True, "double_height": True} if want_double
+                    else {"normal_textsize": True})
+        now_bold = bold and not size
+        p.set(bold=want_bold if want_bold != now_bold else None, **size)
+        bold, double = want_bold, want_double
+
     for item in items:
         if isinstance(item, Row):
             text = item.text(profile.columns)
             if not ks_x_1001_safe(text):
                 _image(p, draw_rows([item], profile), profile)
                 continue
-            p._raw(ESC + b"E" + (b"\x01" if item.bold else b"\x00"))
-            p._raw(GS + b"!" + (b"\x11" if item.double else b"\x00"))
+            style(item.bold, item.double)
             p._raw(korean_text_bytes(text, double=item.double) + b"\n")
-            if item.bold or item.double:
-                p._raw(ESC + b"E\x00" + GS + b"!\x00")
         elif isinstance(item, Rule):
+            style(False, False)
             p._raw((item.char * profile.columns).encode("ascii") + b"\n")
         elif isinstance(item, Feed):
+            style(False, False)
             p._raw(b"\n" * item.lines)
         elif isinstance(item, Logo):
             _image(p, draw_rows([item], profile), profile)

@@ -10,7 +10,7 @@ from pathlib import Path
 from pos.settlement import Settlement
 from pos.i18n import tr
 from pos.money import format_amount
-from printing.layout import Feed, Item, Row, Rule, fit, heading
+from printing.layout import Feed, Item, Measure, Row, Rule, fit, heading
 
 def word(key: str, lang: str, /, **params) -> str:
     """A report's words, from the message catalogue (context "report")."""
@@ -31,11 +31,12 @@ def title_for(kind: str, number: int | None, lang: str) -> str:
     return f"{title} #{number}" if number is not None and kind in ("x", "z") else title
 
 
-def layout_shift_report(f: Settlement, *, kind: str, columns: int, lang: str = "ko",
+def layout_shift_report(f: Settlement, *, kind: str, columns: int | Measure, lang: str = "ko",
                         store: dict | None = None, shift: dict | None = None,
                         method_labels: dict[str, str] | None = None,
                         printed_at: datetime | None = None) -> list[Item]:
-    """An X, Z or day report for the thermal printer."""
+    """An X, Z or day report for the thermal printer; `columns` as `layout_receipt`'s measure
+    (`printing.render.measure_for(profile)`, or a number of columns)."""
     labels = method_labels or {}
     out: list[Item] = heading(title_for(kind, shift["number"] if shift else None, lang), columns)
     if store and store.get("name"):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import json
 from pathlib import Path
 
-from printing.render import render
+from printing.render import measure_for, render
 from pos import services as svc
 from pos.domain import DomainError
 from pos.settlement import DENOMINATIONS, count_total
@@ -261,8 +261,8 @@ class ShiftScreen(QWidget):
             return
         kind, shift, figures = self.shown
         queued = self.printer.print_rendered(
-            "report", lambda prof: render(self.report_items(kind, shift, figures, prof.columns),
-                                          prof))
+            "report", lambda prof: render(self.report_items(kind, shift, figures,
+                                                            measure_for(prof)), prof))
         if not queued:
             prompts.info(self, t("reprint_no_printer"))
             return

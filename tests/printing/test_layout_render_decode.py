@@ -89,12 +89,40 @@ def test_korean_text_mode_decodes_back_to_the_laid_out_lines(demo_store, key):
             expected.append(item.char * prof.columns)
         elif isinstance(item, Feed):
             expected += [""] * item.lines
-    assert decoded.text_lines() == expected
+    assert decoded.text_lines() == expected and decoded.unknown == []
     assert decoded.kanji_switches > 10 and decoded.rasters() == []
     assert not any(isinstance(i, Drawer) for i in decoded.items)  # a card sale: no drawer
     assert len(data) < 2500  # hundreds of bytes, not tens of kilobytes
     bold = [i for i in decoded.items if getattr(i, "bold", False)]
     assert any("합계" in i.text for i in bold)
+
+
+def test_text_mode_styles_are_python_escpos_commands_that_decode_back():
+    """Bold and double size are python-escpos's own `set()` commands, sent when the style
+    changes; the decoder reads them as a printer does (`ESC !` also sets bold, to off)."""
+    from escpos.printer import Dummy
+
+    def escpos_set(**kw) -> bytes:
+        p = Dummy()
+        p.set(**kw)
+        return bytes(p.output)
+
+    items = [Row("굵게 bold", bold=True), Row("크게 big", "1", double=True),
+             Row("둘 다 both", bold=True, double=True), Row("보통 plain"), Rule(),
+             Row("굵게 again", bold=True), Row("굵게 also", bold=True), Feed()]
+    prof = profile("epson-tm-t20-kr")
+    data = render(items, prof)
+    decoded = decode(data)
+    assert decoded.unknown == []
+    lines = [i for i in decoded.items if hasattr(i, "bold")]
+    styles = [(i.bold, i.double) for i in items if isinstance(i, Row)]
+    assert [(ln.bold, ln.double) for ln in lines if ln.text.strip("-")] == styles
+    assert not (lines[4].bold or lines[4].double) and not (lines[-1].bold or lines[-1].double)
+    assert escpos_set(double_width=True, double_height=True) in data
+    assert escpos_set(normal_textsize=True) in data
+    assert data.count(escpos_set(bold=True)) == 3  # not again for the second bold row in a row
+    assert decode(b"\x1bE\x01\x1b!\x00plain\n").items[0].bold is False
+    assert decode(b"\x1b!\x08bold\n").items[0].bold is True
 
 
 def test_korean_text_mode_bytes_follow_ks_x_1001():
