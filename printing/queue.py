@@ -25,7 +25,7 @@ from pos.print_jobs import (DONE, DROPPED, FAILED, INTERRUPTED, NEEDS_HAND, QUEU
 from pos.store import Store, UnitOfWork
 from printing.profiles import PrinterProfile, profile as make_profile
 from printing.receipt import layout_receipt, receipt_for
-from printing.render import render, render_drawer_kick, render_drawer_pulse
+from printing.render import measure_for, render, render_drawer_kick, render_drawer_pulse
 from printing.transport import PrinterError, send as transport_send
 
 log = logging.getLogger("jangteo.printing")
@@ -79,7 +79,8 @@ def save_printer_setup(uow: UnitOfWork, *, url: str, profile_key: str, drawer: b
 def render_receipt(uow: UnitOfWork, setup_profile: PrinterProfile, *, document_id: str,
                    copy: bool = False, drawer: bool = False) -> bytes:
     receipt = receipt_for(uow, sale_id=document_id, copy=copy)
-    return render(layout_receipt(receipt, setup_profile.columns), setup_profile, drawer=drawer)
+    return render(layout_receipt(receipt, measure_for(setup_profile)), setup_profile,
+                  drawer=drawer)
 
 
 def render_job(uow: UnitOfWork, row: dict, prof: PrinterProfile | None = None) -> bytes:
