@@ -113,6 +113,7 @@ sys.exit(app.exec())
 
 
 def make_catalog(data_dir: Path, n: int) -> None:
+    from pos import services as svc
     from pos.catalog_io import import_catalog
     from pos.demo import ENTERPRISES, load_demo_catalog
     from pos.store import Store
@@ -128,6 +129,7 @@ def make_catalog(data_dir: Path, n: int) -> None:
     with Store(data_dir) as store:
         load_demo_catalog(store)
         with store.unit_of_work() as uow:
+            svc.open_shift(uow, float_amount=0)  # every sale belongs to a shift
             result = import_catalog(uow, csv_path)
             assert result.applied, result.summary("en")
             uow.commit()

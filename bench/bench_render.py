@@ -104,6 +104,7 @@ def main() -> int:
         with Store(Path(tmp) / "d") as store:
             load_demo_catalog(store)
             with store.unit_of_work() as uow:
+                svc.open_shift(uow, float_amount=0)  # every sale belongs to a shift
                 products = svc.list_products(uow)[:20]
                 items = [svc.SaleItem(p["id"], 1 + i % 3) for i, p in enumerate(products)]
                 total = svc.quote_sale(uow, items=items).totals.total

@@ -97,6 +97,12 @@ def copy_statements(con: sqlite3.Connection) -> list[str]:
 def seed(store: Store, existing: int, base: int, day: datetime) -> None:
     base = min(base, existing)
     run_demo(store, sales=base, seed=7, day=day.date())
+    from pos.services import current_shift, open_shift
+
+    with store.unit_of_work() as uow:  # the next day's sales belong to a shift of their own
+        if current_shift(uow) is None:
+            open_shift(uow, float_amount=0)
+            uow.commit()
     with store.unit_of_work() as uow:
         raw = uow.conn.connection.dbapi_connection  # inside the unit of work's transaction
         n = raw.execute("SELECT MAX(seq) FROM outbox").fetchone()[0]

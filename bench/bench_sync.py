@@ -51,6 +51,8 @@ def fill(store, sales: int) -> None:
 
     load_demo_catalog(store)
     with store.unit_of_work() as uow:
+        if svc.current_shift(uow) is None:  # every sale belongs to a shift
+            svc.open_shift(uow, float_amount=0)
         products = svc.list_products(uow)[:5]
         items = [svc.SaleItem(p["id"], 1) for p in products]
         total = svc.quote_sale(uow, items=items).totals.total

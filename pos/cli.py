@@ -131,7 +131,6 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
                       help=h("sell_pay_help"))
     sell.add_argument("--approval", default=None, help=h("sell_approval_help"))
     sell.add_argument("--no-receipt", action="store_true", help=h("sell_no_receipt_help"))
-    sell.add_argument("--without-shift", action="store_true", help=h("sell_without_shift_help"))
     for extension in extensions:
         extension.add_commands(sub, h)
     return p
@@ -367,7 +366,7 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
     items_wanted = _sell_items(args.item)
     with _open(args) as store:
         with store.unit_of_work() as uow:
-            if not args.without_shift and svc.current_shift(uow) is None:
+            if svc.current_shift(uow) is None:
                 # as the till asks: a sale outside a shift is in no cash count or Z report
                 print(say("sell_no_shift", lang), file=sys.stderr)
                 return EXIT_PROBLEMS

@@ -96,3 +96,17 @@ def stall(store) -> Stall:
         )
         uow.commit()
     return ids
+
+
+def in_shift(uow, *, daily: bool = False) -> dict:
+    """The open shift, opened with a float of 0 if there is none: every sale belongs to one.
+    `daily`: a shift opened on an earlier day is closed first (counted as expected), as a
+    vendor closes each market day, so that a day's sales go to that day."""
+    from pos import services as svc
+
+    shift = svc.current_shift(uow)
+    if daily and shift is not None and \
+            datetime.fromisoformat(shift["opened_at"]).date() < uow.clock.now().date():
+        svc.close_shift(uow, counted=svc.expected_cash(uow, shift_id=shift["id"]))
+        shift = None
+    return shift or svc.open_shift(uow, float_amount=0)

@@ -366,15 +366,26 @@ class SellScreen(QWidget):
             methods = svc.payment_methods(uow)
             mode = svc.till_settings(uow).receipt_mode
             shift = svc.current_shift(uow)
-        if shift is None and prompts.confirm(self, t("shift_open_first")):
-            self.shift_needed.emit()  # the cart waits while the shift is opened
-            return
+        if shift is None:  # every sale belongs to a shift: open one here, in one step
+            from ui.shift_prompt import COUNT, OPENED
+
+            outcome = self.open_shift_dialog().run()
+            if outcome == COUNT:
+                self.shift_needed.emit()  # the cart waits while the drawer is counted
+            if outcome != OPENED:
+                self.ready()
+                return
         result = PayDialog(priced.totals.total, [m for m in methods.values() if m.active],
                            receipt=mode == "always", parent=self).run()
         self.ready()
         if result is None:
             return
         self.record(result.tenders, receipt_requested=result.receipt)
+
+    def open_shift_dialog(self):
+        from ui.shift_prompt import OpenShiftDialog
+
+        return OpenShiftDialog(self.store, self)
 
     def _clock_note(self, doc) -> None:
         """The sale went to the right business day, but the clock looks wrong: say so in the

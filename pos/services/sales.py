@@ -194,6 +194,8 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
     from pos.services.shifts import business_day, clock_note, current_shift
 
     shift = current_shift(uow)
+    if shift is None:  # a document outside a shift is in no cash count and no Z report
+        raise DomainError("shift_not_open")
     day = business_day(uow, wall, shift)
     note = clock_note(uow, wall, shift, uow.store.numbering.clock_behind(uow, wall))
     allocation = uow.store.numbering.allocate(uow, wall, receipt=True, day=day)

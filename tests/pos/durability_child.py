@@ -10,6 +10,7 @@ import sys
 from pos import services as s
 from pos.domain import DomainError, Tender
 from pos.store import Store
+from tests.conftest import in_shift
 
 
 def main() -> None:
@@ -31,6 +32,7 @@ def main() -> None:
                 tenders = [Tender("local_voucher", voucher)]
                 if total > voucher:
                     tenders.append(Tender("cash", total - voucher + rng.choice([0, 500, 1000])))
+            in_shift(uow)
             doc = s.record_sale(uow, items=items, tenders=tenders)
             if sold and rng.random() < 0.1:
                 target = sold.pop(rng.randrange(len(sold)))

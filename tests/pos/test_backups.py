@@ -21,7 +21,7 @@ from pos.demo import run_demo
 from pos.domain import Tender
 from pos.i18n import error_text, tr
 from pos.store import DirectoryLock, Store, StoreError
-from tests.conftest import KST, ROOT
+from tests.conftest import KST, ROOT, in_shift
 from tests.mounts import fill, tmpfs
 
 
@@ -66,6 +66,7 @@ def template(tmp_path_factory) -> Template:
 def sell(store, stall, n=1):
     for _ in range(n):
         with store.unit_of_work() as uow:
+            in_shift(uow)
             svc.record_sale(uow, items=[svc.SaleItem(stall.soap)], tenders=[Tender("cash", 3000)])
             uow.commit()
 

@@ -20,7 +20,7 @@ from pos import services as s
 from pos.cli import CHECK_DAYS
 from pos.domain import Tender
 from pos.services.check import check
-from tests.conftest import KST
+from tests.conftest import KST, in_shift
 from tests.pos.test_cli import jangteo as cli
 
 DOCUMENT_TABLES = ("sales", "sale_lines", "payments", "sale_taxes", "outbox")
@@ -37,10 +37,13 @@ def season(store, stall, days: int = DAYS) -> list[dict]:
         with store.unit_of_work() as uow:
             shift = s.open_shift(uow, float_amount=50000)
             s.move_cash(uow, kind="in", amount=10000, reason="잔돈")
+            in_shift(uow, daily=True)
             one = s.record_sale(uow, items=[s.SaleItem(stall.soap, 2)],
                                 tenders=[Tender("cash", 10000)])
+            in_shift(uow, daily=True)
             s.record_sale(uow, items=[s.SaleItem(stall.candle), s.SaleItem(stall.brooch)],
                           tenders=[Tender("local_voucher", 10000), Tender("card", 15000)])
+            in_shift(uow, daily=True)
             two = s.record_sale(uow, items=[s.SaleItem(stall.rice), s.SaleItem(stall.eggs)],
                                 tenders=[Tender("card", 18000)])
             s.refund_sale(uow, sale_id=one.id, quantities={1: 1}, method="cash")
@@ -198,6 +201,7 @@ def test_an_old_refund_beyond_what_was_sold_is_found_from_a_recent_one(store, st
     """A refund in the checked days is held against every return of its sale, however old."""
     store.clock.set(FIRST_DAY)
     with store.unit_of_work() as uow:
+        in_shift(uow, daily=True)
         sold = s.record_sale(uow, items=[s.SaleItem(stall.soap, 2)],
                              tenders=[Tender("cash", 6000)])
         old = s.refund_sale(uow, sale_id=sold.id, quantities={1: 1}, method="cash")
@@ -205,9 +209,11 @@ def test_an_old_refund_beyond_what_was_sold_is_found_from_a_recent_one(store, st
     for k in range(1, DAYS):
         store.clock.set(FIRST_DAY + timedelta(days=k))
         with store.unit_of_work() as uow:
+            in_shift(uow, daily=True)
             s.record_sale(uow, items=[s.SaleItem(stall.candle)], tenders=[Tender("card", 12000)])
             uow.commit()
     with store.unit_of_work() as uow:
+        in_shift(uow, daily=True)
         recent = s.refund_sale(uow, sale_id=sold.id, quantities={1: 1}, method="cash")
         assert check(uow, days=CHECK_DAYS).problems == []
         # the old refund now says it gave back both soaps: with today's, three of two sold

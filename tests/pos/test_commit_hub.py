@@ -9,6 +9,7 @@ import pytest
 
 from pos import events, print_jobs, services as s
 from pos.domain import DomainError, Tender
+from tests.conftest import in_shift
 
 
 def _printer(store, *, drawer=True, mode="ask"):
@@ -21,6 +22,7 @@ def _printer(store, *, drawer=True, mode="ask"):
 
 def _sell(store, stall, tenders, *, receipt=True, commit=True):
     with store.unit_of_work() as uow:
+        in_shift(uow)
         doc = s.record_sale(uow, items=[s.SaleItem(stall.soap, 2)], tenders=tenders,
                             receipt_requested=receipt)
         if commit:

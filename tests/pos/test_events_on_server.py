@@ -12,13 +12,14 @@ from pos import outbox, services as svc, tables as t
 from pos.clock import Hlc
 from pos.domain import Tender
 from pos.services.check import check, run_checks
-from tests.conftest import KST
+from tests.conftest import KST, in_shift
 
 
 def sell(store, stall, n: int) -> list[str]:
     numbers = []
     for _ in range(n):
         with store.unit_of_work() as uow:
+            in_shift(uow)
             doc = svc.record_sale(uow, items=[svc.SaleItem(stall.soap)],
                                   tenders=[Tender("cash", 3000)])
             uow.commit()

@@ -12,6 +12,7 @@ from pos.domain import DomainError, Tender
 from pos.rounding import half_up
 from pos.settlement import (EnterpriseInfo, LineRow, PayRow, SaleRow, cash_figures,
                             count_total, settle)
+from tests.conftest import in_shift
 
 
 def sale(id, kind, total, *, hour=10, subtotal=None, discount=0):
@@ -111,6 +112,7 @@ def test_every_way_of_adding_up_gives_the_same_net(doc_specs, data):
 def _sell(store, *, method="cash"):
     with store.unit_of_work() as uow:
         p = svc.list_products(uow)[0]
+        in_shift(uow)
         doc = svc.record_sale(uow, items=[svc.SaleItem(p["id"], 2)],
                               tenders=[Tender(method, p["price"] * 2)])
         uow.commit()
@@ -147,14 +149,22 @@ def test_a_refund_in_a_later_shift_reduces_that_shift(store, stall, clock):
     assert (second["number"], first["number"]) == (2, 1)
 
 
-def test_sales_outside_a_shift_and_cash_rules(store, stall):
-    doc = _sell(store)
+def test_no_sale_or_cash_movement_outside_a_shift_and_cash_rules(store, stall):
     with store.unit_of_work() as uow:
         assert svc.current_shift(uow) is None
+        with pytest.raises(DomainError) as e:  # it would be in no cash count and no Z report
+            svc.record_sale(uow, items=[svc.SaleItem(stall.soap)], tenders=[Tender("cash", 3000)])
+        assert e.value.code == "shift_not_open"
         with pytest.raises(DomainError) as e:
             svc.move_cash(uow, kind="in", amount=1000, reason="x")
         assert e.value.code == "shift_not_open"
+    with store.unit_of_work(write=False) as uow:
+        assert svc.list_documents(uow) == []
+    with store.unit_of_work() as uow:
         svc.open_shift(uow, float_amount=10000)
+        uow.commit()
+    doc = _sell(store)
+    with store.unit_of_work() as uow:
         for kwargs, code in ((dict(kind="in", amount=0, reason="x"), "price_invalid"),
                              (dict(kind="sideways", amount=10, reason="x"), "cash_kind_invalid"),
                              (dict(kind="in", amount=10, reason=" "), "reason_required")):

@@ -14,7 +14,7 @@ from pos.domain import Tender
 from pos.i18n import error_text
 from pos.store import Store, StoreError, backup, default_data_dir
 from pos.tables import metadata
-from tests.conftest import ROOT
+from tests.conftest import ROOT, in_shift
 
 
 def test_sales_database_runs_wal_with_full_sync(store):
@@ -41,6 +41,7 @@ def test_reopening_keeps_data_and_continues_numbering(tmp_path, clock):
                     eid = s.add_enterprise(uow, name="공방")
                     s.add_product(uow, name="비누", price=3000, enterprise_id=eid)
                 pid = s.list_products(uow)[0]["id"]
+                in_shift(uow)
                 doc = s.record_sale(uow, items=[s.SaleItem(pid)], tenders=[Tender("cash", 3000)])
                 uow.commit()
             assert doc.receipt_no == expected
@@ -148,6 +149,7 @@ def gunzipped(path, tmp_path):
 def test_backup_is_a_consistent_copy(store, stall, clock, tmp_path):
     """What `migrate` calls; the rest of backups is in test_backups.py."""
     with store.unit_of_work() as uow:
+        in_shift(uow)
         s.record_sale(uow, items=[s.SaleItem(stall.soap)], tenders=[Tender("cash", 3000)])
         uow.commit()
     copy = backup(store.path, tmp_path / "backups", "test", clock.now())
@@ -169,6 +171,7 @@ def test_a_full_disk_says_so_and_loses_nothing(store, stall):
     from sqlalchemy import event
 
     with store.unit_of_work() as uow:
+        in_shift(uow)
         s.record_sale(uow, items=[s.SaleItem(stall.soap)], tenders=[Tender("cash", 3000)])
         uow.commit()
         pages = uow.conn.exec_driver_sql("PRAGMA page_count").scalar()
@@ -183,6 +186,7 @@ def test_a_full_disk_says_so_and_loses_nothing(store, stall):
     with pytest.raises(StoreError) as e:
         for _ in range(50):
             with store.unit_of_work() as uow:
+                in_shift(uow)
                 s.record_sale(uow, items=big, tenders=[Tender("cash", 10**6)])
                 uow.commit()
     assert e.value.code == "disk_full"

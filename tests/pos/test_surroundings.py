@@ -22,7 +22,7 @@ from pos.errors import CodedError
 from pos.i18n import error_text
 from pos.services.check import run_checks
 from pos.store import Store, StoreError
-from tests.conftest import KST, ROOT
+from tests.conftest import KST, ROOT, in_shift
 from tests.mounts import fill, remount
 
 
@@ -40,6 +40,7 @@ def _setup(store) -> str:
 
 def _sell(store, pid: str):
     with store.unit_of_work() as uow:
+        in_shift(uow)
         doc = s.record_sale(uow, items=[s.SaleItem(pid)], tenders=[Tender("cash", 3000)])
         uow.commit()
     return doc

@@ -15,6 +15,7 @@ import pytest
 from pos import services as svc
 from pos.demo import load_demo_catalog
 from pos.domain import Tender
+from tests.conftest import in_shift
 
 STATUS = re.compile(rb"\x10\x04[\x01-\x04]")
 
@@ -165,6 +166,7 @@ def sell(store, *, names: list[str] | None = None, method: str = "cash", extra: 
         total = svc.quote_sale(uow, items=items).totals.total
         tender = Tender(method, total + (extra if method == "cash" else 0),
                         approval_no="12345678" if method == "card" else None)
+        in_shift(uow)
         doc = svc.record_sale(uow, items=items, tenders=[tender])
         uow.commit()
     return doc

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pos import services as svc
 from printing import queue as pq
 from printing.decode import decode
-from tests.conftest import ROOT
+from tests.conftest import ROOT, in_shift
 from tests.printing.conftest import sell, wait_for
 
 
@@ -27,6 +27,7 @@ def _sell_with_receipt(store):
 
     with store.unit_of_work() as uow:
         product = svc.list_products(uow)[0]
+        in_shift(uow)
         doc = svc.record_sale(uow, items=[svc.SaleItem(product["id"], 1)],
                               tenders=[Tender("cash", product["price"] + 1000)],
                               receipt_requested=True)
@@ -170,7 +171,12 @@ def test_jangteo_sell_without_a_shift_asks_for_one_and_records_nothing(store, tm
     code = product["sku"] or product["barcodes"][0]
     out = _jangteo(data, "sell", "--item", code, "--pay", "cash", lang="en")
     assert out.returncode == 1 and "No shift is open" in out.stderr
+    assert "--without-shift" not in out.stderr  # no path records a sale outside a shift
     out = _jangteo(data, "sell", "--item", code, "--pay", "cash", "--without-shift", lang="en")
+    assert out.returncode != 0
+    assert "0 documents" in _jangteo(data, "check", lang="en").stdout
+    assert _jangteo(data, "shift", "open", "--float", "0", lang="en").returncode == 0
+    out = _jangteo(data, "sell", "--item", code, "--pay", "cash", lang="en")
     assert out.returncode == 0, out.stderr
     assert "1 document" in _jangteo(data, "check", lang="en").stdout
 

@@ -21,7 +21,7 @@ from pos.store import Store
 from sync import client
 from sync.client import SyncError
 from sync.server import service, tables as t
-from tests.conftest import ROOT
+from tests.conftest import ROOT, in_shift
 from tests.sync.conftest import setup_stall
 
 
@@ -31,6 +31,7 @@ def sell(store: Store, n: int) -> list[str]:
         with store.unit_of_work() as uow:
             products = svc.list_products(uow)
             product = products[k % len(products)]
+            in_shift(uow)
             doc = svc.record_sale(uow, items=[svc.SaleItem(product["id"], qty=k % 2 + 1)],
                                   tenders=[Tender("cash", product["price"] * (k % 2 + 1))])
             uow.commit()
@@ -137,9 +138,10 @@ def test_after_a_restore_new_sales_are_renumbered_after_the_servers_and_all_arri
     till = r.store
     try:
         assert r.kept < r.server_had  # the server has events the restored file lacks
+        # a shift opened (the restored file's was closed) and three sales: 4 new events
         assert sell(till, 3) == [f"A01-20261121-{n:04d}" for n in (6, 7, 8)]  # the floors
         before = local(till)
-        assert before["seqs"][-1] == r.kept + 3 <= r.server_had  # where the server's are
+        assert before["seqs"][-1] == r.kept + 4 <= r.server_had  # where the server's are
 
         sent = client.push_all(till, batch=batch)  # no sync_mismatch: this is handled
         after = local(till)
@@ -150,7 +152,7 @@ def test_after_a_restore_new_sales_are_renumbered_after_the_servers_and_all_arri
         assert sorted(expected) == [f"A01-20261121-{n:04d}" for n in range(1, 9)]
         server_has = on_server(server, r.device_id)
         assert server_has["receipts"] == expected and server_has["documents"] == 8
-        assert server_has["seqs"] == list(range(1, r.server_had + 4))  # gapless in its view
+        assert server_has["seqs"] == list(range(1, r.server_had + 5))  # gapless in its view
         totals = server.admin(lambda c: service.totals(c, event_id=r.event_id))
         assert totals["net"] == sum(expected.values())
         assert totals["by_device"][0]["documents"] == 8
@@ -158,27 +160,27 @@ def test_after_a_restore_new_sales_are_renumbered_after_the_servers_and_all_arri
         # the till: receipts and their numbers as they were; its events after the server's
         assert after["sales"] == before["sales"]
         assert after["seqs"] == (list(range(1, r.kept + 1))
-                                 + list(range(r.server_had + 1, r.server_had + 4)))
+                                 + list(range(r.server_had + 1, r.server_had + 5)))
         assert after["held"] == [(r.kept + 1, r.server_had)]
         assert after["problems"] == []  # jangteo check is clean
-        assert state.waiting == 0 and state.acked_seq == state.last_seq == r.server_had + 3
-        assert sent == r.kept + 3  # what the server confirmed of this till's own events
+        assert state.waiting == 0 and state.acked_seq == state.last_seq == r.server_had + 4
+        assert sent == r.kept + 4  # what the server confirmed of this till's own events
         assert state.notice.text("en") == (
             f"This till had lost {lost} events the server already has (restored or damaged "
-            "data); its newer events (3) were renumbered after them and sent. No receipt "
+            "data); its newer events (4) were renumbered after them and sent. No receipt "
             "number changed.")
         assert "영수증 번호는 바뀌지 않았습니다" in state.notice.text("ko")
 
         alerts = server_has["alerts"]  # the server saw the till's first, colliding copies
-        assert 0 < alerts <= 3
+        assert 0 < alerts <= 4
         assert client.sync_now(till) == 0  # a second sync sends nothing, says nothing wrong
         assert on_server(server, r.device_id) == server_has
         assert client.sync_state(till).waiting == 0
 
         assert sell(till, 1) == ["A01-20261121-0009"]  # numbered after the server's
-        assert local(till)["seqs"][-1] == r.server_had + 4
+        assert local(till)["seqs"][-1] == r.server_had + 5
         assert client.sync_now(till) == 1
-        assert on_server(server, r.device_id)["seqs"] == list(range(1, r.server_had + 5))
+        assert on_server(server, r.device_id)["seqs"] == list(range(1, r.server_had + 6))
         assert local(till)["problems"] == []
     finally:
         till.close()
@@ -187,7 +189,7 @@ def test_after_a_restore_new_sales_are_renumbered_after_the_servers_and_all_arri
     status = jangteo(till.data_dir, "sync", "status")
     assert status.returncode == 0, status.stderr
     assert f"This till had lost {lost} events the server already has" in status.stdout
-    assert f"server has seq {r.server_had + 4}" in status.stdout
+    assert f"server has seq {r.server_had + 5}" in status.stdout
 
 
 def test_sales_past_the_servers_newest_are_kept_where_the_server_took_them(server, tmp_path,
@@ -207,7 +209,7 @@ def test_sales_past_the_servers_newest_are_kept_where_the_server_took_them(serve
         assert len(expected) == 5 + len(new)
         server_has = on_server(server, r.device_id)
         assert server_has["receipts"] == expected
-        top = r.kept + len(new) + lost
+        top = r.kept + 1 + len(new) + lost  # a shift opened, then the sales
         assert server_has["seqs"] == list(range(1, top + 1))
         assert after["seqs"] == list(range(1, r.kept + 1)) + list(range(r.server_had + 1,
                                                                           top + 1))
@@ -231,11 +233,12 @@ def test_a_restored_till_that_syncs_before_selling_numbers_after_the_server(serv
         assert state.notice.text("en").startswith(
             f"This till had lost {r.server_had - r.kept} events the server already has")
         assert sell(till, 1) == ["A01-20261121-0006"]
-        assert local(till)["seqs"][-1] == r.server_had + 1  # never a number the server has
-        assert client.sync_now(till) == 1
+        # a shift opened and the sale: never a number the server has
+        assert local(till)["seqs"][-1] == r.server_had + 2
+        assert client.sync_now(till) == 2
         server_has = on_server(server, r.device_id)
         assert server_has["alerts"] == 0  # nothing ever collided
-        assert server_has["seqs"] == list(range(1, r.server_had + 2))
+        assert server_has["seqs"] == list(range(1, r.server_had + 3))
         assert len(server_has["receipts"]) == 6
         assert local(till)["problems"] == []
     finally:
@@ -256,7 +259,7 @@ def test_newest_events_lost_before_they_were_synced_are_simply_sent_again(server
         after = local(till)
         state = client.sync_state(till)
         assert sent == after["seqs"][-1] - r.server_had  # sent from where the server was
-        assert after["seqs"] == list(range(1, r.kept + 4)) and after["held"] == []
+        assert after["seqs"] == list(range(1, r.kept + 5)) and after["held"] == []  # shift+3
         assert state.notice is None and state.waiting == 0
         server_has = on_server(server, r.device_id)
         assert server_has["receipts"] == receipts(till.path)  # 0001, 0002, 0006–0008

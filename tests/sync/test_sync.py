@@ -11,6 +11,7 @@ from sync import client
 from sync.client import SyncError
 from sync.server import tables as t
 from tests.sync.conftest import Faults, another_code, setup_stall
+from tests.conftest import in_shift
 
 
 def server_events(server, device_id: str) -> list[int]:
@@ -96,6 +97,7 @@ def test_sales_made_while_offline_go_when_the_server_is_back(server, till):
         p = svc.list_products(uow)[0]
         from pos.domain import Tender
 
+        in_shift(uow)
         svc.record_sale(uow, items=[svc.SaleItem(p["id"])], tenders=[Tender("card", p["price"])])
         uow.commit()
     transport = Faults()

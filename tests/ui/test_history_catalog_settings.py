@@ -8,7 +8,7 @@ import sys
 
 from pos import services as svc
 from pos.domain import DocKind, Tender
-from tests.conftest import ROOT
+from tests.conftest import ROOT, in_shift
 from tests.ui.conftest import shot, when_modal
 from ui.catalog_screen import EnterpriseDialog, ProductDialog
 from ui.history import RefundDialog
@@ -20,6 +20,7 @@ from ui.texts import set_language
 def sell_two_lines(store):
     with store.unit_of_work() as uow:
         products = [p for p in svc.list_products(uow) if p["tax_class"] == "taxable"][:2]
+        in_shift(uow)
         doc = svc.record_sale(uow, items=[svc.SaleItem(products[0]["id"], 2),
                                           svc.SaleItem(products[1]["id"], 1)],
                               tenders=[Tender("card", products[0]["price"] * 2 + products[1]["price"],
@@ -250,6 +251,7 @@ def test_the_receipt_logo_is_kept_in_the_data_folder(qtbot, window, demo_store, 
     with demo_store.unit_of_work() as uow:
         assert svc.get_setting(uow, "receipt_logo") == LOGO_FILE
         product = svc.list_products(uow)[0]
+        in_shift(uow)
         doc = svc.record_sale(uow, items=[svc.SaleItem(product["id"])],
                               tenders=[Tender("card", product["price"])])
         uow.commit()

@@ -8,6 +8,7 @@ from pos import services as svc
 from pos.settlement import breakdown
 from tests.ui.conftest import shot, when_modal
 from ui.pay_dialog import PayDialog
+from ui.shift_prompt import OpenShiftDialog
 from ui.qt import Qt
 
 
@@ -26,9 +27,16 @@ def test_open_sell_cash_out_close_one_thousand_short(qtbot, fresh_store, answers
     window = open_window(qtbot, fresh_store, answers)
     sell = window.sell
     sell.add_product(sell.products[0])
-    answers.confirm_answer = True
+    seen = {}
+
+    def count_first(dialog):
+        seen["text"] = " ".join(w.text() for w in dialog.findChildren(type(dialog.error)))
+        qtbot.mouseClick(dialog.count_btn, Qt.LeftButton)
+
+    asked = when_modal(qtbot, OpenShiftDialog, count_first)
     qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)  # no shift: it asks, then shows the Shift screen
-    assert answers.confirms and "열린 교대가 없습니다" in answers.confirms[-1]
+    assert asked["done"] and asked["error"] is None, asked["error"]
+    assert "열린 교대가 없습니다" in seen["text"]
     shift_screen = window.screen("shift")
     assert window.stack.currentWidget() is shift_screen and len(sell.cart.lines) == 1
     shift_screen.grid.spins[10000].setValue(5)
@@ -110,3 +118,34 @@ def test_a_close_whose_backup_fails_says_the_close_was_recorded(qtbot, window, d
     assert "백업도 저장했습니다" not in shift_screen.message.text()  # no claim of a backup
     assert "Z 마감 보고서" in shift_screen.report_title.text()
     assert shift_screen.open_btn.isEnabled() and not shift_screen.close_btn.isEnabled()
+
+
+def test_paying_with_no_shift_opens_one_in_one_step_and_the_sale_is_in_it(qtbot, fresh_store,
+                                                                         answers):
+    window = open_window(qtbot, fresh_store, answers)
+    sell = window.sell
+    sell.add_product(sell.products[0])
+    closed = when_modal(qtbot, OpenShiftDialog, lambda d: qtbot.mouseClick(d.close_btn,
+                                                                           Qt.LeftButton))
+    qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
+    assert closed["done"] and len(sell.cart.lines) == 1  # closed: nothing recorded, cart kept
+    with fresh_store.unit_of_work(write=False) as uow:
+        assert svc.current_shift(uow) is None and svc.list_documents(uow) == []
+
+    def typo_then_zero(dialog):
+        qtbot.keyClicks(dialog.float_amount, "1.5")
+        qtbot.keyClick(dialog.float_amount, Qt.Key_Return)
+        assert dialog.isVisible() and "정수" in dialog.error.text()  # said, not opened
+        dialog.float_amount.clear()
+        qtbot.keyClick(dialog.float_amount, Qt.Key_Return)  # empty: a float of 0
+
+    opened = when_modal(qtbot, OpenShiftDialog, typo_then_zero)
+    paid = when_modal(qtbot, PayDialog, lambda d: qtbot.keyClick(d.amount, Qt.Key_Return))
+    qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
+    assert opened["done"] and opened["error"] is None, opened["error"]
+    assert paid["done"] and paid["error"] is None and sell.cart.is_empty
+    with fresh_store.unit_of_work(write=False) as uow:
+        shift = svc.current_shift(uow)
+        (doc,) = svc.list_documents(uow)
+    assert shift["float_amount"] == 0 and doc["shift_id"] == shift["id"]
+    assert "교대 #1" in window.status_shift.text()

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pos import services as svc
 from pos.domain import Tender
 from pos.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, in_shift
 from tests.ui.conftest import shot
 
 
@@ -75,6 +75,7 @@ def test_the_start_tells_of_missing_receipts_once(tmp_path, qtbot, answers):
                 src.close()
                 out.close()
             with st.unit_of_work() as uow:
+                in_shift(uow)
                 doc = svc.record_sale(uow, items=[svc.SaleItem(pid["id"])],
                                       tenders=[Tender("cash", pid["price"])])
                 uow.commit()
