@@ -134,9 +134,11 @@ def due_at(row: dict) -> float:
 
 
 def drawer_too_late(uow: UnitOfWork, row: dict) -> bool:
+    """A drawer kick made more than `DRAWER_PATIENCE` away from now, either way: a clock put
+    back an hour must not let a kick from before wait for it and spring the drawer later."""
     if row["kind"] != DRAWER:
         return False
-    return uow.clock.now() - datetime.fromisoformat(row["created_at"]) > DRAWER_PATIENCE
+    return abs(uow.clock.now() - datetime.fromisoformat(row["created_at"])) > DRAWER_PATIENCE
 
 
 def retry(uow: UnitOfWork, job_id: int, target: Target | None = None) -> int:

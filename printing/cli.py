@@ -80,6 +80,8 @@ def after_sale(store, doc, lang: str) -> None:
         if j["status"] == pq.DONE:
             print(say("job_printed", lang, job=what))
             continue
+        if j["last_error"] is None:
+            continue  # never tried (one before it was not taken): it waits, as said below
         reason = error_text(pq.PrinterError(j["last_error"] or "printer_error",
                                             target=j["printer_url"], detail=""), lang)
         print(say("job_not_printed", lang, job=what, reason=reason), file=sys.stderr)

@@ -12,6 +12,8 @@ marked as a copy. Jobs left `sending` by a crash are `interrupted` at the next s
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -22,7 +24,7 @@ from pos.print_jobs import (DONE, DROPPED, FAILED, INTERRUPTED, NEEDS_HAND, QUEU
                             REPLACED, RETRY, SENDING, WAITING, QueueState, drop, enqueue_bytes,
                             enqueue_receipt, job, jobs_for, queue_state, recent_jobs, recover,
                             retry)
-from pos.store import Store, UnitOfWork
+from pos.store import Store, StoreError, UnitOfWork
 from printing.profiles import PrinterProfile, profile as make_profile
 from printing.receipt import layout_receipt, receipt_for
 from printing.render import measure_for, render, render_drawer_kick, render_drawer_pulse
@@ -155,53 +157,79 @@ class PrintWorker(BackgroundLoop):
         return self.store.clock.now().timestamp()
 
     def _claim(self, only: list[int] | None = None) -> tuple[dict | None, float | None]:
-        """The next job, rendered and marked `sending`, or (None, when the next is due). A job
-        that cannot be drawn fails with its reason and the queue goes on; a drawer kick that
-        waited too long is dropped. The receipt is drawn in a read transaction: the write that
-        claims it is short, so a sale being paid never waits for a backlog being drawn."""
+        """The next job, rendered, or (None, when the next is due). A job that cannot be drawn
+        fails with its reason and the queue goes on; a drawer kick made too long ago is
+        dropped; bytes drawn for another printer model than the one set up now (a test page,
+        a report) are not sent to it. The receipt is drawn in a read transaction, so a sale
+        being paid never waits for a backlog being drawn; the job is marked `sending` only
+        when the printer is connected and ready (`_mark_sending`)."""
         while True:
             with self.store.unit_of_work(write=False) as uow:
                 row = jobs.head(uow, only=only)
                 if row is None:
                     return None, None
-                if jobs.due_at(row) > self._now():
-                    return None, jobs.due_at(row)
+                due, now = jobs.due_at(row), self._now()
+                if due > now + self.backoff[-1] + self.hold_poll:
+                    due = now  # the clock was put back: what was due then is due now
+                if due > now:
+                    return None, due
                 late = jobs.drawer_too_late(uow, row)
                 # Waiting jobs go to the printer as it is set up now: a corrected address or a
                 # changed width or mode applies to receipts that were waiting for it.
                 setup = printer_setup(uow)
+                other_model = (setup is not None and row["data"] is not None
+                               and row["kind"] not in (jobs.RECEIPT, jobs.DRAWER)
+                               and row["profile"] != setup.profile_key)
                 if setup is not None:
                     row["printer_url"], row["profile"] = setup.url, setup.profile_key
                 row["setup"] = setup
                 problem = None
-                if not late:
+                if not late and not other_model:
                     try:
                         row["data"] = render_job(uow, row, setup.profile if setup else None)
                     except Exception as e:  # noqa: BLE001 - one bad receipt must not stop the queue
                         log.exception("print job %s could not be drawn", row["id"])
                         problem = e
-            with self.store.unit_of_work() as uow:
-                now = jobs.job(uow, row["id"])
-                if (now["status"], now["updated_at"]) != (row["status"], row["updated_at"]):
-                    continue  # dropped or retried by hand meanwhile: look again
-                if late:
-                    jobs.set_status(uow, row["id"], status=DROPPED, last_error="drawer_too_late")
-                elif problem is not None:
-                    jobs.set_status(uow, row["id"], status=FAILED, attempts=row["attempts"] + 1,
-                                    last_error="render_failed")
-                else:
-                    jobs.set_status(uow, row["id"], status=SENDING, data=row["data"],
-                                    printer_url=row["printer_url"], profile=row["profile"])
-                uow.commit()
-            if problem is not None:
-                self._notify(error=PrinterError("render_failed", target=row["printer_url"],
-                                                detail=str(problem)))
-            if late or problem is not None:
+            if late or other_model or problem is not None:
+                with self.store.unit_of_work() as uow:
+                    if not self._unchanged(uow, row):
+                        continue  # dropped or retried by hand meanwhile: look again
+                    if late:
+                        jobs.set_status(uow, row["id"], status=DROPPED,
+                                        last_error="drawer_too_late")
+                    else:
+                        jobs.set_status(uow, row["id"], status=FAILED,
+                                        attempts=row["attempts"] + 1,
+                                        last_error="render_failed" if problem is not None
+                                        else "printed_for_other_printer")
+                    uow.commit()
+                if problem is not None:
+                    self._notify(error=PrinterError("render_failed", target=row["printer_url"],
+                                                    detail=str(problem)))
                 continue
             return row, None
 
+    @staticmethod
+    def _unchanged(uow: UnitOfWork, row: dict) -> bool:
+        now = jobs.job(uow, row["id"])
+        return (now["status"], now["updated_at"]) == (row["status"], row["updated_at"])
+
+    def _mark_sending(self, row: dict, *, main: bool = True) -> None:
+        """Just before the first byte goes: the job is `sending` from here on (a crash now
+        leaves it `interrupted`); before, a crash leaves it waiting, still the original."""
+        with self.store.unit_of_work() as uow:
+            if not self._unchanged(uow, row):
+                raise _Withdrawn()
+            jobs.set_status(uow, row["id"], status=SENDING, data=row["data"],
+                            printer_url=row["printer_url"], profile=row["profile"])
+            uow.commit()
+        if main:
+            self._marked = True
+
     def run_once(self, only: list[int] | None = None) -> bool:
         """Send the next due job (of `only`, when given), if any; True when one was handled."""
+        if not self._settle_owed() or self._resting():
+            return False
         row, _ = self._claim(only)
         if row is None:
             return False
@@ -209,21 +237,33 @@ class PrintWorker(BackgroundLoop):
         error = None
         prof = row["setup"].profile if row["setup"] else stored_profile(row["profile"], None)
 
+        meanwhile: list[threading.Event] = []
+
         def paused(code: str | None) -> None:
             self._notify(sending=True, error=PrinterError(code, target=row["printer_url"])
                          if code else None)
+            if code == "printer_paused" and not meanwhile:
+                meanwhile.append(threading.Event())
+                threading.Thread(target=self._drawers_meanwhile, args=(meanwhile[0],),
+                                 name="print-drawer", daemon=True).start()
+            elif code is None and meanwhile:
+                meanwhile.pop().set()
 
         notice = None
+        self._marked = False
+        drawer = row["kind"] == jobs.DRAWER
         try:
             state = self._send(row["printer_url"], row["data"], timeout=self.timeout,
                                ask=prof.status, cancel=self._stop, on_wait=paused,
-                               patience=self.patience,
-                               when_offline=render_drawer_pulse(prof)
-                               if row["kind"] == jobs.DRAWER else None)
+                               patience=self.patience, before_job=lambda: self._mark_sending(row),
+                               confirm=not drawer,
+                               when_offline=render_drawer_pulse(prof) if drawer else None)
             status = {"status": DONE, "last_error": None}
             self.sent += 1
             if getattr(state, "paper_low", False):
                 notice = PrinterError("printer_paper_low", target=row["printer_url"])
+        except _Withdrawn:
+            return True  # dropped or retried by hand while connecting: nothing was sent
         except PrinterError as e:
             error = e
             attempts = row["attempts"] + 1
@@ -236,23 +276,113 @@ class PrintWorker(BackgroundLoop):
                     self.backoff[min(attempts, len(self.backoff)) - 1]
                 status = {"status": RETRY, "attempts": attempts, "last_error": e.code,
                           "next_try_at": self._now() + wait}
+        except StoreError as e:  # the job could not be marked (e.g. the disk is full)
+            if self._marked:
+                raise
+            log.warning("print job %s waits: %s", row["id"], e)
+            self._rest_until = time.monotonic() + 2.0
+            self._notify(error=PrinterError("printer_error", target=row["printer_url"],
+                                            detail=str(e)))
+            return False  # nothing was sent; the job is still waiting, as the original
         except Exception as e:  # noqa: BLE001 - an unknown fault fails the job, not the till
             log.exception("print job %s failed", row["id"])
             error = PrinterError("printer_error", target=row["printer_url"], detail=str(e))
             status = {"status": FAILED, "attempts": row["attempts"] + 1,
                       "last_error": "printer_error"}
-        with self.store.unit_of_work() as uow:
-            jobs.set_status(uow, row["id"], **status)
-            uow.commit()
+        for stop in meanwhile:
+            stop.set()
+        self._owed = (row["id"], status)
+        self._settle_owed()
         self._notify(error=error or notice)
+        return True
+
+    def _drawers_meanwhile(self, stop: threading.Event) -> None:
+        """While a receipt waits mid-way for the printer (the paper ran out), cash still
+        changes hands: drawer kicks go out on a connection of their own, as the real-time pulse
+        a stopped printer obeys (`ESC p` would wait behind the receipt, and the drawer would
+        spring open when paper is loaded). A printer that takes one connection at a time
+        cannot: the kick then waits, and is dropped once too late, as always."""
+        while not stop.wait(0.3):
+            try:
+                with self.store.unit_of_work(write=False) as uow:
+                    row = jobs.head(uow)
+                    if row is None or row["kind"] != jobs.DRAWER:
+                        continue
+                    late = jobs.drawer_too_late(uow, row)
+                    setup = printer_setup(uow)
+                if setup is None:
+                    continue
+                if late:
+                    with self.store.unit_of_work() as uow:
+                        if self._unchanged(uow, row):
+                            jobs.set_status(uow, row["id"], status=DROPPED,
+                                            last_error="drawer_too_late")
+                            uow.commit()
+                    continue
+                row.update(printer_url=setup.url, profile=setup.profile_key,
+                           data=render_drawer_pulse(setup.profile))
+                self._send(setup.url, row["data"], timeout=2.0, ask=False, confirm=False,
+                           cancel=stop, patience=0.0,
+                           before_job=lambda: self._mark_sending(row, main=False))
+                done = {"status": DONE, "last_error": None}
+            except _Withdrawn:
+                continue
+            except PrinterError as e:
+                if self._unchanged_sending(row):  # marked, then not taken: try it again
+                    done = {"status": RETRY, "last_error": e.code,
+                            "next_try_at": self._now() + 1.0}
+                else:
+                    stop.wait(1.0)
+                    continue
+            except Exception:  # noqa: BLE001 - the receipt's wait must not be disturbed
+                log.exception("drawer kick while the printer waits")
+                stop.wait(1.0)
+                continue
+            try:
+                with self.store.unit_of_work() as uow:
+                    jobs.set_status(uow, row["id"], **done)
+                    uow.commit()
+            except StoreError:
+                log.warning("drawer kick %s: its end could not be written yet", row["id"])
+
+    def _unchanged_sending(self, row: dict) -> bool:
+        with self.store.unit_of_work(write=False) as uow:
+            return jobs.job(uow, row["id"])["status"] == SENDING
+
+    def _resting(self) -> bool:
+        return time.monotonic() < getattr(self, "_rest_until", 0.0)
+
+    def _settle_owed(self) -> bool:
+        """Write down how the last job ended; if the store cannot take it now (the disk is
+        full), it stays owed and is written before anything else is sent. False while owed."""
+        owed = getattr(self, "_owed", None)
+        if owed is None:
+            return True
+        job_id, status = owed
+        try:
+            with self.store.unit_of_work() as uow:
+                jobs.set_status(uow, job_id, **status)
+                uow.commit()
+        except StoreError as e:
+            log.warning("print job %s ended %s but the store cannot take it yet: %s", job_id,
+                        status["status"], e)
+            return False
+        self._owed = None
         return True
 
     def step(self) -> float:
         try:
             if self.run_once():
                 return 0
+            if getattr(self, "_owed", None) is not None or self._resting():
+                self._notify()  # the store cannot take a write yet: not "sending" any more
+                return 2.0
             _, due = self._claim()
         except Exception:  # noqa: BLE001 - e.g. the disk is full: try again later
             log.exception("print worker")
             due = None
         return self.idle_wait if due is None else max(0.05, min(self.idle_wait, due - self._now()))
+
+
+class _Withdrawn(Exception):
+    """The job changed (dropped, retried) between being drawn and being sent."""

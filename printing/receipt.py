@@ -270,7 +270,7 @@ def layout_receipt(r: ReceiptDoc, measure: int | Measure) -> list[Item]:
         name = p.label if r.kind == DocKind.SALE else f"{label('refunded_by', lang)}: {p.label}"
         out += fit(name, amount(p.amount + p.change), measure)
         if p.approval_no:
-            out.append(Row(f"  {label('approval', lang)} {p.approval_no}"))
+            out += fit(f"  {label('approval', lang)} {p.approval_no}", "", measure)
     if r.change:
         out.append(Row(label("change", lang), amount(r.change), bold=True))
     if r.group_by_enterprise or len(r.sellers) > 1:

@@ -75,6 +75,9 @@ def glyph_runs(text: str, bold: bool = False) -> tuple[tuple[int, str], ...]:
     drawn as its plain one (NFKC: ① as 1), an emoji or other symbol is left out with the space
     that set it apart ("☕ 커피" prints "커피"), and anything else, a letter such as a rare
     Hanja, prints as PLACEHOLDER, once for a run of them."""
+    text = unicodedata.normalize("NFC", text)  # "Café" typed decomposed (macOS) draws composed
+    if not text.isprintable():  # a line break or control character kept from older data
+        text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
     chain = _fonts(bold)
     if chain[0][1] is None or chain[0][1].issuperset(text):
         return ((0, text),) if text else ()  # nearly every text: all in the receipt font
@@ -89,16 +92,22 @@ def glyph_runs(text: str, bold: bool = False) -> tuple[tuple[int, str], ...]:
     dropped = False
     for ch in text:
         kind = unicodedata.category(ch)
-        if dropped and (kind == "Cf" or "\ufe00" <= ch <= "\ufe0f"):
-            continue  # the joiners and selectors of an emoji left out go with it
+        if kind in ("Mn", "Me", "Cf") or "\ufe00" <= ch <= "\ufe0f":
+            # A mark, joiner or variation selector is never a run of its own (drawn alone it
+            # sits on a dotted circle, ◌): it goes with the character before it, in that
+            # character's font, if that font has it; else it is left out (a selector only
+            # chooses how the character before it looks).
+            if chars and not dropped:
+                cover = chain[chars[-1][0]][1]
+                if cover is None or ch in cover:
+                    chars.append((chars[-1][0], ch))
+            continue
         k = where(ch)
         if k is not None:
             if ch == " " and dropped and (not chars or chars[-1][1] == " "):
                 continue
             chars.append((k, ch))
             dropped = dropped and ch == " "
-            continue
-        if kind in ("Mn", "Me", "Cf"):  # variation selectors, joiners, combining marks
             continue
         plain = unicodedata.normalize("NFKC", ch)
         if plain != ch and all(where(c) is not None for c in plain):

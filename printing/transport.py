@@ -88,7 +88,7 @@ def parse_url(url: str) -> PrinterUrl:
 
 STATUS_QUERY = b"\x10\x04\x01\x10\x04\x02\x10\x04\x04"  # printer, offline cause, paper sensor
 CONFIRM_QUERY = b"\x10\x04\x01"  # after the job: its answer says the printer took every byte
-ANSWER_WAIT = 0.8  # a printer that answers at all does so within milliseconds
+ANSWER_WAIT = 1.5  # a printer that answers at all does so within milliseconds; slow ones, 1 s
 TICK = 0.25  # how often a wait looks at the printer's progress and at the till stopping
 
 # Printer addresses that answered a status request in this run. One that did and then does
@@ -120,12 +120,19 @@ class PrinterState:
         return None
 
 
+def status_bytes(answer: bytes) -> bytes:
+    """The bytes of `answer` that can be status bytes (bits 1 and 4 set, 0 and 7 clear): some
+    printers pad each answer (with a 0x00) or send other bytes of their own between them."""
+    return bytes(b for b in answer if b & 0x93 == 0x12)
+
+
 def read_state(answer: bytes) -> PrinterState | None:
-    """The three status bytes answered to `STATUS_QUERY`; None when they are not status bytes
-    (each has bits 1 and 4 set, 0 and 7 clear)."""
-    if len(answer) < 3 or any(b & 0x93 != 0x12 for b in answer[:3]):
+    """The state from the answers to `STATUS_QUERY` (the first three status bytes), or None
+    when there are not three."""
+    found = status_bytes(answer)
+    if len(found) < 3:
         return None
-    printer, cause, paper = answer[:3]
+    printer, cause, paper = found[:3]
     return PrinterState(offline=bool(printer & 0x08), cover_open=bool(cause & 0x04),
                         paper_out=bool(cause & 0x20) or paper & 0x60 == 0x60,
                         paper_low=paper & 0x0C == 0x0C, fault=bool(cause & 0x40))
@@ -141,7 +148,9 @@ Waiting = Callable[[str | None], None]  # told "printer_paused" when it stops, N
 
 def send(url: str, data: bytes, *, timeout: float = 10.0, ask: bool = True,
          cancel: threading.Event | None = None, on_wait: Waiting | None = None,
-         when_offline: bytes | None = None, patience: float | None = None) -> PrinterState | None:
+         when_offline: bytes | None = None, patience: float | None = None,
+         before_job: Callable[[], None] | None = None,
+         confirm: bool = True) -> PrinterState | None:
     """Send `data` to the printer at `url`, whole, or raise `PrinterError`; returns the state the
     printer reported before the job (None when it did not answer or was not asked).
 
@@ -151,10 +160,17 @@ def send(url: str, data: bytes, *, timeout: float = 10.0, ask: bool = True,
     (the till stopping), or `patience` more seconds passed (a command), when it raises
     `printer_stalled`.
     `when_offline`: bytes to send instead when the printer reports a problem (a real-time drawer
-    pulse opens the drawer even with the paper out); without it the job is refused unsent."""
+    pulse opens the drawer even with the paper out); without it the job is refused unsent.
+    `before_job`: called once the printer is connected and ready, just before the first byte of
+    the job goes (the print queue marks the job as being sent only then); if it raises, nothing
+    of the job is sent. `confirm`: ask a printer that answers for its state after the job too
+    (a drawer kick needs no such proof)."""
     p = parse_url(url)
     if p.scheme == "tcp":
-        return _tcp(p, data, timeout, ask, cancel, on_wait, when_offline, patience)
+        return _tcp(p, data, timeout, ask, cancel, on_wait, when_offline, patience, before_job,
+                    confirm)
+    if before_job is not None:
+        before_job()
     {"usb": _usb, "serial": _serial, "file": _file, "cups": _cups,
      "win32": _win32}[p.scheme](p, data, timeout)
     return None
@@ -162,7 +178,8 @@ def send(url: str, data: bytes, *, timeout: float = 10.0, ask: bool = True,
 
 def _tcp(p: PrinterUrl, data: bytes, timeout: float, ask: bool,
          cancel: threading.Event | None, on_wait: Waiting | None,
-         when_offline: bytes | None, patience: float | None) -> PrinterState | None:
+         when_offline: bytes | None, patience: float | None,
+         before_job: Callable[[], None] | None, confirm: bool) -> PrinterState | None:
     host, _, port = p.target.rpartition(":")
     if not host:
         host, port = p.target, "9100"
@@ -187,7 +204,11 @@ def _tcp(p: PrinterUrl, data: bytes, timeout: float, ask: bool,
             if when_offline is None:
                 raise PrinterError(state.problem, target=p.target)
             data = when_offline
-        link.send(data, confirm=state is not None)
+        if before_job is not None:
+            before_job()
+        link.send(data, confirm=state is not None and confirm)
+        if state is None and read_state(bytes(link.answers)) is not None:
+            _answered.add(str(p))  # it answered after all, only late: ask it from now on
         return state
     finally:
         link.close()
@@ -220,18 +241,17 @@ class _Link:
     def ask(self, key: str) -> PrinterState | None:
         self.prefix = len(STATUS_QUERY)  # not part of the job: taking it prints nothing
         self._write(STATUS_QUERY, idle=ANSWER_WAIT)
+        self.key = key
         wait = min(self.timeout, 5.0) if key in _answered else ANSWER_WAIT
         deadline = time.monotonic() + wait
-        while len(self.answers) < 3 and time.monotonic() < deadline:
+        while len(status_bytes(bytes(self.answers))) < 3 and time.monotonic() < deadline:
             self._read(deadline - time.monotonic())
         state = read_state(bytes(self.answers))
         if state is not None:
             _answered.add(key)
-            del self.answers[:3]
         elif key in _answered:
             raise PrinterError("printer_not_answering", target=self.target)
-        else:
-            self.answers.clear()
+        self.answers.clear()
         return state
 
     def send(self, data: bytes, *, confirm: bool) -> None:
@@ -245,7 +265,7 @@ class _Link:
         while True:
             done_wire = not self.exact or self.taken() >= self.total + len(CONFIRM_QUERY) * confirm
             if self.broken:  # it closed after taking everything: done; before: cut off
-                if done_wire:
+                if done_wire and (not confirm or len(self.answers) >= 1):
                     return
                 raise self._cut()
             if done_wire and not confirm:
@@ -272,9 +292,13 @@ class _Link:
         when the till stops."""
         given_up = self.paused and self.patience is not None and \
             time.monotonic() - self._since > self.timeout + self.patience
-        if given_up or (self.cancel is not None and self.cancel.is_set()):
+        # The till stopping (or restarting its worker) cuts off only a job that has not begun
+        # or that the printer has stopped taking: one going out normally is let finish.
+        stopping = self.cancel is not None and self.cancel.is_set() and \
+            (self.paused or self.handed <= self.prefix)
+        if given_up or stopping:
             raise PrinterError("printer_stalled", partial=self.taken() > 0, target=self.target,
-                               sent=self.taken(), total=self.total)
+                               sent=min(self.total, self.taken()), total=self.total)
         mark = (self.handed, self.taken(), len(self.answers))
         if mark != self._mark:
             self._mark, self._since = mark, time.monotonic()
@@ -331,11 +355,14 @@ class _Link:
             raise self._cut() from None
 
     def _cut(self) -> PrinterError:
-        """The printer reset or closed the connection mid-job."""
+        """The printer reset or closed the connection mid-job. What it had taken cannot be
+        told any more (a reset empties the socket's count, and a printer may have read bytes
+        it had not yet acknowledged): once any byte of the job was handed over, some of it
+        may be on paper."""
         self.broken = True
-        taken = self.taken()
-        return PrinterError("printer_dropped", partial=taken > 0 or not self.exact,
-                            target=self.target, sent=taken, total=self.total)
+        return PrinterError("printer_dropped", partial=self.handed > self.prefix,
+                            target=self.target, sent=min(self.total, self.taken()),
+                            total=self.total)
 
     def _settle(self) -> None:
         """From a printer that does not answer: the job is done once it closes or stays quiet a

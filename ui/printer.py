@@ -18,19 +18,36 @@ from ui.qt import QDialog, QImage, QLabel, QPixmap, QPushButton, QScrollArea, Qt
 from ui.texts import explain, t
 
 
+# what the printer said while taking the job: not a reason for the queue to wait
+NOTICES = frozenset({"printer_paper_low", "printer_paused"})
+
+
 class PrinterService(WorkerService):
     def __init__(self, store: Store, parent=None, *, send=None):
         super().__init__(store, parent)
         self._send = send
+        self._address = self._current_address()
         self.restart()
 
     def make_worker(self, listener):
         kwargs = {"send": self._send} if self._send else {}
         return pq.PrintWorker(self.store, listener=listener, **kwargs)
 
+    def _current_address(self) -> str | None:
+        setup = self.setup()
+        return setup.url if setup else None
+
     def reconfigure(self) -> None:
-        """(Re)start the worker after the printer settings changed."""
-        self.restart()
+        """After settings were saved. The worker reads the printer's setup for every job, so
+        it is only woken; it is restarted only when the printer's address changed, which cuts
+        off a receipt stuck at the old printer (saving the footer had cut off a receipt that
+        waited for paper, and it could then only be printed as a copy)."""
+        address = self._current_address()
+        if address != self._address:
+            self._address = address
+            self.restart()
+        else:
+            self.wake()
 
     @staticmethod
     def save_setup(uow, *, url: str, profile_key: str, drawer: bool, overrides: dict) -> None:
@@ -54,7 +71,8 @@ class PrinterService(WorkerService):
             return t("status_printer_paused" if s.last_error == "printer_paused"
                      else "status_printer_sending")
         if s.waiting:
-            if s.last_error:  # the printer did not take the last try: say why the queue waits
+            if s.last_error and s.last_error not in NOTICES:
+                # the printer did not take the last try: say why the queue waits
                 held = s.last_error.removeprefix("printer_")
                 if f"printer_{held}" not in pq.HOLD:
                     held = "unreachable"

@@ -19,9 +19,12 @@ from pos.ids import canonical_receipt_no
 from pos.outbox import append_event
 from pos.domain import (CartItem, Discount, DocKind, Document, DomainError, Line, MethodKind,
                         Payment, Priced, Refundable, TaxClass, TaxPart, TaxStatus, Tender, Totals,
-                        price_cart, price_refund, refund_lines, settle, void_payments)
+                        clean_text, price_cart, price_refund, refund_lines, settle,
+                        void_payments)
 from pos.services.settings import payment_methods
 from pos.store import UnitOfWork
+
+REASON_LIMIT = 200  # a void's or refund's reason, as typed (a pasted line break is a space)
 
 
 # Statements on the selling path are built once: SQLAlchemy then reuses their compiled form,
@@ -213,7 +216,8 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
         receipt_discount_value=discount.value if discount else None, total=totals.total,
         taxable_total=totals.taxable_total, supply_value=totals.supply_value, vat=totals.vat,
         exempt_total=totals.exempt_total, change=change, receipt_requested=receipt_requested,
-        reason=reason or None, shift_id=shift["id"] if shift else None))
+        reason=clean_text(reason, limit=REASON_LIMIT) or None if reason else None,
+        shift_id=shift["id"] if shift else None))
     uow.conn.execute(t.sale_lines.insert(), [
         {"sale_id": doc_id, "line_no": ln.line_no, "product_id": ln.product_id, "sku": ln.sku,
          "barcode": ln.barcode, "name": ln.name, "enterprise_id": ln.enterprise_id,

@@ -171,3 +171,18 @@ def test_check_finds_a_tampered_sale(store, stall):
         uow.conn.execute(t.outbox.delete())
         codes = {p.code for p in run_checks(uow)}
     assert {"lines_total", "line_arithmetic", "document_in_outbox"} <= codes
+
+
+def test_a_reason_pasted_with_a_line_break_is_kept_on_one_line(store, stall):
+    doc = sell(store, [s.SaleItem(stall.soap)], [Tender("cash", 3000)])
+    with store.unit_of_work() as uow:
+        back = s.void_sale(uow, sale_id=doc.id, reason="불량 제품\r\n교환 요청")
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        assert s.get_document(uow, sale_id=back.id).reason == "불량 제품 교환 요청"
+    again = sell(store, [s.SaleItem(stall.soap)], [Tender("cash", 3000)])
+    with store.unit_of_work() as uow:
+        with pytest.raises(DomainError) as e:
+            s.refund_sale(uow, sale_id=again.id, quantities={1: 1}, method="cash",
+                          reason="\u202e반품")  # a direction override: refused, said
+        assert e.value.code == "text_control"

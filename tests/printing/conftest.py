@@ -27,9 +27,12 @@ class LoopbackPrinter:
     "paper_out", "cover_open" or "paper_low". Status requests are answered as they arrive and
     are not part of the recorded job (a printer does not print them)."""
 
-    def __init__(self, mode: str = "ok", drop_after: int = 2000, state: str | None = None):
+    def __init__(self, mode: str = "ok", drop_after: int = 2000, state: str | None = None,
+                 pad: bytes = b"", stall_after: int | None = None):
         self.mode = mode
         self.state = state
+        self.pad = pad  # sent after every status byte (some printers pad their answers)
+        self.stall_after = stall_after  # a connection stops being read after this many bytes
         self.drop_after = drop_after
         self.jobs: list[bytes] = []
         self.asked = 0
@@ -76,16 +79,21 @@ class LoopbackPrinter:
         conn.settimeout(0.05)
         try:
             while not self._stop.is_set():
-                if self.mode == "stall":
+                if self.mode == "stall" or (self.stall_after is not None
+                                            and len(data) >= self.stall_after):
                     time.sleep(0.02)
                     continue
                 try:
-                    chunk = conn.recv(65536)
+                    chunk = conn.recv(256 if self.mode == "drop" else 65536)
                 except socket.timeout:
                     continue
                 if not chunk:
                     break
                 data += chunk
+                if self.mode == "drop" and len(data) >= self.drop_after:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                    b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    break  # closing with linger 0 resets the connection mid-job
                 while True:  # real-time status requests are answered as they arrive
                     k = data.find(b"\x10\x04", scanned)
                     if k < 0:
@@ -96,12 +104,8 @@ class LoopbackPrinter:
                         break
                     if self.state is not None and 1 <= data[k + 2] <= 4:
                         self.asked += 1
-                        conn.sendall(bytes([self.status_byte(data[k + 2])]))
+                        conn.sendall(bytes([self.status_byte(data[k + 2])]) + self.pad)
                     scanned = k + 3
-                if self.mode == "drop" and len(data) >= self.drop_after:
-                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                    b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    break  # closing with linger 0 resets the connection mid-job
         except OSError:
             pass
         finally:

@@ -63,7 +63,7 @@ def test_printer_off_the_till_keeps_selling_and_the_job_waits(demo_store, printe
         wait_for(lambda: job(demo_store, job_id)["next_try_at"] <= time.time())
         assert worker.run_once()
     row = job(demo_store, job_id)
-    assert (row["status"], row["attempts"]) == (pq.RETRY, 5) and row["data"]
+    assert (row["status"], row["attempts"]) == (pq.RETRY, 5)
     assert "꺼져" in error_text(PrinterError(row["last_error"], target="x"), "ko")
     printer = printer_factory()  # switched on (at a new address in this test)
     with demo_store.unit_of_work() as uow:
@@ -183,7 +183,7 @@ def test_a_printer_stopped_mid_receipt_is_waited_for_and_the_original_finishes(
     try:
         doc = sell(demo_store)
         job_id = queue_receipt(demo_store, setup, doc)
-        wait_for(lambda: any(s.sending for s in states))
+        wait_for(lambda: job(demo_store, job_id)["status"] == pq.SENDING)  # connected: bytes go
         sold = [sell(demo_store) for _ in range(10)]  # while the worker is stuck on the printer
         assert len(sold) == 10 and job(demo_store, job_id)["status"] == pq.SENDING
         wait_for(lambda: states[-1].sending and states[-1].last_error == "printer_paused", 15)
@@ -334,3 +334,91 @@ def test_a_sale_never_waits_while_the_worker_draws_a_receipt(demo_store, printer
         thread.join(15)
     assert done_while_drawing.receipt_no
     wait_for(lambda: printer.jobs)
+
+
+def test_a_printer_that_answered_and_then_reset_mid_receipt_gets_a_copy_not_the_original(
+        demo_store, printer_factory):
+    printer = printer_factory("drop", drop_after=600, state="ready")
+    setup = setup_for(printer.url)
+    job_id = queue_receipt(demo_store, setup, sell(demo_store))
+    worker = pq.PrintWorker(demo_store, timeout=2, backoff=(0.05,))
+    assert worker.run_once()
+    row = job(demo_store, job_id)
+    # some of it may be on paper: never resent as the original by itself
+    assert (row["status"], row["last_error"]) == (pq.INTERRUPTED, "printer_dropped")
+    assert not worker.run_once()
+
+
+def test_padded_status_answers_are_read(demo_store, printer_factory):
+    printer = printer_factory(state="paper_out", pad=b"\x00")
+    job_id = queue_receipt(demo_store, setup_for(printer.url), sell(demo_store))
+    assert pq.PrintWorker(demo_store, timeout=2).run_once()
+    assert job(demo_store, job_id)["last_error"] == "printer_paper_out" and printer.jobs == []
+
+
+def test_a_clock_put_back_neither_strands_waiting_jobs_nor_fires_an_old_drawer_kick(
+        demo_store, printer_factory):
+    from datetime import timedelta
+
+    port = free_port()
+    doc = sell(demo_store)
+    with demo_store.unit_of_work() as uow:
+        pq.save_printer_setup(uow, url=f"tcp://127.0.0.1:{port}", profile_key="epson-tm-t20-kr")
+        kick, receipt = pq.jobs.for_document(uow, doc)[0], pq.enqueue_receipt(
+            uow, setup_for(f"tcp://127.0.0.1:{port}"), document_id=doc.id)
+        uow.commit()
+    worker = pq.PrintWorker(demo_store, timeout=2, backoff=(30,))
+    assert worker.run_once() and job(demo_store, kick)["status"] == pq.RETRY
+    demo_store.clock.advance(timedelta(hours=-1))  # put back an hour
+    printer = printer_factory()
+    with demo_store.unit_of_work() as uow:
+        pq.save_printer_setup(uow, url=printer.url, profile_key="epson-tm-t20-kr")
+        uow.commit()
+    assert worker.run_once()  # due now, not in an hour
+    assert job(demo_store, kick)["status"] == pq.DROPPED  # made "an hour from now": too late
+    wait_for(lambda: printer.jobs)
+    assert job(demo_store, receipt)["status"] == pq.DONE
+    assert not any(type(i).__name__ == "Drawer" for data in printer.jobs
+                   for i in decode(data).items)
+
+
+def test_a_test_page_drawn_for_another_printer_model_is_not_sent_to_this_one(
+        demo_store, printer_factory):
+    from printing.cli import test_page
+
+    printer = printer_factory()
+    with demo_store.unit_of_work() as uow:
+        pq.save_printer_setup(uow, url=printer.url, profile_key="generic-80")
+        job_id = pq.enqueue_bytes(uow, pq.printer_setup(uow), kind="test",
+                                  data=test_page(profile("generic-80")))
+        pq.save_printer_setup(uow, url=printer.url, profile_key="generic-58")  # another model
+        uow.commit()
+    worker = pq.PrintWorker(demo_store, timeout=2)
+    assert not worker.run_once()  # nothing to send: 576 dots would run off 58 mm paper
+    row = job(demo_store, job_id)
+    assert (row["status"], row["last_error"]) == (pq.FAILED, "printed_for_other_printer")
+    assert printer.jobs == []
+
+
+def test_the_drawer_opens_while_a_receipt_waits_for_paper_mid_way(demo_store, printer_factory):
+    from printing.render import render_drawer_pulse
+
+    printer = printer_factory(state="ready", stall_after=3000)  # the paper runs out mid-receipt
+    with demo_store.unit_of_work() as uow:
+        pq.save_printer_setup(uow, url=printer.url, profile_key="generic-80")
+        uow.commit()
+    states = []
+    worker = pq.PrintWorker(demo_store, timeout=0.5, listener=states.append)
+    worker.start()
+    try:
+        stuck = queue_receipt(demo_store, setup_for(printer.url, "generic-80"), sell(demo_store))
+        wait_for(lambda: states and states[-1].last_error == "printer_paused", 15)
+        doc = sell(demo_store)  # the next customer pays cash
+        with demo_store.unit_of_work() as uow:
+            (kick,) = pq.jobs.for_document(uow, doc)
+            uow.commit()
+        wait_for(lambda: job(demo_store, kick)["status"] == pq.DONE, 15)
+        assert render_drawer_pulse(profile("generic-80")) in printer.jobs
+        assert job(demo_store, stuck)["status"] == pq.SENDING  # still waiting for paper
+    finally:
+        worker.stop()

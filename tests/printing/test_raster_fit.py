@@ -310,3 +310,33 @@ def test_a_fallback_font_that_has_the_character_draws_it(fonts_only):
     assert runs == ((1, "☕"), (0, " 케이크")) and ord("☕") in coverage(dejavu)
     # DejaVu has the zero-width joiner: the joiners of a family left out go with it
     assert "".join(r for _, r in glyph_runs("👨‍👩‍👧 가족 세트")) == "가족 세트"
+
+
+@pytest.mark.parametrize("name", ["♨\ufe0f 온천", "Ⓜ\ufe0f 메트로", "Cafe\u0301 Cre\u0300me",
+                                  "불량\r\n교환", "a\x1cb"])
+def test_marks_selectors_and_control_characters_never_draw_alone(name):
+    """A mark or selector drawn as a run of its own sits on a dotted circle (◌); a control
+    character from older data had stopped the drawing (raqm_layout failed)."""
+    runs = glyph_runs(name)
+    for _font, text in runs:
+        assert not all(__import__("unicodedata").category(c) in ("Mn", "Me", "Cf")
+                       for c in text), runs
+        assert text.isprintable(), runs
+    img = draw_rows([Row(name, "3,000")], profile("generic-58"))  # draws, does not raise
+    assert img.width == 384
+
+
+def test_an_approval_number_wraps_on_58_mm_text_mode():
+    from printing.decode import decode as read
+
+    prof = profile("generic-58-text")
+    doc = receipt(["비누"])
+    from dataclasses import replace
+
+    doc = replace(doc, payments=[ReceiptPayment("카드", 12_300, 12_300, 0,
+                                                "TXN20261122ABCDEF0123456789XYZ")])
+    data = rendering.render(layout_receipt(doc, measure_for(prof)), prof)
+    lines = read(data).items
+    assert all(line.columns <= prof.columns for line in lines if hasattr(line, "columns"))
+    text = "".join(line.text for line in lines if hasattr(line, "text"))
+    assert "TXN20261122ABCDEF0123456789XYZ" in text.replace(" ", "")

@@ -68,8 +68,13 @@ def test_printer_off_shows_in_the_status_bar_and_the_receipt_prints_once_fixed(
         qtbot, window, demo_store):
     from tests.printing.conftest import free_port
 
+    from pos.clock import SystemClock
+
+    # back-off and the drawer's two minutes are wall time here: the test clock, which moves a
+    # second at every reading, would have dropped the drawer kick within moments
+    demo_store.clock = SystemClock()
     configure(window, f"tcp://127.0.0.1:{free_port()}", "generic-58")
-    window.printer.worker.backoff = (0.05,)
+    window.printer.worker.backoff = (0.3,)
     sell = window.sell
     sell.add_product(sell.products[0])
     state = when_modal(qtbot, PayDialog, lambda d: qtbot.keyClick(d.amount, Qt.Key_Return))
@@ -134,3 +139,24 @@ def test_the_status_question_can_be_turned_off_and_stays_off(qtbot, window):
     settings.printer_status.setChecked(True)
     settings.load()  # what the screen shows comes back from the store
     assert not settings.printer_status.isChecked()
+
+
+def test_saving_settings_does_not_cut_off_a_receipt_but_a_new_address_restarts(qtbot, window):
+    configure(window, "tcp://127.0.0.1:9", "generic-58")
+    worker = window.printer.worker
+    settings = window.screen("settings")
+    settings.footer.setText("감사합니다 또 오세요")
+    settings.save()
+    assert window.printer.worker is worker  # the footer does not touch the printer
+    configure(window, "tcp://127.0.0.1:10", "generic-58")
+    assert window.printer.worker is not worker
+
+
+def test_paper_low_with_receipts_waiting_is_not_called_not_connected(window):
+    from pos.print_jobs import QueueState
+
+    configure(window, "tcp://127.0.0.1:9", "generic-58")
+    window.printer.state = QueueState(2, 0, 0, False, "printer_paper_low")
+    assert window.printer.status_text() == "프린터: 대기 2건"
+    window.printer.state = QueueState(0, 0, 0, False, "printer_paper_low")
+    assert window.printer.status_text() == "프린터: 준비됨 · 용지 부족"
