@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
@@ -12,6 +14,8 @@ from sync.server import service
 from sync.server.deps import Device, Token, Tx, read_limited
 
 router = APIRouter(prefix="/api/v1", tags=["tills"])
+
+Cursor = Annotated[int, Query(ge=0, le=p.MAX_SEQ, description="the version last taken")]
 
 
 @router.get("/health")
@@ -30,7 +34,7 @@ def _push_now(engine, body: bytes, token: str) -> Response:
             device = service.device_for(conn, token)  # who asks, before what they say
             answer = service.push(conn, device, p.parse_push(body))
     except p.ProtocolError as e:
-        return JSONResponse({"detail": e.reason}, status_code=422)
+        return JSONResponse(e.problem().model_dump(exclude_none=True), status_code=422)
     return Response(orjson.dumps(answer.model_dump()), media_type="application/json")
 
 
@@ -53,12 +57,13 @@ def status(conn: Tx, device: Device) -> p.Status:
 
 
 @router.get("/catalog", response_model=p.CatalogPage)
-def catalog(conn: Tx, device: Device, after: int = 0, limit: int = 500) -> Response:
+def catalog(conn: Tx, device: Device, after: Cursor = 0,
+            limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> Response:
     body = service.catalog_page_json(conn, stall_id=device["stall_id"], after=after,
-                                     limit=max(1, min(limit, 5000)))
+                                     limit=limit)
     return Response(content=body, media_type="application/json")
 
 
 @router.get("/settings", response_model=p.SettingsPage)
-def settings(conn: Tx, device: Device, after: int = 0) -> p.SettingsPage:
+def settings(conn: Tx, device: Device, after: Cursor = 0) -> p.SettingsPage:
     return service.settings_page(conn, device=device, after=after)

@@ -9,6 +9,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
@@ -230,7 +231,7 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
             _project_rows(rows, device["id"], ev.seq, ev.document)
         elif ev.type == "product.changed":
             put_product(conn, stall_id=device["stall_id"],
-                        product=p.Product.model_validate(ev.payload))
+                        product=p.ProductChange.model_validate(ev.payload))
         rows["events"].append((device["id"], ev.seq, event_id, ev.type, ev.hlc, x.digest,
                                x.body.decode(), received))
         last = ev.seq
@@ -262,25 +263,27 @@ def _existing(conn: Connection, column, values: list[str]) -> set[str]:
 
 
 def _same(conn: Connection, device: dict, stored: tuple | None, x: p.Incoming) -> bool:
+    if stored is not None and stored[1] == x.digest:
+        return True
+    # written differently (key order, an omitted null)? compare the meaning; a malformed copy
+    # refuses the batch (422) like any malformed event, and is never kept as an alert
+    sent = x.event()
     if stored is None:
         return False
-    event_id, digest = stored
-    if digest == x.digest:
-        return True
-    # written differently (key order, an omitted null, "7" for 7)? compare the meaning; a
-    # malformed copy refuses the batch (422) like any malformed event
-    sent = x.event()
     body = conn.execute(select(t.device_events.c.body).where(
         t.device_events.c.device_id == device["id"], t.device_events.c.seq == x.seq)).scalar()
-    return str(sent.event_id) == event_id and _meaning(sent) == _meaning(
-        p.Event.model_validate_json(body))
+    try:
+        held = p.Event.model_validate_json(body)
+    except ValidationError:  # stored before today's checks: only its very bytes are the same
+        return False
+    return str(sent.event_id) == stored[0] and _meaning(sent) == _meaning(held)
 
 
 def _meaning(ev: p.Event) -> dict:
     """An event as data, a product's payload through its model (so an omitted null is null)."""
     data = ev.model_dump(mode="json")
     if ev.type == "product.changed":
-        data["payload"] = p.Product.model_validate(ev.payload).model_dump(mode="json")
+        data["payload"] = p.ProductChange.model_validate(ev.payload).model_dump(mode="json")
     return data
 
 
@@ -320,7 +323,7 @@ def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document) -> None
 
 # -- catalog ----------------------------------------------------------------------------------
 
-def put_product(conn: Connection, *, stall_id: str, product: p.Product) -> bool:
+def put_product(conn: Connection, *, stall_id: str, product: p.ProductChange) -> bool:
     """Keep the product if its stamp is newer than the one stored (last writer wins by the
     hybrid logical clock, the device code breaking ties). The enterprise block is a register of
     its own with its own stamp: the newer of the stored and the incoming one is kept, whichever
@@ -349,7 +352,8 @@ def _newer_enterprise(a: p.ProductEnterprise, b: p.ProductEnterprise) -> bool:
     return same and bool(a.hlc) and (not b.hlc or a.hlc > b.hlc)
 
 
-def _store_product(conn: Connection, stall_id: str, product: p.Product, *, exists: bool) -> None:
+def _store_product(conn: Connection, stall_id: str, product: p.ProductChange | p.Product, *,
+                   exists: bool) -> None:
     current = conn.execute(select(t.catalog_versions.c.version)
                            .where(t.catalog_versions.c.stall_id == stall_id)
                            .with_for_update()).scalar()
