@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 
-class Event(BaseModel):
+class MarketEvent(BaseModel):  # not `Event`: that is the push body's event (protocol.Event)
     id: str
     name: str
     created_at: str

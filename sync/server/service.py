@@ -4,6 +4,7 @@ and the event's totals."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 import uuid
@@ -27,12 +28,17 @@ def digest_of(text: str) -> str:
 
 
 class Refused(Exception):
-    """A request the server will not carry out; `status` is the HTTP status to answer."""
+    """A request the server will not carry out; `status` is the HTTP status to answer, `code`
+    the kind of refusal (`protocol.Problem`)."""
 
-    def __init__(self, status: int, reason: str):
+    CODES = {401: "token_unknown", 403: "forbidden", 404: "not_found", 409: "conflict",
+             422: "invalid"}
+
+    def __init__(self, status: int, reason: str, code: str | None = None):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.code = code or self.CODES.get(status, "refused")
 
 
 # -- organizer ---------------------------------------------------------------------------------
@@ -43,11 +49,20 @@ def create_event(conn: Connection, *, name: str) -> str:
     return eid
 
 
+_NAMEABLE = re.compile(p.PLAIN)
+
+
+def _said(ref: str) -> str:
+    return repr(ref) if len(ref) <= 60 else repr(ref[:60]) + "…"
+
+
 def find_event(conn: Connection, ref: str) -> dict:
-    row = conn.execute(select(t.events).where((t.events.c.id == ref) | (t.events.c.name == ref))
-                       ).mappings().first()
+    row = None  # a reference no name or id can be (a NUL, 10 KB) is not even looked up
+    if len(ref) <= 200 and _NAMEABLE.match(ref):
+        row = conn.execute(select(t.events).where(
+            (t.events.c.id == ref) | (t.events.c.name == ref))).mappings().first()
     if row is None:
-        raise Refused(404, f"no event {ref!r}")
+        raise Refused(404, f"no event {_said(ref)}")
     return dict(row)
 
 
@@ -59,10 +74,12 @@ def create_stall(conn: Connection, *, event_id: str, name: str) -> str:
 
 
 def find_stall(conn: Connection, ref: str) -> dict:
-    row = conn.execute(select(t.stalls).where((t.stalls.c.id == ref) | (t.stalls.c.name == ref))
-                       ).mappings().first()
+    row = None
+    if len(ref) <= 200 and _NAMEABLE.match(ref):
+        row = conn.execute(select(t.stalls).where(
+            (t.stalls.c.id == ref) | (t.stalls.c.name == ref))).mappings().first()
     if row is None:
-        raise Refused(404, f"no stall {ref!r}")
+        raise Refused(404, f"no stall {_said(ref)}")
     return dict(row)
 
 
@@ -135,6 +152,11 @@ def organizer_token(conn: Connection, *, name: str) -> str:
     return token
 
 
+def is_device(conn: Connection, token: str) -> bool:
+    return conn.execute(select(t.devices.c.id)
+                        .where(t.devices.c.token_hash == digest_of(token))).first() is not None
+
+
 def is_organizer(conn: Connection, token: str) -> bool:
     return conn.execute(select(t.organizer_tokens.c.name)
                         .where(t.organizer_tokens.c.token_hash == digest_of(token))).first() is not None
@@ -147,7 +169,7 @@ def enroll(conn: Connection, req: p.EnrollRequest) -> p.EnrollResponse:
                         .where(t.enrollment_codes.c.code_hash == digest_of(req.code.strip().upper()))
                         .with_for_update()).mappings().first()
     if code is None or code["used_at"] is not None or code["expires_at"] < time.time():
-        raise Refused(403, "the enrollment code is unknown, used or expired")
+        raise Refused(403, "the enrollment code is unknown, used or expired", "code_unusable")
     conn.execute(t.enrollment_codes.update().where(t.enrollment_codes.c.code_hash == code["code_hash"])
                  .values(used_at=_now()))
     token = "dev_" + secrets.token_urlsafe(32)
@@ -165,6 +187,9 @@ def device_for(conn: Connection, token: str) -> dict:
     row = conn.execute(select(t.devices).where(t.devices.c.token_hash == digest_of(token))
                        ).mappings().first()
     if row is None:
+        if is_organizer(conn, token):
+            raise Refused(403, "an organizer token does not speak for a till: enroll the till "
+                               "with a device code")
         raise Refused(401, "unknown device token")
     return dict(row)
 
