@@ -91,4 +91,6 @@ class Alert(BaseModel):
     seq: int
     event_id: str
     reason: str
-    created_at: str
+    created_at: str  # the first copy
+    last_at: str  # the newest copy
+    times: int  # how many copies came

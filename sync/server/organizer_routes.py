@@ -3,7 +3,9 @@ products and settings for the tills, totals and alerts. Every route needs an org
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from sync import protocol as p
 from sync.server import answers as a, service
@@ -76,7 +78,12 @@ def totals(event: str, conn: Tx) -> a.Totals:
     return service.totals(conn, event_id=service.find_event(conn, event)["id"])
 
 
-@router.get("/events/{event}/alerts", responses=FOUND)
-def alerts(event: str, conn: Tx) -> list[a.Alert]:
-    """Events a device sent again with different content, kept for the organizer."""
-    return service.alerts(conn, event_id=service.find_event(conn, event)["id"])
+@router.get("/events/{event}/alerts", responses=problems(404, 422))
+def alerts(event: str, conn: Tx,
+           after: Annotated[int, Query(ge=0, le=p.MAX_SEQ,
+                                       description="the last alert id already seen")] = 0,
+           limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[a.Alert]:
+    """Events a device sent again with different content, kept for the organizer: one per
+    device, seq and content (`times` counts the copies), oldest first, a page at a time."""
+    return service.alerts(conn, event_id=service.find_event(conn, event)["id"], after=after,
+                          limit=limit)

@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from pos import bizno as numbers
@@ -103,15 +105,18 @@ def list_stalls(conn: Connection, *, event_id: str) -> list[dict]:
     return stalls
 
 
-def alerts(conn: Connection, *, event_id: str) -> list[dict]:
+def alerts(conn: Connection, *, event_id: str, after: int = 0,
+           limit: int | None = None) -> list[dict]:
+    """The event's alerts after alert id `after`, oldest first, at most `limit` of them."""
     a, dv, s = t.alerts.c, t.devices.c, t.stalls.c
-    rows = conn.execute(
-        select(a.id, s.name.label("stall"), dv.device_code, a.seq, a.event_id, a.reason,
-               a.created_at)
-        .select_from(t.alerts.join(t.devices, dv.id == a.device_id)
-                     .join(t.stalls, s.id == dv.stall_id))
-        .where(s.event_id == event_id).order_by(a.id)).mappings()
-    return [dict(r) for r in rows]
+    query = (select(a.id, s.name.label("stall"), dv.device_code, a.seq, a.event_id, a.reason,
+                    a.created_at, a.last_at, a.times)
+             .select_from(t.alerts.join(t.devices, dv.id == a.device_id)
+                          .join(t.stalls, s.id == dv.stall_id))
+             .where(s.event_id == event_id, a.id > after).order_by(a.id))
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def add_enterprise(conn: Connection, *, event_id: str, name: str, bizno: str | None = None) -> str:
@@ -328,10 +333,15 @@ def _insert_many(conn: Connection, table, rows: list[tuple]) -> None:
 
 
 def _alert(conn, device, x: p.Incoming, reason: str) -> p.Mismatch:
-    event_id = str(x.raw.get("event_id"))
-    conn.execute(t.alerts.insert().values(device_id=device["id"], seq=x.seq, event_id=event_id,
-                                          reason=reason, body=x.body.decode(),
-                                          created_at=_now()))
+    """One alert row per device, seq and content: the same copy sent again counts `times`."""
+    event_id = str(x.event().event_id)
+    now = _now()
+    insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(t.alerts)
+    conn.execute(insert.values(device_id=device["id"], seq=x.seq, digest=x.digest,
+                               event_id=event_id, reason=reason, body=x.body.decode(),
+                               created_at=now, last_at=now, times=1)
+                 .on_conflict_do_update(index_elements=["device_id", "seq", "digest"],
+                                        set_={"times": t.alerts.c.times + 1, "last_at": now}))
     return p.Mismatch(seq=x.seq, event_id=event_id, reason=reason)
 
 
