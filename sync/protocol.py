@@ -40,6 +40,11 @@ MAX_PAYLOAD_TEXT = 2000
 EventType = Literal["sale.recorded", "void.recorded", "refund.recorded", "shift.opened",
                     "shift.closed", "cash.moved", "product.changed"]
 HLC = r"^\d{13}-\d{5}-[A-Z0-9]{1,6}$"
+# A catalog stamp (a product's or its enterprise's) further ahead of the server's clock than
+# this is re-stamped by the server on arrival, as if the organizer had made the edit then: a
+# till with a wrong clock can neither freeze a product nor push every later stamp past the
+# stamps' 13 digits.
+MAX_CLOCK_AHEAD_MS = 10 * 60 * 1000
 # the characters `pos.domain.clean_text` refuses on the till: C0 and C1 controls (NUL, line
 # breaks and tabs too: the till turns those into spaces) and direction overrides
 _CONTROLS = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"

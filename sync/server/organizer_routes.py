@@ -60,7 +60,8 @@ def device_code(stall: str, new: p.NewDeviceCode, conn: Tx) -> a.DeviceCode:
 @router.put("/stalls/{stall}/products", responses=CHANGE)
 def put_product(stall: str, product: p.ProductEdit, conn: Tx) -> a.ProductTaken:
     found = service.find_stall(conn, stall)
-    stamped = p.ProductChange(**product.model_dump(), hlc=service.server_stamp(conn))
+    stamped = p.ProductChange(**product.model_dump(),
+                              hlc=service.server_stamp(conn, found["id"]))
     return a.ProductTaken(taken=service.put_product(conn, stall_id=found["id"], product=stamped),
                           hlc=stamped.hlc)
 

@@ -260,8 +260,8 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
             used_docs.add(doc_id)
             _project_rows(rows, device["id"], ev.seq, ev.document)
         elif ev.type == "product.changed":
-            put_product(conn, stall_id=device["stall_id"],
-                        product=p.ProductChange.model_validate(ev.payload))
+            put_product(conn, stall_id=device["stall_id"], product=within_clock(
+                conn, device["stall_id"], p.ProductChange.model_validate(ev.payload)))
         rows["events"].append((device["id"], ev.seq, event_id, ev.type, ev.hlc, x.digest,
                                x.body.decode(), received))
         last = ev.seq
@@ -420,16 +420,41 @@ def catalog_page_json(conn: Connection, *, stall_id: str, after: int, limit: int
             + f'],"next_after":{next_after},"more":{"true" if more else "false"}}}')
 
 
-def server_stamp(conn: Connection) -> str:
-    """An HLC stamp for an organizer's edit: the server's clock, past anything it has seen."""
-    newest = conn.execute(select(func.max(t.catalog.c.hlc))).scalar()
+def server_stamp(conn: Connection, stall_id: str) -> str:
+    """An HLC stamp for an organizer's edit of the stall's catalog: the server's clock, past
+    every stamp the stall's catalog holds (which are never more than `MAX_CLOCK_AHEAD_MS`
+    ahead of it, see `within_clock`; another stall's stamps have no say)."""
     millis = int(time.time() * 1000)
+    bound = f"{millis + p.MAX_CLOCK_AHEAD_MS + 1:013d}"  # stamps compare as text
+    newest = conn.execute(select(func.max(t.catalog.c.hlc)).where(
+        t.catalog.c.stall_id == stall_id, t.catalog.c.hlc < bound)).scalar()
     counter = 0
     if newest:
         n_millis, n_counter = (int(x) for x in newest.split("-")[:2])
         if n_millis >= millis:
             millis, counter = n_millis, n_counter + 1
+            if counter > 99_999:  # the counter has five digits: the next millisecond
+                millis, counter = millis + 1, 0
     return f"{millis:013d}-{counter:05d}-SRV"
+
+
+def within_clock(conn: Connection, stall_id: str, product: p.ProductChange) -> p.ProductChange:
+    """The product as the catalog keeps it: a stamp (the product's or its enterprise's) more
+    than `MAX_CLOCK_AHEAD_MS` ahead of the server's clock is replaced by a server stamp made on
+    arrival. The event itself is kept as it was sent."""
+    limit = int(time.time() * 1000) + p.MAX_CLOCK_AHEAD_MS
+
+    def ahead(stamp: str | None) -> bool:
+        return stamp is not None and int(stamp[:13]) > limit
+
+    if not ahead(product.hlc) and not ahead(product.enterprise.hlc):
+        return product
+    stamp = server_stamp(conn, stall_id)
+    enterprise = product.enterprise
+    if ahead(enterprise.hlc):
+        enterprise = enterprise.model_copy(update={"hlc": stamp})
+    return product.model_copy(update={"hlc": stamp if ahead(product.hlc) else product.hlc,
+                                      "enterprise": enterprise})
 
 
 # -- settings ----------------------------------------------------------------------------------
