@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from pos import bizno as numbers
 from sync import protocol as p
@@ -488,32 +489,45 @@ def settings_page(conn: Connection, *, device: dict, after: int) -> p.SettingsPa
 # -- totals ------------------------------------------------------------------------------------
 
 def totals(conn: Connection, *, event_id: str) -> dict:
-    """The event's net sales per enterprise, per stall and device, per day, per method."""
+    """The event's net sales per enterprise, per stall and device, per day, per method.
+
+    Exact whatever the rows hold: PostgreSQL sums integers as numeric; SQLite's SUM stops at 64
+    bits, and amounts written before they were bounded (`protocol.MAX_WON`) could pass them,
+    so there the sums are taken again by `exact_sum` (`db.py`), in Python integers."""
+    try:
+        return _totals(conn, event_id, func.sum)
+    except OperationalError as e:
+        if conn.dialect.name != "sqlite" or "overflow" not in str(e.orig):
+            raise
+        return _totals(conn, event_id, func.exact_sum)
+
+
+def _totals(conn: Connection, event_id: str, total) -> dict:
     d, l, s, dv, pm = (t.documents.c, t.document_lines.c, t.stalls.c, t.devices.c,
                        t.document_payments.c)
     in_event = (select(dv.id).join(t.stalls, s.id == dv.stall_id).where(s.event_id == event_id)
                 .scalar_subquery())
     by_enterprise = conn.execute(
-        select(l.enterprise_name, func.sum(l.amount), func.sum(l.qty))
+        select(l.enterprise_name, total(l.amount), total(l.qty))
         .select_from(t.document_lines.join(t.documents, d.id == l.document_id))
         .where(d.device_id.in_(in_event)).group_by(l.enterprise_name)
         .order_by(l.enterprise_name)).all()
     by_device = conn.execute(
-        select(s.name, dv.device_code, func.coalesce(func.sum(d.total), 0),
+        select(s.name, dv.device_code, func.coalesce(total(d.total), 0),
                func.count(d.id), dv.last_seq)
         .select_from(t.devices.join(t.stalls, s.id == dv.stall_id)
                      .outerjoin(t.documents, d.device_id == dv.id))
         .where(s.event_id == event_id).group_by(s.name, dv.device_code, dv.last_seq)
         .order_by(s.name, dv.device_code)).all()
     by_day = conn.execute(
-        select(d.business_day, func.sum(d.total), func.count(d.id))
+        select(d.business_day, total(d.total), func.count(d.id))
         .where(d.device_id.in_(in_event)).group_by(d.business_day)
         .order_by(d.business_day)).all()
     by_method = conn.execute(
-        select(pm.method, func.sum(pm.amount))
+        select(pm.method, total(pm.amount))
         .select_from(t.document_payments.join(t.documents, d.id == pm.document_id))
         .where(d.device_id.in_(in_event)).group_by(pm.method).order_by(pm.method)).all()
-    net = conn.execute(select(func.coalesce(func.sum(d.total), 0))
+    net = conn.execute(select(func.coalesce(total(d.total), 0))
                        .where(d.device_id.in_(in_event))).scalar()
     enterprise_count = len(by_enterprise)
     return {
