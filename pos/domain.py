@@ -7,7 +7,6 @@ stored with negative quantities and amounts.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -193,9 +192,12 @@ class Line:
 
     @property
     def effective_tax_class(self) -> TaxClass:
-        if self.tax_status == TaxStatus.EXEMPT:
-            return TaxClass.EXEMPT
-        return self.tax_class
+        return effective_tax_class(self.tax_class, self.tax_status)
+
+
+def effective_tax_class(tax_class: str, tax_status: str) -> str:
+    """How a line is taxed: an exempt business (면세사업자) sells everything exempt."""
+    return TaxClass.EXEMPT if tax_status == TaxStatus.EXEMPT else tax_class
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,17 +227,24 @@ class Totals:
 
 def tax_parts(lines: list[Line]) -> list[TaxPart]:
     """The VAT split, applied once per enterprise of a document (once per receipt at a stall
-    that sells for one enterprise): a joint-stall receipt is, in law, each enterprise's sale."""
-    groups: OrderedDict[str, list[Line]] = OrderedDict()
-    for line in lines:
-        groups.setdefault(line.enterprise_id, []).append(line)
+    that sells for one enterprise): a joint-stall receipt is, in law, each enterprise's sale.
+    Any line with these attributes (enterprise_id, enterprise_name, tax_class, tax_status,
+    amount) will do: the server checks every pushed document's VAT with this very function
+    (`sync.protocol.Document`), so it is one pass over the lines."""
+    sums: dict[str, list] = {}  # enterprise id -> [its first line, taxable, exempt]
+    for ln in lines:
+        acc = sums.get(ln.enterprise_id)
+        if acc is None:
+            acc = sums[ln.enterprise_id] = [ln, 0, 0]
+        if effective_tax_class(ln.tax_class, ln.tax_status) == TaxClass.TAXABLE:
+            acc[1] += ln.amount
+        else:
+            acc[2] += ln.amount
     parts = []
-    for enterprise_id, group in groups.items():
-        status = group[0].tax_status
-        taxable = sum(ln.amount for ln in group if ln.effective_tax_class == TaxClass.TAXABLE)
-        exempt = sum(ln.amount for ln in group if ln.effective_tax_class == TaxClass.EXEMPT)
+    for enterprise_id, (first, taxable, exempt) in sums.items():
+        status = first.tax_status
         vat = split_vat(taxable, shows_vat=status == TaxStatus.GENERAL)
-        parts.append(TaxPart(enterprise_id, group[0].enterprise_name, status,
+        parts.append(TaxPart(enterprise_id, first.enterprise_name, status,
                              taxable, vat.supply_value, vat.vat, exempt))
     return parts
 

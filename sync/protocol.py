@@ -7,20 +7,93 @@ with a reason before anything is stored.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError,
+                      ValidationInfo, field_validator, model_validator)
+from pydantic_core import PydanticCustomError
+
+from pos.domain import tax_parts
+from pos.money import MAX_QTY, MAX_WON
 
 PROTOCOL_VERSION = 1
 MAX_BATCH = 500
 MAX_BODY_BYTES = 8 * 1024 * 1024
 
+# Every number the server takes is bounded, so that it fits the database's 64-bit integers and
+# any realistic sum of them does too: a line's or a payment's amount is at most the till's own
+# bound (`pos.money.MAX_WON`, a billion won), a document's totals at most MAX_LINES of those.
+# An event's sums would need nine million documents of 10^12 won before they left 64 bits.
+MAX_LINES = 1000
+MAX_PAYMENTS = 50
+MAX_DOCUMENT_WON = MAX_LINES * MAX_WON
+MAX_SEQ = 2**53 - 1  # also every cursor (catalog and settings versions, alert ids)
+MAX_PAYLOAD_DEPTH = 8  # a shift's or a cash movement's payload: objects within objects
+MAX_PAYLOAD_ITEMS = 2000
+MAX_PAYLOAD_TEXT = 2000
+
 EventType = Literal["sale.recorded", "void.recorded", "refund.recorded", "shift.opened",
                     "shift.closed", "cash.moved", "product.changed"]
 HLC = r"^\d{13}-\d{5}-[A-Z0-9]{1,6}$"
+# A catalog stamp (a product's or its enterprise's) further ahead of the server's clock than
+# this is re-stamped by the server on arrival, as if the organizer had made the edit then: a
+# till with a wrong clock can neither freeze a product nor push every later stamp past the
+# stamps' 13 digits.
+MAX_CLOCK_AHEAD_MS = 10 * 60 * 1000
+# the characters `pos.domain.clean_text` refuses on the till: C0 and C1 controls (NUL, line
+# breaks and tabs too: the till turns those into spaces) and direction overrides
+_CONTROLS = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+PLAIN = f"^[^{_CONTROLS}]*$"
+# a text of several lines (a receipt footer): tabs and line breaks are allowed
+LINES = "^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$"
+
+
+def Text(max_length: int, min_length: int = 0, pattern: str = PLAIN):  # noqa: N802 - a type
+    """A string of at most `max_length` characters without control characters."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length, pattern=pattern)]
+
+
+def Int(low: int, high: int):  # noqa: N802 - a type
+    """An integer in [low, high], written as a JSON integer (not `true`, `7.0` or `"7"`)."""
+    return Annotated[int, Field(strict=True, ge=low, le=high)]
+
+
+Won = Int(-MAX_WON, MAX_WON)
+DocumentWon = Int(-MAX_DOCUMENT_WON, MAX_DOCUMENT_WON)
+Seq = Int(1, MAX_SEQ)
+Flag = Annotated[bool, Field(strict=True)]
+
+
+def _instant(text: str) -> str:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise PydanticCustomError("instant", "{text!r} is not an ISO 8601 time with its UTC "
+                                  "offset (2026-11-22T10:00:00+09:00)", {"text": text[:40]})
+    return text
+
+
+def _day(text: str) -> str:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise PydanticCustomError("day", "{text!r} is not a date (2026-11-22)",
+                                  {"text": text[:40]}) from None
+    return text
+
+
+INSTANT = r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:\d{2})$"
+DAY = r"^\d{4}-\d{2}-\d{2}$"
+Instant = Annotated[str, Field(max_length=40, pattern=INSTANT), AfterValidator(_instant)]
+Day = Annotated[str, Field(pattern=DAY), AfterValidator(_day)]
+Stamp = Annotated[str, Field(pattern=HLC)]
 
 
 class Strict(BaseModel):
@@ -28,9 +101,9 @@ class Strict(BaseModel):
 
 
 class EnrollRequest(Strict):
-    code: str = Field(min_length=6, max_length=64)
+    code: Text(64, 6)
     device_code: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,5}$")
-    device_name: str = Field(default="", max_length=100)
+    device_name: Text(100) = ""
 
 
 class EnrollResponse(Strict):
@@ -42,70 +115,93 @@ class EnrollResponse(Strict):
     event_name: str
 
 
+Sign = {"sale": 1, "void": -1, "refund": -1}
+
+
 class Line(Strict):
-    line_no: int = Field(ge=1)
-    name: str = Field(min_length=1, max_length=200)
-    unit_price: int = Field(ge=0)
-    qty: int
-    line_discount: int
-    receipt_discount: int
-    amount: int
-    enterprise_id: str
-    enterprise_name: str = Field(min_length=1, max_length=200)
+    line_no: Int(1, 10 * MAX_LINES)
+    name: Text(200, 1)
+    unit_price: Int(0, MAX_WON)
+    qty: Int(-MAX_QTY, MAX_QTY)
+    line_discount: Won
+    receipt_discount: Won
+    amount: Won
+    enterprise_id: Text(64, 1)
+    enterprise_name: Text(200, 1)
     tax_class: Literal["taxable", "exempt"]
     tax_status: Literal["general", "simplified", "exempt"]
-    product_id: str | None = None
-    sku: str | None = None
-    barcode: str | None = None
-    original_line_no: int | None = None
+    product_id: Text(64) | None = None
+    sku: Text(64) | None = None
+    barcode: Text(64) | None = None
+    original_line_no: Int(1, 10 * MAX_LINES) | None = None
 
 
 class Payment(Strict):
-    n: int = Field(ge=1)
-    method: str = Field(min_length=1, max_length=32)
-    kind: str
-    amount: int
-    tendered: int
-    change: int = Field(ge=0)
-    approval_no: str | None = None
-    reference: str | None = None
+    n: Int(1, 10 * MAX_PAYMENTS)
+    method: Text(32, 1)
+    kind: Literal["cash", "card", "transfer", "qr", "voucher", "token"]
+    amount: Won
+    tendered: Won
+    change: Int(0, MAX_WON)
+    approval_no: Text(64) | None = None
+    reference: Text(200) | None = None
 
 
 class Document(Strict):
-    """A sale, void or refund exactly as the till recorded it (prices are never recomputed)."""
+    """A sale, void or refund exactly as the till recorded it (prices are never recomputed,
+    but the VAT split is checked by the till's own rule, `pos.domain.tax_parts`)."""
 
     id: UUID
     kind: Literal["sale", "void", "refund"]
-    receipt_no: str = Field(max_length=32)
-    business_day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
-    created_at: str
-    total: int
-    taxable_total: int
-    supply_value: int
-    vat: int
-    exempt_total: int
-    change: int = Field(ge=0)
+    receipt_no: Text(32, 1)
+    business_day: Day
+    created_at: Instant
+    total: DocumentWon
+    taxable_total: DocumentWon
+    supply_value: DocumentWon
+    vat: DocumentWon
+    exempt_total: DocumentWon
+    change: Int(0, MAX_WON)
     original_id: UUID | None = None
-    shift_id: str | None = None
-    lines: list[Line] = Field(min_length=1, max_length=1000)
-    payments: list[Payment] = Field(min_length=1, max_length=50)
+    shift_id: Text(64) | None = None
+    lines: list[Line] = Field(min_length=1, max_length=MAX_LINES)
+    payments: list[Payment] = Field(min_length=1, max_length=MAX_PAYMENTS)
 
     @model_validator(mode="after")
     def adds_up(self) -> "Document":
-        sign = 1 if self.kind == "sale" else -1
-        if sum(ln.amount for ln in self.lines) != self.total:
+        sign = Sign[self.kind]
+        lines = 0
+        for ln in self.lines:
+            if ln.qty * sign <= 0:
+                raise ValueError(f"line {ln.line_no}: quantity has the wrong sign")
+            if ln.line_discount * sign < 0 or ln.receipt_discount * sign < 0:
+                raise ValueError(f"line {ln.line_no}: a discount is negative")
+            if ln.amount * sign < 0:
+                raise ValueError(f"line {ln.line_no}: the discounts are more than the line")
+            if ln.unit_price * ln.qty - ln.line_discount - ln.receipt_discount != ln.amount:
+                raise ValueError(f"line {ln.line_no}: amount does not add up")
+            lines += ln.amount
+        if lines != self.total:
             raise ValueError("the lines do not add up to the total")
-        if sum(p.amount for p in self.payments) != self.total:
+        paid = 0
+        for pay in self.payments:
+            if sign > 0 and (pay.amount < 0 or pay.tendered < 0):
+                raise ValueError(f"payment {pay.n}: a sale is not paid by a negative amount")
+            paid += pay.amount
+        if paid != self.total:
             raise ValueError("the payments do not add up to the total")
         if self.taxable_total + self.exempt_total != self.total:
             raise ValueError("taxable + exempt differs from the total")
         if self.supply_value + self.vat != self.taxable_total:
             raise ValueError("supply value + VAT differs from the taxable total")
-        for ln in self.lines:
-            if ln.qty * sign <= 0:
-                raise ValueError(f"line {ln.line_no}: quantity has the wrong sign")
-            if ln.unit_price * ln.qty - ln.line_discount - ln.receipt_discount != ln.amount:
-                raise ValueError(f"line {ln.line_no}: amount does not add up")
+        taxable = supply = vat = 0
+        for part in tax_parts(self.lines):  # the till's own VAT split, once per enterprise
+            taxable += part.taxable_total
+            supply += part.supply_value
+            vat += part.vat
+        if (taxable, supply, vat) != (self.taxable_total, self.supply_value, self.vat):
+            raise ValueError(f"the VAT split differs from the till's rule: taxable {taxable}, "
+                             f"supply value {supply}, VAT {vat} (split once per enterprise)")
         if (self.kind == "sale") != (self.original_id is None):
             raise ValueError("voids and refunds point to their sale; sales point nowhere")
         return self
@@ -114,7 +210,7 @@ class Document(Strict):
 class ProductEnterprise(Strict):
     """The product's enterprise, matched on each till by registration number, else by name.
     `hlc` stamps the enterprise's own last edit: its attributes converge by that stamp, apart
-    from the product's."""
+    from the product's. (As the server holds and sends it: a till cleans what it pulls.)"""
 
     name: str = Field(min_length=1, max_length=200)
     bizno: str | None = None
@@ -123,8 +219,10 @@ class ProductEnterprise(Strict):
     hlc: str | None = Field(default=None, pattern=HLC)
 
 
-class ProductEdit(Strict):
-    """A product as an organizer sends it; the server stamps it (`Product`)."""
+class Product(Strict):
+    """A product of the stall's catalog as the server holds it and tills pull it. The newest
+    `hlc` wins wherever it is edited. What the server takes in is checked closer
+    (`ProductEdit`, `ProductChange`)."""
 
     id: str = Field(min_length=1, max_length=36)
     name: str = Field(min_length=1, max_length=200)
@@ -135,12 +233,38 @@ class ProductEdit(Strict):
     barcodes: list[str] = Field(default_factory=list, max_length=20)
     sku: str | None = None
     active: bool = True
-
-
-class Product(ProductEdit):
-    """A product of the stall's catalog. The newest `hlc` wins wherever it is edited."""
-
     hlc: str = Field(pattern=HLC)
+
+
+class EnterpriseEdit(Strict):
+    """A product's enterprise as a till or the organizer sends it."""
+
+    name: Text(200, 1)
+    bizno: Text(12) | None = None
+    tax_status: Literal["general", "simplified", "exempt"] = "general"
+    commission_bp: Int(0, 10000) = 0
+    hlc: Stamp | None = None
+
+
+class ProductEdit(Strict):
+    """A product as an organizer sends it; the server stamps it (`ProductChange`)."""
+
+    id: Text(36, 1)
+    name: Text(200, 1)
+    price: Int(0, MAX_WON)
+    tax_class: Literal["taxable", "exempt"]
+    enterprise: EnterpriseEdit
+    category: Text(200) | None = None
+    barcodes: list[Text(64, 1)] = Field(default_factory=list, max_length=20)
+    sku: Text(64) | None = None
+    active: Flag = True
+
+
+class ProductChange(ProductEdit):
+    """A product edit with its stamp: the payload of `product.changed`, or an organizer's edit
+    once the server stamped it."""
+
+    hlc: Stamp
 
 
 class CatalogPage(Strict):
@@ -150,16 +274,66 @@ class CatalogPage(Strict):
     more: bool
 
 
+_BAD_IN_PAYLOAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _plain_payload(payload: dict) -> None:  # noqa: C901 - one walk, every JSON type
+    """A shift's or a cash movement's record: plain JSON, bounded (the server only keeps it)."""
+    todo, items = [(payload, 1)], 0
+    while todo:
+        value, depth = todo.pop()
+        items += 1
+        if items > MAX_PAYLOAD_ITEMS:
+            raise ValueError(f"more than {MAX_PAYLOAD_ITEMS} values")
+        if isinstance(value, dict) or isinstance(value, list):
+            if depth > MAX_PAYLOAD_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_PAYLOAD_DEPTH}")
+            if isinstance(value, dict):
+                todo += [(k, depth) for k in value] + [(v, depth + 1) for v in value.values()]
+            else:
+                todo += [(v, depth + 1) for v in value]
+        elif isinstance(value, str):
+            if len(value) > MAX_PAYLOAD_TEXT:
+                raise ValueError(f"a text longer than {MAX_PAYLOAD_TEXT} characters")
+            if _BAD_IN_PAYLOAD.search(value):
+                raise ValueError("a text with a control character")
+        elif isinstance(value, bool) or value is None:
+            pass
+        elif isinstance(value, int):
+            if not -MAX_SEQ <= value <= MAX_SEQ:
+                raise ValueError("a number out of range")
+        elif isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError("a number that is not finite")
+        else:
+            raise ValueError(f"{type(value).__name__} is not JSON")
+
+
 class Event(Strict):
     """One entry of a device's outbox: a gapless `seq` and a client-made UUID."""
 
     event_id: UUID
-    seq: int = Field(ge=1)
+    seq: Seq
     type: EventType
-    hlc: str = Field(max_length=64)
-    created_at: str = Field(max_length=40)
+    hlc: Stamp
+    created_at: Instant
     document: Document | None = None
     payload: dict[str, Any] | None = None
+
+    @field_validator("payload")
+    @classmethod
+    def plain_payload(cls, payload: dict | None, info: ValidationInfo) -> dict | None:
+        if payload is None or "type" not in info.data:
+            return payload
+        if info.data["type"] == "product.changed":
+            try:
+                ProductChange.model_validate(payload)
+            except ValidationError as e:
+                raise PydanticCustomError("product", "{what}", {
+                    "what": describe(e.errors(include_url=False)[0])}) from None
+        else:
+            _plain_payload(payload)
+        return payload
 
     @model_validator(mode="after")
     def has_its_content(self) -> "Event":
@@ -168,15 +342,17 @@ class Event(Strict):
             raise ValueError(f"{self.type} needs its document")
         if not is_document and self.payload is None:
             raise ValueError(f"{self.type} needs its payload")
-        if self.type == "product.changed":
-            Product.model_validate(self.payload)
+        if is_document and self.payload is not None:
+            raise ValueError(f"{self.type} carries its document, not a payload")
+        if not is_document and self.document is not None:
+            raise ValueError(f"{self.type} carries a payload, not a document")
         if is_document and self.document.kind != self.type.split(".")[0]:
             raise ValueError("the document's kind differs from the event type")
         return self
 
 
 class PushRequest(Strict):
-    protocol: int = PROTOCOL_VERSION
+    protocol: Int(PROTOCOL_VERSION, PROTOCOL_VERSION) = PROTOCOL_VERSION
     events: list[Event] = Field(min_length=1, max_length=MAX_BATCH)
 
     @model_validator(mode="after")
@@ -212,18 +388,18 @@ class MethodSpec(Strict):
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
     kind: Literal["cash", "card", "transfer", "qr", "voucher", "token"]
-    label_ko: str = Field(min_length=1, max_length=40)
-    label_en: str = Field(min_length=1, max_length=40)
+    label_ko: Text(40, 1)
+    label_en: Text(40, 1)
     change_policy: Literal["none", "cash", "cash_over_60"] = "none"
-    active: bool = True
+    active: Flag = True
 
 
 class TillSettings(Strict):
     """What the organizer decides for the tills of an event; a field left out (null) stays as
     each till has it."""
 
-    receipt_footer: str | None = Field(default=None, max_length=500)
-    receipt_qr: str | None = Field(default=None, max_length=500)
+    receipt_footer: Text(500, pattern=LINES) | None = None
+    receipt_qr: Text(500) | None = None
     payment_methods: list[MethodSpec] | None = Field(default=None, min_length=1, max_length=20)
 
     @model_validator(mode="after")
@@ -246,20 +422,20 @@ class SettingsPage(Strict):
 
 
 class NewEvent(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text(200, 1)
 
 
 class NewStall(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text(200, 1)
 
 
 class NewEnterprise(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    bizno: str | None = Field(default=None, max_length=12)
+    name: Text(200, 1)
+    bizno: Text(12) | None = None
 
 
 class NewDeviceCode(Strict):
-    valid_hours: float = Field(default=72, gt=0, le=24 * 30)
+    valid_hours: float = Field(default=72, gt=0, le=24 * 30, strict=True, allow_inf_nan=False)
 
 
 class Status(Strict):
@@ -270,19 +446,54 @@ class Status(Strict):
     event_name: str
 
 
+# -- what the server answers when it takes nothing ------------------------------------------------
+
+class FieldError(BaseModel):
+    """One thing wrong with a request, where it is (`loc`: "body", then the field path)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """The body of every 4xx answer. `code` says what kind of refusal it is, for a program;
+    `detail` says why, in one English sentence, for a person. A refused push names the event
+    that was refused (`seq`, `event_id`) and where in it (`field`)."""
+
+    code: str
+    detail: str
+    seq: int | None = None
+    event_id: str | None = None
+    field: str | None = None
+    errors: list[FieldError] = []
+
+
 # -- the push body, as the server reads it --------------------------------------------------------
 
 class ProtocolError(ValueError):
-    """A push body the server refuses as a whole (422): `reason` says why."""
+    """A push body the server refuses as a whole (422): `reason` says why, `code` what kind of
+    refusal it is (`Problem`); an event that fails names its `seq`, `event_id` and `field`."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, code: str = "batch", *, seq: int | None = None,
+                 event_id: str | None = None, field: str | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.code = code
+        self.seq, self.event_id, self.field = seq, event_id, field
+
+    def problem(self) -> Problem:
+        return Problem(code=self.code, detail=self.reason, seq=self.seq,
+                       event_id=self.event_id, field=self.field)
 
 
 def canonical(obj: Any) -> bytes:
     """The bytes an event is identified by: compact JSON, keys sorted, UTF-8."""
-    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError as e:  # nested past orjson's 254 levels, an int past 64 bits
+        raise ProtocolError(f"an event cannot be written as JSON ({e}): nested too deep or a "
+                            f"number too large", "event") from None
 
 
 @dataclass
@@ -303,30 +514,53 @@ class Incoming:
             try:
                 self._event = Event.model_validate(self.raw)
             except ValidationError as e:
-                raise ProtocolError(_reason(e, self.raw)) from None
+                raise refused_event(e, self.raw) from None
         return self._event
 
 
-def _reason(error: ValidationError, raw: Any) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(x) for x in first["loc"])
+# What a failed constraint means, said for a person (pydantic's own text quotes the pattern).
+_SAID = {PLAIN: "has a control or direction-override character (a line break, a tab, NUL…)",
+         LINES: "has a control or direction-override character",
+         HLC: "is not a clock stamp (13 digits-5 digits-device code)",
+         INSTANT: "is not an ISO 8601 time with its UTC offset (2026-11-22T10:00:00+09:00)",
+         DAY: "is not a date (2026-11-22)"}
+
+
+def describe(error: dict) -> str:
+    """One pydantic error as "where: what"."""
+    where = ".".join(str(x) for x in error["loc"] if x != "body") or "body"
+    msg = error["msg"]
+    if error["type"] == "string_pattern_mismatch":
+        msg = _SAID.get((error.get("ctx") or {}).get("pattern"), msg)
+    return f"{where}: {msg}"
+
+
+def refused_event(error: ValidationError, raw: Any) -> ProtocolError:
+    first = error.errors(include_url=False)[0]
+    where = ".".join(str(x) for x in first["loc"]) or None
     seq = raw.get("seq") if isinstance(raw, dict) else None
-    return f"event seq {seq}: {where}: {first['msg']}" if seq is not None else \
-        f"{where}: {first['msg']}"
+    seq = seq if type(seq) is int and 1 <= seq <= MAX_SEQ else None
+    event_id = raw.get("event_id") if isinstance(raw, dict) else None
+    event_id = event_id if isinstance(event_id, str) and len(event_id) <= 64 else None
+    text = describe(first)
+    return ProtocolError(f"event seq {seq}: {text}" if seq is not None else text, "event",
+                         seq=seq, event_id=event_id, field=where)
 
 
 def parse_push(body: bytes) -> list[Incoming]:
     """Read a `PushRequest` body: the envelope is checked at once (protocol, 1..MAX_BATCH
-    consecutive events in seq order), each event later, as `Incoming.event()`."""
+    consecutive events in seq order, each seq 1..MAX_SEQ), each event later, as
+    `Incoming.event()`."""
     try:
         data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise ProtocolError("the body is not JSON") from None
+    except orjson.JSONDecodeError as e:
+        raise ProtocolError(f"the body is not JSON ({e})", "not_json") from None
     if not isinstance(data, dict) or set(data) - {"protocol", "events"}:
         raise ProtocolError("the body must be {\"protocol\", \"events\"}")
-    if data.get("protocol", PROTOCOL_VERSION) != PROTOCOL_VERSION:
-        raise ProtocolError(f"protocol {data.get('protocol')!r} is not spoken here "
-                            f"(this server speaks {PROTOCOL_VERSION})")
+    version = data.get("protocol", PROTOCOL_VERSION)
+    if type(version) is not int or version != PROTOCOL_VERSION:
+        raise ProtocolError(f"protocol {repr(version)[:20]} is not spoken here "
+                            f"(this server speaks {PROTOCOL_VERSION})", "protocol")
     raws = data.get("events")
     if not isinstance(raws, list) or not 1 <= len(raws) <= MAX_BATCH:
         raise ProtocolError(f"events must be a list of 1 to {MAX_BATCH} events")
@@ -335,10 +569,20 @@ def parse_push(body: bytes) -> list[Incoming]:
         if not isinstance(raw, dict):
             raise ProtocolError("each event must be an object")
         seq = raw.get("seq")
+        if type(seq) is not int or not 1 <= seq <= MAX_SEQ:  # the seq says which event it is
+            event_id = raw.get("event_id")
+            raise ProtocolError(
+                f"seq: {repr(seq)[:30]} is not a seq (an integer from 1 to {MAX_SEQ})", "event",
+                event_id=event_id if isinstance(event_id, str) and len(event_id) <= 64 else None,
+                field="seq")
         item = Incoming(0, raw, b"", "")
-        if type(seq) is not int:
-            seq = item.event().seq  # e.g. "7": validated now, refused if it is not a seq
-        text = canonical(raw)
+        try:
+            text = canonical(raw)
+        except ProtocolError as e:
+            event_id = raw.get("event_id")
+            raise ProtocolError(f"event seq {seq}: {e.reason}", "event", seq=seq,
+                                event_id=event_id if isinstance(event_id, str)
+                                and len(event_id) <= 64 else None) from None
         item.seq, item.body, item.digest = seq, text, hashlib.sha256(text).hexdigest()
         incoming.append(item)
     seqs = [x.seq for x in incoming]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 
-class Event(BaseModel):
+class MarketEvent(BaseModel):  # not `Event`: that is the push body's event (protocol.Event)
     id: str
     name: str
     created_at: str
@@ -91,4 +91,6 @@ class Alert(BaseModel):
     seq: int
     event_id: str
     reason: str
-    created_at: str
+    created_at: str  # the first copy
+    last_at: str  # the newest copy
+    times: int  # how many copies came

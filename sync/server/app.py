@@ -11,9 +11,12 @@ import logging
 import os
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import protocol as p
 from sync.server import device_routes, organizer_routes, service
@@ -38,6 +41,64 @@ def from_environment() -> FastAPI:
     return app
 
 
+HTTP_CODES = {400: "bad_request", 401: "token_missing", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large",
+              415: "unsupported_media_type", 422: "invalid"}
+
+
+def problem(status: int, code: str, detail: str, **more) -> JSONResponse:
+    """A refusal in the one shape every 4xx has (`protocol.Problem`); a 401 says which scheme
+    it wants."""
+    body = p.Problem(code=code, detail=detail, **more).model_dump(exclude_none=True)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _unreadable(cause: BaseException) -> str:
+    if isinstance(cause, RecursionError):
+        return "the body is not JSON the server can read: nested too deep"
+    if isinstance(cause, UnicodeError):
+        return "the body is not JSON: it is not UTF-8"
+    return f"the body is not JSON ({type(cause).__name__})"
+
+
+class BodyGuard:
+    """Every request's body: at most MAX_BODY_BYTES (413), with or without a Content-Length,
+    counted as it arrives; and a body that says it is not JSON is 415."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > p.MAX_BODY_BYTES):
+            return await problem(413, "too_large", f"request too large (over "
+                                 f"{p.MAX_BODY_BYTES} bytes)")(scope, receive, send)
+        kind = headers.get("content-type")
+        if scope["method"] in ("POST", "PUT", "PATCH") and kind is not None:
+            media = kind.split(";")[0].strip().lower()
+            if media != "application/json" and not media.endswith("+json"):
+                return await problem(415, "unsupported_media_type",
+                                     f"the body must be JSON (Content-Type: application/json), "
+                                     f"not {media[:60]!r}")(scope, receive, send)
+        size = 0
+
+        async def counted():
+            nonlocal size
+            message = await receive()
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > p.MAX_BODY_BYTES:  # raised in the route, answered by its handler
+                    raise StarletteHTTPException(413, f"request too large (over "
+                                                      f"{p.MAX_BODY_BYTES} bytes)")
+            return message
+
+        await self.app(scope, counted, send)
+
+
 def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
     engine: Engine = make_engine(db_url)
     if run_migrations:
@@ -51,24 +112,43 @@ def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
     app.include_router(device_routes.router)
     app.include_router(organizer_routes.router)
 
-    @app.middleware("http")
-    async def limit_size(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and (not length.isdigit() or int(length) > p.MAX_BODY_BYTES):
-            return JSONResponse({"detail": "request too large"}, status_code=413)
-        return await call_next(request)
+    app.add_middleware(BodyGuard)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        errors = [e for e in exc.errors()]
+        code = "not_json" if any(e["type"] == "json_invalid" for e in errors) else "invalid"
+        detail = "the body is not JSON" if code == "not_json" else p.describe(errors[0])
+        return problem(422, code, detail, errors=[
+            p.FieldError(loc=[x if isinstance(x, int) else str(x) for x in e["loc"]],
+                         msg=str(e["msg"]), type=str(e["type"])) for e in errors[:20]])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_refusal(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and exc.__cause__ is not None:  # FastAPI could not read it
+            return problem(422, "not_json", _unreadable(exc.__cause__))
+        return problem(exc.status_code, HTTP_CODES.get(exc.status_code, "refused"),
+                       str(exc.detail))
 
     @app.exception_handler(IntegrityError)
     async def conflict(request: Request, exc: IntegrityError):
         # two requests at once creating the same name: the database's unique rule decides
         log.info("conflict %s %s: %s", request.method, request.url.path, exc.orig)
-        return JSONResponse({"detail": "this conflicts with something already there (a name "
-                                       "or number that must be unique)"}, status_code=409)
+        return problem(409, "conflict", "this conflicts with something already there (a name "
+                                        "or number that must be unique)")
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError):
+        # the last guard: a value the checks let through and the database cannot store is the
+        # request's fault and would fail again; a till must hear why, not retry for ever
+        log.warning("unstorable %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem(422, "unstorable", "a value of the request cannot be stored "
+                                          f"({type(exc.orig).__name__})")
 
     @app.exception_handler(service.Refused)
     async def refused(request: Request, exc: service.Refused):
         log.info("refused %s %s: %s %s", request.method, request.url.path, exc.status, exc.reason)
-        return JSONResponse({"detail": exc.reason}, status_code=exc.status)
+        return problem(exc.status, exc.code, exc.reason)
 
     push_schema = p.PushRequest.model_json_schema(ref_template="#/components/schemas/{model}")
     push_defs = push_schema.pop("$defs", {})
@@ -76,8 +156,19 @@ def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
     def openapi() -> dict:  # the push body's models, which FastAPI does not see, published too
         if app.openapi_schema is None:
             schema = FastAPI.openapi(app)
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(
-                {**push_defs, "PushRequest": push_schema})
+            models = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, model in {**push_defs, "PushRequest": push_schema}.items():
+                if models.setdefault(name, model) != model:  # two models of one name
+                    raise RuntimeError(f"the OpenAPI has two models named {name}")
+            # FastAPI lists its own 422 body on routes whose only parameters are paths (which
+            # take any text); every refusal here is a `Problem`, listed where it can happen
+            for methods in schema["paths"].values():
+                for operation in methods.values():
+                    if "HTTPValidationError" in str(operation["responses"].get("422")):
+                        del operation["responses"]["422"]
+            if "HTTPValidationError" not in str(schema["paths"]):
+                models.pop("HTTPValidationError", None)
+                models.pop("ValidationError", None)
         return app.openapi_schema
 
     app.openapi = openapi

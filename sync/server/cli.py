@@ -118,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "alerts":
                 found = service.alerts(conn, event_id=service.find_event(conn, args.event)["id"])
                 for a in found:
+                    copies = f" ×{a['times']}" if a["times"] > 1 else ""
                     print(f"{a['created_at']}\t{a['stall']} {a['device_code']}\tseq {a['seq']}"
-                          f"\t{a['reason']}")
+                          f"\t{a['reason']}{copies}")
                 if not found:
                     print(say("no_alerts", lang))
             elif args.command == "totals":

@@ -10,6 +10,23 @@ from sqlalchemy.engine import Engine
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+class ExactSum:
+    """SUM in Python integers, for SQLite, whose own SUM fails past 64 bits ("integer
+    overflow"). A sum that does not fit 64 bits comes back as its decimal text."""
+
+    def __init__(self):
+        self.total = None
+
+    def step(self, value):
+        if value is not None:
+            self.total = (self.total or 0) + int(value)
+
+    def finalize(self):
+        if self.total is None or -2**63 <= self.total < 2**63:
+            return self.total
+        return str(self.total)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, future=True)
@@ -23,6 +40,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+            dbapi_conn.create_aggregate("exact_sum", 1, ExactSum)
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):

@@ -1,10 +1,12 @@
-"""What the server's routes share: the transaction, who is asking, and bounded bodies."""
+"""What the server's routes share: the transaction, who is asking, bounded bodies, and the
+refusals each route can answer (documented with one error model, `protocol.Problem`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
 
 from sync import protocol as p
@@ -22,11 +24,18 @@ def transaction(request: Request):
 
 Tx = Annotated[Connection, Depends(transaction, scope="function")]
 
+# the security scheme the OpenAPI declares; the token is checked by `device` and `organizer`
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearer", description=(
+    "A device token (from enrollment) for the till routes, an organizer token "
+    "(`jangteo-server organizer-token`) for the organizer routes."))
 
-def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
-    if not authorization or not authorization.startswith("Bearer "):
-        raise HTTPException(401, "a bearer token is required")
-    return authorization.removeprefix("Bearer ").strip()
+
+def bearer(credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                  Depends(bearer_scheme)] = None) -> str:
+    if credentials is None or not credentials.credentials.strip():
+        raise service.Refused(401, "a bearer token is required (Authorization: Bearer …)",
+                              "token_missing")
+    return credentials.credentials.strip()
 
 
 Token = Annotated[str, Depends(bearer)]
@@ -41,8 +50,13 @@ Device = Annotated[dict, Depends(device)]
 
 
 def organizer(conn: Tx, token: Token) -> None:
-    if not service.is_organizer(conn, token):
-        raise HTTPException(403, "organizer access only")
+    """An organizer token: a till's token is known but has no right here (403), any other is
+    not a token of this server (401)."""
+    if service.is_organizer(conn, token):
+        return
+    if service.is_device(conn, token):
+        raise service.Refused(403, "organizer access only: this is a till's token")
+    raise service.Refused(401, "unknown token")
 
 
 Organizer = Depends(organizer)
@@ -57,3 +71,28 @@ async def read_limited(request: Request) -> bytes:
             raise HTTPException(413, "request too large")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# -- the refusals, as the OpenAPI lists them per route -------------------------------------------
+
+_SAID = {
+    401: "No token, or not a token of this server (`token_missing`, `token_unknown`).",
+    403: "A token without the right to this call (`forbidden`), or an enrollment code that is "
+         "unknown, used or expired (`code_unusable`).",
+    404: "No such event or stall (`not_found`).",
+    409: "A name or number that must be unique is taken (`conflict`).",
+    413: f"The body is over {p.MAX_BODY_BYTES // (1024 * 1024)} MiB (`too_large`).",
+    415: "The body is not sent as JSON (`unsupported_media_type`).",
+    422: "The request is not one the server can take, and nothing of it was kept: "
+         "`not_json`, `invalid` (a field, named in `errors`), `protocol`, `batch` or, "
+         "for a push, `event` with the refused event's `seq`, `event_id` and `field`.",
+}
+
+
+def problems(*statuses: int) -> dict:
+    return {status: {"model": p.Problem, "description": _SAID[status]} for status in statuses}
+
+
+WITH_BODY = (413, 415, 422)
+DEVICE = problems(401, 403)
+ORGANIZER = problems(401, 403)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from sync import protocol as p
 from sync.server import service
-from sync.server.deps import Device, Token, Tx, read_limited
+from sync.server.deps import WITH_BODY, Device, Token, Tx, problems, read_limited
 
 router = APIRouter(prefix="/api/v1", tags=["tills"])
+
+Cursor = Annotated[int, Query(ge=0, le=p.MAX_SEQ, description="the version last taken")]
 
 
 @router.get("/health")
@@ -19,7 +23,7 @@ def health() -> dict:
     return {"ok": True, "protocol": p.PROTOCOL_VERSION}
 
 
-@router.post("/enroll", response_model=p.EnrollResponse)
+@router.post("/enroll", response_model=p.EnrollResponse, responses=problems(403, *WITH_BODY))
 def enroll(req: p.EnrollRequest, conn: Tx) -> p.EnrollResponse:
     return service.enroll(conn, req)
 
@@ -30,13 +34,13 @@ def _push_now(engine, body: bytes, token: str) -> Response:
             device = service.device_for(conn, token)  # who asks, before what they say
             answer = service.push(conn, device, p.parse_push(body))
     except p.ProtocolError as e:
-        return JSONResponse({"detail": e.reason}, status_code=422)
+        return JSONResponse(e.problem().model_dump(exclude_none=True), status_code=422)
     return Response(orjson.dumps(answer.model_dump()), media_type="application/json")
 
 
-@router.post("/push", response_model=p.PushResponse, openapi_extra={"requestBody": {
-    "required": True, "content": {"application/json": {"schema": {
-        "$ref": "#/components/schemas/PushRequest"}}}}})
+@router.post("/push", response_model=p.PushResponse, responses=problems(401, 403, *WITH_BODY),
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": {"$ref": "#/components/schemas/PushRequest"}}}}})
 async def push(request: Request, token: Token) -> Response:
     """Read as bytes and checked by `protocol.parse_push`: an event the server already has is
     compared by its canonical bytes instead of being parsed again. At most a few pushes are
@@ -47,18 +51,19 @@ async def push(request: Request, token: Token) -> Response:
         return await run_in_threadpool(_push_now, request.app.state.engine, body, token)
 
 
-@router.get("/status", response_model=p.Status)
+@router.get("/status", response_model=p.Status, responses=problems(401, 403))
 def status(conn: Tx, device: Device) -> p.Status:
     return service.status(conn, device)
 
 
-@router.get("/catalog", response_model=p.CatalogPage)
-def catalog(conn: Tx, device: Device, after: int = 0, limit: int = 500) -> Response:
+@router.get("/catalog", response_model=p.CatalogPage, responses=problems(401, 403, 422))
+def catalog(conn: Tx, device: Device, after: Cursor = 0,
+            limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> Response:
     body = service.catalog_page_json(conn, stall_id=device["stall_id"], after=after,
-                                     limit=max(1, min(limit, 5000)))
+                                     limit=limit)
     return Response(content=body, media_type="application/json")
 
 
-@router.get("/settings", response_model=p.SettingsPage)
-def settings(conn: Tx, device: Device, after: int = 0) -> p.SettingsPage:
+@router.get("/settings", response_model=p.SettingsPage, responses=problems(401, 403, 422))
+def settings(conn: Tx, device: Device, after: Cursor = 0) -> p.SettingsPage:
     return service.settings_page(conn, device=device, after=after)

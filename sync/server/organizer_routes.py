@@ -3,45 +3,52 @@ products and settings for the tills, totals and alerts. Every route needs an org
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from sync import protocol as p
 from sync.server import answers as a, service
-from sync.server.deps import Organizer, Tx
+from sync.server.deps import ORGANIZER, WITH_BODY, Organizer, Tx, problems
 
-router = APIRouter(prefix="/api/v1", tags=["organizer"], dependencies=[Organizer])
+router = APIRouter(prefix="/api/v1", tags=["organizer"], dependencies=[Organizer],
+                   responses=ORGANIZER)
+
+FOUND = problems(404)
+CHANGE = problems(404, *WITH_BODY)
 
 
 @router.get("/events")
-def events(conn: Tx) -> list[a.Event]:
+def events(conn: Tx) -> list[a.MarketEvent]:
     return service.list_events(conn)
 
 
-@router.post("/events", status_code=201)
-def create_event(new: p.NewEvent, conn: Tx) -> a.Event:
+@router.post("/events", status_code=201, responses=problems(*WITH_BODY))
+def create_event(new: p.NewEvent, conn: Tx) -> a.MarketEvent:
     return service.find_event(conn, service.create_event(conn, name=new.name))
 
 
-@router.get("/events/{event}/stalls")
+@router.get("/events/{event}/stalls", responses=FOUND)
 def stalls(event: str, conn: Tx) -> list[a.Stall]:
     return service.list_stalls(conn, event_id=service.find_event(conn, event)["id"])
 
 
-@router.post("/events/{event}/stalls", status_code=201)
+@router.post("/events/{event}/stalls", status_code=201, responses=CHANGE)
 def create_stall(event: str, new: p.NewStall, conn: Tx) -> a.Stall:
     found = service.find_event(conn, event)
     return service.find_stall(conn, service.create_stall(conn, event_id=found["id"],
                                                          name=new.name))
 
 
-@router.post("/events/{event}/enterprises", status_code=201)
+@router.post("/events/{event}/enterprises", status_code=201,
+             responses=problems(404, 409, *WITH_BODY))
 def add_enterprise(event: str, new: p.NewEnterprise, conn: Tx) -> a.Enterprise:
     found = service.find_event(conn, event)
     return service.get_enterprise(conn, service.add_enterprise(
         conn, event_id=found["id"], name=new.name, bizno=new.bizno))
 
 
-@router.post("/stalls/{stall}/device-codes", status_code=201)
+@router.post("/stalls/{stall}/device-codes", status_code=201, responses=CHANGE)
 def device_code(stall: str, new: p.NewDeviceCode, conn: Tx) -> a.DeviceCode:
     """A one-time enrollment code for a till of the stall (shown once; stored hashed)."""
     found = service.find_stall(conn, stall)
@@ -50,15 +57,16 @@ def device_code(stall: str, new: p.NewDeviceCode, conn: Tx) -> a.DeviceCode:
                         stall=found["name"], valid_hours=new.valid_hours)
 
 
-@router.put("/stalls/{stall}/products")
+@router.put("/stalls/{stall}/products", responses=CHANGE)
 def put_product(stall: str, product: p.ProductEdit, conn: Tx) -> a.ProductTaken:
     found = service.find_stall(conn, stall)
-    stamped = p.Product(**product.model_dump(), hlc=service.server_stamp(conn))
+    stamped = p.ProductChange(**product.model_dump(),
+                              hlc=service.server_stamp(conn, found["id"]))
     return a.ProductTaken(taken=service.put_product(conn, stall_id=found["id"], product=stamped),
                           hlc=stamped.hlc)
 
 
-@router.put("/events/{event}/settings")
+@router.put("/events/{event}/settings", responses=CHANGE)
 def put_settings(event: str, settings: p.TillSettings, conn: Tx) -> a.SettingsVersion:
     """Receipt texts and payment methods for every till of the event (they pull them)."""
     found = service.find_event(conn, event)
@@ -66,12 +74,17 @@ def put_settings(event: str, settings: p.TillSettings, conn: Tx) -> a.SettingsVe
                                                           settings=settings))
 
 
-@router.get("/events/{event}/totals")
+@router.get("/events/{event}/totals", responses=FOUND)
 def totals(event: str, conn: Tx) -> a.Totals:
     return service.totals(conn, event_id=service.find_event(conn, event)["id"])
 
 
-@router.get("/events/{event}/alerts")
-def alerts(event: str, conn: Tx) -> list[a.Alert]:
-    """Events a device sent again with different content, kept for the organizer."""
-    return service.alerts(conn, event_id=service.find_event(conn, event)["id"])
+@router.get("/events/{event}/alerts", responses=problems(404, 422))
+def alerts(event: str, conn: Tx,
+           after: Annotated[int, Query(ge=0, le=p.MAX_SEQ,
+                                       description="the last alert id already seen")] = 0,
+           limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[a.Alert]:
+    """Events a device sent again with different content, kept for the organizer: one per
+    device, seq and content (`times` counts the copies), oldest first, a page at a time."""
+    return service.alerts(conn, event_id=service.find_event(conn, event)["id"], after=after,
+                          limit=limit)

@@ -4,13 +4,18 @@ and the event's totals."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 import uuid
 from datetime import datetime, timezone
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from pos import bizno as numbers
 from sync import protocol as p
@@ -26,12 +31,17 @@ def digest_of(text: str) -> str:
 
 
 class Refused(Exception):
-    """A request the server will not carry out; `status` is the HTTP status to answer."""
+    """A request the server will not carry out; `status` is the HTTP status to answer, `code`
+    the kind of refusal (`protocol.Problem`)."""
 
-    def __init__(self, status: int, reason: str):
+    CODES = {401: "token_unknown", 403: "forbidden", 404: "not_found", 409: "conflict",
+             422: "invalid"}
+
+    def __init__(self, status: int, reason: str, code: str | None = None):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.code = code or self.CODES.get(status, "refused")
 
 
 # -- organizer ---------------------------------------------------------------------------------
@@ -42,11 +52,20 @@ def create_event(conn: Connection, *, name: str) -> str:
     return eid
 
 
+_NAMEABLE = re.compile(p.PLAIN)
+
+
+def _said(ref: str) -> str:
+    return repr(ref) if len(ref) <= 60 else repr(ref[:60]) + "…"
+
+
 def find_event(conn: Connection, ref: str) -> dict:
-    row = conn.execute(select(t.events).where((t.events.c.id == ref) | (t.events.c.name == ref))
-                       ).mappings().first()
+    row = None  # a reference no name or id can be (a NUL, 10 KB) is not even looked up
+    if len(ref) <= 200 and _NAMEABLE.match(ref):
+        row = conn.execute(select(t.events).where(
+            (t.events.c.id == ref) | (t.events.c.name == ref))).mappings().first()
     if row is None:
-        raise Refused(404, f"no event {ref!r}")
+        raise Refused(404, f"no event {_said(ref)}")
     return dict(row)
 
 
@@ -58,10 +77,12 @@ def create_stall(conn: Connection, *, event_id: str, name: str) -> str:
 
 
 def find_stall(conn: Connection, ref: str) -> dict:
-    row = conn.execute(select(t.stalls).where((t.stalls.c.id == ref) | (t.stalls.c.name == ref))
-                       ).mappings().first()
+    row = None
+    if len(ref) <= 200 and _NAMEABLE.match(ref):
+        row = conn.execute(select(t.stalls).where(
+            (t.stalls.c.id == ref) | (t.stalls.c.name == ref))).mappings().first()
     if row is None:
-        raise Refused(404, f"no stall {ref!r}")
+        raise Refused(404, f"no stall {_said(ref)}")
     return dict(row)
 
 
@@ -85,15 +106,18 @@ def list_stalls(conn: Connection, *, event_id: str) -> list[dict]:
     return stalls
 
 
-def alerts(conn: Connection, *, event_id: str) -> list[dict]:
+def alerts(conn: Connection, *, event_id: str, after: int = 0,
+           limit: int | None = None) -> list[dict]:
+    """The event's alerts after alert id `after`, oldest first, at most `limit` of them."""
     a, dv, s = t.alerts.c, t.devices.c, t.stalls.c
-    rows = conn.execute(
-        select(a.id, s.name.label("stall"), dv.device_code, a.seq, a.event_id, a.reason,
-               a.created_at)
-        .select_from(t.alerts.join(t.devices, dv.id == a.device_id)
-                     .join(t.stalls, s.id == dv.stall_id))
-        .where(s.event_id == event_id).order_by(a.id)).mappings()
-    return [dict(r) for r in rows]
+    query = (select(a.id, s.name.label("stall"), dv.device_code, a.seq, a.event_id, a.reason,
+                    a.created_at, a.last_at, a.times)
+             .select_from(t.alerts.join(t.devices, dv.id == a.device_id)
+                          .join(t.stalls, s.id == dv.stall_id))
+             .where(s.event_id == event_id, a.id > after).order_by(a.id))
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def add_enterprise(conn: Connection, *, event_id: str, name: str, bizno: str | None = None) -> str:
@@ -134,6 +158,11 @@ def organizer_token(conn: Connection, *, name: str) -> str:
     return token
 
 
+def is_device(conn: Connection, token: str) -> bool:
+    return conn.execute(select(t.devices.c.id)
+                        .where(t.devices.c.token_hash == digest_of(token))).first() is not None
+
+
 def is_organizer(conn: Connection, token: str) -> bool:
     return conn.execute(select(t.organizer_tokens.c.name)
                         .where(t.organizer_tokens.c.token_hash == digest_of(token))).first() is not None
@@ -146,7 +175,7 @@ def enroll(conn: Connection, req: p.EnrollRequest) -> p.EnrollResponse:
                         .where(t.enrollment_codes.c.code_hash == digest_of(req.code.strip().upper()))
                         .with_for_update()).mappings().first()
     if code is None or code["used_at"] is not None or code["expires_at"] < time.time():
-        raise Refused(403, "the enrollment code is unknown, used or expired")
+        raise Refused(403, "the enrollment code is unknown, used or expired", "code_unusable")
     conn.execute(t.enrollment_codes.update().where(t.enrollment_codes.c.code_hash == code["code_hash"])
                  .values(used_at=_now()))
     token = "dev_" + secrets.token_urlsafe(32)
@@ -164,6 +193,9 @@ def device_for(conn: Connection, token: str) -> dict:
     row = conn.execute(select(t.devices).where(t.devices.c.token_hash == digest_of(token))
                        ).mappings().first()
     if row is None:
+        if is_organizer(conn, token):
+            raise Refused(403, "an organizer token does not speak for a till: enroll the till "
+                               "with a device code")
         raise Refused(401, "unknown device token")
     return dict(row)
 
@@ -229,8 +261,8 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
             used_docs.add(doc_id)
             _project_rows(rows, device["id"], ev.seq, ev.document)
         elif ev.type == "product.changed":
-            put_product(conn, stall_id=device["stall_id"],
-                        product=p.Product.model_validate(ev.payload))
+            put_product(conn, stall_id=device["stall_id"], product=within_clock(
+                conn, device["stall_id"], p.ProductChange.model_validate(ev.payload)))
         rows["events"].append((device["id"], ev.seq, event_id, ev.type, ev.hlc, x.digest,
                                x.body.decode(), received))
         last = ev.seq
@@ -262,25 +294,27 @@ def _existing(conn: Connection, column, values: list[str]) -> set[str]:
 
 
 def _same(conn: Connection, device: dict, stored: tuple | None, x: p.Incoming) -> bool:
+    if stored is not None and stored[1] == x.digest:
+        return True
+    # written differently (key order, an omitted null)? compare the meaning; a malformed copy
+    # refuses the batch (422) like any malformed event, and is never kept as an alert
+    sent = x.event()
     if stored is None:
         return False
-    event_id, digest = stored
-    if digest == x.digest:
-        return True
-    # written differently (key order, an omitted null, "7" for 7)? compare the meaning; a
-    # malformed copy refuses the batch (422) like any malformed event
-    sent = x.event()
     body = conn.execute(select(t.device_events.c.body).where(
         t.device_events.c.device_id == device["id"], t.device_events.c.seq == x.seq)).scalar()
-    return str(sent.event_id) == event_id and _meaning(sent) == _meaning(
-        p.Event.model_validate_json(body))
+    try:
+        held = p.Event.model_validate_json(body)
+    except ValidationError:  # stored before today's checks: only its very bytes are the same
+        return False
+    return str(sent.event_id) == stored[0] and _meaning(sent) == _meaning(held)
 
 
 def _meaning(ev: p.Event) -> dict:
     """An event as data, a product's payload through its model (so an omitted null is null)."""
     data = ev.model_dump(mode="json")
     if ev.type == "product.changed":
-        data["payload"] = p.Product.model_validate(ev.payload).model_dump(mode="json")
+        data["payload"] = p.ProductChange.model_validate(ev.payload).model_dump(mode="json")
     return data
 
 
@@ -300,10 +334,15 @@ def _insert_many(conn: Connection, table, rows: list[tuple]) -> None:
 
 
 def _alert(conn, device, x: p.Incoming, reason: str) -> p.Mismatch:
-    event_id = str(x.raw.get("event_id"))
-    conn.execute(t.alerts.insert().values(device_id=device["id"], seq=x.seq, event_id=event_id,
-                                          reason=reason, body=x.body.decode(),
-                                          created_at=_now()))
+    """One alert row per device, seq and content: the same copy sent again counts `times`."""
+    event_id = str(x.event().event_id)
+    now = _now()
+    insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(t.alerts)
+    conn.execute(insert.values(device_id=device["id"], seq=x.seq, digest=x.digest,
+                               event_id=event_id, reason=reason, body=x.body.decode(),
+                               created_at=now, last_at=now, times=1)
+                 .on_conflict_do_update(index_elements=["device_id", "seq", "digest"],
+                                        set_={"times": t.alerts.c.times + 1, "last_at": now}))
     return p.Mismatch(seq=x.seq, event_id=event_id, reason=reason)
 
 
@@ -320,7 +359,7 @@ def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document) -> None
 
 # -- catalog ----------------------------------------------------------------------------------
 
-def put_product(conn: Connection, *, stall_id: str, product: p.Product) -> bool:
+def put_product(conn: Connection, *, stall_id: str, product: p.ProductChange) -> bool:
     """Keep the product if its stamp is newer than the one stored (last writer wins by the
     hybrid logical clock, the device code breaking ties). The enterprise block is a register of
     its own with its own stamp: the newer of the stored and the incoming one is kept, whichever
@@ -349,7 +388,8 @@ def _newer_enterprise(a: p.ProductEnterprise, b: p.ProductEnterprise) -> bool:
     return same and bool(a.hlc) and (not b.hlc or a.hlc > b.hlc)
 
 
-def _store_product(conn: Connection, stall_id: str, product: p.Product, *, exists: bool) -> None:
+def _store_product(conn: Connection, stall_id: str, product: p.ProductChange | p.Product, *,
+                   exists: bool) -> None:
     current = conn.execute(select(t.catalog_versions.c.version)
                            .where(t.catalog_versions.c.stall_id == stall_id)
                            .with_for_update()).scalar()
@@ -381,16 +421,41 @@ def catalog_page_json(conn: Connection, *, stall_id: str, after: int, limit: int
             + f'],"next_after":{next_after},"more":{"true" if more else "false"}}}')
 
 
-def server_stamp(conn: Connection) -> str:
-    """An HLC stamp for an organizer's edit: the server's clock, past anything it has seen."""
-    newest = conn.execute(select(func.max(t.catalog.c.hlc))).scalar()
+def server_stamp(conn: Connection, stall_id: str) -> str:
+    """An HLC stamp for an organizer's edit of the stall's catalog: the server's clock, past
+    every stamp the stall's catalog holds (which are never more than `MAX_CLOCK_AHEAD_MS`
+    ahead of it, see `within_clock`; another stall's stamps have no say)."""
     millis = int(time.time() * 1000)
+    bound = f"{millis + p.MAX_CLOCK_AHEAD_MS + 1:013d}"  # stamps compare as text
+    newest = conn.execute(select(func.max(t.catalog.c.hlc)).where(
+        t.catalog.c.stall_id == stall_id, t.catalog.c.hlc < bound)).scalar()
     counter = 0
     if newest:
         n_millis, n_counter = (int(x) for x in newest.split("-")[:2])
         if n_millis >= millis:
             millis, counter = n_millis, n_counter + 1
+            if counter > 99_999:  # the counter has five digits: the next millisecond
+                millis, counter = millis + 1, 0
     return f"{millis:013d}-{counter:05d}-SRV"
+
+
+def within_clock(conn: Connection, stall_id: str, product: p.ProductChange) -> p.ProductChange:
+    """The product as the catalog keeps it: a stamp (the product's or its enterprise's) more
+    than `MAX_CLOCK_AHEAD_MS` ahead of the server's clock is replaced by a server stamp made on
+    arrival. The event itself is kept as it was sent."""
+    limit = int(time.time() * 1000) + p.MAX_CLOCK_AHEAD_MS
+
+    def ahead(stamp: str | None) -> bool:
+        return stamp is not None and int(stamp[:13]) > limit
+
+    if not ahead(product.hlc) and not ahead(product.enterprise.hlc):
+        return product
+    stamp = server_stamp(conn, stall_id)
+    enterprise = product.enterprise
+    if ahead(enterprise.hlc):
+        enterprise = enterprise.model_copy(update={"hlc": stamp})
+    return product.model_copy(update={"hlc": stamp if ahead(product.hlc) else product.hlc,
+                                      "enterprise": enterprise})
 
 
 # -- settings ----------------------------------------------------------------------------------
@@ -424,32 +489,45 @@ def settings_page(conn: Connection, *, device: dict, after: int) -> p.SettingsPa
 # -- totals ------------------------------------------------------------------------------------
 
 def totals(conn: Connection, *, event_id: str) -> dict:
-    """The event's net sales per enterprise, per stall and device, per day, per method."""
+    """The event's net sales per enterprise, per stall and device, per day, per method.
+
+    Exact whatever the rows hold: PostgreSQL sums integers as numeric; SQLite's SUM stops at 64
+    bits, and amounts written before they were bounded (`protocol.MAX_WON`) could pass them,
+    so there the sums are taken again by `exact_sum` (`db.py`), in Python integers."""
+    try:
+        return _totals(conn, event_id, func.sum)
+    except OperationalError as e:
+        if conn.dialect.name != "sqlite" or "overflow" not in str(e.orig):
+            raise
+        return _totals(conn, event_id, func.exact_sum)
+
+
+def _totals(conn: Connection, event_id: str, total) -> dict:
     d, l, s, dv, pm = (t.documents.c, t.document_lines.c, t.stalls.c, t.devices.c,
                        t.document_payments.c)
     in_event = (select(dv.id).join(t.stalls, s.id == dv.stall_id).where(s.event_id == event_id)
                 .scalar_subquery())
     by_enterprise = conn.execute(
-        select(l.enterprise_name, func.sum(l.amount), func.sum(l.qty))
+        select(l.enterprise_name, total(l.amount), total(l.qty))
         .select_from(t.document_lines.join(t.documents, d.id == l.document_id))
         .where(d.device_id.in_(in_event)).group_by(l.enterprise_name)
         .order_by(l.enterprise_name)).all()
     by_device = conn.execute(
-        select(s.name, dv.device_code, func.coalesce(func.sum(d.total), 0),
+        select(s.name, dv.device_code, func.coalesce(total(d.total), 0),
                func.count(d.id), dv.last_seq)
         .select_from(t.devices.join(t.stalls, s.id == dv.stall_id)
                      .outerjoin(t.documents, d.device_id == dv.id))
         .where(s.event_id == event_id).group_by(s.name, dv.device_code, dv.last_seq)
         .order_by(s.name, dv.device_code)).all()
     by_day = conn.execute(
-        select(d.business_day, func.sum(d.total), func.count(d.id))
+        select(d.business_day, total(d.total), func.count(d.id))
         .where(d.device_id.in_(in_event)).group_by(d.business_day)
         .order_by(d.business_day)).all()
     by_method = conn.execute(
-        select(pm.method, func.sum(pm.amount))
+        select(pm.method, total(pm.amount))
         .select_from(t.document_payments.join(t.documents, d.id == pm.document_id))
         .where(d.device_id.in_(in_event)).group_by(pm.method).order_by(pm.method)).all()
-    net = conn.execute(select(func.coalesce(func.sum(d.total), 0))
+    net = conn.execute(select(func.coalesce(total(d.total), 0))
                        .where(d.device_id.in_(in_event))).scalar()
     enterprise_count = len(by_enterprise)
     return {

@@ -113,7 +113,7 @@ document_payments = Table(
 )
 
 alerts = Table(  # an event that differs from what the server already has: never dropped silently
-    "alerts", metadata,
+    "alerts", metadata,          # one row per device, seq and content; sent again, `times` grows
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("device_id", String(36), nullable=False),
     Column("seq", BigInteger, nullable=False),
@@ -121,6 +121,10 @@ alerts = Table(  # an event that differs from what the server already has: never
     Column("reason", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", Text, nullable=False),
+    Column("digest", String(64), nullable=False),  # SHA-256 of `body`
+    Column("times", Integer, nullable=False),
+    Column("last_at", Text, nullable=False),
+    UniqueConstraint("device_id", "seq", "digest"),
 )
 
 catalog = Table(  # each stall's products; `version` orders changes for the tills' pull cursor

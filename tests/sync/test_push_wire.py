@@ -40,18 +40,26 @@ def test_a_copy_written_differently_is_already_there(server, till):
     token, events = _enrolled(server, till)
     first = _post(server, token, json.dumps({"protocol": 1, "events": events}))
     assert first.status_code == 200 and first.json()["applied"] == len(events)
-    # the same events with keys reversed, optional nulls left out and seqs as strings
+    # the same events with keys reversed and optional nulls left out
     def rewrite(obj):
         if isinstance(obj, dict):
             return {k: rewrite(v) for k, v in reversed(obj.items()) if v is not None}
         if isinstance(obj, list):
             return [rewrite(v) for v in obj]
         return obj
-    copy = [rewrite({**e, "seq": str(e["seq"])}) for e in events]
+    copy = [rewrite(e) for e in events]
     again = _post(server, token, json.dumps({"protocol": 1, "events": copy}, ensure_ascii=True))
     assert again.status_code == 200, again.text
     assert again.json() == {"protocol": 1, "acked_seq": len(events), "applied": 0,
                             "already_there": len(events), "mismatches": []}
+    assert _count(server, t.alerts) == 0
+    # a number written as text is not a number: refused, not taken for the stored event
+    k = next(i for i, e in enumerate(events) if "document" in e)
+    as_text = {**events[k], "document": {**events[k]["document"],
+                                         "total": str(events[k]["document"]["total"])}}
+    refused = _post(server, token, json.dumps({"protocol": 1, "events": [as_text]}))
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["seq"], refused.json()["field"]) == (events[k]["seq"], "document.total")
     assert _count(server, t.alerts) == 0
     # a changed amount on a stored sale is a mismatch, flagged and kept
     k = next(i for i, e in enumerate(events) if "document" in e)
