@@ -434,6 +434,10 @@ class NewEnterprise(Strict):
     bizno: Text(12) | None = None
 
 
+class CancelDeviceCode(Strict):
+    code: Text(64, 6)
+
+
 class NewDeviceCode(Strict):
     valid_hours: float = Field(default=72, gt=0, le=24 * 30, strict=True, allow_inf_nan=False)
 

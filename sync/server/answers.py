@@ -17,6 +17,7 @@ class Device(BaseModel):
     name: str
     last_seq: int
     enrolled_at: str
+    revoked_at: str | None = None  # its token is refused (401 `device_revoked`)
 
 
 class Stall(BaseModel):
@@ -38,6 +39,10 @@ class DeviceCode(BaseModel):
     code: str  # shown once; the server keeps only its hash
     stall: str
     valid_hours: float
+
+
+class Cancelled(BaseModel):
+    cancelled: bool
 
 
 class ProductTaken(BaseModel):

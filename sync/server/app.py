@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sync import protocol as p
 from sync.server import device_routes, organizer_routes, service
 from sync.server.db import make_engine, migrate
+from sync.server.limits import FailureLimit
 
 log = logging.getLogger("jangteo.server")
 
@@ -43,14 +44,17 @@ def from_environment() -> FastAPI:
 
 HTTP_CODES = {400: "bad_request", 401: "token_missing", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "too_large",
-              415: "unsupported_media_type", 422: "invalid"}
+              415: "unsupported_media_type", 422: "invalid", 429: "too_many_attempts"}
 
 
-def problem(status: int, code: str, detail: str, **more) -> JSONResponse:
+def problem(status: int, code: str, detail: str, headers: dict | None = None,
+            **more) -> JSONResponse:
     """A refusal in the one shape every 4xx has (`protocol.Problem`); a 401 says which scheme
     it wants."""
     body = p.Problem(code=code, detail=detail, **more).model_dump(exclude_none=True)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -109,6 +113,7 @@ def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
     # A batch being applied holds its parsed events (some 20 MB for 500 sales); more pushes at
     # once than this wait their turn. Several processes may serve one PostgreSQL.
     app.state.push_slots = asyncio.Semaphore(PUSH_SLOTS)
+    app.state.enroll_failures = FailureLimit()  # wrong enrollment codes, per address and in all
     app.include_router(device_routes.router)
     app.include_router(organizer_routes.router)
 
@@ -148,7 +153,7 @@ def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
     @app.exception_handler(service.Refused)
     async def refused(request: Request, exc: service.Refused):
         log.info("refused %s %s: %s %s", request.method, request.url.path, exc.status, exc.reason)
-        return problem(exc.status, exc.code, exc.reason)
+        return problem(exc.status, exc.code, exc.reason, exc.headers)
 
     push_schema = p.PushRequest.model_json_schema(ref_template="#/components/schemas/{model}")
     push_defs = push_schema.pop("$defs", {})

@@ -71,6 +71,12 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     en.add_argument("--bizno", default=None)
     dc = sub.add_parser("device-code", help=h("device_code_help"))
     dc.add_argument("--stall", required=True)
+    dc.add_argument("--event", default=None)
+    dv = sub.add_parser("device", help=h("device_help"))
+    dv.add_argument("action", choices=["revoke", "cancel-code"])
+    dv.add_argument("ref", metavar="DEVICE_OR_CODE")
+    dv.add_argument("--stall", default=None)
+    dv.add_argument("--event", default=None)
     dc.add_argument("--hours", type=float, default=72)
     ot = sub.add_parser("organizer-token", help=h("organizer_token_help"))
     ot.add_argument("--name", default="organizer")
@@ -111,8 +117,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(service.add_enterprise(conn, event_id=event["id"], name=args.name,
                                              bizno=args.bizno))
             elif args.command == "device-code":
-                stall = service.find_stall(conn, args.stall)
+                stall = _stall(service, conn, args)
                 print(service.device_code(conn, stall_id=stall["id"], valid_hours=args.hours))
+            elif args.command == "device" and args.action == "cancel-code":
+                service.cancel_code(conn, code=args.ref)
+                print(say("code_cancelled", lang))
+            elif args.command == "device":
+                if not args.stall:
+                    print(say("stall_needed", lang), file=sys.stderr)
+                    return 2
+                gone = service.revoke_device(conn, stall_id=_stall(service, conn, args)["id"],
+                                             ref=args.ref)
+                print(say("device_revoked", lang, id=gone["id"], code=gone["device_code"],
+                          at=gone["revoked_at"]))
             elif args.command == "organizer-token":
                 print(service.organizer_token(conn, name=args.name))
             elif args.command == "alerts":
@@ -133,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
         print(e.reason, file=sys.stderr)
         return 1
     return 0
+
+
+def _stall(service, conn, args) -> dict:
+    event = service.find_event(conn, args.event)["id"] if args.event else None
+    return service.find_stall(conn, args.stall, event_id=event)
 
 
 def _print_totals(totals: dict, lang: str) -> None:

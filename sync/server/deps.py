@@ -76,13 +76,18 @@ async def read_limited(request: Request) -> bytes:
 # -- the refusals, as the OpenAPI lists them per route -------------------------------------------
 
 _SAID = {
-    401: "No token, or not a token of this server (`token_missing`, `token_unknown`).",
+    401: "No token, or not a token of this server (`token_missing`, `token_unknown`), or "
+         "the token of a till the organizer revoked (`device_revoked`).",
     403: "A token without the right to this call (`forbidden`), or an enrollment code that is "
-         "unknown, used or expired (`code_unusable`).",
+         "unknown, used, cancelled or expired (`code_unusable`).",
     404: "No such event or stall (`not_found`).",
-    409: "A name or number that must be unique is taken (`conflict`).",
+    409: "A name or number that must be unique is taken (`conflict`; at enrollment "
+         "`device_code_taken`: an active till of the stall has that device code), or a stall "
+         "name more than one event uses (`ambiguous`: give its id).",
     413: f"The body is over {p.MAX_BODY_BYTES // (1024 * 1024)} MiB (`too_large`).",
     415: "The body is not sent as JSON (`unsupported_media_type`).",
+    429: "Too many wrong enrollment codes from this address or in all "
+         "(`too_many_attempts`): try again after `Retry-After` seconds.",
     422: "The request is not one the server can take, and nothing of it was kept: "
          "`not_json`, `invalid` (a field, named in `errors`), `protocol`, `batch` or, "
          "for a push, `event` with the refused event's `seq`, `event_id` and `field`.",
@@ -90,7 +95,11 @@ _SAID = {
 
 
 def problems(*statuses: int) -> dict:
-    return {status: {"model": p.Problem, "description": _SAID[status]} for status in statuses}
+    said = {status: {"model": p.Problem, "description": _SAID[status]} for status in statuses}
+    if 429 in said:
+        said[429]["headers"] = {"Retry-After": {
+            "description": "seconds until the next attempt is heard", "schema": {"type": "integer"}}}
+    return said
 
 
 WITH_BODY = (413, 415, 422)

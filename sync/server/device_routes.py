@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import math
+
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,9 +25,25 @@ def health() -> dict:
     return {"ok": True, "protocol": p.PROTOCOL_VERSION}
 
 
-@router.post("/enroll", response_model=p.EnrollResponse, responses=problems(403, *WITH_BODY))
-def enroll(req: p.EnrollRequest, conn: Tx) -> p.EnrollResponse:
-    return service.enroll(conn, req)
+@router.post("/enroll", response_model=p.EnrollResponse,
+             responses=problems(403, 409, 429, *WITH_BODY))
+def enroll(req: p.EnrollRequest, request: Request) -> p.EnrollResponse:
+    """A wrong code counts against the address it came from and against all: past the limits
+    (`app.state.enroll_failures`) the answer is 429 before the code is looked at."""
+    limit = request.app.state.enroll_failures
+    client = request.client.host if request.client else "?"
+    wait = limit.wait(client)
+    if wait is not None:
+        seconds = max(1, math.ceil(wait[0]))
+        raise service.Refused(429, f"too many wrong enrollment codes {wait[1]}: try again in "
+                                   f"{seconds} s", headers={"Retry-After": str(seconds)})
+    try:  # its own transaction, so a refused code is counted after its rollback
+        with request.app.state.engine.begin() as conn:
+            return service.enroll(conn, req)
+    except service.Refused as e:
+        if e.code == "code_unusable":
+            limit.failed(client)
+        raise
 
 
 def _push_now(engine, body: bytes, token: str) -> Response:

@@ -16,6 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["organizer"], dependencies=[Organizer
 
 FOUND = problems(404)
 CHANGE = problems(404, *WITH_BODY)
+STALL_CHANGE = problems(404, 409, *WITH_BODY)  # 409: a stall name two events use
 
 
 @router.get("/events")
@@ -23,7 +24,7 @@ def events(conn: Tx) -> list[a.MarketEvent]:
     return service.list_events(conn)
 
 
-@router.post("/events", status_code=201, responses=problems(*WITH_BODY))
+@router.post("/events", status_code=201, responses=problems(409, *WITH_BODY))
 def create_event(new: p.NewEvent, conn: Tx) -> a.MarketEvent:
     return service.find_event(conn, service.create_event(conn, name=new.name))
 
@@ -33,7 +34,7 @@ def stalls(event: str, conn: Tx) -> list[a.Stall]:
     return service.list_stalls(conn, event_id=service.find_event(conn, event)["id"])
 
 
-@router.post("/events/{event}/stalls", status_code=201, responses=CHANGE)
+@router.post("/events/{event}/stalls", status_code=201, responses=problems(404, 409, *WITH_BODY))
 def create_stall(event: str, new: p.NewStall, conn: Tx) -> a.Stall:
     found = service.find_event(conn, event)
     return service.find_stall(conn, service.create_stall(conn, event_id=found["id"],
@@ -48,7 +49,7 @@ def add_enterprise(event: str, new: p.NewEnterprise, conn: Tx) -> a.Enterprise:
         conn, event_id=found["id"], name=new.name, bizno=new.bizno))
 
 
-@router.post("/stalls/{stall}/device-codes", status_code=201, responses=CHANGE)
+@router.post("/stalls/{stall}/device-codes", status_code=201, responses=STALL_CHANGE)
 def device_code(stall: str, new: p.NewDeviceCode, conn: Tx) -> a.DeviceCode:
     """A one-time enrollment code for a till of the stall (shown once; stored hashed)."""
     found = service.find_stall(conn, stall)
@@ -57,7 +58,24 @@ def device_code(stall: str, new: p.NewDeviceCode, conn: Tx) -> a.DeviceCode:
                         stall=found["name"], valid_hours=new.valid_hours)
 
 
-@router.put("/stalls/{stall}/products", responses=CHANGE)
+@router.post("/device-codes/cancel", responses=problems(404, 409, *WITH_BODY))
+def cancel_device_code(old: p.CancelDeviceCode, conn: Tx) -> a.Cancelled:
+    """An enrollment code not used yet is cancelled: a till that tries it is refused (403
+    `code_unusable`). The code goes in the body, not the address, to stay out of logs."""
+    service.cancel_code(conn, code=old.code)
+    return a.Cancelled(cancelled=True)
+
+
+@router.post("/stalls/{stall}/devices/{device}/revoke", responses=problems(404, 409))
+def revoke_device(stall: str, device: str, conn: Tx) -> a.Device:
+    """The till (its id, or the device code of the stall's active till) can no longer sync:
+    its token answers 401 `device_revoked`. What it sent stays, and its device code is free
+    for a till enrolled again."""
+    found = service.find_stall(conn, stall)
+    return a.Device(**service.revoke_device(conn, stall_id=found["id"], ref=device))
+
+
+@router.put("/stalls/{stall}/products", responses=STALL_CHANGE)
 def put_product(stall: str, product: p.ProductEdit, conn: Tx) -> a.ProductTaken:
     found = service.find_stall(conn, stall)
     stamped = p.ProductChange(**product.model_dump(),

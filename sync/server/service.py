@@ -35,20 +35,26 @@ class Refused(Exception):
     the kind of refusal (`protocol.Problem`)."""
 
     CODES = {401: "token_unknown", 403: "forbidden", 404: "not_found", 409: "conflict",
-             422: "invalid"}
+             422: "invalid", 429: "too_many_attempts"}
 
-    def __init__(self, status: int, reason: str, code: str | None = None):
+    def __init__(self, status: int, reason: str, code: str | None = None, *,
+                 headers: dict[str, str] | None = None):
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.code = code or self.CODES.get(status, "refused")
+        self.headers = headers
 
 
 # -- organizer ---------------------------------------------------------------------------------
 
 def create_event(conn: Connection, *, name: str) -> str:
+    name = name.strip()
+    if conn.execute(select(t.events.c.id).where(t.events.c.name == name)).first() is not None:
+        raise Refused(409, f"there is already an event named {_said(name)}: event names are "
+                           "unique, since they are used to find the event")
     eid = str(uuid.uuid4())
-    conn.execute(t.events.insert().values(id=eid, name=name.strip(), created_at=_now()))
+    conn.execute(t.events.insert().values(id=eid, name=name, created_at=_now()))
     return eid
 
 
@@ -60,30 +66,47 @@ def _said(ref: str) -> str:
 
 
 def find_event(conn: Connection, ref: str) -> dict:
+    """The event of that id, else of that name (names are unique)."""
     row = None  # a reference no name or id can be (a NUL, 10 KB) is not even looked up
     if len(ref) <= 200 and _NAMEABLE.match(ref):
-        row = conn.execute(select(t.events).where(
-            (t.events.c.id == ref) | (t.events.c.name == ref))).mappings().first()
+        row = (conn.execute(select(t.events).where(t.events.c.id == ref)).mappings().first()
+               or conn.execute(select(t.events).where(t.events.c.name == ref)).mappings().first())
     if row is None:
         raise Refused(404, f"no event {_said(ref)}")
     return dict(row)
 
 
 def create_stall(conn: Connection, *, event_id: str, name: str) -> str:
+    name = name.strip()
+    if conn.execute(select(t.stalls.c.id).where(t.stalls.c.event_id == event_id,
+                                                t.stalls.c.name == name)).first() is not None:
+        raise Refused(409, f"the event already has a stall named {_said(name)}: stall names "
+                           "are unique within their event")
     sid = str(uuid.uuid4())
-    conn.execute(t.stalls.insert().values(id=sid, event_id=event_id, name=name.strip(),
+    conn.execute(t.stalls.insert().values(id=sid, event_id=event_id, name=name,
                                           created_at=_now()))
     return sid
 
 
-def find_stall(conn: Connection, ref: str) -> dict:
-    row = None
+def find_stall(conn: Connection, ref: str, *, event_id: str | None = None) -> dict:
+    """The stall of that id, else of that name (in `event_id` when given). Stall names are
+    unique only within an event: a name two events use is refused (409) rather than guessed."""
+    rows = []
     if len(ref) <= 200 and _NAMEABLE.match(ref):
-        row = conn.execute(select(t.stalls).where(
-            (t.stalls.c.id == ref) | (t.stalls.c.name == ref))).mappings().first()
-    if row is None:
+        rows = conn.execute(select(t.stalls).where(t.stalls.c.id == ref)).mappings().all()
+        if not rows:
+            query = select(t.stalls).where(t.stalls.c.name == ref)
+            if event_id is not None:
+                query = query.where(t.stalls.c.event_id == event_id)
+            rows = conn.execute(query.limit(2)).mappings().all()
+        elif event_id is not None and rows[0]["event_id"] != event_id:
+            rows = []
+    if not rows:
         raise Refused(404, f"no stall {_said(ref)}")
-    return dict(row)
+    if len(rows) > 1:
+        raise Refused(409, f"more than one event has a stall named {_said(ref)}: give the "
+                           "stall's id (or, on the command line, --event)", "ambiguous")
+    return dict(rows[0])
 
 
 def list_events(conn: Connection) -> list[dict]:
@@ -95,14 +118,11 @@ def list_stalls(conn: Connection, *, event_id: str) -> list[dict]:
     """The event's stalls, each with its enrolled devices and how far they have synced."""
     stalls = [dict(r) for r in conn.execute(select(t.stalls).where(t.stalls.c.event_id == event_id)
                                             .order_by(t.stalls.c.name)).mappings()]
-    devices = conn.execute(select(t.devices.c.stall_id, t.devices.c.id, t.devices.c.device_code,
-                                  t.devices.c.name, t.devices.c.last_seq, t.devices.c.enrolled_at)
+    devices = conn.execute(select(t.devices)
                            .where(t.devices.c.stall_id.in_([s["id"] for s in stalls]))
                            .order_by(t.devices.c.device_code)).mappings().all()
     for stall in stalls:
-        stall["devices"] = [{k: d[k] for k in ("id", "device_code", "name", "last_seq",
-                                               "enrolled_at")}
-                            for d in devices if d["stall_id"] == stall["id"]]
+        stall["devices"] = [_device_view(d) for d in devices if d["stall_id"] == stall["id"]]
     return stalls
 
 
@@ -171,11 +191,29 @@ def is_organizer(conn: Connection, token: str) -> bool:
 # -- devices -----------------------------------------------------------------------------------
 
 def enroll(conn: Connection, req: p.EnrollRequest) -> p.EnrollResponse:
+    """A till enrolls with a one-time code. A till that enrolls again (its token lost, its
+    data restored) cannot be told from another till with the same device code, since it
+    brings nothing of its former enrollment: the device code of an active till of the stall is
+    refused (it breaks ties between clocks), until the organizer revokes the old till."""
     code = conn.execute(select(t.enrollment_codes)
                         .where(t.enrollment_codes.c.code_hash == digest_of(req.code.strip().upper()))
                         .with_for_update()).mappings().first()
-    if code is None or code["used_at"] is not None or code["expires_at"] < time.time():
-        raise Refused(403, "the enrollment code is unknown, used or expired", "code_unusable")
+    if (code is None or code["used_at"] is not None or code["cancelled_at"] is not None
+            or code["expires_at"] < time.time()):
+        raise Refused(403, "the enrollment code is unknown, used, cancelled or expired",
+                      "code_unusable")
+    # the stall's row locked first: two tills enrolling with one device code at once wait in
+    # turn, and the second sees the first
+    conn.execute(select(t.stalls.c.id).where(t.stalls.c.id == code["stall_id"]).with_for_update())
+    taken = conn.execute(select(t.devices.c.id).where(
+        t.devices.c.stall_id == code["stall_id"], t.devices.c.device_code == req.device_code,
+        t.devices.c.revoked_at.is_(None))).first()
+    if taken is not None:
+        raise Refused(409, f"the stall already has an active till with device code "
+                           f"{req.device_code!r}: choose another code, or revoke that till "
+                           f"(jangteo-server device revoke {req.device_code} --stall …) if "
+                           f"this is the same till enrolling again; the code was not used",
+                      "device_code_taken")
     conn.execute(t.enrollment_codes.update().where(t.enrollment_codes.c.code_hash == code["code_hash"])
                  .values(used_at=_now()))
     token = "dev_" + secrets.token_urlsafe(32)
@@ -197,7 +235,53 @@ def device_for(conn: Connection, token: str) -> dict:
             raise Refused(403, "an organizer token does not speak for a till: enroll the till "
                                "with a device code")
         raise Refused(401, "unknown device token")
+    if row["revoked_at"] is not None:
+        raise Refused(401, f"this till was revoked by the organizer ({row['revoked_at']}): its "
+                           "token is no longer accepted; enroll it again with a new code",
+                      "device_revoked")
     return dict(row)
+
+
+def revoke_device(conn: Connection, *, stall_id: str, ref: str) -> dict:
+    """Revoke the stall's till of that id, or its active till of that device code: its token
+    answers 401 `device_revoked` from now on; what it sent stays. Revoking twice is a no-op."""
+    d = t.devices.c
+    row = None
+    if len(ref) <= 64:
+        row = (conn.execute(select(t.devices).where(d.stall_id == stall_id, d.id == ref))
+               .mappings().first()
+               or conn.execute(select(t.devices).where(d.stall_id == stall_id,
+                                                       d.device_code == ref,
+                                                       d.revoked_at.is_(None)))
+               .mappings().first())
+    if row is None:
+        raise Refused(404, f"the stall has no till {_said(ref)} (an id, or the device code of "
+                           "an active till)")
+    if row["revoked_at"] is None:
+        conn.execute(t.devices.update().where(d.id == row["id"]).values(revoked_at=_now()))
+    return _device_view(conn.execute(select(t.devices).where(d.id == row["id"]))
+                        .mappings().one())
+
+
+def _device_view(row) -> dict:
+    return {k: row[k] for k in ("id", "device_code", "name", "last_seq", "enrolled_at",
+                                "revoked_at")}
+
+
+def cancel_code(conn: Connection, *, code: str) -> None:
+    """An enrollment code not used yet can no longer be used (cancelling twice is a no-op);
+    a used one is 409: revoke the till instead."""
+    c = t.enrollment_codes.c
+    row = conn.execute(select(t.enrollment_codes).where(
+        c.code_hash == digest_of(code.strip().upper())).with_for_update()).mappings().first()
+    if row is None:
+        raise Refused(404, "no such enrollment code")
+    if row["used_at"] is not None:
+        raise Refused(409, "the enrollment code was already used: revoke the till it enrolled "
+                           "instead")
+    if row["cancelled_at"] is None:
+        conn.execute(t.enrollment_codes.update().where(c.code_hash == row["code_hash"])
+                     .values(cancelled_at=_now()))
 
 
 def status(conn: Connection, device: dict) -> p.Status:

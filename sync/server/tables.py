@@ -18,6 +18,7 @@ events = Table(  # a market event: "2026 가을 사회적경제 장터"
     Column("id", String(36), primary_key=True),
     Column("name", Text, nullable=False),
     Column("created_at", Text, nullable=False),
+    Index("ux_events_name", "name", unique=True),  # a key: `--event NAME`
 )
 
 stalls = Table(
@@ -26,6 +27,7 @@ stalls = Table(
     Column("event_id", String(36), ForeignKey("events.id"), nullable=False),
     Column("name", Text, nullable=False),
     Column("created_at", Text, nullable=False),
+    Index("ux_stalls_event_id_name", "event_id", "name", unique=True),  # a key in its event
 )
 
 enterprises = Table(  # the enterprises the organizer registered for an event
@@ -43,6 +45,7 @@ enrollment_codes = Table(
     Column("stall_id", String(36), ForeignKey("stalls.id"), nullable=False),
     Column("expires_at", BigInteger, nullable=False),  # unix seconds
     Column("used_at", Text, nullable=True),
+    Column("cancelled_at", Text, nullable=True),
 )
 
 devices = Table(
@@ -54,6 +57,7 @@ devices = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("last_seq", BigInteger, nullable=False),
     Column("enrolled_at", Text, nullable=False),
+    Column("revoked_at", Text, nullable=True),  # its token answers 401 `device_revoked`
 )
 
 organizer_tokens = Table(
