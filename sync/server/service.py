@@ -487,13 +487,17 @@ def _awaited_sales_arrived(conn: Connection, device: dict, sales: dict[str, p.Do
     """Returns other tills sent before these sales arrived are checked now: their waiting
     alert goes, and one that returns more than was sold (or from another stall) is alerted."""
     d, l, dv = t.documents.c, t.document_lines.c, t.devices.c
+    # the waiting returns are few (a partial index holds them): read them all, not look up
+    # every sale of the batch
+    awaited = {r[0] for r in conn.execute(select(d.original_id).where(d.waiting))}
+    arrived = [sale_id for sale_id in sales if sale_id in awaited]
+    if not arrived:
+        return
     waiting = conn.execute(
         select(d.id, d.device_id, d.seq, d.kind, d.original_id, dv.stall_id)
         .join(t.devices, dv.id == d.device_id)
-        .where(d.original_id.in_(list(sales)), d.waiting.is_(True))
+        .where(d.original_id.in_(arrived), d.waiting)
         .order_by(d.device_id, d.seq)).all()
-    if not waiting:
-        return
     lines: dict[str, list] = {}
     for r in conn.execute(select(l.document_id, l.line_no, l.qty, l.original_line_no)
                           .where(l.document_id.in_([w.id for w in waiting]))

@@ -96,6 +96,8 @@ documents = Table(  # sales, voids and refunds, as charged at the till
     Index("ix_documents_original_id", "original_id",  # only returns: sales pay nothing for it
           postgresql_where=text("original_id IS NOT NULL"),
           sqlite_where=text("original_id IS NOT NULL")),
+    Index("ix_documents_waiting", "original_id",  # the few returns still awaiting their sale
+          postgresql_where=text("waiting"), sqlite_where=text("waiting = 1")),
 )
 
 # Lines and payments carry no foreign key to `documents`: push writes them only together with

@@ -29,6 +29,8 @@ def upgrade() -> None:
     op.create_index('ix_documents_original_id', 'documents', ['original_id'],
                     postgresql_where=sa.text('original_id IS NOT NULL'),
                     sqlite_where=sa.text('original_id IS NOT NULL'))
+    op.create_index('ix_documents_waiting', 'documents', ['original_id'],
+                    postgresql_where=sa.text('waiting'), sqlite_where=sa.text('waiting = 1'))
     _fill_returns(op.get_bind())
 
 
@@ -48,6 +50,7 @@ def _fill_returns(conn) -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_documents_waiting', table_name='documents')
     op.drop_index('ix_documents_original_id', table_name='documents')
     with op.batch_alter_table('document_lines') as batch:
         batch.drop_column('original_line_no')
