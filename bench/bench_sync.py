@@ -56,6 +56,7 @@ def fill(store, sales: int) -> None:
         products = svc.list_products(uow)[:5]
         items = [svc.SaleItem(p["id"], 1) for p in products]
         total = svc.quote_sale(uow, items=items).totals.total
+        uow.commit()  # the shift is opened for the sales that follow
     done = 0
     while done < sales:
         with store.unit_of_work() as uow:
