@@ -367,6 +367,10 @@ class PushRequest(Strict):
 # says it in its own language by these texts).
 DIFFERS = "differs from the stored event"  # the server holds another event at this seq
 ID_USED = "event or document id already used"  # a new seq whose event or document it has
+# What the organizer's alerts say of a push that was taken or refused (never in `mismatches`).
+WAITING = "waiting for its original"  # a return from another till whose sale is still to come
+OVER_RETURNED = "returns more than was sold"  # taken (its sale was another till's), alerted
+REFUSED = "push refused"  # a 422: nothing of the batch was kept
 
 
 class Mismatch(Strict):

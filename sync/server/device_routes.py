@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import math
@@ -10,11 +11,13 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from sync import protocol as p
 from sync.server import service
 from sync.server.deps import WITH_BODY, Device, Token, Tx, problems, read_limited
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["tills"])
 
 Cursor = Annotated[int, Query(ge=0, le=p.MAX_SEQ, description="the version last taken")]
@@ -47,11 +50,18 @@ def enroll(req: p.EnrollRequest, request: Request) -> p.EnrollResponse:
 
 
 def _push_now(engine, body: bytes, token: str) -> Response:
+    device = None
     try:
         with engine.begin() as conn:
             device = service.device_for(conn, token)  # who asks, before what they say
             answer = service.push(conn, device, p.parse_push(body))
     except p.ProtocolError as e:
+        if device is not None:  # the organizer sees it; the refused batch itself stores nothing
+            try:
+                with engine.begin() as conn:
+                    service.refused_push(conn, device, e)
+            except SQLAlchemyError:  # the refusal is still the answer
+                log.exception("the alert for a refused push was not stored")
         return JSONResponse(e.problem().model_dump(exclude_none=True), status_code=422)
     return Response(orjson.dumps(answer.model_dump()), media_type="application/json")
 

@@ -102,7 +102,9 @@ def alerts(event: str, conn: Tx,
            after: Annotated[int, Query(ge=0, le=p.MAX_SEQ,
                                        description="the last alert id already seen")] = 0,
            limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[a.Alert]:
-    """Events a device sent again with different content, kept for the organizer: one per
-    device, seq and content (`times` counts the copies), oldest first, a page at a time."""
+    """What the organizer should look at, oldest first, a page at a time: events a device
+    sent again with different content (one per device, seq and content, `times` counts the
+    copies), voids and refunds waiting for their original or returning more than was sold,
+    and pushes refused with 422 (one per device, seq and reason)."""
     return service.alerts(conn, event_id=service.find_event(conn, event)["id"], after=after,
                           limit=limit)

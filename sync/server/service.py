@@ -321,6 +321,11 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
                             [str(ev.event_id) for ev in events.values()])
     used_docs = _existing(conn, t.documents.c.id, [str(ev.document.id) for ev in events.values()
                                                     if ev.document is not None])
+    returns = [ev.document for ev in events.values()
+               if ev.document is not None and ev.document.kind != "sale"]
+    ledger = _Returns(conn, device, returns) if returns else None
+    sales: dict[str, p.Document] = {}  # this batch's sales, by id
+    later_alerts: list[tuple[p.Incoming, str]] = []  # returns taken, but to be looked at
     applied = already = 0
     mismatches: list[p.Mismatch] = []
     rows = {"events": [], "documents": [], "lines": [], "payments": []}
@@ -343,7 +348,17 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
         used_events.add(event_id)
         if doc_id:
             used_docs.add(doc_id)
-            _project_rows(rows, device["id"], ev.seq, ev.document)
+            waiting = False
+            if ev.document.kind == "sale":
+                sales[doc_id] = ev.document
+                if ledger is not None:
+                    ledger.add_sale(device, ev.document)
+            else:
+                verdict = ledger.check(device, x, ev.document)
+                waiting = verdict == p.WAITING
+                if verdict is not None:
+                    later_alerts.append((x, verdict))
+            _project_rows(rows, device["id"], ev.seq, ev.document, waiting)
         elif ev.type == "product.changed":
             put_product(conn, stall_id=device["stall_id"], product=within_clock(
                 conn, device["stall_id"], p.ProductChange.model_validate(ev.payload)))
@@ -355,6 +370,10 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
     _insert_many(conn, t.documents, rows["documents"])
     _insert_many(conn, t.document_lines, rows["lines"])
     _insert_many(conn, t.document_payments, rows["payments"])
+    for x, reason in later_alerts:
+        _alert(conn, device, x, reason)
+    if sales:
+        _awaited_sales_arrived(conn, device, sales, ledger)
     conn.execute(t.devices.update().where(t.devices.c.id == device["id"]).values(last_seq=last))
     return p.PushResponse(acked_seq=last, applied=applied, already_there=already,
                           mismatches=mismatches)
@@ -420,24 +439,201 @@ def _insert_many(conn: Connection, table, rows: list[tuple]) -> None:
 def _alert(conn, device, x: p.Incoming, reason: str) -> p.Mismatch:
     """One alert row per device, seq and content: the same copy sent again counts `times`."""
     event_id = str(x.event().event_id)
-    now = _now()
-    insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(t.alerts)
-    conn.execute(insert.values(device_id=device["id"], seq=x.seq, digest=x.digest,
-                               event_id=event_id, reason=reason, body=x.body.decode(),
-                               created_at=now, last_at=now, times=1)
-                 .on_conflict_do_update(index_elements=["device_id", "seq", "digest"],
-                                        set_={"times": t.alerts.c.times + 1, "last_at": now}))
+    _put_alert(conn, device_id=device["id"], seq=x.seq, event_id=event_id, reason=reason,
+               body=x.body.decode(), digest=x.digest)
     return p.Mismatch(seq=x.seq, event_id=event_id, reason=reason)
 
 
-def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document) -> None:
+def _put_alert(conn, *, device_id: str, seq: int, event_id: str, reason: str, body: str,
+               digest: str) -> None:
+    now = _now()
+    insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(t.alerts)
+    conn.execute(insert.values(device_id=device_id, seq=seq, digest=digest,
+                               event_id=event_id, reason=reason, body=body,
+                               created_at=now, last_at=now, times=1)
+                 .on_conflict_do_update(index_elements=["device_id", "seq", "digest"],
+                                        set_={"times": t.alerts.c.times + 1, "last_at": now}))
+
+
+def refused_push(conn: Connection, device: dict, error: p.ProtocolError) -> None:
+    """A push refused with 422 leaves an alert for the organizer, with the device and the
+    reason, in a transaction of its own (the batch itself stores nothing): one row per device,
+    refused seq (0 when no event could be named) and reason; refused again, `times` grows."""
+    reason = f"{p.REFUSED}: {error.reason}"
+    _put_alert(conn, device_id=device["id"], seq=error.seq or 0,
+               event_id=error.event_id or "", reason=reason, body=reason,
+               digest=digest_of(reason))
+
+
+class _Returns:
+    """What the server knows of the sales a batch's voids and refunds return: each sale's
+    device, stall and kind, what was sold of each line and what is returned of it so far,
+    read once for the whole batch and kept up to date as the batch is applied."""
+
+    def __init__(self, conn: Connection, device: dict, returns: list[p.Document]):
+        ids = sorted({str(doc.original_id) for doc in returns})
+        d, l, dv = t.documents.c, t.document_lines.c, t.devices.c
+        self.sales: dict[str, tuple[str, str, str]] = {}  # id: (device, stall, kind)
+        self.sold: dict[str, dict[int, int]] = {}
+        self.returned: dict[str, dict[int | None, int]] = {}
+        self.voided: set[str] = set()
+        for r in conn.execute(select(d.id, d.device_id, dv.stall_id, d.kind)
+                              .join(t.devices, dv.id == d.device_id).where(d.id.in_(ids))):
+            self.sales[r.id] = (r.device_id, r.stall_id, r.kind)
+        for r in conn.execute(select(l.document_id, l.line_no, l.qty)
+                              .where(l.document_id.in_(list(self.sales)))):
+            self.sold.setdefault(r.document_id, {})[r.line_no] = r.qty
+        for r in conn.execute(select(d.original_id, d.kind, l.original_line_no, l.qty)
+                              .join(t.document_lines, l.document_id == d.id)
+                              .where(d.original_id.in_(list(self.sales)))):
+            self._count(r.original_id, r.kind, r.original_line_no, r.qty)
+        self.others_in_stall: bool | None = None  # asked only when a sale is unknown
+        self.conn = conn
+
+    def _count(self, sale_id: str, kind: str, line_no: int | None, qty: int) -> None:
+        if kind == "void":
+            self.voided.add(sale_id)
+        per_line = self.returned.setdefault(sale_id, {})
+        per_line[line_no] = per_line.get(line_no, 0) - qty  # returned quantities are negative
+
+    def add_sale(self, device: dict, doc: p.Document) -> None:
+        sale_id = str(doc.id)
+        self.sales[sale_id] = (device["id"], device["stall_id"], "sale")
+        self.sold[sale_id] = {ln.line_no: ln.qty for ln in doc.lines}
+
+    def check(self, device: dict, x: p.Incoming, doc: p.Document) -> str | None:
+        """None when the return is in order; `WAITING` when its sale is still to come from
+        another till; else why it is taken with an alert (its sale was made on another till of
+        the stall). Refuses (ProtocolError) what the till itself should have known better."""
+        sale_id = str(doc.original_id)
+        known = self.sales.get(sale_id)
+        if known is None:
+            if self.others_in_stall is None:
+                dv = t.devices.c
+                self.others_in_stall = self.conn.execute(
+                    select(dv.id).where(dv.stall_id == device["stall_id"],
+                                        dv.id != device["id"]).limit(1)).first() is not None
+            if not self.others_in_stall:
+                self._refuse(x, doc, f"its sale {sale_id} is unknown, and a till's own sale "
+                                     f"comes before its {doc.kind}")
+            self._record(sale_id, doc)
+            return p.WAITING
+        sale_device, stall, kind = known
+        if stall != device["stall_id"]:
+            self._refuse(x, doc, f"its sale {sale_id} is another stall's")
+        if kind != "sale":
+            self._refuse(x, doc, f"{sale_id} is a {kind}, not a sale")
+        problem = self.excess(sale_id, doc)
+        self._record(sale_id, doc)
+        if problem is None:
+            return None
+        if sale_device == device["id"]:  # its own sale came first: the till knew
+            self._refuse(x, doc, problem[0], problem[1])
+        return f"{p.OVER_RETURNED}: {problem[0]}"
+
+    def excess(self, sale_id: str, doc: p.Document) -> tuple[str, str] | None:
+        """Why `doc` returns more of the sale than is left (and the field), or None."""
+        if doc.kind == "void" and sale_id in self.voided:
+            return f"sale {sale_id} is already voided", "document.original_id"
+        return over_returned(self.sold.get(sale_id, {}), self.returned.get(sale_id, {}), doc)
+
+    def _record(self, sale_id: str, doc: p.Document) -> None:
+        for ln in doc.lines:
+            self._count(sale_id, doc.kind, ln.original_line_no, ln.qty)
+
+    @staticmethod
+    def _refuse(x: p.Incoming, doc: p.Document, why: str,
+                where: str = "document.original_id") -> None:
+        raise p.ProtocolError(f"event seq {x.seq}: {doc.kind} {doc.id}: {why}", "event",
+                              seq=x.seq, event_id=str(x.event().event_id), field=where)
+
+
+def over_returned(sold: dict[int, int], returned: dict, doc: p.Document
+                  ) -> tuple[str, str] | None:
+    """The first line of `doc` that returns more of its sale's line than is left after
+    `returned`, said with its field, or None."""
+    wanted: dict[int | None, int] = {}
+    for i, ln in enumerate(doc.lines):
+        wanted[ln.original_line_no] = wanted.get(ln.original_line_no, 0) - ln.qty
+        if ln.original_line_no not in sold:
+            return (f"line {ln.line_no} returns line {ln.original_line_no} of a sale that has no "
+                    f"such line", f"document.lines.{i}.original_line_no")
+        left = sold[ln.original_line_no] - returned.get(ln.original_line_no, 0)
+        if wanted[ln.original_line_no] > left:
+            return (f"line {ln.line_no} returns {wanted[ln.original_line_no]} of line "
+                    f"{ln.original_line_no}, of which {max(left, 0)} of "
+                    f"{sold[ln.original_line_no]} sold are left", f"document.lines.{i}.qty")
+    return None
+
+
+def _awaited_sales_arrived(conn: Connection, device: dict, sales: dict[str, p.Document],
+                           ledger: _Returns | None) -> None:
+    """Returns other tills sent before these sales arrived are checked now: their waiting
+    alert goes, and one that returns more than was sold (or from another stall) is alerted."""
+    d, l, dv = t.documents.c, t.document_lines.c, t.devices.c
+    # the waiting returns are few (a partial index holds them): read them all, not look up
+    # every sale of the batch
+    awaited = {r[0] for r in conn.execute(select(d.original_id).where(d.waiting))}
+    arrived = [sale_id for sale_id in sales if sale_id in awaited]
+    if not arrived:
+        return
+    waiting = conn.execute(
+        select(d.id, d.device_id, d.seq, d.kind, d.original_id, dv.stall_id)
+        .join(t.devices, dv.id == d.device_id)
+        .where(d.original_id.in_(arrived), d.waiting)
+        .order_by(d.device_id, d.seq)).all()
+    lines: dict[str, list] = {}
+    for r in conn.execute(select(l.document_id, l.line_no, l.qty, l.original_line_no)
+                          .where(l.document_id.in_([w.id for w in waiting]))
+                          .order_by(l.document_id, l.line_no)):
+        lines.setdefault(r.document_id, []).append(r)
+    # what is returned of each sale so far: this batch's own returns of it (its till, after
+    # it), then the waiting ones in turn
+    returned = {k: dict(v) for k, v in ledger.returned.items()} if ledger is not None else {}
+    voided = set(ledger.voided) if ledger is not None else set()
+    for w in waiting:
+        sale_id = w.original_id
+        sold = {ln.line_no: ln.qty for ln in sales[sale_id].lines}
+        so_far = returned.setdefault(sale_id, {})
+        problem = None
+        if w.stall_id != device["stall_id"]:
+            problem = f"its sale {sale_id} is another stall's"
+        elif w.kind == "void" and sale_id in voided:
+            problem = f"sale {sale_id} is already voided"
+        for ln in lines.get(w.id, []):
+            left = sold.get(ln.original_line_no, 0) - so_far.get(ln.original_line_no, 0)
+            if problem is None and (ln.original_line_no not in sold or -ln.qty > left):
+                problem = (f"line {ln.line_no} returns {-ln.qty} of line {ln.original_line_no}"
+                           f", of which {max(left, 0)} of {sold.get(ln.original_line_no, 0)} "
+                           f"sold are left")
+            so_far[ln.original_line_no] = so_far.get(ln.original_line_no, 0) - ln.qty
+        if w.kind == "void":
+            voided.add(sale_id)
+        conn.execute(t.documents.update().where(d.id == w.id).values(waiting=False))
+        event = conn.execute(select(t.device_events.c.event_id, t.device_events.c.body,
+                                    t.device_events.c.digest)
+                             .where(t.device_events.c.device_id == w.device_id,
+                                    t.device_events.c.seq == w.seq)).one()
+        conn.execute(t.alerts.delete().where(t.alerts.c.device_id == w.device_id,
+                                             t.alerts.c.seq == w.seq,
+                                             t.alerts.c.digest == event.digest,
+                                             t.alerts.c.reason == p.WAITING))
+        if problem is not None:
+            _put_alert(conn, device_id=w.device_id, seq=w.seq, event_id=event.event_id,
+                       reason=f"{p.OVER_RETURNED}: {problem}", body=event.body,
+                       digest=event.digest)
+
+
+def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document,
+                  waiting: bool = False) -> None:
     """The document as the rows the totals are summed from."""
     doc_id = str(doc.id)  # tuples in the tables' column order (see tables.py)
+    original = str(doc.original_id) if doc.original_id is not None else None
     rows["documents"].append((doc_id, device_id, seq, doc.kind, doc.receipt_no,
                               doc.business_day, doc.total, doc.taxable_total, doc.supply_value,
-                              doc.vat, doc.exempt_total))
+                              doc.vat, doc.exempt_total, original, waiting))
     rows["lines"] += [(doc_id, ln.line_no, ln.enterprise_id, ln.enterprise_name, ln.name,
-                       ln.qty, ln.amount) for ln in doc.lines]
+                       ln.qty, ln.amount, ln.original_line_no) for ln in doc.lines]
     rows["payments"] += [(doc_id, pay.n, pay.method, pay.amount) for pay in doc.payments]
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table,
-                        Text, UniqueConstraint)
+from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer, MetaData, String,
+                        Table, Text, UniqueConstraint, false, text)
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -92,7 +92,16 @@ documents = Table(  # sales, voids and refunds, as charged at the till
     Column("supply_value", BigInteger, nullable=False),
     Column("vat", BigInteger, nullable=False),
     Column("exempt_total", BigInteger, nullable=False),
+    # a void's or refund's sale (null on a sale); `waiting`: a return from another till of the
+    # stall whose sale the server does not have yet, checked when the sale arrives
+    Column("original_id", String(36), nullable=True),
+    Column("waiting", Boolean, nullable=False, server_default=false()),
     Index("ix_documents_device_id_business_day", "device_id", "business_day"),
+    Index("ix_documents_original_id", "original_id",  # only returns: sales pay nothing for it
+          postgresql_where=text("original_id IS NOT NULL"),
+          sqlite_where=text("original_id IS NOT NULL")),
+    Index("ix_documents_waiting", "original_id",  # the few returns still awaiting their sale
+          postgresql_where=text("waiting"), sqlite_where=text("waiting = 1")),
 )
 
 # Lines and payments carry no foreign key to `documents`: push writes them only together with
@@ -106,6 +115,7 @@ document_lines = Table(
     Column("name", Text, nullable=False),
     Column("qty", Integer, nullable=False),
     Column("amount", BigInteger, nullable=False),
+    Column("original_line_no", Integer, nullable=True),  # a return's line: the sale's line
 )
 
 document_payments = Table(
