@@ -92,7 +92,13 @@ def setup_stall(server: RunningServer, stall_name: str = "성수 공동판매장
     from sync.server import service
 
     def make(conn):
-        event = service.create_event(conn, name="2026 가을 장터")
+        # event names are unique: a second stall set up this way is another event's
+        taken = {e["name"] for e in service.list_events(conn)}
+        name, n = "2026 가을 장터", 1
+        while name in taken:
+            n += 1
+            name = f"2026 가을 장터 ({n})"
+        event = service.create_event(conn, name=name)
         stall = service.create_stall(conn, event_id=event, name=stall_name)
         return event, stall, service.device_code(conn, stall_id=stall)
 
