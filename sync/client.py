@@ -115,7 +115,23 @@ def _http(url: str, transport: httpx.BaseTransport | None, timeout: float) -> ht
     return httpx.Client(base_url=url.rstrip("/"), timeout=timeout, transport=transport)
 
 
+def _retry_after(response: httpx.Response, default: int = 10) -> int:
+    try:
+        return max(1, min(600, int(response.headers.get("Retry-After", default))))
+    except ValueError:
+        return default
+
+
 def _raise_for(response: httpx.Response) -> None:
+    body = _body(response)
+    code = body.get("code") if isinstance(body, dict) else None
+    if response.status_code in (408, 429):
+        # the server is fine and will take it later (a body it got too slowly, another push of
+        # this till still being applied, too many attempts): not a refusal of what was sent
+        raise SyncError("sync_busy", detail=_detail(response),
+                        seconds=_retry_after(response), status=response.status_code)
+    if response.status_code == 401 and code == "device_revoked":
+        raise SyncError("sync_revoked", detail=_detail(response))
     if response.status_code in (401, 403):
         raise SyncError("sync_refused", detail=_detail(response))
     if response.status_code >= 500:
@@ -183,6 +199,8 @@ def enroll(store: Store, *, url: str, code: str, transport=None, timeout: float 
     if response.status_code == 404 or response.status_code >= 500:
         raise SyncError("enroll_not_answered", url=url.strip()[:200],
                         status=response.status_code)
+    if response.status_code == 429:
+        raise SyncError("enroll_wait", seconds=_retry_after(response), detail=_detail(response))
     _raise_for(response)
     try:
         answer = p.EnrollResponse.model_validate_json(response.content)
@@ -848,5 +866,7 @@ class SyncWorker(BackgroundLoop):
             return self.interval
         if error is not None and error.code == "sync_offline":
             return min(self.interval, self.offline_retry) * random.uniform(0.5, 1.0)
+        if error is not None and error.code == "sync_busy":  # as long as the server asked
+            return float(error.params.get("seconds", self.interval)) * random.uniform(1.0, 1.5)
         wait = min(self.max_backoff, self.interval * 2 ** min(self.failures, 8))
         return wait * random.uniform(0.5, 1.0)  # jitter: tills do not retry in step

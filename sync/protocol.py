@@ -24,6 +24,14 @@ from pos.money import MAX_QTY, MAX_WON
 PROTOCOL_VERSION = 1
 MAX_BATCH = 500
 MAX_BODY_BYTES = 8 * 1024 * 1024
+# A request's body must arrive within BODY_SECONDS of the request's start, and never pause for
+# longer than BODY_IDLE_SECONDS; else the answer is 408 `body_too_slow` and nothing is kept. A
+# 2 MiB batch at a market's 3G rate (some 100 KB/s) takes 20 s.
+BODY_SECONDS = 60.0
+BODY_IDLE_SECONDS = 15.0
+# A till whose push is still being received or applied is answered 429 `push_in_progress`
+# (Retry-After this many seconds) for another: one push at a time per device.
+PUSH_RETRY_AFTER = 5
 
 # Every number the server takes is bounded, so that it fits the database's 64-bit integers and
 # any realistic sum of them does too: a line's or a payment's amount is at most the till's own

@@ -27,6 +27,7 @@ log = logging.getLogger("jangteo.server")
 
 
 PUSH_SLOTS = 4
+READ_SLOTS = 64
 DB_ENV = "JANGTEO_SERVER_DB"
 
 
@@ -43,7 +44,7 @@ def from_environment() -> FastAPI:
 
 
 HTTP_CODES = {400: "bad_request", 401: "token_missing", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "too_large",
+              405: "method_not_allowed", 408: "body_too_slow", 409: "conflict", 413: "too_large",
               415: "unsupported_media_type", 422: "invalid", 429: "too_many_attempts"}
 
 
@@ -68,10 +69,15 @@ def _unreadable(cause: BaseException) -> str:
 
 class BodyGuard:
     """Every request's body: at most MAX_BODY_BYTES (413), with or without a Content-Length,
-    counted as it arrives; and a body that says it is not JSON is 415."""
+    counted as it arrives; a body that says it is not JSON is 415; and a body that comes too
+    slowly — a pause longer than `idle` seconds, or not all there `seconds` after the request
+    began — is 408 `body_too_slow`, so a trickling client cannot hold what it was given."""
 
-    def __init__(self, app):
+    def __init__(self, app, seconds: float = p.BODY_SECONDS,
+                 idle: float = p.BODY_IDLE_SECONDS):
         self.app = app
+        self.seconds = seconds
+        self.idle = idle
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -88,22 +94,41 @@ class BodyGuard:
                 return await problem(415, "unsupported_media_type",
                                      f"the body must be JSON (Content-Type: application/json), "
                                      f"not {media[:60]!r}")(scope, receive, send)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.seconds
         size = 0
+        whole = False  # once the body is in, receive() only waits for a disconnect: untimed
 
         async def counted():
-            nonlocal size
-            message = await receive()
+            nonlocal size, whole
+            if whole:
+                return await receive()
+            wait = min(self.idle, deadline - loop.time())
+            try:
+                if wait <= 0:
+                    raise TimeoutError
+                message = await asyncio.wait_for(receive(), wait)
+            except TimeoutError:  # raised in the route, answered by its handler
+                raise StarletteHTTPException(408, (
+                    f"the body came too slowly (a pause over {self.idle:g} s, or not all "
+                    f"there within {self.seconds:g} s): nothing was kept; send it again")
+                ) from None
             if message["type"] == "http.request":
                 size += len(message.get("body", b""))
-                if size > p.MAX_BODY_BYTES:  # raised in the route, answered by its handler
+                if size > p.MAX_BODY_BYTES:
                     raise StarletteHTTPException(413, f"request too large (over "
                                                       f"{p.MAX_BODY_BYTES} bytes)")
+                whole = not message.get("more_body", False)
+            else:
+                whole = True
             return message
 
         await self.app(scope, counted, send)
 
 
-def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
+def create_app(db_url: str, *, run_migrations: bool = True,
+               body_seconds: float = p.BODY_SECONDS,
+               body_idle: float = p.BODY_IDLE_SECONDS) -> FastAPI:
     engine: Engine = make_engine(db_url)
     if run_migrations:
         migrate(engine)
@@ -113,11 +138,16 @@ def create_app(db_url: str, *, run_migrations: bool = True) -> FastAPI:
     # A batch being applied holds its parsed events (some 20 MB for 500 sales); more pushes at
     # once than this wait their turn. Several processes may serve one PostgreSQL.
     app.state.push_slots = asyncio.Semaphore(PUSH_SLOTS)
+    # Bodies being received at once (raw bytes, a twentieth of what they become parsed): one
+    # per device at most, and each for at most `body_seconds`, so slow senders hold no slot
+    # to apply.
+    app.state.read_slots = asyncio.Semaphore(READ_SLOTS)
+    app.state.pushing = set()  # ids of the devices whose push this process is handling
     app.state.enroll_failures = FailureLimit()  # wrong enrollment codes, per address and in all
     app.include_router(device_routes.router)
     app.include_router(organizer_routes.router)
 
-    app.add_middleware(BodyGuard)
+    app.add_middleware(BodyGuard, seconds=body_seconds, idle=body_idle)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):

@@ -84,10 +84,14 @@ _SAID = {
     409: "A name or number that must be unique is taken (`conflict`; at enrollment "
          "`device_code_taken`: an active till of the stall has that device code), or a stall "
          "name more than one event uses (`ambiguous`: give its id).",
+    408: f"The body came too slowly (`body_too_slow`): a pause over {p.BODY_IDLE_SECONDS:g} s, or "
+         f"not all there {p.BODY_SECONDS:g} s after the request began. Nothing was kept: send "
+         "it again.",
     413: f"The body is over {p.MAX_BODY_BYTES // (1024 * 1024)} MiB (`too_large`).",
     415: "The body is not sent as JSON (`unsupported_media_type`).",
     429: "Too many wrong enrollment codes from this address or in all "
-         "(`too_many_attempts`): try again after `Retry-After` seconds.",
+         "(`too_many_attempts`), or, for a push, another push of this till is still being "
+         "received or applied (`push_in_progress`): try again after `Retry-After` seconds.",
     422: "The request is not one the server can take, and nothing of it was kept: "
          "`not_json`, `invalid` (a field, named in `errors`), `protocol`, `batch` or, "
          "for a push, `event` with the refused event's `seq`, `event_id` and `field`.",
@@ -102,6 +106,6 @@ def problems(*statuses: int) -> dict:
     return said
 
 
-WITH_BODY = (413, 415, 422)
+WITH_BODY = (408, 413, 415, 422)
 DEVICE = problems(401, 403)
 ORGANIZER = problems(401, 403)

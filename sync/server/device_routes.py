@@ -66,17 +66,40 @@ def _push_now(engine, body: bytes, token: str) -> Response:
     return Response(orjson.dumps(answer.model_dump()), media_type="application/json")
 
 
-@router.post("/push", response_model=p.PushResponse, responses=problems(401, 403, *WITH_BODY),
+def _who(engine, token: str) -> dict:
+    with engine.begin() as conn:
+        return service.device_for(conn, token)
+
+
+@router.post("/push", response_model=p.PushResponse,
+             responses=problems(401, 403, 429, *WITH_BODY),
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": {"$ref": "#/components/schemas/PushRequest"}}}}})
 async def push(request: Request, token: Token) -> Response:
     """Read as bytes and checked by `protocol.parse_push`: an event the server already has is
-    compared by its canonical bytes instead of being parsed again. At most a few pushes are
-    applied at once per process (`app.state.push_slots`); the others wait with their bodies
-    unread, which keeps memory flat when a hundred tills come online together."""
-    async with request.app.state.push_slots:
-        body = await read_limited(request)
-        return await run_in_threadpool(_push_now, request.app.state.engine, body, token)
+    compared by its canonical bytes instead of being parsed again.
+
+    Who asks is known before the body is read (401/403 cost no upload), and a device has one
+    push at a time here: another while one is being received or applied is 429
+    `push_in_progress`. Bodies are received outside the slots that apply them (`read_slots`,
+    bounded in time by `BodyGuard`), so slow senders never hold up the others; at most a few
+    pushes are applied at once per process (`push_slots`), the others waiting with their
+    bodies as bytes, which keeps memory flat when a hundred tills come online together."""
+    state = request.app.state
+    device = await run_in_threadpool(_who, state.engine, token)
+    if device["id"] in state.pushing:
+        raise service.Refused(
+            429, "a push from this till is still being received or applied: one at a time; "
+                 f"send it again in {p.PUSH_RETRY_AFTER} s", "push_in_progress",
+            headers={"Retry-After": str(p.PUSH_RETRY_AFTER)})
+    state.pushing.add(device["id"])
+    try:
+        async with state.read_slots:
+            body = await read_limited(request)
+        async with state.push_slots:
+            return await run_in_threadpool(_push_now, state.engine, body, token)
+    finally:
+        state.pushing.discard(device["id"])
 
 
 @router.get("/status", response_model=p.Status, responses=problems(401, 403))

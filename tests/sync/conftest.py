@@ -23,13 +23,13 @@ def _free_port() -> int:
 
 
 class RunningServer:
-    def __init__(self, db_url: str, port: int | None = None):
+    def __init__(self, db_url: str, port: int | None = None, **options):
         import uvicorn
 
         from sync.server.app import create_app
 
         self.db_url = db_url
-        self.app = create_app(db_url)
+        self.app = create_app(db_url, **options)
         self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from pos.i18n import error_text
 from sync import client
 from sync.client import SyncError
 from sync.server import service, tables as t
@@ -136,7 +137,9 @@ def test_enroll_a_revoked_till_is_told_so(server, api, till):
     _refusal(r, 401, "device_revoked")
     with pytest.raises(SyncError) as refused:
         client.sync_now(till)
+    assert refused.value.code == "sync_revoked"  # told so, in the till's own words
     assert "revoked" in str(refused.value.params.get("detail"))
+    assert "새 등록 코드" in error_text(refused.value, "ko")
     # revoking again changes nothing; by id too; the listing shows it; what it sent stays
     again = api.post(f"/api/v1/stalls/{stall}/devices/{info['device_id']}/revoke")
     assert again.json()["revoked_at"] == gone.json()["revoked_at"]
