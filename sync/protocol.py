@@ -105,22 +105,33 @@ Stamp = Annotated[str, Field(pattern=HLC)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # a field's docstring is its description: in the OpenAPI and in docs/sync-protocol.md
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class EnrollRequest(Strict):
     code: Text(64, 6)
+    """The one-time enrollment code the organizer made for this till."""
     device_code: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,5}$")
+    """The till's device code: a capital letter, then 1 to 5 capitals or digits (`A01`). Unique
+    among the stall's active tills; the last part of the till's clock stamps."""
     device_name: Text(100) = ""
+    """A name for people (the laptop's); may be empty."""
 
 
 class EnrollResponse(Strict):
     protocol: int = PROTOCOL_VERSION
+    """The protocol version the server speaks."""
     device_id: str
+    """The server's id of this till."""
     token: str
+    """The bearer token of every later call. Shown once: the server keeps only its SHA-256."""
     stall_id: str
+    """The stall the code belonged to."""
     stall_name: str
+    """Its name."""
     event_name: str
+    """The name of the stall's event."""
 
 
 Sign = {"sale": 1, "void": -1, "refund": -1}
@@ -128,31 +139,61 @@ Sign = {"sale": 1, "void": -1, "refund": -1}
 
 class Line(Strict):
     line_no: Int(1, 10 * MAX_LINES)
+    """The line's number in its document, from 1; unique within it."""
     name: Text(200, 1)
+    """The product's name as charged and printed."""
     unit_price: Int(0, MAX_WON)
+    """The price of one, VAT included, as charged; never negative (on voids and refunds too)."""
     qty: Int(-MAX_QTY, MAX_QTY)
+    """Positive on a sale, negative on a void or refund; never 0."""
     line_discount: Won
+    """The line's own discount: 0 or more on a sale, 0 or less on a void or refund."""
     receipt_discount: Won
+    """The line's share of a discount on the whole receipt; the same sign rule."""
     amount: Won
+    """`unit_price × qty − line_discount − receipt_discount`: 0 or more on a sale, 0 or less on a
+    void or refund."""
     enterprise_id: Text(64, 1)
+    """The selling enterprise's id on this till (ids differ between tills: match enterprises by
+    `enterprise_name`)."""
     enterprise_name: Text(200, 1)
+    """The selling enterprise's name; the server's totals are by this name."""
     tax_class: Literal["taxable", "exempt"]
+    """`taxable` (VAT included in the price) or `exempt`."""
     tax_status: Literal["general", "simplified", "exempt"]
+    """The enterprise's VAT status when sold: `general`, `simplified` (간이과세자: no VAT split on the
+    receipt) or `exempt` (everything exempt)."""
     product_id: Text(64) | None = None
+    """The product's id, when sold from the catalog."""
     sku: Text(64) | None = None
+    """The product's SKU then, if it had one."""
     barcode: Text(64) | None = None
+    """The barcode scanned or the product's, if any."""
     original_line_no: Int(1, 10 * MAX_LINES) | None = None
+    """On a void or refund: the `line_no` of the sale's line it returns. Null on a sale."""
 
 
 class Payment(Strict):
     n: Int(1, 10 * MAX_PAYMENTS)
+    """The payment's number in its document, from 1."""
     method: Text(32, 1)
+    """The payment method's code on the till (`cash`, `card`, `onnuri`…)."""
     kind: Literal["cash", "card", "transfer", "qr", "voucher", "token"]
+    """What kind of money: `cash` is counted in the drawer."""
     amount: Won
+    """What it paid of the document's total: 0 or more on a sale, negative on a void or refund. A
+    document's payments add up to its `total`."""
     tendered: Won
+    """What was handed over: the cash given, a voucher's face value, what the card terminal
+    charged. On a sale 0 or more and at least `amount + change`; `tendered − amount − change` is
+    what a voucher without change left behind. On a void or refund, equal to `amount`."""
     change: Int(0, MAX_WON)
+    """The change given back for this payment (cash, or by a voucher's change policy); never
+    negative, 0 on voids and refunds."""
     approval_no: Text(64) | None = None
+    """The card terminal's approval number, if the vendor noted it."""
     reference: Text(200) | None = None
+    """A transfer's or a voucher's reference, if noted."""
 
 
 class Document(Strict):
@@ -160,20 +201,37 @@ class Document(Strict):
     but the VAT split is checked by the till's own rule, `pos.domain.tax_parts`)."""
 
     id: UUID
+    """The document's id, a UUID the till made."""
     kind: Literal["sale", "void", "refund"]
+    """`sale`, `void` (the whole sale taken back) or `refund` (some of its lines)."""
     receipt_no: Text(32, 1)
+    """The receipt number as printed: `{device_code}-{YYYYMMDD}-{NNNN}` on this till
+    (`A01-20261201-0001`)."""
     business_day: Day
+    """The business day it counts for (a shift past midnight keeps its day)."""
     created_at: Instant
+    """When it was recorded, with the till's UTC offset."""
     total: DocumentWon
+    """What the customer paid: the sum of the lines' `amount` and of the payments' `amount`;
+    negative on a void or refund."""
     taxable_total: DocumentWon
+    """The part of `total` from taxable lines."""
     supply_value: DocumentWon
+    """`taxable_total` without its VAT, by the VAT rule (see Documents)."""
     vat: DocumentWon
+    """`taxable_total − supply_value`."""
     exempt_total: DocumentWon
+    """The part of `total` from exempt lines: `taxable_total + exempt_total = total`."""
     change: Int(0, MAX_WON)
+    """The change given back in all: the sum of the payments' `change`."""
     original_id: UUID | None = None
+    """On a void or refund: the `id` of its sale (of the same stall). Null on a sale."""
     shift_id: Text(64) | None = None
+    """The id of the till's shift it was recorded in."""
     lines: list[Line] = Field(min_length=1, max_length=MAX_LINES)
+    """Its lines (1 to 1,000)."""
     payments: list[Payment] = Field(min_length=1, max_length=MAX_PAYMENTS)
+    """Its payments (1 to 50)."""
 
     @model_validator(mode="after")
     def adds_up(self) -> "Document":
@@ -191,13 +249,21 @@ class Document(Strict):
             lines += ln.amount
         if lines != self.total:
             raise ValueError("the lines do not add up to the total")
-        paid = 0
+        paid = change = 0
         for pay in self.payments:
             if sign > 0 and (pay.amount < 0 or pay.tendered < 0):
                 raise ValueError(f"payment {pay.n}: a sale is not paid by a negative amount")
+            if sign > 0 and pay.tendered < pay.amount + pay.change:
+                raise ValueError(f"payment {pay.n}: less was tendered than amount + change")
+            if sign < 0 and (pay.tendered != pay.amount or pay.change):
+                raise ValueError(f"payment {pay.n}: a void or refund pays back its amount "
+                                 "(tendered = amount, no change)")
             paid += pay.amount
+            change += pay.change
         if paid != self.total:
             raise ValueError("the payments do not add up to the total")
+        if change != self.change:
+            raise ValueError("change differs from the payments' change")
         if self.taxable_total + self.exempt_total != self.total:
             raise ValueError("taxable + exempt differs from the total")
         if self.supply_value + self.vat != self.taxable_total:
@@ -221,10 +287,15 @@ class ProductEnterprise(Strict):
     from the product's. (As the server holds and sends it: a till cleans what it pulls.)"""
 
     name: str = Field(min_length=1, max_length=200)
+    """As in `EnterpriseEdit`."""
     bizno: str | None = None
+    """As in `EnterpriseEdit`."""
     tax_status: Literal["general", "simplified", "exempt"] = "general"
+    """As in `EnterpriseEdit`."""
     commission_bp: int = Field(default=0, ge=0, le=10000)
+    """As in `EnterpriseEdit`."""
     hlc: str | None = Field(default=None, pattern=HLC)
+    """As in `EnterpriseEdit`."""
 
 
 class Product(Strict):
@@ -233,39 +304,63 @@ class Product(Strict):
     (`ProductEdit`, `ProductChange`)."""
 
     id: str = Field(min_length=1, max_length=36)
+    """As in `ProductEdit`."""
     name: str = Field(min_length=1, max_length=200)
+    """As in `ProductEdit`."""
     price: int = Field(ge=0)
+    """As in `ProductEdit`."""
     tax_class: Literal["taxable", "exempt"]
+    """As in `ProductEdit`."""
     enterprise: ProductEnterprise
+    """Its enterprise, with the newest enterprise stamp the server has."""
     category: str | None = None
+    """As in `ProductEdit`."""
     barcodes: list[str] = Field(default_factory=list, max_length=20)
+    """As in `ProductEdit`."""
     sku: str | None = None
+    """As in `ProductEdit`."""
     active: bool = True
+    """As in `ProductEdit`."""
     hlc: str = Field(pattern=HLC)
+    """The newest stamp of the product the server has."""
 
 
 class EnterpriseEdit(Strict):
     """A product's enterprise as a till or the organizer sends it."""
 
     name: Text(200, 1)
+    """The enterprise's name; enterprises are matched by name where a till lacks the number."""
     bizno: Text(12) | None = None
+    """The business registration number, `123-45-67890`, if known; matched first."""
     tax_status: Literal["general", "simplified", "exempt"] = "general"
+    """`general`, `simplified` (간이과세자) or `exempt`."""
     commission_bp: Int(0, 10000) = 0
+    """The stall's commission in hundredths of a percent (1000 = 10 %)."""
     hlc: Stamp | None = None
+    """The stamp of the enterprise's own last edit; the newest wins, apart from the product's."""
 
 
 class ProductEdit(Strict):
     """A product as an organizer sends it; the server stamps it (`ProductChange`)."""
 
     id: Text(36, 1)
+    """The product's id: the same on every till of the stall (it travels with the product)."""
     name: Text(200, 1)
+    """The product's name."""
     price: Int(0, MAX_WON)
+    """The unit price, VAT included."""
     tax_class: Literal["taxable", "exempt"]
+    """`taxable` or `exempt`."""
     enterprise: EnterpriseEdit
+    """The enterprise selling it."""
     category: Text(200) | None = None
+    """A category for the Sell screen's filter."""
     barcodes: list[Text(64, 1)] = Field(default_factory=list, max_length=20)
+    """Up to 20 barcodes."""
     sku: Text(64) | None = None
+    """The product's SKU."""
     active: Flag = True
+    """False: kept for the sales that name it, no longer sold."""
 
 
 class ProductChange(ProductEdit):
@@ -273,13 +368,18 @@ class ProductChange(ProductEdit):
     once the server stamped it."""
 
     hlc: Stamp
+    """The stamp of this edit: the newest stamp wins on every till and on the server."""
 
 
 class CatalogPage(Strict):
     protocol: int = PROTOCOL_VERSION
+    """The protocol version."""
     products: list[Product]
+    """The products changed after the cursor `after`, oldest change first."""
     next_after: int
+    """The cursor of the next pull."""
     more: bool
+    """True: there are more; pull again at once."""
 
 
 _BAD_IN_PAYLOAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -317,30 +417,119 @@ def _plain_payload(payload: dict) -> None:  # noqa: C901 - one walk, every JSON 
             raise ValueError(f"{type(value).__name__} is not JSON")
 
 
+Counts = Annotated[dict[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,5}$")], Int(0, MAX_QTY * 100)],
+                   Field(max_length=20)]
+
+
+class ShiftPayload(Strict):
+    """The payload of `shift.opened` (the fields up to `float_counts`) and of `shift.closed`
+    (all of them). The server keeps it as sent."""
+
+    id: Text(64, 1)
+    """The shift's id on the till."""
+    device_id: Text(64, 1)
+    """The till's own device id (not the server's)."""
+    number: Int(1, MAX_SEQ)
+    """The shift's number on this till, from 1: the Z report's number."""
+    status: Literal["open", "closed"]
+    """`open` in `shift.opened`, `closed` in `shift.closed`."""
+    business_day: Day
+    """The business day the shift counts for."""
+    opened_at: Instant
+    """When it was opened."""
+    float_amount: Int(0, MAX_WON)
+    """The float put in the drawer at opening (may be 0)."""
+    float_counts: Counts | None = None
+    """The float counted by denomination, `{"10000": 5, "1000": 15}` (won → how many), or null when
+    typed as a total."""
+    closed_at: Instant | None = None
+    """When it was closed (`shift.closed` only)."""
+    counted_amount: Int(0, MAX_DOCUMENT_WON) | None = None
+    """The cash counted in the drawer at closing (`shift.closed` only)."""
+    counts: Counts | None = None
+    """The closing count by denomination, or null when typed as a total (`shift.closed` only)."""
+    expected_amount: DocumentWon | None = None
+    """The cash the drawer should hold: float + cash taken − change given − cash refunded + cash in
+    − cash out (`shift.closed` only)."""
+    difference: DocumentWon | None = None
+    """`counted_amount − expected_amount`: negative when short (`shift.closed` only)."""
+
+    @model_validator(mode="after")
+    def as_its_status(self) -> "ShiftPayload":
+        closing = (self.closed_at, self.counted_amount, self.expected_amount, self.difference)
+        if self.status == "open" and any(v is not None for v in (*closing, self.counts)):
+            raise ValueError("an open shift has no closing figures")
+        if self.status == "closed":
+            if any(v is None for v in closing):
+                raise ValueError("a closed shift has closed_at, counted_amount, "
+                                 "expected_amount and difference")
+            if self.counted_amount - self.expected_amount != self.difference:
+                raise ValueError("difference is not counted_amount - expected_amount")
+        return self
+
+
+class CashPayload(Strict):
+    """The payload of `cash.moved`: cash put into or taken out of the drawer in a shift."""
+
+    id: Text(64, 1)
+    """The cash movement's id on the till."""
+    shift_id: Text(64, 1)
+    """The shift it belongs to."""
+    kind: Literal["in", "out"]
+    """`in` (change put in the drawer) or `out` (cash taken out, e.g. for supplies)."""
+    amount: Int(1, MAX_WON)
+    """How much, always positive; `kind` gives the direction."""
+    reason: Text(MAX_PAYLOAD_TEXT, 1, LINES)
+    """Why, as the vendor typed it."""
+    created_at: Instant
+    """When."""
+
+
+PAYLOADS = {"shift.opened": ShiftPayload, "shift.closed": ShiftPayload,
+            "cash.moved": CashPayload, "product.changed": None}  # None: `ProductChange`
+
+
 class Event(Strict):
     """One entry of a device's outbox: a gapless `seq` and a client-made UUID."""
 
     event_id: UUID
+    """A UUID the till makes once for the event; the same in every resend."""
     seq: Seq
+    """The event's number in this till's outbox: 1, 2, 3… with no gap."""
     type: EventType
+    """What happened; it decides whether `document` or `payload` is carried."""
     hlc: Stamp
+    """The till's hybrid logical clock stamp: 13 digits of milliseconds since 1970 (UTC), `-`, a
+    5-digit counter, `-`, the device code (`1796194548047-00000-A01`). Stamps compare as text."""
     created_at: Instant
+    """When the till recorded it, with its UTC offset."""
     document: Document | None = None
+    """For `sale.recorded`, `void.recorded`, `refund.recorded`: the document. Absent or null
+    otherwise."""
     payload: dict[str, Any] | None = None
+    """For `shift.opened` and `shift.closed` a [ShiftPayload](#shiftpayload), for `cash.moved` a
+    [CashPayload](#cashpayload), for `product.changed` a [ProductChange](#productchange). Absent
+    or null for documents."""
 
     @field_validator("payload")
     @classmethod
     def plain_payload(cls, payload: dict | None, info: ValidationInfo) -> dict | None:
         if payload is None or "type" not in info.data:
             return payload
-        if info.data["type"] == "product.changed":
+        kind = info.data["type"]
+        if kind != "product.changed":
+            _plain_payload(payload)  # bounded first: the model would walk what it is given
+        model = ProductChange if kind == "product.changed" else PAYLOADS.get(kind)
+        if model is not None:
             try:
-                ProductChange.model_validate(payload)
+                checked = model.model_validate(payload)
             except ValidationError as e:
-                raise PydanticCustomError("product", "{what}", {
+                raise PydanticCustomError("payload", "{what}", {
                     "what": describe(e.errors(include_url=False)[0])}) from None
-        else:
-            _plain_payload(payload)
+            want = {"shift.opened": "open", "shift.closed": "closed"}.get(kind)
+            if want is not None and checked.status != want:
+                raise PydanticCustomError("payload", "status: {kind} carries a shift whose "
+                                          "status is {want}", {"kind": kind, "want": want})
         return payload
 
     @model_validator(mode="after")
@@ -361,7 +550,10 @@ class Event(Strict):
 
 class PushRequest(Strict):
     protocol: Int(PROTOCOL_VERSION, PROTOCOL_VERSION) = PROTOCOL_VERSION
+    """The protocol version; may be left out."""
     events: list[Event] = Field(min_length=1, max_length=MAX_BATCH)
+    """1 to 500 events with consecutive seqs, in order, from the server's `acked_seq + 1` (or any
+    already sent)."""
 
     @model_validator(mode="after")
     def in_order(self) -> "PushRequest":
@@ -383,27 +575,43 @@ REFUSED = "push refused"  # a 422: nothing of the batch was kept
 
 class Mismatch(Strict):
     seq: int
+    """The event's seq."""
     event_id: str
+    """The event's id as sent."""
     reason: str
+    """`differs from the stored event` or `event or document id already used`."""
 
 
 class PushResponse(Strict):
     protocol: int = PROTOCOL_VERSION
+    """The protocol version."""
     acked_seq: int
+    """The highest seq the server holds of this till with none missing before it; the till moves
+    its ack here (never past the batch's last event, nor to a mismatch)."""
     applied: int
+    """How many events of the batch were new and are now stored."""
     already_there: int
+    """How many it held already, identical."""
     mismatches: list[Mismatch] = []
+    """Events the server holds differently; never taken as sent."""
 
 
 class MethodSpec(Strict):
     """A payment method as the organizer sets it for every till of an event."""
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    """The method's code, as payments name it."""
     kind: Literal["cash", "card", "transfer", "qr", "voucher", "token"]
+    """What kind of money."""
     label_ko: Text(40, 1)
+    """Its name on the Korean till and receipt."""
     label_en: Text(40, 1)
+    """Its name in English."""
     change_policy: Literal["none", "cash", "cash_over_60"] = "none"
+    """`none` (no change), `cash` (change in cash) or `cash_over_60` (change only when at least 60
+    % of the face value is used)."""
     active: Flag = True
+    """False: kept for past sales, not offered."""
 
 
 class TillSettings(Strict):
@@ -411,8 +619,11 @@ class TillSettings(Strict):
     each till has it."""
 
     receipt_footer: Text(500, pattern=LINES) | None = None
+    """The text at the receipt's end; line breaks allowed."""
     receipt_qr: Text(500) | None = None
+    """A text printed as a QR code on receipts."""
     payment_methods: list[MethodSpec] | None = Field(default=None, min_length=1, max_length=20)
+    """The event's payment methods; an active cash method among them."""
 
     @model_validator(mode="after")
     def usable(self) -> "TillSettings":
@@ -429,37 +640,51 @@ class SettingsPage(Strict):
     """The answer to a settings pull: `settings` is null when nothing is newer than `after`."""
 
     protocol: int = PROTOCOL_VERSION
+    """The protocol version."""
     version: int
+    """The event's settings version; the cursor of the next pull."""
     settings: TillSettings | None = None
+    """The settings when newer than `after`, else null."""
 
 
 class NewEvent(Strict):
     name: Text(200, 1)
+    """The event's name, unique on the server."""
 
 
 class NewStall(Strict):
     name: Text(200, 1)
+    """The stall's name, unique within its event."""
 
 
 class NewEnterprise(Strict):
     name: Text(200, 1)
+    """The enterprise's name, unique within the event."""
     bizno: Text(12) | None = None
+    """The business registration number, checked (`123-45-67890`)."""
 
 
 class CancelDeviceCode(Strict):
     code: Text(64, 6)
+    """The unused enrollment code to cancel."""
 
 
 class NewDeviceCode(Strict):
     valid_hours: float = Field(default=72, gt=0, le=24 * 30, strict=True, allow_inf_nan=False)
+    """How long the code can be used, in hours (up to 30 days)."""
 
 
 class Status(Strict):
     protocol: int = PROTOCOL_VERSION
+    """The protocol version."""
     device_id: str
+    """The server's id of this till."""
     acked_seq: int
+    """The highest seq the server holds of this till with none missing before it."""
     stall_name: str
+    """The till's stall."""
     event_name: str
+    """The stall's event."""
 
 
 # -- what the server answers when it takes nothing ------------------------------------------------
@@ -467,9 +692,14 @@ class Status(Strict):
 class FieldError(BaseModel):
     """One thing wrong with a request, where it is (`loc`: "body", then the field path)."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     loc: list[str | int]
+    """Where: `body` or `query`, then the path."""
     msg: str
+    """What is wrong."""
     type: str
+    """The kind of error (pydantic's)."""
 
 
 class Problem(BaseModel):
@@ -477,12 +707,20 @@ class Problem(BaseModel):
     `detail` says why, in one English sentence, for a person. A refused push names the event
     that was refused (`seq`, `event_id`) and where in it (`field`)."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     code: str
+    """The kind of refusal, for a program (see Refusals)."""
     detail: str
+    """Why, one English sentence for a person."""
     seq: int | None = None
+    """A refused push: the refused event's seq, when it could be read."""
     event_id: str | None = None
+    """A refused push: that event's id, when it could be read."""
     field: str | None = None
+    """A refused push: where in the event, dotted (`document.lines.0.qty`)."""
     errors: list[FieldError] = []
+    """For `invalid`: each field that is wrong."""
 
 
 # -- the push body, as the server reads it --------------------------------------------------------

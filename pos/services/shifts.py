@@ -445,8 +445,11 @@ def close_shift(uow: UnitOfWork, *, counts: dict | None = None,
     _changed(uow)
     closed = {**shift, **values}
     uow.note(events.SHIFT)
-    append_event(uow, event_type="shift.closed",
-                 payload={k: v for k, v in closed.items() if k != "report"}, wall=now)
+    # the counts as objects, as in `shift.opened` (stored as JSON text here)
+    append_event(uow, event_type="shift.closed", payload={
+        **{k: v for k, v in closed.items() if k != "report"},
+        "float_counts": json.loads(closed["float_counts"]) if closed["float_counts"] else None,
+        "counts": json.loads(counts_json) if counts_json else None}, wall=now)
     result = ShiftClosed(closed, figures)
     store = uow.store
 

@@ -1,101 +1,178 @@
-"""The organizer API's answers, typed: what `/docs` shows and what a client can rely on."""
+"""The organizer API's answers, typed: what `/docs` shows and what a client can rely on (and,
+from the docstrings, the tables of docs/sync-protocol.md)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
-class MarketEvent(BaseModel):  # not `Event`: that is the push body's event (protocol.Event)
+class Answer(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+
+class MarketEvent(Answer):  # not `Event`: that is the push body's event (protocol.Event)
+    """An event (a market) on the server."""
+
     id: str
+    """The event's id."""
     name: str
+    """Its name, unique on the server."""
     created_at: str
+    """When it was created (ISO 8601, UTC)."""
 
 
-class Device(BaseModel):
+class Device(Answer):
+    """A till enrolled in a stall."""
+
     id: str
+    """The server's id of the till."""
     device_code: str
+    """Its device code (`A01`)."""
     name: str
+    """The name it gave at enrollment."""
     last_seq: int
+    """The highest seq the server holds of it with none missing before."""
     enrolled_at: str
-    revoked_at: str | None = None  # its token is refused (401 `device_revoked`)
+    """When it enrolled."""
+    revoked_at: str | None = None
+    """When the organizer revoked it (its token is refused: `401` `device_revoked`), else null."""
 
 
-class Stall(BaseModel):
+class Stall(Answer):
+    """A stall of an event, with its tills."""
+
     id: str
+    """The stall's id."""
     event_id: str
+    """Its event's id."""
     name: str
+    """Its name, unique within the event."""
     created_at: str
+    """When it was created."""
     devices: list[Device] = []
+    """Its tills, revoked ones too."""
 
 
-class Enterprise(BaseModel):
+class Enterprise(Answer):
+    """An enterprise selling at the event."""
+
     id: str
+    """The enterprise's id."""
     event_id: str
+    """Its event's id."""
     name: str
+    """Its name, unique within the event."""
     bizno: str | None = None
+    """Its business registration number, if given."""
 
 
-class DeviceCode(BaseModel):
-    code: str  # shown once; the server keeps only its hash
+class DeviceCode(Answer):
+    """A new enrollment code."""
+
+    code: str
+    """The code: shown once, the server keeps only its hash."""
     stall: str
+    """The stall's id."""
     valid_hours: float
+    """How long it can be used."""
 
 
-class Cancelled(BaseModel):
+class Cancelled(Answer):
     cancelled: bool
+    """True: the code can no longer be used."""
 
 
-class ProductTaken(BaseModel):
-    taken: bool  # False when a newer edit of the product was already there
+class ProductTaken(Answer):
+    """The answer to an organizer's product edit."""
+
+    taken: bool
+    """False when a newer edit of the product was already there."""
     hlc: str
+    """The stamp the server gave the edit (`…-SRV`)."""
 
 
-class SettingsVersion(BaseModel):
+class SettingsVersion(Answer):
     version: int
+    """The event's new settings version."""
 
 
-class EnterpriseTotal(BaseModel):
+class EnterpriseTotal(Answer):
     enterprise: str
+    """The enterprise's name as on the documents."""
     net: int
+    """Its net sales in won: sales minus voids and refunds."""
     qty: int
+    """Its net quantity sold."""
 
 
-class DeviceTotal(BaseModel):
+class DeviceTotal(Answer):
     stall: str
+    """The stall's name."""
     device: str
+    """The till's device code."""
     net: int
+    """Its net sales in won."""
     documents: int
+    """How many sales, voids and refunds it sent."""
     acked_seq: int
+    """The highest seq the server holds of it with none missing before."""
 
 
-class DayTotal(BaseModel):
+class DayTotal(Answer):
     day: str
+    """A business day (`YYYY-MM-DD`)."""
     net: int
+    """Net sales of that day in won."""
     documents: int
+    """How many documents."""
 
 
-class MethodTotal(BaseModel):
+class MethodTotal(Answer):
     method: str
+    """A payment method's code."""
     net: int
+    """What it took, net of refunds, in won."""
 
 
-class Totals(BaseModel):
+class Totals(Answer):
+    """An event's figures from what its tills sent: equal to the tills' own settlement once
+    every till has synced."""
+
     event_id: str
+    """The event's id."""
     net: int
+    """Net sales of the event in won."""
     enterprises: int
+    """How many enterprises sold."""
     by_enterprise: list[EnterpriseTotal]
+    """Per enterprise."""
     by_device: list[DeviceTotal]
+    """Per stall and till."""
     by_day: list[DayTotal]
+    """Per business day."""
     by_method: list[MethodTotal]
+    """Per payment method."""
 
 
-class Alert(BaseModel):
+class Alert(Answer):
+    """Something the organizer should look at (see Organizer API)."""
+
     id: int
+    """The alert's id: the cursor `after` of the next page."""
     stall: str
+    """The stall's name."""
     device_code: str
+    """The till's device code."""
     seq: int
+    """The event's seq (0 when a refused push named none)."""
     event_id: str
+    """The event's id, when known."""
     reason: str
-    created_at: str  # the first copy
-    last_at: str  # the newest copy
-    times: int  # how many copies came
+    """Why: `differs from the stored event`, `event or document id already used`, `waiting
+    for its original`, `returns more than was sold: …`, `push refused: …`."""
+    created_at: str
+    """When the first copy came."""
+    last_at: str
+    """When the newest copy came."""
+    times: int
+    """How many copies came."""
