@@ -549,8 +549,20 @@ def _record_ack(store: Store, answer: p.PushResponse, sent: Batch | None = None)
     events at this store's newest numbers, this store lost them: the run is recorded as the
     server's and, in the second case, this store's events are renumbered after the server's
     (`pos.outbox.renumber_after_server`), all in one transaction. Any other mismatch raises
-    `sync_mismatch` once the ack is written."""
+    `sync_mismatch` once the ack is written. An answer that cannot be one to this batch
+    (more applied or already there than was sent, applied events outside the batch,
+    mismatches of events not sent) is `sync_garbage`: nothing is marked."""
     server_had = answer.acked_seq - answer.applied  # its last seq before this push
+    if sent is not None:
+        size = sent.last - sent.first + 1
+        if (min(answer.applied, answer.already_there, answer.acked_seq) < 0
+                or answer.applied + answer.already_there > size
+                or (answer.applied and not sent.first <= server_had + 1 <= answer.acked_seq
+                    <= sent.last)
+                or any(not sent.first <= m.seq <= sent.last for m in answer.mismatches)):
+            log.warning("a push answer that does not fit the batch %s..%s: %s", sent.first,
+                        sent.last, answer)
+            raise SyncError("sync_garbage")
     differ = sorted(m.seq for m in answer.mismatches if m.seq <= server_had)
     refused = [m for m in answer.mismatches if m.seq > server_had]
     mine = t.outbox.c.device_id == store.device["id"]
@@ -659,6 +671,10 @@ def _pull_settings(store: Store, http: httpx.Client, token: str) -> bool:
     page = _call(http, token, "GET", "/api/v1/settings", p.SettingsPage,
                  params={"after": after})
     if page.settings is None:
+        if page.version < after:  # the server has fewer versions (restored): follow it
+            with store.unit_of_work() as uow:
+                svc.set_setting(uow, "sync", {**settings(uow), "settings_after": page.version})
+                uow.commit()
         return False
     with store.unit_of_work() as uow:
         apply_settings(uow, page.settings)

@@ -236,8 +236,20 @@ class Document(Strict):
     @model_validator(mode="after")
     def adds_up(self) -> "Document":
         sign = Sign[self.kind]
+        if len({ln.line_no for ln in self.lines}) != len(self.lines):
+            raise ValueError("two lines have one line_no")
+        if len({pay.n for pay in self.payments}) != len(self.payments):
+            raise ValueError("two payments have one n")
+        firms: dict[str, tuple[str, str]] = {}
         lines = 0
         for ln in self.lines:
+            if (ln.original_line_no is None) != (sign > 0):
+                raise ValueError(f"line {ln.line_no}: a void's or refund's line names the sale's "
+                                 "line it returns (original_line_no); a sale's line names none")
+            firm = firms.setdefault(ln.enterprise_id, (ln.enterprise_name, ln.tax_status))
+            if firm != (ln.enterprise_name, ln.tax_status):
+                raise ValueError(f"line {ln.line_no}: the lines of enterprise {ln.enterprise_id} "
+                                 "differ in its name or tax status")
             if ln.qty * sign <= 0:
                 raise ValueError(f"line {ln.line_no}: quantity has the wrong sign")
             if ln.line_discount * sign < 0 or ln.receipt_discount * sign < 0:

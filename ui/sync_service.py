@@ -35,7 +35,8 @@ class SyncService(WorkerService):
                 return t("status_sync_blocked", receipt=s.blocked["receipt_no"])
             return t("status_sync_blocked_event", seq=s.blocked["seq"])
         if s.error:
-            key = {"sync_offline": "status_sync_offline", "sync_server_error": "status_sync_offline",
+            key = {"sync_offline": "status_sync_offline",
+                   "sync_server_error": "status_sync_offline",
                    "sync_busy": "status_sync_busy", "sync_revoked": "status_sync_revoked"}
             return t(key.get(s.error, "status_sync_error"), count=s.waiting)
         if s.syncing:

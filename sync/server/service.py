@@ -130,6 +130,7 @@ def alerts(conn: Connection, *, event_id: str, after: int = 0,
            limit: int | None = None) -> list[dict]:
     """The event's alerts after alert id `after`, oldest first, at most `limit` of them."""
     a, dv, s = t.alerts.c, t.devices.c, t.stalls.c
+    after = min(after, 2**31 - 1)  # alert ids are 32-bit: no alert is past that cursor
     query = (select(a.id, s.name.label("stall"), dv.device_code, a.seq, a.event_id, a.reason,
                     a.created_at, a.last_at, a.times)
              .select_from(t.alerts.join(t.devices, dv.id == a.device_id)
@@ -467,39 +468,36 @@ def refused_push(conn: Connection, device: dict, error: p.ProtocolError) -> None
 
 class _Returns:
     """What the server knows of the sales a batch's voids and refunds return: each sale's
-    device, stall and kind, what was sold of each line and what is returned of it so far,
-    read once for the whole batch and kept up to date as the batch is applied."""
+    device, stall and kind, what was sold of each line (quantity, amount, enterprise) and what
+    is returned of it so far, read once for the whole batch and kept up to date as the batch
+    is applied."""
 
     def __init__(self, conn: Connection, device: dict, returns: list[p.Document]):
         ids = sorted({str(doc.original_id) for doc in returns})
         d, l, dv = t.documents.c, t.document_lines.c, t.devices.c
         self.sales: dict[str, tuple[str, str, str]] = {}  # id: (device, stall, kind)
-        self.sold: dict[str, dict[int, int]] = {}
-        self.returned: dict[str, dict[int | None, int]] = {}
+        self.sold: dict[str, dict[int, tuple[int, int, str]]] = {}
+        self.returned: dict[str, dict[int | None, list[int]]] = {}
         self.voided: set[str] = set()
         for r in conn.execute(select(d.id, d.device_id, dv.stall_id, d.kind)
                               .join(t.devices, dv.id == d.device_id).where(d.id.in_(ids))):
             self.sales[r.id] = (r.device_id, r.stall_id, r.kind)
-        for r in conn.execute(select(l.document_id, l.line_no, l.qty)
+        for r in conn.execute(select(l.document_id, l.line_no, l.qty, l.amount,
+                                     l.enterprise_name)
                               .where(l.document_id.in_(list(self.sales)))):
-            self.sold.setdefault(r.document_id, {})[r.line_no] = r.qty
-        for r in conn.execute(select(d.original_id, d.kind, l.original_line_no, l.qty)
+            self.sold.setdefault(r.document_id, {})[r.line_no] = (r.qty, r.amount,
+                                                                  r.enterprise_name)
+        for r in conn.execute(select(d.original_id, d.kind, l.original_line_no, l.qty, l.amount)
                               .join(t.document_lines, l.document_id == d.id)
                               .where(d.original_id.in_(list(self.sales)))):
-            self._count(r.original_id, r.kind, r.original_line_no, r.qty)
+            _count(self.returned, self.voided, r.original_id, r.kind, r)
         self.others_in_stall: bool | None = None  # asked only when a sale is unknown
         self.conn = conn
-
-    def _count(self, sale_id: str, kind: str, line_no: int | None, qty: int) -> None:
-        if kind == "void":
-            self.voided.add(sale_id)
-        per_line = self.returned.setdefault(sale_id, {})
-        per_line[line_no] = per_line.get(line_no, 0) - qty  # returned quantities are negative
 
     def add_sale(self, device: dict, doc: p.Document) -> None:
         sale_id = str(doc.id)
         self.sales[sale_id] = (device["id"], device["stall_id"], "sale")
-        self.sold[sale_id] = {ln.line_no: ln.qty for ln in doc.lines}
+        self.sold[sale_id] = sold_lines(doc.lines)
 
     def check(self, device: dict, x: p.Incoming, doc: p.Document) -> str | None:
         """None when the return is in order; `WAITING` when its sale is still to come from
@@ -508,11 +506,12 @@ class _Returns:
         sale_id = str(doc.original_id)
         known = self.sales.get(sale_id)
         if known is None:
-            if self.others_in_stall is None:
+            if self.others_in_stall is None:  # another active till, whose sale it may be
                 dv = t.devices.c
                 self.others_in_stall = self.conn.execute(
                     select(dv.id).where(dv.stall_id == device["stall_id"],
-                                        dv.id != device["id"]).limit(1)).first() is not None
+                                        dv.id != device["id"],
+                                        dv.revoked_at.is_(None)).limit(1)).first() is not None
             if not self.others_in_stall:
                 self._refuse(x, doc, f"its sale {sale_id} is unknown, and a till's own sale "
                                      f"comes before its {doc.kind}")
@@ -535,11 +534,12 @@ class _Returns:
         """Why `doc` returns more of the sale than is left (and the field), or None."""
         if doc.kind == "void" and sale_id in self.voided:
             return f"sale {sale_id} is already voided", "document.original_id"
-        return over_returned(self.sold.get(sale_id, {}), self.returned.get(sale_id, {}), doc)
+        return over_returned(self.sold.get(sale_id, {}), self.returned.get(sale_id, {}),
+                             doc.kind, doc.lines)
 
     def _record(self, sale_id: str, doc: p.Document) -> None:
         for ln in doc.lines:
-            self._count(sale_id, doc.kind, ln.original_line_no, ln.qty)
+            _count(self.returned, self.voided, sale_id, doc.kind, ln)
 
     @staticmethod
     def _refuse(x: p.Incoming, doc: p.Document, why: str,
@@ -548,28 +548,58 @@ class _Returns:
                               seq=x.seq, event_id=str(x.event().event_id), field=where)
 
 
-def over_returned(sold: dict[int, int], returned: dict, doc: p.Document
+def sold_lines(lines) -> dict[int, tuple[int, int, str]]:
+    """A sale's lines as returns are checked against them: line_no → (qty, amount, enterprise)."""
+    return {ln.line_no: (ln.qty, ln.amount, ln.enterprise_name) for ln in lines}
+
+
+def _count(returned: dict, voided: set, sale_id: str, kind: str, ln) -> None:
+    """Add a return line (`original_line_no`, `qty`, `amount`: negative) to what is returned."""
+    if kind == "void":
+        voided.add(sale_id)
+    per_line = returned.setdefault(sale_id, {}).setdefault(ln.original_line_no, [0, 0])
+    per_line[0] -= ln.qty
+    per_line[1] -= ln.amount
+
+
+def over_returned(sold: dict[int, tuple[int, int, str]], returned: dict, kind: str, lines
                   ) -> tuple[str, str] | None:
-    """The first line of `doc` that returns more of its sale's line than is left after
-    `returned`, said with its field, or None."""
-    wanted: dict[int | None, int] = {}
-    for i, ln in enumerate(doc.lines):
-        wanted[ln.original_line_no] = wanted.get(ln.original_line_no, 0) - ln.qty
-        if ln.original_line_no not in sold:
-            return (f"line {ln.line_no} returns line {ln.original_line_no} of a sale that has no "
-                    f"such line", f"document.lines.{i}.original_line_no")
-        left = sold[ln.original_line_no] - returned.get(ln.original_line_no, 0)
-        if wanted[ln.original_line_no] > left:
-            return (f"line {ln.line_no} returns {wanted[ln.original_line_no]} of line "
-                    f"{ln.original_line_no}, of which {max(left, 0)} of "
-                    f"{sold[ln.original_line_no]} sold are left", f"document.lines.{i}.qty")
+    """The first line of a return that does not fit its sale — a line the sale lacks, another
+    enterprise's, more of its quantity or of its money than is left after `returned` — or a
+    void that does not return the whole sale, said with its field; else None."""
+    wanted: dict[int | None, list[int]] = {}
+    for i, ln in enumerate(lines):
+        no = ln.original_line_no
+        if no not in sold:
+            return (f"line {ln.line_no} returns line {no} of a sale that has no such line",
+                    f"document.lines.{i}.original_line_no")
+        qty, amount, firm = sold[no]
+        if ln.enterprise_name != firm:
+            return (f"line {ln.line_no} returns line {no} of {_said(firm)} as "
+                    f"{_said(ln.enterprise_name)}", f"document.lines.{i}.enterprise_name")
+        want = wanted.setdefault(no, [0, 0])
+        want[0] -= ln.qty
+        want[1] -= ln.amount
+        had = returned.get(no, (0, 0))
+        if want[0] > qty - had[0]:
+            return (f"line {ln.line_no} returns {want[0]} of line {no}, of which "
+                    f"{max(qty - had[0], 0)} of {qty} sold are left", f"document.lines.{i}.qty")
+        if want[1] > amount - had[1]:
+            return (f"line {ln.line_no} returns {want[1]} won of line {no}, of which "
+                    f"{max(amount - had[1], 0)} of {amount} paid are left",
+                    f"document.lines.{i}.amount")
+    if kind == "void":
+        for no, (qty, amount, _firm) in sorted(sold.items()):
+            if wanted.get(no) != [qty, amount]:
+                return (f"a void returns the whole sale: its line {no} ({qty} for {amount} "
+                        f"won) is not returned whole", "document.lines")
     return None
 
 
 def _awaited_sales_arrived(conn: Connection, device: dict, sales: dict[str, p.Document],
                            ledger: _Returns | None) -> None:
     """Returns other tills sent before these sales arrived are checked now: their waiting
-    alert goes, and one that returns more than was sold (or from another stall) is alerted."""
+    alert goes, and one that does not fit its sale (or is from another stall) is alerted."""
     d, l, dv = t.documents.c, t.document_lines.c, t.devices.c
     # the waiting returns are few (a partial index holds them): read them all, not look up
     # every sale of the batch
@@ -583,32 +613,29 @@ def _awaited_sales_arrived(conn: Connection, device: dict, sales: dict[str, p.Do
         .where(d.original_id.in_(arrived), d.waiting)
         .order_by(d.device_id, d.seq)).all()
     lines: dict[str, list] = {}
-    for r in conn.execute(select(l.document_id, l.line_no, l.qty, l.original_line_no)
+    for r in conn.execute(select(l.document_id, l.line_no, l.qty, l.amount, l.enterprise_name,
+                                 l.original_line_no)
                           .where(l.document_id.in_([w.id for w in waiting]))
                           .order_by(l.document_id, l.line_no)):
         lines.setdefault(r.document_id, []).append(r)
     # what is returned of each sale so far: this batch's own returns of it (its till, after
     # it), then the waiting ones in turn
-    returned = {k: dict(v) for k, v in ledger.returned.items()} if ledger is not None else {}
+    returned = ({k: {no: list(v) for no, v in per.items()} for k, per in ledger.returned.items()}
+                if ledger is not None else {})
     voided = set(ledger.voided) if ledger is not None else set()
     for w in waiting:
         sale_id = w.original_id
-        sold = {ln.line_no: ln.qty for ln in sales[sale_id].lines}
-        so_far = returned.setdefault(sale_id, {})
         problem = None
         if w.stall_id != device["stall_id"]:
             problem = f"its sale {sale_id} is another stall's"
         elif w.kind == "void" and sale_id in voided:
             problem = f"sale {sale_id} is already voided"
+        else:
+            found = over_returned(sold_lines(sales[sale_id].lines), returned.get(sale_id, {}),
+                                  w.kind, lines.get(w.id, []))
+            problem = found[0] if found else None
         for ln in lines.get(w.id, []):
-            left = sold.get(ln.original_line_no, 0) - so_far.get(ln.original_line_no, 0)
-            if problem is None and (ln.original_line_no not in sold or -ln.qty > left):
-                problem = (f"line {ln.line_no} returns {-ln.qty} of line {ln.original_line_no}"
-                           f", of which {max(left, 0)} of {sold.get(ln.original_line_no, 0)} "
-                           f"sold are left")
-            so_far[ln.original_line_no] = so_far.get(ln.original_line_no, 0) - ln.qty
-        if w.kind == "void":
-            voided.add(sale_id)
+            _count(returned, voided, sale_id, w.kind, ln)
         conn.execute(t.documents.update().where(d.id == w.id).values(waiting=False))
         event = conn.execute(select(t.device_events.c.event_id, t.device_events.c.body,
                                     t.device_events.c.digest)
@@ -691,9 +718,21 @@ def _store_product(conn: Connection, stall_id: str, product: p.ProductChange | p
 
 def catalog_page_json(conn: Connection, *, stall_id: str, after: int, limit: int) -> str:
     """`catalog_page` as JSON, built from the stored (already validated) product bodies."""
-    rows = conn.execute(select(t.catalog.c.version, t.catalog.c.body)
-                        .where(t.catalog.c.stall_id == stall_id, t.catalog.c.version > after)
-                        .order_by(t.catalog.c.version).limit(limit + 1)).all()
+    def page(after: int):
+        return conn.execute(select(t.catalog.c.version, t.catalog.c.body)
+                            .where(t.catalog.c.stall_id == stall_id, t.catalog.c.version > after)
+                            .order_by(t.catalog.c.version).limit(limit + 1)).all()
+
+    rows = page(after)
+    if not rows and after > 0:
+        # a cursor past every version the stall has: the server was restored from an older
+        # backup (or the till was); the till takes the catalog again from the start, keeping
+        # what is newer by stamp, instead of waiting for versions it thinks it has
+        newest = conn.execute(select(func.max(t.catalog.c.version))
+                              .where(t.catalog.c.stall_id == stall_id)).scalar()
+        if (newest or 0) < after:
+            after = 0
+            rows = page(0)
     more = len(rows) > limit
     rows = rows[:limit]
     next_after = rows[-1].version if rows else after
@@ -760,8 +799,12 @@ def settings_page(conn: Connection, *, device: dict, after: int) -> p.SettingsPa
         select(t.event_settings.c.version, t.event_settings.c.body)
         .join(t.stalls, t.stalls.c.event_id == t.event_settings.c.event_id)
         .where(t.stalls.c.id == device["stall_id"])).first()
-    if row is None or row.version <= after:
+    if row is None:
+        return p.SettingsPage(version=0)
+    if row.version == after:
         return p.SettingsPage(version=after)
+    # newer, or older than the till's cursor (the server was restored from an older backup):
+    # the settings the server has, with its version, so that the next edit reaches the till
     return p.SettingsPage(version=row.version,
                           settings=p.TillSettings.model_validate_json(row.body))
 

@@ -175,3 +175,57 @@ def test_a_refused_push_is_an_alert_with_the_device_and_reason_once(api, tills):
         ("B01", 3, 3), ("B01", 3, 2), ("B01", 0, 1)], found
     assert "already voided" in found[0]["reason"] and "total" in found[1]["reason"]
     assert api.count(t.documents) == 2 and api.count(t.device_events) == 2
+
+
+def _priced(of: dict, kind: str, price: int, **qtys: int) -> dict:
+    """A return of `of` whose lines say another unit price than the sale's."""
+    wanted = ({ln["line_no"]: ln["qty"] for ln in of["lines"]} if kind == "void"
+              else {int(k[1:]): q for k, q in qtys.items()})
+    lines = [line(i, price, -q, original_line_no=n) for i, (n, q) in enumerate(wanted.items(), 1)]
+    return document(lines, kind=kind, original_id=of["id"])
+
+
+def test_a_return_gives_back_no_more_money_than_its_line_took(api, tills):
+    one, two, _other = tills
+    s = sale(1, 1)
+    taken(one.push(s))
+    # a void of 1,000-won lines that says a million each: its own till knew better
+    problem = refused(one.push(_priced(s, "void", 1_000_000)))
+    assert problem["field"] == "document.lines.0.amount" and "1000 paid" in problem["detail"]
+    # another enterprise's name on the sale's line
+    other_firm = document([line(1, 1000, -1, firm="E9", original_line_no=1)], kind="refund",
+                          original_id=s["id"])
+    problem = refused(one.push(other_firm))
+    assert problem["field"] == "document.lines.0.enterprise_name", problem
+    # a void that leaves a line out is no void
+    half = document([line(1, 1000, -1, original_line_no=1)], kind="void", original_id=s["id"])
+    problem = refused(one.push(half))
+    assert problem["field"] == "document.lines" and "whole sale" in problem["detail"]
+    # from another till of the stall: taken (it could not know), and alerted
+    taken(two.push(_priced(s, "refund", 5000, l2=1)))
+    over = [a for a in alerts(api) if a["reason"].startswith(p.OVER_RETURNED)]
+    assert [(a["device_code"], a["seq"]) for a in over] == [("B02", 1)]
+    assert "5000 won of line 2" in over[0]["reason"]
+    net = api.org("GET", f"/api/v1/events/{api.event}/totals").json()["net"]
+    assert net == 2000 - 5000  # taken as sent (the server never recomputes), but alerted
+
+
+def test_a_waiting_return_that_takes_too_much_money_is_alerted_when_its_sale_comes(api, tills):
+    one, two, _other = tills
+    s = sale(1)
+    taken(two.push(_priced(s, "refund", 15000, l1=1)))
+    assert [a["reason"] for a in alerts(api)] == [p.WAITING]
+    taken(one.push(s))
+    now = alerts(api)
+    assert [a["reason"].split(":")[0] for a in now] == [p.OVER_RETURNED], now
+    assert "15000 won of line 1" in now[0]["reason"]
+
+
+def test_a_till_alone_but_for_revoked_ones_is_alone(api, tills):
+    one, two, _other = tills
+    for code in ("A01", "B01", "B02"):  # the api's own till, and both others
+        assert api.org("POST", f"/api/v1/stalls/{api.stall}/devices/{code}/revoke"
+                       ).status_code == 200
+    three = Till(api, another_code(api.server, api.stall), "B03")
+    problem = refused(three.push(ret(sale(1), l1=1)))
+    assert "unknown" in problem["detail"]

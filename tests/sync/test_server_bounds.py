@@ -282,6 +282,21 @@ HUGE = 2**63
     ("a product named with a NUL", lambda: {**product_event(1, f"{int(time.time() * 1000):013d}"
                                                                "-00000-A01", name="잼\x00")},
      "payload"),
+    ("two lines of one line_no", lambda: event(1, document([line(1, 100), line(1, 200)])),
+     "document"),
+    ("two payments of one n", lambda: event(1, document([line(1, 300)], payments=[
+        {"n": 1, "method": "cash", "kind": "cash", "amount": 100, "tendered": 100, "change": 0},
+        {"n": 1, "method": "card", "kind": "card", "amount": 200, "tendered": 200,
+         "change": 0}])), "document"),
+    ("an enterprise of two tax statuses", lambda: event(1, document(
+        [line(1, 100), line(2, 100, status="simplified")])), "document"),
+    ("a sale's line naming an original", lambda: event(1, document(
+        [line(1, 100, original_line_no=1)])), "document"),
+    ("a refund's line naming none", lambda: event(1, document(
+        [line(1, 100, -1)], kind="refund", original_id=str(uuid.uuid4()))), "document"),
+    ("less tendered than paid", lambda: event(1, document([line(1, 300)], payments=[
+        {"n": 1, "method": "cash", "kind": "cash", "amount": 300, "tendered": 200,
+         "change": 0}])), "document"),
     ("a seq of 0", lambda: event(0), "seq"),
     ("a seq of -1", lambda: event(-1), "seq"),
     ("a seq of 2^63", lambda: event(HUGE), "seq"),
