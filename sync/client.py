@@ -123,14 +123,15 @@ def _retry_after(response: httpx.Response, default: int = 10) -> int:
 
 
 def _raise_for(response: httpx.Response) -> None:
-    body = _body(response)
-    code = body.get("code") if isinstance(body, dict) else None
+    if response.status_code < 400:
+        return
     if response.status_code in (408, 429):
         # the server is fine and will take it later (a body it got too slowly, another push of
         # this till still being applied, too many attempts): not a refusal of what was sent
         raise SyncError("sync_busy", detail=_detail(response),
                         seconds=_retry_after(response), status=response.status_code)
-    if response.status_code == 401 and code == "device_revoked":
+    body = _body(response) if response.status_code == 401 else None
+    if isinstance(body, dict) and body.get("code") == "device_revoked":
         raise SyncError("sync_revoked", detail=_detail(response))
     if response.status_code in (401, 403):
         raise SyncError("sync_refused", detail=_detail(response))

@@ -179,30 +179,31 @@ def messages() -> str:
     return "\n\n".join(parts)
 
 
-def bounds() -> str:
-    from pos.money import MAX_QTY, MAX_WON
+_BOUNDS = {  # each a name of `sync.protocol` (MAX_WON and MAX_QTY are `pos.money`'s, there too)
+    "MAX_BATCH": "events in one push",
+    "MAX_BODY_BYTES": "bytes of a request's body (`413` past it)",
+    "BODY_SECONDS": "seconds for a whole body to arrive (`408`)",
+    "BODY_IDLE_SECONDS": "seconds a body may pause (`408`)",
+    "PUSH_RETRY_AFTER": "seconds a till waits when its previous push is still in progress "
+                        "(`429`)",
+    "MAX_WON": "won, the magnitude of a line's or payment's amount",
+    "MAX_DOCUMENT_WON": "won, the magnitude of a document's totals",
+    "MAX_QTY": "the magnitude of a quantity",
+    "MAX_LINES": "lines in a document",
+    "MAX_PAYMENTS": "payments in a document",
+    "MAX_SEQ": "a seq, a cursor (`after`), a number in a payload",
+    "MAX_PAYLOAD_DEPTH": "levels of a payload's objects and lists",
+    "MAX_PAYLOAD_ITEMS": "values in a payload",
+    "MAX_PAYLOAD_TEXT": "characters of a text in a payload",
+    "MAX_CLOCK_AHEAD_MS": "milliseconds a catalog stamp may be ahead of the server's clock "
+                          "(see Catalog)",
+}
 
-    rows = [
-        ("`MAX_BATCH`", p.MAX_BATCH, "events in one push"),
-        ("`MAX_BODY_BYTES`", p.MAX_BODY_BYTES, "bytes of a request's body (`413` past it)"),
-        ("`BODY_SECONDS`", p.BODY_SECONDS, "seconds for a whole body to arrive (`408`)"),
-        ("`BODY_IDLE_SECONDS`", p.BODY_IDLE_SECONDS, "seconds a body may pause (`408`)"),
-        ("`PUSH_RETRY_AFTER`", p.PUSH_RETRY_AFTER,
-         "seconds a till waits when its previous push is still in progress (`429`)"),
-        ("`MAX_WON`", MAX_WON, "won, the magnitude of a line's or payment's amount"),
-        ("`MAX_DOCUMENT_WON`", p.MAX_DOCUMENT_WON, "won, the magnitude of a document's totals"),
-        ("`MAX_QTY`", MAX_QTY, "the magnitude of a quantity"),
-        ("`MAX_LINES`", p.MAX_LINES, "lines in a document"),
-        ("`MAX_PAYMENTS`", p.MAX_PAYMENTS, "payments in a document"),
-        ("`MAX_SEQ`", p.MAX_SEQ, "a seq, a cursor (`after`), a number in a payload"),
-        ("`MAX_PAYLOAD_DEPTH`", p.MAX_PAYLOAD_DEPTH, "levels of a payload's objects and lists"),
-        ("`MAX_PAYLOAD_ITEMS`", p.MAX_PAYLOAD_ITEMS, "values in a payload"),
-        ("`MAX_PAYLOAD_TEXT`", p.MAX_PAYLOAD_TEXT, "characters of a text in a payload"),
-        ("`MAX_CLOCK_AHEAD_MS`", p.MAX_CLOCK_AHEAD_MS,
-         "milliseconds a catalog stamp may be ahead of the server's clock (see Catalog)"),
-    ]
+
+def bounds() -> str:
     lines = ["| bound | value | of what |", "|---|---|---|"]
-    lines += [f"| {name} | {_number(value)} | {what} |" for name, value, what in rows]
+    lines += [f"| `{name}` | {_number(getattr(p, name))} | {what} |"
+              for name, what in _BOUNDS.items()]
     return "\n".join(lines)
 
 

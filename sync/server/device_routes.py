@@ -53,7 +53,9 @@ def _push_now(engine, body: bytes, token: str) -> Response:
     device = None
     try:
         with engine.begin() as conn:
-            device = service.device_for(conn, token)  # who asks, before what they say
+            # asked again, in the push's transaction: a till revoked while its body was
+            # arriving is refused (one indexed lookup beside a batch of hundreds of rows)
+            device = service.device_for(conn, token)
             answer = service.push(conn, device, p.parse_push(body))
     except p.ProtocolError as e:
         if device is not None:  # the organizer sees it; the refused batch itself stores nothing

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -74,18 +75,26 @@ def _drop_postgres(name: str) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def database(kind: str, folder):
+    """A new server database's URL: a SQLite file in `folder`, or a PostgreSQL database of its
+    own, dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'server.db'}"
+        return
+    name, url = _postgres_url()
+    try:
+        yield url
+    finally:
+        _drop_postgres(name)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(request, tmp_path):
-    if request.param == "sqlite":
-        srv = RunningServer(f"sqlite:///{tmp_path / 'server.db'}")
-        yield srv
-        srv.stop()
-    else:
-        name, url = _postgres_url()
+    with database(request.param, tmp_path) as url:
         srv = RunningServer(url)
         yield srv
         srv.stop()
-        _drop_postgres(name)
 
 
 def setup_stall(server: RunningServer, stall_name: str = "성수 공동판매장") -> tuple[str, str, str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.sync.conftest import _drop_postgres, _free_port, _postgres_url
+from tests.sync.conftest import _free_port, database
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "sync-protocol.md"
 
@@ -137,33 +137,30 @@ def document(till: Till, kind: str, lines: list[dict], payments: list[dict], shi
 @pytest.fixture(params=["sqlite", "postgresql"])
 def served(request, tmp_path):
     """`jangteo-server serve` in a process of its own, and the database it serves."""
-    name = None
-    if request.param == "sqlite":
-        db = f"sqlite:///{tmp_path / 'server.db'}"
-    else:
-        name, db = _postgres_url()
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    log = open(tmp_path / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "sync.server.cli", "--db", db, "serve",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
+    with database(request.param, tmp_path) as db:
+        port = _free_port()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        log = open(tmp_path / "server.log", "wb")
+        proc = subprocess.Popen([sys.executable, "-m", "sync.server.cli", "--db", db, "serve",
+                                 "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+                                env=env)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
         try:
-            if httpx.get(f"{url}/api/v1/health", timeout=2).json()["ok"]:
-                break
-        except (httpx.HTTPError, ValueError):
-            pass
-        assert proc.poll() is None, (tmp_path / "server.log").read_text()
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.2)
-    yield url, db
-    proc.terminate()
-    proc.wait(20)
-    log.close()
-    if name:
-        _drop_postgres(name)
+            while True:
+                try:
+                    if httpx.get(f"{url}/api/v1/health", timeout=2).json()["ok"]:
+                        break
+                except (httpx.HTTPError, ValueError):
+                    pass
+                assert proc.poll() is None, (tmp_path / "server.log").read_text()
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+            yield url, db
+        finally:
+            proc.terminate()
+            proc.wait(20)
+            log.close()
 
 
 def test_a_client_written_from_the_document_alone(served):

@@ -185,14 +185,10 @@ def _migrated_to(url: str, revision: str):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_db(request, tmp_path):
-    from tests.sync.conftest import _drop_postgres, _postgres_url
+    from tests.sync.conftest import database
 
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        name, url = _postgres_url()
+    with database(request.param, tmp_path) as url:
         yield url
-        _drop_postgres(name)
 
 
 def test_a_database_stamped_far_ahead_before_the_bound_heals_when_the_server_starts(empty_db):

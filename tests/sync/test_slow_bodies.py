@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from sync import client
-from tests.sync.conftest import RunningServer, _drop_postgres, _postgres_url, setup_stall
+from tests.sync.conftest import RunningServer, database, setup_stall
 
 SECONDS, IDLE = 4.0, 1.5  # the body limits of the server under test (the real ones: 60 s, 15 s)
 
@@ -22,16 +22,10 @@ SECONDS, IDLE = 4.0, 1.5  # the body limits of the server under test (the real o
 @pytest.fixture(params=["sqlite", "postgresql"])
 def strict(request, tmp_path):
     """A real server whose bodies must arrive within SECONDS, with no pause over IDLE."""
-    name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'server.db'}"
-    else:
-        name, url = _postgres_url()
-    srv = RunningServer(url, body_seconds=SECONDS, body_idle=IDLE)
-    yield srv
-    srv.stop()
-    if name:
-        _drop_postgres(name)
+    with database(request.param, tmp_path) as url:
+        srv = RunningServer(url, body_seconds=SECONDS, body_idle=IDLE)
+        yield srv
+        srv.stop()
 
 
 def enroll_raw(server: RunningServer, code: str, device_code: str) -> str:
