@@ -630,6 +630,32 @@ class Store:
             self._mark_files = marks.MarkFiles(self.data_dir, self.device["id"])
         self._mark_files.write(self._mark)
 
+    def take_device_code(self, code: str) -> bool:
+        """The device code the organizer's server gave this till at enrollment: its receipt
+        numbers and clock stamps use it from the next document on (the receipts before keep
+        theirs; the day's count goes on, so no number is given twice). False: it had it."""
+        from pos import events, marks
+        from pos.ids import DEVICE_CODE
+
+        if not DEVICE_CODE.match(code):
+            raise ValueError(f"bad device code {code!r}")
+        with self.unit_of_work() as uow:  # the write lock: no document is numbered meanwhile
+            if self.device["code"] == code:
+                return False
+            uow.conn.execute(t.device.update().where(t.device.c.id == self.device["id"])
+                             .values(code=code))
+            uow.note(events.SETTINGS)  # the status bar's next receipt number changes
+            uow.commit()
+            self.device = {**self.device, "code": code}
+            self.numbering.device_code = code
+            if self._mark is not None:
+                self._mark.device_code = code
+                if self._mark_files is None:
+                    self._mark_files = marks.MarkFiles(self.data_dir, self.device["id"])
+                for _slot in range(2):  # both slots: a mark read back has one device code
+                    self._mark_files.write(self._mark)
+        return True
+
     def confirmed_shift(self, number: int) -> None:
         """A shift with this number was opened and committed: the marks keep it."""
         if self._mark is None or number <= self._mark.shift:

@@ -125,7 +125,7 @@ def _report(args, lang: str, open_store) -> int:
         with store.unit_of_work(write=False) as uow:
             labels = {m.code: m.label(lang) for m in svc.payment_methods(uow).values()}
             methods = list(labels)
-            store_identity = svc.till_settings(uow).store
+            store_identity = {**svc.till_settings(uow).store, "till": store.device["code"]}
             enterprises = {e["id"]: e for e in svc.list_enterprises(uow)}
             shift = None
             if kind == "day":

@@ -112,6 +112,8 @@ def shift_report_pdf(path: Path | str, f: Settlement, *, kind: str, lang: str = 
     meta = []
     if store and store.get("name"):
         meta.append(store["name"])
+    if store and store.get("till"):
+        meta.append(f"{word('till', lang)} {store['till']}")
     if shift:
         meta.append(f"{word('opened', lang)} {shift['opened_at'][:16].replace('T', ' ')}")
         if shift.get("closed_at"):
@@ -217,6 +219,8 @@ def _statement(e: EnterpriseFigures, f: Settlement, info: dict, s, lang, store, 
     story = [Paragraph(f"{word('settlement_title', lang)} — {e.name}", s["title"])]
     if store and store.get("name"):
         story.append(Paragraph(store["name"], s["body"]))
+    if store and store.get("till"):
+        story.append(Paragraph(f"{word('till', lang)} {store['till']}", s["body"]))
     story += [Paragraph(p, s["body"]) for p in period]
     ident = [[word("enterprise", lang), e.name], [word("bizno", lang), info.get("bizno") or "—"],
              [word("representative", lang), info.get("representative") or "—"],

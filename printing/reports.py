@@ -41,6 +41,8 @@ def layout_shift_report(f: Settlement, *, kind: str, columns: int | Measure, lan
     out: list[Item] = heading(title_for(kind, shift["number"] if shift else None, lang), columns)
     if store and store.get("name"):
         out += [Row(r.left, align="center") for r in fit(store["name"], "", columns)]
+    if store and store.get("till"):  # which till: a stall's tills each make their own
+        out.append(Row(word("till", lang), store["till"]))
     if shift:
         out.append(Row(word("opened", lang), shift["opened_at"][:16].replace("T", " ")))
         if shift.get("closed_at"):

@@ -26,7 +26,8 @@ def _run(args, lang: str, open_store) -> int:
     with open_store(args) as store:
         if args.sync_command == "enroll":
             info = enroll(store, url=args.url, code=args.code)
-            print(say("sync_enrolled", lang, event=info["event"], stall=info["stall"]))
+            print(say("sync_enrolled", lang, event=info["event"], stall=info["stall"],
+                      code=info["device_code"]))
             return 0
         if args.sync_command == "now":
             noticed = sync_state(store).notice_at

@@ -38,6 +38,7 @@ from pos.i18n import Phrase, detect_lang, error_text
 from pos.store import Store, StoreError, UnitOfWork
 from sync import protocol as p
 from pos.errors import CodedError
+from pos.ids import DEVICE_CODE
 
 log = logging.getLogger("jangteo.sync")
 
@@ -181,12 +182,19 @@ def _refused_event(response: httpx.Response) -> tuple[int | None, int | None]:
 
 
 def enroll(store: Store, *, url: str, code: str, transport=None, timeout: float = 10) -> dict:
-    """Trade a one-time code for this device's identity and token at the organizer's server."""
+    """Trade a one-time code for this device's identity, token and device code at the
+    organizer's server. The till says who it is (`local_id`: enrolled again, it is known and
+    keeps its device code) and from which seq it will send (1 when never enrolled: what it
+    sold before goes too; else one past what its former server held); it takes the device
+    code the server gives, unique within the stall."""
     with store.unit_of_work(write=False) as uow:
         device = store.device
+        before = settings(uow)
+    next_seq = int(before.get("acked_seq", 0)) + 1 if before.get("device_id") else 1
     try:
         body = p.EnrollRequest(code=code.strip(), device_code=device["code"],
-                               device_name=device.get("name") or "").model_dump()
+                               device_name=device.get("name") or "",
+                               local_id=device["id"][:64], next_seq=next_seq).model_dump()
     except ValidationError:
         raise SyncError("sync_code_invalid", code=code.strip()[:40]) from None
     if not url.strip().lower().startswith(("http://", "https://")):
@@ -205,7 +213,10 @@ def enroll(store: Store, *, url: str, code: str, transport=None, timeout: float 
     _raise_for(response)
     try:
         answer = p.EnrollResponse.model_validate_json(response.content)
-    except ValidationError:
+        given = answer.device_code or device["code"]  # a server before device codes: its own
+        if not DEVICE_CODE.match(given) or not 0 <= answer.acked_seq <= p.MAX_SEQ:
+            raise ValueError(given)
+    except (ValidationError, ValueError):
         raise SyncError("sync_garbage") from None
     save_token(store, answer.token)
     with store.unit_of_work() as uow:
@@ -213,7 +224,11 @@ def enroll(store: Store, *, url: str, code: str, transport=None, timeout: float 
                                       "stall": answer.stall_name, "event": answer.event_name,
                                       "acked_seq": 0})
         uow.commit()
-    return {"device_id": answer.device_id, "stall": answer.stall_name, "event": answer.event_name}
+    store.take_device_code(given)
+    if answer.acked_seq:  # what the server holds already: known again, or sent to a former one
+        _record_ack(store, p.PushResponse(acked_seq=answer.acked_seq, applied=0, already_there=0))
+    return {"device_id": answer.device_id, "stall": answer.stall_name, "event": answer.event_name,
+            "device_code": given}
 
 
 _SALE = ("id", "kind", "receipt_no", "business_day", "created_at", "change", "original_id",

@@ -109,14 +109,26 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
+DEVICE_CODE = r"^[A-Z][A-Z0-9]{1,5}$"
+
+
 class EnrollRequest(Strict):
     code: Text(64, 6)
     """The one-time enrollment code the organizer made for this till."""
-    device_code: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,5}$")
-    """The till's device code: a capital letter, then 1 to 5 capitals or digits (`A01`). Unique
-    among the stall's active tills; the last part of the till's clock stamps."""
+    device_code: str = Field(pattern=DEVICE_CODE)
+    """The device code the till numbers its receipts with now: a capital letter, then 1 to 5
+    capitals or digits (`A01`). A wish: the server gives it only when no till of the stall
+    ever had it (a till that sold before it enrolled keeps its receipt numbers); the code the
+    till gets is in the answer."""
     device_name: Text(100) = ""
     """A name for people (the laptop's); may be empty."""
+    local_id: Text(64) = ""
+    """The till's own id (its data folder's, kept across enrollments): a till of the stall
+    enrolling again with the same id is the same till, and gets back its device code and
+    what the server holds of it. Empty: always a new till."""
+    next_seq: int = Field(default=1, ge=1, le=MAX_SEQ, strict=True)
+    """The seq of the first event this enrollment will send: 1 for a till never enrolled, else
+    one past what its former server held. Ignored when the till is known again."""
 
 
 class EnrollResponse(Strict):
@@ -132,6 +144,12 @@ class EnrollResponse(Strict):
     """Its name."""
     event_name: str
     """The name of the stall's event."""
+    device_code: str = ""
+    """The device code the server gave the till, unique within the stall: its receipt numbers
+    and clock stamps use it from now on."""
+    acked_seq: int = 0
+    """The highest seq the server already holds of the till with none missing before it (what
+    a till known again sent before; `next_seq` − 1 for a new one)."""
 
 
 Sign = {"sale": 1, "void": -1, "refund": -1}
@@ -684,6 +702,9 @@ class CancelDeviceCode(Strict):
 class NewDeviceCode(Strict):
     valid_hours: float = Field(default=72, gt=0, le=24 * 30, strict=True, allow_inf_nan=False)
     """How long the code can be used, in hours (up to 30 days)."""
+    device_code: str | None = Field(default=None, pattern=DEVICE_CODE)
+    """The device code the till enrolling with it gets (`A03`); refused (`409`) while an active
+    till of the stall has it. Null: the server gives the first code no till of the stall had."""
 
 
 class Status(Strict):

@@ -214,7 +214,8 @@ class SettingsScreen(QWidget):
                 prompts.error(self, explain(error))
             return
         self.sync_code.clear()
-        self.sync_info.setText(t("sync_enrolled", event=info["event"], stall=info["stall"]))
+        self.sync_info.setText(t("sync_enrolled", event=info["event"], stall=info["stall"],
+                                 code=info["device_code"]))
         self.sync.restart()
         self.enrolled = True
 
@@ -333,7 +334,8 @@ class SettingsScreen(QWidget):
         self.sync_url.setText(sync_conf.get("url", ""))
         if sync_conf.get("url"):
             self.sync_info.setText(t("sync_enrolled", event=sync_conf.get("event", ""),
-                                     stall=sync_conf.get("stall", "")))
+                                     stall=sync_conf.get("stall", ""),
+                                     code=self.store.device["code"]))
         self.receipt_qr.setText(settings.receipt_qr)
         self._stored_logo = settings.receipt_logo
         self.receipt_logo.setText(self._stored_logo)

@@ -235,7 +235,7 @@ class ShiftScreen(QWidget):
 
         with self.store.unit_of_work(write=False) as uow:
             labels = {m.code: m.label(language()) for m in svc.payment_methods(uow).values()}
-            identity = svc.till_settings(uow).store
+            identity = {**svc.till_settings(uow).store, "till": self.store.device["code"]}
         return layout_shift_report(figures, kind=kind, columns=columns, lang=language(),
                                    store=identity, shift=shift, method_labels=labels,
                                    printed_at=self.store.clock.now())
@@ -271,7 +271,7 @@ class ShiftScreen(QWidget):
     def _context(self):
         with self.store.unit_of_work(write=False) as uow:
             labels = {m.code: m.label(language()) for m in svc.payment_methods(uow).values()}
-            identity = svc.till_settings(uow).store
+            identity = {**svc.till_settings(uow).store, "till": self.store.device["code"]}
             enterprises = {e["id"]: e for e in svc.list_enterprises(uow)}
         return labels, identity, enterprises
 

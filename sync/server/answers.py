@@ -72,9 +72,11 @@ class DeviceCode(Answer):
     code: str
     """The code: shown once, the server keeps only its hash."""
     stall: str
-    """The stall's id."""
+    """The stall's name."""
     valid_hours: float
     """How long it can be used."""
+    device_code: str | None = None
+    """The device code its till will get, when the organizer named one."""
 
 
 class Cancelled(Answer):

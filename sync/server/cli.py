@@ -72,6 +72,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     dc = sub.add_parser("device-code", help=h("device_code_help"))
     dc.add_argument("--stall", required=True)
     dc.add_argument("--event", default=None)
+    dc.add_argument("--till", default=None, metavar="DEVICE_CODE", help=h("device_code_till_help"))
     dv = sub.add_parser("device", help=h("device_help"))
     dv.add_argument("action", choices=["revoke", "cancel-code"])
     dv.add_argument("ref", metavar="DEVICE_OR_CODE")
@@ -118,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                                              bizno=args.bizno))
             elif args.command == "device-code":
                 stall = _stall(service, conn, args)
-                print(service.device_code(conn, stall_id=stall["id"], valid_hours=args.hours))
+                print(service.device_code(conn, stall_id=stall["id"], valid_hours=args.hours,
+                                          till=args.till))
             elif args.command == "device" and args.action == "cancel-code":
                 service.cancel_code(conn, code=args.ref)
                 print(say("code_cancelled", lang))

@@ -82,7 +82,8 @@ _SAID = {
          "unknown, used, cancelled or expired (`code_unusable`).",
     404: "No such event or stall (`not_found`).",
     409: "A name or number that must be unique is taken (`conflict`; at enrollment "
-         "`device_code_taken`: an active till of the stall has that device code), or a stall "
+         "`device_code_taken`: an active till of the stall has the device code the enrollment "
+         "code names, or the till enrolling again has another), or a stall "
          "name more than one event uses (`ambiguous`: give its id).",
     408: f"The body came too slowly (`body_too_slow`): a pause over {p.BODY_IDLE_SECONDS:g} s, or "
          f"not all there {p.BODY_SECONDS:g} s after the request began. Nothing was kept: send "

@@ -54,8 +54,10 @@ def device_code(stall: str, new: p.NewDeviceCode, conn: Tx) -> a.DeviceCode:
     """A one-time enrollment code for a till of the stall (shown once; stored hashed)."""
     found = service.find_stall(conn, stall)
     return a.DeviceCode(code=service.device_code(conn, stall_id=found["id"],
-                                                 valid_hours=new.valid_hours),
-                        stall=found["name"], valid_hours=new.valid_hours)
+                                                 valid_hours=new.valid_hours,
+                                                 till=new.device_code),
+                        stall=found["name"], valid_hours=new.valid_hours,
+                        device_code=new.device_code)
 
 
 @router.post("/device-codes/cancel", responses=problems(404, 409, *WITH_BODY))
@@ -69,8 +71,8 @@ def cancel_device_code(old: p.CancelDeviceCode, conn: Tx) -> a.Cancelled:
 @router.post("/stalls/{stall}/devices/{device}/revoke", responses=problems(404, 409))
 def revoke_device(stall: str, device: str, conn: Tx) -> a.Device:
     """The till (its id, or the device code of the stall's active till) can no longer sync:
-    its token answers 401 `device_revoked`. What it sent stays, and its device code is free
-    for a till enrolled again."""
+    its token answers 401 `device_revoked`. What it sent stays; the same till enrolled again
+    gets its device code back, and an enrollment code naming that code gives it to a new one."""
     found = service.find_stall(conn, stall)
     return a.Device(**service.revoke_device(conn, stall_id=found["id"], ref=device))
 

@@ -163,13 +163,39 @@ def get_enterprise(conn: Connection, enterprise_id: str) -> dict:
     return dict(row)
 
 
-def device_code(conn: Connection, *, stall_id: str, valid_hours: float = 72) -> str:
-    """A one-time enrollment code; the server keeps only its hash."""
+def device_code(conn: Connection, *, stall_id: str, valid_hours: float = 72,
+                till: str | None = None) -> str:
+    """A one-time enrollment code; the server keeps only its hash. `till`: the device code
+    the till enrolling with it gets (refused while an active till of the stall has it)."""
+    if till is not None:
+        if not isinstance(till, str) or not re.match(p.DEVICE_CODE, till):
+            raise Refused(422, f"a device code is a capital letter, then 1 to 5 capitals or "
+                               f"digits (A01), not {_said(str(till))}", "invalid")
+        _named_code_free(conn, stall_id, till)
     code = "-".join(secrets.token_hex(2).upper() for _ in range(3))  # e.g. 4F2A-9C01-77BE
     conn.execute(t.enrollment_codes.insert().values(
         code_hash=digest_of(code), stall_id=stall_id,
-        expires_at=int(time.time() + valid_hours * 3600), used_at=None))
+        expires_at=int(time.time() + valid_hours * 3600), used_at=None, device_code=till))
     return code
+
+
+def _named_code_free(conn: Connection, stall_id: str, till: str) -> None:
+    d = t.devices.c
+    if conn.execute(select(d.id).where(d.stall_id == stall_id, d.device_code == till,
+                                       d.revoked_at.is_(None))).first() is not None:
+        raise Refused(409, f"an active till of the stall has device code {till!r}: revoke it "
+                           f"first (jangteo-server device revoke {till} --stall …) when a new "
+                           "laptop replaces it", "device_code_taken")
+
+
+def free_device_code(used: set[str]) -> str:
+    """The first device code not in `used`: A01 … A99, B01 … Z99."""
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        for n in range(1, 100):
+            code = f"{letter}{n:02d}"
+            if code not in used:
+                return code
+    raise Refused(409, "the stall has used every device code A01 … Z99", "device_codes_used_up")
 
 
 def organizer_token(conn: Connection, *, name: str) -> str:
@@ -192,10 +218,14 @@ def is_organizer(conn: Connection, token: str) -> bool:
 # -- devices -----------------------------------------------------------------------------------
 
 def enroll(conn: Connection, req: p.EnrollRequest) -> p.EnrollResponse:
-    """A till enrolls with a one-time code. A till that enrolls again (its token lost, its
-    data restored) cannot be told from another till with the same device code, since it
-    brings nothing of its former enrollment: the device code of an active till of the stall is
-    refused (it breaks ties between clocks), until the organizer revokes the old till."""
+    """A till enrolls with a one-time code and gets its device code, unique within the stall:
+    - a till of the stall enrolling again (its `local_id` known: token lost, data restored,
+      revoked) is the same till: a new token, its device code and the seq the server holds;
+    - else the code the organizer named on the enrollment code;
+    - else the till's own code when no till of the stall ever had it (a till that sold before
+      it enrolled keeps its receipt numbers), else the first code no till of the stall had.
+    A code once given in a stall is never given to another till there unless the organizer
+    names it: receipt numbers stay unique across the stall."""
     code = conn.execute(select(t.enrollment_codes)
                         .where(t.enrollment_codes.c.code_hash == digest_of(req.code.strip().upper()))
                         .with_for_update()).mappings().first()
@@ -203,29 +233,47 @@ def enroll(conn: Connection, req: p.EnrollRequest) -> p.EnrollResponse:
             or code["expires_at"] < time.time()):
         raise Refused(403, "the enrollment code is unknown, used, cancelled or expired",
                       "code_unusable")
-    # the stall's row locked first: two tills enrolling with one device code at once wait in
-    # turn, and the second sees the first
+    # the stall's row locked first: two tills enrolling at once wait in turn, and the second
+    # sees the first's device code taken
     conn.execute(select(t.stalls.c.id).where(t.stalls.c.id == code["stall_id"]).with_for_update())
-    taken = conn.execute(select(t.devices.c.id).where(
-        t.devices.c.stall_id == code["stall_id"], t.devices.c.device_code == req.device_code,
-        t.devices.c.revoked_at.is_(None))).first()
-    if taken is not None:
-        raise Refused(409, f"the stall already has an active till with device code "
-                           f"{req.device_code!r}: choose another code, or revoke that till "
-                           f"(jangteo-server device revoke {req.device_code} --stall …) if "
-                           f"this is the same till enrolling again; the code was not used",
-                      "device_code_taken")
+    d = t.devices.c
+    token = "dev_" + secrets.token_urlsafe(32)
+    known = None
+    if req.local_id:
+        known = conn.execute(select(t.devices).where(
+            d.stall_id == code["stall_id"], d.local_id == req.local_id)).mappings().first()
+    if known is not None:
+        device_id, device_code, last_seq = known["id"], known["device_code"], known["last_seq"]
+        if code["device_code"] and code["device_code"] != device_code:
+            raise Refused(409, f"this till is already the stall's {device_code}: it keeps that "
+                               f"code (the enrollment code named {code['device_code']}); the "
+                               "code was not used", "device_code_taken")
+        conn.execute(t.devices.update().where(d.id == device_id).values(
+            token_hash=digest_of(token), revoked_at=None,
+            name=req.device_name or known["name"]))
+    else:
+        used = {c for c, in conn.execute(select(d.device_code)
+                                         .where(d.stall_id == code["stall_id"]))}
+        if code["device_code"]:
+            _named_code_free(conn, code["stall_id"], code["device_code"])
+            device_code = code["device_code"]
+        elif req.device_code not in used:
+            device_code = req.device_code
+        else:
+            device_code = free_device_code(used)
+        device_id = str(uuid.uuid4())
+        last_seq = req.next_seq - 1
+        conn.execute(t.devices.insert().values(
+            id=device_id, stall_id=code["stall_id"], device_code=device_code,
+            name=req.device_name, token_hash=digest_of(token), last_seq=last_seq,
+            enrolled_at=_now(), local_id=req.local_id or None))
     conn.execute(t.enrollment_codes.update().where(t.enrollment_codes.c.code_hash == code["code_hash"])
                  .values(used_at=_now()))
-    token = "dev_" + secrets.token_urlsafe(32)
-    device_id = str(uuid.uuid4())
-    conn.execute(t.devices.insert().values(
-        id=device_id, stall_id=code["stall_id"], device_code=req.device_code,
-        name=req.device_name, token_hash=digest_of(token), last_seq=0, enrolled_at=_now()))
     stall = find_stall(conn, code["stall_id"])
     event = find_event(conn, stall["event_id"])
     return p.EnrollResponse(device_id=device_id, token=token, stall_id=stall["id"],
-                            stall_name=stall["name"], event_name=event["name"])
+                            stall_name=stall["name"], event_name=event["name"],
+                            device_code=device_code, acked_seq=last_seq)
 
 
 def device_for(conn: Connection, token: str) -> dict:

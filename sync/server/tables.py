@@ -46,6 +46,7 @@ enrollment_codes = Table(
     Column("expires_at", BigInteger, nullable=False),  # unix seconds
     Column("used_at", Text, nullable=True),
     Column("cancelled_at", Text, nullable=True),
+    Column("device_code", String(6), nullable=True),  # the organizer named its till's code
 )
 
 devices = Table(
@@ -58,6 +59,8 @@ devices = Table(
     Column("last_seq", BigInteger, nullable=False),
     Column("enrolled_at", Text, nullable=False),
     Column("revoked_at", Text, nullable=True),  # its token answers 401 `device_revoked`
+    Column("local_id", String(64), nullable=True),  # the till's own id: known when it enrolls again
+    Index("ix_devices_stall_local_id", "stall_id", "local_id", unique=True),
 )
 
 organizer_tokens = Table(

@@ -110,6 +110,10 @@ def jangteo(data, *args):
 def test_close_the_day_from_the_command_line(tmp_path):
     data = tmp_path / "d"
     assert jangteo(data, "demo", "--sales", "60").returncode == 0
+    from pos.store import Store
+
+    with Store(data) as till:  # the code the organizer's server gave it: every report says it
+        assert till.take_device_code("B03")
     status = jangteo(data, "shift", "status")
     assert "교대 #1" in status.stdout  # the demo leaves its shift open
     assert jangteo(data, "shift", "cash", "--out", "5000", "--reason", "포장재").returncode == 0
@@ -123,11 +127,14 @@ def test_close_the_day_from_the_command_line(tmp_path):
                 "--print", "--printer", f"file://{tmp_path / 'z.bin'}", "--profile",
                 "generic-58-text")
     assert z.returncode == 0, z.stderr
-    assert any("Z 마감 보고서 #1" in line
-               for line in decode((tmp_path / "z.bin").read_bytes()).text_lines())
+    paper = decode((tmp_path / "z.bin").read_bytes()).text_lines()
+    assert any("Z 마감 보고서 #1" in line for line in paper)
+    assert any(line.startswith("단말") and line.endswith("B03") for line in paper), paper
+    assert "단말 B03" in "".join(p.extract_text() for p in PdfReader(tmp_path / "z.pdf").pages)
     s = jangteo(data, "report", "settlement", "--pdf", str(tmp_path / "s.pdf"), "--csv",
                 str(tmp_path / "s.csv"))
     assert s.returncode == 0 and (tmp_path / "s.csv").exists()
+    assert all("단말 B03" in page.extract_text() for page in PdfReader(tmp_path / "s.pdf").pages)
     from datetime import datetime
 
     today = datetime.now().astimezone().date().isoformat()
