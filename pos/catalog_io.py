@@ -278,7 +278,8 @@ def import_catalog(uow: UnitOfWork, path: Path | str, *, skip_invalid: bool = Fa
                                    .where(t.products.c.sku.is_not(None))).all())
     by_barcode = dict(uow.conn.execute(select(t.barcodes.c.barcode, t.barcodes.c.product_id)).all())
     by_name = {(r.enterprise_id, r.name): r.id for r in uow.conn.execute(
-        select(t.products.c.id, t.products.c.enterprise_id, t.products.c.name))}
+        select(t.products.c.id, t.products.c.enterprise_id, t.products.c.name).where(
+            t.products.c.merged_into.is_(None), t.products.c.removed.is_(False)))}
     id_to_name = {pid: name for (_, name), pid in by_name.items()}
 
     seen_barcode: dict[str, int] = {}

@@ -3,6 +3,7 @@ exactly this schema; `tests/pos/test_store.py` checks that they agree."""
 
 from __future__ import annotations
 
+from sqlalchemy import false as sa_false
 from sqlalchemy import (Boolean, CheckConstraint, Column, Float, ForeignKey, Index, Integer,
                         LargeBinary, MetaData, String, Table, Text, UniqueConstraint)
 
@@ -67,6 +68,9 @@ products = Table(
     Column("version", Integer, nullable=False, default=1),
     Column("updated_at", Text, nullable=False),
     Column("hlc", Text, nullable=True),  # stamp of the last edit: the newest edit wins in sync
+    # hidden: the same as that product of the stall, or taken out of the stall's catalog
+    Column("merged_into", String(36), nullable=True),
+    Column("removed", Boolean, nullable=False, default=False, server_default=sa_false()),
     CheckConstraint("price >= 0", name="price_not_negative"),
     Index("ix_products_enterprise_id", "enterprise_id"),
 )

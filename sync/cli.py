@@ -1,4 +1,4 @@
-"""`jangteo sync enroll URL CODE | now | status`."""
+"""`jangteo sync enroll URL CODE [--catalog take|merge] | catalog take|merge | now | status`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ def add_commands(sub, h) -> None:
     e = actions.add_parser("enroll", help=h("sync_enroll_help"))
     e.add_argument("url")
     e.add_argument("code")
+    e.add_argument("--catalog", choices=["take", "merge"], default=None,
+                   help=h("sync_enroll_catalog_help"))
+    c = actions.add_parser("catalog", help=h("sync_catalog_help"))
+    c.add_argument("choice", choices=["take", "merge"])
     actions.add_parser("now", help=h("sync_now_help"))
     actions.add_parser("status", help=h("sync_status_help"))
 
@@ -21,13 +25,31 @@ def handlers(open_store) -> dict:
 def _run(args, lang: str, open_store) -> int:
     from pos.cli import say
     from pos.i18n import error_text
-    from sync.client import SyncError, blocked_error, enroll, server_status, sync_now, sync_state
+    from sync.client import (SyncError, blocked_error, enroll, join_catalog, pending_join,
+                             server_status, sync_now, sync_state)
 
     with open_store(args) as store:
         if args.sync_command == "enroll":
             info = enroll(store, url=args.url, code=args.code)
             print(say("sync_enrolled", lang, event=info["event"], stall=info["stall"],
                       code=info["device_code"]))
+            join = info.get("join")
+            if join:
+                print(say("sync_joined", lang, stall=join["stall_products"],
+                          matched=join["matched"], own=join["own"]))
+                for c in join["conflicts"]:
+                    print(say("sync_join_conflict", lang, name=c["name"],
+                              why=error_text(SyncError(c["why"], **c["params"]), lang)))
+                if join["pending"] and args.catalog:
+                    print(say("sync_catalog_done", lang, **join_catalog(store, args.catalog)))
+                elif join["pending"]:
+                    print(error_text(SyncError("sync_catalog_choice", count=join["own"]), lang))
+            return 0
+        if args.sync_command == "catalog":
+            if pending_join(store) is None:
+                print(say("sync_catalog_nothing", lang))
+                return 0
+            print(say("sync_catalog_done", lang, **join_catalog(store, args.choice)))
             return 0
         if args.sync_command == "now":
             noticed = sync_state(store).notice_at

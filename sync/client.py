@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from sqlalchemy import bindparam, func, select
 
 from pos import services as svc
+from pos.services import catalog as catalog_service
 from pos import events, outbox, tables as t
 from pos.background import BackgroundLoop
 from pos.i18n import Phrase, detect_lang, error_text
@@ -228,7 +229,32 @@ def enroll(store: Store, *, url: str, code: str, transport=None, timeout: float 
     if answer.acked_seq:  # what the server holds already: known again, or sent to a former one
         _record_ack(store, p.PushResponse(acked_seq=answer.acked_seq, applied=0, already_there=0))
     return {"device_id": answer.device_id, "stall": answer.stall_name, "event": answer.event_name,
-            "device_code": given}
+            "device_code": given,
+            # the same till enrolled again has its products in the stall already
+            "join": None if before.get("device_id") == answer.device_id else
+            _join_after_enroll(store, url.strip(), answer.token, transport, timeout)}
+
+
+def _join_after_enroll(store: Store, url: str, token: str, transport, timeout: float) -> dict | None:
+    """The stall's catalog, taken at once; this till's own products matched to it. When all of
+    them are the stall's, they are merged without asking; when some are the till's alone, the
+    vendor chooses (`join_catalog`: take the stall's, or merge) and nothing is sent meanwhile.
+    Offline right after enrolling: nothing to decide now, the server matches what it is sent
+    (`sync.server.service.put_product`)."""
+    try:
+        with _http(url, transport, timeout) as http:
+            seen = _pull_all_seen(store, http, token)
+    except (SyncError, httpx.HTTPError):
+        return None
+    with store.unit_of_work(write=False) as uow:
+        plan = join_plan(uow, seen)
+    if plan is None:
+        return None
+    summary = {"stall_products": plan["stall_products"], "matched": len(plan["matched"]),
+               "own": len(plan["own"]), "conflicts": plan["conflicts"],
+               "pending": bool(plan["own"])}
+    join_catalog(store, None, plan)  # the same either way: done at once
+    return summary
 
 
 _SALE = ("id", "kind", "receipt_no", "business_day", "created_at", "change", "original_id",
@@ -423,6 +449,8 @@ def push_all(store: Store, *, transport=None, timeout: float = 10, batch: int = 
 def _push_all(store: Store, http: httpx.Client, token: str, conf: dict, batch: int) -> int:
     """The next batch is read while the server works on the current one (a read only: it is
     set aside if the answer says the server is elsewhere, or lists mismatches)."""
+    if conf.get("catalog_join"):  # joined a stall with a catalog: the vendor chooses first
+        raise SyncError("sync_catalog_choice", count=len(conf["catalog_join"].get("own", [])))
     total = 0
     server_acked = -1
     with ThreadPoolExecutor(1, thread_name_prefix="sync-send") as sender:
@@ -661,7 +689,10 @@ def pull_once(store: Store, *, transport=None, timeout: float = 10, limit: int =
         return _pull_page(store, http, token, limit)
 
 
-def _pull_page(store: Store, http: httpx.Client, token: str, limit: int) -> bool:
+def _pull_page(store: Store, http: httpx.Client, token: str, limit: int,
+               seen: dict[str, p.Product] | None = None) -> bool:
+    """One page of the catalog after the cursor, applied with its cursor; `seen` collects the
+    products as the server sent them."""
     with store.unit_of_work(write=False) as uow:
         after = int(settings(uow).get("catalog_after", 0))
     page = _call(http, token, "GET", "/api/v1/catalog", p.CatalogPage,
@@ -670,6 +701,8 @@ def _pull_page(store: Store, http: httpx.Client, token: str, limit: int) -> bool
         apply_remote_page(uow, list(page.products))
         svc.set_setting(uow, "sync", {**settings(uow), "catalog_after": page.next_after})
         uow.commit()
+    if seen is not None:
+        seen.update((x.id, x) for x in page.products)
     return page.more
 
 
@@ -747,6 +780,22 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     if not newer:
         return 0
     uow.note(events.CATALOG)
+    # hidden first (merged into another product, or removed): their SKUs and barcodes are
+    # free for the products that take them; one this till never had is not made here
+    gone = [x for x in newer if x.merged_into or x.removed]
+    newer = [x for x in newer if not (x.merged_into or x.removed)]
+    moved: dict[str, list[str]] = {}  # a merged product's barcodes, for the one it is now
+    for x in gone:
+        if x.id not in local:
+            continue
+        codes = [b for b, in uow.conn.execute(select(t.barcodes.c.barcode)
+                                              .where(t.barcodes.c.product_id == x.id))]
+        if x.merged_into and codes:
+            moved.setdefault(x.merged_into, []).extend(codes)
+        uow.conn.execute(t.barcodes.delete().where(t.barcodes.c.product_id == x.id))
+        uow.conn.execute(t.products.update().where(t.products.c.id == x.id).values(
+            active=False, sku=None, merged_into=x.merged_into, removed=x.removed, hlc=x.hlc,
+            updated_at=uow.clock.now().isoformat()))
     categories: dict[str, str] = {}
     for x in newer:
         if x.category and x.category not in categories:
@@ -760,7 +809,8 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
         values = {"name": x.name, "price": x.price, "tax_class": x.tax_class,
                   "enterprise_id": enterprises.id_for(x.enterprise),
                   "category_id": categories.get(x.category) if x.category else None,
-                  "active": x.active, "sku": x.sku, "hlc": x.hlc, "updated_at": now}
+                  "active": x.active, "sku": x.sku, "hlc": x.hlc, "updated_at": now,
+                  "merged_into": None, "removed": False}
         if x.sku and skus.get(x.sku) not in (None, x.id):
             values["sku"] = None  # another local product holds the SKU: keep both
         if x.id in local:
@@ -777,16 +827,175 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     for k in range(0, len(taken), 500):
         uow.conn.execute(t.barcodes.delete().where(t.barcodes.c.product_id.in_(taken[k:k + 500])))
     wanted = [(b, x.id) for x in newer for b in x.barcodes]
+    if moved:  # after the page's own barcodes, where no product of the page holds them
+        live = {pid for pid, in uow.conn.execute(select(t.products.c.id).where(
+            t.products.c.id.in_(list(moved)), t.products.c.merged_into.is_(None),
+            t.products.c.removed.is_(False)))}
+        wanted += [(b, target) for target, codes in moved.items() if target in live
+                   for b in codes]
     owners = {}
     codes = [b for b, _ in wanted]
     for k in range(0, len(codes), 500):
         owners.update(dict(uow.conn.execute(select(t.barcodes.c.barcode, t.barcodes.c.product_id)
                                             .where(t.barcodes.c.barcode.in_(codes[k:k + 500])))
                            .all()))
-    free = [{"barcode": b, "product_id": pid} for b, pid in wanted if b not in owners]
+    free = []
+    for b, pid in wanted:
+        if b not in owners:
+            owners[b] = pid
+            free.append({"barcode": b, "product_id": pid})
     if free:
         uow.conn.execute(t.barcodes.insert(), free)
-    return len(newer)
+    return len(newer) + len(gone)
+
+
+# -- joining a stall that has a catalog ---------------------------------------------------------
+
+JOIN_CHOICES = ("take", "merge")
+
+
+def _pull_all_seen(store: Store, http: httpx.Client, token: str) -> dict[str, p.Product]:
+    """Every catalog page after the cursor, applied; returns the products as the server holds
+    them (with the barcodes and SKUs this till may have dropped because one of its own
+    products held them)."""
+    seen: dict[str, p.Product] = {}
+    while _pull_page(store, http, token, 500, seen):
+        pass
+    return seen
+
+
+def join_plan(uow: UnitOfWork, stall: dict[str, p.Product]) -> dict | None:
+    """What joining the stall's catalog does to this till's own products (those the stall does
+    not have): each is matched to one of the stall's (`pos.catalog_match`), or is the till's
+    alone (a conflict says why a rule could not decide). None when there is nothing to join:
+    the stall has no products yet (the till's become the stall's) or the till has none."""
+    from pos import catalog_match as cm
+
+    live = [x for x in stall.values() if not (x.merged_into or x.removed)]
+    own = [x for x in svc.list_products(uow) if x["id"] not in stall]
+    if not live or not own:
+        return None
+    skus: dict[str, cm.Known] = {}
+    codes: dict[str, cm.Known] = {}
+    keys: dict[str, list[cm.Known]] = {}
+    for x in live:
+        known = cm.Known(x.id, x.sku)
+        if x.sku:
+            skus.setdefault(x.sku, known)
+        for code in x.barcodes:
+            codes.setdefault(code, known)
+        keys.setdefault(cm.name_key(x.enterprise.name, x.name), []).append(known)
+    plan = {"stall_products": len(live), "matched": [], "own": [], "conflicts": []}
+    for mine in own:
+        found = cm.match(sku=mine["sku"], barcodes=mine["barcodes"],
+                         key=cm.name_key(mine["enterprise_name"], mine["name"]),
+                         by_sku=skus.get,
+                         by_barcodes=lambda cs: {c: codes[c] for c in cs if c in codes},
+                         by_key=lambda k: keys.get(k, []))
+        if found.id is not None:
+            theirs = stall[found.id]
+            plan["matched"].append({"id": mine["id"], "name": mine["name"], "into": found.id,
+                                    "into_name": theirs.name, "by": found.by,
+                                    "sku": theirs.sku, "barcodes": list(theirs.barcodes)})
+        else:
+            plan["own"].append({"id": mine["id"], "name": mine["name"]})
+            if found.conflict:
+                plan["conflicts"].append({"name": mine["name"], "why": found.conflict,
+                                          "params": found.params or {}})
+    plan["merged_count"] = len(plan["matched"])
+    return plan
+
+
+def pending_join(store: Store) -> dict | None:
+    """The catalog choice this till waits for since it enrolled, if any."""
+    with store.unit_of_work(write=False) as uow:
+        return settings(uow).get("catalog_join")
+
+
+def join_catalog(store: Store, choice: str | None, plan: dict | None = None) -> dict:
+    """Carry out the join: this till's products matched to the stall's are merged into them
+    (hidden here, their barcodes given to the stall's product; the sales that name them stay);
+    with `take`, its other products leave the stall's catalog (removed, or kept inactive where
+    a sale names them); with `merge` they join it; with None they wait for the vendor's choice
+    (`pending_join`). Each change goes to the server as a
+    `product.changed`, so every till hides the same products. Returns what was done."""
+    if choice not in (*JOIN_CHOICES, None):
+        raise ValueError(choice)
+    with store.unit_of_work() as uow:
+        conf = settings(uow)
+        plan = plan or conf.get("catalog_join")
+        done = {"merged": 0, "removed": 0, "kept_inactive": 0, "joined": 0}
+        if plan is None:
+            return done
+        messages = []
+        for m in plan["matched"]:
+            product = svc.get_product(uow, product_id=m["id"])
+            if product is None or product["merged_into"] or product["removed"]:
+                continue
+            messages.append(_hidden_message(uow, product, merged_into=m["into"]))
+            _hide(uow, m["id"], merged_into=m["into"], give_to=m)
+            done["merged"] += 1
+        for o in plan["own"] if choice is not None else ():
+            product = svc.get_product(uow, product_id=o["id"])
+            if product is None or product["merged_into"] or product["removed"]:
+                continue
+            if choice == "merge":
+                done["joined"] += 1
+                continue
+            sold = uow.conn.execute(select(t.sale_lines.c.sale_id).where(
+                t.sale_lines.c.product_id == o["id"]).limit(1)).first() is not None
+            if sold:  # the sales name it: kept, no longer sold
+                if product["active"]:
+                    svc.update_product(uow, product_id=o["id"], active=False)
+                done["kept_inactive"] += 1
+            else:
+                messages.append(_hidden_message(uow, product, removed=True))
+                _hide(uow, o["id"], removed=True)
+                done["removed"] += 1
+        if messages:
+            catalog_service.product_changed(uow, messages=messages)
+        rest = {k: v for k, v in settings(uow).items() if k != "catalog_join"}
+        if choice is None and plan["own"]:  # the till's own products wait for the vendor
+            rest["catalog_join"] = {**plan, "matched": []}
+        svc.set_setting(uow, "sync", rest)
+        uow.commit()
+    return done
+
+
+def _hidden_message(uow: UnitOfWork, product: dict, *, merged_into: str | None = None,
+                    removed: bool = False) -> dict:
+    message = catalog_service.product_message(product, svc.find_enterprise(uow, ref=product["enterprise_id"]))
+    return {**message, "barcodes": [], "sku": None, "active": False,
+            "merged_into": merged_into, "removed": removed}
+
+
+def _hide(uow: UnitOfWork, product_id: str, *, merged_into: str | None = None,
+          removed: bool = False, give_to: dict | None = None) -> None:
+    """Hide a product of this till; its SKU and barcodes go to the stall's product it is
+    (`give_to`: the plan's match, with the stall's SKU and barcodes for it)."""
+    mine = [b for b, in uow.conn.execute(select(t.barcodes.c.barcode)
+                                         .where(t.barcodes.c.product_id == product_id))]
+    sku = uow.conn.execute(select(t.products.c.sku).where(t.products.c.id == product_id)).scalar()
+    uow.conn.execute(t.barcodes.delete().where(t.barcodes.c.product_id == product_id))
+    uow.conn.execute(t.products.update().where(t.products.c.id == product_id).values(
+        active=False, sku=None, merged_into=merged_into, removed=removed,
+        updated_at=uow.clock.now().isoformat()))
+    uow.note(events.CATALOG)
+    if give_to is None:
+        return
+    target = give_to["into"]
+    if uow.conn.execute(select(t.products.c.id).where(t.products.c.id == target)).first() is None:
+        return
+    want_sku = give_to.get("sku") or sku
+    if want_sku and uow.conn.execute(select(t.products.c.id).where(
+            t.products.c.sku == want_sku)).first() is None:
+        uow.conn.execute(t.products.update().where(t.products.c.id == target,
+                                                   t.products.c.sku.is_(None))
+                         .values(sku=want_sku))
+    for code in list(dict.fromkeys(list(give_to.get("barcodes") or []) + mine)):
+        if uow.conn.execute(select(t.barcodes.c.barcode).where(
+                t.barcodes.c.barcode == code)).first() is None:
+            uow.conn.execute(t.barcodes.insert().values(barcode=code, product_id=target))
 
 
 def _cleaned(x):

@@ -351,6 +351,10 @@ class Product(Strict):
     """As in `ProductEdit`."""
     active: bool = True
     """As in `ProductEdit`."""
+    merged_into: str | None = None
+    """As in `ProductEdit`."""
+    removed: bool = False
+    """As in `ProductEdit`."""
     hlc: str = Field(pattern=HLC)
     """The newest stamp of the product the server has."""
 
@@ -391,6 +395,13 @@ class ProductEdit(Strict):
     """The product's SKU."""
     active: Flag = True
     """False: kept for the sales that name it, no longer sold."""
+    merged_into: Text(36, 1) | None = None
+    """Set: this product is the same as the product of that id (matched by SKU, barcode, or
+    enterprise and name when a till joined the stall or two tills made it): tills hide it and
+    give its barcodes to that product, and the sales that name it stay as they are."""
+    removed: Flag = False
+    """True: taken out of the stall's catalog (a till that joined took the stall's catalog
+    instead of its own); tills hide it, the sales that name it stay."""
 
 
 class ProductChange(ProductEdit):

@@ -16,7 +16,7 @@ from pos.i18n import language_name, languages
 from ui import prompts
 from ui.qt import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
                    QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QTableWidget,
-                   QTableWidgetItem, QVBoxLayout, QWidget, Signal)
+                   QTableWidgetItem, QTimer, QVBoxLayout, QWidget, Signal)
 from ui.texts import explain, language, t
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class SettingsScreen(QWidget):
         self.printer = till.printer
         self.sync = till.sync
         outer = QVBoxLayout(self)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -192,6 +192,42 @@ class SettingsScreen(QWidget):
         form.addRow("", row)
         form.addRow("", self.sync_info)
         layout.addWidget(group)
+        # joined a stall that has a catalog: the vendor chooses (shown only while pending)
+        self.join_group = join = QGroupBox(t("sync_join_group"))
+        box = QVBoxLayout(join)
+        self.join_info = QLabel()
+        self.join_info.setWordWrap(True)
+        self.join_take = QPushButton(t("sync_join_take"))
+        self.join_merge = QPushButton(t("sync_join_merge"))
+        self.join_take.clicked.connect(lambda: self.join_catalog("take"))
+        self.join_merge.clicked.connect(lambda: self.join_catalog("merge"))
+        box.addWidget(self.join_info)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.join_take)
+        buttons.addWidget(self.join_merge)
+        buttons.addStretch(1)
+        box.addLayout(buttons)
+        join.setVisible(False)
+        layout.addWidget(join)
+
+    def show_join(self) -> None:
+        """The stall's catalog choice, while the till waits for it."""
+        plan = self.sync.pending_join()
+        self.join_group.setVisible(plan is not None)
+        if plan is None:
+            return
+        lines = [t("sync_join_plan", stall=plan["stall_products"], matched=plan.get("merged_count", 0),
+                   own=len(plan["own"]))]
+        lines += [t("sync_join_conflict", name=c["name"],
+                    why=explain(CodedError(c["why"], **c.get("params", {}))))
+                  for c in plan["conflicts"][:10]]
+        self.join_info.setText("\n".join(lines))
+        QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(self.join_group))
+
+    def join_catalog(self, choice: str) -> None:
+        done = self.sync.join_catalog(choice)
+        self.join_group.setVisible(False)
+        self.sync_info.setText(t("sync_join_done", **done))
 
     def enroll(self) -> None:
         """Ask the server to enrol this till, off the GUI thread: the vendor can go on selling
@@ -216,6 +252,7 @@ class SettingsScreen(QWidget):
         self.sync_code.clear()
         self.sync_info.setText(t("sync_enrolled", event=info["event"], stall=info["stall"],
                                  code=info["device_code"]))
+        self.show_join()
         self.sync.restart()
         self.enrolled = True
 
@@ -336,6 +373,7 @@ class SettingsScreen(QWidget):
             self.sync_info.setText(t("sync_enrolled", event=sync_conf.get("event", ""),
                                      stall=sync_conf.get("stall", ""),
                                      code=self.store.device["code"]))
+        self.show_join()
         self.receipt_qr.setText(settings.receipt_qr)
         self._stored_logo = settings.receipt_logo
         self.receipt_logo.setText(self._stored_logo)

@@ -37,7 +37,8 @@ class SyncService(WorkerService):
         if s.error:
             key = {"sync_offline": "status_sync_offline",
                    "sync_server_error": "status_sync_offline",
-                   "sync_busy": "status_sync_busy", "sync_revoked": "status_sync_revoked"}
+                   "sync_busy": "status_sync_busy", "sync_revoked": "status_sync_revoked",
+                   "sync_catalog_choice": "status_sync_catalog_choice"}
             return t(key.get(s.error, "status_sync_error"), count=s.waiting)
         if s.syncing:
             return t("status_sync_sending", count=s.waiting)
@@ -89,3 +90,13 @@ class SyncService(WorkerService):
                 bridge.send((None, client.SyncError("sync_offline", detail=str(e))))
 
         threading.Thread(target=run, name="sync-enroll", daemon=True).start()
+
+    def pending_join(self) -> dict | None:
+        """The stall's catalog choice the till waits for since it enrolled (`sync.client`)."""
+        return client.pending_join(self.store)
+
+    def join_catalog(self, choice: str) -> dict:
+        """Take the stall's catalog or merge this till's into it; sending goes on at once."""
+        done = client.join_catalog(self.store, choice)
+        self.wake()
+        return done

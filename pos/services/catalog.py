@@ -301,7 +301,8 @@ def product_by_code(uow: UnitOfWork, *, code: str) -> dict:
 
 def list_products(uow: UnitOfWork, *, active_only: bool = False,
                   enterprise_id: str | None = None) -> list[dict]:
-    q = _product_query().order_by(t.enterprises.c.name, t.products.c.name)
+    q = (_product_query().order_by(t.enterprises.c.name, t.products.c.name)
+         .where(t.products.c.merged_into.is_(None), t.products.c.removed.is_(False)))
     if active_only:
         q = q.where(t.products.c.active.is_(True))
     if enterprise_id:

@@ -82,7 +82,8 @@ def put_product(stall: str, product: p.ProductEdit, conn: Tx) -> a.ProductTaken:
     found = service.find_stall(conn, stall)
     stamped = p.ProductChange(**product.model_dump(),
                               hlc=service.server_stamp(conn, found["id"]))
-    return a.ProductTaken(taken=service.put_product(conn, stall_id=found["id"], product=stamped),
+    return a.ProductTaken(taken=service.put_product(conn, stall_id=found["id"], product=stamped,
+                                                      origin="organizer"),
                           hlc=stamped.hlc)
 
 

@@ -11,13 +11,14 @@ import uuid
 from datetime import datetime, timezone
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from pos import bizno as numbers
+from pos import catalog_match
 from sync import protocol as p
 from sync.server import tables as t
 
@@ -409,8 +410,11 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
                     later_alerts.append((x, verdict))
             _project_rows(rows, device["id"], ev.seq, ev.document, waiting)
         elif ev.type == "product.changed":
-            put_product(conn, stall_id=device["stall_id"], product=within_clock(
+            notes: list[str] = []
+            put_product(conn, stall_id=device["stall_id"], notes=notes, origin=device["id"],
+                        product=within_clock(
                 conn, device["stall_id"], p.ProductChange.model_validate(ev.payload)))
+            later_alerts += [(x, note) for note in notes]
         rows["events"].append((device["id"], ev.seq, event_id, ev.type, ev.hlc, x.digest,
                                x.body.decode(), received))
         last = ev.seq
@@ -714,17 +718,46 @@ def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document,
 
 # -- catalog ----------------------------------------------------------------------------------
 
-def put_product(conn: Connection, *, stall_id: str, product: p.ProductChange) -> bool:
+def put_product(conn: Connection, *, stall_id: str, product: p.ProductChange,
+                notes: list[str] | None = None, origin: str | None = None) -> bool:
     """Keep the product if its stamp is newer than the one stored (last writer wins by the
     hybrid logical clock, the device code breaking ties). The enterprise block is a register of
     its own with its own stamp: the newer of the stored and the incoming one is kept, whichever
     product edit wins, as long as both name the same enterprise. Returns whether the product
-    was taken."""
+    was taken.
+
+    A product of an id the stall has not seen that is one the stall has (`pos.catalog_match`:
+    by SKU, barcode, or enterprise and name) is not doubled: it is kept as merged into that
+    product, which gains its barcodes (and SKU and category where it had none); an edit of a
+    merged product made after the merge (stamped later) is an edit of the one it was merged
+    into, one made before it is dropped (the stall's product was kept). What a person should look at (the
+    two differed, or the rules pointed at different products) goes to `notes`. `origin`: the
+    device it came from, or "organizer"; products from the same origin are never matched to
+    each other (a till's two products of one name are two products)."""
+    notes = notes if notes is not None else []
     stored = conn.execute(select(t.catalog.c.hlc, t.catalog.c.body)
                           .where(t.catalog.c.stall_id == stall_id,
                                  t.catalog.c.product_id == product.id)).first()
+    hidden = bool(product.merged_into or product.removed)
+    if stored is None and not hidden:
+        found = _match(conn, stall_id, product, origin)
+        if found.conflict:
+            notes.append(f"catalog: {product.name!r} kept as a product of its own: "
+                         f"{found.reason()}")
+        if found.id is not None:
+            _merge_into(conn, stall_id, product, found.id, found.by, notes, origin)
+            return True
     if stored is not None:
         old = p.Product.model_validate_json(stored.body)
+        if old.merged_into and not hidden:
+            if product.hlc <= stored.hlc:  # made before the merge: the stall's product won
+                return False
+            target = _stored_product(conn, stall_id, old.merged_into)
+            if target is not None and not (target.merged_into or target.removed):
+                codes = list(dict.fromkeys(target.barcodes + product.barcodes))[:20]
+                return put_product(conn, stall_id=stall_id, notes=notes, origin=origin,
+                                   product=product.model_copy(
+                                       update={"id": target.id, "barcodes": codes}))
         if stored.hlc >= product.hlc:  # the product edit loses; its enterprise may not
             if not _newer_enterprise(product.enterprise, old.enterprise):
                 return False
@@ -733,8 +766,78 @@ def put_product(conn: Connection, *, stall_id: str, product: p.ProductChange) ->
             return False
         if _newer_enterprise(old.enterprise, product.enterprise):
             product = product.model_copy(update={"enterprise": old.enterprise})
-    _store_product(conn, stall_id, product, exists=stored is not None)
+    _store_product(conn, stall_id, product, exists=stored is not None, origin=origin)
     return True
+
+
+def _stored_product(conn: Connection, stall_id: str, product_id: str) -> p.Product | None:
+    body = conn.execute(select(t.catalog.c.body).where(
+        t.catalog.c.stall_id == stall_id, t.catalog.c.product_id == product_id)).scalar()
+    return p.Product.model_validate_json(body) if body is not None else None
+
+
+def _match(conn: Connection, stall_id: str, product: p.ProductChange,
+           origin: str | None) -> catalog_match.Match:
+    c, b = t.catalog.c, t.catalog_barcodes.c
+    elsewhere = (c.origin.is_(None) | (c.origin != origin)) if origin else true()
+
+    def by_sku(sku: str):
+        row = conn.execute(select(c.product_id, c.sku).where(c.stall_id == stall_id, c.sku == sku,
+                                                             elsewhere)
+                           .order_by(c.version).limit(1)).first()
+        return catalog_match.Known(row.product_id, row.sku) if row else None
+
+    def by_barcodes(codes: list[str]):
+        rows = conn.execute(select(b.barcode, b.product_id, c.sku).join(
+            t.catalog, (c.stall_id == b.stall_id) & (c.product_id == b.product_id)).where(
+            b.stall_id == stall_id, b.barcode.in_(codes), elsewhere)).all()
+        return {r.barcode: catalog_match.Known(r.product_id, r.sku) for r in rows}
+
+    def by_key(key: str):
+        return [catalog_match.Known(r.product_id, r.sku) for r in conn.execute(
+            select(c.product_id, c.sku).where(c.stall_id == stall_id, c.match_key == key,
+                                              elsewhere)
+            .order_by(c.version).limit(5))]
+
+    return catalog_match.match(sku=product.sku, barcodes=product.barcodes,
+                               key=catalog_match.name_key(product.enterprise.name, product.name),
+                               by_sku=by_sku, by_barcodes=by_barcodes, by_key=by_key)
+
+
+def _merge_into(conn: Connection, stall_id: str, product: p.ProductChange, target_id: str,
+                by: str | None, notes: list[str], origin: str | None) -> None:
+    """`product` (an id the stall has not seen) is the stall's `target_id`: kept merged into it
+    (hidden on every till), and the target takes what it lacked."""
+    target = _stored_product(conn, stall_id, target_id)
+    held = {r.barcode for r in conn.execute(select(t.catalog_barcodes.c.barcode).where(
+        t.catalog_barcodes.c.stall_id == stall_id,
+        t.catalog_barcodes.c.barcode.in_(product.barcodes)))} if product.barcodes else set()
+    codes = list(target.barcodes)
+    for code in product.barcodes:
+        if code not in held and code not in codes and len(codes) < 20:
+            codes.append(code)
+    update: dict = {}
+    if codes != list(target.barcodes):
+        update["barcodes"] = codes
+    if product.sku and not target.sku and conn.execute(select(t.catalog.c.product_id).where(
+            t.catalog.c.stall_id == stall_id, t.catalog.c.sku == product.sku)).first() is None:
+        update["sku"] = product.sku
+    if product.category and not target.category:
+        update["category"] = product.category
+    differs = [f"{what} {mine} / {theirs}" for what, mine, theirs in (
+        ("name", target.name, product.name), ("price", f"{target.price:,}", f"{product.price:,}"),
+        ("tax", target.tax_class, product.tax_class),
+        ("enterprise", target.enterprise.name, product.enterprise.name)) if mine != theirs]
+    if differs:
+        notes.append(f"catalog: {product.name!r} matched the stall's {target.name!r} by {by}; "
+                     f"the stall's is kept, they differ: " + ", ".join(differs))
+    _store_product(conn, stall_id, p.ProductChange(
+        **{**product.model_dump(), "barcodes": [], "sku": None, "active": False,
+           "merged_into": target_id, "hlc": server_stamp(conn, stall_id)}), exists=False,
+        origin=origin)
+    if update:
+        _store_product(conn, stall_id, target.model_copy(update={
+            **update, "hlc": server_stamp(conn, stall_id)}), exists=True)
 
 
 def _newer_enterprise(a: p.ProductEnterprise, b: p.ProductEnterprise) -> bool:
@@ -744,7 +847,7 @@ def _newer_enterprise(a: p.ProductEnterprise, b: p.ProductEnterprise) -> bool:
 
 
 def _store_product(conn: Connection, stall_id: str, product: p.ProductChange | p.Product, *,
-                   exists: bool) -> None:
+                   exists: bool, origin: str | None = None) -> None:
     current = conn.execute(select(t.catalog_versions.c.version)
                            .where(t.catalog_versions.c.stall_id == stall_id)
                            .with_for_update()).scalar()
@@ -755,13 +858,28 @@ def _store_product(conn: Connection, stall_id: str, product: p.ProductChange | p
         conn.execute(t.catalog_versions.update().where(t.catalog_versions.c.stall_id == stall_id)
                      .values(version=version))
     body = product.model_dump_json()
+    live = not (product.merged_into or product.removed)
+    keys = {"sku": product.sku if live else None,
+            "match_key": catalog_match.name_key(product.enterprise.name, product.name)
+            if live else None}
     if not exists:
         conn.execute(t.catalog.insert().values(stall_id=stall_id, product_id=product.id,
-                                               hlc=product.hlc, version=version, body=body))
+                                               hlc=product.hlc, version=version, body=body,
+                                               origin=origin, **keys))
     else:
         conn.execute(t.catalog.update().where(t.catalog.c.stall_id == stall_id,
                                               t.catalog.c.product_id == product.id)
-                     .values(hlc=product.hlc, version=version, body=body))
+                     .values(hlc=product.hlc, version=version, body=body, **keys))
+    b = t.catalog_barcodes.c
+    conn.execute(t.catalog_barcodes.delete().where(b.stall_id == stall_id,
+                                                   b.product_id == product.id))
+    if live and product.barcodes:
+        held = {r.barcode for r in conn.execute(select(b.barcode).where(
+            b.stall_id == stall_id, b.barcode.in_(product.barcodes)))}
+        free = [c for c in dict.fromkeys(product.barcodes) if c not in held]
+        if free:
+            conn.execute(t.catalog_barcodes.insert(), [
+                {"stall_id": stall_id, "barcode": c, "product_id": product.id} for c in free])
 
 
 def catalog_page_json(conn: Connection, *, stall_id: str, after: int, limit: int) -> str:

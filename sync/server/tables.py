@@ -151,7 +151,20 @@ catalog = Table(  # each stall's products; `version` orders changes for the till
     Column("hlc", Text, nullable=False),
     Column("version", BigInteger, nullable=False),
     Column("body", Text, nullable=False),
+    # what a product is matched by (pos.catalog_match); null for a hidden product
+    Column("sku", Text, nullable=True),
+    Column("match_key", Text, nullable=True),
+    Column("origin", String(36), nullable=True),  # the device that first sent it, "organizer"
     Index("ix_catalog_stall_id_version", "stall_id", "version"),
+    Index("ix_catalog_stall_id_sku", "stall_id", "sku"),
+    Index("ix_catalog_stall_id_match_key", "stall_id", "match_key"),
+)
+
+catalog_barcodes = Table(  # the barcodes of a stall's live products: one product per barcode
+    "catalog_barcodes", metadata,
+    Column("stall_id", String(36), primary_key=True),
+    Column("barcode", Text, primary_key=True),
+    Column("product_id", String(36), nullable=False),
 )
 
 catalog_versions = Table(  # the newest catalog version per stall

@@ -49,3 +49,55 @@ def test_enroll_in_settings_and_sales_flow_to_the_server(qtbot, window, demo_sto
     finally:
         window.sync.stop()
         server.stop()
+
+
+def test_joining_a_stall_that_has_a_catalog_the_vendor_chooses_in_settings(qtbot, window,
+                                                                            demo_store, tmp_path):
+    from sqlalchemy import select
+
+    from pos import services as svc
+    from pos.demo import load_demo_catalog
+    from pos.store import Store
+    from sync import client
+    from sync.server import tables as t
+    from tests.ui.conftest import shot
+
+    server = RunningServer(f"sqlite:///{tmp_path / 'server.db'}")
+    try:
+        _event, stall, code = setup_stall(server)
+        with Store(tmp_path / "first") as first:  # the stall's first till sent the demo
+            load_demo_catalog(first)
+            client.enroll(first, url=server.url, code=code)
+            client.sync_now(first)
+        with demo_store.unit_of_work() as uow:  # and this one has a product of its own
+            maker = svc.list_enterprises(uow)[0]
+            svc.add_product(uow, name="이 계산대만의 접시", price=15000, enterprise_id=maker["id"])
+            uow.commit()
+        settings = window.screen("settings")
+        window.show_screen("settings")
+        settings.sync_url.setText(server.url)
+        settings.sync_code.setText(another_code(server, stall))
+        settings.enroll()
+        qtbot.waitUntil(lambda: settings.enrolled is not None, timeout=15000)
+        assert settings.enrolled
+        assert not settings.join_group.isHidden()
+        text = settings.join_info.text()
+        assert "40개" in text and "1개" in text, text
+        # the stall's forty (this till's copies merged into them at once), and its own one
+        qtbot.waitUntil(lambda: len(window.sell.products) == 41, timeout=5000)
+        qtbot.waitUntil(lambda: settings.join_group.visibleRegion().boundingRect().height()
+                        == settings.join_group.height(), timeout=3000)  # scrolled into view
+        shot(window, "settings-join-stall-catalog")
+        qtbot.waitUntil(lambda: "상품 목록" in window.status_sync.text(), timeout=15000)
+        qtbot.mouseClick(settings.join_take, Qt.LeftButton)
+        assert settings.join_group.isHidden()
+        assert "뺌 1개" in settings.sync_info.text()
+        qtbot.waitUntil(lambda: len(window.sell.products) == 40, timeout=5000)
+        qtbot.waitUntil(lambda: "최신" in window.status_sync.text(), timeout=20000)
+        bodies = server.admin(lambda c: [b for b, in c.execute(
+            select(t.catalog.c.body).where(t.catalog.c.stall_id == stall))])
+        live = [b for b in bodies if '"merged_into":null' in b and '"removed":false' in b]
+        assert len(live) == 40
+    finally:
+        window.sync.stop()
+        server.stop()
