@@ -20,7 +20,7 @@ from pos import tables as t
 from pos.i18n import tr
 from pos.money import AmountError, parse_won
 from pos.domain import NAME_LIMIT, DomainError, clean_text
-from pos.services.catalog import add_category
+from pos.services.catalog import _check_barcodes, add_category
 from pos.store import UnitOfWork
 from pos.errors import CodedError
 
@@ -244,6 +244,11 @@ def _parse(rows, header_cols, enterprises, only_enterprise, problems) -> list[_R
             if active is None:
                 problems.append(RowProblem(n, "active", "value_bool", {"value": cell("active")}))
         barcodes = [b.strip() for b in cell("barcode").replace(";", "|").split("|") if b.strip()]
+        try:
+            _check_barcodes(barcodes)
+        except DomainError as e:
+            problems.append(RowProblem(n, "barcode", e.code, e.params))
+            barcodes = []
         if len(problems) == bad:
             parsed.append(_Row(n, cell("sku", 64) or None, barcodes, name, price, tax,
                                enterprise_id, cell("category", 60) or None, stock,

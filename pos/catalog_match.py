@@ -16,10 +16,15 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
 def name_key(enterprise: str, name: str) -> str:
-    """Enterprise and product name as matched: NFC, case folded, blanks collapsed."""
+    """Enterprise and product name as matched: NFKC (full-width letters and digits as plain
+    ones), zero-width characters and soft hyphens dropped, case folded, blanks collapsed."""
     def norm(text: str) -> str:
-        return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+        return " ".join(text.casefold().split())
 
     return f"{norm(enterprise)}\x1f{norm(name)}"
 

@@ -239,13 +239,20 @@ def _join_after_enroll(store: Store, url: str, token: str, transport, timeout: f
     """The stall's catalog, taken at once; this till's own products matched to it. When all of
     them are the stall's, they are merged without asking; when some are the till's alone, the
     vendor chooses (`join_catalog`: take the stall's, or merge) and nothing is sent meanwhile.
-    Offline right after enrolling: nothing to decide now, the server matches what it is sent
-    (`sync.server.service.put_product`)."""
+    Offline right after enrolling: made before the first push (`_join_due`)."""
     try:
         with _http(url, transport, timeout) as http:
             seen = _pull_all_seen(store, http, token)
     except (SyncError, httpx.HTTPError):
+        # offline right after enrolling: the join is made before the first push
+        with store.unit_of_work() as uow:
+            svc.set_setting(uow, "sync", {**settings(uow), "catalog_join_due": True})
+            uow.commit()
         return None
+    return _join(store, seen)
+
+
+def _join(store: Store, seen: dict[str, p.Product]) -> dict | None:
     with store.unit_of_work(write=False) as uow:
         plan = join_plan(uow, seen)
     if plan is None:
@@ -255,6 +262,19 @@ def _join_after_enroll(store: Store, url: str, token: str, transport, timeout: f
                "pending": bool(plan["own"])}
     join_catalog(store, None, plan)  # the same either way: done at once
     return summary
+
+
+def _join_due(store: Store, http: httpx.Client, token: str, conf: dict) -> dict:
+    """The join a till could not make when it enrolled (offline then): made before it sends
+    anything, so its own products wait for the vendor's choice as they would have."""
+    if not conf.get("catalog_join_due"):
+        return conf
+    _join(store, _pull_all_seen(store, http, token))
+    with store.unit_of_work() as uow:
+        conf = {k: v for k, v in settings(uow).items() if k != "catalog_join_due"}
+        svc.set_setting(uow, "sync", conf)
+        uow.commit()
+    return conf
 
 
 _SALE = ("id", "kind", "receipt_no", "business_day", "created_at", "change", "original_id",
@@ -449,6 +469,7 @@ def push_all(store: Store, *, transport=None, timeout: float = 10, batch: int = 
 def _push_all(store: Store, http: httpx.Client, token: str, conf: dict, batch: int) -> int:
     """The next batch is read while the server works on the current one (a read only: it is
     set aside if the answer says the server is elsewhere, or lists mismatches)."""
+    conf = _join_due(store, http, token, conf)
     if conf.get("catalog_join"):  # joined a stall with a catalog: the vendor chooses first
         raise SyncError("sync_catalog_choice", count=len(conf["catalog_join"].get("own", [])))
     total = 0
@@ -761,8 +782,10 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     if not products:
         return 0
     ids = [x.id for x in products]
-    local = dict(uow.conn.execute(select(t.products.c.id, t.products.c.hlc)
-                                  .where(t.products.c.id.in_(ids))).all())
+    rows = uow.conn.execute(select(t.products.c.id, t.products.c.hlc, t.products.c.merged_into,
+                                   t.products.c.removed).where(t.products.c.id.in_(ids))).all()
+    local = {r.id: r.hlc for r in rows}
+    live_here = {r.id for r in rows if r.merged_into is None and not r.removed}
     device = uow.store.device
     newest = max(Hlc.parse(x.hlc) for x in products)
     last = uow.conn.execute(select(t.device.c.last_hlc).where(t.device.c.id == device["id"])).scalar()
@@ -776,7 +799,12 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     enterprises = _Enterprises(uow)
     for x in sorted(products, key=lambda x: x.enterprise.hlc or ""):
         enterprises.take_if_newer(x.enterprise)  # from every product, taken or not
-    newer = [x for x in products if local.get(x.id) is None or local[x.id] < x.hlc]
+    # a merge or removal the server made wins over an edit here it has not seen (that edit,
+    # sent, is applied to the product it was merged into)
+    # (at the same stamp: the server's version of an edit this till has, its SKU or barcodes
+    # given up for another product's, or a merged product's barcodes given to this one)
+    newer = [x for x in products if local.get(x.id) is None or local[x.id] <= x.hlc
+             or ((x.merged_into or x.removed) and x.id in live_here)]
     if not newer:
         return 0
     uow.note(events.CATALOG)
@@ -784,14 +812,10 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     # free for the products that take them; one this till never had is not made here
     gone = [x for x in newer if x.merged_into or x.removed]
     newer = [x for x in newer if not (x.merged_into or x.removed)]
-    moved: dict[str, list[str]] = {}  # a merged product's barcodes, for the one it is now
+    # (the product merged into gets its barcodes from the server, sent again after the merge)
     for x in gone:
         if x.id not in local:
             continue
-        codes = [b for b, in uow.conn.execute(select(t.barcodes.c.barcode)
-                                              .where(t.barcodes.c.product_id == x.id))]
-        if x.merged_into and codes:
-            moved.setdefault(x.merged_into, []).extend(codes)
         uow.conn.execute(t.barcodes.delete().where(t.barcodes.c.product_id == x.id))
         uow.conn.execute(t.products.update().where(t.products.c.id == x.id).values(
             active=False, sku=None, merged_into=x.merged_into, removed=x.removed, hlc=x.hlc,
@@ -800,9 +824,11 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     for x in newer:
         if x.category and x.category not in categories:
             categories[x.category] = svc.add_category(uow, name=x.category)
+    # SKUs held by products the page does not change (those it changes give theirs up)
+    paged = {x.id for x in newer}
     skus = {r.sku: r.id for r in uow.conn.execute(
         select(t.products.c.sku, t.products.c.id)
-        .where(t.products.c.sku.in_([x.sku for x in newer if x.sku])))}
+        .where(t.products.c.sku.in_([x.sku for x in newer if x.sku]))) if r.id not in paged}
     now = uow.clock.now().isoformat()
     inserts, updates = [], []
     for x in newer:
@@ -812,11 +838,16 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
                   "active": x.active, "sku": x.sku, "hlc": x.hlc, "updated_at": now,
                   "merged_into": None, "removed": False}
         if x.sku and skus.get(x.sku) not in (None, x.id):
-            values["sku"] = None  # another local product holds the SKU: keep both
+            values["sku"] = None  # another product here (or of this page) holds the SKU
+        elif x.sku:
+            skus[x.sku] = x.id
         if x.id in local:
             updates.append({"b_id": x.id, **values})
         else:
             inserts.append({"id": x.id, "version": 1, "stock": None, **values})
+    if updates:  # their SKUs cleared first: one may pass to another product of the page
+        uow.conn.execute(t.products.update().where(t.products.c.id == bindparam("b_id"))
+                         .values(sku=None), [{"b_id": u["b_id"]} for u in updates])
     if inserts:
         uow.conn.execute(t.products.insert(), inserts)
     if updates:
@@ -827,12 +858,6 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     for k in range(0, len(taken), 500):
         uow.conn.execute(t.barcodes.delete().where(t.barcodes.c.product_id.in_(taken[k:k + 500])))
     wanted = [(b, x.id) for x in newer for b in x.barcodes]
-    if moved:  # after the page's own barcodes, where no product of the page holds them
-        live = {pid for pid, in uow.conn.execute(select(t.products.c.id).where(
-            t.products.c.id.in_(list(moved)), t.products.c.merged_into.is_(None),
-            t.products.c.removed.is_(False)))}
-        wanted += [(b, target) for target, codes in moved.items() if target in live
-                   for b in codes]
     owners = {}
     codes = [b for b, _ in wanted]
     for k in range(0, len(codes), 500):
@@ -840,9 +865,13 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
                                             .where(t.barcodes.c.barcode.in_(codes[k:k + 500])))
                            .all()))
     free = []
+    count = dict(uow.conn.execute(select(t.barcodes.c.product_id, func.count()).where(
+        t.barcodes.c.product_id.in_(list({pid for _b, pid in wanted})))
+        .group_by(t.barcodes.c.product_id)).all()) if wanted else {}
     for b, pid in wanted:
-        if b not in owners:
+        if b not in owners and count.get(pid, 0) < p.MAX_BARCODES:
             owners[b] = pid
+            count[pid] = count.get(pid, 0) + 1
             free.append({"barcode": b, "product_id": pid})
     if free:
         uow.conn.execute(t.barcodes.insert(), free)
@@ -992,10 +1021,15 @@ def _hide(uow: UnitOfWork, product_id: str, *, merged_into: str | None = None,
         uow.conn.execute(t.products.update().where(t.products.c.id == target,
                                                    t.products.c.sku.is_(None))
                          .values(sku=want_sku))
+    has = uow.conn.execute(select(func.count()).select_from(t.barcodes)
+                           .where(t.barcodes.c.product_id == target)).scalar()
     for code in list(dict.fromkeys(list(give_to.get("barcodes") or []) + mine)):
+        if has >= p.MAX_BARCODES:  # as the server: the stall's product keeps its first 20
+            break
         if uow.conn.execute(select(t.barcodes.c.barcode).where(
                 t.barcodes.c.barcode == code)).first() is None:
             uow.conn.execute(t.barcodes.insert().values(barcode=code, product_id=target))
+            has += 1
 
 
 def _cleaned(x):

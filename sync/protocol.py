@@ -44,6 +44,7 @@ MAX_SEQ = 2**53 - 1  # also every cursor (catalog and settings versions, alert i
 MAX_PAYLOAD_DEPTH = 8  # a shift's or a cash movement's payload: objects within objects
 MAX_PAYLOAD_ITEMS = 2000
 MAX_PAYLOAD_TEXT = 2000
+MAX_BARCODES = 20  # a product's barcodes
 
 EventType = Literal["sale.recorded", "void.recorded", "refund.recorded", "shift.opened",
                     "shift.closed", "cash.moved", "product.changed"]
@@ -389,7 +390,7 @@ class ProductEdit(Strict):
     """The enterprise selling it."""
     category: Text(200) | None = None
     """A category for the Sell screen's filter."""
-    barcodes: list[Text(64, 1)] = Field(default_factory=list, max_length=20)
+    barcodes: list[Text(64, 1)] = Field(default_factory=list, max_length=MAX_BARCODES)
     """Up to 20 barcodes."""
     sku: Text(64) | None = None
     """The product's SKU."""

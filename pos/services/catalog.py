@@ -132,10 +132,24 @@ def _check_product(name: str, price: int, tax_class: str, stock: int | None) -> 
         raise DomainError("stock_invalid", value=stock)
 
 
+MAX_BARCODES = 20  # as the sync protocol carries them (sync.protocol.MAX_BARCODES)
+
+
+def _check_barcodes(codes: list[str]) -> None:
+    """At most 20 barcodes of at most 64 characters, without control characters: what every
+    till of the stall and the server can take (a product they refuse would stop the sync)."""
+    if len(codes) > MAX_BARCODES:
+        raise DomainError("barcodes_too_many", count=len(codes), max=MAX_BARCODES)
+    for code in codes:
+        if len(code) > 64 or clean_text(code) != code:
+            raise DomainError("barcode_invalid", value=code[:70])
+
+
 def _set_barcodes(uow: UnitOfWork, product_id: str, codes: list[str]) -> None:
     codes = [c.strip() for c in codes if c and c.strip()]
     if len(set(codes)) != len(codes):
         raise DomainError("barcode_duplicate", value=", ".join(codes))
+    _check_barcodes(codes)
     for code in codes:
         owner = uow.conn.execute(select(t.barcodes.c.product_id)
                                  .where(t.barcodes.c.barcode == code)).scalar()

@@ -181,12 +181,17 @@ def device_code(conn: Connection, *, stall_id: str, valid_hours: float = 72,
 
 
 def _named_code_free(conn: Connection, stall_id: str, till: str) -> None:
+    """A code the organizer names must be one no till of the stall ever had: that till's
+    receipts carry it, and a new till would number the same day's receipts again."""
     d = t.devices.c
-    if conn.execute(select(d.id).where(d.stall_id == stall_id, d.device_code == till,
-                                       d.revoked_at.is_(None))).first() is not None:
-        raise Refused(409, f"an active till of the stall has device code {till!r}: revoke it "
-                           f"first (jangteo-server device revoke {till} --stall …) when a new "
-                           "laptop replaces it", "device_code_taken")
+    row = conn.execute(select(d.revoked_at).where(d.stall_id == stall_id, d.device_code == till)
+                       .limit(1)).first()
+    if row is not None:
+        held = "an active till of the stall has" if row.revoked_at is None else \
+            "a till of the stall (now revoked) had"
+        raise Refused(409, f"{held} device code {till!r}, and receipts with it exist: name "
+                           "another code for the new till (the same laptop enrolling again "
+                           "gets its code back by itself)", "device_code_taken")
 
 
 def free_device_code(used: set[str]) -> str:
@@ -240,12 +245,23 @@ def enroll(conn: Connection, req: p.EnrollRequest) -> p.EnrollResponse:
     d = t.devices.c
     token = "dev_" + secrets.token_urlsafe(32)
     known = None
-    if req.local_id:
+    local_id = req.local_id.strip()
+    if local_id:
         known = conn.execute(select(t.devices).where(
-            d.stall_id == code["stall_id"], d.local_id == req.local_id)).mappings().first()
+            d.stall_id == code["stall_id"], d.local_id == local_id)).mappings().first()
     if known is not None:
         device_id, device_code, last_seq = known["id"], known["device_code"], known["last_seq"]
-        if code["device_code"] and code["device_code"] != device_code:
+        if known["revoked_at"] is not None and conn.execute(select(d.id).where(
+                d.stall_id == code["stall_id"], d.device_code == device_code, d.id != device_id,
+                d.revoked_at.is_(None))).first() is not None:
+            # revoked, and its code went to a laptop that replaced it: it comes back as another
+            used = {c for c, in conn.execute(select(d.device_code)
+                                             .where(d.stall_id == code["stall_id"]))}
+            device_code = code["device_code"] if code["device_code"] and \
+                code["device_code"] not in used else free_device_code(used)
+            conn.execute(t.devices.update().where(d.id == device_id)
+                         .values(device_code=device_code))
+        elif code["device_code"] and code["device_code"] != device_code:
             raise Refused(409, f"this till is already the stall's {device_code}: it keeps that "
                                f"code (the enrollment code named {code['device_code']}); the "
                                "code was not used", "device_code_taken")
@@ -267,7 +283,7 @@ def enroll(conn: Connection, req: p.EnrollRequest) -> p.EnrollResponse:
         conn.execute(t.devices.insert().values(
             id=device_id, stall_id=code["stall_id"], device_code=device_code,
             name=req.device_name, token_hash=digest_of(token), last_seq=last_seq,
-            enrolled_at=_now(), local_id=req.local_id or None))
+            enrolled_at=_now(), local_id=local_id or None))
     conn.execute(t.enrollment_codes.update().where(t.enrollment_codes.c.code_hash == code["code_hash"])
                  .values(used_at=_now()))
     stall = find_stall(conn, code["stall_id"])
@@ -423,6 +439,10 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
     _insert_many(conn, t.documents, rows["documents"])
     _insert_many(conn, t.document_lines, rows["lines"])
     _insert_many(conn, t.document_payments, rows["payments"])
+    later_alerts += _numbers_taken(conn, device, [
+        (x, str(events[x.seq].document.receipt_no)) for x in incoming
+        if x.seq in events and x.seq <= last and events[x.seq].document is not None
+        and not str(events[x.seq].document.receipt_no).startswith(device["device_code"] + "-")])
     for x, reason in later_alerts:
         _alert(conn, device, x, reason)
     if sales:
@@ -703,6 +723,22 @@ def _awaited_sales_arrived(conn: Connection, device: dict, sales: dict[str, p.Do
                        digest=event.digest)
 
 
+def _numbers_taken(conn: Connection, device: dict, printed: list[tuple]) -> list[tuple]:
+    """Receipts a till printed under another device code (before it enrolled) whose number
+    another till of the stall printed too: said, so a refund by number asks which one."""
+    if not printed:
+        return []
+    d, v = t.documents.c, t.devices.c
+    numbers = [no for _x, no in printed]
+    taken = {no for no, in conn.execute(
+        select(d.receipt_no).join(t.devices, v.id == d.device_id).where(
+            v.stall_id == device["stall_id"], d.device_id != device["id"],
+            d.receipt_no.in_(numbers)))}
+    return [(x, f"receipt number {no} is another till's of the stall too: this till printed "
+                f"it before it enrolled (as {no.split('-')[0]}); ask for the date and amount "
+                "when it is brought back") for x, no in printed if no in taken]
+
+
 def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document,
                   waiting: bool = False) -> None:
     """The document as the rows the totals are summed from."""
@@ -735,6 +771,8 @@ def put_product(conn: Connection, *, stall_id: str, product: p.ProductChange,
     device it came from, or "organizer"; products from the same origin are never matched to
     each other (a till's two products of one name are two products)."""
     notes = notes if notes is not None else []
+    if product.merged_into:
+        product = _merge_target(conn, stall_id, product, origin)
     stored = conn.execute(select(t.catalog.c.hlc, t.catalog.c.body)
                           .where(t.catalog.c.stall_id == stall_id,
                                  t.catalog.c.product_id == product.id)).first()
@@ -754,7 +792,7 @@ def put_product(conn: Connection, *, stall_id: str, product: p.ProductChange,
                 return False
             target = _stored_product(conn, stall_id, old.merged_into)
             if target is not None and not (target.merged_into or target.removed):
-                codes = list(dict.fromkeys(target.barcodes + product.barcodes))[:20]
+                codes = list(dict.fromkeys(target.barcodes + product.barcodes))[:p.MAX_BARCODES]
                 return put_product(conn, stall_id=stall_id, notes=notes, origin=origin,
                                    product=product.model_copy(
                                        update={"id": target.id, "barcodes": codes}))
@@ -766,8 +804,73 @@ def put_product(conn: Connection, *, stall_id: str, product: p.ProductChange,
             return False
         if _newer_enterprise(old.enterprise, product.enterprise):
             product = product.model_copy(update={"enterprise": old.enterprise})
-    _store_product(conn, stall_id, product, exists=stored is not None, origin=origin)
+    fitted, holders = _fit_in_stall(conn, stall_id, product, origin, notes)
+    _store_product(conn, stall_id, fitted, exists=stored is not None, origin=origin)
+    for holder in holders:  # sent again: a till that dropped its SKU or barcode for this
+        _resend(conn, stall_id, holder)  # product's takes it back once this one has given up
+    if product.merged_into and stored is not None and not (old.merged_into or old.removed):
+        _give_to(conn, stall_id, old, _stored_product(conn, stall_id, product.merged_into), notes)
     return True
+
+
+def _merge_target(conn: Connection, stall_id: str, product: p.ProductChange,
+                  origin: str | None) -> p.ProductChange:
+    """A merge names a live product of the stall, other than itself; a chain of merges is
+    followed to its live end. The organizer is told a bad one (422); a till's (it hid the
+    product already) becomes a removal, so that every till and the server hide it alike."""
+    target, hops = product.merged_into, 0
+    while target != product.id and hops < 10:
+        found = _stored_product(conn, stall_id, target)
+        if found is None or found.removed:
+            break
+        if not found.merged_into:
+            return product.model_copy(update={"merged_into": target, "active": False})
+        target, hops = found.merged_into, hops + 1
+    if origin == "organizer":
+        raise Refused(422, f"merged_into {_said(product.merged_into)} is not another live "
+                           "product of this stall")
+    return product.model_copy(update={"merged_into": None, "removed": True, "active": False})
+
+
+def _fit_in_stall(conn: Connection, stall_id: str, product, origin: str | None,
+                  notes: list[str]):
+    """One product per SKU and per barcode in a stall, as on every till: a barcode or SKU that
+    another live product holds is refused to the organizer (409) and left out of a till's
+    product (alerted), and a barcode listed twice is kept once."""
+    if product.merged_into or product.removed:
+        return product, set()
+    codes = list(dict.fromkeys(product.barcodes))
+    b, c = t.catalog_barcodes.c, t.catalog.c
+    owners = {r.barcode: r.product_id for r in conn.execute(select(b.barcode, b.product_id).where(
+        b.stall_id == stall_id, b.barcode.in_(codes), b.product_id != product.id))} if codes \
+        else {}
+    held = sorted(owners)
+    sku_owner = conn.execute(select(c.product_id).where(
+        c.stall_id == stall_id, c.sku == product.sku, c.product_id != product.id)).scalar() \
+        if product.sku else None
+    sku_taken = sku_owner is not None
+    if (held or sku_taken) and origin == "organizer":
+        what = f"SKU {product.sku}" if sku_taken else f"barcode {held[0]}"
+        raise Refused(409, f"another product of the stall has {what}: one product per SKU and "
+                           "per barcode (merge them with merged_into)")
+    if held or sku_taken:
+        notes.append(f"catalog: {product.name!r} kept without "
+                     + ", ".join(([f"SKU {product.sku}"] if sku_taken else [])
+                                 + [f"barcode {x}" for x in held])
+                     + ": another product of the stall has it")
+    if held or sku_taken or codes != list(product.barcodes):
+        # the same stamp: a till takes the server's version of an edit it has (`sync.client`)
+        product = product.model_copy(update={
+            "barcodes": [x for x in codes if x not in held],
+            "sku": None if sku_taken else product.sku})
+    return product, set(owners.values()) | ({sku_owner} if sku_owner else set())
+
+
+def _resend(conn: Connection, stall_id: str, product_id: str) -> None:
+    """The product again at the stall's next version, as it is (same stamp)."""
+    found = _stored_product(conn, stall_id, product_id)
+    if found is not None:
+        _store_product(conn, stall_id, found, exists=True)
 
 
 def _stored_product(conn: Connection, stall_id: str, product_id: str) -> p.Product | None:
@@ -809,21 +912,6 @@ def _merge_into(conn: Connection, stall_id: str, product: p.ProductChange, targe
     """`product` (an id the stall has not seen) is the stall's `target_id`: kept merged into it
     (hidden on every till), and the target takes what it lacked."""
     target = _stored_product(conn, stall_id, target_id)
-    held = {r.barcode for r in conn.execute(select(t.catalog_barcodes.c.barcode).where(
-        t.catalog_barcodes.c.stall_id == stall_id,
-        t.catalog_barcodes.c.barcode.in_(product.barcodes)))} if product.barcodes else set()
-    codes = list(target.barcodes)
-    for code in product.barcodes:
-        if code not in held and code not in codes and len(codes) < 20:
-            codes.append(code)
-    update: dict = {}
-    if codes != list(target.barcodes):
-        update["barcodes"] = codes
-    if product.sku and not target.sku and conn.execute(select(t.catalog.c.product_id).where(
-            t.catalog.c.stall_id == stall_id, t.catalog.c.sku == product.sku)).first() is None:
-        update["sku"] = product.sku
-    if product.category and not target.category:
-        update["category"] = product.category
     differs = [f"{what} {mine} / {theirs}" for what, mine, theirs in (
         ("name", target.name, product.name), ("price", f"{target.price:,}", f"{product.price:,}"),
         ("tax", target.tax_class, product.tax_class),
@@ -835,9 +923,37 @@ def _merge_into(conn: Connection, stall_id: str, product: p.ProductChange, targe
         **{**product.model_dump(), "barcodes": [], "sku": None, "active": False,
            "merged_into": target_id, "hlc": server_stamp(conn, stall_id)}), exists=False,
         origin=origin)
-    if update:
-        _store_product(conn, stall_id, target.model_copy(update={
-            **update, "hlc": server_stamp(conn, stall_id)}), exists=True)
+    _give_to(conn, stall_id, product, target, notes)
+
+
+def _give_to(conn: Connection, stall_id: str, source, target: p.Product,
+             notes: list[str]) -> None:
+    """A product merged into `target` gives it the barcodes (up to 20), SKU and category it
+    lacked."""
+    held = {r.barcode for r in conn.execute(select(t.catalog_barcodes.c.barcode).where(
+        t.catalog_barcodes.c.stall_id == stall_id,
+        t.catalog_barcodes.c.barcode.in_(source.barcodes)))} if source.barcodes else set()
+    codes = list(target.barcodes)
+    for code in source.barcodes:
+        if code not in held and code not in codes:
+            if len(codes) < p.MAX_BARCODES:
+                codes.append(code)
+            else:
+                notes.append(f"catalog: barcode {code} of {source.name!r} not given to the "
+                             f"stall's {target.name!r}: it has {p.MAX_BARCODES} barcodes "
+                             "already")
+    update: dict = {}
+    if codes != list(target.barcodes):
+        update["barcodes"] = codes
+    if source.sku and not target.sku and conn.execute(select(t.catalog.c.product_id).where(
+            t.catalog.c.stall_id == stall_id, t.catalog.c.sku == source.sku)).first() is None:
+        update["sku"] = source.sku
+    if source.category and not target.category:
+        update["category"] = source.category
+    # sent again whether or not it changed, with its own stamp (an edit made meanwhile on a
+    # till still wins): the tills hid the merged product and take the target's barcodes,
+    # which one of them may have left out while its own copy held them
+    _store_product(conn, stall_id, target.model_copy(update=update), exists=True)
 
 
 def _newer_enterprise(a: p.ProductEnterprise, b: p.ProductEnterprise) -> bool:

@@ -311,3 +311,130 @@ def test_one_tills_two_products_of_one_name_stay_two(server, tills):
             "enterprise": {"name": "티셔츠공방"}}, headers={"Authorization": f"Bearer {organizer}"})
         assert r.status_code == 200, r.text
     assert sum(row[0] == "에코백" for row in server_catalog(server, stall).values()) == 2
+
+
+def test_one_product_per_sku_and_barcode_and_merges_name_a_live_product(server, tills):
+    from sync import protocol as p
+
+    _event, stall, code = setup_stall(server)
+    _e2, other_stall, _c2 = setup_stall(server, "다른 판매장")
+    organizer = server.admin(lambda conn: service.organizer_token(conn, name="센터"))
+    auth = {"Authorization": f"Bearer {organizer}"}
+
+    def put(body, where=stall):
+        return httpx.put(f"{server.url}/api/v1/stalls/{where}/products", headers=auth, json={
+            "price": 1000, "tax_class": "taxable", "enterprise": {"name": "모두의공방"}, **body})
+
+    assert put({"id": "p1", "name": "컵", "sku": "CUP", "barcodes": ["111", "111"]}).status_code == 200
+    assert put({"id": "x1", "name": "딴 판매장 컵"}, other_stall).status_code == 200
+    for body, status in (({"id": "p2", "name": "다른 컵", "sku": "CUP"}, 409),
+                         ({"id": "p2", "name": "다른 컵", "barcodes": ["111"]}, 409),
+                         ({"id": "p2", "name": "자기", "merged_into": "p2"}, 422),
+                         ({"id": "p2", "name": "없음", "merged_into": "NOPE"}, 422),
+                         ({"id": "p2", "name": "딴 곳", "merged_into": "x1"}, 422)):
+        r = put(body)
+        assert r.status_code == status and r.json()["detail"], (body, r.text)
+    a, b = tills("a", demo=False), tills("b", demo=False)
+    client.enroll(a, url=server.url, code=code)
+    client.sync_now(a)
+    assert catalog(a) == server_catalog(server, stall)
+    assert [row[6] for row in catalog(a).values()] == [("111",)]  # listed twice, kept once
+    # a till changes a SKU to one another till's new product has: neither breaks
+    client.enroll(b, url=server.url, code=another_code(server, stall))
+    with a.unit_of_work() as uow:
+        svc.update_product(uow, product_id="p1", sku="NEW1")
+        uow.commit()
+    with b.unit_of_work() as uow:
+        e = svc.find_enterprise(uow, ref="모두의공방")["id"]
+        svc.add_product(uow, name="새 접시", price=2000, enterprise_id=e, sku="NEW1")
+        uow.commit()
+    for till in (b, a, b, a):
+        client.sync_now(till)
+    c = tills("c", demo=False)
+    client.enroll(c, url=server.url, code=another_code(server, stall))
+    client.sync_now(c)
+    assert catalog(a) == catalog(b) == catalog(c) == server_catalog(server, stall)
+    assert sum(row[5] == "NEW1" for row in catalog(c).values()) == 1
+    assert any("SKU NEW1" in reason for reason in alerts(server))
+    # the organizer merges one product into another: hidden everywhere, barcodes kept
+    assert put({"id": "p3", "name": "머그", "barcodes": ["333"]}).status_code == 200
+    client.sync_now(a)  # a has it, c never sees it
+    target = next(pid for pid, row in server_catalog(server, stall).items() if row[0] == "새 접시")
+    assert put({"id": "p3", "name": "머그", "merged_into": target}).status_code == 200
+    for till in (a, b, c):
+        client.sync_now(till)
+    assert catalog(a) == catalog(b) == catalog(c) == server_catalog(server, stall)
+    assert "머그" not in [row[0] for row in catalog(c).values()]
+    with a.unit_of_work(write=False) as uow:
+        assert svc.get_product(uow, product_id="p3")["merged_into"] == target
+        assert svc.product_by_code(uow, code="333")["id"] == target  # its barcode, given on
+    with c.unit_of_work(write=False) as uow:
+        assert svc.get_product(uow, product_id="p3") is None
+    stored = server.admin(lambda conn: conn.execute(select(t.catalog.c.body).where(
+        t.catalog.c.stall_id == stall, t.catalog.c.product_id == "p3")).scalar())
+    assert p.Product.model_validate_json(stored).merged_into == target
+
+
+def test_a_merge_past_twenty_barcodes_keeps_twenty_and_the_till_goes_on(server, tills):
+    _event, stall, code = setup_stall(server)
+    a, b = tills("a", demo=False), tills("b", demo=False)
+    for till, codes in ((a, [f"77{k:04d}" for k in range(20)]), (b, ["880001", "880002"])):
+        with till.unit_of_work() as uow:
+            e = svc.add_enterprise(uow, name="모두의공방")
+            svc.add_product(uow, name="스무 바코드", price=1000, enterprise_id=e, sku="S20",
+                            barcodes=codes)
+            uow.commit()
+    with a.unit_of_work() as uow:  # a product never takes a 21st barcode on the till either
+        pid = next(iter(catalog(a)))
+        with pytest.raises(Exception) as refused:
+            svc.update_product(uow, product_id=pid, barcodes=[f"9{k:05d}" for k in range(21)])
+        assert getattr(refused.value, "code", "") == "barcodes_too_many"
+    client.enroll(a, url=server.url, code=code)
+    client.sync_now(a)
+    info = client.enroll(b, url=server.url, code=another_code(server, stall))
+    assert info["join"]["matched"] == 1 and not info["join"]["pending"]
+    ours = catalog(b)
+    assert len(ours) == 1 and len(next(iter(ours.values()))[6]) == 20
+    with b.unit_of_work() as uow:  # the vendor edits it afterwards: it still goes through
+        svc.update_product(uow, product_id=next(iter(ours)), price=1500)
+        uow.commit()
+    for till in (b, a):
+        client.sync_now(till)
+    assert client.sync_state(b).waiting == 0 and client.sync_state(b).blocked is None
+    assert catalog(a) == catalog(b) == server_catalog(server, stall)
+
+
+def test_a_till_offline_right_after_enrolling_still_asks_before_sending(server, tills):
+    _event, stall, code = setup_stall(server)
+    a, b = tills("a"), tills("b")
+    with b.unit_of_work() as uow:
+        svc.add_product(uow, name="오프라인 상품", price=1000,
+                        enterprise_id=svc.list_enterprises(uow)[0]["id"])
+        uow.commit()
+    client.enroll(a, url=server.url, code=code)
+    client.sync_now(a)
+    faults = Faults()
+    faults.plan = ["ok", "drop_request"]  # enrolled; then the network went
+    info = client.enroll(b, url=server.url, code=another_code(server, stall), transport=faults)
+    assert info["join"] is None
+    with pytest.raises(SyncError) as waiting:
+        client.sync_now(b)
+    assert waiting.value.code == "sync_catalog_choice"
+    on_server = server.admin(lambda conn: conn.execute(select(t.device_events.c.seq).where(
+        t.device_events.c.device_id == info["device_id"])).all())
+    assert on_server == []
+    assert len(catalog(b)) == 41  # the stall's forty (its copies merged), its own one
+    client.join_catalog(b, "take")
+    client.sync_now(b)
+    client.sync_now(a)
+    assert catalog(a) == catalog(b) and len(catalog(a)) == 40
+
+
+def test_names_that_look_alike_are_matched():
+    from pos.catalog_match import name_key
+
+    assert name_key("공방", "ＡＢＣ컵") == name_key("공방", "abc컵")
+    assert name_key("공방", "머그\u200b컵") == name_key("공방", "머그컵")
+    assert name_key("공방", "e\u0301") == name_key("공방", "é")
+    assert name_key("공방", "  머그   컵 ") == name_key("공방", "머그 컵")
+    assert name_key("공방", "머그컵") != name_key("다른 공방", "머그컵")

@@ -35,14 +35,16 @@ class Till:
         answer = api.http.post("/api/v1/enroll", json={"code": code, "device_code": device_code,
                                                        "device_name": device_code})
         assert answer.status_code == 200, answer.text
-        self.api, self.seq = api, 0
+        self.api, self.seq, self.code = api, 0, answer.json()["device_code"]
         self.auth = {"Authorization": f"Bearer {answer.json()['token']}"}
 
     def push(self, *docs: dict) -> httpx.Response:
         events = []
         for doc in docs:
             self.seq += 1
-            events.append(event(self.seq, doc))
+            # numbered as this till numbers them (the server alerts a number another has)
+            number = f"{self.code}-{doc['receipt_no'].split('-', 1)[1]}"
+            events.append(event(self.seq, {**doc, "receipt_no": number}))
         answer = self.api.http.post("/api/v1/push", content=body(*events), headers={
             **self.auth, "Content-Type": "application/json"})
         if answer.status_code != 200:
