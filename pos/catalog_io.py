@@ -238,6 +238,13 @@ def _parse(rows, header_cols, enterprises, only_enterprise, problems) -> list[_R
             except AmountError:
                 problems.append(RowProblem(n, "stock", "value_not_number",
                                            {"value": cell("stock")}))
+            else:
+                from pos.money import MAX_STOCK
+
+                if not 0 <= stock <= MAX_STOCK:  # a count of goods
+                    problems.append(RowProblem(n, "stock", "value_out_of_range",
+                                               {"value": cell("stock"), "max": MAX_STOCK}))
+                    stock = None
         active = True
         if cell("active"):
             active = _BOOL.get(cell("active").lower())
@@ -326,7 +333,7 @@ def import_catalog(uow: UnitOfWork, path: Path | str, *, skip_invalid: bool = Fa
 def _apply(uow: UnitOfWork, rows: list[tuple[_Row, str | None]], result: ImportResult) -> None:
     now = uow.clock.now().isoformat()
     categories: dict[str, str] = {}
-    inserts, barcode_rows, touched = [], [], []
+    inserts, barcode_rows, touched, counts = [], [], [], []
     versions = dict(uow.conn.execute(select(t.products.c.id, t.products.c.version)).all())
     for r, target in rows:
         cat_id = None
@@ -334,7 +341,7 @@ def _apply(uow: UnitOfWork, rows: list[tuple[_Row, str | None]], result: ImportR
             cat_id = categories.get(r.category) or add_category(uow, name=r.category)
             categories[r.category] = cat_id
         values = {"sku": r.sku, "name": r.name, "price": r.price, "tax_class": r.tax,
-                  "enterprise_id": r.enterprise_id, "category_id": cat_id, "stock": r.stock,
+                  "enterprise_id": r.enterprise_id, "category_id": cat_id,
                   "active": r.active, "updated_at": now}
         if target:
             uow.conn.execute(t.products.update().where(t.products.c.id == target)
@@ -348,6 +355,8 @@ def _apply(uow: UnitOfWork, rows: list[tuple[_Row, str | None]], result: ImportR
             inserts.append({"id": pid, "version": 1, **values})
             result.added += 1
         barcode_rows += [{"barcode": b, "product_id": pid} for b in r.barcodes]
+        if r.stock is not None:
+            counts.append((pid, r.stock))
     if inserts:
         uow.conn.execute(t.products.insert(), inserts)
     for i in range(0, len(touched), 500):
@@ -355,6 +364,12 @@ def _apply(uow: UnitOfWork, rows: list[tuple[_Row, str | None]], result: ImportR
     if barcode_rows:
         uow.conn.execute(t.barcodes.insert(), barcode_rows)
     _announce(uow, rows, inserts, categories)
+    from pos.services.stock import record_stock
+
+    current = dict(uow.conn.execute(select(t.products.c.id, t.products.c.stock)).all())
+    for pid, stock in counts:  # a stock column is a count of each product: a movement each
+        if current.get(pid) != stock:
+            record_stock(uow, product_id=pid, kind="counted", qty=stock)
 
 
 def _announce(uow: UnitOfWork, rows, inserts, categories) -> None:

@@ -113,6 +113,17 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
     cash.add_argument("--reason", required=True, help=h("cash_reason_help"))
     shift_sub.add_parser("status", help=h("shift_status_help"))
 
+    stock = sub.add_parser("stock", help=h("stock_help"))
+    stock_sub = stock.add_subparsers(dest="stock_command", metavar="ACTION", required=True)
+    for action, helps in (("receive", h("stock_receive_help")), ("count", h("stock_count_help")),
+                          ("return", h("stock_return_help"))):
+        sp = stock_sub.add_parser(action, help=helps)
+        sp.add_argument("product", metavar="PRODUCT", help=h("stock_product_help"))
+        sp.add_argument("qty", type=int, metavar="QTY")
+        sp.add_argument("--reason", default="", help=h("stock_reason_help"))
+    sl = stock_sub.add_parser("list", help=h("stock_list_help"))
+    sl.add_argument("--enterprise", default=None)
+
     chk = sub.add_parser("check", help=h("check_help"),
                          description=say("check_description", lang, days=CHECK_DAYS))
     chk.add_argument("--all", dest="check_all", action="store_true", help=h("check_all_help"))
@@ -269,6 +280,54 @@ def parse_counts(text: str) -> dict[int, int]:
 
             raise DomainError("count_invalid", detail=part) from None
     return counts
+
+
+def _cmd_stock(args, lang: str) -> int:
+    """`jangteo stock receive|count|return PRODUCT QTY` and `stock list`: goods received from
+    an enterprise, counted, returned to it (movements, synced); what each product has."""
+    from pos import services as svc
+    from pos.domain import DomainError
+    from pos.services.stock import record_stock
+
+    kinds = {"receive": "received", "count": "counted", "return": "returned"}
+    with _open(args, write=args.stock_command != "list") as store:
+        with store.unit_of_work(write=args.stock_command != "list") as uow:
+            if args.stock_command == "list":
+                enterprise = None
+                if args.enterprise:
+                    found = svc.find_enterprise(uow, ref=args.enterprise)
+                    if found is None:
+                        raise DomainError("enterprise_unknown", value=args.enterprise)
+                    enterprise = found["id"]
+                for p in svc.list_products(uow, enterprise_id=enterprise):
+                    if p["stock"] is not None:
+                        print(say("stock_line", lang, name=p["name"], enterprise=p["enterprise_name"],
+                                  qty=p["stock"]) + ("  " + say("stock_sold_out", lang)
+                                                     if p["stock"] <= 0 else ""))
+                return EXIT_OK
+            product = _product_named(uow, args.product)
+            moved = record_stock(uow, product_id=product["id"], kind=kinds[args.stock_command],
+                                 qty=args.qty, reason=args.reason)
+            uow.commit()
+    print(say("stock_recorded", lang, name=product["name"], change=moved["change"],
+              qty=moved["stock"]))
+    return EXIT_OK
+
+
+def _product_named(uow, ref: str) -> dict:
+    """A product by SKU or barcode, else by its exact name (one product of that name)."""
+    from pos import services as svc
+    from pos.domain import DomainError
+
+    try:
+        return svc.product_by_code(uow, code=ref)
+    except DomainError as e:
+        if e.code != "product_unknown":
+            raise
+    named = [p for p in svc.list_products(uow) if p["name"] == ref.strip()]
+    if len(named) != 1:
+        raise DomainError("product_unknown", value=ref[:100])
+    return named[0]
 
 
 def _cmd_shift(args, lang: str) -> int:
@@ -503,7 +562,7 @@ def main(argv: list[str] | None = None, extensions=()) -> int:
         handlers = {"demo": _cmd_demo, "catalog": _cmd_catalog, "enterprise": _cmd_enterprise,
                     "sales": _cmd_sales, "check": _cmd_check, "shift": _cmd_shift,
                     "sell": lambda a, lg: _cmd_sell(a, lg, extensions),
-                    "backup": _cmd_backup, "restore": _cmd_restore}
+                    "backup": _cmd_backup, "restore": _cmd_restore, "stock": _cmd_stock}
         for extension in extensions:
             handlers.update(extension.handlers(_open))
         return handlers[args.command](args, lang)

@@ -14,6 +14,7 @@ takes at once, and sums of such amounts over years stay far inside SQLite's 64-b
 (an unbounded amount once overflowed a shift's cash total and locked the till out of its Z
 report)."""
 MAX_QTY = 9999
+MAX_STOCK = MAX_QTY * 100  # a product's stock, and one movement of it (goods received, counted)
 
 
 def format_amount(amount: int) -> str:

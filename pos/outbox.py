@@ -74,7 +74,8 @@ def renumber_after_server(uow: UnitOfWork, *, first: int, last: int, server_last
     lost the server's and numbered new events there), and this store's own at `last` + 1 ..
     `server_last` (taken in the same push). Record `first`..`last` as the server's, and give
     this store's events from `first` on that the server does not hold the numbers after
-    `server_last`, in their order, in the outbox and in the sales that carry them. Event ids,
+    `server_last`, in their order, in the outbox and in the sales and stock movements that carry
+    them. Event ids,
     contents and receipt numbers stay; the moved events are not acknowledged. One transaction
     (the caller's). Returns how many events moved."""
     device_id = uow.store.device["id"]
@@ -85,7 +86,7 @@ def renumber_after_server(uow: UnitOfWork, *, first: int, last: int, server_last
     if moved:
         # through negative numbers: (device_id, seq) is unique in both tables at every row
         pairs = [{"old": s, "new": -(server_last + 1 + k)} for k, s in enumerate(moved)]
-        for table in (t.outbox, t.sales):
+        for table in (t.outbox, t.sales, t.stock_movements):
             uow.conn.execute(table.update().where(table.c.device_id == device_id,
                                                   table.c.seq == bindparam("old"))
                              .values(seq=bindparam("new")), pairs)

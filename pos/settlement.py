@@ -132,6 +132,23 @@ class ProductFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class StockFigures:
+    """A tracked product's goods in the period, on this till: what came from its enterprise,
+    what was sold (net of returns), what went back to the enterprise, and what counts found
+    missing (or over, below 0), beside the stock at the end as this till knows it."""
+
+    product_id: str
+    name: str
+    enterprise_id: str
+    enterprise_name: str
+    received: int
+    sold: int
+    returned: int
+    missing: int
+    stock: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class HourFigures:
     hour: int
     receipts: int
@@ -172,6 +189,7 @@ class Settlement:
     products: list[ProductFigures]
     hours: list[HourFigures]
     cash: CashFigures | None = None
+    stock: list[StockFigures] = field(default_factory=list)
 
 
 def cash_figures(sales: list[SaleRow], payments: list[PayRow], *, float_amount: int,

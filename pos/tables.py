@@ -75,6 +75,23 @@ products = Table(
     Index("ix_products_enterprise_id", "enterprise_id"),
 )
 
+stock_movements = Table(  # goods received, counted, returned: stock is their sum and the sales'
+    "stock_movements", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("device_id", String(36), nullable=False),
+    Column("seq", Integer, nullable=False),  # its `stock.moved` event
+    Column("product_id", String(36), nullable=False),
+    Column("kind", String(16), nullable=False),  # received, counted, returned
+    Column("qty", Integer, nullable=False),  # the change in stock
+    Column("counted", Integer, nullable=True),  # a count: what was counted
+    Column("business_day", String(10), nullable=False),
+    Column("shift_id", String(36), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Index("ix_stock_movements_product_id", "product_id"),
+    Index("ix_stock_movements_business_day", "business_day"),
+)
+
 barcodes = Table(
     "barcodes", metadata,
     Column("barcode", Text, primary_key=True),

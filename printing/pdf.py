@@ -237,6 +237,15 @@ def _statement(e: EnterpriseFigures, f: Settlement, info: dict, s, lang, store, 
     story += [Paragraph(word("by_product", lang), s["h2"]),
               _table(rows, [62 * mm, 16 * mm, 16 * mm, 26 * mm, 24 * mm, 26 * mm],
                      total_row=True)]
+    goods = [g for g in f.stock if g.enterprise_id == e.enterprise_id]
+    if goods:  # what the enterprise brought, what it takes back, what went missing
+        rows = [[word("product", lang), word("stock_received", lang), word("stock_sold", lang),
+                 word("stock_returned", lang), word("stock_missing", lang),
+                 word("stock_left", lang)]]
+        rows += [[g.name, str(g.received), str(g.sold), str(g.returned), str(g.missing),
+                  "" if g.stock is None else str(g.stock)] for g in goods]
+        story += [Paragraph(word("stock_title", lang), s["h2"]),
+                  _table(rows, [62 * mm, 22 * mm, 22 * mm, 22 * mm, 20 * mm, 22 * mm])]
     rows = [[word("by_method", lang), word("amount", lang)]]
     rows += [[labels.get(m, m), _n(v)] for m, v in e.by_method.items()]
     rows.append(["", _n(sum(e.by_method.values()))])

@@ -691,15 +691,31 @@ def _record_ack(store: Store, answer: p.PushResponse, sent: Batch | None = None)
 
 
 def sync_now(store: Store, *, transport=None, timeout: float = 10) -> int:
-    """Push until the server has everything, then pull the catalog and the organizer's
-    settings, over one connection. Returns the events acked."""
+    """Push until the server has everything, then pull the catalog, the stall's stock and the
+    organizer's settings, over one connection. Returns the events acked."""
     conf, token = _configured(store)
     with _http(conf["url"], transport, timeout) as http:
         total = _push_all(store, http, token, conf, BATCH)
         while _pull_page(store, http, token, 500):
             pass
+        _pull_stock(store, http, token)
         _pull_settings(store, http, token)
     return total
+
+
+def _pull_stock(store: Store, http: httpx.Client, token: str) -> int:
+    """The stall's stock of every tracked product, with this till's events since the server
+    counted them added (`pos.services.stock.apply_stall_stock`): what every till sold shows
+    here, "sold out" too. Returns how many products changed."""
+    from pos.services.stock import apply_stall_stock
+
+    page = _call(http, token, "GET", "/api/v1/stock", p.StockPage)
+    if not 0 <= page.counted_seq <= p.MAX_SEQ:
+        raise SyncError("sync_garbage")
+    with store.unit_of_work() as uow:
+        changed = apply_stall_stock(uow, {x.id: x.qty for x in page.products}, page.counted_seq)
+        uow.commit()
+    return changed
 
 
 def pull_once(store: Store, *, transport=None, timeout: float = 10, limit: int = 500) -> bool:

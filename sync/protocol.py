@@ -19,7 +19,7 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from pos.domain import tax_parts
-from pos.money import MAX_QTY, MAX_WON
+from pos.money import MAX_QTY, MAX_STOCK, MAX_WON
 
 PROTOCOL_VERSION = 1
 MAX_BATCH = 500
@@ -47,7 +47,7 @@ MAX_PAYLOAD_TEXT = 2000
 MAX_BARCODES = 20  # a product's barcodes
 
 EventType = Literal["sale.recorded", "void.recorded", "refund.recorded", "shift.opened",
-                    "shift.closed", "cash.moved", "product.changed"]
+                    "shift.closed", "cash.moved", "product.changed", "stock.moved"]
 HLC = r"^\d{13}-\d{5}-[A-Z0-9]{1,6}$"
 # A catalog stamp (a product's or its enterprise's) further ahead of the server's clock than
 # this is re-stamped by the server on arrival, as if the organizer had made the edit then: a
@@ -527,8 +527,46 @@ class CashPayload(Strict):
     """When."""
 
 
+class StockPayload(Strict):
+    """The payload of `stock.moved`: goods of a product that came into or left the stall other
+    than by a sale, or a count of them. Stock is the sum of these and of the sales, voids and
+    refunds of every till of the stall: never a value one till sets."""
+
+    id: Text(64, 1)
+    """The movement's id on the till."""
+    product_id: Text(36, 1)
+    """The product (its id in the stall's catalog)."""
+    kind: Literal["received", "counted", "returned"]
+    """`received` (goods the enterprise brought), `returned` (goods given back to the
+    enterprise) or `counted` (the vendor counted them: `qty` is what the count changed)."""
+    qty: Int(-MAX_STOCK, MAX_STOCK)
+    """The change in stock: more than 0 for `received`, less than 0 for `returned`, either
+    or 0 for `counted`."""
+    counted: Int(0, MAX_STOCK) | None = None
+    """For `counted`: how many the vendor counted (the till's stock then became this)."""
+    business_day: Day
+    """The business day it belongs to."""
+    shift_id: Text(64) | None = None
+    """The shift it was recorded in, if one was open."""
+    reason: Text(MAX_PAYLOAD_TEXT, 0, LINES) = ""
+    """A note, as the vendor typed it."""
+    created_at: Instant
+    """When."""
+
+    @model_validator(mode="after")
+    def signed_by_kind(self) -> "StockPayload":
+        if self.kind == "received" and self.qty <= 0:
+            raise ValueError("received goods are a qty over 0")
+        if self.kind == "returned" and self.qty >= 0:
+            raise ValueError("goods returned to the enterprise are a qty under 0")
+        if (self.kind == "counted") != (self.counted is not None):
+            raise ValueError("`counted` is given for a count, and only for a count")
+        return self
+
+
 PAYLOADS = {"shift.opened": ShiftPayload, "shift.closed": ShiftPayload,
-            "cash.moved": CashPayload, "product.changed": None}  # None: `ProductChange`
+            "cash.moved": CashPayload, "stock.moved": StockPayload,
+            "product.changed": None}  # None: `ProductChange`
 
 
 class Event(Strict):
@@ -550,8 +588,8 @@ class Event(Strict):
     otherwise."""
     payload: dict[str, Any] | None = None
     """For `shift.opened` and `shift.closed` a [ShiftPayload](#shiftpayload), for `cash.moved` a
-    [CashPayload](#cashpayload), for `product.changed` a [ProductChange](#productchange). Absent
-    or null for documents."""
+    [CashPayload](#cashpayload), for `product.changed` a [ProductChange](#productchange), for
+    `stock.moved` a [StockPayload](#stockpayload). Absent or null for documents."""
 
     @field_validator("payload")
     @classmethod
@@ -730,6 +768,24 @@ class Status(Strict):
     """The till's stall."""
     event_name: str
     """The stall's event."""
+
+
+class StockLevel(Strict):
+    id: str
+    """A product of the stall's catalog whose stock is tracked (it has a stock movement)."""
+    qty: int
+    """Its stock at the stall: every movement of every till, less what they sold, plus what
+    they took back; below 0 when tills sold more than was recorded."""
+
+
+class StockPage(Strict):
+    protocol: int = PROTOCOL_VERSION
+    """The protocol version."""
+    products: list[StockLevel]
+    """Every tracked product of the stall (merged products counted in the one they are)."""
+    counted_seq: int
+    """This till's events the figures include: up to this seq (its `acked_seq` when they were
+    read). The till adds its own later events to them."""
 
 
 # -- what the server answers when it takes nothing ------------------------------------------------

@@ -32,12 +32,12 @@ def message_groups() -> list[tuple[str, list[type[BaseModel]]]]:
     a = _answers()
     return [
         ("What a till pushes", [p.PushRequest, p.Event, p.Document, p.Line, p.Payment,
-                                p.ShiftPayload, p.CashPayload, p.ProductChange,
+                                p.ShiftPayload, p.CashPayload, p.StockPayload, p.ProductChange,
                                 p.EnterpriseEdit]),
         ("What the server answers a till", [p.PushResponse, p.Mismatch, p.Status]),
         ("Enrollment", [p.EnrollRequest, p.EnrollResponse]),
-        ("What a till pulls", [p.CatalogPage, p.Product, p.ProductEnterprise, p.SettingsPage,
-                               p.TillSettings, p.MethodSpec]),
+        ("What a till pulls", [p.CatalogPage, p.Product, p.ProductEnterprise, p.StockPage,
+                               p.StockLevel, p.SettingsPage, p.TillSettings, p.MethodSpec]),
         ("Refusals", [p.Problem, p.FieldError]),
         ("What the organizer sends", [p.NewEvent, p.NewStall, p.NewEnterprise,
                                       p.NewDeviceCode, p.CancelDeviceCode, p.ProductEdit]),

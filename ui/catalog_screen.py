@@ -254,8 +254,11 @@ class CatalogScreen(QWidget):
         for view, key, actions in (
                 (self.product_view, "tab_products",
                  [("btn_add", self.add_product), ("btn_edit", self.edit_product),
-                  ("btn_deactivate", self.toggle_product), ("btn_import", self.import_file),
-                  ("btn_export", self.export_file)]),
+                  ("btn_deactivate", self.toggle_product),
+                  ("btn_stock_receive", lambda: self.move_stock("received")),
+                  ("btn_stock_count", lambda: self.move_stock("counted")),
+                  ("btn_stock_return", lambda: self.move_stock("returned")),
+                  ("btn_import", self.import_file), ("btn_export", self.export_file)]),
                 (self.enterprise_view, "tab_enterprises",
                  [("btn_add", self.add_enterprise), ("btn_edit", self.edit_enterprise)])):
             page = QWidget()
@@ -314,6 +317,37 @@ class CatalogScreen(QWidget):
             svc.set_product_active(uow, product_id=p["id"], active=not p["active"])
             uow.commit()
         self._after(True)
+
+    def move_stock(self, kind: str) -> None:
+        """Goods received from the product's enterprise, counted, or returned to it: a stock
+        movement (synced to every till of the stall)."""
+        from pos.money import MAX_STOCK
+        from pos.services.stock import record_stock
+
+        p = self._selected(self.product_view, self.products)
+        if not p:
+            prompts.error(self, t("stock_pick_product"))
+            return
+        qty = prompts.ask_int(self, t(f"stock_ask_{kind}", name=p["name"],
+                                      stock=p["stock"] if p["stock"] is not None else 0),
+                              0 if kind == "counted" else 1, 0 if kind == "counted" else 1,
+                              MAX_STOCK)
+        if qty is None:
+            return
+        try:
+            with self.store.unit_of_work() as uow:
+                moved = record_stock(uow, product_id=p["id"], kind=kind, qty=qty)
+                uow.commit()
+        except DomainError as e:
+            prompts.error(self, explain(e))
+            return
+        self.message_stock = t("stock_moved", name=p["name"], change=moved["change"],
+                               stock=moved["stock"])
+        prompts.info(self, self.message_stock)
+        self._after(True)
+        for row, (product, _cells) in enumerate(self.products.rows):  # still the one picked
+            if product["id"] == p["id"]:
+                self.product_view.selectRow(row)
 
     def add_enterprise(self) -> None:
         self._after(EnterpriseDialog(self.store, None, self).run())

@@ -6,8 +6,9 @@ Painting tiles (instead of one button per product) keeps a 10,000-product catalo
 from __future__ import annotations
 
 from ui.qt import (QAbstractListModel, QColor, QFont, QFontMetrics, QListView, QModelIndex,
-                   QPainter, QPen, QRect, QSize, QStaticText, QStyle, QStyledItemDelegate, Qt)
-from ui.texts import won
+                   QPainter, QPen, QPoint, QRect, QSize, QStaticText, QStyle,
+                   QStyledItemDelegate, Qt)
+from ui.texts import t, won
 
 PRODUCT_ROLE = Qt.UserRole + 1
 
@@ -42,10 +43,17 @@ class ProductListModel(QAbstractListModel):
         if role == Qt.DisplayRole:
             return p["name"]
         if role == Qt.ToolTipRole:
-            return f"{p['name']}\n{won(p['price'])}\n{p['enterprise_name']}"
+            tip = f"{p['name']}\n{won(p['price'])}\n{p['enterprise_name']}"
+            return tip + ("" if p.get("stock") is None else "\n" + stock_text(p["stock"]))
         if role == PRODUCT_ROLE:
             return p
         return None
+
+
+def stock_text(stock: int) -> str:
+    """A tracked product's stock on its tile: sold out at 0 or below (other tills may have sold
+    past zero while offline; selling on is allowed, and the tile says so)."""
+    return t("tile_sold_out") if stock <= 0 else t("tile_stock", count=stock)
 
 
 class TileDelegate(QStyledItemDelegate):
@@ -123,6 +131,18 @@ class TileDelegate(QStyledItemDelegate):
         painter.setPen(QColor("#111111"))
         painter.drawStaticText(int(text.right() - price_size.width()),
                                int(text.bottom() - price_size.height()), price)
+        if p.get("stock") is not None:  # a badge in the top right corner
+            label = stock_text(p["stock"])
+            painter.setFont(fonts[1])
+            metrics = QFontMetrics(fonts[1])
+            badge = QRect(0, 0, metrics.horizontalAdvance(label) + 10, metrics.height() + 2)
+            badge.moveTopRight(r.topRight() + QPoint(-4, 4))
+            sold_out = p["stock"] <= 0
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(QColor("#c62828" if sold_out else "#eeeeee"))
+            painter.drawRoundedRect(badge, 4, 4)
+            painter.setPen(QColor("#ffffff" if sold_out else "#333333"))
+            painter.drawText(badge, Qt.AlignCenter, label)
         painter.restore()
 
 

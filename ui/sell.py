@@ -209,6 +209,12 @@ class SellScreen(QWidget):
     def add_product(self, product: dict, qty: int = 1) -> None:
         row = self.cart.add(product, qty)
         self._refresh_cart(select=row)
+        stock = product.get("stock")
+        in_cart = sum(line.qty for line in self.cart.lines if line.product_id == product["id"])
+        if stock is not None and in_cart > stock:  # sold out as this till knows: sell, but say so
+            self.show_message(t("added_past_stock", name=product["name"], stock=stock),
+                              error=True)
+            return
         self.show_message(t("added", name=product["name"]))
 
     def selected_row(self) -> int | None:

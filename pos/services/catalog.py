@@ -177,11 +177,22 @@ def add_product(uow: UnitOfWork, *, name: str, price: int, enterprise_id: str,
     pid = uow.new_id()
     uow.conn.execute(t.products.insert().values(
         id=pid, sku=sku, name=name.strip(), price=price, tax_class=str(tax_class),
-        enterprise_id=enterprise_id, category_id=category_id, stock=stock, active=active,
+        enterprise_id=enterprise_id, category_id=category_id, stock=None, active=active,
         version=1, updated_at=_now(uow)))
     _set_barcodes(uow, pid, list(barcodes))
     product_changed(uow, product_id=pid)
+    if stock is not None:  # stock is movements: the first is a count
+        _count(uow, pid, stock)
     return pid
+
+
+def _count(uow: UnitOfWork, product_id: str, stock: int) -> None:
+    from pos.money import MAX_STOCK
+    from pos.services.stock import record_stock
+
+    if not 0 <= stock <= MAX_STOCK:
+        raise DomainError("stock_qty_invalid", value=stock, max=MAX_STOCK)
+    record_stock(uow, product_id=product_id, kind="counted", qty=stock)
 
 
 def update_product(uow: UnitOfWork, *, product_id: str, barcodes: list[str] | None = None,
@@ -208,6 +219,13 @@ def update_product(uow: UnitOfWork, *, product_id: str, barcodes: list[str] | No
             t.products.c.sku == merged["sku"], t.products.c.id != product_id)).scalar()
         if other:
             raise DomainError("sku_taken", value=merged["sku"])
+    counted = None
+    if "stock" in changes and changes["stock"] is not None and changes["stock"] != row["stock"]:
+        counted = changes.pop("stock")  # a new figure is a count: a movement, synced
+    elif "stock" in changes and changes["stock"] == row["stock"]:
+        changes.pop("stock")
+    if counted is not None:
+        _count(uow, product_id, counted)
     if changes:
         uow.conn.execute(t.products.update().where(t.products.c.id == product_id).values(
             **{k: merged[k] for k in changes}, version=row["version"] + 1,

@@ -262,6 +262,7 @@ def _move_stock(uow: UnitOfWork, lines: list[Line], stocked: bool) -> None:
     moves = [{"pid": ln.product_id, "qty": ln.qty} for ln in lines if ln.product_id]
     if moves:
         uow.conn.execute(_MOVE_STOCK, moves)
+        uow.note(events.CATALOG)  # the tiles show the stock
 
 
 def _line(r) -> Line:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import bindparam, func, select
@@ -362,7 +362,10 @@ def shift_settlement(uow: UnitOfWork, *, shift_id: str, counted: int | None = No
     expected = shift["float_amount"] + taken - change - refunds + cash_in - cash_out
     cash = CashFigures(shift["float_amount"], taken, change, refunds, cash_in, cash_out,
                        expected, counted, None if counted is None else counted - expected)
-    return summed_settlement(uow, shift_id=shift["id"], cash=cash)
+    from pos.services.stock import stock_figures
+
+    return replace(summed_settlement(uow, shift_id=shift["id"], cash=cash),
+                   stock=stock_figures(uow, shift_id=shift["id"]))
 
 
 def _cash_sums(uow: UnitOfWork, shift_id: str) -> tuple[int, int, int]:
@@ -396,7 +399,9 @@ def expected_cash(uow: UnitOfWork, *, shift_id: str) -> int:
 
 def day_settlement(uow: UnitOfWork, *, day: str) -> Settlement:
     """All documents of a business day, whatever shift they belong to (no cash figures)."""
-    return summed_settlement(uow, day=day)
+    from pos.services.stock import stock_figures
+
+    return replace(summed_settlement(uow, day=day), stock=stock_figures(uow, day=day))
 
 
 def movements(uow: UnitOfWork, *, shift_id: str) -> list[dict]:

@@ -109,6 +109,12 @@ def status(conn: Tx, device: Device) -> p.Status:
     return service.status(conn, device)
 
 
+@router.get("/stock", response_model=p.StockPage, responses=problems(401, 403))
+def stock(conn: Tx, device: Device) -> p.StockPage:
+    """The stall's stock of every tracked product, from every till's movements and sales."""
+    return service.stock_page(conn, device)
+
+
 @router.get("/catalog", response_model=p.CatalogPage, responses=problems(401, 403, 422))
 def catalog(conn: Tx, device: Device, after: Cursor = 0,
             limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> Response:

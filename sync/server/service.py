@@ -394,7 +394,8 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
     later_alerts: list[tuple[p.Incoming, str]] = []  # returns taken, but to be looked at
     applied = already = 0
     mismatches: list[p.Mismatch] = []
-    rows = {"events": [], "documents": [], "lines": [], "payments": []}
+    rows = {"events": [], "documents": [], "lines": [], "payments": [], "stock": []}
+    stock: dict[str, list] = {}  # product id -> [change in stock, has a movement]
     received = _now()
     for x in incoming:
         if x.seq <= known:
@@ -425,6 +426,17 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
                 if verdict is not None:
                     later_alerts.append((x, verdict))
             _project_rows(rows, device["id"], ev.seq, ev.document, waiting)
+            for ln in ev.document.lines:  # a sale takes goods away, a return brings them back
+                if ln.product_id:
+                    stock.setdefault(ln.product_id, [0, False])[0] -= ln.qty
+        elif ev.type == "stock.moved":
+            move = p.StockPayload.model_validate(ev.payload)
+            rows["stock"].append((device["id"], ev.seq, device["stall_id"], move.product_id,
+                                  move.kind, move.qty, move.counted, move.business_day,
+                                  move.created_at))
+            level = stock.setdefault(move.product_id, [0, True])
+            level[0] += move.qty
+            level[1] = True
         elif ev.type == "product.changed":
             notes: list[str] = []
             put_product(conn, stall_id=device["stall_id"], notes=notes, origin=device["id"],
@@ -443,6 +455,8 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
         (x, str(events[x.seq].document.receipt_no)) for x in incoming
         if x.seq in events and x.seq <= last and events[x.seq].document is not None
         and not str(events[x.seq].document.receipt_no).startswith(device["device_code"] + "-")])
+    _insert_many(conn, t.stock_movements, rows["stock"])
+    _roll_up_stock(conn, device["stall_id"], stock)
     for x, reason in later_alerts:
         _alert(conn, device, x, reason)
     if sales:
@@ -739,6 +753,50 @@ def _numbers_taken(conn: Connection, device: dict, printed: list[tuple]) -> list
                 "when it is brought back") for x, no in printed if no in taken]
 
 
+def _roll_up_stock(conn: Connection, stall_id: str, changes: dict[str, list]) -> None:
+    """Add a push's changes to the stall's stock per product, in its transaction."""
+    if not changes:
+        return
+    insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(t.stall_stock)
+    s = t.stall_stock.c
+    for product_id, (qty, tracked) in sorted(changes.items()):
+        conn.execute(insert.values(stall_id=stall_id, product_id=product_id, qty=qty,
+                                   tracked=tracked)
+                     .on_conflict_do_update(index_elements=["stall_id", "product_id"], set_={
+                         "qty": s.qty + insert.excluded.qty,
+                         "tracked": s.tracked | insert.excluded.tracked}))
+
+
+def stock_page(conn: Connection, device: dict) -> p.StockPage:
+    """The stall's tracked stock, a product merged into another counted in that one, and up to
+    which seq of this till it counts (read in one transaction with the figures)."""
+    # this till's row first, locked: a push of it cannot commit between that and the figures
+    last = conn.execute(select(t.devices.c.last_seq).where(t.devices.c.id == device["id"])
+                        .with_for_update()).scalar()
+    s = t.stall_stock.c
+    rows = conn.execute(select(s.product_id, s.qty, s.tracked)
+                        .where(s.stall_id == device["stall_id"])).all()
+    merged = {}
+    if rows:
+        for body, in conn.execute(select(t.catalog.c.body).where(
+                t.catalog.c.stall_id == device["stall_id"],
+                t.catalog.c.product_id.in_([r.product_id for r in rows]))):
+            x = p.Product.model_validate_json(body)
+            if x.merged_into:
+                merged[x.id] = x.merged_into
+    levels: dict[str, int] = {}
+    tracked: set[str] = set()
+    for r in rows:
+        pid, hops = r.product_id, 0
+        while pid in merged and hops < 10:  # a chain of merges ends in the live product
+            pid, hops = merged[pid], hops + 1
+        levels[pid] = levels.get(pid, 0) + int(r.qty)
+        if r.tracked:
+            tracked.add(pid)
+    return p.StockPage(products=[p.StockLevel(id=pid, qty=levels[pid]) for pid in sorted(tracked)],
+                       counted_seq=int(last))
+
+
 def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document,
                   waiting: bool = False) -> None:
     """The document as the rows the totals are summed from."""
@@ -766,8 +824,9 @@ def put_product(conn: Connection, *, stall_id: str, product: p.ProductChange,
     by SKU, barcode, or enterprise and name) is not doubled: it is kept as merged into that
     product, which gains its barcodes (and SKU and category where it had none); an edit of a
     merged product made after the merge (stamped later) is an edit of the one it was merged
-    into, one made before it is dropped (the stall's product was kept). What a person should look at (the
-    two differed, or the rules pointed at different products) goes to `notes`. `origin`: the
+    into, one made before it is dropped (the stall's product was kept). What a person should
+    look at (the two differed, or the rules pointed at different products) goes to `notes`.
+    `origin`: the
     device it came from, or "organizer"; products from the same origin are never matched to
     each other (a till's two products of one name are two products)."""
     notes = notes if notes is not None else []

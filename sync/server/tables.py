@@ -180,3 +180,26 @@ event_settings = Table(  # what the organizer sets for every till of an event; t
     Column("body", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
 )
+
+
+stock_movements = Table(  # every `stock.moved` a till sent: goods received, counted, returned
+    "stock_movements", metadata,
+    Column("device_id", String(36), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("stall_id", String(36), nullable=False),
+    Column("product_id", String(36), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("qty", BigInteger, nullable=False),  # the change in stock
+    Column("counted", BigInteger, nullable=True),
+    Column("business_day", String(10), nullable=False),
+    Column("created_at", Text, nullable=False),
+    Index("ix_stock_movements_stall_id_product_id", "stall_id", "product_id"),
+)
+
+stall_stock = Table(  # each stall's stock per product, rolled up in the push that changes it
+    "stall_stock", metadata,
+    Column("stall_id", String(36), primary_key=True),
+    Column("product_id", String(36), primary_key=True),
+    Column("qty", BigInteger, nullable=False),
+    Column("tracked", Boolean, nullable=False),  # it has a movement: tills show its stock
+)

@@ -43,21 +43,24 @@ def test_a_paid_sale_is_stored_with_lines_payments_vat_and_outbox(store, stall):
     assert (back.totals.supply_value, back.totals.vat) == (5227, 523)
     products = [o for o in outbox if o["event_type"] == "product.changed"]
     assert len(products) == 5  # the stall's catalog went to the outbox first
-    assert [(o["seq"], o["event_type"], o["document_id"]) for o in outbox[5:]] == [
-        (6, "shift.opened", None), (7, "sale.recorded", doc.id)]  # every sale is in a shift
+    # with the candle's stock of 10, a count: a movement, not a value
+    assert [o["event_type"] for o in outbox[:6]].count("stock.moved") == 1
+    assert [(o["seq"], o["event_type"], o["document_id"]) for o in outbox[6:]] == [
+        (7, "shift.opened", None), (8, "sale.recorded", doc.id)]  # every sale is in a shift
 
 
 def test_a_sale_that_does_not_add_up_writes_nothing_and_leaves_no_gap(store, stall):
     with pytest.raises(DomainError):
         sell(store, [s.SaleItem(stall.candle)], [Tender("cash", 5000)])
     ok = sell(store, [s.SaleItem(stall.candle)], [Tender("cash", 12000)])
-    assert ok.seq == 7 and ok.receipt_no.endswith("-0001")  # after 5 products and the shift
+    # after 5 products, the candle's stock count and the shift
+    assert ok.seq == 8 and ok.receipt_no.endswith("-0001")
     with store.unit_of_work() as uow:
         in_shift(uow)
         s.record_sale(uow, items=[s.SaleItem(stall.soap)], tenders=[Tender("card", 3000)])
         # leaving without commit rolls back; the numbers are not used up
     again = sell(store, [s.SaleItem(stall.soap)], [Tender("card", 3000, approval_no="12345678")])
-    assert again.seq == 8 and again.receipt_no.endswith("-0002")
+    assert again.seq == 9 and again.receipt_no.endswith("-0002")
     assert again.payments[0].approval_no == "12345678"
 
 

@@ -259,3 +259,32 @@ def test_the_receipt_logo_is_kept_in_the_data_folder(qtbot, window, demo_store, 
         assert receipt_for(uow, sale_id=doc.id).logo == str(kept)
     settings.save()  # saving again without a new picture leaves the kept one alone
     assert answers.errors == [f"로고는 PNG, JPG 또는 BMP 그림이어야 합니다: {not_a_picture}"]
+
+
+def test_goods_received_counted_and_returned_from_the_catalog_screen(qtbot, window, demo_store,
+                                                                      answers):
+    from tests.ui.conftest import shot
+    from ui.qt import QPushButton, Qt
+
+    window.show_screen("catalog")
+    catalog = window.screen("catalog")
+    buttons = {b.text(): b for b in catalog.findChildren(QPushButton)}
+    catalog.product_view.selectRow(0)
+    product = catalog.products.rows[0][0]
+    answers.ints = [10]
+    qtbot.mouseClick(buttons["입고…"], Qt.LeftButton)
+    assert "+10개, 재고 10개" in answers.infos[-1]
+    answers.ints = [7]
+    qtbot.mouseClick(buttons["재고 조사…"], Qt.LeftButton)
+    assert "-3개, 재고 7개" in answers.infos[-1]
+    answers.ints = [9]  # more than there is: said, nothing recorded
+    qtbot.mouseClick(buttons["업체 반품…"], Qt.LeftButton)
+    assert "재고가 7개인데 9개를" in answers.errors[-1]
+    answers.ints = [2]
+    qtbot.mouseClick(buttons["업체 반품…"], Qt.LeftButton)
+    assert "-2개, 재고 5개" in answers.infos[-1]
+    row = next(r for r in catalog.products.rows if r[0]["id"] == product["id"])
+    assert row[1][6] == "5"  # the stock column
+    qtbot.waitUntil(lambda: next(p for p in window.sell.products
+                                 if p["id"] == product["id"])["stock"] == 5, timeout=3000)
+    shot(window, "catalog-stock")

@@ -328,3 +328,35 @@ def test_enter_with_a_partial_tender_asks_for_the_next_method(qtbot, window, dem
     assert f"{total - 5000:,}원" in seen["asked"] and "결제 수단" in seen["asked"]
     doc = last_sale(demo_store)
     assert [(p.method, p.amount) for p in doc.payments] == [("cash", 5000), ("card", total - 5000)]
+
+
+def test_a_tracked_products_tile_shows_its_stock_and_sold_out(qtbot, window, demo_store):
+    from pos.services.stock import record_stock
+    from tests.ui.conftest import shot
+    from ui.product_grid import PRODUCT_ROLE
+
+    sell = window.sell
+    product = barcoded(sell)
+    with demo_store.unit_of_work() as uow:
+        record_stock(uow, product_id=product["id"], kind="received", qty=1)
+        uow.commit()
+
+    def tile():
+        row = next(i for i in range(sell.model.rowCount())
+                   if sell.model.product(i)["id"] == product["id"])
+        return sell.model.index(row)
+
+    qtbot.waitUntil(lambda: tile().data(PRODUCT_ROLE)["stock"] == 1, timeout=3000)
+    assert "재고 1" in tile().data(Qt.ToolTipRole)
+    scan(qtbot, sell.search, product["barcodes"][0])
+    assert "재고" not in sell.message.text()  # one in stock, one in the cart
+    scan(qtbot, sell.search, product["barcodes"][0])
+    assert "재고가 1개뿐" in sell.message.text() and "b3261e" in sell.message.styleSheet()
+    assert sell.cart.lines[0].qty == 2  # selling past zero is allowed
+    state = when_modal(qtbot, PayDialog, lambda d: qtbot.keyClick(d.amount, Qt.Key_Return))
+    qtbot.keyClick(sell.search, Qt.Key_Return)
+    assert state["done"], state["error"]
+    qtbot.waitUntil(lambda: tile().data(PRODUCT_ROLE)["stock"] == -1, timeout=3000)
+    assert "품절" in tile().data(Qt.ToolTipRole)
+    sell.grid.scrollTo(tile())
+    shot(window, "sell-sold-out-tile")
