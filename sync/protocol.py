@@ -771,9 +771,9 @@ class Status(Strict):
 
 
 class StockLevel(Strict):
-    id: str
+    id: str = Field(min_length=1, max_length=36)
     """A product of the stall's catalog whose stock is tracked (it has a stock movement)."""
-    qty: int
+    qty: int = Field(ge=-MAX_SEQ, le=MAX_SEQ)
     """Its stock at the stall: every movement of every till, less what they sold, plus what
     they took back; below 0 when tills sold more than was recorded."""
 

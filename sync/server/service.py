@@ -776,17 +776,20 @@ def stock_page(conn: Connection, device: dict) -> p.StockPage:
     s = t.stall_stock.c
     rows = conn.execute(select(s.product_id, s.qty, s.tracked)
                         .where(s.stall_id == device["stall_id"])).all()
-    merged = {}
+    merged, known = {}, set()
     if rows:
         for body, in conn.execute(select(t.catalog.c.body).where(
                 t.catalog.c.stall_id == device["stall_id"],
                 t.catalog.c.product_id.in_([r.product_id for r in rows]))):
             x = p.Product.model_validate_json(body)
+            known.add(x.id)
             if x.merged_into:
                 merged[x.id] = x.merged_into
     levels: dict[str, int] = {}
     tracked: set[str] = set()
     for r in rows:
+        if r.product_id not in known:  # not a product of the stall's catalog: no one's stock
+            continue
         pid, hops = r.product_id, 0
         while pid in merged and hops < 10:  # a chain of merges ends in the live product
             pid, hops = merged[pid], hops + 1

@@ -289,3 +289,39 @@ def test_the_settlement_shows_received_sold_returned_and_missing(tills, tmp_path
     from tests.printing.test_reports import pages_to_png
 
     pages_to_png(path, "settlement-stock")
+
+
+def test_a_movement_of_a_product_the_stall_lacks_is_nobodys_stock(server, tills):
+    from tests.sync.test_returns import Till
+    from tests.sync.test_server_bounds import body
+
+    _event, stall, code = setup_stall(server)
+    a = tills("a")
+    load_demo_catalog(a)
+    client.enroll(a, url=server.url, code=code)
+    client.sync_now(a)
+    with a.unit_of_work(write=False) as uow:
+        pid = svc.list_products(uow)[0]["id"]
+    move(a, pid, "received", 4)
+    client.sync_now(a)
+
+    class Api:  # what tests.sync.test_returns.Till needs
+        def __init__(self):
+            import httpx
+
+            self.http = httpx.Client(base_url=server.url)
+
+    other = Till(Api(), another_code(server, stall), "Z01")
+    events = [{"event_id": f"00000000-0000-4000-8000-{k:012d}", "seq": k, "type": "stock.moved",
+               "hlc": f"1796194548047-{k:05d}-Z01", "created_at": "2026-11-21T10:00:00+09:00",
+               "payload": {"id": f"m{k}", "product_id": f"ghost-{k}", "kind": "received",
+                           "qty": MAX_STOCK, "business_day": "2026-11-21",
+                           "created_at": "2026-11-21T10:00:00+09:00"}} for k in range(1, 4)]
+    r = other.api.http.post("/api/v1/push", content=body(*events),
+                            headers={**other.auth, "Content-Type": "application/json"})
+    assert r.status_code == 200 and r.json()["acked_seq"] == 3, r.text
+    client.sync_now(a)
+    token = client.load_token(a)
+    page = other.api.http.get("/api/v1/stock", headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code == 200
+    assert [x["id"] for x in page.json()["products"]] == [pid] and stock_of(a, pid) == 4
