@@ -119,7 +119,7 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
                           ("return", h("stock_return_help"))):
         sp = stock_sub.add_parser(action, help=helps)
         sp.add_argument("product", metavar="PRODUCT", help=h("stock_product_help"))
-        sp.add_argument("qty", type=int, metavar="QTY")
+        sp.add_argument("qty", type=_plain_count, metavar="QTY")
         sp.add_argument("--reason", default="", help=h("stock_reason_help"))
     sl = stock_sub.add_parser("list", help=h("stock_list_help"))
     sl.add_argument("--enterprise", default=None)
@@ -312,6 +312,15 @@ def _cmd_stock(args, lang: str) -> int:
     print(say("stock_recorded", lang, name=product["name"], change=moved["change"],
               qty=moved["stock"]))
     return EXIT_OK
+
+
+def _plain_count(text: str) -> int:
+    """A count as typed: ASCII digits only (int() also takes "１２", "1_000" and "+5")."""
+    import argparse
+
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise argparse.ArgumentTypeError(text[:20])
+    return int(text)
 
 
 def _product_named(uow, ref: str) -> dict:

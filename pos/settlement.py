@@ -135,7 +135,8 @@ class ProductFigures:
 class StockFigures:
     """A tracked product's goods in the period, on this till: what came from its enterprise,
     what was sold (net of returns), what went back to the enterprise, and what counts found
-    missing (or over, below 0), beside the stock at the end as this till knows it."""
+    missing (or over, below 0), beside the stock as this till knows it now (not at the end of
+    the period, and the stall's: the other tills' sales are in it)."""
 
     product_id: str
     name: str

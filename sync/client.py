@@ -710,7 +710,12 @@ def _pull_stock(store: Store, http: httpx.Client, token: str) -> int:
     from pos.services.stock import apply_stall_stock
 
     page = _call(http, token, "GET", "/api/v1/stock", p.StockPage)
-    if not 0 <= page.counted_seq <= p.MAX_SEQ:
+    with store.unit_of_work(write=False) as uow:
+        acked = int(settings(uow).get("acked_seq", 0))
+        top = max(outbox.newest_seq(uow), outbox.server_top(uow))
+    ids = [x.id for x in page.products]
+    # it counts this till's events up to one it has acked at least, never past its newest
+    if not acked <= page.counted_seq <= top or len(set(ids)) != len(ids):
         raise SyncError("sync_garbage")
     with store.unit_of_work() as uow:
         changed = apply_stall_stock(uow, {x.id: x.qty for x in page.products}, page.counted_seq)

@@ -93,8 +93,8 @@ def _day(text: str) -> str:
     try:
         date.fromisoformat(text)
     except ValueError:
-        raise PydanticCustomError("day", "{text!r} is not a date (2026-11-22)",
-                                  {"text": text[:40]}) from None
+        raise PydanticCustomError("day", "{text} is not a date (2026-11-22)",
+                                  {"text": repr(text[:40])}) from None
     return text
 
 
@@ -539,7 +539,7 @@ class StockPayload(Strict):
     kind: Literal["received", "counted", "returned"]
     """`received` (goods the enterprise brought), `returned` (goods given back to the
     enterprise) or `counted` (the vendor counted them: `qty` is what the count changed)."""
-    qty: Int(-MAX_STOCK, MAX_STOCK)
+    qty: Int(-2 * MAX_STOCK, 2 * MAX_STOCK)
     """The change in stock: more than 0 for `received`, less than 0 for `returned`, either
     or 0 for `counted`."""
     counted: Int(0, MAX_STOCK) | None = None
@@ -773,7 +773,7 @@ class Status(Strict):
 class StockLevel(Strict):
     id: str = Field(min_length=1, max_length=36)
     """A product of the stall's catalog whose stock is tracked (it has a stock movement)."""
-    qty: int = Field(ge=-MAX_SEQ, le=MAX_SEQ)
+    qty: int = Field(ge=-MAX_STOCK, le=MAX_STOCK, strict=True)
     """Its stock at the stall: every movement of every till, less what they sold, plus what
     they took back; below 0 when tills sold more than was recorded."""
 
@@ -781,7 +781,7 @@ class StockLevel(Strict):
 class StockPage(Strict):
     protocol: int = PROTOCOL_VERSION
     """The protocol version."""
-    products: list[StockLevel]
+    products: list[StockLevel] = Field(max_length=100_000)
     """Every tracked product of the stall (merged products counted in the one they are)."""
     counted_seq: int
     """This till's events the figures include: up to this seq (its `acked_seq` when they were

@@ -38,6 +38,7 @@ def record_stock(uow: UnitOfWork, *, product_id: str, kind: str, qty: int,
     known = product["stock"] or 0
     if kind == "returned" and qty > known:  # more than there is: the figure is behind the goods
         raise DomainError("stock_return_too_many", name=product["name"], qty=qty, stock=known)
+    known = max(-MAX_STOCK, min(MAX_STOCK, known))
     change = {"received": qty, "returned": -qty, "counted": qty - known}[kind]
     if not -MAX_STOCK <= known + change <= MAX_STOCK:
         raise DomainError("stock_qty_invalid", value=known + change, max=MAX_STOCK)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from pos import bizno as numbers
 from pos import catalog_match
+from pos.money import MAX_STOCK
 from sync import protocol as p
 from sync.server import tables as t
 
@@ -396,6 +397,7 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
     mismatches: list[p.Mismatch] = []
     rows = {"events": [], "documents": [], "lines": [], "payments": [], "stock": []}
     stock: dict[str, list] = {}  # product id -> [change in stock, has a movement]
+    tracked: set[str] | None = None
     received = _now()
     for x in incoming:
         if x.seq <= known:
@@ -426,8 +428,11 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
                 if verdict is not None:
                     later_alerts.append((x, verdict))
             _project_rows(rows, device["id"], ev.seq, ev.document, waiting)
-            for ln in ev.document.lines:  # a sale takes goods away, a return brings them back
-                if ln.product_id:
+            if tracked is None:  # the stall's tracked products, read once a batch needs them
+                tracked = {pid for pid, in conn.execute(select(t.stall_stock.c.product_id).where(
+                    t.stall_stock.c.stall_id == device["stall_id"], t.stall_stock.c.tracked))}
+            for ln in ev.document.lines:  # a sale takes goods away, a return brings them back:
+                if ln.product_id in tracked:  # counted from the product's first movement on
                     stock.setdefault(ln.product_id, [0, False])[0] -= ln.qty
         elif ev.type == "stock.moved":
             move = p.StockPayload.model_validate(ev.payload)
@@ -437,6 +442,8 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
             level = stock.setdefault(move.product_id, [0, True])
             level[0] += move.qty
             level[1] = True
+            if tracked is not None:
+                tracked.add(move.product_id)
         elif ev.type == "product.changed":
             notes: list[str] = []
             put_product(conn, stall_id=device["stall_id"], notes=notes, origin=device["id"],
@@ -796,8 +803,10 @@ def stock_page(conn: Connection, device: dict) -> p.StockPage:
         levels[pid] = levels.get(pid, 0) + int(r.qty)
         if r.tracked:
             tracked.add(pid)
-    return p.StockPage(products=[p.StockLevel(id=pid, qty=levels[pid]) for pid in sorted(tracked)],
-                       counted_seq=int(last))
+    # within what a till can hold and count from (a hostile till's or a bulk item's movements
+    # could add up past it, and a count against that would not fit an event)
+    return p.StockPage(products=[p.StockLevel(id=pid, qty=max(-MAX_STOCK, min(MAX_STOCK, levels[pid])))
+                                 for pid in sorted(tracked)], counted_seq=int(last))
 
 
 def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document,

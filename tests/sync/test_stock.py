@@ -278,6 +278,7 @@ def test_the_settlement_shows_received_sold_returned_and_missing(tills, tmp_path
     (goods,) = f.stock
     assert (goods.received, goods.sold, goods.returned, goods.missing, goods.stock) == \
         (10, 3, 2, 2, 3)
+    # one till, one shift, nothing before: the period balances with the stock now
     assert goods.received - goods.sold - goods.returned - goods.missing == goods.stock
     path = settlement_pdf(tmp_path / "s.pdf", f, enterprises=enterprises, shift=shift)
     page = next(pg.extract_text() for pg in PdfReader(path).pages
@@ -325,3 +326,62 @@ def test_a_movement_of_a_product_the_stall_lacks_is_nobodys_stock(server, tills)
     page = other.api.http.get("/api/v1/stock", headers={"Authorization": f"Bearer {token}"})
     assert page.status_code == 200
     assert [x["id"] for x in page.json()["products"]] == [pid] and stock_of(a, pid) == 4
+
+
+def test_sales_before_a_product_was_tracked_do_not_count_against_its_goods(server, tills):
+    _event, stall, code = setup_stall(server)
+    a, b = tills("a"), tills("b")
+    load_demo_catalog(a)
+    client.enroll(a, url=server.url, code=code)
+    client.sync_now(a)
+    client.enroll(b, url=server.url, code=another_code(server, stall))
+    client.sync_now(b)
+    with a.unit_of_work(write=False) as uow:
+        pid = svc.list_products(uow)[0]["id"]
+    sell(a, pid, 3)
+    sell(b, pid, 2)  # not tracked yet: these sales are nobody's stock
+    for till in (a, b):
+        client.sync_now(till)
+    move(a, pid, "received", 10)
+    for till in (a, b, a):
+        client.sync_now(till)
+    assert stock_of(a, pid) == stock_of(b, pid) == 10
+    sell(b, pid, 1)  # from now on a sale counts
+    for till in (b, a):
+        client.sync_now(till)
+    assert stock_of(a, pid) == stock_of(b, pid) == 9
+
+
+def test_a_stock_answer_that_cannot_be_is_garbage(tills, server):
+    import httpx
+
+    _event, stall, code = setup_stall(server)
+    a = tills("a")
+    load_demo_catalog(a)
+    client.enroll(a, url=server.url, code=code)
+    client.sync_now(a)
+    with a.unit_of_work(write=False) as uow:
+        pid = svc.list_products(uow)[0]["id"]
+    move(a, pid, "received", 8)
+    client.sync_now(a)
+
+    class Liar(httpx.BaseTransport):
+        def __init__(self, answer):
+            self.inner, self.answer = httpx.HTTPTransport(), answer
+
+        def handle_request(self, request):
+            if request.url.path == "/api/v1/stock":
+                return httpx.Response(200, json=self.answer, request=request)
+            return self.inner.handle_request(request)
+
+    last = client.sync_state(a).last_seq
+    for answer in ({"products": [{"id": pid, "qty": 2**53 - 1}], "counted_seq": last},
+                   {"products": [{"id": pid, "qty": 5.0}], "counted_seq": last},
+                   {"products": [{"id": pid, "qty": 1}, {"id": pid, "qty": 2}],
+                    "counted_seq": last},
+                   {"products": [{"id": pid, "qty": 1}], "counted_seq": 0},
+                   {"products": [{"id": pid, "qty": 1}], "counted_seq": last + 5}):
+        with pytest.raises(SyncError) as refused:
+            client.sync_now(a, transport=Liar(answer))
+        assert refused.value.code == "sync_garbage", answer
+        assert stock_of(a, pid) == 8
