@@ -719,8 +719,23 @@ def _pull_stock(store: Store, http: httpx.Client, token: str) -> int:
         raise SyncError("sync_garbage")
     with store.unit_of_work() as uow:
         changed = apply_stall_stock(uow, {x.id: x.qty for x in page.products}, page.counted_seq)
+        if page.hlc:
+            _seen(uow, page.hlc)
         uow.commit()
     return changed
+
+
+def _seen(uow: UnitOfWork, stamp: str) -> None:
+    """The till's hybrid clock moves past a stamp the server showed it."""
+    from pos.clock import Hlc, receive
+
+    device = uow.store.device
+    last = uow.conn.execute(select(t.device.c.last_hlc).where(t.device.c.id == device["id"])).scalar()
+    seen = receive(Hlc.parse(last) if last else None, Hlc.parse(stamp), uow.clock.now(),
+                   device["code"])
+    uow.conn.execute(t.device.update().where(t.device.c.id == device["id"])
+                     .values(last_hlc=str(seen)))
+    uow.on_commit(uow.store.numbering.forget)
 
 
 def pull_once(store: Store, *, transport=None, timeout: float = 10, limit: int = 500) -> bool:

@@ -786,6 +786,9 @@ class StockPage(Strict):
     counted_seq: int
     """This till's events the figures include: up to this seq (its `acked_seq` when they were
     read). The till adds its own later events to them."""
+    hlc: Stamp | None = None
+    """The newest stamp of a change or count in the figures: the till's clock moves past it, so
+    a count it makes next is later than everything it was shown."""
 
 
 # -- what the server answers when it takes nothing ------------------------------------------------

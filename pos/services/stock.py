@@ -75,41 +75,53 @@ def movements(uow: UnitOfWork, *, day: str | None = None, shift_id: str | None =
     return [dict(r) for r in uow.conn.execute(q).mappings()]
 
 
-def _own_since(uow: UnitOfWork, seq: int) -> dict[str, int]:
-    """This till's change in stock per product by its events after `seq`."""
+def _own_since(uow: UnitOfWork, seq: int) -> tuple[dict[str, int], dict[str, int]]:
+    """This till's events after `seq`: per product, its newest count (what was counted) and
+    the change in stock by its other events (after that count, where there is one)."""
     device = uow.store.device["id"]
-    out: dict[str, int] = {}
-    for pid, qty in uow.conn.execute(
-            select(t.stock_movements.c.product_id, func.sum(t.stock_movements.c.qty))
-            .where(t.stock_movements.c.device_id == device, t.stock_movements.c.seq > seq)
-            .group_by(t.stock_movements.c.product_id)):
-        out[pid] = out.get(pid, 0) + int(qty)
-    for pid, qty in uow.conn.execute(
-            select(t.sale_lines.c.product_id, func.sum(t.sale_lines.c.qty))
-            .join(t.sales, t.sales.c.id == t.sale_lines.c.sale_id)
-            .where(t.sales.c.device_id == device, t.sales.c.seq > seq,
-                   t.sale_lines.c.product_id.is_not(None))
-            .group_by(t.sale_lines.c.product_id)):
-        out[pid] = out.get(pid, 0) - int(qty)
-    return out
+    m = t.stock_movements.c
+    counts: dict[str, tuple[int, int]] = {}
+    for pid, at, counted in uow.conn.execute(
+            select(m.product_id, m.seq, m.counted).where(
+                m.device_id == device, m.seq > seq, m.kind == "counted").order_by(m.seq)):
+        counts[pid] = (at, int(counted))
+    changes: dict[str, int] = {}
+    rows = list(uow.conn.execute(select(m.product_id, m.seq, m.qty).where(
+        m.device_id == device, m.seq > seq, m.kind != "counted")))
+    rows += [(pid, at, -qty) for pid, at, qty in uow.conn.execute(
+        select(t.sale_lines.c.product_id, t.sales.c.seq, t.sale_lines.c.qty)
+        .join(t.sales, t.sales.c.id == t.sale_lines.c.sale_id)
+        .where(t.sales.c.device_id == device, t.sales.c.seq > seq,
+               t.sale_lines.c.product_id.is_not(None)))]
+    for pid, at, qty in rows:
+        if pid in counts and at < counts[pid][0]:
+            continue  # before this till's own count: on the shelf's side of it
+        changes[pid] = changes.get(pid, 0) + int(qty)
+    return changes, {pid: counted for pid, (_at, counted) in counts.items()}
 
 
 def apply_stall_stock(uow: UnitOfWork, levels: dict[str, int], counted_seq: int) -> int:
     """The stall's stock from the server (every till's movements and sales, this till's up to
-    `counted_seq`), plus this till's later ones: each tracked product's stock here. Returns how
-    many products changed."""
+    `counted_seq`), plus this till's later ones: each tracked product's stock here. A count of
+    this till's the server has not had yet is the stock, with what this till did after it.
+    Returns how many products changed."""
     if not levels:
         return 0
-    own = _own_since(uow, counted_seq)
+    own, counts = _own_since(uow, counted_seq)
     merged = dict(uow.conn.execute(select(t.products.c.id, t.products.c.merged_into).where(
         t.products.c.merged_into.is_not(None))).all())
-    for pid, qty in list(own.items()):  # what was sold as a product now merged into another
+    for pid in list(own):  # what was sold as a product now merged into another
         if pid in merged and merged[pid] in levels:
             own[merged[pid]] = own.get(merged[pid], 0) + own.pop(pid)
     current = dict(uow.conn.execute(select(t.products.c.id, t.products.c.stock).where(
         t.products.c.id.in_(list(levels)))).all())
-    changes = [{"pid": pid, "stock": qty + own.get(pid, 0)} for pid, qty in levels.items()
-               if pid in current and current[pid] != qty + own.get(pid, 0)]
+    changes = []
+    for pid, qty in levels.items():
+        if pid not in current:
+            continue
+        stock = (counts[pid] if pid in counts else qty) + own.get(pid, 0)
+        if current[pid] != stock:
+            changes.append({"pid": pid, "stock": stock})
     if changes:
         uow.conn.execute(t.products.update().where(t.products.c.id == bindparam("pid"))
                          .values(stock=bindparam("stock")), changes)

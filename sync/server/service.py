@@ -396,7 +396,7 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
     applied = already = 0
     mismatches: list[p.Mismatch] = []
     rows = {"events": [], "documents": [], "lines": [], "payments": [], "stock": []}
-    stock: dict[str, list] = {}  # product id -> [change in stock, has a movement]
+    stock: list[tuple] = []  # (product id, stamp, change, the count when it is one)
     tracked: set[str] | None = None
     received = _now()
     for x in incoming:
@@ -429,21 +429,19 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
                     later_alerts.append((x, verdict))
             _project_rows(rows, device["id"], ev.seq, ev.document, waiting)
             if tracked is None:  # the stall's tracked products, read once a batch needs them
-                tracked = {pid for pid, in conn.execute(select(t.stall_stock.c.product_id).where(
-                    t.stall_stock.c.stall_id == device["stall_id"], t.stall_stock.c.tracked))}
+                tracked = _tracked(conn, device["stall_id"])
             for ln in ev.document.lines:  # a sale takes goods away, a return brings them back:
                 if ln.product_id in tracked:  # counted from the product's first movement on
-                    stock.setdefault(ln.product_id, [0, False])[0] -= ln.qty
+                    stock.append((ln.product_id, _near_now(ev.hlc), -ln.qty, None))
         elif ev.type == "stock.moved":
             move = p.StockPayload.model_validate(ev.payload)
             rows["stock"].append((device["id"], ev.seq, device["stall_id"], move.product_id,
                                   move.kind, move.qty, move.counted, move.business_day,
                                   move.created_at))
-            level = stock.setdefault(move.product_id, [0, True])
-            level[0] += move.qty
-            level[1] = True
-            if tracked is not None:
-                tracked.add(move.product_id)
+            stock.append((move.product_id, _near_now(ev.hlc), move.qty, move.counted))
+            if tracked is None:
+                tracked = _tracked(conn, device["stall_id"])
+            tracked.add(move.product_id)
         elif ev.type == "product.changed":
             notes: list[str] = []
             put_product(conn, stall_id=device["stall_id"], notes=notes, origin=device["id"],
@@ -760,18 +758,55 @@ def _numbers_taken(conn: Connection, device: dict, printed: list[tuple]) -> list
                 "when it is brought back") for x, no in printed if no in taken]
 
 
-def _roll_up_stock(conn: Connection, stall_id: str, changes: dict[str, list]) -> None:
-    """Add a push's changes to the stall's stock per product, in its transaction."""
+def _near_now(stamp: str) -> str:
+    """A stock change's stamp, no further ahead of the server's clock than a catalog stamp may
+    be (`within_clock`): a till with a wrong clock cannot put its changes past every count, nor
+    push the other tills' clocks ahead through the stock page."""
+    limit = int(time.time() * 1000) + p.MAX_CLOCK_AHEAD_MS
+    return stamp if int(stamp[:13]) <= limit else f"{limit:013d}-00000-SRV"
+
+
+def _tracked(conn: Connection, stall_id: str) -> set[str]:
+    return {pid for pid, in conn.execute(select(t.stall_stock.c.product_id).where(
+        t.stall_stock.c.stall_id == stall_id, t.stall_stock.c.tracked))}
+
+
+def _roll_up_stock(conn: Connection, stall_id: str, changes: list[tuple]) -> None:
+    """A push's stock changes into the stall's stock, in its transaction: the newest count (by
+    stamp) plus every change stamped after it. A change stamped before the count in force was
+    on the shelf's side of it already; a count older than the one in force is superseded."""
     if not changes:
         return
+    s, g = t.stall_stock.c, t.stock_log.c
+    by_product: dict[str, list[tuple]] = {}
+    for pid, hlc, qty, counted in changes:
+        by_product.setdefault(pid, []).append((hlc, qty, counted))
+    logged = [{"stall_id": stall_id, "product_id": pid, "hlc": hlc, "qty": qty}
+              for pid, items in by_product.items() for hlc, qty, counted in items
+              if counted is None]
+    if logged:
+        conn.execute(t.stock_log.insert(), logged)
     insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(t.stall_stock)
-    s = t.stall_stock.c
-    for product_id, (qty, tracked) in sorted(changes.items()):
-        conn.execute(insert.values(stall_id=stall_id, product_id=product_id, qty=qty,
-                                   tracked=tracked)
-                     .on_conflict_do_update(index_elements=["stall_id", "product_id"], set_={
-                         "qty": s.qty + insert.excluded.qty,
-                         "tracked": s.tracked | insert.excluded.tracked}))
+    for pid, items in sorted(by_product.items()):
+        # the row made if missing, then locked: two tills' pushes take turns, never collide
+        conn.execute(insert.values(stall_id=stall_id, product_id=pid, qty=0, tracked=False,
+                                   base_hlc=None).on_conflict_do_nothing(
+            index_elements=["stall_id", "product_id"]))
+        row = conn.execute(select(s.qty, s.base_hlc).where(
+            s.stall_id == stall_id, s.product_id == pid).with_for_update()).one()
+        qty, base = int(row.qty), row.base_hlc
+        counts = [(hlc, counted) for hlc, _q, counted in items if counted is not None]
+        newest = max(counts) if counts else None
+        if newest is not None and (base is None or newest[0] > base):
+            after = conn.execute(select(func.coalesce(func.sum(g.qty), 0)).where(
+                g.stall_id == stall_id, g.product_id == pid, g.hlc > newest[0])).scalar()
+            qty, base = newest[1] + int(after), newest[0]
+        else:
+            qty += sum(q for hlc, q, counted in items
+                       if counted is None and (base is None or hlc > base))
+        # a batch brings a product here only with a movement, or once it is tracked
+        conn.execute(t.stall_stock.update().where(s.stall_id == stall_id, s.product_id == pid)
+                     .values(qty=qty, base_hlc=base, tracked=True))
 
 
 def stock_page(conn: Connection, device: dict) -> p.StockPage:
@@ -805,8 +840,13 @@ def stock_page(conn: Connection, device: dict) -> p.StockPage:
             tracked.add(pid)
     # within what a till can hold and count from (a hostile till's or a bulk item's movements
     # could add up past it, and a count against that would not fit an event)
+    newest = max([h for h in (
+        conn.execute(select(func.max(t.stock_log.c.hlc)).where(
+            t.stock_log.c.stall_id == device["stall_id"])).scalar(),
+        conn.execute(select(func.max(t.stall_stock.c.base_hlc)).where(
+            t.stall_stock.c.stall_id == device["stall_id"])).scalar()) if h], default=None)
     return p.StockPage(products=[p.StockLevel(id=pid, qty=max(-MAX_STOCK, min(MAX_STOCK, levels[pid])))
-                                 for pid in sorted(tracked)], counted_seq=int(last))
+                                 for pid in sorted(tracked)], counted_seq=int(last), hlc=newest)
 
 
 def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document,

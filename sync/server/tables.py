@@ -202,4 +202,14 @@ stall_stock = Table(  # each stall's stock per product, rolled up in the push th
     Column("product_id", String(36), primary_key=True),
     Column("qty", BigInteger, nullable=False),
     Column("tracked", Boolean, nullable=False),  # it has a movement: tills show its stock
+    Column("base_hlc", Text, nullable=True),  # the stamp of the count `qty` starts from
+)
+
+stock_log = Table(  # every change of a tracked product's stock, with its stamp: a count that
+    "stock_log", metadata,  # arrives late adds the changes made after it
+    Column("stall_id", String(36), nullable=False),
+    Column("product_id", String(36), nullable=False),
+    Column("hlc", Text, nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    Index("ix_stock_log_stall_id_product_id_hlc", "stall_id", "product_id", "hlc"),
 )

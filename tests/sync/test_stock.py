@@ -34,10 +34,11 @@ KST = timezone(timedelta(hours=9))
 
 @pytest.fixture
 def tills(tmp_path):
+    """Tills of one stall; their clocks tell one time, as laptops at a market do."""
     opened = []
+    clock = SteppingClock(datetime(2026, 11, 21, 9, 0, tzinfo=KST), timedelta(seconds=1))
 
     def make(name: str) -> Store:
-        clock = SteppingClock(datetime(2026, 11, 21, 9, 0, tzinfo=KST), timedelta(seconds=1))
         store = Store(tmp_path / name, clock=clock)
         opened.append(store)
         return store
@@ -385,3 +386,34 @@ def test_a_stock_answer_that_cannot_be_is_garbage(tills, server):
             client.sync_now(a, transport=Liar(answer))
         assert refused.value.code == "sync_garbage", answer
         assert stock_of(a, pid) == 8
+
+
+def test_a_count_sets_the_stock_whatever_the_other_tills_sold_before_it(server, tills):
+    """The shelf was counted after the sales the other tills made offline: the count is the
+    stock, in any order of pushes; a sale made after the count is taken off it."""
+    for order in ("abc", "cab", "bca"):
+        _event, stall, code = setup_stall(server)
+        a, b, c = tills(f"a{order}"), tills(f"b{order}"), tills(f"c{order}")
+        load_demo_catalog(a)
+        client.enroll(a, url=server.url, code=code)
+        with a.unit_of_work(write=False) as uow:
+            pid = svc.list_products(uow)[0]["id"]
+        move(a, pid, "received", 20)
+        client.sync_now(a)
+        for till in (b, c):
+            client.enroll(till, url=server.url, code=another_code(server, stall))
+            client.sync_now(till)
+        sell(a, pid, 3)
+        sell(b, pid, 4)  # both offline
+        assert move(c, pid, "counted", 13)["change"] == -7  # c believed 20
+        sell(c, pid, 1)  # after the count
+        stores = {"a": a, "b": b, "c": c}
+        for name in order + order:
+            client.sync_now(stores[name])
+        assert [stock_of(x, pid) for x in (a, b, c)] == [12, 12, 12], order
+        # two vendors count the same shelf: 12 and 12 is 12, not a change taken twice
+        move(a, pid, "counted", 12)
+        move(b, pid, "counted", 12)
+        for name in order + order:
+            client.sync_now(stores[name])
+        assert [stock_of(x, pid) for x in (a, b, c)] == [12, 12, 12], order
