@@ -48,6 +48,21 @@ def tills(tmp_path):
         store.close()
 
 
+def first_till(server, tills, *, received: int) -> tuple[str, Store, str]:
+    """A stall's first till, enrolled with the demo catalog, that received goods of its first
+    product and synced: (the stall's id, the till, the product's id)."""
+    _event, stall, code = setup_stall(server)
+    a = tills("a")
+    load_demo_catalog(a)
+    client.enroll(a, url=server.url, code=code)
+    client.sync_now(a)
+    with a.unit_of_work(write=False) as uow:
+        pid = svc.list_products(uow)[0]["id"]
+    move(a, pid, "received", received)
+    client.sync_now(a)
+    return stall, a, pid
+
+
 def stock_of(store, pid: str) -> int | None:
     with store.unit_of_work(write=False) as uow:
         return svc.get_product(uow, product_id=pid)["stock"]
@@ -297,15 +312,7 @@ def test_a_movement_of_a_product_the_stall_lacks_is_nobodys_stock(server, tills)
     from tests.sync.test_returns import Till
     from tests.sync.test_server_bounds import body
 
-    _event, stall, code = setup_stall(server)
-    a = tills("a")
-    load_demo_catalog(a)
-    client.enroll(a, url=server.url, code=code)
-    client.sync_now(a)
-    with a.unit_of_work(write=False) as uow:
-        pid = svc.list_products(uow)[0]["id"]
-    move(a, pid, "received", 4)
-    client.sync_now(a)
+    stall, a, pid = first_till(server, tills, received=4)
 
     class Api:  # what tests.sync.test_returns.Till needs
         def __init__(self):
@@ -356,15 +363,7 @@ def test_sales_before_a_product_was_tracked_do_not_count_against_its_goods(serve
 def test_a_stock_answer_that_cannot_be_is_garbage(tills, server):
     import httpx
 
-    _event, stall, code = setup_stall(server)
-    a = tills("a")
-    load_demo_catalog(a)
-    client.enroll(a, url=server.url, code=code)
-    client.sync_now(a)
-    with a.unit_of_work(write=False) as uow:
-        pid = svc.list_products(uow)[0]["id"]
-    move(a, pid, "received", 8)
-    client.sync_now(a)
+    _stall, a, pid = first_till(server, tills, received=8)
 
     class Liar(httpx.BaseTransport):
         def __init__(self, answer):
