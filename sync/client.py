@@ -813,7 +813,7 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
     wherever it was made), a page at a time with one lookup per table. They go in without
     outbox events: they came from the server. The device's clock moves past every stamp seen,
     so a later local edit wins. Returns how many were taken."""
-    from pos.clock import Hlc, receive
+    from pos.clock import Hlc
 
     if not products:
         return 0
@@ -822,13 +822,7 @@ def apply_remote_page(uow: UnitOfWork, products: list[p.Product]) -> int:
                                    t.products.c.removed).where(t.products.c.id.in_(ids))).all()
     local = {r.id: r.hlc for r in rows}
     live_here = {r.id for r in rows if r.merged_into is None and not r.removed}
-    device = uow.store.device
-    newest = max(Hlc.parse(x.hlc) for x in products)
-    last = uow.conn.execute(select(t.device.c.last_hlc).where(t.device.c.id == device["id"])).scalar()
-    seen = receive(Hlc.parse(last) if last else None, newest, uow.clock.now(), device["code"])
-    uow.conn.execute(t.device.update().where(t.device.c.id == device["id"])
-                     .values(last_hlc=str(seen)))
-    uow.on_commit(uow.store.numbering.forget)
+    _seen(uow, str(max(Hlc.parse(x.hlc) for x in products)))
     # what the server sends goes onto this till's paper: cleaned as the till's own catalog
     # edits are (a control character or a 10 KB name from elsewhere never stops a pull)
     products = [_cleaned(x) for x in products]
