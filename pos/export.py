@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pos import tables as t
 from pos.services.settings import payment_methods
@@ -26,8 +26,10 @@ RECEIPT_TAIL = ("change", "original_receipt_no", "business_day", "line_count", "
 
 def _sales_query(day_from: str | None, day_to: str | None):
     original = t.sales.alias("original")
-    q = (select(t.sales, original.c.receipt_no.label("original_receipt_no"))
+    q = (select(t.sales, func.coalesce(original.c.receipt_no, t.other_sales.c.receipt_no)
+                .label("original_receipt_no"))
          .outerjoin(original, original.c.id == t.sales.c.original_id)
+         .outerjoin(t.other_sales, t.other_sales.c.id == t.sales.c.other_sale_id)
          .order_by(t.sales.c.device_id, t.sales.c.seq))
     if day_from:
         q = q.where(t.sales.c.business_day >= day_from)

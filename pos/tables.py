@@ -140,10 +140,30 @@ sales = Table(
     Column("receipt_requested", Boolean, nullable=False, default=False),
     Column("reason", Text, nullable=True),
     Column("shift_id", String(36), nullable=True),
+    # a void's or refund's sale made by another till of the stall (its copy in other_sales);
+    # original_id is then null: it names only this till's own sales
+    Column("other_sale_id", String(36), nullable=True),
     UniqueConstraint("device_id", "seq"),
     Index("ix_sales_business_day", "business_day"),
     Index("ix_sales_shift_id", "shift_id"),
     Index("ix_sales_original_id", "original_id"),
+    Index("ix_sales_other_sale_id", "other_sale_id"),
+)
+
+# Sales of another till of the stall this till gave something back of: the copy the server
+# gave (`source` server), or what the vendor typed in from the customer's receipt when the
+# server could not be asked (`typed`). Never in this till's reports; its returns are.
+other_sales = Table(
+    "other_sales", metadata,
+    Column("id", String(36), primary_key=True),  # the sale's own id (a typed one: made here)
+    Column("receipt_no", String(32), nullable=False),
+    Column("device_code", String(6), nullable=False),
+    Column("business_day", String(10), nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("source", String(8), nullable=False),  # server, typed
+    Column("body", Text, nullable=False),  # JSON: lines, payments, what other tills gave back
+    Column("fetched_at", Text, nullable=False),
+    Index("ix_other_sales_receipt_no", "receipt_no"),
 )
 
 sale_lines = Table(

@@ -32,6 +32,10 @@ BODY_IDLE_SECONDS = 15.0
 # A till whose push is still being received or applied is answered 429 `push_in_progress`
 # (Retry-After this many seconds) for another: one push at a time per device.
 PUSH_RETRY_AFTER = 5
+# A hold on a sale's quantities (`POST /api/v1/sales/{id}/returns`) counts for this long; its
+# till pushes the return within seconds when it is online, and a till that died meanwhile does
+# not keep the quantities from every other till for good.
+HOLD_SECONDS = 30 * 60
 
 # Every number the server takes is bounded, so that it fits the database's 64-bit integers and
 # any realistic sum of them does too: a line's or a payment's amount is at most the till's own
@@ -245,6 +249,13 @@ class Document(Strict):
     """The change given back in all: the sum of the payments' `change`."""
     original_id: UUID | None = None
     """On a void or refund: the `id` of its sale (of the same stall). Null on a sale."""
+    original_typed: Flag = False
+    """On a refund of another till's sale made when the server could not be asked: true, and its
+    lines are what the vendor typed in from the customer's receipt, and `original_id` is the
+    till's own id for what it typed (the sale's id was not known). The server takes it and says
+    it to the organizer, to be checked against the sale. Left out when false."""
+    original_receipt_no: Text(32, 1) | None = None
+    """With `original_typed`: the receipt number typed in. Left out otherwise."""
     shift_id: Text(64) | None = None
     """The id of the till's shift it was recorded in."""
     lines: list[Line] = Field(min_length=1, max_length=MAX_LINES)
@@ -309,6 +320,10 @@ class Document(Strict):
                              f"supply value {supply}, VAT {vat} (split once per enterprise)")
         if (self.kind == "sale") != (self.original_id is None):
             raise ValueError("voids and refunds point to their sale; sales point nowhere")
+        if self.original_typed and self.kind != "refund":
+            raise ValueError("only a refund has typed-in lines (original_typed)")
+        if self.original_typed != (self.original_receipt_no is not None):
+            raise ValueError("original_receipt_no goes with original_typed, and only with it")
         return self
 
 
@@ -651,6 +666,9 @@ ID_USED = "event or document id already used"  # a new seq whose event or docume
 WAITING = "waiting for its original"  # a return from another till whose sale is still to come
 OVER_RETURNED = "returns more than was sold"  # taken (its sale was another till's), alerted
 REFUSED = "push refused"  # a 422: nothing of the batch was kept
+# a refund of another till's sale whose lines the vendor typed in, offline: taken, to be looked at
+TYPED_RETURN = ("refund typed in at the till from the customer's receipt: its sale could not be "
+                "checked when it was made")
 
 
 class Mismatch(Strict):
@@ -789,6 +807,131 @@ class StockPage(Strict):
     hlc: Stamp | None = None
     """The newest stamp of a change or count in the figures: the till's clock moves past it, so
     a count it makes next is later than everything it was shown."""
+
+
+class ReturnedLine(Strict):
+    line_no: Int(1, 10 * MAX_LINES)
+    """The sale's line."""
+    qty: Int(1, MAX_QTY)
+    """How many of it."""
+    amount: Int(0, MAX_WON) = 0
+    """The money given back for them (0 in a hold: the till works it out)."""
+
+
+class SaleReturn(Strict):
+    """A void or refund of the sale that the server has, from whichever till of the stall."""
+
+    id: UUID
+    """The return's document id."""
+    kind: Literal["void", "refund"]
+    """`void` or `refund`."""
+    receipt_no: str
+    """Its receipt number."""
+    device_code: str
+    """The till that made it."""
+    created_at: str
+    """When that till recorded it."""
+    lines: list[ReturnedLine]
+    """What it gave back of each line of the sale."""
+
+
+class HeldReturn(Strict):
+    return_id: UUID
+    """The id the return will have when it is pushed."""
+    device_code: str
+    """The till giving it back."""
+    lines: list[ReturnedLine]
+    """What it holds of each line."""
+
+
+class SaleCopy(Strict):
+    """A sale of the till's stall as the server has it, with everything any till of the stall
+    gave back of it: what a till needs to void or refund a receipt another till printed."""
+
+    protocol: int = PROTOCOL_VERSION
+    """The protocol version."""
+    device_code: str
+    """The till that made the sale (its code when the server read this)."""
+    document: Document
+    """The sale exactly as that till sent it."""
+    returns: list[SaleReturn] = []
+    """The voids and refunds of it the server has, oldest first."""
+    held: list[HeldReturn] = []
+    """What tills are giving back of it right now (held with `POST …/returns`, not yet pushed);
+    counted as given back. Not the hold this answer is for."""
+
+
+class SaleLookup(Strict):
+    protocol: int = PROTOCOL_VERSION
+    """The protocol version."""
+    sales: list[SaleCopy] = Field(max_length=100)
+    """The stall's sales with that receipt number: one, or several when tills printed one number
+    before they enrolled (ask the customer for the date and amount)."""
+
+
+class ReturnHold(Strict):
+    """A till about to void or refund a sale of its stall asks the server to hold the quantities
+    first, so that two tills never give back together more than was sold."""
+
+    return_id: UUID
+    """The id the void or refund document will have when it is pushed; the hold ends then. The
+    same id held again (a retry) replaces its hold."""
+    kind: Literal["void", "refund"]
+    """`void` (every line, whole, and nothing given back yet) or `refund`."""
+    lines: list[ReturnedLine] = Field(min_length=1, max_length=MAX_LINES)
+    """The sale's lines and how many of each (`amount` is not read)."""
+
+    @model_validator(mode="after")
+    def one_entry_per_line(self) -> "ReturnHold":
+        if len({ln.line_no for ln in self.lines}) != len(self.lines):
+            raise ValueError("a line is named twice")
+        return self
+
+
+class TillState(Strict):
+    """A till of the stall as the server knows it: how far its figures go."""
+
+    device_code: str
+    """Its code."""
+    name: str
+    """Its name."""
+    acked_seq: int
+    """The highest of its events the server holds with none missing before it."""
+    last_sync_at: str | None = None
+    """When the server received that event (null: nothing yet)."""
+    last_event_at: str | None = None
+    """When the till recorded it (its stamp's time, UTC): what the till did after this is not in
+    the server's figures yet."""
+    revoked: bool = False
+    """Revoked by the organizer."""
+
+
+class StallDocument(Strict):
+    device_code: str
+    """The till that recorded it."""
+    document: Document
+    """The sale, void or refund exactly as that till sent it."""
+
+
+class StallDayPage(Strict):
+    """The documents every till of the stall recorded for one business day, as the server has
+    them, a page at a time, and the stall's tills with how far the server has them: what a
+    till makes the stall's settlement from (the same figures as its own)."""
+
+    protocol: int = PROTOCOL_VERSION
+    """The protocol version."""
+    day: Day
+    """The business day."""
+    tills: list[TillState]
+    """Every till of the stall."""
+    documents: list[StallDocument] = Field(max_length=1000)
+    """The page: in order of till and seq."""
+    more: bool
+    """More pages follow: ask again with `after_device` and `after_seq` of the last document."""
+    last_device: str | None = None
+    """The last document's till id (the server's), for `after_device`."""
+    last_seq: int | None = None
+    """Its seq, for `after_seq`."""
 
 
 # -- what the server answers when it takes nothing ------------------------------------------------

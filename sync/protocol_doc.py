@@ -36,6 +36,9 @@ def message_groups() -> list[tuple[str, list[type[BaseModel]]]]:
                                 p.EnterpriseEdit]),
         ("What the server answers a till", [p.PushResponse, p.Mismatch, p.Status]),
         ("Enrollment", [p.EnrollRequest, p.EnrollResponse]),
+        ("The stall's day", [p.StallDayPage, p.StallDocument, p.TillState]),
+        ("Returning another till's sale", [p.SaleLookup, p.SaleCopy, p.SaleReturn,
+                                            p.HeldReturn, p.ReturnedLine, p.ReturnHold]),
         ("What a till pulls", [p.CatalogPage, p.Product, p.ProductEnterprise, p.StockPage,
                                p.StockLevel, p.SettingsPage, p.TillSettings, p.MethodSpec]),
         ("Refusals", [p.Problem, p.FieldError]),
@@ -186,6 +189,7 @@ _BOUNDS = {  # each a name of `sync.protocol` (MAX_WON and MAX_QTY are `pos.mone
     "BODY_IDLE_SECONDS": "seconds a body may pause (`408`)",
     "PUSH_RETRY_AFTER": "seconds a till waits when its previous push is still in progress "
                         "(`429`)",
+    "HOLD_SECONDS": "seconds a hold on a sale's quantities counts (`POST …/returns`)",
     "MAX_WON": "won, the magnitude of a line's or payment's amount",
     "MAX_DOCUMENT_WON": "won, the magnitude of a document's totals",
     "MAX_QTY": "the magnitude of a quantity",

@@ -9,6 +9,8 @@ from datetime import date, datetime
 
 from pos import services as svc
 from pos.domain import DocKind, DomainError, Refundable, price_refund, refund_lines
+from pos.ids import parse_receipt_no
+from pos.services import sales as sales_svc
 from pos.store import StoreError
 from ui import prompts
 from ui.qt import (QAbstractItemView, QComboBox, QDate, QDateEdit, QDialog, QDialogButtonBox,
@@ -103,6 +105,112 @@ class RefundDialog(QDialog):
         return self.answer
 
 
+class TypedRefundDialog(QDialog):
+    """Another till's receipt the server cannot be asked about: the vendor types in what the
+    customer's paper says — each product, how many, at what price — and how the money goes
+    back. Recorded as typed in, and said so to the organizer."""
+
+    def __init__(self, receipt_no: str, products: list[dict], methods, parent=None):
+        super().__init__(parent)
+        from ui.won_edit import WonEdit
+
+        self.WonEdit = WonEdit
+        self.setWindowTitle(t("typed_refund_title", receipt=receipt_no))
+        self.products = products
+        self.answer = None
+        layout = QVBoxLayout(self)
+        note = QLabel(t("typed_refund_note", receipt=receipt_no))
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.table = _table([t("cart_name"), t("cart_qty"), t("typed_refund_price")])
+        self.table.setSelectionMode(QAbstractItemView.NoSelection)
+        layout.addWidget(self.table, 1)
+        add = QPushButton(t("typed_refund_add"))
+        add.setMinimumHeight(40)
+        add.clicked.connect(self.add_row)
+        layout.addWidget(add)
+        form = QFormLayout()
+        self.method = QComboBox()
+        for m in methods.values():
+            if m.active:
+                self.method.addItem(m.label(language()), m.code)
+        cash = self.method.findData("cash")
+        if cash >= 0:
+            self.method.setCurrentIndex(cash)
+        self.reason = QLineEdit()
+        form.addRow(t("refund_method"), self.method)
+        form.addRow(t("refund_reason"), self.reason)
+        layout.addLayout(form)
+        self.total = QLabel()
+        layout.addWidget(self.total)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        self.ok_button = buttons.button(QDialogButtonBox.Ok)
+        layout.addWidget(buttons)
+        self.rows: list[tuple] = []
+        self.add_row()
+        self.resize(720, 460)
+
+    def add_row(self) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        product = QComboBox()
+        product.setMinimumHeight(32)
+        for p in self.products:
+            product.addItem(f"{p['name']} · {p['enterprise_name']} · {won(p['price'])}", p["id"])
+        qty = QSpinBox()
+        qty.setRange(1, 9999)
+        qty.setMinimumHeight(32)
+        price = self.WonEdit()
+        if self.products:
+            price.set_value(self.products[0]["price"])
+
+        def chosen(_i, product=product, price=price):
+            found = next((p for p in self.products if p["id"] == product.currentData()), None)
+            if found is not None:
+                price.set_value(found["price"])
+            self._update()
+
+        product.currentIndexChanged.connect(chosen)
+        qty.valueChanged.connect(self._update)
+        price.textChanged.connect(self._update)
+        self.table.setCellWidget(row, 0, product)
+        self.table.setCellWidget(row, 1, qty)
+        self.table.setCellWidget(row, 2, price)
+        self.rows.append((product, qty, price))
+        self._update()
+
+    def lines(self) -> list[sales_svc.TypedLine] | None:
+        out = []
+        for product, qty, price in self.rows:
+            if product.currentData() is None or price.value() is None:
+                return None
+            out.append(sales_svc.TypedLine(product.currentData(), qty.value(), price.value()))
+        return out
+
+    def _update(self) -> None:
+        lines = self.lines()
+        total = sum(ln.qty * ln.unit_price for ln in lines) if lines else 0
+        self.total.setText(t("refund_total", amount=won(total)))
+        self.ok_button.setEnabled(bool(lines))
+
+    def _accept(self) -> None:
+        lines = self.lines()
+        if not lines:
+            return
+        total = sum(ln.qty * ln.unit_price for ln in lines)
+        if not prompts.confirm(self, t("typed_refund_confirm", amount=won(total))):
+            return
+        self.answer = (lines, self.method.currentData(), self.reason.text().strip())
+        self.accept()
+
+    def run(self):
+        """([TypedLine], method, reason), or None when cancelled."""
+        self.exec()
+        return self.answer
+
+
 class HistoryScreen(QWidget):
     changed = Signal()
 
@@ -113,7 +221,8 @@ class HistoryScreen(QWidget):
         self.printer = till.printer
         self.sync = till.sync
         self.rows: list[dict] = []
-        self.current = None
+        self.current = None  # a document of this till, or another till's sale (`OtherSale`)
+        self.lookup = None  # the last receipt looked up (`sync.returns.Lookup`)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.day = QDateEdit()
@@ -217,11 +326,31 @@ class HistoryScreen(QWidget):
         self._buttons()
 
     def _buttons(self) -> None:
+        other = isinstance(self.current, sales_svc.OtherSale)
+        if other:
+            with self.store.unit_of_work(write=False) as uow:
+                lines = svc.refundable_lines(uow, sale_id=self.current.id)
+            left = not self.current.voided and any(r.remaining for r in lines)
+            self.void_btn.setEnabled(left and not self.current.typed
+                                     and not any(r.refunded_qty for r in lines))
+            self.refund_btn.setEnabled(left)
+            self.reprint_btn.setEnabled(False)
+            self.preview_btn.setEnabled(False)
+            return
         is_sale = self.current is not None and self.current.kind == DocKind.SALE
-        self.void_btn.setEnabled(is_sale and not self.current.refunds)
+        elsewhere = self._elsewhere()
+        self.void_btn.setEnabled(is_sale and not self.current.refunds and not elsewhere)
         self.refund_btn.setEnabled(is_sale)
         self.reprint_btn.setEnabled(self.current is not None)
         self.preview_btn.setEnabled(self.current is not None)
+
+    def _elsewhere(self) -> dict[int, int] | None:
+        """What the server said other tills gave back of the current (own) sale, if it was
+        looked up just now."""
+        if self.lookup is not None and self.lookup.own is not None and self.current is not None \
+                and self.lookup.own.id == self.current.id:
+            return self.lookup.elsewhere
+        return None
 
     def _describe(self, doc, methods) -> str:
         out = [f"{doc.receipt_no}  ·  {t(f'kind_{doc.kind}')}",
@@ -256,59 +385,153 @@ class HistoryScreen(QWidget):
         self.find(code)
 
     def find(self, text: str) -> None:
+        """A receipt by its number: this till's own, or another till's of the stall (read from
+        the server, or typed in from the paper when the server cannot be asked)."""
         text = text.strip()
         if not text:
             return
+        lookup = self.sync.look_up(text)
+        self.lookup = lookup
+        found = ([lookup.own] if lookup.own is not None else []) + list(lookup.others)
+        if not found:
+            self._not_found(text, lookup)
+            return
+        if len(found) > 1:  # one number printed by several tills before they enrolled
+            pick = prompts.choose(self, t("receipt_pick", receipt=text), [
+                self._choice(x) for x in found])
+            if pick is None:
+                return
+            chosen = found[pick]
+        else:
+            chosen = found[0]
+        self.search.clear()
+        if isinstance(chosen, sales_svc.OtherSale):
+            self.show_other(chosen, lookup)
+            return
+        self._show_own(chosen)
+
+    def _choice(self, x) -> str:
+        when = datetime.fromisoformat(x.created_at).strftime("%Y-%m-%d %H:%M")
+        if isinstance(x, sales_svc.OtherSale):
+            return t("receipt_choice", till=x.device_code, when=when,
+                     total=won(x.totals().total))
+        return t("receipt_choice", till=self.store.device["code"], when=when,
+                 total=won(x.totals.total))
+
+    def _not_found(self, text: str, lookup) -> None:
         try:
-            with self.store.unit_of_work(write=False) as uow:
-                doc = svc.get_document(uow, receipt_no=text)
-        except DomainError:
+            code = parse_receipt_no(text)[0]
+        except ValueError:
+            code = None
+        if lookup.asked or code is None or code == self.store.device["code"]:
             self.message.setText(t("not_found_receipt", value=text))
             return
+        # another till's number, and the server could not be asked (offline, not enrolled)
+        if prompts.confirm(self, t("other_till_unchecked", receipt=lookup.number.upper(),
+                                   till=code)):
+            self.type_refund(text)
+
+    def type_refund(self, receipt_no: str) -> None:
+        with self.store.unit_of_work(write=False) as uow:
+            products = svc.list_products(uow)
+            methods = svc.payment_methods(uow)
+        answer = self.typed_refund_dialog(receipt_no, products, methods)
+        if not answer:
+            return
+        lines, method, reason = answer
+
+        def action():
+            with self.store.unit_of_work() as uow:
+                typed = sales_svc.type_other_sale(uow, receipt_no=receipt_no, lines=lines)
+                uow.commit()
+            return self.sync.give_back(kind="refund", sale_id=typed.id,
+                                     quantities={ln.line_no: ln.qty for ln in typed.lines},
+                                     method=method, reason=reason)
+
+        self._return(action, "done_refund")
+
+    def typed_refund_dialog(self, receipt_no, products, methods):
+        return TypedRefundDialog(receipt_no, products, methods, self).run()
+
+    def show_other(self, other: sales_svc.OtherSale, lookup) -> None:
+        """Another till's sale in the detail pane, to be given back."""
+        self.table.clearSelection()
+        self.current = other
+        with self.store.unit_of_work(write=False) as uow:
+            methods = svc.payment_methods(uow)
+            refundable = svc.refundable_lines(uow, sale_id=other.id)
+        out = [t("other_till_receipt", receipt=other.receipt_no, till=other.device_code),
+               datetime.fromisoformat(other.created_at).strftime("%Y-%m-%d %H:%M:%S"), ""]
+        for r in refundable:
+            ln = r.line
+            out.append(f"{ln.line_no}. {ln.name}  ({ln.enterprise_name})")
+            out.append(f"     {won(ln.unit_price)} × {ln.qty}  = {won(ln.amount)}"
+                       + (f"  · {t('refund_left')} {r.remaining}" if r.refunded_qty else ""))
+        out += ["", f"{t('total')}  {won(other.totals().total)}", ""]
+        for p in other.payments:
+            m = methods.get(p.method)
+            out.append(f"{m.label(language()) if m else p.method}  {won(p.amount)}")
+        if other.returns:
+            out += ["", t("refunded_by", receipts=", ".join(other.returns))]
+        if other.voided:
+            out += ["", t("other_till_voided")]
+        if lookup is not None and not lookup.asked:
+            out += ["", t("other_till_as_of", when=datetime.fromisoformat(
+                other.fetched_at).strftime("%Y-%m-%d %H:%M"))]
+        self.detail.setPlainText("\n".join(out))
+        self.message.setText("")
+        self._buttons()
+
+    def _show_own(self, doc) -> None:
         d = date.fromisoformat(doc.business_day)
         self.day.blockSignals(True)
         self.day.setDate(QDate(d.year, d.month, d.day))
         self.day.blockSignals(False)
-        self.search.clear()
         self.message.setText("")
         self.reload(select_id=doc.id)
+
+    def _total(self, doc) -> int:
+        return doc.totals().total if isinstance(doc, sales_svc.OtherSale) else doc.totals.total
 
     def void(self) -> None:
         doc = self.current
         if doc is None or not prompts.confirm(self, t("confirm_void", receipt=doc.receipt_no,
-                                                      total=won(doc.totals.total))):
+                                                      total=won(self._total(doc)))):
             return
-        self._return(lambda uow: svc.void_sale(uow, sale_id=doc.id), "done_void")
+        self._return(lambda: self.sync.give_back(kind="void", sale_id=doc.id,
+                                                 lookup=self.lookup), "done_void")
 
     def refund(self) -> None:
         doc = self.current
         if doc is None:
             return
+        elsewhere = None if isinstance(doc, sales_svc.OtherSale) else self._elsewhere()
         with self.store.unit_of_work(write=False) as uow:
-            refundable = svc.refundable_lines(uow, sale_id=doc.id)
+            refundable = svc.refundable_lines(uow, sale_id=doc.id, elsewhere=elsewhere)
             methods = svc.payment_methods(uow)
         answer = self.refund_dialog(doc, refundable, methods)
         if not answer:
             return
         quantities, method, reason = answer
-        self._return(lambda uow: svc.refund_sale(uow, sale_id=doc.id, quantities=quantities,
-                                                 method=method, reason=reason), "done_refund")
+        self._return(lambda: self.sync.give_back(
+            kind="refund", sale_id=doc.id, quantities=quantities, method=method, reason=reason,
+            lookup=self.lookup), "done_refund")
 
     def refund_dialog(self, doc, refundable, methods):
         return RefundDialog(doc, refundable, methods, self).run()
 
     def _return(self, action, done_key: str) -> None:
+        """Record a void or refund (`action()`: held on the server first when enrolled,
+        `sync.returns`) and show it; a refusal is said and nothing is recorded."""
         try:
-            with self.store.unit_of_work() as uow:
-                back = action(uow)
-                uow.commit()
+            back = action()
         except (DomainError, StoreError) as e:
             prompts.error(self, explain(e))
             return
+        self.lookup = None  # the sync worker wakes by itself and pushes it: the hold ends
         self.message.setText(t(done_key, receipt=back.receipt_no, total=won(back.totals.total)))
         self.reload(select_id=back.id)
         self.changed.emit()
-
 
     def reprint(self) -> None:
         if self.current is None:

@@ -100,3 +100,39 @@ class SyncService(WorkerService):
         done = client.join_catalog(self.store, choice)
         self.wake()
         return done
+
+    # -- the stall's other tills -----------------------------------------------------------------
+    def look_up(self, receipt_no: str):
+        """A receipt by its number: this till's, or another till's of the stall read from the
+        server (`sync.returns.look_up`; waits a few seconds at most)."""
+        from sync import returns
+
+        return returns.look_up(self.store, receipt_no, transport=self.transport)
+
+    def give_back(self, **kw):
+        """A void or refund, held on the server first when enrolled (`sync.returns`); the
+        worker then pushes it, which ends the hold."""
+        from sync import returns
+
+        return returns.give_back(self.store, transport=self.transport, **kw)
+
+    def stall_settlement(self, day: str, done) -> None:
+        """The stall's settlement of `day` (every till, `sync.stall`), made off the GUI thread;
+        `done(made, error)` on the GUI thread."""
+        from sync.stall import stall_settlement
+
+        bridge = ThreadBridge(self)
+        bridge.received.connect(lambda result: done(*result))
+        self._settling = bridge
+
+        def run():
+            try:
+                bridge.send((stall_settlement(self.store, day=day, transport=self.transport),
+                             None))
+            except client.SyncError as e:
+                bridge.send((None, e))
+            except Exception as e:  # noqa: BLE001 - shown to the vendor, logged as a fault
+                logging.getLogger("jangteo.sync").exception("stall settlement failed")
+                bridge.send((None, client.SyncError("sync_offline", detail=str(e))))
+
+        threading.Thread(target=run, name="stall-settlement", daemon=True).start()

@@ -96,8 +96,10 @@ _RULES: dict[str, str] = {
         SELECT s.receipt_no, s.kind || ' without an original sale'
         FROM {docs}
         LEFT JOIN sales o ON o.id = s.original_id
-        WHERE (s.kind <> 'sale' AND (o.id IS NULL OR o.kind <> 'sale'))
-           OR (s.kind = 'sale' AND s.original_id IS NOT NULL)""",
+        LEFT JOIN other_sales x ON x.id = s.other_sale_id
+        WHERE (s.kind <> 'sale' AND (o.id IS NULL OR o.kind <> 'sale') AND x.id IS NULL)
+           OR (s.kind <> 'sale' AND s.original_id IS NOT NULL AND s.other_sale_id IS NOT NULL)
+           OR (s.kind = 'sale' AND (s.original_id IS NOT NULL OR s.other_sale_id IS NOT NULL))""",
     "seq_gapless": "",  # _SEQ_ALL or _SEQ_RECENT, below
     "document_in_outbox": """
         SELECT s.receipt_no, 'seq ' || s.seq || ' not in the outbox'

@@ -10,17 +10,18 @@ has committed (`pos.events`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam, func, select
 
 from pos import events, print_jobs, tables as t
-from pos.ids import canonical_receipt_no
+from pos.ids import canonical_receipt_no, parse_receipt_no
 from pos.outbox import append_event
 from pos.domain import (CartItem, Discount, DocKind, Document, DomainError, Line, MethodKind,
                         Payment, Priced, Refundable, TaxClass, TaxPart, TaxStatus, Tender, Totals,
-                        clean_text, price_cart, price_refund, refund_lines, settle,
-                        void_payments)
+                        clean_text, plain, price_cart, price_refund, refund_lines, settle,
+                        tax_parts, totals_of, void_payments)
 from pos.services.settings import payment_methods
 from pos.store import UnitOfWork
 
@@ -126,72 +127,258 @@ def _sale_row(uow: UnitOfWork, sale_id: str | None, receipt_no: str | None):
     return row
 
 
-def refundable_lines(uow: UnitOfWork, *, sale_id: str) -> list[Refundable]:
-    """The lines of a sale with what earlier voids and refunds already took back."""
-    lines = [_line(r) for r in uow.conn.execute(
-        select(t.sale_lines).where(t.sale_lines.c.sale_id == sale_id)
-        .order_by(t.sale_lines.c.line_no)).mappings()]
-    refunded = dict(uow.conn.execute(
-        select(t.sale_lines.c.original_line_no, func.sum(-t.sale_lines.c.qty))
+def refundable_lines(uow: UnitOfWork, *, sale_id: str,
+                     elsewhere: dict[int, int] | None = None) -> list[Refundable]:
+    """The lines of a sale with what earlier voids and refunds already took back: this till's
+    own, and what the server said other tills gave back: of another till's sale (its copy,
+    `other_sale`), or of this till's own (`elsewhere`, {line_no: qty}, read just now)."""
+    other = other_sale(uow, sale_id)
+    if other is not None:
+        lines, returned = other.lines, dict(other.returned)
+        if not other.typed:
+            for no, qty in _typed_back(uow, other).items():
+                returned[no] = returned.get(no, 0) + qty
+        mine = t.sales.c.other_sale_id == sale_id
+    else:
+        lines = [_line(r) for r in uow.conn.execute(
+            select(t.sale_lines).where(t.sale_lines.c.sale_id == sale_id)
+            .order_by(t.sale_lines.c.line_no)).mappings()]
+        returned, mine = dict(elsewhere or {}), t.sales.c.original_id == sale_id
+    for no, qty in uow.conn.execute(
+            select(t.sale_lines.c.original_line_no, func.sum(-t.sale_lines.c.qty))
+            .join(t.sales, t.sales.c.id == t.sale_lines.c.sale_id).where(mine)
+            .group_by(t.sale_lines.c.original_line_no)):
+        returned[no] = returned.get(no, 0) + int(qty)
+    return [Refundable(ln, min(ln.qty, int(returned.get(ln.line_no, 0)))) for ln in lines]
+
+
+@dataclass(frozen=True, slots=True)
+class OtherSale:
+    """A sale another till of the stall made, as this till knows it: the server's copy, or
+    what the vendor typed in from the customer's receipt (`typed`)."""
+
+    id: str
+    receipt_no: str
+    device_code: str
+    business_day: str
+    created_at: str
+    typed: bool
+    lines: list[Line]
+    payments: list[Payment]
+    returned: dict[int, int]  # line_no: what the other tills gave back (the server's word)
+    voided: bool  # another till voided it
+    returns: list[str]  # the other tills' return receipts
+    fetched_at: str
+
+    def totals(self) -> Totals:
+        return totals_of(self.lines, tax_parts(self.lines))
+
+
+def other_sale(uow: UnitOfWork, sale_id: str) -> OtherSale | None:
+    row = uow.conn.execute(select(t.other_sales).where(t.other_sales.c.id == sale_id)
+                           ).mappings().first()
+    if row is None:
+        return None
+    body = json.loads(row["body"])
+    return OtherSale(
+        id=row["id"], receipt_no=row["receipt_no"], device_code=row["device_code"],
+        business_day=row["business_day"], created_at=row["created_at"],
+        typed=row["source"] == "typed",
+        lines=[_line(ln) for ln in body["lines"]],
+        payments=[_payment(pay) for pay in body["payments"]],
+        returned={int(k): int(v) for k, v in body.get("returned", {}).items()},
+        voided=bool(body.get("voided")), returns=list(body.get("returns", [])),
+        fetched_at=row["fetched_at"])
+
+
+def _typed_back(uow: UnitOfWork, other: OtherSale) -> dict[int, int]:
+    """What this till gave back of a receipt typed in while offline, counted against the
+    server's copy of that receipt now that it has one: each product (by id, else name) taken
+    from the sale's lines of it in order, so the same paper is never given back twice."""
+    typed = [o for o in other_sales_numbered(uow, other.receipt_no) if o.typed]
+    if not typed:
+        return {}
+    back = uow.conn.execute(
+        select(t.sale_lines.c.product_id, t.sale_lines.c.name, -t.sale_lines.c.qty)
         .join(t.sales, t.sales.c.id == t.sale_lines.c.sale_id)
-        .where(t.sales.c.original_id == sale_id)
-        .group_by(t.sale_lines.c.original_line_no)).all())
-    return [Refundable(ln, int(refunded.get(ln.line_no, 0))) for ln in lines]
+        .where(t.sales.c.other_sale_id.in_([o.id for o in typed]))).all()
+    out: dict[int, int] = {}
+    for product_id, name, qty in back:
+        for ln in other.lines:
+            if qty <= 0:
+                break
+            if (product_id and ln.product_id == product_id) or ln.name == name:
+                take = min(qty, ln.qty - out.get(ln.line_no, 0))
+                if take > 0:
+                    out[ln.line_no] = out.get(ln.line_no, 0) + take
+                    qty -= take
+    return out
+
+
+def other_sales_numbered(uow: UnitOfWork, receipt_no: str) -> list[OtherSale]:
+    """The copies this till holds of other tills' sales with this number."""
+    try:
+        receipt_no = canonical_receipt_no(receipt_no)
+    except ValueError:
+        receipt_no = receipt_no.strip().upper()
+    ids = uow.conn.execute(select(t.other_sales.c.id).where(
+        t.other_sales.c.receipt_no == receipt_no).order_by(t.other_sales.c.created_at)).scalars()
+    return [other_sale(uow, i) for i in list(ids)]
+
+
+def _local_enterprise(uow: UnitOfWork, line: Line) -> Line:
+    """A line of another till's sale under this till's id of its enterprise (matched by name,
+    as the catalog matches them), so its refund counts for that enterprise here."""
+    found = uow.conn.execute(select(t.enterprises.c.id).where(
+        t.enterprises.c.name == line.enterprise_name)).scalar()
+    return replace(line, enterprise_id=found) if found else line
+
+
+def keep_other_sale(uow: UnitOfWork, *, sale_id: str, receipt_no: str, device_code: str,
+                    business_day: str, created_at: str, lines: list[Line],
+                    payments: list[Payment], returned: dict[int, int], voided: bool,
+                    returns: list[str]) -> OtherSale:
+    """Keep (or bring up to date) the server's copy of another till's sale, with what the other
+    tills gave back of it. A copy typed in earlier is replaced by the server's."""
+    if uow.conn.execute(select(t.sales.c.id).where(t.sales.c.id == sale_id)).first():
+        raise DomainError("other_sale_is_own", value=receipt_no)
+    body = {"lines": [plain(_local_enterprise(uow, ln)) for ln in lines],
+            "payments": [plain(pay) for pay in payments],
+            "returned": {str(k): v for k, v in returned.items() if v}, "voided": voided,
+            "returns": returns}
+    values = dict(receipt_no=receipt_no, device_code=device_code, business_day=business_day,
+                  created_at=created_at, source="server", body=json.dumps(body),
+                  fetched_at=uow.clock.now().isoformat())
+    done = uow.conn.execute(t.other_sales.update().where(t.other_sales.c.id == sale_id)
+                            .values(**values))
+    if not done.rowcount:
+        uow.conn.execute(t.other_sales.insert().values(id=sale_id, **values))
+    return other_sale(uow, sale_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TypedLine:
+    """A line of another till's receipt as the vendor reads it off the paper: which product,
+    how many, at what unit price (the product's price when not given)."""
+
+    product_id: str
+    qty: int
+    unit_price: int | None = None
+
+
+def type_other_sale(uow: UnitOfWork, *, receipt_no: str, lines: list[TypedLine]) -> OtherSale:
+    """Another till's receipt, typed in when the server cannot be asked: what the customer's
+    paper says, kept as typed (`OtherSale.typed`). Refunds only (a void needs its payments)."""
+    try:
+        code, day, n = parse_receipt_no(receipt_no)
+    except ValueError:
+        raise DomainError("receipt_no_invalid", value=receipt_no[:40]) from None
+    number = canonical_receipt_no(receipt_no)
+    if code == uow.store.device["code"] or uow.conn.execute(
+            select(t.sales.c.id).where(t.sales.c.receipt_no == number)).first():
+        raise DomainError("other_sale_is_own", value=number)
+    earlier = [o for o in other_sales_numbered(uow, number)]
+    if earlier:  # the same paper once more: what it gave back is not known offline
+        raise DomainError("typed_again", value=number,
+                          when=earlier[0].fetched_at[:16].replace("T", " "))
+    if not lines or len(lines) > 200:
+        raise DomainError("refund_nothing")
+    cart = _cart_items(uow, [SaleItem(ln.product_id, ln.qty, 0, ln.unit_price) for ln in lines])[0]
+    priced = price_cart(cart)
+    if any(ln.amount <= 0 for ln in priced.lines):  # goods back for no money: not a refund
+        raise DomainError("refund_nothing")
+    sale_id = uow.new_id(uow.clock.now())
+    body = {"lines": [plain(ln) for ln in priced.lines], "payments": [], "returned": {},
+            "voided": False, "returns": []}
+    now = uow.clock.now().isoformat()
+    uow.conn.execute(t.other_sales.insert().values(
+        id=sale_id, receipt_no=number, device_code=code, business_day=day.isoformat(),
+        created_at=now,
+        source="typed", body=json.dumps(body), fetched_at=now))
+    return other_sale(uow, sale_id)
 
 
 def _original_for_return(uow: UnitOfWork, sale_id, receipt_no):
+    """The sale a void or refund gives back: this till's own (a row), or another till's copy
+    (`OtherSale`)."""
+    if sale_id:
+        other = other_sale(uow, sale_id)
+        if other is not None:
+            return other
     row = _sale_row(uow, sale_id, receipt_no)
     if row["kind"] != DocKind.SALE:
         raise DomainError("not_a_sale", value=row["receipt_no"])
     return row
 
 
+def _points_to(original) -> dict:
+    """The columns of a return that name its sale: `original_id` for this till's own,
+    `other_sale_id` for another till's."""
+    if isinstance(original, OtherSale):
+        return {"other_sale_id": original.id}
+    return {"original_id": original["id"]}
+
+
 def void_sale(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str | None = None,
-              reason: str = "", receipt_requested: bool = False) -> Document:
+              reason: str = "", receipt_requested: bool = False,
+              return_id: str | None = None, elsewhere: dict[int, int] | None = None) -> Document:
     """Cancel a whole sale: every line and every payment goes back by its own method. A sale
-    that was already partly refunded cannot be voided; refund what is left instead."""
+    that was already partly refunded cannot be voided; refund what is left instead.
+    `return_id`: the id held on the server for it (`sync.returns`)."""
     original = _original_for_return(uow, sale_id, receipt_no)
-    refundable = refundable_lines(uow, sale_id=original["id"])
-    if all(r.remaining == 0 for r in refundable):
-        raise DomainError("already_returned", value=original["receipt_no"])
+    other = isinstance(original, OtherSale)
+    number = original.receipt_no if other else original["receipt_no"]
+    if other and original.typed:
+        raise DomainError("void_typed", value=number)
+    refundable = refundable_lines(uow, sale_id=original.id if other else original["id"],
+                                  elsewhere=elsewhere)
+    if all(r.remaining == 0 for r in refundable) or (other and original.voided):
+        raise DomainError("already_returned", value=number)
     if any(r.refunded_qty for r in refundable):
-        raise DomainError("void_after_refund", value=original["receipt_no"])
+        raise DomainError("void_after_refund", value=number)
     lines = refund_lines(refundable, {r.line.line_no: r.line.qty for r in refundable})
     priced = price_refund(lines)
-    originals = [_payment(r) for r in uow.conn.execute(
+    originals = original.payments if other else [_payment(r) for r in uow.conn.execute(
         select(t.payments).where(t.payments.c.sale_id == original["id"])
         .order_by(t.payments.c.n)).mappings()]
     payments = void_payments(originals)
     if sum(p.amount for p in payments) != priced.totals.total:
-        raise DomainError("void_unbalanced", value=original["receipt_no"])
+        raise DomainError("void_unbalanced", value=number)
     return _commit_document(uow, kind=DocKind.VOID, priced=priced, payments=payments,
-                            original_id=original["id"], reason=reason,
-                            receipt_requested=receipt_requested)
+                            points_to=_points_to(original), reason=reason,
+                            receipt_requested=receipt_requested, doc_id=return_id)
 
 
 def refund_sale(uow: UnitOfWork, *, quantities: dict[int, int], method: str,
                 sale_id: str | None = None, receipt_no: str | None = None,
-                reason: str = "", receipt_requested: bool = False) -> Document:
+                reason: str = "", receipt_requested: bool = False,
+                return_id: str | None = None,
+                elsewhere: dict[int, int] | None = None) -> Document:
     """Give back some or all of a sale's lines ({line_no: qty}) by `method`; any number of
-    times, never more of a line than was sold."""
+    times, never more of a line than was sold (by any till, as far as this till knows).
+    `return_id`: the id held on the server for it (`sync.returns`)."""
     original = _original_for_return(uow, sale_id, receipt_no)
     methods = payment_methods(uow)
     chosen = methods.get(method)
     if chosen is None:
         raise DomainError("method_unknown", method=method)
-    lines = refund_lines(refundable_lines(uow, sale_id=original["id"]), quantities)
+    other = isinstance(original, OtherSale)
+    if other and original.voided:
+        raise DomainError("already_returned", value=original.receipt_no)
+    lines = refund_lines(refundable_lines(uow, sale_id=original.id if other else original["id"],
+                                          elsewhere=elsewhere), quantities)
     priced = price_refund(lines)
     total = priced.totals.total
     payments = [Payment(1, chosen.code, chosen.kind, total, total, 0)]
     return _commit_document(uow, kind=DocKind.REFUND, priced=priced, payments=payments,
-                            original_id=original["id"], reason=reason,
-                            receipt_requested=receipt_requested)
+                            points_to=_points_to(original), reason=reason,
+                            receipt_requested=receipt_requested, doc_id=return_id)
 
 
 def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments: list[Payment],
-                     discount: Discount | None = None, original_id: str | None = None,
+                     discount: Discount | None = None, points_to: dict | None = None,
                      reason: str = "", receipt_requested: bool = False,
-                     stocked: bool = True) -> Document:
+                     stocked: bool = True, doc_id: str | None = None) -> Document:
     device = uow.store.device
     wall = uow.clock.now()
     from pos.services.shifts import business_day, clock_note, current_shift
@@ -204,7 +391,13 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
     allocation = uow.store.numbering.allocate(uow, wall, receipt=True, day=day)
     seq, hlc, number, day = (allocation.seq, allocation.hlc, allocation.receipt_no,
                              allocation.business_day)
-    doc_id = uow.new_id(wall)
+    points_to = points_to or {}
+    original_id = points_to.get("original_id")
+    other_id = points_to.get("other_sale_id")
+    if doc_id is None:
+        doc_id = uow.new_id(wall)
+    elif uow.conn.execute(select(t.sales.c.id).where(t.sales.c.id == doc_id)).first():
+        raise DomainError("return_id_used", value=doc_id)
     totals = priced.totals
     change = sum(p.change for p in payments)
     uow.conn.execute(t.sales.insert(), dict(
@@ -217,7 +410,7 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
         taxable_total=totals.taxable_total, supply_value=totals.supply_value, vat=totals.vat,
         exempt_total=totals.exempt_total, change=change, receipt_requested=receipt_requested,
         reason=clean_text(reason, limit=REASON_LIMIT) or None if reason else None,
-        shift_id=shift["id"] if shift else None))
+        shift_id=shift["id"] if shift else None, other_sale_id=other_id))
     uow.conn.execute(t.sale_lines.insert(), [
         {"sale_id": doc_id, "line_no": ln.line_no, "product_id": ln.product_id, "sku": ln.sku,
          "barcode": ln.barcode, "name": ln.name, "enterprise_id": ln.enterprise_id,
@@ -239,11 +432,14 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
     original_no = None
     if original_id:
         original_no = uow.conn.execute(_RECEIPT_NO_OF, {"sale_id": original_id}).scalar()
+    elif other_id:
+        original_no = uow.conn.execute(select(t.other_sales.c.receipt_no).where(
+            t.other_sales.c.id == other_id)).scalar()
     doc = Document(
         id=doc_id, kind=kind, device_id=device["id"], seq=seq, receipt_no=number,
         business_day=day, created_at=wall.isoformat(), hlc=str(hlc),
         totals=totals, lines=priced.lines, payments=payments, parts=priced.parts,
-        change=change, original_id=original_id, original_receipt_no=original_no,
+        change=change, original_id=original_id or other_id, original_receipt_no=original_no,
         receipt_discount_kind=discount.kind if discount else None,
         receipt_discount_value=discount.value if discount else None,
         receipt_requested=receipt_requested, reason=reason or None,
@@ -296,6 +492,9 @@ def get_document(uow: UnitOfWork, *, sale_id: str | None = None,
     if row["original_id"]:
         original_no = uow.conn.execute(select(t.sales.c.receipt_no)
                                        .where(t.sales.c.id == row["original_id"])).scalar()
+    elif row["other_sale_id"]:
+        original_no = uow.conn.execute(select(t.other_sales.c.receipt_no).where(
+            t.other_sales.c.id == row["other_sale_id"])).scalar()
     refunds = list(uow.conn.execute(select(t.sales.c.receipt_no)
                                     .where(t.sales.c.original_id == sid)
                                     .order_by(t.sales.c.seq)).scalars())
@@ -305,7 +504,8 @@ def get_document(uow: UnitOfWork, *, sale_id: str | None = None,
         id=sid, kind=DocKind(row["kind"]), device_id=row["device_id"], seq=row["seq"],
         receipt_no=row["receipt_no"], business_day=row["business_day"],
         created_at=row["created_at"], hlc=row["hlc"], totals=totals, lines=lines,
-        payments=pays, parts=parts, change=row["change"], original_id=row["original_id"],
+        payments=pays, parts=parts, change=row["change"],
+        original_id=row["original_id"] or row["other_sale_id"],
         original_receipt_no=original_no, receipt_discount_kind=row["receipt_discount_kind"],
         receipt_discount_value=row["receipt_discount_value"],
         receipt_requested=bool(row["receipt_requested"]), reason=row["reason"], refunds=refunds)

@@ -10,6 +10,7 @@ import gc
 import logging
 import os
 
+from pydantic import BaseModel
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -193,8 +194,11 @@ def create_app(db_url: str, *, run_migrations: bool = True,
             schema = FastAPI.openapi(app)
             models = schema.setdefault("components", {}).setdefault("schemas", {})
             for name, model in {**push_defs, "PushRequest": push_schema}.items():
-                if models.setdefault(name, model) != model:  # two models of one name
+                # a model also in an answer (a sale's `Document`) is the same class, which
+                # FastAPI writes in its own way: the protocol's own schema of it is kept
+                if models.setdefault(name, model) != model and not _same_class(name, model):
                     raise RuntimeError(f"the OpenAPI has two models named {name}")
+                models[name] = model
             # FastAPI lists its own 422 body on routes whose only parameters are paths (which
             # take any text); every refusal here is a `Problem`, listed where it can happen
             for methods in schema["paths"].values():
@@ -208,3 +212,11 @@ def create_app(db_url: str, *, run_migrations: bool = True,
 
     app.openapi = openapi
     return app
+
+
+def _same_class(name: str, schema: dict) -> bool:
+    """Whether `schema` is the protocol's own schema of its model `name`."""
+    model = getattr(p, name, None)
+    return isinstance(model, type) and issubclass(model, BaseModel) and \
+        model.model_json_schema(ref_template="#/components/schemas/{model}").get(
+            "properties") == schema.get("properties")

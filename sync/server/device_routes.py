@@ -1,9 +1,11 @@
-"""What tills ask: enrol, push their events, their status, the catalog and settings pages."""
+"""What tills ask: enrol, push their events, their status, the catalog and settings pages, the
+stall's sales they give back."""
 
 from __future__ import annotations
 
 import logging
 from typing import Annotated
+from uuid import UUID
 
 import math
 
@@ -14,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from sync import protocol as p
-from sync.server import service
+from sync.server import returns, service
 from sync.server.deps import WITH_BODY, Device, Token, Tx, problems, read_limited
 
 log = logging.getLogger(__name__)
@@ -126,3 +128,43 @@ def catalog(conn: Tx, device: Device, after: Cursor = 0,
 @router.get("/settings", response_model=p.SettingsPage, responses=problems(401, 403, 422))
 def settings(conn: Tx, device: Device, after: Cursor = 0) -> p.SettingsPage:
     return service.settings_page(conn, device=device, after=after)
+
+
+@router.get("/sales", response_model=p.SaleLookup, responses=problems(401, 403, 404, 422))
+def sales(conn: Tx, device: Device,
+          receipt_no: Annotated[str, Query(min_length=1, max_length=40, pattern=p.PLAIN,
+                                           description="as printed or scanned")]) -> p.SaleLookup:
+    """The till's stall's sales with this receipt number, each with what any till gave back."""
+    return returns.lookup(conn, device, receipt_no)
+
+
+@router.get("/sales/{sale_id}", response_model=p.SaleCopy, responses=problems(401, 403, 404, 422))
+def sale(conn: Tx, device: Device, sale_id: UUID) -> p.SaleCopy:
+    return returns.sale_copy(conn, device, str(sale_id))
+
+
+@router.post("/sales/{sale_id}/returns", response_model=p.SaleCopy,
+             responses=problems(401, 403, 404, 409, 422, *WITH_BODY))
+def hold_return(conn: Tx, device: Device, sale_id: UUID, req: p.ReturnHold) -> p.SaleCopy:
+    """Hold quantities of the sale for a void or refund about to be recorded (409
+    `over_returned` when they are not left); answers the sale as it was before this hold."""
+    return returns.hold(conn, device, str(sale_id), req)
+
+
+@router.get("/stall/documents", response_model=p.StallDayPage,
+            responses=problems(401, 403, 422))
+def stall_documents(conn: Tx, device: Device,
+                    day: Annotated[str, Query(pattern=p.DAY, description="YYYY-MM-DD")],
+                    after_device: Annotated[str, Query(max_length=36)] = "",
+                    after_seq: Annotated[int, Query(ge=0, le=p.MAX_SEQ)] = 0,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> p.StallDayPage:
+    """Every till's documents of the stall for one business day, and how far each till is
+    synced: what a till makes the stall's settlement from."""
+    from datetime import date
+
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise service.Refused(422, f"{day!r} is not a date (2026-11-22)", "invalid") from None
+    return returns.stall_day(conn, device, day=day, after_device=after_device,
+                             after_seq=after_seq, limit=limit)

@@ -427,6 +427,8 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
                 waiting = verdict == p.WAITING
                 if verdict is not None:
                     later_alerts.append((x, verdict))
+                if ev.document.original_typed:
+                    later_alerts.append((x, _typed_return(conn, device, ev.document)))
             _project_rows(rows, device["id"], ev.seq, ev.document, waiting)
             if tracked is None:  # the stall's tracked products, read once a batch needs them
                 tracked = _tracked(conn, device["stall_id"])
@@ -456,6 +458,12 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
     _insert_many(conn, t.documents, rows["documents"])
     _insert_many(conn, t.document_lines, rows["lines"])
     _insert_many(conn, t.document_payments, rows["payments"])
+    if returns:  # their holds end: they count as returns now (`sync.server.returns`)
+        done = [str(events[s].document.id) for s in range(known + 1, last + 1)
+                if events[s].document is not None and events[s].document.kind != "sale"]
+        for k in range(0, len(done), 500):
+            conn.execute(t.return_holds.delete().where(
+                t.return_holds.c.return_id.in_(done[k:k + 500])))
     later_alerts += _numbers_taken(conn, device, [
         (x, str(events[x.seq].document.receipt_no)) for x in incoming
         if x.seq in events and x.seq <= last and events[x.seq].document is not None
@@ -566,6 +574,9 @@ class _Returns:
     def __init__(self, conn: Connection, device: dict, returns: list[p.Document]):
         ids = sorted({str(doc.original_id) for doc in returns})
         d, l, dv = t.documents.c, t.document_lines.c, t.devices.c
+        if conn.dialect.name == "postgresql":  # in id order: a hold of one of these sales
+            conn.execute(select(d.id).where(d.id.in_(ids)).order_by(d.id)  # (`returns.hold`)
+                         .with_for_update())  # waits for this push, and sees it, or it waits
         self.sales: dict[str, tuple[str, str, str]] = {}  # id: (device, stall, kind)
         self.sold: dict[str, dict[int, tuple[int, int, str]]] = {}
         self.returned: dict[str, dict[int | None, list[int]]] = {}
@@ -578,10 +589,18 @@ class _Returns:
                               .where(l.document_id.in_(list(self.sales)))):
             self.sold.setdefault(r.document_id, {})[r.line_no] = (r.qty, r.amount,
                                                                   r.enterprise_name)
-        for r in conn.execute(select(d.original_id, d.kind, l.original_line_no, l.qty, l.amount)
+        # and what this till itself gave back of each: its own sale returned past what is left
+        # is refused only when its own returns alone leave too little (another till may have
+        # refunded the sale meanwhile, which this till could not know offline)
+        self.mine: dict[str, dict[int | None, list[int]]] = {}
+        self.mine_voided: set[str] = set()
+        for r in conn.execute(select(d.original_id, d.kind, d.device_id, l.original_line_no,
+                                     l.qty, l.amount)
                               .join(t.document_lines, l.document_id == d.id)
                               .where(d.original_id.in_(list(self.sales)))):
             _count(self.returned, self.voided, r.original_id, r.kind, r)
+            if r.device_id == device["id"]:
+                _count(self.mine, self.mine_voided, r.original_id, r.kind, r)
         self.others_in_stall: bool | None = None  # asked only when a sale is unknown
         self.conn = conn
 
@@ -595,6 +614,8 @@ class _Returns:
         another till; else why it is taken with an alert (its sale was made on another till of
         the stall). Refuses (ProtocolError) what the till itself should have known better."""
         sale_id = str(doc.original_id)
+        if doc.original_typed:  # its sale's id was not known at the till: nothing to count
+            return None         # against; said to the organizer with its receipt number
         known = self.sales.get(sale_id)
         if known is None:
             if self.others_in_stall is None:  # another active till, whose sale it may be
@@ -606,7 +627,7 @@ class _Returns:
             if not self.others_in_stall:
                 self._refuse(x, doc, f"its sale {sale_id} is unknown, and a till's own sale "
                                      f"comes before its {doc.kind}")
-            self._record(sale_id, doc)
+            self._record(sale_id, doc, device)
             return p.WAITING
         sale_device, stall, kind = known
         if stall != device["stall_id"]:
@@ -614,23 +635,30 @@ class _Returns:
         if kind != "sale":
             self._refuse(x, doc, f"{sale_id} is a {kind}, not a sale")
         problem = self.excess(sale_id, doc)
-        self._record(sale_id, doc)
+        if problem is not None and sale_device == device["id"] and not doc.original_typed:
+            own = self.excess(sale_id, doc, mine=True)
+            if own is not None:  # its own sale, its own returns: the till knew
+                self._refuse(x, doc, own[0], own[1])
+        self._record(sale_id, doc, device)
         if problem is None:
             return None
-        if sale_device == device["id"]:  # its own sale came first: the till knew
-            self._refuse(x, doc, problem[0], problem[1])
         return f"{p.OVER_RETURNED}: {problem[0]}"
 
-    def excess(self, sale_id: str, doc: p.Document) -> tuple[str, str] | None:
-        """Why `doc` returns more of the sale than is left (and the field), or None."""
-        if doc.kind == "void" and sale_id in self.voided:
+    def excess(self, sale_id: str, doc: p.Document, *, mine: bool = False
+               ) -> tuple[str, str] | None:
+        """Why `doc` returns more of the sale than is left (and the field), or None; `mine`:
+        counting only what this till gave back."""
+        returned, voided = (self.mine, self.mine_voided) if mine else (self.returned, self.voided)
+        if doc.kind == "void" and sale_id in voided:
             return f"sale {sale_id} is already voided", "document.original_id"
-        return over_returned(self.sold.get(sale_id, {}), self.returned.get(sale_id, {}),
+        return over_returned(self.sold.get(sale_id, {}), returned.get(sale_id, {}),
                              doc.kind, doc.lines)
 
-    def _record(self, sale_id: str, doc: p.Document) -> None:
+    def _record(self, sale_id: str, doc: p.Document, device: dict | None = None) -> None:
         for ln in doc.lines:
             _count(self.returned, self.voided, sale_id, doc.kind, ln)
+            if device is not None:
+                _count(self.mine, self.mine_voided, sale_id, doc.kind, ln)
 
     @staticmethod
     def _refuse(x: p.Incoming, doc: p.Document, why: str,
@@ -740,6 +768,20 @@ def _awaited_sales_arrived(conn: Connection, device: dict, sales: dict[str, p.Do
             _put_alert(conn, device_id=w.device_id, seq=w.seq, event_id=event.event_id,
                        reason=f"{p.OVER_RETURNED}: {problem}", body=event.body,
                        digest=event.digest)
+
+
+def _typed_return(conn: Connection, device: dict, doc: p.Document) -> str:
+    """What the organizer is told of a refund typed in offline: the receipt number typed, and
+    the stall's sale of that number when the server has it, to be compared."""
+    d, v = t.documents.c, t.devices.c
+    sales = conn.execute(select(d.id, d.total).join(t.devices, v.id == d.device_id).where(
+        v.stall_id == device["stall_id"], d.receipt_no == doc.original_receipt_no,
+        d.kind == "sale").limit(3)).all()
+    found = ("; the stall has no sale of that number yet" if not sales else
+             "; the stall's sale of that number: " + ", ".join(
+                 f"{s.id} (total {s.total} won)" for s in sales))
+    return (f"{p.TYPED_RETURN}: receipt {doc.original_receipt_no}, {-doc.total} won given back"
+            f"{found}")
 
 
 def _numbers_taken(conn: Connection, device: dict, printed: list[tuple]) -> list[tuple]:

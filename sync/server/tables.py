@@ -213,3 +213,14 @@ stock_log = Table(  # every change of a tracked product's stock, with its stamp:
     Column("qty", BigInteger, nullable=False),
     Index("ix_stock_log_stall_id_product_id_hlc", "stall_id", "product_id", "hlc"),
 )
+
+return_holds = Table(  # quantities a till is giving back of a sale right now, before it pushes
+    "return_holds", metadata,  # the return: two tills never give back more than was sold
+    Column("return_id", String(36), primary_key=True),  # the return document's id, to come
+    Column("sale_id", String(36), nullable=False),
+    Column("device_id", String(36), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("lines", Text, nullable=False),  # JSON {"line_no": qty}
+    Column("created_at", BigInteger, nullable=False),  # unix seconds: counts HOLD_SECONDS
+    Index("ix_return_holds_sale_id", "sale_id"),
+)
