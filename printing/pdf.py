@@ -186,9 +186,10 @@ def shift_report_pdf(path: Path | str, f: Settlement, *, kind: str, lang: str = 
 def settlement_pdf(path: Path | str, f: Settlement, *, enterprises: dict[str, dict],
                    lang: str = "ko", store: dict | None = None, shift: dict | None = None,
                    day: str | None = None, method_labels: dict[str, str] | None = None,
-                   printed_at: datetime | None = None) -> Path:
+                   printed_at: datetime | None = None, notes: list[str] | None = None) -> Path:
     """One page per enterprise: identity, what it sold and got back, totals by payment method,
-    VAT, commission, payout, and lines for both signatures."""
+    VAT, commission, payout, and lines for both signatures. `notes`: lines said under the
+    period on every page (a stall's settlement: how far each till is in it)."""
     s = _styles()
     labels = method_labels or {}
     story = []
@@ -199,6 +200,7 @@ def settlement_pdf(path: Path | str, f: Settlement, *, enterprises: dict[str, di
                       f"{(shift.get('closed_at') or '')[:16].replace('T', ' ')}")
     if day:
         period.append(f"{word('day', lang)} {day}")
+    period += list(notes or [])
     for k, e in enumerate(f.enterprises):
         if k:
             story.append(PageBreak())

@@ -1,4 +1,5 @@
-"""`jangteo sync enroll URL CODE [--catalog take|merge] | catalog take|merge | now | status`."""
+"""`jangteo sync enroll URL CODE [--catalog take|merge] | catalog take|merge | now | status |
+settlement --date DAY --pdf FILE [--csv FILE]`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ def add_commands(sub, h) -> None:
     c.add_argument("choice", choices=["take", "merge"])
     actions.add_parser("now", help=h("sync_now_help"))
     actions.add_parser("status", help=h("sync_status_help"))
+    st = actions.add_parser("settlement", help=h("sync_settlement_help"))
+    st.add_argument("--date", required=True, help="YYYY-MM-DD")
+    st.add_argument("--pdf", required=True)
+    st.add_argument("--csv", default=None)
 
 
 def handlers(open_store) -> dict:
@@ -51,6 +56,8 @@ def _run(args, lang: str, open_store) -> int:
                 return 0
             print(say("sync_catalog_done", lang, **join_catalog(store, args.choice)))
             return 0
+        if args.sync_command == "settlement":
+            return _stall_settlement(store, args, lang)
         if args.sync_command == "now":
             noticed = sync_state(store).notice_at
             n = sync_now(store)
@@ -76,4 +83,39 @@ def _run(args, lang: str, open_store) -> int:
             return 1
     print(say("sync_server_state", lang, event=server.event_name, stall=server.stall_name,
               seq=server.acked_seq))
+    return 0
+
+
+def _stall_settlement(store, args, lang: str) -> int:
+    """The stall's settlement of a day (every till, from the server) as PDF and CSV."""
+    from datetime import date
+
+    from pos import services as svc
+    from pos.cli import say
+    from printing.pdf import settlement_pdf
+    from printing.reports import settlement_csv
+    from sync.stall import stall_settlement
+
+    try:
+        day = date.fromisoformat(args.date).isoformat()
+    except ValueError:
+        print(say("sync_settlement_bad_date", lang, value=args.date[:40]))
+        return 2
+    made = stall_settlement(store, day=day)
+    with store.unit_of_work(write=False) as uow:
+        labels = {m.code: m.label(lang) for m in svc.payment_methods(uow).values()}
+        identity = {**svc.till_settings(uow).store, "till": made.till_label(lang)}
+        enterprises = {e["id"]: e for e in svc.list_enterprises(uow)}
+    notes = made.till_notes(lang)
+    settlement_pdf(args.pdf, made.settlement, enterprises=enterprises, lang=lang,
+                   store=identity, day=day, method_labels=labels, notes=notes,
+                   printed_at=store.clock.now())
+    written = [str(args.pdf)]
+    if args.csv:
+        settlement_csv(args.csv, made.settlement, enterprises=enterprises,
+                       methods=list(labels), lang=lang)
+        written.append(str(args.csv))
+    for line in notes:
+        print(line)
+    print(say("report_written", lang, net=made.settlement.net, files=", ".join(written)))
     return 0

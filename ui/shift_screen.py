@@ -140,7 +140,10 @@ class ShiftScreen(QWidget):
         self.print_btn = self._button("shift_print", self.print_report)
         self.pdf_btn = self._button("shift_pdf", lambda: self.save_pdf())
         self.settle_btn = self._button("shift_settlement", lambda: self.save_settlement())
-        for b in (self.print_btn, self.pdf_btn, self.settle_btn):
+        self.stall_btn = self._button("shift_stall_settlement",
+                                      lambda: self.save_stall_settlement())
+        self.stall_btn.setToolTip(t("shift_stall_settlement_tip"))
+        for b in (self.print_btn, self.pdf_btn, self.settle_btn, self.stall_btn):
             actions.addWidget(b)
         right.addLayout(actions)
         self.history = QTableWidget(0, 5)
@@ -311,6 +314,39 @@ class ShiftScreen(QWidget):
         settlement_csv(csv_path, figures, enterprises=enterprises, methods=list(labels))
         self.message.setText(t("saved_to", path=f"{path}, {csv_path}"))
         return path
+
+    def save_stall_settlement(self, path: str | None = None) -> None:
+        """The day's settlement of the whole stall (every till, from the server), as PDF and
+        CSV: asked off the GUI thread; it says which tills are in it up to when."""
+        with self.store.unit_of_work(write=False) as uow:
+            day = svc.receipt_outlook(uow)[0]
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, t("shift_stall_settlement"),
+                                                  f"stall-settlement-{day}.pdf", "PDF (*.pdf)")
+        if not path:
+            return
+        self.stall_btn.setEnabled(False)
+        self.message.setText(t("stall_settlement_asking"))
+        self.sync.stall_settlement(day, lambda made, error: self._stall_done(path, made, error))
+
+    def _stall_done(self, path: str, made, error) -> None:
+        self.stall_btn.setEnabled(True)
+        if error is not None:
+            self.message.setText("")
+            prompts.error(self, explain(error))
+            return
+        from printing.pdf import settlement_pdf
+        from printing.reports import settlement_csv
+
+        labels, identity, enterprises = self._context()
+        identity = {**identity, "till": made.till_label(language())}
+        notes = made.till_notes(language())
+        settlement_pdf(path, made.settlement, enterprises=enterprises, lang=language(),
+                       store=identity, day=made.day, method_labels=labels, notes=notes,
+                       printed_at=self.store.clock.now())
+        csv_path = str(Path(path).with_suffix(".csv"))
+        settlement_csv(csv_path, made.settlement, enterprises=enterprises, methods=list(labels))
+        self.message.setText("\n".join([t("saved_to", path=f"{path}, {csv_path}"), *notes]))
 
     # -- actions --------------------------------------------------------------------------------
     def _do(self, action) -> bool:
