@@ -232,9 +232,11 @@ FAULTS = st.sampled_from(["ok", "ok", "drop_request", "drop_response", "server_e
                 min_size=5, max_size=25),
        st.integers(0, 10**6))
 def test_several_tills_under_random_faults(shared_server, tills, steps, seed):
-    """Tills of one stall sell, edit prices and push through random faults; then every device's
-    events are 1..N on the server exactly once, acks were never ahead, the server's totals per
-    enterprise are the tills' settlements added up, and every catalog is the same."""
+    """Tills of one stall sell, edit prices, receive and count goods, refund each other's
+    receipts and push through random faults; then every device's events are 1..N on the server
+    exactly once, acks were never ahead, the server's totals per enterprise are the tills'
+    settlements added up, no sale is given back past what was sold, every till's stock is the
+    stall's, and every catalog is the same."""
     from collections import Counter
 
     from sync.server import service
@@ -257,6 +259,11 @@ def test_several_tills_under_random_faults(shared_server, tills, steps, seed):
                 transports.append(Faults(delay=0.05))
             for who, fault, batch, edit in steps:
                 i = who % tills
+                action = rng.random()
+                if action < 0.25:  # goods received or counted at this till
+                    _move_stock(stores[i], rng)
+                elif action < 0.5:  # a customer brings another till's receipt here
+                    _refund_another_tills(stores, i, rng)
                 if edit:  # a price changed at this till before it pushes
                     with stores[i].unit_of_work() as uow:
                         product = rng.choice(svc.list_products(uow))
@@ -286,6 +293,21 @@ def test_several_tills_under_random_faults(shared_server, tills, steps, seed):
                 name: net for name, net in by_enterprise.items() if net}
             for store in stores:  # everyone has pushed: one more pull each and all agree
                 client.sync_now(store)
+            # no sale of the stall is given back past what was sold, whichever tills did it
+            over = shared_server.admin(lambda c: c.execute(
+                select(t.alerts.c.reason).join(t.devices, t.devices.c.id == t.alerts.c.device_id)
+                .where(t.devices.c.stall_id == stall,
+                       t.alerts.c.reason.like("returns more%"))).scalars().all())
+            assert over == []
+            # the stall's stock as the server gives it (merged products in the one they are)
+            page = shared_server.admin(lambda c: service.stock_page(c, dict(c.execute(
+                select(t.devices).where(t.devices.c.id == devices[0])).mappings().one())))
+            levels = {level.id: level.qty for level in page.products}
+            for store in stores:
+                with store.unit_of_work(write=False) as uow:
+                    mine = {p["id"]: p["stock"] for p in svc.list_products(uow)
+                            if p["stock"] is not None}
+                assert mine == levels
             catalogs = [_catalog(store) for store in stores]
             assert all(c == catalogs[0] for c in catalogs), [
                 sorted(set(c.items()) ^ set(catalogs[0].items()))[:6] for c in catalogs[1:]]
@@ -294,6 +316,47 @@ def test_several_tills_under_random_faults(shared_server, tills, steps, seed):
         finally:
             for store in stores:
                 store.close()
+
+
+def _move_stock(store, rng) -> None:
+    from pos.services.stock import record_stock
+
+    with store.unit_of_work() as uow:
+        product = rng.choice(svc.list_products(uow)[:6])  # a few products, so tills meet
+        kind = rng.choice(["received", "received", "counted"])
+        record_stock(uow, product_id=product["id"], kind=kind,
+                     qty=rng.randrange(1, 30) if kind == "received" else rng.randrange(0, 40))
+        uow.commit()
+
+
+def _refund_another_tills(stores, i, rng) -> None:
+    """Till i gives back one item of a receipt another till has pushed (read and held on the
+    server without faults: offline, nothing can be held)."""
+    from sync import returns
+    from tests.conftest import in_shift
+
+    j = rng.choice([k for k in range(len(stores)) if k != i])
+    try:  # the till that printed it has sent it (else the server cannot know it yet)
+        client.sync_now(stores[j])
+    except SyncError:
+        pass
+    acked = client.sync_state(stores[j]).acked_seq
+    with stores[j].unit_of_work(write=False) as uow:
+        sold = [r for r in svc.list_documents(uow, kinds=("sale",)) if r["seq"] <= acked]
+    if not sold:
+        return
+    number = rng.choice(sold)["receipt_no"]
+    found = returns.look_up(stores[i], number)
+    if not found.others:
+        return
+    copy = found.others[0]
+    with stores[i].unit_of_work() as uow:
+        in_shift(uow)
+        uow.commit()
+        left = [r.line.line_no for r in svc.refundable_lines(uow, sale_id=copy.id) if r.remaining]
+    if left:
+        returns.give_back(stores[i], kind="refund", sale_id=copy.id,
+                          quantities={rng.choice(left): 1}, method="cash")
 
 
 def _catalog(store) -> dict[str, tuple]:
