@@ -37,6 +37,29 @@ def _table(headers: list[str]) -> QTableWidget:
     return table
 
 
+def _money_back(dialog, layout, methods, preferred: str | None) -> None:
+    """The foot of a refund dialog: how the money goes back (`preferred` first when it can),
+    the reason, the total, OK and Cancel (`dialog._accept`)."""
+    form = QFormLayout()
+    dialog.method = QComboBox()
+    for m in methods.values():
+        if m.active:
+            dialog.method.addItem(m.label(language()), m.code)
+    if preferred is not None and dialog.method.findData(preferred) >= 0:
+        dialog.method.setCurrentIndex(dialog.method.findData(preferred))
+    dialog.reason = QLineEdit()
+    form.addRow(t("refund_method"), dialog.method)
+    form.addRow(t("refund_reason"), dialog.reason)
+    layout.addLayout(form)
+    dialog.total = QLabel()
+    layout.addWidget(dialog.total)
+    buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+    buttons.accepted.connect(dialog._accept)
+    buttons.rejected.connect(dialog.reject)
+    dialog.ok_button = buttons.button(QDialogButtonBox.Ok)
+    layout.addWidget(buttons)
+
+
 class RefundDialog(QDialog):
     """Choose how many of each line to give back and by which method."""
 
@@ -62,25 +85,7 @@ class RefundDialog(QDialog):
             self.table.setCellWidget(row, 4, spin)
             self.spins.append(spin)
         layout.addWidget(self.table)
-        form = QFormLayout()
-        self.method = QComboBox()
-        original = doc.payments[0].method if doc.payments else None
-        for m in methods.values():
-            if m.active:
-                self.method.addItem(m.label(language()), m.code)
-        if original is not None and self.method.findData(original) >= 0:
-            self.method.setCurrentIndex(self.method.findData(original))
-        self.reason = QLineEdit()
-        form.addRow(t("refund_method"), self.method)
-        form.addRow(t("refund_reason"), self.reason)
-        layout.addLayout(form)
-        self.total = QLabel()
-        layout.addWidget(self.total)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        self.ok_button = buttons.button(QDialogButtonBox.Ok)
-        layout.addWidget(buttons)
+        _money_back(self, layout, methods, doc.payments[0].method if doc.payments else None)
         self.resize(640, 420)
         self._update()
 
@@ -129,25 +134,7 @@ class TypedRefundDialog(QDialog):
         add.setMinimumHeight(40)
         add.clicked.connect(self.add_row)
         layout.addWidget(add)
-        form = QFormLayout()
-        self.method = QComboBox()
-        for m in methods.values():
-            if m.active:
-                self.method.addItem(m.label(language()), m.code)
-        cash = self.method.findData("cash")
-        if cash >= 0:
-            self.method.setCurrentIndex(cash)
-        self.reason = QLineEdit()
-        form.addRow(t("refund_method"), self.method)
-        form.addRow(t("refund_reason"), self.reason)
-        layout.addLayout(form)
-        self.total = QLabel()
-        layout.addWidget(self.total)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        self.ok_button = buttons.button(QDialogButtonBox.Ok)
-        layout.addWidget(buttons)
+        _money_back(self, layout, methods, "cash")
         self.rows: list[tuple] = []
         self.add_row()
         self.resize(720, 460)

@@ -75,21 +75,33 @@ class SyncService(WorkerService):
     def enroll(self, url: str, code: str, done) -> None:
         """Enrol off the GUI thread (the server may take seconds to answer); `done(info, error)`
         is called on the GUI thread with the server's answer or the `SyncError`."""
+        self._in_thread("sync-enroll", lambda: client.enroll(
+            self.store, url=url, code=code, transport=self.transport), done)
+
+    def _in_thread(self, name: str, work, done) -> None:
+        """`work()` off the GUI thread; `done(result, None)` or `done(None, SyncError)` on the
+        GUI thread (any other failure is logged and said as offline)."""
         bridge = ThreadBridge(self)
-        bridge.received.connect(lambda result: done(*result))
-        self._enrolling = bridge  # kept alive until it answers
+        bridges = self.__dict__.setdefault("_bridges", set())
+        bridges.add(bridge)  # kept alive until it answers
+
+        def answered(result):
+            bridges.discard(bridge)
+            done(*result)
+
+        bridge.received.connect(answered)
 
         def run():
             try:
-                info = client.enroll(self.store, url=url, code=code, transport=self.transport)
-                bridge.send((info, None))
+                result = (work(), None)
             except client.SyncError as e:
-                bridge.send((None, e))
+                result = (None, e)
             except Exception as e:  # noqa: BLE001 - shown to the vendor, logged as a fault
-                logging.getLogger("jangteo.sync").exception("enrolment failed")
-                bridge.send((None, client.SyncError("sync_offline", detail=str(e))))
+                logging.getLogger("jangteo.sync").exception("%s failed", name)
+                result = (None, client.SyncError("sync_offline", detail=str(e)))
+            bridge.send(result)
 
-        threading.Thread(target=run, name="sync-enroll", daemon=True).start()
+        threading.Thread(target=run, name=name, daemon=True).start()
 
     def pending_join(self) -> dict | None:
         """The stall's catalog choice the till waits for since it enrolled (`sync.client`)."""
@@ -121,18 +133,5 @@ class SyncService(WorkerService):
         `done(made, error)` on the GUI thread."""
         from sync.stall import stall_settlement
 
-        bridge = ThreadBridge(self)
-        bridge.received.connect(lambda result: done(*result))
-        self._settling = bridge
-
-        def run():
-            try:
-                bridge.send((stall_settlement(self.store, day=day, transport=self.transport),
-                             None))
-            except client.SyncError as e:
-                bridge.send((None, e))
-            except Exception as e:  # noqa: BLE001 - shown to the vendor, logged as a fault
-                logging.getLogger("jangteo.sync").exception("stall settlement failed")
-                bridge.send((None, client.SyncError("sync_offline", detail=str(e))))
-
-        threading.Thread(target=run, name="stall-settlement", daemon=True).start()
+        self._in_thread("stall-settlement", lambda: stall_settlement(
+            self.store, day=day, transport=self.transport), done)

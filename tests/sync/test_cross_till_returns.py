@@ -44,6 +44,24 @@ def receipt_of(store, sale_id):
         return svc.get_document(uow, sale_id=sale_id)
 
 
+def offline(store) -> str:
+    """The till's server cannot be reached (a wrong port); its address, to put back."""
+    with store.unit_of_work() as uow:
+        conf = client.settings(uow)
+        url, conf["url"] = conf["url"], "http://127.0.0.1:9"
+        svc.set_setting(uow, "sync", conf)
+        uow.commit()
+    return url
+
+
+def online(store, url: str) -> None:
+    with store.unit_of_work() as uow:
+        conf = client.settings(uow)
+        conf["url"] = url
+        svc.set_setting(uow, "sync", conf)
+        uow.commit()
+
+
 def opened(store):
     with store.unit_of_work() as uow:
         in_shift(uow)
@@ -163,11 +181,7 @@ def test_offline_another_tills_receipt_is_refunded_only_as_typed_in(server, till
     number = receipt_of(a, sold).receipt_no
     opened(b)
     # the server cannot be reached: b says it cannot check, and finds nothing to give back
-    with b.unit_of_work() as uow:
-        conf = client.settings(uow)
-        conf["url"] = "http://127.0.0.1:9"
-        svc.set_setting(uow, "sync", conf)
-        uow.commit()
+    url = offline(b)
     found = returns.look_up(b, number)
     assert found.own is None and not found.asked and found.others == []
     assert found.error is not None and found.error.code == "sync_offline"
@@ -181,10 +195,7 @@ def test_offline_another_tills_receipt_is_refunded_only_as_typed_in(server, till
     assert void.value.code == "void_typed"
     back = returns.give_back(b, kind="refund", sale_id=typed.id, quantities={1: 2},
                              method="cash", reason="영수증 보고 입력")
-    with b.unit_of_work() as uow:
-        conf["url"] = server.url
-        svc.set_setting(uow, "sync", conf)
-        uow.commit()
+    online(b, url)
     client.sync_now(b)
     # the server took it, said it was typed in, and checks it against a's real sale
     alerts = server.admin(lambda conn: [r.reason for r in conn.execute(select(t.alerts))])
@@ -303,11 +314,7 @@ def test_a_paper_typed_in_offline_counts_once_the_server_is_back(server, tills):
     client.sync_now(a)
     number = receipt_of(a, sold).receipt_no
     opened(b)
-    with b.unit_of_work() as uow:
-        conf = client.settings(uow)
-        url, conf["url"] = conf["url"], "http://127.0.0.1:9"
-        svc.set_setting(uow, "sync", conf)
-        uow.commit()
+    url = offline(b)
     with b.unit_of_work() as uow:
         typed = sales_svc.type_other_sale(uow, receipt_no=number,
                                           lines=[sales_svc.TypedLine(pid, 2)])
@@ -323,10 +330,7 @@ def test_a_paper_typed_in_offline_counts_once_the_server_is_back(server, tills):
         with b.unit_of_work() as uow, pytest.raises(DomainError) as e:
             sales_svc.type_other_sale(uow, receipt_no=number_typed, lines=[line])
         assert e.value.code == code, number_typed
-    with b.unit_of_work() as uow:
-        conf["url"] = url
-        svc.set_setting(uow, "sync", conf)
-        uow.commit()
+    online(b, url)
     client.sync_now(b)
     # online again, b finds the real sale: what it typed back counts, nothing is left
     found = returns.look_up(b, number)
