@@ -1,5 +1,5 @@
 """`jangteo sync enroll URL CODE [--catalog take|merge] | catalog take|merge | now | status |
-settlement --date DAY --pdf FILE [--csv FILE]`."""
+settlement [--date DAY] --pdf FILE [--csv FILE]`."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def add_commands(sub, h) -> None:
     actions.add_parser("now", help=h("sync_now_help"))
     actions.add_parser("status", help=h("sync_status_help"))
     st = actions.add_parser("settlement", help=h("sync_settlement_help"))
-    st.add_argument("--date", required=True, help="YYYY-MM-DD")
+    st.add_argument("--date", default=None, help="YYYY-MM-DD (default: today's business day)")
     st.add_argument("--pdf", required=True)
     st.add_argument("--csv", default=None)
 
@@ -96,6 +96,9 @@ def _stall_settlement(store, args, lang: str) -> int:
     from printing.reports import settlement_csv
     from sync.stall import stall_settlement
 
+    if args.date is None:
+        with store.unit_of_work(write=False) as uow:
+            args.date = svc.receipt_outlook(uow)[0]
     try:
         day = date.fromisoformat(args.date).isoformat()
     except ValueError:

@@ -3,6 +3,11 @@ one till from what the server has of the others (`GET /api/v1/stall/documents`) 
 own store (so its own sales count whether they are sent yet or not), by the same reference
 computation as one till's (`pos.settlement.settle`). It says, per till, how far the server had
 it: a till that has not synced since noon is in the figures up to noon.
+
+The till syncs first, so the enterprises (and their commissions) are the stall's as the server
+has them. Commission is worked out once on each enterprise's net for the stall, as on any one
+statement; the tills' own statements each round their own, so their commissions added up may
+differ from the stall's by a won per till.
 """
 
 from __future__ import annotations
@@ -73,22 +78,36 @@ def _pages(store: Store, day: str, transport, timeout: float) -> tuple[list, lis
                 raise SyncError("sync_garbage")
             tills = page.tills
             documents += page.documents
+            if any(item.document.business_day != day for item in page.documents):
+                raise SyncError("sync_garbage")  # another day's documents: not this day's
             if not page.more:
                 break
             if page.last_device is None or (page.last_device, page.last_seq) <= (
                     after_device, after_seq):
                 raise SyncError("sync_garbage")  # a cursor that does not move on
             after_device, after_seq = page.last_device, int(page.last_seq)
+        else:  # never partial figures that look whole
+            raise SyncError("sync_garbage")
     return documents, tills
 
 
-def stall_settlement(store: Store, *, day: str, transport=None,
-                     timeout: float = 15) -> StallSettlement:
+def stall_settlement(store: Store, *, day: str, transport=None, timeout: float = 15,
+                     sync_first: bool = True) -> StallSettlement:
     """The stall's figures for the business day `day`. Raises SyncError when the till is not
-    enrolled or the server cannot be asked (nothing else is guessed)."""
+    enrolled or the server cannot be asked (nothing else is guessed). `sync_first`: False where
+    the till's sync worker keeps it up to date (the GUI)."""
     from pos.services.settings import payment_methods
     from pos.services.shifts import _enterprises, _load
+    from sync.client import sync_now
 
+    try:  # the stall's enterprises and their commissions as the server has them now
+        if sync_first:
+            sync_now(store, transport=transport, timeout=timeout)
+    except SyncError as e:
+        if e.code in ("sync_not_enrolled", "sync_offline", "sync_garbage", "sync_server_error",
+                      "sync_revoked", "sync_refused"):
+            raise
+        # blocked or waiting for a catalog choice: the figures are made all the same
     documents, tills = _pages(store, day, transport, timeout)
     with store.unit_of_work(write=False) as uow:
         sales, lines, payments, parts = (list(x) for x in _load(uow, day=day))

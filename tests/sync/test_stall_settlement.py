@@ -140,3 +140,51 @@ def test_a_server_answering_garbage_or_a_stuck_cursor(server, tills):  # noqa: F
                     params={"day": day, "after_seq": 2**63}, headers={
                         "Authorization": f"Bearer {token}"})
     assert got.status_code == 422
+
+
+def test_an_enterprise_only_another_till_has_comes_with_its_commission(server, tills,  # noqa: F811
+                                                                       monkeypatch):
+    stall_id, a, b, c, pid = stall_of_three(server, tills)
+    with b.unit_of_work() as uow:
+        eid = svc.add_enterprise(uow, name="B전용업체", commission_bp=1500)
+        new = svc.add_product(uow, name="수제 잼", price=7000, enterprise_id=eid)
+        uow.commit()
+    sell(b, new, 2)
+    client.sync_now(b)
+    with b.unit_of_work(write=False) as uow:
+        day = svc.list_documents(uow, kinds=("sale",))[-1]["business_day"]
+        own = {e.name: e for e in svc.day_settlement(uow, day=day).enterprises}
+    made = {e.name: e for e in stall.stall_settlement(a, day=day).settlement.enterprises}
+    assert (made["B전용업체"].net, made["B전용업체"].commission) == (14000, 2100) == (
+        own["B전용업체"].net, own["B전용업체"].commission)
+    # a day longer than the pages it may take is refused, never cut short
+    sell(b, pid, 1)
+    client.sync_now(b)
+    monkeypatch.setattr(stall, "PAGE", 1)
+    monkeypatch.setattr(stall, "MAX_PAGES", 1)
+    with pytest.raises(SyncError) as e:
+        stall.stall_settlement(a, day=day)
+    assert e.value.code == "sync_garbage"
+
+
+def test_a_page_of_another_days_documents_is_garbage(server, tills):  # noqa: F811
+    stall_id, a, b, c, pid = stall_of_three(server, tills)
+    sold = sell(b, pid, 1)
+    client.sync_now(b)
+    real = httpx.HTTPTransport()
+
+    class OtherDay(httpx.BaseTransport):
+        def handle_request(self, request):
+            response = real.handle_request(request)
+            if request.url.path != "/api/v1/stall/documents":
+                return response
+            response.read()
+            body = response.json()
+            for item in body["documents"]:
+                item["document"]["business_day"] = "2020-01-01"
+            return httpx.Response(200, json=body)
+
+    day = receipt_of(b, sold).business_day
+    with pytest.raises(SyncError) as e:
+        stall.stall_settlement(a, day=day, transport=OtherDay())
+    assert e.value.code == "sync_garbage"
