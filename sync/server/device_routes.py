@@ -155,7 +155,7 @@ def hold_return(conn: Tx, device: Device, sale_id: UUID, req: p.ReturnHold) -> p
             responses=problems(401, 403, 422))
 def stall_documents(conn: Tx, device: Device,
                     day: Annotated[str, Query(pattern=p.DAY, description="YYYY-MM-DD")],
-                    after_device: Annotated[str, Query(max_length=36)] = "",
+                    after_device: Annotated[str, Query(max_length=36, pattern=p.PLAIN)] = "",
                     after_seq: Annotated[int, Query(ge=0, le=p.MAX_SEQ)] = 0,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> p.StallDayPage:
     """Every till's documents of the stall for one business day, and how far each till is

@@ -136,10 +136,11 @@ def test_a_server_answering_garbage_or_a_stuck_cursor(server, tills):  # noqa: F
         got = httpx.get(f"{server.url}/api/v1/stall/documents", params={"day": bad},
                         headers={"Authorization": f"Bearer {token}"})
         assert got.status_code == 422, (bad, got.text)
-    got = httpx.get(f"{server.url}/api/v1/stall/documents",
-                    params={"day": day, "after_seq": 2**63}, headers={
-                        "Authorization": f"Bearer {token}"})
-    assert got.status_code == 422
+    for params in ({"after_seq": 2**63}, {"after_seq": -1}, {"limit": 0}, {"limit": 10**9},
+                   {"after_device": "\x00"}, {"after_device": "x" * 37}):
+        got = httpx.get(f"{server.url}/api/v1/stall/documents", params={"day": day, **params},
+                        headers={"Authorization": f"Bearer {token}"})
+        assert got.status_code == 422 and got.json()["code"] != "unstorable", params
 
 
 def test_an_enterprise_only_another_till_has_comes_with_its_commission(server, tills,  # noqa: F811
