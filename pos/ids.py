@@ -53,9 +53,27 @@ def canonical_receipt_no(text: str) -> str:
     return receipt_no(*parse_receipt_no(text))
 
 
+_RECEIPT_DASHES = re.compile(r"[-\s\u2010-\u2015\u2212\uff0d_]+")
+_RECEIPT_BARE = re.compile(r"^(?P<device>[A-Z][A-Z0-9]{1,5}?)(?P<day>20\d{6})(?P<n>\d{4,})$")
+
+
 def parse_receipt_no(text: str) -> tuple[str, date, int]:
-    m = RECEIPT_NO.match(text.strip().upper())
+    """A receipt number as printed, scanned or typed: dashes or spaces between its parts
+    (full-width ones too, as a Korean input method types them), or none at all."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKC", text[:64]).strip().upper()
+    m = RECEIPT_NO.match(plain)
     if not m:
-        raise ValueError(f"not a receipt number: {text!r}")
-    day = datetime.strptime(m["day"], "%Y%m%d").date()
+        parts = [x for x in _RECEIPT_DASHES.split(plain) if x]
+        joined = "-".join(parts)
+        m = RECEIPT_NO.match(joined) if len(parts) in (2, 3) else None
+        if not m and len(parts) == 1:
+            m = _RECEIPT_BARE.match(parts[0])
+    if not m:
+        raise ValueError(f"not a receipt number: {text[:40]!r}")
+    try:
+        day = datetime.strptime(m["day"], "%Y%m%d").date()
+    except ValueError:
+        raise ValueError(f"not a receipt number: {text[:40]!r}") from None
     return m["device"], day, int(m["n"])

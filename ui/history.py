@@ -37,6 +37,12 @@ def _table(headers: list[str]) -> QTableWidget:
     return table
 
 
+def _shown(text: str) -> str:
+    """What the vendor typed, said back: printable, at most 40 characters."""
+    clean = "".join(c if c.isprintable() else "�" for c in text)
+    return clean if len(clean) <= 40 else clean[:39] + "…"
+
+
 def _money_back(dialog, layout, methods, preferred: str | None) -> None:
     """The foot of a refund dialog: how the money goes back (`preferred` first when it can),
     the reason, the total, OK and Cancel (`dialog._accept`)."""
@@ -162,6 +168,7 @@ class TypedRefundDialog(QDialog):
         product.currentIndexChanged.connect(chosen)
         qty.valueChanged.connect(self._update)
         price.textChanged.connect(self._update)
+        price.problem_changed.connect(lambda _text: self._update())
         self.table.setCellWidget(row, 0, product)
         self.table.setCellWidget(row, 1, qty)
         self.table.setCellWidget(row, 2, price)
@@ -169,17 +176,29 @@ class TypedRefundDialog(QDialog):
         self._update()
 
     def lines(self) -> list[sales_svc.TypedLine] | None:
+        """The lines typed, or None while one of them is not complete (`self.problem` says
+        which and why)."""
         out = []
-        for product, qty, price in self.rows:
-            if product.currentData() is None or price.value() is None:
+        self.problem = ""
+        for k, (product, qty, price) in enumerate(self.rows, start=1):
+            if price.problem() or not price.text().strip():
+                self.problem = t("typed_refund_bad_price", line=k,
+                                 why=price.problem() or t("typed_refund_no_price"))
+                return None
+            if product.currentData() is None:
                 return None
             out.append(sales_svc.TypedLine(product.currentData(), qty.value(), price.value()))
         return out
 
     def _update(self) -> None:
         lines = self.lines()
-        total = sum(ln.qty * ln.unit_price for ln in lines) if lines else 0
-        self.total.setText(t("refund_total", amount=won(total)))
+        if lines is None and self.problem:
+            self.total.setText(self.problem)
+            self.total.setStyleSheet("color: #b00020;")
+        else:
+            total = sum(ln.qty * ln.unit_price for ln in lines) if lines else 0
+            self.total.setText(t("refund_total", amount=won(total)))
+            self.total.setStyleSheet("")
         self.ok_button.setEnabled(bool(lines))
 
     def _accept(self) -> None:
@@ -276,6 +295,8 @@ class HistoryScreen(QWidget):
                     for sale_id, codes in svc.payment_methods_of(
                         uow, sale_ids=[r["id"] for r in self.rows]).items()}
             originals = {r["id"]: r["receipt_no"] for r in self.rows}
+            others = {r["other_sale_id"]: sales_svc.other_sale(uow, r["other_sale_id"]).receipt_no
+                      for r in self.rows if r.get("other_sale_id")}
         self.rows.reverse()  # newest first
         self.table.clearSelection()
         self.table.setRowCount(len(self.rows))
@@ -283,6 +304,8 @@ class HistoryScreen(QWidget):
             note = ""
             if r["original_id"]:
                 note = t("original", receipt=originals.get(r["original_id"], "…"))
+            elif r.get("other_sale_id"):
+                note = t("original", receipt=others.get(r["other_sale_id"], "…"))
             cells = [r["receipt_no"], datetime.fromisoformat(r["created_at"]).strftime("%H:%M:%S"),
                      t(f"kind_{r['kind']}"), won(r["total"]), " + ".join(pays.get(r["id"], [])),
                      note]
@@ -411,7 +434,7 @@ class HistoryScreen(QWidget):
         except ValueError:
             code = None
         if lookup.asked or code is None or code == self.store.device["code"]:
-            self.message.setText(t("not_found_receipt", value=text))
+            self.message.setText(t("not_found_receipt", value=_shown(text)))
             return
         # another till's number, and the server could not be asked (offline, not enrolled)
         if prompts.confirm(self, t("other_till_unchecked", receipt=lookup.number.upper(),
@@ -462,9 +485,14 @@ class HistoryScreen(QWidget):
             out += ["", t("refunded_by", receipts=", ".join(other.returns))]
         if other.voided:
             out += ["", t("other_till_voided")]
-        if lookup is not None and not lookup.asked:
-            out += ["", t("other_till_as_of", when=datetime.fromisoformat(
-                other.fetched_at).strftime("%Y-%m-%d %H:%M"))]
+        when = datetime.fromisoformat(other.fetched_at).strftime("%Y-%m-%d %H:%M")
+        mine = [r for r in refundable if r.refunded_qty]
+        if other.typed:
+            out += ["", t("other_till_typed", when=when)]
+        elif lookup is not None and not lookup.asked:
+            out += ["", t("other_till_as_of", when=when)]
+        if mine and not other.returns:
+            out += ["", t("other_till_given_back")]
         self.detail.setPlainText("\n".join(out))
         self.message.setText("")
         self._buttons()
@@ -514,6 +542,8 @@ class HistoryScreen(QWidget):
             back = action()
         except (DomainError, StoreError) as e:
             prompts.error(self, explain(e))
+            if getattr(e, "code", None) == "return_refused_by_server" and self.current:
+                self.find(self.current.receipt_no)  # what is left now, from the server
             return
         self.lookup = None  # the sync worker wakes by itself and pushes it: the hold ends
         self.message.setText(t(done_key, receipt=back.receipt_no, total=won(back.totals.total)))

@@ -333,7 +333,10 @@ class ShiftScreen(QWidget):
         self.stall_btn.setEnabled(True)
         if error is not None:
             self.message.setText("")
-            prompts.error(self, explain(error))
+            if error.code in ("sync_offline", "sync_server_error", "sync_garbage", "sync_busy"):
+                prompts.error(self, t("stall_settlement_offline"))
+            else:
+                prompts.error(self, explain(error))
             return
         from printing.pdf import settlement_pdf
         from printing.reports import settlement_csv

@@ -134,4 +134,4 @@ class SyncService(WorkerService):
         from sync.stall import stall_settlement
 
         self._in_thread("stall-settlement", lambda: stall_settlement(
-            self.store, day=day, transport=self.transport), done)
+            self.store, day=day, transport=self.transport, sync_first=False), done)

@@ -65,3 +65,22 @@ def test_receive_moves_past_a_remote_stamp_from_the_future():
     mine = receive(tick(None, wall, "A01"), remote, wall, "A01")
     assert mine > remote
     assert tick(mine, wall, "A01") > mine
+
+
+@pytest.mark.parametrize("typed", [
+    "A01-20261121-0001", "a01-202611210001", "A01202611210001", "A01 - 20261121 - 0001",
+    "A01 20261121 0001", "A01\uff0d20261121\uff0d0001", " a01-20261121-0001\t"])
+def test_a_receipt_number_is_read_however_it_was_typed(typed):
+    """Dashes, spaces, full-width dashes (a Korean input method's), or none at all."""
+    from pos.ids import canonical_receipt_no
+
+    assert canonical_receipt_no(typed) == "A01-20261121-0001"
+
+
+@pytest.mark.parametrize("typed", ["A01-20261321-0001", "A0120261321", "x", "", "\x00",
+                                   "A01-20261121-0001\x00", "A" * 10000])
+def test_what_is_not_a_receipt_number_is_refused(typed):
+    from pos.ids import canonical_receipt_no
+
+    with pytest.raises(ValueError):
+        canonical_receipt_no(typed)

@@ -176,6 +176,13 @@ def test_offline_another_tills_receipt_is_refunded_as_typed_in(qtbot, window, de
     def type_in(dialog):
         dialog.rows[0][0].setCurrentIndex(1)
         dialog.rows[0][1].setValue(2)
+        for bad in ("-5000", "1.5", "abc", "99999999999999", ""):  # said, never a crash
+            dialog.rows[0][2].setText(bad)
+            dialog.rows[0][2]._check()
+            assert not dialog.ok_button.isEnabled(), bad
+            assert "단가" in dialog.total.text(), (bad, dialog.total.text())
+        dialog.rows[0][2].set_value(product["price"])
+        assert dialog.ok_button.isEnabled()
         shot(dialog, "history-typed-refund")
         assert str(2 * product["price"])[:2] in dialog.total.text().replace(",", "")
         dialog._accept()
@@ -190,6 +197,13 @@ def test_offline_another_tills_receipt_is_refunded_as_typed_in(qtbot, window, de
     assert back.original_receipt_no == "B07-20261121-0003"
     assert back.totals.total == -2 * product["price"]
     assert [ln.name for ln in back.lines] == [product["name"]]
+    # the list says which receipt it gave back; looked up again, it is said to be typed in
+    assert "B07-20261121-0003" in history.table.item(0, 5).text()
+    history.find("b07 20261121 0003")
+    assert "직접 입력한" in history.detail.toPlainText()
+    assert not history.refund_btn.isEnabled() and not history.void_btn.isEnabled()
+    history.find("x" * 10000 + "\x00")
+    assert len(history.message.text()) < 100
 
 
 def test_the_stall_settlement_from_the_shift_screen(qtbot, window, demo_store, answers,
