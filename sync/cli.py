@@ -23,8 +23,68 @@ def add_commands(sub, h) -> None:
     st.add_argument("--csv", default=None)
 
 
+    for kind, helps in (("refund", h("refund_help")), ("void", h("void_help"))):
+        r = sub.add_parser(kind, help=helps)  # another till's receipt of the stall too
+        r.add_argument("receipt_no")
+        if kind == "refund":
+            r.add_argument("--line", action="append", required=True, metavar="LINE=QTY",
+                           help=h("refund_line_help"))
+            r.add_argument("--method", default="cash", help=h("refund_method_help"))
+        r.add_argument("--till", default=None, help=h("return_till_help"))
+        r.add_argument("--reason", default="")
+
+
 def handlers(open_store) -> dict:
-    return {"sync": lambda args, lang: _run(args, lang, open_store)}
+    return {"sync": lambda args, lang: _run(args, lang, open_store),
+            "refund": lambda args, lang: _give_back(args, lang, open_store),
+            "void": lambda args, lang: _give_back(args, lang, open_store)}
+
+
+def _give_back(args, lang: str, open_store) -> int:
+    """`jangteo refund|void RECEIPT`: the till's own receipt or another till's of the stall,
+    read from the server and held there first when the till is enrolled (`sync.returns`)."""
+    import sys
+
+    from pos.cli import say
+    from pos.i18n import error_text
+    from sync import returns
+
+    quantities = {}
+    for item in getattr(args, "line", None) or []:
+        no, sep, qty = item.partition("=")
+        if not sep or not no.strip().isdigit() or not qty.strip().isdigit() \
+                or len(no) > 6 or len(qty) > 6:
+            print(say("refund_line_bad", lang, value=item[:40]), file=sys.stderr)
+            return 2
+        quantities[int(no)] = quantities.get(int(no), 0) + int(qty)
+    with open_store(args) as store:
+        found = returns.look_up(store, args.receipt_no)
+        own = [found.own] if found.own is not None else []
+        candidates = [(store.device["code"], x) for x in own] + [
+            (x.device_code, x) for x in found.others]
+        if args.till:
+            candidates = [c for c in candidates if c[0] == args.till.strip().upper()]
+        if not candidates:
+            if found.error is not None and not found.asked:
+                print(error_text(found.error, lang), file=sys.stderr)
+            print(say("return_not_found", lang, value=found.number), file=sys.stderr)
+            return 1
+        if len(candidates) > 1:
+            print(say("return_pick_till", lang, tills=", ".join(c for c, _x in candidates)),
+                  file=sys.stderr)
+            return 2
+        sale = candidates[0][1]
+        if getattr(sale, "kind", "sale") != "sale":
+            print(say("return_not_a_sale", lang, value=sale.receipt_no), file=sys.stderr)
+            return 1
+        back = returns.give_back(store, kind=args.command, sale_id=sale.id,
+                                 quantities=quantities, method=getattr(args, "method", None),
+                                 reason=args.reason, lookup=found)
+    print(say("return_done", lang, receipt=back.receipt_no, original=sale.receipt_no,
+              total=back.totals.total))
+    if not found.asked and found.error is not None:
+        print(say("return_unchecked", lang), file=sys.stderr)
+    return 0
 
 
 def _run(args, lang: str, open_store) -> int:

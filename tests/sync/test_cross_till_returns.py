@@ -375,3 +375,40 @@ def test_a_return_id_is_its_tills_and_its_sales(server, tills):  # noqa: F811
     assert sorted(answers) == [200, 409]
     got = httpx.get(f"{server.url}/api/v1/sales", params={"receipt_no": "A01\x00"}, headers=hb)
     assert got.status_code == 422 and got.json()["code"] != "unstorable"
+
+
+def test_refund_and_void_from_the_command_line(server, tills, tmp_path):  # noqa: F811
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    stall, a, b, c, pid = stall_of_three(server, tills)
+    sold = sell(a, pid, 3)
+    other = sell(a, pid, 1)
+    client.sync_now(a)
+    number, second = receipt_of(a, sold).receipt_no, receipt_of(a, other).receipt_no
+    opened(b)
+    b.close()
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+           "JANGTEO_STATE_DIR": os.environ["JANGTEO_STATE_DIR"]}
+
+    def jangteo(*args):
+        return subprocess.run([sys.executable, "-m", "ui.main", "--data-dir", str(tmp_path / "b"),
+                               "--lang", "ko", *args], cwd=ROOT, capture_output=True, text=True,
+                              env=env, timeout=120)
+
+    got = jangteo("refund", number.replace("-", " "), "--line", "1=2", "--reason", "고객 변심")
+    assert got.returncode == 0 and number in got.stdout and "-30,000원" in got.stdout, got.stderr
+    got = jangteo("refund", number, "--line", "1=2")  # 1 is left
+    assert got.returncode != 0 and "Traceback" not in got.stderr and "1개" in got.stderr
+    got = jangteo("void", number)
+    assert got.returncode != 0 and "Traceback" not in got.stderr and got.stderr
+    got = jangteo("void", second)
+    assert got.returncode == 0 and second in got.stdout, got.stderr
+    for bad in (("refund", number, "--line", "x"), ("refund", number, "--line", "1=99999999"),
+                ("refund", "없는번호", "--line", "1=1"), ("void", "A09-20261121-0001"),
+                ("refund", number, "--line", "1=1", "--method", "없는수단")):
+        got = jangteo(*bad)
+        assert got.returncode != 0 and "Traceback" not in got.stderr and got.stderr, bad
