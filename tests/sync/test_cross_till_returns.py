@@ -21,22 +21,29 @@ from sync.server import tables as t
 from tests.conftest import in_shift
 from tests.sync.conftest import Faults, another_code, setup_stall
 from tests.sync.test_stock import move, sell, stock_of, tills  # noqa: F401 - the fixture
+from tests.sync.test_stock import stall_of_three as three_tills
 
 
 def stall_of_three(server, tills):  # noqa: F811 - the fixture
-    _event, stall, code = setup_stall(server)
-    a, b, c = tills("a"), tills("b"), tills("c")
-    from pos.demo import load_demo_catalog
-
-    load_demo_catalog(a)
-    client.enroll(a, url=server.url, code=code)
-    client.sync_now(a)
-    for till in (b, c):
-        client.enroll(till, url=server.url, code=another_code(server, stall))
-        client.sync_now(till)
+    """The stall's three tills, synced, and the first product of its catalog."""
+    stall, a, b, c = three_tills(server, tills)
     with a.unit_of_work(write=False) as uow:
         pid = svc.list_products(uow)[0]["id"]
     return stall, a, b, c, pid
+
+
+def looked_up_at_b_and_c(server, tills):  # noqa: F811 - the fixture
+    """a sold one and synced; b and c, shifts open, each looked its receipt up: (the tills,
+    the sale's number, each of b's and c's copy of it)."""
+    stall, a, b, c, pid = stall_of_three(server, tills)
+    sold = sell(a, pid, 1)
+    client.sync_now(a)
+    number = receipt_of(a, sold).receipt_no
+    copies = {}
+    for till in (b, c):
+        opened(till)
+        copies[till] = returns.look_up(till, number).others[0].id
+    return a, b, c, number, copies
 
 
 def receipt_of(store, sale_id):
@@ -131,14 +138,7 @@ def test_a_till_refunds_another_tills_receipt_and_no_till_gives_back_more_than_w
 
 
 def test_two_tills_refund_one_receipt_at_once(server, tills):  # noqa: F811
-    stall, a, b, c, pid = stall_of_three(server, tills)
-    sold = sell(a, pid, 1)
-    client.sync_now(a)
-    number = receipt_of(a, sold).receipt_no
-    copies = {}
-    for till in (b, c):
-        opened(till)
-        copies[till] = returns.look_up(till, number).others[0].id
+    a, b, c, number, copies = looked_up_at_b_and_c(server, tills)
     done, refused = [], []
 
     def give(till):
@@ -279,14 +279,7 @@ def test_a_push_between_a_holds_two_reads_cannot_slip_past_it(server, tills,  # 
     return or b's hold, never neither."""
     from sync.server import returns as server_returns
 
-    stall, a, b, c, pid = stall_of_three(server, tills)
-    sold = sell(a, pid, 1)
-    client.sync_now(a)
-    number = receipt_of(a, sold).receipt_no
-    ids = {}
-    for till in (b, c):
-        opened(till)
-        ids[till] = returns.look_up(till, number).others[0].id
+    a, b, c, number, ids = looked_up_at_b_and_c(server, tills)
     returns.give_back(b, kind="refund", sale_id=ids[b], quantities={1: 1}, method="cash")
     real = server_returns._held
     pushed, started = [], []

@@ -63,6 +63,20 @@ def first_till(server, tills, *, received: int) -> tuple[str, Store, str]:
     return stall, a, pid
 
 
+def stall_of_three(server, tills) -> tuple[str, Store, Store, Store]:
+    """A stall's three tills: the first enrolled with the demo catalog, the others joining it,
+    all synced: (the stall's id, the tills)."""
+    _event, stall, code = setup_stall(server)
+    a, b, c = tills("a"), tills("b"), tills("c")
+    load_demo_catalog(a)
+    client.enroll(a, url=server.url, code=code)
+    client.sync_now(a)
+    for till in (b, c):
+        client.enroll(till, url=server.url, code=another_code(server, stall))
+        client.sync_now(till)
+    return stall, a, b, c
+
+
 def stock_of(store, pid: str) -> int | None:
     with store.unit_of_work(write=False) as uow:
         return svc.get_product(uow, product_id=pid)["stock"]
@@ -183,15 +197,8 @@ def test_stock_converges_exactly_under_faults(server, tills):
     """Random receipts, sales, refunds, counts and returns on three tills, pushed and pulled
     through dropped requests, lost answers, duplicates, late deliveries and garbage: at the
     end every till and the server hold the same stock, and it is the sum of what happened."""
-    _event, stall, code = setup_stall(server)
+    stall, a, b, c = stall_of_three(server, tills)
     rng = random.Random(3)
-    a, b, c = tills("a"), tills("b"), tills("c")
-    load_demo_catalog(a)
-    client.enroll(a, url=server.url, code=code)
-    client.sync_now(a)
-    for till in (b, c):
-        client.enroll(till, url=server.url, code=another_code(server, stall))
-        client.sync_now(till)
     with a.unit_of_work(write=False) as uow:
         pids = [x["id"] for x in svc.list_products(uow)[:4]]
     for pid in pids:
