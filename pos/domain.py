@@ -225,6 +225,59 @@ class Totals:
     exempt_total: int
 
 
+@dataclass(frozen=True, slots=True)
+class TaxBreakdown:
+    """How a VAT breakdown is shown, the one way for the cart, receipt, X/Z, PDFs and the
+    settlement (the cart had said `과세 46,000원 · 부가세 1,636원` where 28,000 of it was a
+    simplified taxpayer's, the Z a VAT of 6,200 "on" 90,700). Four figures, each under its own
+    words (message context "tax"):
+
+    - `supply_value`: general taxpayers' (일반과세자) taxable sales without VAT (과세물품가액);
+    - `vat`: their VAT (부가세): only general taxpayers' sales carry one;
+    - `simplified_total`: simplified taxpayers' (간이과세자) taxable sales, VAT included and not
+      split, since they issue no VAT invoice (shown with a note saying so);
+    - `exempt_total`: exempt sales (면세물품가액), exempt products and 면세사업자 alike.
+
+    supply_value + vat + simplified_total + exempt_total is the total, to the won."""
+
+    supply_value: int
+    vat: int
+    simplified_total: int
+    exempt_total: int
+
+    @classmethod
+    def of(cls, *, supply_value: int, vat: int, exempt_total: int,
+           simplified_total: int = 0) -> "TaxBreakdown":
+        """From the stored figures, where a simplified taxpayer's taxable total is in
+        `supply_value` too (`split_vat(shows_vat=False)` keeps supply + VAT = taxable)."""
+        return cls(supply_value - simplified_total, vat, simplified_total, exempt_total)
+
+    @classmethod
+    def of_parts(cls, parts) -> "TaxBreakdown":
+        simplified = sum(p.taxable_total for p in parts if p.tax_status == TaxStatus.SIMPLIFIED)
+        return cls.of(supply_value=sum(p.supply_value for p in parts),
+                      vat=sum(p.vat for p in parts), exempt_total=sum(p.exempt_total for p in parts),
+                      simplified_total=simplified)
+
+    def rows(self) -> list[tuple[str, int]]:
+        """(message key, amount) in the order shown; a figure that is 0 is left out, except
+        the general taxpayers' two when nothing else is there (an empty cart)."""
+        rows = []
+        if self.supply_value or self.vat or not (self.simplified_total or self.exempt_total):
+            rows += [("tax_supply", self.supply_value), ("tax_vat", self.vat)]
+        if self.simplified_total:
+            rows.append(("tax_simplified", self.simplified_total))
+        if self.exempt_total:
+            rows.append(("tax_exempt", self.exempt_total))
+        return rows
+
+    @property
+    def note(self) -> str | None:
+        """The message key of the line said under the figures when a simplified taxpayer's
+        sales are among them (why they have no VAT), else None."""
+        return "tax_simplified_note" if self.simplified_total else None
+
+
 def tax_parts(lines: list[Line]) -> list[TaxPart]:
     """The VAT split, applied once per enterprise of a document (once per receipt at a stall
     that sells for one enterprise): a joint-stall receipt is, in law, each enterprise's sale.

@@ -262,3 +262,14 @@ def detect_lang(explicit: str | None = None) -> str:
             code = c.split(".")[0].split("_")[0].lower()
             return code if code in available else FALLBACK
     return FALLBACK
+
+
+def tax_rows(breakdown, lang: str = "ko") -> list[tuple[str, int]]:
+    """A `pos.domain.TaxBreakdown` as (words, amount) rows: the same words wherever a VAT
+    breakdown is shown (message context "tax")."""
+    return [(tr(key, lang, context="tax"), amount) for key, amount in breakdown.rows()]
+
+
+def tax_note(breakdown, lang: str = "ko") -> str | None:
+    """The sentence said under a breakdown with a simplified taxpayer's sales in it."""
+    return tr(breakdown.note, lang, context="tax") if breakdown.note else None

@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pos.domain import TaxBreakdown
 from pos.rounding import half_up, spread
 
 DENOMINATIONS = (50000, 10000, 5000, 1000, 500, 100, 50, 10)
@@ -81,6 +82,11 @@ class PartRow:
     supply_value: int
     vat: int
     exempt_total: int
+    tax_status: str = "general"
+
+    @property
+    def simplified_total(self) -> int:
+        return self.taxable_total if self.tax_status == "simplified" else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +122,13 @@ class EnterpriseFigures:
     vat: int
     exempt_total: int
     by_method: dict[str, int] = field(default_factory=dict)
+    simplified_total: int = 0
+
+    @property
+    def tax(self) -> TaxBreakdown:
+        return TaxBreakdown.of(supply_value=self.supply_value, vat=self.vat,
+                               exempt_total=self.exempt_total,
+                               simplified_total=self.simplified_total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +204,13 @@ class Settlement:
     hours: list[HourFigures]
     cash: CashFigures | None = None
     stock: list[StockFigures] = field(default_factory=list)
+    simplified_total: int = 0
+
+    @property
+    def tax(self) -> TaxBreakdown:
+        return TaxBreakdown.of(supply_value=self.supply_value, vat=self.vat,
+                               exempt_total=self.exempt_total,
+                               simplified_total=self.simplified_total)
 
 
 def cash_figures(sales: list[SaleRow], payments: list[PayRow], *, float_amount: int,
@@ -269,7 +289,7 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
         e = ent.setdefault(ln.enterprise_id, {"name": ln.enterprise_name, "sales": 0,
                                               "refunds": 0, "qty_sold": 0, "qty_returned": 0,
                                               "taxable": 0, "supply": 0, "vat": 0, "exempt": 0,
-                                              "by_method": defaultdict(int)})
+                                              "simplified": 0, "by_method": defaultdict(int)})
         e["name"] = min(e["name"], ln.enterprise_name)
         if is_sale[ln.sale_id]:
             e["sales"] += ln.amount
@@ -302,12 +322,15 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
             e["supply"] += part.supply_value
             e["vat"] += part.vat
             e["exempt"] += part.exempt_total
+            e["simplified"] += part.simplified_total
 
     return assemble(
         gross=gross, discounts=discounts, voids=voids, refunds=refunds,
         taxable_total=sum(s.taxable_total for s in sales),
         supply_value=sum(s.supply_value for s in sales), vat=sum(s.vat for s in sales),
-        exempt_total=sum(s.exempt_total for s in sales), receipt_count=len(sale_docs),
+        exempt_total=sum(s.exempt_total for s in sales),
+        simplified_total=sum(p.simplified_total for p in parts if p.sale_id in kind),
+        receipt_count=len(sale_docs),
         void_count=sum(1 for s in sales if s.kind == "void"),
         refund_count=sum(1 for s in sales if s.kind == "refund"),
         methods={m: tuple(v) for m, v in methods.items()},
@@ -331,12 +354,12 @@ def assemble(*, gross: int, discounts: int, voids: int, refunds: int, taxable_to
              refund_count: int, methods: dict[str, tuple], enterprises: dict[str, dict],
              products: list[tuple], hours: dict[int, tuple[int, int]],
              infos: dict[str, EnterpriseInfo], cash: CashFigures | None = None,
-             method_order: list[str] | None = None) -> Settlement:
+             method_order: list[str] | None = None, simplified_total: int = 0) -> Settlement:
     """The `Settlement` from summed parts, in one canonical order, whoever summed them.
 
     methods: {code: (sale count, sale amount, refund count, refund amount)};
     enterprises: {id: {name, sales, refunds, qty_sold, qty_returned, taxable, supply, vat,
-    exempt, by_method}}; products: (name, enterprise id, enterprise name, qty, amount,
+    exempt, simplified, by_method}}; products: (name, enterprise id, enterprise name, qty, amount,
     qty sold, qty returned, amount sold, amount returned); hours: {hour: (receipts, amount)}."""
     ent = enterprises
     enterprise_figures = []
@@ -350,14 +373,14 @@ def assemble(*, gross: int, discounts: int, voids: int, refunds: int, taxable_to
             enterprise_id, info.name if info else e["name"], e["sales"], e["refunds"], net, bp,
             commission, net - commission, e["qty_sold"], e["qty_returned"], e["taxable"],
             e["supply"], e["vat"], e["exempt"],
-            {m: v for m, v in sorted(e["by_method"].items()) if v}))
+            {m: v for m, v in sorted(e["by_method"].items()) if v}, e.get("simplified", 0)))
     sales_total = gross - discounts
     key = method_sort_key(method_order)
     return Settlement(
         gross=gross, discounts=discounts, sales_total=sales_total, voids=voids, refunds=refunds,
         net=sales_total + voids + refunds, taxable_total=taxable_total,
         supply_value=supply_value, vat=vat, exempt_total=exempt_total,
-        receipt_count=receipt_count, void_count=void_count, refund_count=refund_count,
+        simplified_total=simplified_total, receipt_count=receipt_count, void_count=void_count, refund_count=refund_count,
         average_sale=half_up(sales_total, receipt_count) if receipt_count else 0,
         methods=[MethodFigures(m, v[0], v[1] + v[3], v[2], v[3])
                  for m, v in sorted(methods.items(), key=lambda kv: key(kv[0]))],

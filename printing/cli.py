@@ -151,7 +151,8 @@ def _report(args, lang: str, open_store) -> int:
                                      method_labels=labels, printed_at=now)
                 written.append(str(args.pdf))
             if getattr(args, "csv", None):
-                settlement_csv(args.csv, figures, enterprises=enterprises, methods=methods, lang=lang)
+                settlement_csv(args.csv, figures, enterprises=enterprises, methods=methods, lang=lang,
+                               method_labels=labels)
                 written.append(str(args.csv))
             if getattr(args, "do_print", False):
                 from printing.render import measure_for, render

@@ -19,6 +19,7 @@ from reportlab.platypus import (KeepTogether, PageBreak, Paragraph, SimpleDocTem
                                 Table, TableStyle)
 
 from pos.settlement import EnterpriseFigures, Settlement
+from pos.i18n import tax_note, tax_rows
 from pos.money import format_amount
 from printing.fonts import receipt_fonts
 from printing.reports import title_for, won_text, word
@@ -63,6 +64,11 @@ def _table(rows: list[list], widths: list[float], *, total_row: bool = False,
 
 
 _n = format_amount
+
+
+def _tax_rows(breakdown, lang: str) -> list[list[str]]:
+    """The VAT breakdown's rows, in the words of every other page (`pos.i18n.tax_rows`)."""
+    return [[words, _n(value)] for words, value in tax_rows(breakdown, lang)]
 
 
 def hour_chart(f: Settlement, lang: str) -> Drawing:
@@ -129,14 +135,14 @@ def shift_report_pdf(path: Path | str, f: Settlement, *, kind: str, lang: str = 
                [f"{word('refunds', lang)} ({word('count_unit', lang, n=f.refund_count)})",
                 _n(f.refunds)],
                [word("net", lang), won_text(f.net, lang)]]
-    tax = [[word("vat", lang), ""], [word("taxable_total", lang), _n(f.taxable_total)],
-           [word("taxable", lang), _n(f.supply_value)], [word("vat", lang), _n(f.vat)],
-           [word("exempt", lang), _n(f.exempt_total)],
+    tax = [[word("vat", lang), ""], *_tax_rows(f.tax, lang),
            [word("receipts", lang), word("count_unit", lang, n=f.receipt_count)],
            [word("average", lang), _n(f.average_sale)]]
     story.append(Table([[_table(summary, [45 * mm, 32 * mm], total_row=True),
                          _table(tax, [45 * mm, 32 * mm])]], colWidths=[85 * mm, 85 * mm],
                        style=[("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    if tax_note(f.tax, lang):
+        story.append(Paragraph(tax_note(f.tax, lang), s["small"]))
     story.append(hour_chart(f, lang))
     rows = [[word("by_method", lang), word("count_unit", lang, n="").strip() or "#",
              word("refunds", lang), word("amount", lang)]]
@@ -252,14 +258,15 @@ def _statement(e: EnterpriseFigures, f: Settlement, info: dict, s, lang, store, 
     rows += [[labels.get(m, m), _n(v)] for m, v in e.by_method.items()]
     rows.append(["", _n(sum(e.by_method.values()))])
     totals = [[word("amount", lang), ""], [word("net", lang), _n(e.net)],
-              [word("taxable", lang), _n(e.supply_value)], [word("vat", lang), _n(e.vat)],
-              [word("exempt", lang), _n(e.exempt_total)],
+              *_tax_rows(e.tax, lang),
               [f"{word('commission', lang)} ({e.commission_bp / 100:g}%)", _n(-e.commission)],
               [word("payout", lang), won_text(e.payout, lang)]]
     story += [Spacer(1, 4 * mm),
               Table([[_table(rows, [45 * mm, 32 * mm], total_row=True),
                       _table(totals, [45 * mm, 32 * mm], total_row=True)]],
                     colWidths=[85 * mm, 85 * mm], style=[("VALIGN", (0, 0), (-1, -1), "TOP")])]
+    if tax_note(e.tax, lang):
+        story.append(Paragraph(tax_note(e.tax, lang), s["small"]))
     sign = Table([[word("sign_stall", lang), "", word("sign_enterprise", lang), ""],
                   ["", word("seal", lang), "", word("seal", lang)]],
                  colWidths=[30 * mm, 55 * mm, 30 * mm, 55 * mm], rowHeights=[14 * mm, 6 * mm])

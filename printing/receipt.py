@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pos import services as svc
-from pos.domain import DocKind, TaxStatus
+from pos.domain import DocKind, TaxBreakdown, TaxStatus
 from pos.ids import barcode_form
 from pos.money import format_amount
 from pos.store import UnitOfWork
 from printing.layout import (QR, Barcode, Feed, Item, Logo, Measure, Row, Rule, fit,
                              heading)
 from pos.errors import CodedError
-from pos.i18n import tr
+from pos.i18n import tax_note, tax_rows, tr
 
 def label(key: str, lang: str, /, **params) -> str:
     """A receipt's words, from the message catalogue (context "receipt")."""
@@ -27,6 +27,18 @@ def label(key: str, lang: str, /, **params) -> str:
 
 
 amount = format_amount  # amounts on a receipt: digits with separators (the column says 원)
+
+
+def tax_items(breakdown: TaxBreakdown, lang: str, measure) -> list[Item]:
+    """The VAT breakdown as printed rows, the same words as the till's screen and PDFs: a
+    simplified taxpayer's sales under their own words and a note, never in a VAT split."""
+    out: list[Item] = []
+    for words, value in tax_rows(breakdown, lang):
+        out += fit(words, amount(value), measure)
+    note = tax_note(breakdown, lang)
+    if note:
+        out += fit(note, "", measure)
+    return out
 
 
 @dataclass(frozen=True)
@@ -257,14 +269,9 @@ def layout_receipt(r: ReceiptDoc, measure: int | Measure) -> list[Item]:
     total_key = "total" if r.kind == DocKind.SALE else "refund_total"
     out += fit(label(total_key, lang), amount(r.total), measure, bold=True, double=True)
     out.append(Rule())
-    general_taxable = r.taxable_total - r.simplified_total
-    if general_taxable:
-        out.append(Row(label("taxable", lang), amount(r.supply_value - r.simplified_total)))
-        out.append(Row(label("vat", lang), amount(r.vat)))
-    if r.exempt_total:
-        out.append(Row(label("exempt", lang), amount(r.exempt_total)))
-    if r.simplified_total:
-        out += fit(label("simplified", lang, amount=amount(r.simplified_total)), "", measure)
+    out += tax_items(TaxBreakdown.of(supply_value=r.supply_value, vat=r.vat,
+                                     exempt_total=r.exempt_total,
+                                     simplified_total=r.simplified_total), lang, measure)
     out.append(Rule())
     for p in r.payments:
         name = p.label if r.kind == DocKind.SALE else f"{label('refunded_by', lang)}: {p.label}"

@@ -11,6 +11,7 @@ from pos.settlement import Settlement
 from pos.i18n import tr
 from pos.money import format_amount
 from printing.layout import Feed, Item, Measure, Row, Rule, fit, heading
+from printing.receipt import tax_items
 
 def word(key: str, lang: str, /, **params) -> str:
     """A report's words, from the message catalogue (context "report")."""
@@ -58,9 +59,8 @@ def layout_shift_report(f: Settlement, *, kind: str, columns: int | Measure, lan
                 _n(f.refunds))]
     out += fit(word("net", lang), _n(f.net), columns, bold=True, double=True)
     out.append(Rule())
-    out += [Row(word("taxable", lang), _n(f.supply_value)), Row(word("vat", lang), _n(f.vat)),
-            Row(word("exempt", lang), _n(f.exempt_total)), Rule(),
-            Row(word("by_method", lang), bold=True)]
+    out += tax_items(f.tax, lang, columns)
+    out += [Rule(), Row(word("by_method", lang), bold=True)]
     for m in f.methods:
         name = labels.get(m.method, m.method)
         out += fit(f"{name} ({word('count_unit', lang, n=m.count)})", _n(m.amount), columns)
@@ -91,12 +91,19 @@ def layout_shift_report(f: Settlement, *, kind: str, columns: int | Measure, lan
 
 
 def settlement_csv(path: Path | str, f: Settlement, *, enterprises: dict[str, dict],
-                   methods: list[str], lang: str = "ko") -> int:
-    """One row per enterprise, UTF-8 with BOM; the last row is the stall's total."""
-    columns = ["enterprise", "bizno", "representative", "sales", "refunds", "net",
-               "commission_rate", "commission", "payout", *(f"pay_{m}" for m in methods),
-               "taxable_total", "supply_value", "vat", "exempt_total", "qty_sold",
-               "qty_returned"]
+                   methods: list[str], lang: str = "ko",
+                   method_labels: dict[str, str] | None = None) -> int:
+    """One row per enterprise, UTF-8 with BOM; the last row is the stall's total. The header
+    is in the report's language (an office opens it in a spreadsheet); a payment method's
+    column is its label (`method_labels`), else its code. The VAT columns are the breakdown
+    every other page shows: a simplified taxpayer's sales in their own column."""
+    labels = method_labels or {}
+    columns = [word(f"csv_{c}", lang) for c in (
+        "enterprise", "bizno", "representative", "sales", "refunds", "net", "commission_rate",
+        "commission", "payout")]
+    columns += [labels.get(m, m) for m in methods]
+    columns += [word(f"csv_{c}", lang) for c in ("supply", "vat", "simplified", "exempt",
+                                                 "qty_sold", "qty_returned")]
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(columns)
@@ -104,14 +111,16 @@ def settlement_csv(path: Path | str, f: Settlement, *, enterprises: dict[str, di
             info = enterprises.get(e.enterprise_id, {})
             w.writerow([e.name, info.get("bizno") or "", info.get("representative", ""), e.sales,
                         e.refunds, e.net, f"{e.commission_bp / 100:g}", e.commission, e.payout,
-                        *(e.by_method.get(m, 0) for m in methods), e.taxable_total,
-                        e.supply_value, e.vat, e.exempt_total, e.qty_sold, e.qty_returned])
-        w.writerow(["TOTAL", "", "", sum(e.sales for e in f.enterprises),
+                        *(e.by_method.get(m, 0) for m in methods), e.tax.supply_value,
+                        e.vat, e.simplified_total, e.exempt_total, e.qty_sold, e.qty_returned])
+        w.writerow([word("csv_total", lang), "", "", sum(e.sales for e in f.enterprises),
                     sum(e.refunds for e in f.enterprises), f.net, "",
                     sum(e.commission for e in f.enterprises), sum(e.payout for e in f.enterprises),
                     *(sum(e.by_method.get(m, 0) for e in f.enterprises) for m in methods),
-                    sum(e.taxable_total for e in f.enterprises),
-                    sum(e.supply_value for e in f.enterprises), f.vat, f.exempt_total,
+                    sum(e.tax.supply_value for e in f.enterprises),
+                    sum(e.vat for e in f.enterprises),
+                    sum(e.simplified_total for e in f.enterprises),
+                    sum(e.exempt_total for e in f.enterprises),
                     sum(e.qty_sold for e in f.enterprises),
                     sum(e.qty_returned for e in f.enterprises)])
     return len(f.enterprises)

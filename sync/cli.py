@@ -176,7 +176,7 @@ def _stall_settlement(store, args, lang: str) -> int:
     written = [str(args.pdf)]
     if args.csv:
         settlement_csv(args.csv, made.settlement, enterprises=enterprises,
-                       methods=list(labels), lang=lang)
+                       methods=list(labels), lang=lang, method_labels=labels)
         written.append(str(args.csv))
     for line in notes:
         print(line)

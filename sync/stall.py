@@ -147,7 +147,8 @@ def stall_settlement(store: Store, *, day: str, transport=None, timeout: float =
                        enterprise_name=ln.enterprise_name, tax_class=TaxClass(ln.tax_class),
                        tax_status=TaxStatus(ln.tax_status)) for ln in doc.lines]
         parts += [PartRow(sid, part.enterprise_id, part.taxable_total, part.supply_value,
-                          part.vat, part.exempt_total) for part in tax_parts(domain)]
+                          part.vat, part.exempt_total, str(part.tax_status))
+                  for part in tax_parts(domain)]
     figures = settle(sales, lines, payments, parts, infos, method_order=method_order)
     return StallSettlement(day=day, settlement=figures, tills=tills, own_code=own_code,
                            made_at=made_at)

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from datetime import date, datetime
 
 from pos import services as svc
-from pos.domain import DocKind, DomainError, Refundable, price_refund, refund_lines
+from pos.domain import (DocKind, DomainError, Refundable, TaxBreakdown, price_refund,
+                        refund_lines)
 from pos.ids import parse_receipt_no
 from pos.services import sales as sales_svc
 from pos.store import StoreError
@@ -17,7 +18,7 @@ from ui.qt import (QAbstractItemView, QComboBox, QDate, QDateEdit, QDialog, QDia
                    QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                    QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, Qt, QTextEdit,
                    QVBoxLayout, QWidget, Signal)
-from ui.texts import explain, language, t, won
+from ui.texts import explain, language, t, tax_line, won
 
 
 if TYPE_CHECKING:
@@ -373,8 +374,7 @@ class HistoryScreen(QWidget):
                        + f"  = {won(ln.amount)}")
         tt = doc.totals
         out += ["", f"{t('total')}  {won(tt.total)}",
-                t("vat_line", taxable=won(tt.taxable_total), vat=won(tt.vat),
-                  exempt=won(tt.exempt_total)), ""]
+                tax_line(TaxBreakdown.of_parts(doc.parts), note=True), ""]
         for p in doc.payments:
             m = methods.get(p.method)
             label = m.label(language()) if m else p.method

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from pos import services as svc
 from pos.cart import Cart, ParkedCarts
-from pos.domain import Discount, DomainError
+from pos.domain import Discount, DomainError, TaxBreakdown
 from pos.search import ProductIndex
 from pos.store import StoreError
 from ui import prompts
@@ -17,7 +17,7 @@ from ui.product_grid import PALETTE, PRODUCT_ROLE, ProductGrid, ProductListModel
 from ui.qt import (QAbstractItemView, QComboBox, QFont, QHBoxLayout, QHeaderView, QLabel,
                    QLineEdit, QPushButton, QSizePolicy, QSplitter, QTableWidget,
                    QTableWidgetItem, Qt, QVBoxLayout, QWidget, Signal)
-from ui.texts import explain, t, won
+from ui.texts import explain, t, tax_line, won
 
 if TYPE_CHECKING:
     from ui.context import TillContext
@@ -124,6 +124,7 @@ class SellScreen(QWidget):
         self.total_label.setAlignment(Qt.AlignRight)
         self.vat_label = QLabel()
         self.vat_label.setAlignment(Qt.AlignRight)
+        self.vat_label.setWordWrap(True)
         rv.addWidget(self.total_label)
         rv.addWidget(self.vat_label)
         self.pay_btn = QPushButton()
@@ -338,8 +339,7 @@ class SellScreen(QWidget):
         totals = priced.totals if priced else None
         total = totals.total if totals else 0
         self.total_label.setText(f"{t('total')}  {won(total)}")
-        vat = t("vat_line", taxable=won(totals.taxable_total if totals else 0),
-                vat=won(totals.vat if totals else 0), exempt=won(totals.exempt_total if totals else 0))
+        vat = tax_line(TaxBreakdown.of_parts(priced.parts if priced else []), note=True)
         discount = (totals.line_discount + totals.receipt_discount) if totals else 0
         if discount:
             vat = t("discount_line", amount=won(-discount)) + " · " + vat

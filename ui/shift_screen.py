@@ -311,7 +311,8 @@ class ShiftScreen(QWidget):
         settlement_pdf(path, figures, enterprises=enterprises, lang=language(), store=identity,
                        shift=shift, method_labels=labels, printed_at=self.store.clock.now())
         csv_path = str(Path(path).with_suffix(".csv"))
-        settlement_csv(csv_path, figures, enterprises=enterprises, methods=list(labels))
+        settlement_csv(csv_path, figures, enterprises=enterprises, methods=list(labels),
+                       lang=language(), method_labels=labels)
         self.message.setText(t("saved_to", path=f"{path}, {csv_path}"))
         return path
 
@@ -348,7 +349,8 @@ class ShiftScreen(QWidget):
                        store=identity, day=made.day, method_labels=labels, notes=notes,
                        printed_at=self.store.clock.now())
         csv_path = str(Path(path).with_suffix(".csv"))
-        settlement_csv(csv_path, made.settlement, enterprises=enterprises, methods=list(labels))
+        settlement_csv(csv_path, made.settlement, enterprises=enterprises, methods=list(labels),
+                       lang=language(), method_labels=labels)
         self.message.setText("\n".join([t("saved_to", path=f"{path}, {csv_path}"), *notes]))
 
     # -- actions --------------------------------------------------------------------------------

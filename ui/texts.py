@@ -5,7 +5,7 @@ through `pos.money.format_won` (`won()` here).
 
 from __future__ import annotations
 
-from pos.i18n import FALLBACK, error_text, languages, tr
+from pos.i18n import FALLBACK, error_text, languages, tax_note, tax_rows, tr
 from pos.money import format_won
 
 _lang = "ko"
@@ -28,6 +28,15 @@ def t(key: str, /, **params) -> str:
 
 def won(amount: int) -> str:
     return format_won(amount, _lang)
+
+
+def tax_line(breakdown, *, note: bool = False) -> str:
+    """A VAT breakdown on one line, in the words the receipt and reports print
+    (`pos.domain.TaxBreakdown`); `note` adds why a simplified taxpayer's part has no VAT."""
+    text = " · ".join(f"{words} {won(value)}" for words, value in tax_rows(breakdown, _lang))
+    if note and tax_note(breakdown, _lang):
+        text += "\n" + tax_note(breakdown, _lang)
+    return text
 
 
 def explain(error: BaseException) -> str:

@@ -170,7 +170,7 @@ _LOAD_SQL = {
                    FROM sales s CROSS JOIN payments p ON p.sale_id = s.id WHERE {where}
                    ORDER BY p.sale_id, p.n""",
     "parts": """SELECT x.sale_id, x.enterprise_id, x.taxable_total, x.supply_value, x.vat,
-                       x.exempt_total FROM sales s CROSS JOIN sale_taxes x ON x.sale_id = s.id
+                       x.exempt_total, x.tax_status FROM sales s CROSS JOIN sale_taxes x ON x.sale_id = s.id
                 WHERE {where}""",
 }
 
@@ -199,7 +199,8 @@ _AGG = {
                   FROM sales s CROSS JOIN payments p ON p.sale_id = s.id WHERE {w}
                   GROUP BY p.method""",
     "parts": """SELECT x.enterprise_id, SUM(x.taxable_total), SUM(x.supply_value), SUM(x.vat),
-                       SUM(x.exempt_total)
+                       SUM(x.exempt_total),
+                       SUM(CASE WHEN x.tax_status = 'simplified' THEN x.taxable_total ELSE 0 END)
                 FROM sales s CROSS JOIN sale_taxes x ON x.sale_id = s.id WHERE {w}
                 GROUP BY x.enterprise_id""",
     "products": """SELECT MIN(l.name), l.enterprise_id, MIN(l.enterprise_name), SUM(l.qty),
@@ -264,15 +265,18 @@ def summed_settlement(uow: UnitOfWork, *, shift_id: str | None = None, day: str 
     for name, eid, ename, _qty, _amount, qty_sold, qty_returned, sold, returned in products:
         e = enterprises.setdefault(eid, {"name": ename, "sales": 0, "refunds": 0, "qty_sold": 0,
                                          "qty_returned": 0, "taxable": 0, "supply": 0, "vat": 0,
-                                         "exempt": 0, "by_method": {}})
+                                         "exempt": 0, "simplified": 0, "by_method": {}})
         e["name"] = min(e["name"], ename)
         e["sales"] += sold
         e["refunds"] += returned
         e["qty_sold"] += qty_sold
         e["qty_returned"] += qty_returned
-    for eid, taxable, supply, vat, exempt in q("parts"):
+    simplified_total = 0
+    for eid, taxable, supply, vat, exempt, simplified in q("parts"):
+        simplified_total += int(simplified or 0)
         if eid in enterprises:
-            enterprises[eid].update(taxable=taxable, supply=supply, vat=vat, exempt=exempt)
+            enterprises[eid].update(taxable=taxable, supply=supply, vat=vat, exempt=exempt,
+                                    simplified=int(simplified or 0))
     uow.conn.exec_driver_sql(_AGG["docs"])
     uow.conn.exec_driver_sql("DELETE FROM temp.settle_docs")
     uow.conn.exec_driver_sql(_AGG["docs_fill"].format(w=where), (param,))
@@ -303,7 +307,8 @@ def summed_settlement(uow: UnitOfWork, *, shift_id: str | None = None, day: str 
         methods={r[0]: (int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in q("methods")},
         enterprises=enterprises, products=products,
         hours={int(r[0]): (int(r[1]), int(r[2])) for r in q("hours")},
-        infos=_enterprises(uow), cash=cash, method_order=method_order)
+        infos=_enterprises(uow), cash=cash, method_order=method_order,
+        simplified_total=simplified_total)
 
 
 def _method_order(uow: UnitOfWork):

@@ -78,13 +78,19 @@ def test_settlement_pdf_one_page_per_enterprise_and_csv_adding_up(store, tmp_pat
         assert f"{e.payout:,}원" in text and f"{e.net:,}" in text
         assert "판매장 확인" in text and "업체 확인" in text
     pages_to_png(path, "settlement")
-    settlement_csv(tmp_path / "s.csv", f, enterprises=enterprises, methods=list(labels))
-    rows = list(csv.DictReader((tmp_path / "s.csv").read_text(encoding="utf-8-sig").splitlines()))
+    settlement_csv(tmp_path / "s.csv", f, enterprises=enterprises, methods=list(labels),
+                   method_labels=labels)
+    text = (tmp_path / "s.csv").read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("업체,사업자등록번호,대표자,")  # the office reads Korean
+    rows = list(csv.DictReader(text.splitlines()))
     body, total = rows[:-1], rows[-1]
-    assert sum(int(r["net"]) for r in body) == f.net == int(total["net"])
-    assert sum(int(r["payout"]) + int(r["commission"]) for r in body) == f.net
+    assert total["업체"] == "합계"
+    assert sum(int(r["순매출"]) for r in body) == f.net == int(total["순매출"])
+    assert sum(int(r["지급액"]) + int(r["수수료"]) for r in body) == f.net
     for r in body:
-        assert sum(int(r[f"pay_{m}"]) for m in labels) == int(r["net"])
+        assert sum(int(r[labels[m]]) for m in labels) == int(r["순매출"])
+        assert (int(r["과세물품가액"]) + int(r["부가세"]) + int(r["간이과세자 판매분"])
+                + int(r["면세물품가액"])) == int(r["순매출"])
 
 
 def test_x_report_on_paper_decodes_to_the_figures(store):
