@@ -106,6 +106,7 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
     sc = shift_sub.add_parser("close", help=h("shift_close_help"))
     sc.add_argument("--count", default=None, help=h("shift_close_count_help"))
     sc.add_argument("--counted", type=int, default=None, help=h("shift_counted_help"))
+    sc.add_argument("--reason", default=None, help=h("shift_close_reason_help"))
     cash = shift_sub.add_parser("cash", help=h("cash_help"))
     direction = cash.add_mutually_exclusive_group(required=True)
     direction.add_argument("--in", dest="cash_in", type=int, help=h("cash_in_help"))
@@ -184,21 +185,13 @@ def _open(args, *, write: bool = True):
 
 
 def _cmd_none(args, lang: str, parser) -> int:
-    from pos.demo import load_demo_catalog
-    from pos.services import list_products
-
-    with _open(args) as store:
-        added = load_demo_catalog(store)
-        with store.unit_of_work(write=False) as uow:
-            count = len(list_products(uow, active_only=True))
-    print(say("data_folder", lang, path=store.data_dir))
-    if added:
-        print(say("first_start_demo", lang, count=added))
-    print(say("products_on_sale", lang, count=count))
-    print(say("gui_next_version", lang))
-    print()
-    parser.print_help()
-    return EXIT_OK
+    """No command where the till's window cannot open (no screen): say that a screen is needed
+    and how the command line is used, touch no data (it had loaded the demo catalog into
+    whatever folder it was given and exited 0, as if the till had started)."""
+    print(say("needs_screen", lang), file=sys.stderr)
+    print(file=sys.stderr)
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
 
 
 def _cmd_demo(args, lang: str) -> int:
@@ -362,7 +355,18 @@ def _cmd_shift(args, lang: str) -> int:
                 return EXIT_OK
             if args.shift_command == "close":
                 counts = parse_counts(args.count) if args.count else None
-                result = svc.close_shift(uow, counts=counts, counted=args.counted)
+                open_now = svc.current_shift(uow)
+                if open_now is not None and not (args.reason or "").strip():
+                    from pos.settlement import count_total
+
+                    total = count_total(counts) if counts is not None else args.counted
+                    expected = svc.expected_cash(uow, shift_id=open_now["id"])
+                    if total is not None and total != expected:  # a difference says why
+                        print(say("shift_close_reason_needed", lang,
+                                  difference=total - expected), file=sys.stderr)
+                        return EXIT_USAGE
+                result = svc.close_shift(uow, counts=counts, counted=args.counted,
+                                         reason=args.reason)
                 uow.commit()
                 shift, figures = result
                 c = figures.cash

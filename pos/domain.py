@@ -116,6 +116,23 @@ DEFAULT_METHODS: tuple[PaymentMethod, ...] = (
 )
 
 
+# Money can go back the way it came for these kinds (a card cancelled on its terminal, a transfer
+# or a mobile payment sent back); a paper voucher or an event token is not handed back as change,
+# so a refund of what they paid goes back in cash unless the vendor picks otherwise.
+REFUNDS_IN_KIND = frozenset({MethodKind.CASH, MethodKind.CARD, MethodKind.TRANSFER, MethodKind.QR})
+
+
+def refund_method_for(payments, methods: dict[str, PaymentMethod]) -> str:
+    """The method a refund of a sale paid by `payments` defaults to: the first of them that
+    can give money back and is active (a refund had defaulted to the sale's first payment,
+    a paper voucher), else cash. The vendor may pick another."""
+    for p in payments:
+        m = methods.get(p.method)
+        if m is not None and m.active and m.kind in REFUNDS_IN_KIND:
+            return m.code
+    return "cash"
+
+
 # ---------------------------------------------------------------------------------------------
 # Pricing a cart
 

@@ -251,6 +251,7 @@ shifts = Table(
     Column("expected_amount", Integer, nullable=True),
     Column("difference", Integer, nullable=True),
     Column("report", Text, nullable=True),
+    Column("difference_reason", Text, nullable=True),  # why counted ≠ expected, on the Z
     UniqueConstraint("device_id", "number"),
     Index("ix_shifts_status", "status"),
 )

@@ -170,6 +170,17 @@ def _report(args, lang: str, open_store) -> int:
 
     if written:
         print(say("report_written", lang, net=figures.net, files=", ".join(written)))
+    elif kind in ("x", "z"):  # on the terminal, as the paper would say it
+        from printing.layout import Row, Rule, width
+
+        columns = 42
+        for item in layout_shift_report(figures, kind=kind, columns=columns, lang=lang,
+                                        store=store_identity, shift=shift,
+                                        method_labels=labels, printed_at=now):
+            if isinstance(item, Row):
+                print(item.text(columns).rstrip())
+            elif isinstance(item, Rule):
+                print(item.char * (columns // max(1, width(item.char))))
     else:
         print(say("report_net", lang, net=figures.net))
     return 0

@@ -4,6 +4,7 @@ settlement statement page per enterprise with signature lines. The Korean font i
 from __future__ import annotations
 
 from datetime import datetime
+from xml.sax.saxutils import escape
 from functools import lru_cache
 from pathlib import Path
 
@@ -126,7 +127,7 @@ def shift_report_pdf(path: Path | str, f: Settlement, *, kind: str, lang: str = 
             meta.append(f"{word('closed', lang)} {shift['closed_at'][:16].replace('T', ' ')}")
     if day:
         meta.append(f"{word('day', lang)} {day}")
-    story.append(Paragraph(" · ".join(meta), s["body"]))
+    story.append(Paragraph(escape(" · ".join(meta)), s["body"]))
     story.append(Spacer(1, 4 * mm))
     summary = [[word("amount", lang), ""],
                [word("gross", lang), _n(f.gross)], [word("discounts", lang), _n(-f.discounts)],
@@ -174,8 +175,12 @@ def shift_report_pdf(path: Path | str, f: Settlement, *, kind: str, lang: str = 
         if c.counted is not None:
             rows += [[word("counted", lang), _n(c.counted)],
                      [word("difference", lang), won_text(c.difference, lang)]]
-        story += [KeepTogether([Paragraph(word("cash", lang), s["h2"]),
-                                _table(rows, [60 * mm, 40 * mm], total_row=c.counted is not None)])]
+        cash = [Paragraph(word("cash", lang), s["h2"]),
+                _table(rows, [60 * mm, 40 * mm], total_row=c.counted is not None)]
+        if c.counted is not None and shift and shift.get("difference_reason"):
+            cash.append(Paragraph(f"{word('difference_reason', lang)}: "
+                                  f"{escape(shift['difference_reason'])}", s["body"]))
+        story += [KeepTogether(cash)]
     rows = [[word("product", lang), word("enterprise", lang), word("qty", lang),
              word("amount", lang)]]
     rows += [[p.name, p.enterprise_name, str(p.qty), _n(p.amount)] for p in f.products]
@@ -224,12 +229,12 @@ def settlement_pdf(path: Path | str, f: Settlement, *, enterprises: dict[str, di
 
 def _statement(e: EnterpriseFigures, f: Settlement, info: dict, s, lang, store, period,
                labels) -> list:
-    story = [Paragraph(f"{word('settlement_title', lang)} — {e.name}", s["title"])]
+    story = [Paragraph(escape(f"{word('settlement_title', lang)} — {e.name}"), s["title"])]
     if store and store.get("name"):
-        story.append(Paragraph(store["name"], s["body"]))
+        story.append(Paragraph(escape(store["name"]), s["body"]))
     if store and store.get("till"):
-        story.append(Paragraph(f"{word('till', lang)} {store['till']}", s["body"]))
-    story += [Paragraph(p, s["body"]) for p in period]
+        story.append(Paragraph(escape(f"{word('till', lang)} {store['till']}"), s["body"]))
+    story += [Paragraph(escape(p), s["body"]) for p in period]
     ident = [[word("enterprise", lang), e.name], [word("bizno", lang), info.get("bizno") or "—"],
              [word("representative", lang), info.get("representative") or "—"],
              [word("address", lang), info.get("address") or "—"],

@@ -85,6 +85,9 @@ def layout_shift_report(f: Settlement, *, kind: str, columns: int | Measure, lan
             out += [Row(word("counted", lang), _n(c.counted)),
                     Row(word("difference", lang), f"{c.difference:+,}" if c.difference else "0",
                         bold=True)]
+            if shift and shift.get("difference_reason"):
+                out += fit(f"{word('difference_reason', lang)}: {shift['difference_reason']}", "",
+                           columns)
     out += [Rule(), Row(word("receipts", lang), word("count_unit", lang, n=f.receipt_count)),
             Row(word("average", lang), _n(f.average_sale)), Feed(2)]
     return out

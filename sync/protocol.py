@@ -510,6 +510,9 @@ class ShiftPayload(Strict):
     − cash out (`shift.closed` only)."""
     difference: DocumentWon | None = None
     """`counted_amount − expected_amount`: negative when short (`shift.closed` only)."""
+    difference_reason: Text(200) | None = None
+    """Why the count differs, as the vendor said it at closing (printed on the Z); null when it
+    does not differ, or from a till before 2026-12 (`shift.closed` only)."""
 
     @model_validator(mode="after")
     def as_its_status(self) -> "ShiftPayload":

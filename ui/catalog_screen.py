@@ -87,6 +87,7 @@ class FormDialog(QDialog):
         self.error.setWordWrap(True)
         self.form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+        buttons.button(QDialogButtonBox.Cancel).setText(t("btn_close"))  # never "취소": a void
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.form.addRow(buttons)

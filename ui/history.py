@@ -9,12 +9,12 @@ from datetime import date, datetime
 
 from pos import services as svc
 from pos.domain import (DocKind, DomainError, Refundable, TaxBreakdown, price_refund,
-                        refund_lines)
+                        refund_lines, refund_method_for)
 from pos.ids import parse_receipt_no
 from pos.services import sales as sales_svc
 from pos.store import StoreError
 from ui import prompts
-from ui.qt import (QAbstractItemView, QComboBox, QDate, QDateEdit, QDialog, QDialogButtonBox,
+from ui.qt import (QAbstractItemView, QColor, QComboBox, QDate, QDateEdit, QDialog, QDialogButtonBox,
                    QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
                    QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, Qt, QTextEdit,
                    QVBoxLayout, QWidget, Signal)
@@ -46,7 +46,7 @@ def _shown(text: str) -> str:
 
 def _money_back(dialog, layout, methods, preferred: str | None) -> None:
     """The foot of a refund dialog: how the money goes back (`preferred` first when it can),
-    the reason, the total, OK and Cancel (`dialog._accept`)."""
+    the reason, the total, Refund and Close (`dialog._accept`)."""
     form = QFormLayout()
     dialog.method = QComboBox()
     for m in methods.values():
@@ -64,6 +64,10 @@ def _money_back(dialog, layout, methods, preferred: str | None) -> None:
     buttons.accepted.connect(dialog._accept)
     buttons.rejected.connect(dialog.reject)
     dialog.ok_button = buttons.button(QDialogButtonBox.Ok)
+    dialog.ok_button.setText(t("btn_refund_go"))
+    buttons.button(QDialogButtonBox.Cancel).setText(t("btn_close"))  # "취소" would read as a void
+    for b in (dialog.ok_button, buttons.button(QDialogButtonBox.Cancel)):
+        b.setMinimumHeight(48)
     layout.addWidget(buttons)
 
 
@@ -92,7 +96,7 @@ class RefundDialog(QDialog):
             self.table.setCellWidget(row, 4, spin)
             self.spins.append(spin)
         layout.addWidget(self.table)
-        _money_back(self, layout, methods, doc.payments[0].method if doc.payments else None)
+        _money_back(self, layout, methods, refund_method_for(doc.payments, methods))
         self.resize(640, 420)
         self._update()
 
@@ -250,7 +254,7 @@ class HistoryScreen(QWidget):
         layout.addLayout(top)
         split = QSplitter(Qt.Horizontal)
         self.table = _table([t("col_receipt"), t("col_time"), t("col_kind"), t("col_total"),
-                             t("col_payments"), t("col_note")])
+                             t("col_payments"), t("col_state"), t("col_note")])
         self.table.itemSelectionChanged.connect(self._selected)
         split.addWidget(self.table)
         right = QWidget()
@@ -298,6 +302,8 @@ class HistoryScreen(QWidget):
             originals = {r["id"]: r["receipt_no"] for r in self.rows}
             others = {r["other_sale_id"]: sales_svc.other_sale(uow, r["other_sale_id"]).receipt_no
                       for r in self.rows if r.get("other_sale_id")}
+            states = svc.return_states(uow, sale_ids=[r["id"] for r in self.rows
+                                                      if r["kind"] == DocKind.SALE])
         self.rows.reverse()  # newest first
         self.table.clearSelection()
         self.table.setRowCount(len(self.rows))
@@ -307,13 +313,22 @@ class HistoryScreen(QWidget):
                 note = t("original", receipt=originals.get(r["original_id"], "…"))
             elif r.get("other_sale_id"):
                 note = t("original", receipt=others.get(r["other_sale_id"], "…"))
+            state = states.get(r["id"])
             cells = [r["receipt_no"], datetime.fromisoformat(r["created_at"]).strftime("%H:%M:%S"),
                      t(f"kind_{r['kind']}"), won(r["total"]), " + ".join(pays.get(r["id"], [])),
-                     note]
+                     t(f"state_{state}") if state else "", note]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 3:
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                if state in ("voided", "refunded"):  # nothing left of it: greyed, struck out
+                    item.setForeground(QColor("#8a8a8a"))
+                    if col in (0, 3):
+                        font = item.font()
+                        font.setStrikeOut(True)
+                        item.setFont(font)
+                elif state and col == 5:
+                    item.setForeground(QColor("#b3261e"))
                 self.table.setItem(row, col, item)
         target = next((i for i, r in enumerate(self.rows) if r["id"] == select_id), None)
         if target is not None:
@@ -350,8 +365,13 @@ class HistoryScreen(QWidget):
             return
         is_sale = self.current is not None and self.current.kind == DocKind.SALE
         elsewhere = self._elsewhere()
-        self.void_btn.setEnabled(is_sale and not self.current.refunds and not elsewhere)
-        self.refund_btn.setEnabled(is_sale)
+        left = False
+        if is_sale:  # a voided or wholly refunded sale has nothing left to give back
+            with self.store.unit_of_work(write=False) as uow:
+                left = any(r.remaining for r in svc.refundable_lines(
+                    uow, sale_id=self.current.id, elsewhere=elsewhere))
+        self.void_btn.setEnabled(is_sale and left and not self.current.refunds and not elsewhere)
+        self.refund_btn.setEnabled(left)
         self.reprint_btn.setEnabled(self.current is not None)
         self.preview_btn.setEnabled(self.current is not None)
 
@@ -528,9 +548,18 @@ class HistoryScreen(QWidget):
         if not answer:
             return
         quantities, method, reason = answer
+        amount = price_refund(refund_lines(refundable, quantities)).totals.total
+        if not self._confirm_refund(doc.receipt_no, amount, method, methods):
+            return
         self._return(lambda: self.sync.give_back(
             kind="refund", sale_id=doc.id, quantities=quantities, method=method, reason=reason,
             lookup=self.lookup), "done_refund")
+
+    def _confirm_refund(self, receipt_no: str, amount: int, method: str, methods) -> bool:
+        """The last word before money goes back: how much, and how."""
+        m = methods.get(method)
+        return prompts.confirm(self, t("confirm_refund", receipt=receipt_no, amount=won(-amount),
+                                       method=m.label(language()) if m else method))
 
     def refund_dialog(self, doc, refundable, methods):
         return RefundDialog(doc, refundable, methods, self).run()

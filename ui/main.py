@@ -21,9 +21,9 @@ def main(argv: list[str] | None = None) -> int:
         return cli.main(argv, extensions)
     from ui.app import display_available, run_gui
 
-    if not display_available():
+    if not display_available():  # say so and how to use the command line; load nothing
         print(cli.say("no_display", lang), file=sys.stderr)
-        return cli.main(argv, extensions)
+        return cli.main(argv, extensions)  # no command: `_cmd_none`, exit 2
     from pos.store import default_data_dir
 
     return run_gui(args.data_dir or default_data_dir(), args.lang)

@@ -399,7 +399,15 @@ class ShiftScreen(QWidget):
         if not prompts.confirm(self, t("shift_close_confirm", counted=won(total),
                                        diff=won(diff))):
             return
-        if self._do(lambda uow: svc.close_shift(uow, counts=counts)):
+        reason = None
+        if diff:  # a difference is explained, kept and printed on the Z
+            reason = prompts.ask_text(self, t("shift_diff_reason_ask", diff=won(diff)))
+            if reason is None:
+                return
+            if not reason.strip():
+                prompts.error(self, t("shift_diff_reason_needed"))
+                return
+        if self._do(lambda uow: svc.close_shift(uow, counts=counts, reason=reason)):
             closed, figures = self._last
             self.reload(select_id=closed["id"])
             self.show_report("z", closed, figures)

@@ -14,8 +14,7 @@ from pos.services.catalog import (add_category, add_enterprise, add_product,  # 
                                   set_product_active, update_enterprise, update_product)
 from pos.services.sales import (SaleItem, get_document, list_documents,  # noqa: F401
                                 payment_methods_of, quote_sale, receipt_outlook, record_sale,
-                                refund_sale,
-                                refundable_lines, void_sale)
+                                refund_sale, refundable_lines, return_states, void_sale)
 from pos.services.shifts import (close_shift, current_shift, day_settlement,  # noqa: F401
                                  expected_cash, get_shift,
                                  list_shifts, move_cash, movements, open_shift, shift_settlement)

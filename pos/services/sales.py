@@ -524,6 +524,31 @@ def list_documents(uow: UnitOfWork, *, day_from: str | None = None, day_to: str 
     return [dict(r) for r in uow.conn.execute(q).mappings()]
 
 
+def return_states(uow: UnitOfWork, *, sale_ids: list[str]) -> dict[str, str]:
+    """What became of each sale as this till knows it, for the history list: "voided",
+    "refunded" (all of it given back) or "part_refunded"; a sale nothing was given back of is
+    left out."""
+    found: dict[str, str] = {}
+    for k in range(0, len(sale_ids), 500):
+        chunk = sale_ids[k:k + 500]
+        totals = dict(uow.conn.execute(select(t.sales.c.id, t.sales.c.total)
+                                       .where(t.sales.c.id.in_(chunk))).all())
+        q = (select(t.sales.c.original_id, t.sales.c.kind, func.sum(t.sales.c.total))
+             .where(t.sales.c.original_id.in_(chunk))
+             .group_by(t.sales.c.original_id, t.sales.c.kind))
+        back: dict[str, int] = {}
+        for sale_id, kind, total in uow.conn.execute(q):
+            if kind == DocKind.VOID:
+                found[sale_id] = "voided"
+            else:
+                back[sale_id] = back.get(sale_id, 0) - int(total or 0)
+        for sale_id, amount in back.items():
+            if sale_id not in found:
+                found[sale_id] = ("refunded" if amount >= totals.get(sale_id, 0)
+                                  else "part_refunded")
+    return found
+
+
 def payment_methods_of(uow: UnitOfWork, *, sale_ids: list[str]) -> dict[str, list[str]]:
     """Each document's payment method codes, in the order they were paid."""
     found: dict[str, list[str]] = {}

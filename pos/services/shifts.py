@@ -431,11 +431,32 @@ class ShiftClosed:
         return iter((self.shift, self.figures))
 
 
-def close_shift(uow: UnitOfWork, *, counts: dict | None = None,
-                counted: int | None = None) -> ShiftClosed:
+REASON_MAX = 200
+
+
+def difference_reason(text: str | None) -> str | None:
+    """A cash difference's reason as kept: one line, spaces trimmed, at most 200 characters;
+    None when empty. `DomainError("reason_invalid")` for what cannot be printed (a control
+    character, a NUL) or is too long: said, never cut silently."""
+    if text is None:
+        return None
+    clean = " ".join(text.split())
+    if not clean:
+        return None
+    if len(clean) > REASON_MAX:
+        raise DomainError("reason_too_long", limit=REASON_MAX, length=len(clean))
+    if not all(c.isprintable() for c in clean):
+        raise DomainError("reason_invalid")
+    return clean
+
+
+def close_shift(uow: UnitOfWork, *, counts: dict | None = None, counted: int | None = None,
+                reason: str | None = None) -> ShiftClosed:
     """Close the open shift with the cash counted (by denomination, or a total). The Z figures
     are kept with the shift; a backup of the database is written once the close commits, and
-    its outcome lands in the result (`ShiftClosed.backup`, `.backup_error`)."""
+    its outcome lands in the result (`ShiftClosed.backup`, `.backup_error`). `reason`: why the
+    count differs from what was expected (the till's screen and command line ask for one when
+    it does), kept and printed on the Z; one line of at most 200 characters."""
 
     shift = current_shift(uow)
     if shift is None:
@@ -446,10 +467,11 @@ def close_shift(uow: UnitOfWork, *, counts: dict | None = None,
             raise DomainError("count_invalid", detail=str(counted))
         total = counted
     figures = shift_settlement(uow, shift_id=shift["id"], counted=total)
+    reason = difference_reason(reason)
     now = uow.clock.now()
     values = {"status": "closed", "closed_at": now.isoformat(), "counted_amount": total,
               "counts": counts_json, "expected_amount": figures.cash.expected,
-              "difference": figures.cash.difference,
+              "difference": figures.cash.difference, "difference_reason": reason,
               "report": json.dumps(plain(figures), ensure_ascii=False)}
     uow.conn.execute(t.shifts.update().where(t.shifts.c.id == shift["id"]).values(**values))
     _changed(uow)

@@ -42,14 +42,16 @@ def test_version():
     assert out.returncode == 0 and out.stdout.startswith("jangteo 0.")
 
 
-def test_no_command_loads_the_demo_catalog_once_and_explains(tmp_path):
+def test_no_command_says_a_screen_is_needed_and_touches_no_data(tmp_path):
+    """Without a command there is nothing the command line can do: it says how it is used and
+    exits 2 (it had loaded the demo into the folder and exited 0, as if the till had started)."""
     data = tmp_path / "first"
     first = jangteo("--data-dir", str(data), "--lang", "en")
-    assert first.returncode == 0, first.stderr
-    assert "First start: loaded the demo catalog" in first.stdout
-    assert "catalog" in first.stdout and "demo" in first.stdout
-    second = jangteo("--lang", "ko", env_extra={"JANGTEO_DATA_DIR": str(data)})
-    assert "처음 시작" not in second.stdout and "판매 중인 상품" in second.stdout
+    assert first.returncode == 2 and first.stdout == ""
+    assert "needs a screen" in first.stderr and "usage: jangteo" in first.stderr
+    assert not data.exists()
+    ko = jangteo("--lang", "ko", env_extra={"JANGTEO_DATA_DIR": str(data)})
+    assert ko.returncode == 2 and "화면(데스크톱)이 필요합니다" in ko.stderr and not data.exists()
 
 
 def test_korean_is_the_default_on_a_korean_system(tmp_path):
@@ -89,3 +91,20 @@ def test_argparse_own_words_follow_the_language(tmp_path):
     assert "jangteo catalog import: 오류: 다음 인자가 필요합니다: file" in missing.stderr
     en = jangteo("--lang", "en", "--data-dir", str(tmp_path), "catalog", "import")
     assert "error: the following arguments are required: file" in en.stderr
+
+
+def test_closing_with_a_cash_difference_says_why_or_stays_open(tmp_path):
+    d = ["--lang", "ko", "--data-dir", str(tmp_path / "d")]
+    assert jangteo(*d, "shift", "open", "--float", "10000").returncode == 0
+    short = jangteo(*d, "shift", "close", "--counted", "9000")
+    assert short.returncode == 2 and "-1,000원" in short.stderr and "--reason" in short.stderr
+    assert "교대 #1" in jangteo(*d, "shift", "status").stdout  # still open
+    bad = jangteo(*d, "shift", "close", "--counted", "9000", "--reason", "x\x07y")
+    assert bad.returncode != 0 and "인쇄할 수 없는" in bad.stdout + bad.stderr
+    done = jangteo(*d, "shift", "close", "--counted", "9000", "--reason", "잔돈 착오")
+    assert done.returncode == 0, done.stderr
+    z = subprocess.run([sys.executable, "-m", "ui.main", *d, "report", "z", "--shift", "1"],
+                       cwd=ROOT, capture_output=True, text=True,
+                       env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                            "JANGTEO_STATE_DIR": os.environ["JANGTEO_STATE_DIR"]})
+    assert "차액 사유: 잔돈 착오" in z.stdout, z.stderr

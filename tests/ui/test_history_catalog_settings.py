@@ -220,8 +220,11 @@ def test_without_a_screen_jangteo_explains_the_command_line(tmp_path):
            "JANGTEO_STATE_DIR": os.environ["JANGTEO_STATE_DIR"], "LANG": "en_US.UTF-8"}
     out = subprocess.run([sys.executable, "-m", "ui.main", "--data-dir", str(tmp_path / "d")],
                          cwd=ROOT, capture_output=True, text=True, env=env)
-    assert out.returncode == 0, out.stderr
-    assert "No screen" in out.stderr and "demo" in out.stdout
+    assert out.returncode == 2, out.stderr  # not a start: a script sees it failed
+    assert "No screen" in out.stderr and "needs a screen" in out.stderr
+    for command in ("print", "report", "sync", "selftest", "sell", "demo"):
+        assert f"    {command} " in out.stderr  # every command in the help, the GUI's too
+    assert not (tmp_path / "d").exists()  # nothing loaded, no folder made
 
 
 def test_the_receipt_logo_is_kept_in_the_data_folder(qtbot, window, demo_store, answers,
@@ -288,3 +291,70 @@ def test_goods_received_counted_and_returned_from_the_catalog_screen(qtbot, wind
     qtbot.waitUntil(lambda: next(p for p in window.sell.products
                                  if p["id"] == product["id"])["stock"] == 5, timeout=3000)
     shot(window, "catalog-stock")
+
+
+def test_a_refund_picks_how_money_goes_back_confirms_and_the_list_shows_each_state(
+        qtbot, window, demo_store, answers):
+    """A sale paid by a paper voucher is refunded in cash by default (a voucher is not given
+    back as change), the vendor confirms the amount and method, the list marks the sale, and a
+    voided sale cannot be refunded."""
+    with demo_store.unit_of_work() as uow:
+        product = next(p for p in svc.list_products(uow) if 5000 <= p["price"] <= 20000)
+        voucher = svc.record_sale(uow, items=[svc.SaleItem(product["id"], 2)],
+                                  tenders=[Tender("onnuri", product["price"] * 2)])
+        card = svc.record_sale(uow, items=[svc.SaleItem(product["id"])],
+                               tenders=[Tender("card", product["price"], approval_no="1234")])
+        uow.commit()
+    window.show_screen("history")
+    history = window.screen("history")
+    history.find(voucher.receipt_no)
+    seen = {}
+
+    def look(dialog: RefundDialog):
+        seen["method"] = dialog.method.currentData()
+        seen["buttons"] = (dialog.ok_button.text(),
+                           [b.text() for b in dialog.findChildren(type(dialog.ok_button))])
+        dialog.spins[0].setValue(1)
+        dialog.ok_button.click()
+
+    answers.confirm_answer = False  # the confirmation is the last word: no, nothing recorded
+    state = when_modal(qtbot, RefundDialog, look)
+    qtbot.mouseClick(history.refund_btn, Qt.LeftButton)
+    assert state["done"] and state["error"] is None, state["error"]
+    assert seen["method"] == "cash"
+    assert seen["buttons"][0] == "환불하기" and "닫기" in seen["buttons"][1]
+    assert not any(b == "취소" for b in seen["buttons"][1])
+    assert answers.confirms[-1] == (f"{voucher.receipt_no}에서 {product['price']:,}원을(를) "
+                                    "현금(으)로 돌려줄까요?")
+    with demo_store.unit_of_work(write=False) as uow:
+        assert svc.get_document(uow, sale_id=voucher.id).refunds == []
+    answers.confirm_answer = True
+    state = when_modal(qtbot, RefundDialog, look)
+    qtbot.mouseClick(history.refund_btn, Qt.LeftButton)
+    assert state["done"] and state["error"] is None, state["error"]
+    with demo_store.unit_of_work(write=False) as uow:
+        refund = svc.get_document(uow, receipt_no=svc.get_document(
+            uow, sale_id=voucher.id).refunds[0])
+    assert [(p.method, p.amount) for p in refund.payments] == [("cash", -product["price"])]
+
+    history.find(card.receipt_no)  # a card sale goes back to the card by default
+    state = when_modal(qtbot, RefundDialog, lambda d: (seen.update(method=d.method.currentData()),
+                                                        d.reject()))
+    qtbot.mouseClick(history.refund_btn, Qt.LeftButton)
+    assert state["done"] and seen["method"] == "card"
+    qtbot.mouseClick(history.void_btn, Qt.LeftButton)
+    assert history.void_btn.text() == "판매 취소"
+    history.find(card.receipt_no)
+    assert not history.refund_btn.isEnabled() and not history.void_btn.isEnabled()
+
+    history.reload()
+    col = [history.table.horizontalHeaderItem(c).text()
+           for c in range(history.table.columnCount())].index("상태")
+    states = {history.table.item(r, 0).text(): history.table.item(r, col).text()
+              for r in range(history.table.rowCount())}
+    assert states[voucher.receipt_no] == "일부 환불됨" and states[card.receipt_no] == "판매 취소됨"
+    assert states[refund.receipt_no] == ""
+    assert history.table.item(
+        [history.table.item(r, 0).text() for r in range(history.table.rowCount())].index(
+            card.receipt_no), 0).font().strikeOut()
+    shot(window, "history-states-ko")

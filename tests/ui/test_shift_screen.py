@@ -69,12 +69,21 @@ def test_open_sell_cash_out_close_one_thousand_short(qtbot, fresh_store, answers
     sell.add_product(sell.products[1])
     sell.park_cart()
     answers.confirms.clear()
+    answers.texts.append("   ")  # a difference needs its reason: blank is refused, still open
+    qtbot.mouseClick(shift_screen.close_btn, Qt.LeftButton)
+    assert answers.errors[-1].startswith("차액의 사유를 적어야")
+    with fresh_store.unit_of_work(write=False) as uow:
+        assert svc.current_shift(uow)["id"] == shift["id"]
+    answers.confirms.clear()
+    answers.texts.append("거스름돈을\n더 드림")  # one line as kept
     qtbot.mouseClick(shift_screen.close_btn, Qt.LeftButton)
     assert "보류 중인 장바구니가 1개" in answers.confirms[0]
     assert "차액 -1,000원" in answers.confirms[1]
     with fresh_store.unit_of_work(write=False) as uow:
         closed = svc.get_shift(uow, shift_id=shift["id"])
     assert closed["status"] == "closed" and closed["difference"] == -1000
+    assert closed["difference_reason"] == "거스름돈을 더 드림"
+    assert any(line.startswith("차액 사유: 거스름돈을 더 드림") for line in shift_screen.shown_lines)
     assert json.loads(closed["report"])["cash"]["difference"] == -1000
     assert any("차액" in line and "-1,000" in line for line in shift_screen.shown_lines)
     assert "Z 마감 보고서" in shift_screen.report_title.text()
@@ -86,6 +95,7 @@ def test_open_sell_cash_out_close_one_thousand_short(qtbot, fresh_store, answers
 
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert "Z 마감 보고서 #1" in text and "-1,000원" in text
+    assert "차액 사유: 거스름돈을 더 드림" in text
     settlement = shift_screen.save_settlement(str(tmp_path / "s.pdf"))
     assert (tmp_path / "s.csv").exists() and settlement
     assert shift_screen.open_btn.isEnabled() and not shift_screen.close_btn.isEnabled()
