@@ -41,6 +41,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("name", "price")
 EXPORT_COLUMNS = ("sku", "barcode", "name", "price", "tax", "enterprise", "category", "stock",
                   "active")
+# how a problem names a column: in the reader's language, as a header the import accepts
+COLUMN_LABELS = {"sku": "import_col_sku", "barcode": "import_col_barcode",
+                 "name": "import_col_name", "price": "import_col_price", "tax": "import_col_tax",
+                 "enterprise": "import_col_enterprise", "category": "import_col_category",
+                 "stock": "import_col_stock", "active": "import_col_active"}
 _TAX = {"taxable": "taxable", "과세": "taxable", "t": "taxable", "y": "taxable",
         "exempt": "exempt", "면세": "exempt", "e": "exempt", "n": "exempt"}
 _BOOL = {"1": True, "y": True, "yes": True, "true": True, "예": True, "o": True, "사용": True,
@@ -56,8 +61,11 @@ class RowProblem:
     params: dict = field(default_factory=dict)
 
     def text(self, lang: str) -> str:
-        return tr("row_problem", lang, row=self.row, column=self.column,
-                  reason=tr(self.code, lang, **self.params))
+        reason = tr(self.code, lang, **self.params)
+        if self.column not in COLUMN_LABELS:  # the whole row ("*")
+            return tr("row_problem_row", lang, row=self.row, reason=reason)
+        return tr("row_problem", lang, row=self.row,
+                  column=tr(COLUMN_LABELS[self.column], lang), reason=reason)
 
 
 @dataclass

@@ -110,6 +110,8 @@ def test_a_broken_row_is_reported_and_nothing_is_imported(store, stall, tmp_path
     problem = result.problems[0]
     assert (problem.row, problem.column) == (6, column)
     assert ko in problem.text("ko") and "6행" in problem.text("ko")
+    if column != "*":  # the column as a header in the reader's language, not the code's name
+        assert f"'{column}'" not in problem.text("ko") and f"'{column}'" in problem.text("en")
     assert en in problem.text("en") and "Row 6" in problem.text("en")
     assert "아무것도 가져오지 않았습니다" in result.summary("ko")
     with store.unit_of_work(write=False) as uow:
@@ -185,7 +187,17 @@ def test_cli_import_reports_in_the_chosen_language(tmp_path):
     assert out.returncode == 1
     assert "Row 2, column 'price'" in out.stderr and "nothing was imported" in out.stderr
     out = run("--lang", "ko", "catalog", "import", str(bad))
-    assert "2행 'price' 열" in out.stderr
+    assert "2행 '가격' 열" in out.stderr and "'price'" not in out.stderr
     good = write(tmp_path / "good.csv", HEADER + "K-1,,비누,3000,과세,모두의공방,,\n", "utf-8")
     out = run("--lang", "en", "catalog", "import", str(good))
     assert out.returncode == 0 and "Products added: 1" in out.stdout
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_a_column_is_named_by_a_header_the_import_accepts(lang):
+    from pos.catalog_io import COLUMN_LABELS, COLUMNS
+    from pos.i18n import tr
+
+    for column, key in COLUMN_LABELS.items():
+        label = tr(key, lang).replace(" ", "").lower()
+        assert label in COLUMNS[column], (column, label)

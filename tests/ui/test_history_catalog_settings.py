@@ -129,7 +129,7 @@ def test_catalog_import_and_export_use_the_cli_code(qtbot, window, demo_store, a
     bad.write_text("상품명,가격,업체\n쑥떡,3000,햇살마을기업\n깨진,-1,햇살마을기업\n", encoding="cp949")
     answers.confirm_answer = False
     catalog.import_file(str(bad))
-    assert "3행 'price' 열" in answers.confirms[-1]
+    assert "3행 '가격' 열" in answers.confirms[-1]
     with demo_store.unit_of_work(write=False) as uow:
         assert not any(p["name"] == "쑥떡" for p in svc.list_products(uow))
     answers.confirm_answer = True
