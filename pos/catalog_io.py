@@ -5,22 +5,29 @@ An import is all or nothing: every bad row is reported with its row number (as t
 shows it), its column and the reason, and nothing is written unless the whole file is valid or
 the caller asked to skip invalid rows. Re-importing updates products found by SKU, then by
 barcode, then by enterprise and name, instead of adding them twice.
+
+Each row also carries its enterprise (registration number, tax type, representative,
+commission), so a fresh till can import another till's export or the organizer's sheet: an
+enterprise the till does not know is created from those columns, in the same all-or-nothing
+transaction; one it knows keeps its data, and a file that says otherwise gets a note.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
 
+from pos import bizno as bizno_rules
 from pos import tables as t
 from pos.i18n import tr
 from pos.money import AmountError, parse_won
 from pos.domain import NAME_LIMIT, DomainError, clean_text
-from pos.services.catalog import _check_barcodes, add_category
+from pos.services.catalog import _check_barcodes, add_category, add_enterprise
 from pos.store import UnitOfWork
 from pos.errors import CodedError
 
@@ -37,15 +44,31 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "category": ("category", "분류", "카테고리"),
     "stock": ("stock", "재고", "재고수량"),
     "active": ("active", "판매중", "사용", "판매여부"),
+    # the enterprise of the row, for an enterprise the till does not know yet
+    "bizno": ("bizno", "registration_number", "registrationnumber", "registrationno.",
+              "business_number", "사업자등록번호", "사업자번호", "등록번호"),
+    "tax_status": ("tax_status", "tax_type", "taxtype", "taxstatus", "과세유형", "사업자유형",
+                   "과세자유형"),
+    "representative": ("representative", "대표자", "대표", "대표자명"),
+    "commission": ("commission", "commission%", "수수료", "수수료율", "수수료(%)"),
 }
 REQUIRED = ("name", "price")
 EXPORT_COLUMNS = ("sku", "barcode", "name", "price", "tax", "enterprise", "category", "stock",
-                  "active")
+                  "active", "bizno", "tax_status", "representative", "commission")
 # how a problem names a column: in the reader's language, as a header the import accepts
 COLUMN_LABELS = {"sku": "import_col_sku", "barcode": "import_col_barcode",
                  "name": "import_col_name", "price": "import_col_price", "tax": "import_col_tax",
                  "enterprise": "import_col_enterprise", "category": "import_col_category",
-                 "stock": "import_col_stock", "active": "import_col_active"}
+                 "stock": "import_col_stock", "active": "import_col_active",
+                 "bizno": "import_col_bizno", "tax_status": "import_col_tax_status",
+                 "representative": "import_col_representative",
+                 "commission": "import_col_commission"}
+_TAX_STATUS = {"general": "general", "일반": "general", "일반과세": "general",
+               "일반과세자": "general", "generaltaxpayer": "general",
+               "simplified": "simplified", "간이": "simplified", "간이과세": "simplified",
+               "간이과세자": "simplified", "simplifiedtaxpayer": "simplified",
+               "exempt": "exempt", "면세": "exempt", "면세사업자": "exempt",
+               "tax-exempt": "exempt", "taxexempt": "exempt"}
 _TAX = {"taxable": "taxable", "과세": "taxable", "t": "taxable", "y": "taxable",
         "exempt": "exempt", "면세": "exempt", "e": "exempt", "n": "exempt"}
 _BOOL = {"1": True, "y": True, "yes": True, "true": True, "예": True, "o": True, "사용": True,
@@ -74,6 +97,8 @@ class ImportResult:
     updated: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     applied: bool = False
+    created: list[str] = field(default_factory=list)  # names of the enterprises added
+    notes: list[RowProblem] = field(default_factory=list)  # imported, but worth reading
 
     def summary(self, lang: str) -> str:
         lines = []
@@ -83,7 +108,11 @@ class ImportResult:
             lines.append(tr("import_skipped", lang, count=len({p.row for p in self.problems})))
         if self.applied:
             lines.append(tr("import_done", lang, added=self.added, updated=self.updated))
+            if self.created:
+                lines.append(tr("import_enterprises_created", lang, count=len(self.created),
+                                names=", ".join(self.created)))
         lines += [p.text(lang) for p in self.problems]
+        lines += [p.text(lang) for p in self.notes]
         return "\n".join(lines)
 
 
@@ -149,7 +178,10 @@ def _read_xlsx(path: Path) -> list[tuple[int, list[str]]]:
                 cells.pop()
             if cells:
                 rows.append((n, cells))
-        return rows
+        # a sheet has no short rows: its empty cells at the end (an enterprise without a
+        # commission, say) were trimmed above, and are empty cells of the header's columns
+        width = len(rows[0][1]) if rows else 0
+        return [(n, cells + [""] * (width - len(cells))) for n, cells in rows]
     finally:
         wb.close()
 
@@ -180,13 +212,77 @@ class _Row:
     name: str
     price: int
     tax: str
-    enterprise_id: str
+    enterprise_id: str | tuple[str, str]  # an id, or ("new", name) for `_NewEnterprise`
     category: str | None
     stock: int | None
     active: bool
 
 
-def _parse(rows, header_cols, enterprises, only_enterprise, problems) -> list[_Row]:
+@dataclass
+class _NewEnterprise:
+    """An enterprise the file names and the till does not know, as its rows describe it (a
+    cell left empty says nothing; the first row that fills it in decides)."""
+    name: str
+    row: int
+    bizno: str | None = None
+    tax_status: str | None = None
+    representative: str = ""
+    commission_bp: int | None = None
+    rows: dict = field(default_factory=dict)  # field → the row that said it
+
+
+# what rows of one new enterprise must agree on (the column each is read from)
+_AGREE = (("bizno", "bizno"), ("tax_status", "tax_status"), ("commission_bp", "commission"))
+
+
+def _enterprise_cells(n, cell, problems) -> dict:
+    """The row's enterprise columns, checked: {field: value} for each cell filled in."""
+    said: dict = {}
+    text = cell("bizno", 20)
+    if text:
+        digits = text.replace("-", "").replace(" ", "")
+        if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
+            problems.append(RowProblem(n, "bizno", "value_bizno_format", {"value": text}))
+        elif not bizno_rules.is_valid(text):
+            problems.append(RowProblem(n, "bizno", "value_bizno_check", {"value": text}))
+        else:
+            said["bizno"] = bizno_rules.normalize(text)
+    text = cell("tax_status", 40)
+    if text:
+        status = _TAX_STATUS.get(text.lower().replace(" ", ""))
+        if status is None:
+            problems.append(RowProblem(n, "tax_status", "value_tax_status", {"value": text}))
+        else:
+            said["tax_status"] = status
+    text = cell("representative", 60)
+    if text:
+        said["representative"] = text
+    text = cell("commission", 20)
+    if text:
+        try:
+            pct = Decimal(text.removesuffix("%").strip())
+            bp = pct * 100
+            if not pct.is_finite() or not 0 <= bp <= 10000 or bp != bp.to_integral_value():
+                raise InvalidOperation
+        except InvalidOperation:
+            problems.append(RowProblem(n, "commission", "value_commission", {"value": text}))
+        else:
+            said["commission_bp"] = int(bp)
+    return said
+
+
+def _shown(field_name: str, value) -> str:
+    if field_name == "commission_bp":
+        return f"{value / 100:g}%"
+    return "-" if value in (None, "") else str(value)
+
+
+def _parse(rows, header_cols, enterprises, only_enterprise, problems, known=None,
+           new=None, notes=None) -> list[_Row]:
+    known = {} if known is None else known  # enterprise id → its row
+    new = {} if new is None else new  # name → _NewEnterprise
+    notes = [] if notes is None else notes
+    noted: set = set()
     width = max(header_cols.values()) + 1
     header_len = len(rows[0][1])
     parsed = []
@@ -228,16 +324,36 @@ def _parse(rows, header_cols, enterprises, only_enterprise, problems) -> list[_R
         tax = _TAX.get(tax_text, None) if tax_text else "taxable"
         if tax is None:
             problems.append(RowProblem(n, "tax", "value_tax", {"value": cell("tax")}))
-        ent_text = cell("enterprise")
+        ent_text = cell("enterprise", NAME_LIMIT)
+        said = _enterprise_cells(n, cell, problems)
         enterprise_id = None
         if ent_text:
             enterprise_id = enterprises.get(ent_text) or enterprises.get(ent_text.replace("-", ""))
-            if enterprise_id is None:
+            if enterprise_id is not None and enterprise_id in known:
+                current = known[enterprise_id]
+                for key, column in _AGREE:  # the till's enterprise stays as it is
+                    if key in said and said[key] != current[key] \
+                            and (enterprise_id, key) not in noted:
+                        noted.add((enterprise_id, key))
+                        notes.append(RowProblem(n, column, "note_enterprise_kept", {
+                            "name": current["name"], "value": _shown(key, said[key]),
+                            "current": _shown(key, current[key])}))
+            elif enterprise_id is None and bizno_rules.is_valid(ent_text):
+                # a registration number the till does not know: no name to create it under
                 problems.append(RowProblem(n, "enterprise", "value_unknown_enterprise",
                                            {"value": ent_text}))
+            elif enterprise_id is None:
+                ent = new.get(ent_text)
+                for key, column in _AGREE:
+                    if ent and key in said and getattr(ent, key) not in (None, said[key]):
+                        problems.append(RowProblem(n, column, "value_enterprise_conflict", {
+                            "name": ent_text, "value": _shown(key, said[key]),
+                            "other": ent.rows[key],
+                            "other_value": _shown(key, getattr(ent, key))}))
+                enterprise_id = ("new", ent_text)
         elif only_enterprise:
             enterprise_id = only_enterprise
-        else:
+        elif not any(pr.row == n and pr.column == "enterprise" for pr in problems):
             problems.append(RowProblem(n, "enterprise", "value_empty"))
         stock = None
         if cell("stock"):
@@ -264,6 +380,15 @@ def _parse(rows, header_cols, enterprises, only_enterprise, problems) -> list[_R
         except DomainError as e:
             problems.append(RowProblem(n, "barcode", e.code, e.params))
             barcodes = []
+        if len(problems) == bad and isinstance(enterprise_id, tuple):
+            # only a row that imports describes the enterprise it creates
+            ent = new.setdefault(ent_text, _NewEnterprise(ent_text, n))
+            for key, _column in _AGREE:
+                if key in said and getattr(ent, key) is None:
+                    setattr(ent, key, said[key])
+                    ent.rows[key] = n
+            if said.get("representative") and not ent.representative:
+                ent.representative = said["representative"]
         if len(problems) == bad:
             parsed.append(_Row(n, cell("sku", 64) or None, barcodes, name, price, tax,
                                enterprise_id, cell("category", 60) or None, stock,
@@ -285,14 +410,18 @@ def import_catalog(uow: UnitOfWork, path: Path | str, *, skip_invalid: bool = Fa
 
     enterprises: dict[str, str] = {}
     ent_rows = uow.conn.execute(select(t.enterprises.c.id, t.enterprises.c.name,
-                                       t.enterprises.c.bizno)).all()
+                                       t.enterprises.c.bizno, t.enterprises.c.tax_status,
+                                       t.enterprises.c.commission_bp)).all()
+    known = {e.id: e._asdict() for e in ent_rows}
+    new: dict[str, _NewEnterprise] = {}
     for e in ent_rows:
         enterprises[e.name] = e.id
         if e.bizno:
             enterprises[e.bizno] = e.id
             enterprises[e.bizno.replace("-", "")] = e.id
     only = ent_rows[0].id if len(ent_rows) == 1 else None
-    parsed = _parse(rows, header_cols, enterprises, only, result.problems)
+    parsed = _parse(rows, header_cols, enterprises, only, result.problems, known, new,
+                    result.notes)
 
     by_sku = dict(uow.conn.execute(select(t.products.c.sku, t.products.c.id)
                                    .where(t.products.c.sku.is_not(None))).all())
@@ -333,12 +462,30 @@ def import_catalog(uow: UnitOfWork, path: Path | str, *, skip_invalid: bool = Fa
     if result.problems and not skip_invalid:
         return result
     bad_rows = {p.row for p in result.problems}
-    _apply(uow, [(r, tgt) for r, tgt in good if r.row not in bad_rows], result)
+    _apply(uow, [(r, tgt) for r, tgt in good if r.row not in bad_rows], result, new)
     result.applied = True
     return result
 
 
-def _apply(uow: UnitOfWork, rows: list[tuple[_Row, str | None]], result: ImportResult) -> None:
+def _create_enterprises(uow: UnitOfWork, rows, new: dict[str, _NewEnterprise],
+                        result: ImportResult) -> None:
+    """Add the new enterprises the imported rows belong to, in the order the file names them,
+    and point those rows at them."""
+    wanted = {r.enterprise_id[1] for r, _target in rows if isinstance(r.enterprise_id, tuple)}
+    ids = {}
+    for ent in sorted((new[name] for name in wanted), key=lambda e: e.row):
+        ids[ent.name] = add_enterprise(
+            uow, name=ent.name, bizno=ent.bizno, representative=ent.representative,
+            tax_status=ent.tax_status or "general", commission_bp=ent.commission_bp or 0)
+        result.created.append(ent.name)
+    for r, _target in rows:
+        if isinstance(r.enterprise_id, tuple):
+            r.enterprise_id = ids[r.enterprise_id[1]]
+
+
+def _apply(uow: UnitOfWork, rows: list[tuple[_Row, str | None]], result: ImportResult,
+           new: dict[str, _NewEnterprise] | None = None) -> None:
+    _create_enterprises(uow, rows, new or {}, result)
     now = uow.clock.now().isoformat()
     categories: dict[str, str] = {}
     inserts, barcode_rows, touched, counts = [], [], [], []
@@ -398,15 +545,27 @@ def _announce(uow: UnitOfWork, rows, inserts, categories) -> None:
 
 
 def export_catalog(uow: UnitOfWork, path: Path | str) -> int:
-    """Write every product to CSV (UTF-8 with BOM, so Excel shows Hangul) or XLSX; the file
-    imports back unchanged. Returns the number of products written."""
+    """Write every product, with what its enterprise needs to be created elsewhere, to CSV
+    (UTF-8 with BOM, so Excel shows Hangul) or XLSX; the file imports back unchanged, on this
+    till or a fresh one. Returns the number of products written."""
     from pos.services.catalog import list_products
 
     path = Path(path)
-    rows = [[p["sku"] or "", "|".join(p["barcodes"]), p["name"], p["price"], p["tax_class"],
-             p["enterprise_name"], p["category_name"] or "",
-             "" if p["stock"] is None else p["stock"], 1 if p["active"] else 0]
-            for p in list_products(uow)]
+    from pos.services.catalog import list_enterprises
+
+    ents = {e["id"]: e for e in list_enterprises(uow)}
+
+    def commission(bp: int):
+        return "" if not bp else bp // 100 if bp % 100 == 0 else bp / 100
+
+    rows = []
+    for p in list_products(uow):
+        e = ents[p["enterprise_id"]]
+        rows.append([p["sku"] or "", "|".join(p["barcodes"]), p["name"], p["price"],
+                     p["tax_class"], p["enterprise_name"], p["category_name"] or "",
+                     "" if p["stock"] is None else p["stock"], 1 if p["active"] else 0,
+                     e["bizno"] or "", e["tax_status"], e["representative"] or "",
+                     commission(e["commission_bp"])])
     if path.suffix.lower() == ".xlsx":
         from openpyxl import Workbook
 

@@ -91,7 +91,8 @@ BROKEN = {
     "empty name": ("K-9,,,3000,과세,모두의공방,,", "name", "값이 비어 있습니다", "the value is empty"),
     "negative price": ("K-9,,비누,-3000,과세,모두의공방,,", "price", "음수", "negative"),
     "decimal price": ("K-9,,비누,1500.5,과세,모두의공방,,", "price", "소수점", "decimals"),
-    "unknown enterprise": ("K-9,,비누,3000,과세,없는상회,,", "enterprise", "등록되지 않은 업체",
+    # a name the till does not know is a new enterprise; a registration number has no name
+    "unknown enterprise": ("K-9,,비누,3000,과세,123-45-67891,,", "enterprise", "등록되지 않은 업체",
                            "unknown enterprise"),
     "duplicate barcode": ("K-9,8801234567893,비누,3000,과세,모두의공방,,", "barcode",
                           "2행과 겹칩니다", "also on row 2"),
@@ -191,13 +192,169 @@ def test_cli_import_reports_in_the_chosen_language(tmp_path):
     good = write(tmp_path / "good.csv", HEADER + "K-1,,비누,3000,과세,모두의공방,,\n", "utf-8")
     out = run("--lang", "en", "catalog", "import", str(good))
     assert out.returncode == 0 and "Products added: 1" in out.stdout
+    fresh = write(tmp_path / "fresh.csv", "name,price,enterprise,tax_status\n비누,3000,새공방,간이\n",
+                  "utf-8")
+    out = run("--lang", "en", "catalog", "import", str(fresh))
+    assert out.returncode == 0 and "New enterprise added (1): 새공방" in out.stdout
+
+
+# -- the enterprises of the rows: a fresh till, the organizer's sheet ------------------------
+
+from pos import bizno as bizno_rules  # noqa: E402
+from pos.catalog_io import COLUMN_LABELS, COLUMNS  # noqa: E402
+from pos.demo import load_demo_catalog  # noqa: E402
+from pos.i18n import tr  # noqa: E402
+from pos.store import Store  # noqa: E402
+
+ORG_HEADER = "상품명,가격,업체,사업자등록번호,과세 유형,대표자,수수료\n"
+
+
+def catalog_of(store):
+    """Enterprises and products as a person compares two tills: by name, not by id."""
+    with store.unit_of_work(write=False) as uow:
+        enterprises = {e["name"]: (e["bizno"], e["tax_status"], e["representative"],
+                                   e["commission_bp"]) for e in s.list_enterprises(uow)}
+        products = sorted((p["enterprise_name"], p["name"], p["price"], p["tax_class"],
+                           p["sku"], tuple(sorted(p["barcodes"])), p["category_name"])
+                          for p in s.list_products(uow))
+    return enterprises, products
+
+
+def counts(store):
+    with store.unit_of_work(write=False) as uow:
+        return len(s.list_enterprises(uow)), len(s.list_products(uow))
+
+
+@pytest.fixture
+def fresh(tmp_path, clock):
+    other = Store(tmp_path / "fresh", clock=clock)
+    yield other
+    other.close()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_fresh_till_imports_the_export_of_another(store, fresh, tmp_path, suffix):
+    assert load_demo_catalog(store) > 0
+    path = tmp_path / f"catalog{suffix}"
+    with store.unit_of_work(write=False) as uow:
+        export_catalog(uow, path)
+    result = do_import(fresh, path)
+    assert result.applied and result.problems == [] and result.notes == []
+    source = catalog_of(store)
+    assert catalog_of(fresh) == source
+    assert sorted(result.created) == sorted(source[0])
+    assert all(bizno for bizno, *_ in source[0].values())  # the demo has them: they came over
+    summary = result.summary("ko")
+    assert f"새로 등록한 업체 {len(source[0])}곳" in summary and "꿈드림공예협동조합" in summary
+    # and the fresh till's own export imports back into it without a change
+    with fresh.unit_of_work(write=False) as uow:
+        export_catalog(uow, tmp_path / f"again{suffix}")
+    again = do_import(fresh, tmp_path / f"again{suffix}")
+    assert again.applied and again.created == [] and again.notes == [] and again.added == 0
+    assert catalog_of(fresh) == source
+
+
+def organizer_sheet(n=20):
+    lines = []
+    for k in range(1, n + 1):
+        number = bizno_rules.with_check_digit(f"{300 + k:03d}81{k:04d}")
+        status = ("일반과세자", "간이", "exempt")[k % 3]
+        for j in range(1, 3):
+            # the organizer fills the enterprise in on its first row only, now and then
+            filled = j == 1 or k % 2
+            lines.append(f"상품 {k}-{j},{1000 * j},공예조합 {k}호,"
+                         f"{number if filled else ''},{status if filled else ''},"
+                         f"대표{k},{'12.5' if k == 7 else ''}")
+    return ORG_HEADER + "\n".join(lines) + "\n"
+
+
+def test_the_organizers_sheet_of_20_enterprises_imports(fresh, tmp_path):
+    result = do_import(fresh, write(tmp_path / "org.csv", organizer_sheet(), "cp949"))
+    assert result.applied and result.problems == [], result.summary("en")
+    assert result.added == 40 and len(result.created) == 20
+    assert result.created[:2] == ["공예조합 1호", "공예조합 2호"]  # in the file's order
+    enterprises, products = catalog_of(fresh)
+    assert len(enterprises) == 20 and len(products) == 40
+    assert enterprises["공예조합 1호"][1:3] == ("simplified", "대표1")
+    assert enterprises["공예조합 3호"][1] == "general"
+    assert enterprises["공예조합 2호"][1] == "exempt"
+    assert enterprises["공예조합 7호"][3] == 1250
+    assert bizno_rules.is_valid(enterprises["공예조합 4호"][0])
+    assert "New enterprises added (20)" in result.summary("en")
+
+
+def test_one_bad_row_imports_nothing_not_even_the_enterprises(fresh, tmp_path):
+    text = organizer_sheet().replace("상품 20-2,2000", "상품 20-2,-5")
+    result = do_import(fresh, write(tmp_path / "org.csv", text, "utf-8"))
+    assert not result.applied and result.created == []
+    assert [(p.row, p.column) for p in result.problems] == [(41, "price")]
+    assert counts(fresh) == (0, 0)
+
+
+def test_a_missing_tax_type_is_general_and_a_missing_bizno_none(fresh, tmp_path):
+    text = "상품명,가격,업체\n비누,3000,새공방\n"
+    result = do_import(fresh, write(tmp_path / "min.csv", text, "utf-8"))
+    assert result.applied and result.created == ["새공방"]
+    enterprises, _ = catalog_of(fresh)
+    assert enterprises["새공방"] == (None, "general", "", 0)
+
+
+def test_rows_of_one_new_enterprise_that_disagree_are_refused(fresh, tmp_path):
+    a, b = bizno_rules.with_check_digit("301810001"), bizno_rules.with_check_digit("302810002")
+    text = (ORG_HEADER + f"비누,3000,새공방,{a},일반,,\n" + "향초,5000,다른공방,,,,\n"
+            + f"수세미,2000,새공방,{b},일반,,\n" + "행주,2000,새공방,,간이,,\n")
+    result = do_import(fresh, write(tmp_path / "conflict.csv", text, "utf-8"))
+    assert not result.applied
+    assert [(p.row, p.column) for p in result.problems] == [(4, "bizno"), (5, "tax_status")]
+    ko, en = result.problems[0].text("ko"), result.problems[0].text("en")
+    assert "4행 '사업자등록번호' 열" in ko and "2행" in ko and a in ko and b in ko
+    assert "Row 4, column 'bizno'" in en and "row 2" in en
+    assert "2행" in result.problems[1].text("ko")
+    assert counts(fresh) == (0, 0)
+
+
+def test_an_enterprise_the_till_knows_keeps_its_data_and_the_report_says_so(store, stall,
+                                                                             tmp_path):
+    other = bizno_rules.with_check_digit("301810001")
+    text = (ORG_HEADER + f"비누,3000,모두의공방,{other},간이,,\n"
+            + "행주,2000,모두의공방,220-81-62517,일반,,10\n")  # what the till has: no note
+    result = do_import(store, write(tmp_path / "known.csv", text, "utf-8"))
+    assert result.applied and result.created == []
+    assert [(n.row, n.column) for n in result.notes] == [(2, "bizno"), (2, "tax_status")]
+    with store.unit_of_work(write=False) as uow:
+        e = s.find_enterprise(uow, ref="모두의공방")
+    assert (e["bizno"], e["tax_status"]) == ("220-81-62517", "general")
+    ko = result.summary("ko")
+    assert "'모두의공방'" in ko and other in ko and "220-81-62517" in ko and "'bizno'" not in ko
+
+
+LONG = "가" * 10_000
+HOSTILE = {
+    "10 KB enterprise name": (f"비누,3000,{LONG},,,,", "enterprise", "text_too_long"),
+    "NUL in a name": ("비누\x00,3000,새공방,,,,", "name", "text_control"),
+    "NUL in an enterprise name": ("비누,3000,새\x00공방,,,,", "enterprise", "text_control"),
+    "bizno with letters": ("비누,3000,새공방,22O-81-62517,,,", "bizno", "value_bizno_format"),
+    "bizno check digit": ("비누,3000,새공방,220-81-62518,,,", "bizno", "value_bizno_check"),
+    "tax type foo": ("비누,3000,새공방,,foo,,", "tax_status", "value_tax_status"),
+    "commission over 100": ("비누,3000,새공방,,,,150", "commission", "value_commission"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_enterprise_cells_are_row_errors_and_nothing_is_written(fresh, tmp_path, case):
+    row, column, code = HOSTILE[case]
+    text = ORG_HEADER + "행주,2000,좋은공방,,,,\n" + row + "\n"
+    result = do_import(fresh, write(tmp_path / "hostile.csv", text, "utf-8"))
+    assert not result.applied and result.created == []
+    assert [(p.row, p.column, p.code) for p in result.problems] == [(3, column, code)]
+    ko = result.problems[0].text("ko")
+    assert ko.startswith(f"3행 '{tr(COLUMN_LABELS[column], 'ko')}' 열") and f"'{column}'" not in ko
+    assert len(ko) < 1000  # a 10 KB cell is not pasted back whole
+    assert counts(fresh) == (0, 0)
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_a_column_is_named_by_a_header_the_import_accepts(lang):
-    from pos.catalog_io import COLUMN_LABELS, COLUMNS
-    from pos.i18n import tr
-
     for column, key in COLUMN_LABELS.items():
         label = tr(key, lang).replace(" ", "").lower()
         assert label in COLUMNS[column], (column, label)
