@@ -136,6 +136,14 @@ def test_catalog_import_and_export_use_the_cli_code(qtbot, window, demo_store, a
     catalog.import_file(str(bad))
     assert "1개 추가" in answers.infos[-1]
     qtbot.waitUntil(lambda: any(p["name"] == "쑥떡" for p in window.sell.products), timeout=5000)
+    # an enterprise the till does not know is created, named in the report, and listed
+    new = tmp_path / "new.csv"
+    new.write_text("상품명,가격,업체,사업자등록번호,과세유형\n들기름,9000,새봄협동조합,220-81-62517,간이\n",
+                   encoding="cp949")
+    catalog.import_file(str(new))
+    assert "새로 등록한 업체 1곳: 새봄협동조합" in answers.infos[-1]
+    assert any(e["name"] == "새봄협동조합" for e, _cells in catalog.enterprises.rows)
+    qtbot.waitUntil(lambda: window.sell.enterprise.findText("새봄협동조합") >= 0, timeout=5000)
 
 
 def test_settings_change_payment_methods_and_identity(qtbot, window, demo_store):
