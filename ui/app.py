@@ -25,6 +25,9 @@ def application():
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Jangteo")
+    from ui import wheel
+
+    wheel.install(app)
     if not QFontDatabase.families(QFontDatabase.Korean):
         family = None
         for path in (REGULAR, BOLD):
@@ -97,15 +100,46 @@ def open_window(store: Store, lang: str):
     return window
 
 
+def geometry_file() -> Path:
+    """Where the window's last size and place are kept: the user's state folder (beside the
+    receipt marks, `pos.marks.state_dir`), not the data folder a stick may carry elsewhere."""
+    from pos.marks import state_dir
+
+    return state_dir() / "window.ini"
+
+
 def show_fitting(window) -> None:
-    """Maximised on a laptop's screen (1366×768 and the like, where a window of that size and
-    its title bar would push the status bar off the bottom), at its own size on a larger one."""
-    screen = window.screen()
-    available = screen.availableGeometry() if screen is not None else None
-    if available is None or available.width() <= 1600 or available.height() <= 900:
-        window.showMaximized()
-    else:
-        window.show()
+    """As the vendor left it (size, place, maximised), else maximised: a window sized to a
+    1366×768 client area had put the status bar and the Pay button off a 1366×768 laptop's
+    screen. A place no screen shows any more (a monitor unplugged) is not restored."""
+    from ui.qt import QGuiApplication, QSettings
+
+    settings = QSettings(str(geometry_file()), QSettings.IniFormat)
+    saved = settings.value("geometry")
+    if saved is not None and window.restoreGeometry(saved):
+        frame = window.frameGeometry()
+        if any(s.availableGeometry().intersects(frame) for s in QGuiApplication.screens()):
+            if settings.value("maximized", "true") == "true":
+                window.showMaximized()
+            else:
+                window.show()
+            return
+    window.showMaximized()
+
+
+def keep_geometry(window) -> None:
+    """Called as the window closes: its size, place and maximised state for the next start.
+    A state folder that cannot be written only loses this convenience."""
+    from ui.qt import QSettings
+
+    try:
+        geometry_file().parent.mkdir(parents=True, exist_ok=True)
+        settings = QSettings(str(geometry_file()), QSettings.IniFormat)
+        settings.setValue("geometry", window.saveGeometry())
+        settings.setValue("maximized", "true" if window.isMaximized() else "false")
+        settings.sync()
+    except OSError:
+        pass
 
 
 def open_store(data_dir: Path, refuse) -> Store | None:

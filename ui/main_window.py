@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         self.help: HelpOverlay | None = None
         self.show_screen("sell")
         self.update_status()
-        self.resize(1366, 768)
+        self.resize(1280, 680)  # un-maximised; it starts maximised (`ui.app.show_fitting`)
 
     # -- screens --------------------------------------------------------------------------------
     def screen(self, name: str) -> QWidget:
@@ -184,6 +184,9 @@ class MainWindow(QMainWindow):
         if not self.sell.cart.is_empty and not prompts.confirm(self, t("close_with_cart")):
             event.ignore()
             return
+        from ui.app import keep_geometry
+
+        keep_geometry(self)
         self.scanner.stop()
         self.committed.close()
         self.printer.stop()

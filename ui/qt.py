@@ -2,12 +2,15 @@
 
 from PySide6.QtCore import (QAbstractListModel, QAbstractTableModel, QDate, QEvent,  # noqa: F401
                             QElapsedTimer, QLibraryInfo, QLocale, QModelIndex, QObject, QPoint,
-                            QRect, QSize, Qt, QThread, QTimer, QTranslator, Signal, Slot)
+                            QPointF,
+                            QRect, QSettings, QSize, Qt, QThread, QTimer, QTranslator, Signal,
+                            Slot)
 from PySide6.QtGui import (QAction, QBrush, QColor, QFont, QFontDatabase, QFontMetrics,  # noqa: F401
                            QGuiApplication, QImage, QPixmap, QStaticText,
                            QIcon, QIntValidator, QKeyEvent, QKeySequence, QPainter, QPalette,
-                           QPen, QShortcut)
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QButtonGroup,  # noqa: F401
+                           QPen, QShortcut, QWheelEvent)
+from PySide6.QtWidgets import (QAbstractItemView, QAbstractScrollArea,  # noqa: F401
+                               QAbstractSpinBox, QApplication, QButtonGroup,
                                QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox,
                                QFileDialog, QFormLayout, QFrame, QGridLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,

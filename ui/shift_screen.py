@@ -34,7 +34,9 @@ class DenominationGrid(QWidget):
         grid = QGridLayout(self)
         self.spins: dict[int, QSpinBox] = {}
         self.subtotals: dict[int, QLabel] = {}
-        for row, denom in enumerate(DENOMINATIONS):
+        rows = (len(DENOMINATIONS) + 1) // 2  # notes on the left, coins on the right: it fits
+        for k, denom in enumerate(DENOMINATIONS):  # a 1280×720 screen
+            row, col = k % rows, 4 * (k // rows)  # column 3: a gap
             label = QLabel(won(denom))
             spin = QSpinBox()
             spin.setRange(0, 9999)
@@ -43,9 +45,9 @@ class DenominationGrid(QWidget):
             spin.valueChanged.connect(self._changed)
             sub = QLabel(won(0))
             sub.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
-            grid.addWidget(label, row, 0)
-            grid.addWidget(spin, row, 1)
-            grid.addWidget(sub, row, 2)
+            grid.addWidget(label, row, col)
+            grid.addWidget(spin, row, col + 1)
+            grid.addWidget(sub, row, col + 2)
             self.spins[denom] = spin
             self.subtotals[denom] = sub
         self.total_label = QLabel()
@@ -54,7 +56,8 @@ class DenominationGrid(QWidget):
         f.setBold(True)
         self.total_label.setFont(f)
         self.total_label.setAlignment(Qt.AlignRight)
-        grid.addWidget(self.total_label, len(DENOMINATIONS), 0, 1, 3)
+        grid.setColumnMinimumWidth(3, 36)
+        grid.addWidget(self.total_label, rows, 0, 1, 7)
         self._changed()
 
     def counts(self) -> dict[int, int]:
@@ -244,19 +247,15 @@ class ShiftScreen(QWidget):
                                    printed_at=self.store.clock.now())
 
     def show_report(self, kind, shift, figures) -> None:
-        """The report as the receipt printer would print it (drawn from the same bytes)."""
-        from printing.decode import preview
-        from printing.profiles import profile
-        from ui.printer import to_pixmap
+        """The report as the receipt printer would print it: its rows, drawn sharp at the
+        screen's resolution (`ui.report_view`)."""
+        from ui.report_view import report_pixmap
 
         self.shown = (kind, shift, figures)
-        prof = profile("epson-tm-t20-kr")
-        self.shown_lines = [r.text(prof.columns) for r in self.report_items(kind, shift, figures)
-                            if hasattr(r, "text")]
-        image = preview(render(self.report_items(kind, shift, figures), prof), prof)
-        pixmap = to_pixmap(image)
-        self.report_view.setPixmap(pixmap.scaledToWidth(min(pixmap.width(), 420),
-                                                        Qt.SmoothTransformation))
+        columns = 42
+        items = self.report_items(kind, shift, figures, columns)
+        self.shown_lines = [r.text(columns) for r in items if hasattr(r, "text")]
+        self.report_view.setPixmap(report_pixmap(items, columns, width=440))
         self.report_title.setText(t(f"shift_{kind}_title", number=shift["number"]))
 
     def print_report(self) -> None:
