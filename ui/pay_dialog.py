@@ -10,6 +10,7 @@ from ui.qt import (QAbstractItemView, QCheckBox, QDialog, QFont, QGridLayout, QH
                    QHeaderView, QKeySequence, QLabel, QLineEdit, QPushButton,
                    QShortcut, QTableWidget, QTableWidgetItem, Qt, QVBoxLayout)
 from ui.texts import explain, language, t, won
+from ui.numpad import Keypad, apply_key
 from ui.won_edit import WonEdit
 
 
@@ -62,6 +63,13 @@ class PayDialog(QDialog):
             label.setFont(self._big(scale))
             figures.addWidget(label, 1, i)
         layout.addLayout(figures)
+        body = QHBoxLayout()  # the payment on the left, a number pad for the amount on the right
+        layout.addLayout(body, 1)
+        outer, layout = layout, QVBoxLayout()
+        body.addLayout(layout, 1)
+        self.keypad = Keypad(self, size=64)
+        self.keypad.pressed.connect(lambda key: apply_key(self.amount, key))
+        body.addWidget(self.keypad, 0, Qt.AlignTop)
 
         entry = QHBoxLayout()
         self.amount = WonEdit()
@@ -110,6 +118,7 @@ class PayDialog(QDialog):
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
         self.amount.problem_changed.connect(self.error.setText)
+        layout = outer
 
         bottom = QHBoxLayout()
         self.remove_btn = QPushButton(t("pay_remove"))
@@ -139,7 +148,7 @@ class PayDialog(QDialog):
         bottom.addWidget(self.confirm_btn)
         layout.addLayout(bottom)
         self.amount.setFocus()
-        self.resize(760, 520)
+        self.resize(960, 560)
 
     # -- figures --------------------------------------------------------------------------------
     def paid(self) -> int:
@@ -273,6 +282,8 @@ class PayDialog(QDialog):
         self.accept()
 
     def run(self) -> PayResult | None:
-        """Show the dialog; the payments and receipt choice, or None when cancelled."""
+        """Show the dialog; the payments and receipt choice, or None when cancelled. The
+        dialog is gone afterwards (its fields no longer hold the keyboard focus)."""
         self.exec()
+        self.deleteLater()
         return self.result_value

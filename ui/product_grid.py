@@ -11,6 +11,7 @@ from ui.qt import (QAbstractListModel, QColor, QFont, QFontMetrics, QListView, Q
 from ui.texts import t, won
 
 PRODUCT_ROLE = Qt.UserRole + 1
+MIN_TILE = 160  # px: a tile is never narrower; the grid's width is shared out above it
 
 # soft, distinguishable colours for enterprises of a joint stall (first enterprise first)
 PALETTE = ["#e8833a", "#3b8ea5", "#6a994e", "#bc4b51", "#8e6c8a", "#d4a017", "#2f6690",
@@ -65,12 +66,16 @@ class TileDelegate(QStyledItemDelegate):
 
     def __init__(self, parent=None, size: QSize | None = None):
         super().__init__(parent)
-        self._size = size or QSize(168, 92)
+        self._size = size or QSize(168, 96)
         self._fonts_for: QFont | None = None
         self._cache: dict[str, tuple] = {}
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
         return self._size
+
+    def set_tile_width(self, width: int) -> None:
+        self._size = QSize(width, self._size.height())
+        self._cache.clear()  # texts were laid out for the old width
 
     def _fonts(self, base: QFont):
         if self._fonts_for != base:
@@ -98,8 +103,9 @@ class TileDelegate(QStyledItemDelegate):
             price = QStaticText(won(p["price"]))
             price.setTextFormat(Qt.PlainText)
             price.prepare(font=price_font)
+            # the enterprise's name has a line of its own, above the price
             enterprise = QFontMetrics(small_font).elidedText(p["enterprise_name"], Qt.ElideRight,
-                                                             width // 2)
+                                                             width)
             cached = (name, price, QStaticText(enterprise),
                       QFontMetrics(small_font).height(), price.size())
             self._cache[key] = cached
@@ -121,12 +127,14 @@ class TileDelegate(QStyledItemDelegate):
         painter.fillRect(QRect(r.left() + 1, r.top() + 4, 7, r.height() - 8), color)
         painter.setFont(fonts[0])
         painter.setPen(QColor("#222222"))
-        painter.setClipRect(QRect(text.left(), text.top(), text.width(), text.height() - 24))
+        bottom = int(text.bottom() - price_size.height())  # the price's line
+        painter.setClipRect(QRect(text.left(), text.top(), text.width(),
+                                  bottom - small_height - text.top()))
         painter.drawStaticText(text.left(), text.top(), name)
         painter.setClipping(False)
         painter.setFont(fonts[1])
         painter.setPen(color.darker(130))
-        painter.drawStaticText(text.left(), text.bottom() - small_height, enterprise)
+        painter.drawStaticText(text.left(), bottom - small_height, enterprise)
         painter.setFont(fonts[2])
         painter.setPen(QColor("#111111"))
         painter.drawStaticText(int(text.right() - price_size.width()),
@@ -162,3 +170,20 @@ class ProductGrid(QListView):
         self.setMouseTracking(True)
         self.setSelectionMode(QListView.NoSelection)
         self.setFocusPolicy(Qt.NoFocus)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.fit_tiles()
+
+    def fit_tiles(self) -> None:
+        """Tiles share the grid's whole width: as many columns of at least `MIN_TILE` as fit,
+        each as wide as they can be (the grid had left a strip empty on the right while
+        enterprise names were cut)."""
+        delegate = self.itemDelegate()
+        spacing = self.spacing()
+        room = self.viewport().width() - spacing
+        columns = max(1, room // (MIN_TILE + spacing))  # a tile and the spacing after it
+        tile = max(MIN_TILE // 2, room // columns - spacing)
+        if tile != delegate._size.width():
+            delegate.set_tile_width(tile)
+            self.doItemsLayout()

@@ -22,9 +22,20 @@ def confirm(parent: QWidget | None, text: str) -> bool:
 
 
 def ask_int(parent: QWidget | None, label: str, value: int, minimum: int = 0,
-            maximum: int = 1_000_000_000) -> int | None:
-    number, ok = QInputDialog.getInt(parent, t("app_title"), label, value, minimum, maximum)
-    return number if ok else None
+            maximum: int = 1_000_000_000, *, won_amount: bool = False) -> int | None:
+    """A whole number on a touch-sized pad (`ui.numpad`): a value past `maximum` is said and
+    refused, never cut to fit."""
+    from ui.numpad import NumpadDialog
+
+    return NumpadDialog(parent, label, value, minimum, maximum, won_amount=won_amount).run()
+
+
+def ask_discount(parent: QWidget | None, label: str, maximum: int) -> str | None:
+    """A discount on the pad: won (up to `maximum`) or, with its % key, a percentage; the text
+    "5000" or "10%" as typed, "0" to remove it, None when closed."""
+    from ui.numpad import NumpadDialog
+
+    return NumpadDialog(parent, label, None, 0, maximum, percent=True).run()
 
 
 def ask_text(parent: QWidget | None, label: str, value: str = "") -> str | None:

@@ -9,13 +9,14 @@ from decimal import Decimal, InvalidOperation
 from pos import services as svc
 from pos.cart import Cart, ParkedCarts
 from pos.domain import Discount, DomainError, TaxBreakdown
+from pos.money import MAX_QTY
 from pos.search import ProductIndex
 from pos.store import StoreError
 from ui import prompts
 from ui.pay_dialog import PayDialog
 from ui.product_grid import PALETTE, PRODUCT_ROLE, ProductGrid, ProductListModel
 from ui.qt import (QAbstractItemView, QComboBox, QFont, QHBoxLayout, QHeaderView, QLabel,
-                   QLineEdit, QPushButton, QSizePolicy, QSplitter, QTableWidget,
+                   QFrame, QLineEdit, QPushButton, QSizePolicy, QSplitter, QTableWidget,
                    QTableWidgetItem, Qt, QVBoxLayout, QWidget, Signal)
 from ui.texts import explain, t, tax_line, won
 
@@ -24,6 +25,33 @@ if TYPE_CHECKING:
 
 
 SEARCH_LIMIT = 120  # tiles shown at once: three screens; typing narrows the rest
+
+
+class ChangePanel(QFrame):
+    """After a payment: the change in large letters, the receipt under it; a tap closes it."""
+
+    clicked = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("changePanel")
+        self.setStyleSheet("#changePanel { background: #1b5e20; border-radius: 8px; } "
+                           "QLabel { color: white; }")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(0)
+        self.big = QLabel()
+        self.small = QLabel()
+        big = QFont(self.font())
+        big.setPointSizeF(big.pointSizeF() * 2.4)
+        big.setBold(True)
+        self.big.setFont(big)
+        for label in (self.big, self.small):
+            label.setAlignment(Qt.AlignCenter)
+            layout.addWidget(label)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        self.clicked.emit()
 
 
 class SellScreen(QWidget):
@@ -61,18 +89,22 @@ class SellScreen(QWidget):
         for combo in (self.category, self.enterprise):
             combo.setMinimumHeight(40)
             combo.currentIndexChanged.connect(self._filter)
+            combo.activated.connect(lambda _i: self.ready())  # the next scan lands in search
         top.addWidget(self.search, 3)
         top.addWidget(self.category, 1)
         top.addWidget(self.enterprise, 1)
         lv.addLayout(top)
+        # what just happened, right under the search box where the vendor looks: an error in
+        # red until the next action clears it (`show_message`)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setMinimumHeight(30)
+        self.message.setVisible(False)
+        lv.addWidget(self.message)
         self.model = ProductListModel(self.colors, self)
         self.grid = ProductGrid(self.model)
         self.grid.clicked.connect(lambda idx: self.add_product(idx.data(PRODUCT_ROLE)))
         lv.addWidget(self.grid, 1)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setMinimumHeight(28)
-        lv.addWidget(self.message)
 
         right = QWidget()
         rv = QVBoxLayout(right)
@@ -89,6 +121,7 @@ class SellScreen(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.verticalHeader().setDefaultSectionSize(36)
+        self.table.setFocusPolicy(Qt.NoFocus)  # a tap on a line never takes Enter from search
         rv.addWidget(self.table, 1)
 
         def button(key, slot, **kw):
@@ -116,6 +149,11 @@ class SellScreen(QWidget):
             row2.addWidget(b)
         rv.addLayout(row2)
 
+        # after a payment: the change, large, until the next tap or scan
+        self.change_panel = ChangePanel(self)
+        self.change_panel.clicked.connect(self.hide_change)
+        self.change_panel.setVisible(False)
+        rv.addWidget(self.change_panel)
         self.total_label = QLabel()
         f = QFont(self.font())
         f.setPointSizeF(f.pointSizeF() * 2.0)
@@ -185,7 +223,9 @@ class SellScreen(QWidget):
             found = [p for p in found if p["enterprise_id"] == enterprise]
         self.model.set_products(found[:SEARCH_LIMIT])
         if self.search.text() and not found:
-            self.show_message(t("no_results"))
+            self.show_message(t("no_results"), error=True)
+        elif self.search.text():
+            self.clear_message()  # typing on: an old message is no news any more
 
     def shown_products(self) -> list[dict]:
         return [self.model.product(i) for i in range(self.model.rowCount())]
@@ -202,12 +242,23 @@ class SellScreen(QWidget):
     def on_scan(self, code: str) -> None:
         product = self.index.by_code(code)
         if product is None:
+            self.hide_change()
             self.show_message(t("unknown_barcode", code=code), error=True)
+            self.scan_error_sound()
             return
         self.add_product(product)
 
+    def scan_error_sound(self) -> None:
+        with self.store.unit_of_work(write=False) as uow:
+            wanted = svc.till_settings(uow).scan_error_sound
+        if wanted:
+            from ui import sound
+
+            sound.error_beep()
+
     # -- cart -----------------------------------------------------------------------------------
     def add_product(self, product: dict, qty: int = 1) -> None:
+        self.hide_change()
         row = self.cart.add(product, qty)
         self._refresh_cart(select=row)
         stock = product.get("stock")
@@ -241,7 +292,8 @@ class SellScreen(QWidget):
         if row is None:
             return
         line = self.cart.lines[row]
-        qty = prompts.ask_int(self, t("ask_qty_for", name=line.name), line.qty, 0, 9999)
+        qty = prompts.ask_int(self, t("ask_qty_for", name=line.name), line.qty, 0, MAX_QTY)
+        self.ready()
         if qty is not None:
             self.cart.set_qty(row, qty)
             self._refresh_cart(select=min(row, len(self.cart.lines) - 1))
@@ -252,7 +304,8 @@ class SellScreen(QWidget):
             return
         line = self.cart.lines[row]
         won_off = prompts.ask_int(self, t("ask_line_discount", name=line.name),
-                                  line.line_discount, 0, line.gross)
+                                  line.line_discount, 0, line.gross, won_amount=True)
+        self.ready()
         if won_off is not None:
             self.cart.set_line_discount(row, won_off)
             self._refresh_cart(select=row)
@@ -260,7 +313,9 @@ class SellScreen(QWidget):
     def ask_receipt_discount(self) -> None:
         if self.cart.is_empty:
             return
-        text = prompts.ask_text(self, t("ask_receipt_discount"))
+        text = prompts.ask_discount(self, t("ask_receipt_discount"),
+                                    self.cart.priced().totals.total)
+        self.ready()
         if text is None:
             return
         text = text.strip().replace(",", "").removesuffix("원")
@@ -292,6 +347,8 @@ class SellScreen(QWidget):
 
     def clear_cart(self) -> None:
         self.cart.clear()
+        self.hide_change()
+        self.clear_message()
         self._refresh_cart()
 
     def park_cart(self) -> None:
@@ -319,6 +376,7 @@ class SellScreen(QWidget):
         self._refresh_cart()
 
     def _refresh_cart(self, select: int | None = None) -> None:
+        self.clear_message()  # the cart changed: that was the next action
         self.table.setRowCount(len(self.cart.lines))
         priced = None
         try:
@@ -355,18 +413,42 @@ class SellScreen(QWidget):
     def ready(self) -> None:
         """Back to the till after a dialog: the window active, the search box focused, so the
         next scan or shortcut lands here."""
-        self.window().activateWindow()
+        window = self.window()
+        window.activateWindow()
         self.search.setFocus()
 
     def show_message(self, text: str, *, error: bool = False) -> None:
+        """Said under the search box: an error white on red, anything else plain; the next
+        message (every action says what it did) or `clear_message` replaces it."""
         self.message.setText(text)
-        self.message.setStyleSheet("color: #b3261e; font-weight: bold;" if error else
-                                   "color: #1b5e20;")
+        self.message.setProperty("error", error)
+        self.message.setStyleSheet(
+            "QLabel { background: #b3261e; color: white; font-weight: bold; padding: 4px 8px; "
+            "border-radius: 4px; }" if error else
+            "QLabel { color: #1f3d22; padding: 4px 8px; }")
+        self.message.setVisible(bool(text))
+
+    def clear_message(self) -> None:
+        self.show_message("")
+
+    def show_change(self, doc) -> None:
+        """The change, large, in place of nothing: it stays until the next tap or scan."""
+        if doc.change:
+            text = t("change_panel", change=won(doc.change))
+        else:
+            text = t("change_panel_none")
+        self.change_panel.big.setText(text)
+        self.change_panel.small.setText(t("change_panel_receipt", receipt=doc.receipt_no))
+        self.change_panel.setVisible(True)
+
+    def hide_change(self) -> None:
+        self.change_panel.setVisible(False)
 
     # -- paying ---------------------------------------------------------------------------------
     def pay(self) -> None:
         if self.cart.is_empty:
             return
+        self.clear_message()
         priced = self.cart.priced()
         with self.store.unit_of_work(write=False) as uow:
             methods = svc.payment_methods(uow)
@@ -422,6 +504,7 @@ class SellScreen(QWidget):
         self.search.clear()
         self.show_message(t("last_sale", receipt=doc.receipt_no, change=won(doc.change))
                           if doc.change else t("last_sale_no_change", receipt=doc.receipt_no))
+        self.show_change(doc)
         if doc.clock_note:
             self._clock_note(doc)
         self.sale_recorded.emit(doc)

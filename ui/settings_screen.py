@@ -91,6 +91,8 @@ class SettingsScreen(QWidget):
         of.addRow(t("receipt_logo"), logo_row)
         self.group_by_enterprise = QCheckBox(t("receipt_group"))
         of.addRow("", self.group_by_enterprise)
+        self.scan_error_sound = QCheckBox(t("scan_error_sound"))
+        of.addRow("", self.scan_error_sound)
         of.addRow(t("language"), self.language)
         of.addRow(QLabel(t("language_restart")))
         layout.addWidget(other)
@@ -378,6 +380,7 @@ class SettingsScreen(QWidget):
         self._stored_logo = settings.receipt_logo
         self.receipt_logo.setText(self._stored_logo)
         self.group_by_enterprise.setChecked(settings.receipt_group_by_enterprise)
+        self.scan_error_sound.setChecked(settings.scan_error_sound)
         self.load_jobs()
         self.footer.setText(footer)
         self.language.setCurrentIndex(self.language.findData(lang))
@@ -430,7 +433,8 @@ class SettingsScreen(QWidget):
                 uow, store=identity, receipt_mode=self.receipt_mode.currentData(),
                 receipt_footer=self.footer.text(), language=self.language.currentData(),
                 receipt_qr=self.receipt_qr.text().strip(), receipt_logo=logo,
-                receipt_group_by_enterprise=self.group_by_enterprise.isChecked())
+                receipt_group_by_enterprise=self.group_by_enterprise.isChecked(),
+                scan_error_sound=self.scan_error_sound.isChecked())
             url = self.printer_url.text().strip()
             if url:
                 from printing.transport import parse_url

@@ -106,6 +106,7 @@ class TillSettings:
     receipt_qr: str = ""
     receipt_logo: str = ""  # a file in the data folder (printing.receipt.keep_logo)
     receipt_group_by_enterprise: bool = True
+    scan_error_sound: bool = True  # a sound when a scanned code is not a product
     printer: PrinterSettings = field(default_factory=PrinterSettings)
 
 
@@ -134,7 +135,7 @@ def till_settings(uow: UnitOfWork) -> TillSettings:
 
 _TYPES = {"store": dict, "language": str, "receipt_mode": str, "receipt_language": str,
           "receipt_footer": str, "receipt_qr": str, "receipt_logo": str,
-          "receipt_group_by_enterprise": bool}
+          "receipt_group_by_enterprise": bool, "scan_error_sound": bool}
 
 
 def _fits(key: str, value: Any) -> bool:

@@ -34,6 +34,7 @@ class Answers:
                             lambda parent, text: self.confirms.append(text) or self.confirm_answer)
         monkeypatch.setattr(prompts, "ask_int", lambda *a, **k: self.ints.pop(0))
         monkeypatch.setattr(prompts, "ask_text", lambda *a, **k: self.texts.pop(0))
+        monkeypatch.setattr(prompts, "ask_discount", lambda *a, **k: self.texts.pop(0))
         monkeypatch.setattr(prompts, "choose", lambda *a, **k: self.choices.pop(0))
 
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.conftest import shot
+from pos import services as svc
+from tests.ui.conftest import shot, when_modal
+from tests.ui.test_sell_flows import click_tile, last_sale
+from ui.numpad import NumpadDialog
+from ui.pay_dialog import PayDialog
+from ui.prompts import ask_discount as real_ask_discount, ask_int as real_ask_int
 from ui.qt import QApplication, QPoint, QPointF, Qt, QWheelEvent
 
 # a laptop's screen less a 40 px taskbar and a 30 px title bar
@@ -145,3 +150,140 @@ def test_the_report_on_screen_is_drawn_at_screen_resolution_from_its_rows(qtbot,
     assert max(xs) >= 880 - 2 * 14 - 6  # the amounts flush right
     taller = report_pixmap(items + [Row("환불", "0")] * 10, 42, width=440, ratio=2)
     assert taller.height() > pixmap.height()  # every row is drawn, none dropped
+
+
+@pytest.mark.parametrize("laptop", list(CLIENT_AREAS))
+def test_tiles_share_the_grid_width_and_show_whole_enterprise_names(qtbot, window, laptop):
+    from ui.product_grid import MIN_TILE
+
+    window.resize(*CLIENT_AREAS[laptop])
+    QApplication.processEvents()
+    grid = window.sell.grid
+    rects = [grid.visualRect(grid.model().index(i, 0)) for i in range(grid.model().rowCount())]
+    first_row = [r for r in rects if r.top() == rects[0].top()]
+    right = max(r.right() for r in first_row)
+    assert grid.viewport().width() - right <= 2 * grid.spacing() + len(first_row)  # no strip
+    assert all(r.width() >= MIN_TILE for r in rects)
+    delegate = grid.itemDelegate()
+    fonts = delegate._fonts(grid.font())
+    text_width = rects[0].width() - 6 - 22  # as `TileDelegate.paint` insets it
+    for i in range(grid.model().rowCount()):
+        p = grid.model().product(i)
+        shown = delegate._texts(p, text_width, fonts)[2].text()
+        assert shown == p["enterprise_name"], (laptop, shown)
+
+
+def press(qtbot, pad, keys: str) -> None:
+    """Tap the pad's keys one by one ("⌫" and "C" too)."""
+    for key in keys:
+        qtbot.mouseClick(pad.buttons[key], Qt.LeftButton)
+
+
+def test_pay_on_the_pad_then_the_change_stays_large_until_the_next_tap_or_scan(
+        qtbot, window, demo_store, monkeypatch):
+    from ui import sound
+
+    beeps = []
+    monkeypatch.setattr(sound, "error_beep", lambda: beeps.append(1))
+    sell = window.sell
+    product = click_tile(qtbot, sell, 0)
+    seen = {}
+
+    def tender(dialog: PayDialog):
+        press(qtbot, dialog.keypad, "5000")
+        press(qtbot, dialog.keypad, "0")
+        press(qtbot, dialog.keypad, "1⌫")  # a slip taken back
+        seen["typed"] = dialog.amount.text()
+        qtbot.keyClick(dialog.amount, Qt.Key_Return)
+
+    state = when_modal(qtbot, PayDialog, tender)
+    qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
+    assert state["done"] and state["error"] is None, state["error"]
+    assert seen["typed"] == "50,000"
+    doc = last_sale(demo_store)
+    assert doc.change == 50000 - product["price"] and doc.change > 0
+    assert sell.change_panel.isVisible()
+    assert sell.change_panel.big.text() == f"거스름돈 {doc.change:,}원"
+    assert doc.receipt_no in sell.change_panel.small.text()
+    assert sell.change_panel.big.font().pointSizeF() >= 2 * sell.font().pointSizeF()
+    shot(window, "sell-change-panel-ko")
+    qtbot.waitUntil(lambda: QApplication.focusWidget() in (None, sell.search), timeout=2000)
+
+    window.on_scan("9999999999994")  # not a product: red, near the search box, a sound
+    assert not sell.change_panel.isVisible()
+    assert sell.message.isVisible() and sell.message.property("error")
+    assert "b3261e" in sell.message.styleSheet() and "9999999999994" in sell.message.text()
+    assert sell.message.geometry().bottom() < sell.grid.geometry().top()  # above the tiles
+    assert beeps == [1]
+    shot(window, "sell-scan-error-ko")
+    click_tile(qtbot, sell, 1)  # the next action clears the error
+    assert not sell.message.property("error")
+    sell.search.setText("ㅋㅋㅋㅋㅋㅋㅋ")  # nothing found is not said in green
+    assert sell.message.property("error") and "b3261e" in sell.message.styleSheet()
+    sell.search.clear()
+    with demo_store.unit_of_work() as uow:
+        svc.save_settings(uow, scan_error_sound=False)
+        uow.commit()
+    window.on_scan("9999999999994")
+    assert beeps == [1]  # the vendor turned the sound off
+
+
+def test_quantity_on_the_pad_says_its_limit_and_never_caps(qtbot, window, monkeypatch):
+    from ui import prompts
+
+    monkeypatch.setattr(prompts, "ask_int", real_ask_int)
+    sell = window.sell
+    click_tile(qtbot, sell, 0)
+    seen = {}
+
+    def type_qty(dialog: NumpadDialog):
+        press(qtbot, dialog.keypad, "C99999")
+        seen["error"] = dialog.error.text()
+        seen["ok"] = dialog.ok_btn.isEnabled()
+        qtbot.keyClick(dialog.field, Qt.Key_Return)  # refused: the dialog stays
+        seen["still"] = dialog.isVisible()
+        press(qtbot, dialog.keypad, "⌫")
+        seen["fixed"] = dialog.ok_btn.isEnabled()
+        shot(dialog, "numpad-qty-ko")
+        qtbot.mouseClick(dialog.ok_btn, Qt.LeftButton)
+
+    state = when_modal(qtbot, NumpadDialog, type_qty)
+    qtbot.mouseClick(sell.qty_btn, Qt.LeftButton)
+    assert state["done"] and state["error"] is None, state["error"]
+    assert "최대 9,999" in seen["error"] and not seen["ok"] and seen["still"] and seen["fixed"]
+    assert sell.cart.lines[0].qty == 9999
+    qtbot.waitUntil(lambda: QApplication.focusWidget() in (None, sell.search),  # the scan box
+                    timeout=2000)
+
+
+def test_receipt_discount_on_the_pad_in_won_or_percent(qtbot, window, monkeypatch):
+    from ui import prompts
+
+    monkeypatch.setattr(prompts, "ask_discount", real_ask_discount)
+    sell = window.sell
+    product = click_tile(qtbot, sell, 0)
+    seen = {}
+
+    def percent(dialog: NumpadDialog):
+        qtbot.mouseClick(dialog.percent_btn, Qt.LeftButton)
+        press(qtbot, dialog.keypad, "150")
+        seen["over"] = dialog.error.text()
+        press(qtbot, dialog.keypad, "⌫⌫0")  # 150 → 1 → 10
+        qtbot.mouseClick(dialog.ok_btn, Qt.LeftButton)
+
+    state = when_modal(qtbot, NumpadDialog, percent)
+    qtbot.mouseClick(sell.disc_btn, Qt.LeftButton)
+    assert state["done"] and state["error"] is None, state["error"]
+    assert "100 이하" in seen["over"]
+    assert sell.cart.priced().totals.total == product["price"] * 9 // 10
+
+    def too_much(dialog: NumpadDialog):
+        press(qtbot, dialog.keypad, "9" * 9)
+        seen["won"] = dialog.error.text()
+        seen["ok"] = dialog.ok_btn.isEnabled()
+        dialog.reject()
+
+    state = when_modal(qtbot, NumpadDialog, too_much)
+    qtbot.mouseClick(sell.disc_btn, Qt.LeftButton)
+    assert state["done"] and "최대" in seen["won"] and not seen["ok"]
+    assert sell.cart.priced().totals.total == product["price"] * 9 // 10  # closed: unchanged

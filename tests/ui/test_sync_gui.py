@@ -198,7 +198,7 @@ def test_offline_another_tills_receipt_is_refunded_as_typed_in(qtbot, window, de
     assert back.totals.total == -2 * product["price"]
     assert [ln.name for ln in back.lines] == [product["name"]]
     # the list says which receipt it gave back; looked up again, it is said to be typed in
-    assert "B07-20261121-0003" in history.table.item(0, 5).text()
+    assert "B07-20261121-0003" in history.table.item(0, 6).text()  # the note column
     history.find("b07 20261121 0003")
     assert "직접 입력한" in history.detail.toPlainText()
     assert not history.refund_btn.isEnabled() and not history.void_btn.isEnabled()
