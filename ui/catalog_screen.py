@@ -115,7 +115,7 @@ class FormDialog(QDialog):
 class ProductDialog(FormDialog):
     """Add or edit a product."""
 
-    def __init__(self, store, product: dict | None, parent=None):
+    def __init__(self, store, product: dict | None, parent=None, *, barcode: str = ""):
         super().__init__(store, t("product_dialog"), parent)
         self.product = product
         with store.unit_of_work(write=False) as uow:
@@ -141,7 +141,7 @@ class ProductDialog(FormDialog):
         if product:
             self.tax.setCurrentIndex(self.tax.findData(product["tax_class"]))
         self.sku = QLineEdit(product.get("sku") or "" if product else "")
-        self.barcodes = QLineEdit("|".join(product["barcodes"]) if product else "")
+        self.barcodes = QLineEdit("|".join(product["barcodes"]) if product else barcode)
         self.barcodes.setPlaceholderText(t("barcodes_hint"))
         self.stock = QLineEdit("" if not product or product["stock"] is None else str(product["stock"]))
         self.stock.setPlaceholderText(t("stock_hint"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ui.qt import (QAbstractListModel, QColor, QFont, QFontMetrics, QListView, QModelIndex,
                    QPainter, QPen, QPoint, QRect, QSize, QStaticText, QStyle,
-                   QStyledItemDelegate, Qt)
+                   QStyledItemDelegate, Qt, QTimer, Signal)
 from ui.texts import t, won
 
 PRODUCT_ROLE = Qt.UserRole + 1
@@ -51,10 +51,15 @@ class ProductListModel(QAbstractListModel):
         return None
 
 
+LOW_STOCK = 3  # a tracked product with this many or fewer left is marked on its tile
+
+
 def stock_text(stock: int) -> str:
     """A tracked product's stock on its tile: sold out at 0 or below (other tills may have sold
     past zero while offline; selling on is allowed, and the tile says so)."""
-    return t("tile_sold_out") if stock <= 0 else t("tile_stock", count=stock)
+    if stock <= 0:
+        return t("tile_sold_out")
+    return t("tile_low_stock", count=stock) if stock <= LOW_STOCK else t("tile_stock", count=stock)
 
 
 class TileDelegate(QStyledItemDelegate):
@@ -145,20 +150,31 @@ class TileDelegate(QStyledItemDelegate):
             metrics = QFontMetrics(fonts[1])
             badge = QRect(0, 0, metrics.horizontalAdvance(label) + 10, metrics.height() + 2)
             badge.moveTopRight(r.topRight() + QPoint(-4, 4))
-            sold_out = p["stock"] <= 0
+            sold_out, low = p["stock"] <= 0, 0 < p["stock"] <= LOW_STOCK
             painter.setPen(Qt.NoPen)
-            painter.setBrush(QColor("#c62828" if sold_out else "#eeeeee"))
+            painter.setBrush(QColor("#c62828" if sold_out else "#ef8a00" if low else "#eeeeee"))
             painter.drawRoundedRect(badge, 4, 4)
-            painter.setPen(QColor("#ffffff" if sold_out else "#333333"))
+            painter.setPen(QColor("#ffffff" if sold_out or low else "#333333"))
             painter.drawText(badge, Qt.AlignCenter, label)
+            if sold_out:  # the whole tile greyed: still sellable, plainly not on the shelf
+                painter.fillRect(r.adjusted(1, 1, -1, -1), QColor(255, 255, 255, 110))
         painter.restore()
 
 
 class ProductGrid(QListView):
-    """Tiles in rows that reflow with the window; a click or tap picks a product."""
+    """Tiles in rows that reflow with the window; a click or tap picks a product, a right
+    click or a long press (touch) asks for the tile's menu (`menu_requested(product, pos)`)."""
+
+    menu_requested = Signal(object, object)
+    HOLD_MS = 650
 
     def __init__(self, model: ProductListModel, parent=None):
         super().__init__(parent)
+        self._hold = QTimer(self)
+        self._hold.setSingleShot(True)
+        self._hold.timeout.connect(self._held)
+        self._held_at = None
+        self._swallow_click = False
         self.setModel(model)
         self.setItemDelegate(TileDelegate(self))
         self.setViewMode(QListView.IconMode)
@@ -174,6 +190,33 @@ class ProductGrid(QListView):
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self.fit_tiles()
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802
+        index = self.indexAt(event.pos())
+        if index.isValid():
+            self.menu_requested.emit(index.data(PRODUCT_ROLE), event.globalPos())
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        self._swallow_click = False
+        if event.button() == Qt.LeftButton:
+            self._held_at = event.position().toPoint()
+            self._hold.start(self.HOLD_MS)
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        self._hold.stop()
+        if self._swallow_click:  # the press was a long one: its menu, not a sale
+            self._swallow_click = False
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def _held(self) -> None:
+        index = self.indexAt(self._held_at) if self._held_at is not None else None
+        if index is not None and index.isValid():
+            self._swallow_click = True
+            self.menu_requested.emit(index.data(PRODUCT_ROLE),
+                                     self.viewport().mapToGlobal(self._held_at))
 
     def fit_tiles(self) -> None:
         """Tiles share the grid's whole width: as many columns of at least `MIN_TILE` as fit,

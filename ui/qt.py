@@ -9,6 +9,7 @@ from PySide6.QtGui import (QAction, QBrush, QColor, QFont, QFontDatabase, QFontM
                            QGuiApplication, QImage, QPixmap, QStaticText,
                            QIcon, QIntValidator, QKeyEvent, QKeySequence, QPainter, QPalette,
                            QPen, QShortcut, QWheelEvent)
+from PySide6.QtWidgets import QMenu  # noqa: F401
 from PySide6.QtWidgets import (QAbstractItemView, QAbstractScrollArea,  # noqa: F401
                                QAbstractSpinBox, QApplication, QButtonGroup,
                                QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox,

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from pos import services as svc
 from pos.cart import Cart, ParkedCarts
 from pos.domain import Discount, DomainError, TaxBreakdown
-from pos.money import MAX_QTY
+from pos.money import MAX_QTY, MAX_STOCK
 from pos.search import ProductIndex
 from pos.store import StoreError
 from ui import prompts
@@ -100,10 +100,21 @@ class SellScreen(QWidget):
         self.message.setWordWrap(True)
         self.message.setMinimumHeight(30)
         self.message.setVisible(False)
-        lv.addWidget(self.message)
+        feedback = QHBoxLayout()
+        feedback.addWidget(self.message, 1)
+        # an unknown barcode can become a product right here (and goes into the cart)
+        self.add_unknown_btn = QPushButton(t("btn_add_unknown"))
+        self.add_unknown_btn.setMinimumHeight(40)
+        self.add_unknown_btn.setFocusPolicy(Qt.NoFocus)
+        self.add_unknown_btn.clicked.connect(self.add_unknown)
+        self.add_unknown_btn.setVisible(False)
+        self.unknown_code: str | None = None
+        feedback.addWidget(self.add_unknown_btn)
+        lv.addLayout(feedback)
         self.model = ProductListModel(self.colors, self)
         self.grid = ProductGrid(self.model)
         self.grid.clicked.connect(lambda idx: self.add_product(idx.data(PRODUCT_ROLE)))
+        self.grid.menu_requested.connect(self.show_tile_menu)
         lv.addWidget(self.grid, 1)
 
         right = QWidget()
@@ -142,10 +153,12 @@ class SellScreen(QWidget):
         rv.addLayout(row1)
         row2 = QHBoxLayout()
         self.disc_btn = button("btn_receipt_discount", self.ask_receipt_discount)
+        self.open_price_btn = button("btn_open_price", self.ask_open_price)
         self.park_btn = button("btn_park", self.park_cart)
         self.resume_btn = button("btn_resume", self.resume_cart, count=0)
         self.clear_btn = button("btn_clear", self.clear_cart)
-        for b in (self.disc_btn, self.park_btn, self.resume_btn, self.clear_btn):
+        for b in (self.open_price_btn, self.disc_btn, self.park_btn, self.resume_btn,
+                  self.clear_btn):
             row2.addWidget(b)
         rv.addLayout(row2)
 
@@ -210,6 +223,7 @@ class SellScreen(QWidget):
             for r in rows:
                 combo.addItem(r["name"], r["id"])
             combo.blockSignals(False)
+        self.open_price_btn.setEnabled(self.enterprise.count() > 1)
         self._filter()
 
     def _filter(self) -> None:
@@ -244,9 +258,95 @@ class SellScreen(QWidget):
         if product is None:
             self.hide_change()
             self.show_message(t("unknown_barcode", code=code), error=True)
+            self.unknown_code = code
+            self.add_unknown_btn.setVisible(True)
             self.scan_error_sound()
             return
         self.add_product(product)
+
+    def add_unknown(self) -> None:
+        """The last unknown barcode as a new product (the catalog's own form, the code filled
+        in); once saved it goes into the cart."""
+        code = self.unknown_code
+        if code is None:
+            return
+        saved = self.product_dialog(code).run()
+        self.ready()
+        if not saved:
+            return
+        self.reload_catalog()
+        product = next((p for p in self.products if p["id"] == saved), None)
+        if product is not None:
+            self.add_product(product)
+        else:  # saved as not on sale: said, nothing added
+            self.show_message(t("added_not_on_sale"), error=True)
+
+    def tile_actions(self, product: dict) -> list[tuple[str, object]]:
+        """What a tile's menu offers (right click, or a long press on a touch screen): mark it
+        sold out (its stock counted 0: every till of the stall sees it) or, when it is, count
+        what came back on the shelf."""
+        stock = product.get("stock")
+        if stock is not None and stock <= 0:
+            return [(t("tile_back_in_stock"), lambda: self._count_tile(product, None))]
+        return [(t("tile_mark_sold_out"), lambda: self._count_tile(product, 0))]
+
+    def show_tile_menu(self, product: dict, pos) -> None:
+        from ui.qt import QMenu
+
+        menu = QMenu(self)
+        for label, action in self.tile_actions(product):
+            menu.addAction(label, action)
+        menu.exec(pos)
+        self.ready()
+
+    def _count_tile(self, product: dict, qty: int | None) -> None:
+        if qty is None:
+            qty = prompts.ask_int(self, t("ask_count_for", name=product["name"]), 0, 0, MAX_STOCK)
+            self.ready()
+            if qty is None:
+                return
+        from pos.services.stock import record_stock
+
+        try:
+            with self.store.unit_of_work() as uow:
+                record_stock(uow, product_id=product["id"], kind="counted", qty=qty,
+                             reason=t("tile_sold_out") if qty == 0 else "")
+                uow.commit()
+        except (DomainError, StoreError) as e:
+            self.show_message(explain(e), error=True)
+            return
+        self.reload_catalog()
+        self.show_message(t("tile_marked_sold_out", name=product["name"]) if qty == 0 else
+                          t("tile_counted", name=product["name"], count=qty))
+
+    def product_dialog(self, code: str):
+        from ui.catalog_screen import ProductDialog
+
+        return ProductDialog(self.store, None, self, barcode=code)
+
+    def ask_open_price(self) -> None:
+        """An amount sold for an enterprise without a product (the open-price key)."""
+        with self.store.unit_of_work(write=False) as uow:
+            enterprises = svc.list_enterprises(uow, active_only=True)
+        answer = self.open_price_dialog(enterprises).run()
+        self.ready()
+        if answer is None:
+            return
+        enterprise_id, tax_class, amount = answer
+        try:
+            with self.store.unit_of_work() as uow:
+                product = svc.open_price_product(uow, enterprise_id=enterprise_id,
+                                                 tax_class=tax_class)
+                uow.commit()
+        except (DomainError, StoreError) as e:
+            self.show_message(explain(e), error=True)
+            return
+        self.add_product({**product, "price": amount})
+
+    def open_price_dialog(self, enterprises):
+        from ui.open_price import OpenPriceDialog
+
+        return OpenPriceDialog(enterprises, self, chosen=self.enterprise.currentData())
 
     def scan_error_sound(self) -> None:
         with self.store.unit_of_work(write=False) as uow:
@@ -409,6 +509,7 @@ class SellScreen(QWidget):
         for b in (self.minus_btn, self.plus_btn, self.qty_btn, self.line_disc_btn,
                   self.remove_btn, self.disc_btn, self.park_btn, self.clear_btn):
             b.setEnabled(not self.cart.is_empty)
+        self.open_price_btn.setEnabled(self.enterprise.count() > 1)  # an enterprise to sell for
 
     def ready(self) -> None:
         """Back to the till after a dialog: the window active, the search box focused, so the
@@ -420,6 +521,7 @@ class SellScreen(QWidget):
     def show_message(self, text: str, *, error: bool = False) -> None:
         """Said under the search box: an error white on red, anything else plain; the next
         message (every action says what it did) or `clear_message` replaces it."""
+        self.add_unknown_btn.setVisible(False)
         self.message.setText(text)
         self.message.setProperty("error", error)
         self.message.setStyleSheet(

@@ -9,7 +9,8 @@ from pos.services.settings import (PrinterSettings, TillSettings, get_setting,  
                                    set_setting, till_settings)
 from pos.services.catalog import (add_category, add_enterprise, add_product,  # noqa: F401
                                   find_enterprise, get_product, list_categories,
-                                  list_enterprises, list_products, product_by_barcode,
+                                  list_enterprises, list_products, open_price_product,
+                                  product_by_barcode,
                                   product_by_code,
                                   set_product_active, update_enterprise, update_product)
 from pos.services.sales import (SaleItem, get_document, list_documents,  # noqa: F401

@@ -306,6 +306,32 @@ def _product_query():
             .outerjoin(t.categories, t.categories.c.id == t.products.c.category_id))
 
 
+def open_price_product(uow: UnitOfWork, *, enterprise_id: str,
+                       tax_class: str = TaxClass.TAXABLE) -> dict:
+    """The product an open-price line ("금액 입력": an amount sold for an enterprise without
+    picking a product) is recorded as: one per enterprise and tax class, made the first time,
+    hidden from the tiles (inactive), with a SKU every till of the stall derives alike
+    (`open-<enterprise id>-<tax class>`), so two tills' copies are matched into one on the
+    server like any product (`pos.catalog_match`). Sales, refunds, settlements and the
+    server's roll-ups treat its lines as any other; the price is the amount typed."""
+    from pos.i18n import tr
+    from pos.services.settings import till_settings
+
+    if tax_class not in TaxClass.__members__.values():
+        raise DomainError("tax_class_invalid", value=tax_class)
+    sku = f"open-{enterprise_id}-{tax_class}"
+    row = uow.conn.execute(select(t.products.c.id, t.products.c.merged_into)
+                           .where(t.products.c.sku == sku)).first()
+    if row is not None:
+        found = get_product(uow, product_id=row.merged_into or row.id)
+        if found is not None:
+            return found
+    lang = till_settings(uow).receipt_language
+    pid = add_product(uow, name=tr("open_price_name", lang), price=0, enterprise_id=enterprise_id,
+                      tax_class=tax_class, sku=sku, active=False)
+    return get_product(uow, product_id=pid)
+
+
 def get_product(uow: UnitOfWork, *, product_id: str) -> dict | None:
     rows = uow.conn.execute(_product_query().where(t.products.c.id == product_id)).mappings()
     found = _with_barcodes(uow, rows)

@@ -12,7 +12,7 @@ from tests.ui.test_sell_flows import click_tile, last_sale
 from ui.numpad import NumpadDialog
 from ui.pay_dialog import PayDialog
 from ui.prompts import ask_discount as real_ask_discount, ask_int as real_ask_int
-from ui.qt import QApplication, QPoint, QPointF, Qt, QWheelEvent
+from ui.qt import QApplication, QPoint, QPointF, Qt, QTimer, QWheelEvent
 
 # a laptop's screen less a 40 px taskbar and a 30 px title bar
 CLIENT_AREAS = {"1366x768": (1366, 768 - 40 - 30), "1280x720": (1280, 720 - 40 - 30)}
@@ -287,3 +287,98 @@ def test_receipt_discount_on_the_pad_in_won_or_percent(qtbot, window, monkeypatc
     qtbot.mouseClick(sell.disc_btn, Qt.LeftButton)
     assert state["done"] and "최대" in seen["won"] and not seen["ok"]
     assert sell.cart.priced().totals.total == product["price"] * 9 // 10  # closed: unchanged
+
+
+def test_open_price_and_an_unknown_barcode_made_a_product_right_from_sell(
+        qtbot, window, demo_store):
+    """An amount sold for an enterprise without a product goes through the whole day (sale,
+    settlement); an unknown barcode becomes a product in the catalog's own form and lands in
+    the cart."""
+    from ui.catalog_screen import ProductDialog
+    from ui.open_price import OpenPriceDialog
+
+    sell = window.sell
+    with demo_store.unit_of_work(write=False) as uow:
+        farm = next(e for e in svc.list_enterprises(uow) if e["tax_status"] == "general")
+
+    def open_price(dialog: OpenPriceDialog):
+        dialog.enterprise.setCurrentIndex(dialog.enterprise.findData(farm["id"]))
+        dialog.exempt.setChecked(True)
+        press(qtbot, dialog.keypad, "3500")
+        qtbot.mouseClick(dialog.ok_btn, Qt.LeftButton)
+
+    for _ in range(2):  # twice: two lines of their own prices, one hidden product
+        state = when_modal(qtbot, OpenPriceDialog, open_price)
+        qtbot.mouseClick(sell.open_price_btn, Qt.LeftButton)
+        assert state["done"] and state["error"] is None, state["error"]
+    assert [(ln.unit_price, ln.qty, ln.tax_class) for ln in sell.cart.lines] == [
+        (3500, 2, "exempt")]
+    state = when_modal(qtbot, PayDialog, lambda d: qtbot.keyClick(d.amount, Qt.Key_Return))
+    qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
+    doc = last_sale(demo_store)
+    assert doc.totals.total == 7000 and doc.lines[0].enterprise_id == farm["id"]
+    assert doc.totals.exempt_total == 7000 and doc.lines[0].name == "기타 (금액 입력)"
+    with demo_store.unit_of_work(write=False) as uow:
+        shift = svc.current_shift(uow)
+        figures = svc.shift_settlement(uow, shift_id=shift["id"])
+    assert next(e for e in figures.enterprises if e.enterprise_id == farm["id"]).net == 7000
+    assert all(p["name"] != "기타 (금액 입력)" for p in sell.shown_products())
+
+    window.on_scan("8801234567893")
+    assert sell.add_unknown_btn.isVisible()
+
+    def new_product(dialog: ProductDialog):
+        assert dialog.barcodes.text() == "8801234567893"
+        dialog.name.setText("새 손수건")
+        dialog.price.setText("4,000")
+        dialog.save()
+
+    state = when_modal(qtbot, ProductDialog, new_product)
+    qtbot.mouseClick(sell.add_unknown_btn, Qt.LeftButton)
+    assert state["done"] and state["error"] is None, state["error"]
+    assert [(ln.name, ln.unit_price) for ln in sell.cart.lines] == [("새 손수건", 4000)]
+    assert not sell.add_unknown_btn.isVisible()
+    window.on_scan("8801234567893")  # known now
+    assert sell.cart.lines[0].qty == 2
+
+
+def test_a_tile_is_marked_sold_out_and_back_and_low_stock_shows(qtbot, window, demo_store,
+                                                                 answers):
+    from ui.product_grid import stock_text
+
+    sell = window.sell
+    product = sell.model.product(0)
+    assert product["stock"] is None
+    rect = sell.grid.visualRect(sell.model.index(0))
+    seen, shown = [], []
+    sell.grid.menu_requested.connect(lambda p, _pos: seen.append(p["id"]))
+
+    def close_menu():
+        menu = QApplication.activePopupWidget()
+        if menu is None:
+            QTimer.singleShot(20, close_menu)
+            return
+        shown.extend(a.text() for a in menu.actions())
+        menu.close()
+
+    QTimer.singleShot(0, close_menu)
+    qtbot.mousePress(sell.grid.viewport(), Qt.LeftButton, pos=rect.center())
+    qtbot.wait(sell.grid.HOLD_MS + 300)  # a long press shows the tile's menu ...
+    qtbot.mouseRelease(sell.grid.viewport(), Qt.LeftButton, pos=rect.center())
+    assert seen and seen[0] == product["id"] and shown[0].startswith("품절로 표시")
+    assert sell.cart.is_empty  # ... and sells nothing
+    (label, action), = sell.tile_actions(product)
+    assert label.startswith("품절로 표시")
+    action()
+    tile = next(p for p in sell.shown_products() if p["id"] == product["id"])
+    assert tile["stock"] == 0 and stock_text(0) == "품절"
+    assert "품절로 표시했습니다" in sell.message.text()
+    with demo_store.unit_of_work(write=False) as uow:  # a stock movement: it syncs
+        assert svc.get_product(uow, product_id=product["id"])["stock"] == 0
+    shot(window, "sell-sold-out-ko")
+    (label, action), = sell.tile_actions(tile)
+    assert label.startswith("다시 판매")
+    answers.ints.append(2)
+    action()
+    tile = next(p for p in sell.shown_products() if p["id"] == product["id"])
+    assert tile["stock"] == 2 and stock_text(2) == "2개 남음" and stock_text(40) == "재고 40"
