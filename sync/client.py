@@ -586,8 +586,17 @@ def blocked_error(blocked: dict) -> SyncError:
     if blocked.get("receipt_no"):
         return SyncError("sync_blocked", receipt=blocked["receipt_no"], seq=blocked["seq"],
                          reason=blocked.get("reason", ""))
-    return SyncError("sync_blocked_event", seq=blocked["seq"],
-                     kind=blocked.get("event_type") or "", reason=blocked.get("reason", ""))
+    kind = blocked.get("event_type") or ""
+    return SyncError("sync_blocked_event", seq=blocked["seq"], kind=_KINDS.get(kind, kind),
+                     reason=blocked.get("reason", ""))
+
+
+# what a record that is not a receipt is, in the vendor's words (`sync_blocked_event`)
+_KINDS = {"shift.opened": Phrase("sync_kind_shift_opened"),
+          "shift.closed": Phrase("sync_kind_shift_closed"),
+          "cash.moved": Phrase("sync_kind_cash_moved"),
+          "product.changed": Phrase("sync_kind_product_changed"),
+          "stock.moved": Phrase("sync_kind_stock_moved")}
 
 
 @dataclass(frozen=True)

@@ -93,13 +93,20 @@ def test_sync_from_the_command_line(server, tmp_path):
     out = _jangteo(data, "sync", "enroll", server.url, code)
     assert out.returncode == 0 and "성수 공동판매장" in out.stdout, out.stderr
     out = _jangteo(data, "sync", "now")
-    assert out.returncode == 0 and "0 waiting" in out.stdout, out.stderr
+    assert out.returncode == 0 and "0 to send" in out.stdout, out.stderr
     out = _jangteo(data, "sync", "status")
     with Store(data) as store:
         last = client.sync_state(store).last_seq
     assert out.returncode == 0, out.stderr
-    assert f"device seq {last}, acked {last}, waiting 0" in out.stdout
-    assert f"server has seq {last}" in out.stdout
+    # in a vendor's words, never "seq": what went, what is left, what the server holds
+    assert f"sent {last:,} records / 0 to send ({last:,} records on this till in all)" \
+        in out.stdout
+    assert f"the server has everything up to record {last:,}" in out.stdout
+    ko = _jangteo(data, "sync", "status", lang="ko")
+    assert ko.returncode == 0, ko.stderr
+    assert f"보낸 기록 {last:,}건 / 보낼 기록 0건" in ko.stdout
+    assert f"서버는 {last:,}번 기록까지 모두 받았습니다" in ko.stdout
+    assert "seq" not in out.stdout + ko.stdout
     out = _jangteo(data, "sync", "enroll", server.url, code)  # the code was used
     assert out.returncode != 0 and "refused" in (out.stdout + out.stderr).lower()
 
@@ -171,8 +178,19 @@ def test_a_refused_receipt_blocks_sync_there_and_says_so(server, tmp_path):
                              .values(name="고친 이름"))
             uow.commit()
     out = _jangteo(data, "sync", "now")
-    assert out.returncode == 0 and "0 waiting" in out.stdout, out.stderr
+    assert out.returncode == 0 and "0 to send" in out.stdout, out.stderr
     with Store(data) as store:
         state = client.sync_state(store)
     assert state.blocked is None and state.acked_seq == state.last_seq > last
     assert "blocked" not in _jangteo(data, "sync", "status").stdout
+
+
+def test_a_blocked_record_that_is_not_a_receipt_is_said_in_the_vendors_words():
+    from pos.i18n import error_text
+
+    blocked = {"seq": 1234, "receipt_no": None, "event_type": "shift.opened", "reason": "x"}
+    ko = error_text(client.blocked_error(blocked), "ko")
+    assert ko.startswith("동기화가 1,234번 기록(교대 시작)에서 막혔습니다")
+    en = error_text(client.blocked_error(blocked), "en")
+    assert en.startswith("Sync is blocked at record 1,234 (a shift's opening)")
+    assert "seq" not in ko + en and "shift.opened" not in ko + en
