@@ -60,6 +60,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     ev = sub.add_parser("event", help=h("event_help"))
     ev.add_argument("action", choices=["create", "list"])
     ev.add_argument("--name")
+    ev.add_argument("--json", action="store_true", help=h("event_json_help"))
+    ev.add_argument("--quiet", action="store_true", help=h("event_quiet_help"))
     st = sub.add_parser("stall", help=h("stall_help"))
     st.add_argument("action", choices=["create"])
     st.add_argument("--event", required=True)
@@ -106,7 +108,15 @@ def main(argv: list[str] | None = None) -> int:
         with engine.begin() as conn:
             if args.command == "event":
                 if args.action == "create":
-                    print(service.create_event(conn, name=args.name or "장터"))
+                    name = (args.name or "장터").strip()
+                    made = service.create_event(conn, name=name)
+                    if args.json:
+                        print(json.dumps({"id": made, "name": name}, ensure_ascii=False))
+                    elif args.quiet:  # for a script: the id alone
+                        print(made)
+                    else:
+                        print(say("event_created", lang, name=name, id=made,
+                                  prog=_prog(argv), event=_arg(name)))
                 else:
                     for row in service.list_events(conn):
                         print(f"{row['id']}\t{row['name']}")
@@ -152,6 +162,25 @@ def main(argv: list[str] | None = None) -> int:
         print(e.reason, file=sys.stderr)
         return 1
     return 0
+
+
+def _prog(argv: list[str]) -> str:
+    """`jangteo-server` as the organizer ran it, with the database it was given, for the next
+    command to type."""
+    for k, arg in enumerate(argv):
+        if arg == "--db" and k + 1 < len(argv):
+            return f"jangteo-server --db {_arg(argv[k + 1])}"
+        if arg.startswith("--db="):
+            return f"jangteo-server --db {_arg(arg.split('=', 1)[1])}"
+    return "jangteo-server"
+
+
+def _arg(text: str) -> str:
+    """A command-line argument as typed into any shell (double quotes work in cmd, PowerShell
+    and a POSIX shell alike for a name with spaces)."""
+    if text and all(c.isalnum() or c in "-_.:/@" for c in text):
+        return text
+    return '"' + text.replace('"', '\\"') + '"'
 
 
 def _stall(service, conn, args) -> dict:

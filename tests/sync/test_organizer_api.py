@@ -141,6 +141,53 @@ def test_the_organizers_command_line_speaks_korean_by_default_on_a_korean_system
     assert server("alerts", "가을 장터").strip() == "경고 없음"
 
 
+def test_event_create_says_what_it_made_and_what_comes_next(tmp_path):
+    """What the organizer did: `event create`, then the command it said to type next. A script
+    has `--quiet` (the id alone) and `--json`."""
+    import json
+    import os
+    import re
+    import shlex
+    import subprocess
+    import sys
+    import uuid
+
+    from tests.conftest import ROOT
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    env = {**os.environ, "LANG": "ko_KR.UTF-8"}
+    env.pop("JANGTEO_LANG", None)
+
+    def server(*args):
+        out = subprocess.run([sys.executable, "-m", "sync.server.cli", "--db", db, *args],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    said = server("event", "create", "--name", "가을 장터")
+    assert said.startswith("행사 ‘가을 장터’을(를) 만들었습니다 (id ")
+    made = re.search(r"\(id ([0-9a-f-]{36})\)", said).group(1)
+    assert str(uuid.UUID(made)) == made
+    listed = server("event", "list")
+    assert f"{made}\t가을 장터" in listed
+    commands = [line.strip() for line in said.splitlines() if "jangteo-server" in line]
+    assert len(commands) == 2 and "stall create" in commands[0] and "device-code" in commands[1]
+    # the commands said are the ones to type: same database, the event as a shell reads it
+    for command in commands:
+        words = shlex.split(command)
+        assert words[:3] == ["jangteo-server", "--db", db]
+        out = server(*words[3:])
+        assert out.strip()  # the stall's id, then an enrollment code for it
+
+    quiet = server("event", "create", "--name", "봄 장터", "--quiet").strip()
+    assert str(uuid.UUID(quiet)) == quiet
+    answer = json.loads(server("event", "create", "--name", "여름 장터", "--json"))
+    assert answer["name"] == "여름 장터" and str(uuid.UUID(answer["id"])) == answer["id"]
+    english = server("--lang", "en", "event", "create", "--name", "Winter fair")
+    assert english.startswith("Created the event ‘Winter fair’ (id ")
+    assert "Next, make a stall:" in english and "device-code" in english
+
+
 def test_what_the_server_said_it_made_is_committed_before_the_answer_leaves(server):
     """Watched at the moment the answer starts to go out, from another connection: the new
     event is already there. (When the commit came after the answer, a stall created at once on
