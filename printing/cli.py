@@ -39,7 +39,7 @@ def add_commands(sub, h) -> None:
         r.add_argument("--printer", default=None)
         r.add_argument("--profile", choices=profiles, default=None)
     st = kinds.add_parser("settlement", help=h("report_settlement_help"))
-    st.add_argument("--shift", default=None)
+    st.add_argument("--shift", default=None, help=h("report_shift_help"))
     st.add_argument("--pdf", type=Path, required=True)
     st.add_argument("--csv", type=Path, default=None)
     day = kinds.add_parser("day", help=h("report_day_help"))
@@ -95,20 +95,14 @@ def handlers(open_store) -> dict:
 
 
 def _pick_shift(uow, kind: str, wanted: str | None) -> dict:
-    """x: the open shift; z: the last closed one; settlement: the last one; or the one asked."""
+    """The shift `--shift` names (`pos.services.pick_shift`: last, current/open, a number);
+    without it, x: the open shift; z: the last closed one (the last with its kept report);
+    settlement: the newest one. A Z report is only of a closed shift."""
     from pos import services as svc
     from pos.domain import DomainError
 
-    if wanted not in (None, "last"):
-        shift = svc.get_shift(uow, shift_id=wanted)
-    elif kind == "x":
-        shift = svc.current_shift(uow)
-        if shift is None:
-            raise DomainError("shift_not_open")
-    elif kind == "z":  # not every shift of the season with its kept report: the last closed
-        shift = svc.get_shift(uow, status="closed")
-    else:
-        shift = svc.get_shift(uow)
+    default = {"x": "current", "z": "closed"}.get(kind, "last")
+    shift = svc.pick_shift(uow, wanted, default=default)
     if kind == "z" and shift["status"] != "closed":
         raise DomainError("shift_not_closed", value=shift["number"])
     return shift

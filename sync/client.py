@@ -35,7 +35,7 @@ from pos import services as svc
 from pos.services import catalog as catalog_service
 from pos import events, outbox, tables as t
 from pos.background import BackgroundLoop
-from pos.i18n import Phrase, detect_lang, error_text
+from pos.i18n import Phrase, detect_lang, error_text, tr
 from pos.store import Store, StoreError, UnitOfWork
 from sync import protocol as p
 from pos.errors import CodedError
@@ -152,8 +152,9 @@ def _body(response: httpx.Response):
         return None
 
 
-def _detail(response: httpx.Response) -> str:
-    """The server's reason, as one short line (its first complaint when it lists several)."""
+def _detail(response: httpx.Response) -> "Refusal":
+    """What the server said to a refusal: its code, worded by the till (`Refusal`), with the
+    server's own reason kept for the log (its first complaint when it lists several)."""
     body = _body(response)
     detail = body.get("detail") if isinstance(body, dict) else None
     if isinstance(detail, list) and detail and isinstance(detail[0], dict):
@@ -162,7 +163,64 @@ def _detail(response: httpx.Response) -> str:
         detail = f"{where}: {first.get('msg', '')}" if where else first.get("msg")
     if detail is None:
         detail = response.text
-    return " ".join(str(detail).split())[:300]
+    code = body.get("code") if isinstance(body, dict) else None
+    return Refusal(code if isinstance(code, str) else None, status=response.status_code,
+                   detail=" ".join(str(detail).split())[:300])
+
+
+class Refusal(Phrase):
+    """The server's refusal as the till says it, in the till's language: the server words its
+    reasons in English for a program's log, so a code the catalogue knows (context "server",
+    `_REFUSALS`) is said from it, and any other one by a sentence naming the code; never the
+    server's English in the middle of the till's sentence. `str()` (the log, what is kept of a
+    blocked sync) is the code with the server's own words."""
+
+    __slots__ = ()
+
+    def __init__(self, code: str | None, /, *, status: int | None = None, detail: str = ""):
+        super().__init__(code or "", status=status, detail=detail)
+
+    def text(self, lang: str) -> str:
+        words = _REFUSALS.get(self.code)
+        if words is not None:
+            return words(lang)
+        code = "".join(c for c in self.code if c.isalnum() or c in "_-.")[:40]
+        if code:
+            return tr("refused_other", lang, context="server", code=code)
+        return tr("refused_no_code", lang, context="server", status=self.params["status"] or 0)
+
+    def __str__(self) -> str:
+        return f"{self.code or self.params['status']}: {self.params['detail']}"
+
+    def __repr__(self) -> str:
+        return f"Refusal({self.code!r})"
+
+
+# the refusals a server answers (`sync.protocol.Problem`, docs/sync-protocol.md), as the till
+# says them within its own sentences ("the server refuses it (…)")
+_REFUSALS = {
+    "token_missing": lambda lang: tr("refused_token_missing", lang, context="server"),
+    "token_unknown": lambda lang: tr("refused_token_unknown", lang, context="server"),
+    "device_revoked": lambda lang: tr("refused_device_revoked", lang, context="server"),
+    "forbidden": lambda lang: tr("refused_forbidden", lang, context="server"),
+    "code_unusable": lambda lang: tr("refused_code_unusable", lang, context="server"),
+    "not_found": lambda lang: tr("refused_not_found", lang, context="server"),
+    "body_too_slow": lambda lang: tr("refused_body_too_slow", lang, context="server"),
+    "conflict": lambda lang: tr("refused_conflict", lang, context="server"),
+    "device_code_taken": lambda lang: tr("refused_device_code_taken", lang, context="server"),
+    "device_codes_used_up": lambda lang: tr("refused_device_codes_used_up", lang,
+                                            context="server"),
+    "too_large": lambda lang: tr("refused_too_large", lang, context="server"),
+    "too_many_attempts": lambda lang: tr("refused_too_many_attempts", lang, context="server"),
+    "push_in_progress": lambda lang: tr("refused_push_in_progress", lang, context="server"),
+    "not_json": lambda lang: tr("refused_not_json", lang, context="server"),
+    "unsupported_media_type": lambda lang: tr("refused_not_json", lang, context="server"),
+    "protocol": lambda lang: tr("refused_protocol", lang, context="server"),
+    "batch": lambda lang: tr("refused_batch", lang, context="server"),
+    "event": lambda lang: tr("refused_event", lang, context="server"),
+    "invalid": lambda lang: tr("refused_invalid", lang, context="server"),
+    "unstorable": lambda lang: tr("refused_unstorable", lang, context="server"),
+}
 
 
 def _refused_event(response: httpx.Response) -> tuple[int | None, int | None]:
@@ -565,8 +623,11 @@ def _block(store: Store, seq: int, error: SyncError) -> dict:
         if row is not None and row.document_id:
             receipt = uow.conn.execute(select(t.sales.c.receipt_no).where(
                 t.sales.c.id == row.document_id)).scalar()
+        said = error.params.get("detail", "")
         blocked = {"seq": seq, "receipt_no": receipt, "event_type": row.event_type if row else None,
-                   "reason": str(error.params.get("detail", ""))[:300],
+                   "code": said.code or None if isinstance(said, Refusal) else None,
+                   "reason": (said.params["detail"] if isinstance(said, Refusal)
+                              else str(said))[:300],  # the server's words, for the log
                    "status": error.params.get("status"), "at": store.clock.now().isoformat()}
         conf = settings(uow)
         old = conf.get("blocked") or {}
@@ -583,11 +644,24 @@ def _block(store: Store, seq: int, error: SyncError) -> dict:
 
 def blocked_error(blocked: dict) -> SyncError:
     """The sentence for where sync is blocked (`blocked` as `_block` wrote it down)."""
+    # said from the server's code in the till's language (a refusal kept by a till before it
+    # kept the code: said as one without a code)
+    reason = Refusal(blocked.get("code"), status=blocked.get("status"),
+                     detail=blocked.get("reason", ""))
     if blocked.get("receipt_no"):
         return SyncError("sync_blocked", receipt=blocked["receipt_no"], seq=blocked["seq"],
-                         reason=blocked.get("reason", ""))
-    return SyncError("sync_blocked_event", seq=blocked["seq"],
-                     kind=blocked.get("event_type") or "", reason=blocked.get("reason", ""))
+                         reason=reason)
+    kind = blocked.get("event_type") or ""
+    return SyncError("sync_blocked_event", seq=blocked["seq"], kind=_KINDS.get(kind, kind),
+                     reason=reason)
+
+
+# what a record that is not a receipt is, in the vendor's words (`sync_blocked_event`)
+_KINDS = {"shift.opened": Phrase("sync_kind_shift_opened"),
+          "shift.closed": Phrase("sync_kind_shift_closed"),
+          "cash.moved": Phrase("sync_kind_cash_moved"),
+          "product.changed": Phrase("sync_kind_product_changed"),
+          "stock.moved": Phrase("sync_kind_stock_moved")}
 
 
 @dataclass(frozen=True)

@@ -17,5 +17,5 @@ from pos.services.sales import (SaleItem, get_document, list_documents,  # noqa:
                                 payment_methods_of, quote_sale, receipt_outlook, record_sale,
                                 refund_sale, refundable_lines, return_states, void_sale)
 from pos.services.shifts import (close_shift, current_shift, day_settlement,  # noqa: F401
-                                 expected_cash, get_shift,
-                                 list_shifts, move_cash, movements, open_shift, shift_settlement)
+                                 expected_cash, get_shift, list_shifts, move_cash, movements,
+                                 open_shift, pick_shift, shift_settlement)

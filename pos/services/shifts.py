@@ -339,6 +339,54 @@ def get_shift(uow: UnitOfWork, *, shift_id: str | None = None, last: bool = Fals
     return dict(row)
 
 
+# what a person may give for a shift (`jangteo report … --shift`), besides its number
+NEWEST = ("last", "latest")
+OPEN = ("current", "open")
+
+
+def pick_shift(uow: UnitOfWork, wanted: str | None, *, default: str = "last") -> dict:
+    """The shift a person names: "last" (the newest, open or closed), "current"/"open" (the
+    open one), "closed" (the newest closed one), a number ("2" or "#2") or a shift's id; with
+    nothing given, `default` (one of those words). Each refusal names the shifts there are."""
+    said = (wanted or default).strip()
+    word = said.lower()
+    numbers = uow.conn.execute(select(t.shifts.c.number).where(
+        t.shifts.c.device_id == uow.store.device["id"]).order_by(t.shifts.c.number)).scalars()
+    numbers = list(numbers)
+    if not numbers:
+        raise DomainError("shift_none_yet")
+    if word in NEWEST:
+        return get_shift(uow)
+    if word in OPEN:
+        shift = current_shift(uow)
+        if shift is None:
+            raise DomainError("shift_none_open", shifts=_listed(numbers))
+        return get_shift(uow, shift_id=shift["id"])
+    if word == "closed":
+        try:
+            return get_shift(uow, status="closed")
+        except DomainError:
+            raise DomainError("shift_none_closed", value=numbers[-1]) from None
+    number = _int_or(said.removeprefix("#"))
+    if number in numbers:
+        return get_shift(uow, shift_id=str(number))
+    if number < 0:  # not a number: an id, or a word the command does not know
+        try:
+            return get_shift(uow, shift_id=said)
+        except DomainError:
+            raise DomainError("shift_word_unknown", value=said[:40],
+                              shifts=_listed(numbers)) from None
+    raise DomainError("shift_number_unknown", value=number, shifts=_listed(numbers))
+
+
+def _listed(numbers: list[int], most: int = 10) -> str:
+    """The shifts there are, as "#1, #2, #3" (the first and the newest ones of a long list)."""
+    shown = [f"#{n}" for n in numbers]
+    if len(shown) > most:
+        shown = shown[:2] + ["…"] + shown[-(most - 3):]
+    return ", ".join(shown)
+
+
 def _int_or(text: str) -> int:
     try:
         return int(text)

@@ -9,9 +9,6 @@ import os
 import sys
 from pathlib import Path
 
-DEFAULT_DB = "sqlite:///jangteo-server.db"
-
-
 def _loopback(host: str) -> bool:
     if host in ("localhost",):
         return True
@@ -41,13 +38,16 @@ def say(key: str, lang: str, /, **params) -> str:
 def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     from pos.cli import _argparse_language
     from pos.i18n import languages
+    from sync.server.db import DATA_DIR_ENV, DB_FILE, default_data_dir
 
     def h(key: str) -> str:
         return say(key, lang)
 
     _argparse_language(lang)
     ap = argparse.ArgumentParser(prog="jangteo-server", description=h("server_description"))
-    ap.add_argument("--db", default=DEFAULT_DB, help=h("db_help"))
+    where = str(default_data_dir() / DB_FILE).replace("%", "%%")  # argparse formats help with %
+    ap.add_argument("--db", default=None, metavar="URL",
+                    help=say("db_help", lang, path=where, env=DATA_DIR_ENV))
     ap.add_argument("--lang", choices=languages(), default=None, help=h("lang_help"))
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help=h("serve_help"))
@@ -60,6 +60,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     ev = sub.add_parser("event", help=h("event_help"))
     ev.add_argument("action", choices=["create", "list"])
     ev.add_argument("--name")
+    ev.add_argument("--json", action="store_true", help=h("event_json_help"))
+    ev.add_argument("--quiet", action="store_true", help=h("event_quiet_help"))
     st = sub.add_parser("stall", help=h("stall_help"))
     st.add_argument("action", choices=["create"])
     st.add_argument("--event", required=True)
@@ -95,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = detect_lang(_lang_from_argv(argv))
     args = build_parser(lang).parse_args(argv)
+    if args.db is None:
+        made = _default_db(lang)
+        if made is None:
+            return 1
+        args.db = made
     if args.command == "serve":
         return _serve(args, lang)
     from sync.server import service
@@ -106,7 +113,15 @@ def main(argv: list[str] | None = None) -> int:
         with engine.begin() as conn:
             if args.command == "event":
                 if args.action == "create":
-                    print(service.create_event(conn, name=args.name or "장터"))
+                    name = (args.name or "장터").strip()
+                    made = service.create_event(conn, name=name)
+                    if args.json:
+                        print(json.dumps({"id": made, "name": name}, ensure_ascii=False))
+                    elif args.quiet:  # for a script: the id alone
+                        print(made)
+                    else:
+                        print(say("event_created", lang, name=name, id=made,
+                                  prog=_prog(argv), event=_arg(name)))
                 else:
                     for row in service.list_events(conn):
                         print(f"{row['id']}\t{row['name']}")
@@ -154,6 +169,41 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _default_db(lang: str) -> str | None:
+    """The SQLite file in the server's data folder, the folder made if need be (None, and the
+    reason said, when it cannot be)."""
+    from pos.cli import os_reason
+    from sync.server.db import default_data_dir, default_url
+
+    folder = default_data_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(say("data_dir_failed", lang, path=folder, reason=os_reason(e, lang)),
+              file=sys.stderr)
+        return None
+    return default_url()
+
+
+def _prog(argv: list[str]) -> str:
+    """`jangteo-server` as the organizer ran it, with the database it was given, for the next
+    command to type."""
+    for k, arg in enumerate(argv):
+        if arg == "--db" and k + 1 < len(argv):
+            return f"jangteo-server --db {_arg(argv[k + 1])}"
+        if arg.startswith("--db="):
+            return f"jangteo-server --db {_arg(arg.split('=', 1)[1])}"
+    return "jangteo-server"
+
+
+def _arg(text: str) -> str:
+    """A command-line argument as typed into any shell (double quotes work in cmd, PowerShell
+    and a POSIX shell alike for a name with spaces)."""
+    if text and all(c.isalnum() or c in "-_.:/@" for c in text):
+        return text
+    return '"' + text.replace('"', '\\"') + '"'
+
+
 def _stall(service, conn, args) -> dict:
     event = service.find_event(conn, args.event)["id"] if args.event else None
     return service.find_stall(conn, args.stall, event_id=event)
@@ -195,7 +245,10 @@ def _serve(args, lang: str = "en") -> int:
     if not _loopback(args.host) and not tls and not args.insecure_http:
         print(say("plain_http_refused", lang, host=args.host), file=sys.stderr)
         return 2
+    from sync.server.db import where
+
     migrate_once(args.db)  # before the workers start, so they never race to migrate
+    print(say("serve_database", lang, where=where(args.db)), flush=True)
     os.environ[app_module.DB_ENV] = args.db
     uvicorn.run("sync.server.app:from_environment", factory=True, host=args.host,
                 port=args.port, workers=max(1, args.workers), log_level="info",

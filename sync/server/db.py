@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+DATA_DIR_ENV = "JANGTEO_SERVER_DATA_DIR"
+DB_FILE = "jangteo-server.db"
+
+
+def default_data_dir() -> Path:
+    """Where the server keeps its SQLite database when no URL is given: `JANGTEO_SERVER_DATA_DIR`,
+    else the platform's user data folder (not the folder the server happens to be started
+    from: another day, another folder, and the season's sales seemed gone)."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("Jangteo Server", appauthor=False))
+
+
+def default_url() -> str:
+    return f"sqlite:///{(default_data_dir() / DB_FILE).as_posix()}"
+
+
+def where(url: str) -> str:
+    """The database as a person looks for it: a SQLite file's path, else the URL without its
+    password."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return str(Path(parsed.database))
+    return parsed.render_as_string(hide_password=True)
 
 
 class ExactSum:

@@ -65,3 +65,51 @@ def test_a_printer_out_of_paper_or_stopped_is_a_sentence_not_a_hang(tmp_path, pr
     out = jangteo(data, "print", "receipt", "A01-20261121-0001", "--printer", stalled.url,
                   "--profile", "generic-80")
     assert out.returncode != 0 and "stopped responding" in out.stderr, out.stderr
+
+
+def test_report_shift_is_last_current_or_a_number_and_says_which_there_are(tmp_path):
+    """What the vendor typed right after `jangteo demo`: `report x --shift last` (and z), then
+    a number that is not there, a word that is not a shift, and the same once it is closed."""
+    data = tmp_path / "d"
+
+    def ko(*args):
+        out = jangteo(data, "--lang", "ko", *args)
+        assert "Traceback" not in out.stderr
+        return out
+
+    out = ko("report", "x", "--shift", "last")
+    assert out.returncode == 1 and "아직 교대가 없습니다" in out.stderr
+    assert jangteo(data, "demo", "--sales", "5", "--date", "2026-11-21").returncode == 0
+    for wanted in ("last", "current", "open", "1", "#1"):
+        out = ko("report", "x", "--shift", wanted)
+        assert out.returncode == 0, (wanted, out.stderr)
+        assert "X 중간 보고서 #1" in out.stdout
+    out = ko("report", "x", "--shift", "9")
+    assert out.returncode == 1 and out.stderr.strip() == \
+        "없는 교대 번호입니다: #9. 이 단말기의 교대: #1."
+    out = ko("report", "x", "--shift", "어제")
+    assert out.returncode == 1 and "'어제'" in out.stderr and "last" in out.stderr
+    assert "#1" in out.stderr
+    # a Z report is of a closed shift: without --shift the last closed one, and none is yet
+    out = ko("report", "z")
+    assert out.returncode == 1 and "아직 마감한 교대가 없습니다 (열린 교대: #1)" in out.stderr
+    out = ko("report", "z", "--shift", "last")
+    assert out.returncode == 1 and "교대 #1은 아직 마감되지 않았습니다" in out.stderr
+    assert "찾을 수 없는" not in out.stderr
+
+    expected = jangteo(data, "shift", "status").stdout.split("expected cash ₩")[1].split()[0]
+    closed = jangteo(data, "shift", "close", "--counted", expected.replace(",", ""))
+    assert closed.returncode == 0, closed.stderr
+    assert jangteo(data, "shift", "open", "--float", "0").returncode == 0
+    for wanted in (None, "last", "1"):
+        out = ko("report", "z", *(["--shift", wanted] if wanted else []))
+        if wanted == "last":  # the newest is shift #2, open
+            assert out.returncode == 1 and "교대 #2은 아직 마감되지" in out.stderr
+            continue
+        assert out.returncode == 0, (wanted, out.stderr)
+        assert out.stdout.splitlines()[0].split() == ["Z", "마감", "보고서", "#1"]
+    out = jangteo(data, "report", "x", "--shift", "7")
+    assert out.returncode == 1 and out.stderr.strip() == \
+        "There is no shift #7. This till's shifts: #1, #2."
+    out = jangteo(data, "report", "x", "--shift", "last")
+    assert out.returncode == 0 and "#2" in out.stdout.splitlines()[0]

@@ -141,6 +141,119 @@ def test_the_organizers_command_line_speaks_korean_by_default_on_a_korean_system
     assert server("alerts", "가을 장터").strip() == "경고 없음"
 
 
+def test_event_create_says_what_it_made_and_what_comes_next(tmp_path):
+    """What the organizer did: `event create`, then the command it said to type next. A script
+    has `--quiet` (the id alone) and `--json`."""
+    import json
+    import os
+    import re
+    import shlex
+    import subprocess
+    import sys
+    import uuid
+
+    from tests.conftest import ROOT
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    env = {**os.environ, "LANG": "ko_KR.UTF-8"}
+    env.pop("JANGTEO_LANG", None)
+
+    def server(*args):
+        out = subprocess.run([sys.executable, "-m", "sync.server.cli", "--db", db, *args],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    said = server("event", "create", "--name", "가을 장터")
+    assert said.startswith("행사 ‘가을 장터’을(를) 만들었습니다 (id ")
+    made = re.search(r"\(id ([0-9a-f-]{36})\)", said).group(1)
+    assert str(uuid.UUID(made)) == made
+    listed = server("event", "list")
+    assert f"{made}\t가을 장터" in listed
+    commands = [line.strip() for line in said.splitlines() if "jangteo-server" in line]
+    assert len(commands) == 2 and "stall create" in commands[0] and "device-code" in commands[1]
+    # the commands said are the ones to type: same database, the event as a shell reads it
+    for command in commands:
+        words = shlex.split(command)
+        assert words[:3] == ["jangteo-server", "--db", db]
+        out = server(*words[3:])
+        assert out.strip()  # the stall's id, then an enrollment code for it
+
+    quiet = server("event", "create", "--name", "봄 장터", "--quiet").strip()
+    assert str(uuid.UUID(quiet)) == quiet
+    answer = json.loads(server("event", "create", "--name", "여름 장터", "--json"))
+    assert answer["name"] == "여름 장터" and str(uuid.UUID(answer["id"])) == answer["id"]
+    english = server("--lang", "en", "event", "create", "--name", "Winter fair")
+    assert english.startswith("Created the event ‘Winter fair’ (id ")
+    assert "Next, make a stall:" in english and "device-code" in english
+
+
+def test_the_server_keeps_its_database_in_its_data_folder_not_where_it_was_started(tmp_path):
+    """`jangteo-server serve` started from some folder, as an organizer would: the database is
+    in the user's data folder, and the first line says where; JANGTEO_SERVER_DATA_DIR moves it
+    and --db still wins."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    home, started_in = tmp_path / "home", tmp_path / "somewhere"
+    started_in.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"),
+           "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "LANG": "ko_KR.UTF-8"}
+    for var in ("JANGTEO_LANG", "JANGTEO_SERVER_DATA_DIR", "JANGTEO_SERVER_DB", "LC_ALL"):
+        env.pop(var, None)
+    expected = home / "data" / "Jangteo Server" / "jangteo-server.db"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(tmp_path / "server.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "sync.server.cli", "serve", "--port",
+                             str(port)], cwd=started_in, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).json()["ok"]:
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            assert proc.poll() is None, (tmp_path / "server.log").read_text()
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        log.close()
+    said = (tmp_path / "server.log").read_text(encoding="utf-8").splitlines()
+    assert said[0] == f"서버 데이터베이스: {expected}"
+    assert expected.is_file() and list(started_in.iterdir()) == []
+
+    def server(*args, **more):
+        out = subprocess.run([sys.executable, "-m", "sync.server.cli", *args], cwd=started_in,
+                             env={**env, **more}, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    assert f"SQLite 파일 {expected}" in server("--help", COLUMNS="400")  # unwrapped
+    # the organizer's commands use the same database as the server they run beside
+    made = server("event", "create", "--name", "가을 장터", "--quiet").strip()
+    assert made in server("event", "list")
+    own = tmp_path / "own"
+    server("event", "create", "--name", "봄 장터", "--quiet", JANGTEO_SERVER_DATA_DIR=str(own))
+    assert (own / "jangteo-server.db").is_file()
+    given = tmp_path / "given.db"
+    server("--db", f"sqlite:///{given}", "event", "create", "--name", "x", "--quiet",
+           JANGTEO_SERVER_DATA_DIR=str(own))
+    assert given.is_file() and "x" not in server("event", "list",
+                                                 JANGTEO_SERVER_DATA_DIR=str(own)).split()
+    assert list(started_in.iterdir()) == []
+
+
 def test_what_the_server_said_it_made_is_committed_before_the_answer_leaves(server):
     """Watched at the moment the answer starts to go out, from another connection: the new
     event is already there. (When the commit came after the answer, a stall created at once on

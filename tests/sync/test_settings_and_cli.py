@@ -93,13 +93,20 @@ def test_sync_from_the_command_line(server, tmp_path):
     out = _jangteo(data, "sync", "enroll", server.url, code)
     assert out.returncode == 0 and "성수 공동판매장" in out.stdout, out.stderr
     out = _jangteo(data, "sync", "now")
-    assert out.returncode == 0 and "0 waiting" in out.stdout, out.stderr
+    assert out.returncode == 0 and "0 to send" in out.stdout, out.stderr
     out = _jangteo(data, "sync", "status")
     with Store(data) as store:
         last = client.sync_state(store).last_seq
     assert out.returncode == 0, out.stderr
-    assert f"device seq {last}, acked {last}, waiting 0" in out.stdout
-    assert f"server has seq {last}" in out.stdout
+    # in a vendor's words, never "seq": what went, what is left, what the server holds
+    assert f"sent {last:,} records / 0 to send ({last:,} records on this till in all)" \
+        in out.stdout
+    assert f"the server has everything up to record {last:,}" in out.stdout
+    ko = _jangteo(data, "sync", "status", lang="ko")
+    assert ko.returncode == 0, ko.stderr
+    assert f"보낸 기록 {last:,}건 / 보낼 기록 0건" in ko.stdout
+    assert f"서버는 {last:,}번 기록까지 모두 받았습니다" in ko.stdout
+    assert "seq" not in out.stdout + ko.stdout
     out = _jangteo(data, "sync", "enroll", server.url, code)  # the code was used
     assert out.returncode != 0 and "refused" in (out.stdout + out.stderr).lower()
 
@@ -147,12 +154,17 @@ def test_a_refused_receipt_blocks_sync_there_and_says_so(server, tmp_path):
     out = _jangteo(data, "sync", "now", lang="ko")
     assert out.returncode != 0 and "Traceback" not in out.stderr
     said = out.stdout + out.stderr
-    assert f"영수증 {bad['receipt_no']}에서 막혔습니다" in said and "200" in said, said
+    assert f"영수증 {bad['receipt_no']}에서 막혔습니다" in said, said
+    # the server's reason said by the till, in Korean: not its English sentence
+    assert "서버가 받지 않습니다 (기록의 내용이 서버의 규칙에 맞지 않음)" in said, said
+    assert "200" not in said and "characters" not in said
     assert "연결" not in said  # not "offline"
     with Store(data) as store:
         state = client.sync_state(store)
         with store.unit_of_work(write=False) as uow:
             device = client.settings(uow)["device_id"]
+    # what the server said in its words is kept for the log and the organizer
+    assert state.blocked["code"] == "event" and "200" in state.blocked["reason"]
     assert state.acked_seq == bad_seq - 1  # everything before it went
     assert state.waiting == last - bad_seq + 1  # it and everything after it is kept
     held = server.admin(lambda c: [r[0] for r in c.execute(
@@ -171,8 +183,101 @@ def test_a_refused_receipt_blocks_sync_there_and_says_so(server, tmp_path):
                              .values(name="고친 이름"))
             uow.commit()
     out = _jangteo(data, "sync", "now")
-    assert out.returncode == 0 and "0 waiting" in out.stdout, out.stderr
+    assert out.returncode == 0 and "0 to send" in out.stdout, out.stderr
     with Store(data) as store:
         state = client.sync_state(store)
     assert state.blocked is None and state.acked_seq == state.last_seq > last
     assert "blocked" not in _jangteo(data, "sync", "status").stdout
+
+
+def test_a_blocked_record_that_is_not_a_receipt_is_said_in_the_vendors_words():
+    from pos.i18n import error_text
+
+    blocked = {"seq": 1234, "receipt_no": None, "event_type": "shift.opened", "reason": "x"}
+    ko = error_text(client.blocked_error(blocked), "ko")
+    assert ko.startswith("동기화가 1,234번 기록(교대 시작)에서 막혔습니다")
+    en = error_text(client.blocked_error(blocked), "en")
+    assert en.startswith("Sync is blocked at record 1,234 (a shift's opening)")
+    assert "seq" not in ko + en and "shift.opened" not in ko + en
+
+
+class RefusingServer:
+    """A server on 127.0.0.1 that refuses every request with the answer it is given (status,
+    JSON body or text), as another version of the organizer's server, or a proxy, would."""
+
+    def __init__(self, status: int, body):
+        import json
+        import threading
+        import time
+
+        import uvicorn
+
+        from tests.sync.conftest import _free_port
+
+        content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        kind = b"text/plain" if isinstance(body, str) else b"application/json"
+
+        async def app(scope, receive, send):
+            if scope["type"] != "http":
+                return
+            while (await receive()).get("more_body"):
+                pass
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [(b"content-type", kind)]})
+            await send({"type": "http.response.body", "body": content})
+
+        self.url = f"http://127.0.0.1:{_free_port()}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1",
+                                                    port=int(self.url.rsplit(":", 1)[1]),
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def test_the_servers_refusal_is_said_in_the_tills_language(server, tmp_path):
+    """What the vendor saw: `jangteo sync enroll` refused, the sentence Korean with the
+    server's English reason in the middle. A refusal the till knows is worded by the till; any
+    other is said with its code; never the server's English."""
+    data = tmp_path / "till"
+    _event, _stall, code = setup_stall(server)
+    assert _jangteo(data, "sync", "enroll", server.url, code).returncode == 0
+    out = _jangteo(data, "sync", "enroll", server.url, code, lang="ko")  # the code was used
+    said = out.stdout + out.stderr
+    assert out.returncode != 0 and "Traceback" not in said
+    assert ("서버가 이 기기를 거부했습니다: 모르는 등록 코드이거나, 이미 쓰였거나, 취소 또는 "
+            "만료된 코드. 등록 코드를 다시 받아 주세요.") in said, said
+    assert "enrollment code" not in said and "expired" not in said
+    out = _jangteo(data, "sync", "enroll", server.url, code)
+    assert "an enrollment code that is unknown, used, cancelled or expired" in out.stderr
+
+    answers = [
+        (409, {"code": "device_code_taken", "detail": "device code A01 is B's: name another"},
+         "서버가 요청을 거절했습니다: 이 판매장의 다른 단말기가 이미 쓰는 단말 번호",
+         "The server rejected the request: a till number another till of the stall already "
+         "has"),
+        (409, {"code": "stall_closed_tonight", "detail": "the stall is closed tonight"},
+         "서버가 요청을 거절했습니다: 거절 코드 stall_closed_tonight",
+         "The server rejected the request: refusal code stall_closed_tonight"),
+        (400, "Bad Request from the proxy",
+         "서버가 요청을 거절했습니다: 서버가 이유를 밝히지 않음, HTTP 400",
+         "The server rejected the request: the server gave no reason, HTTP 400"),
+    ]
+    for status, body, korean, english in answers:
+        refusing = RefusingServer(status, body)
+        try:
+            fresh = tmp_path / f"other-{status}-{len(str(body))}"
+            out = _jangteo(fresh, "sync", "enroll", refusing.url, "ABCD-EFGH", lang="ko")
+            assert out.returncode != 0 and "Traceback" not in out.stderr
+            assert korean in out.stdout + out.stderr, out.stderr
+            server_words = body["detail"] if isinstance(body, dict) else body
+            assert server_words not in out.stdout + out.stderr
+            out = _jangteo(fresh, "sync", "enroll", refusing.url, "ABCD-EFGH")
+            assert english in out.stderr, out.stderr
+        finally:
+            refusing.stop()
