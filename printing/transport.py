@@ -560,3 +560,18 @@ def usb_printers() -> list[tuple[str, str]]:
         return found
     except Exception:  # noqa: BLE001 - no backend: nothing to list, setup shows the hint
         return []
+
+
+def serial_ports() -> list[tuple[str, str]]:
+    """(url, description) of the serial ports this computer has: USB-serial adapters and
+    paired Bluetooth printers show up as one (COM3, /dev/rfcomm0, /dev/ttyUSB0)."""
+    try:
+        from serial.tools import list_ports
+
+        found = []
+        for port in sorted(list_ports.comports(), key=lambda p: p.device):
+            name = port.description if port.description and port.description != "n/a" else ""
+            found.append((f"serial://{port.device}?baud=9600", f"{port.device} {name}".strip()))
+        return found
+    except Exception:  # noqa: BLE001 - no pyserial backend: nothing to list
+        return []

@@ -15,9 +15,10 @@ from pos.money import AmountError, parse_won
 from pos.store import StoreError
 from ui import prompts
 from ui.qt import (QAbstractItemView, QAbstractTableModel, QCheckBox, QComboBox, QDialog,
-                   QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+                   QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
                    QLineEdit, QModelIndex, QPushButton, Qt, QTableView, QTabWidget, QVBoxLayout,
                    QWidget, Signal)
+from ui.files import open_file, save_file
 from ui.texts import explain, t, won
 
 
@@ -360,8 +361,7 @@ class CatalogScreen(QWidget):
 
     def import_file(self, path: str | None = None) -> None:
         if not path:
-            path, _ = QFileDialog.getOpenFileName(self, t("btn_import"), "",
-                                                  "CSV / Excel (*.csv *.xlsx *.txt)")
+            path = open_file(self, t("btn_import"), "catalog_open")
         if not path:
             return
         from ui.texts import language
@@ -384,8 +384,7 @@ class CatalogScreen(QWidget):
 
     def export_file(self, path: str | None = None) -> None:
         if not path:
-            path, _ = QFileDialog.getSaveFileName(self, t("btn_export"), "catalog.xlsx",
-                                                  "Excel (*.xlsx);;CSV (*.csv)")
+            path = save_file(self, t("btn_export"), "catalog.xlsx", "xlsx", "csv")
         if not path:
             return
         with self.store.unit_of_work(write=False) as uow:

@@ -2,9 +2,8 @@
 
 from PySide6.QtCore import (QAbstractListModel, QAbstractTableModel, QDate, QEvent,  # noqa: F401
                             QElapsedTimer, QLibraryInfo, QLocale, QModelIndex, QObject, QPoint,
-                            QPointF,
-                            QRect, QSettings, QSize, Qt, QThread, QTimer, QTranslator, Signal,
-                            Slot)
+                            QPointF, QRect, QSettings, QSize, QStandardPaths, Qt, QThread,
+                            QTimer, QTranslator, Signal, Slot)
 from PySide6.QtGui import (QAction, QBrush, QColor, QFont, QFontDatabase, QFontMetrics,  # noqa: F401
                            QGuiApplication, QImage, QPixmap, QStaticText,
                            QIcon, QIntValidator, QKeyEvent, QKeySequence, QPainter, QPalette,

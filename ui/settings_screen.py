@@ -115,19 +115,16 @@ class SettingsScreen(QWidget):
 
         group = QGroupBox(t("printer_group"))
         form = QFormLayout(group)
+        from ui.printer_choice import PrinterChoice
+
         self.printer_url = QLineEdit()
-        self.printer_url.setPlaceholderText(t("printer_url_hint"))
-        self.printer_url.setMinimumWidth(420)
-        find = QPushButton(t("printer_find_usb"))
-        find.clicked.connect(self.find_usb)
-        url_row = QHBoxLayout()
-        url_row.addWidget(self.printer_url, 1)
-        url_row.addWidget(find)
+        self.printer_url.setMinimumWidth(300)
+        self.printer_choice = PrinterChoice(self.printer_url)
         self.printer_profile = QComboBox()
         for key, prof in PRESETS.items():
             self.printer_profile.addItem(t("printer_profile_label", name=prof.label(language()),
-                                           dots=prof.dots, columns=prof.columns),
-                                         key)
+                                           paper=58 if prof.dots <= 400 else 80,
+                                           columns=prof.columns), key)
         self.printer_drawer = QCheckBox(t("printer_drawer"))
         self.printer_status = QCheckBox(t("printer_status"))
         self.printer_status.setToolTip(t("printer_status_tip"))
@@ -135,10 +132,12 @@ class SettingsScreen(QWidget):
         tune = QHBoxLayout()
         self.printer_dots = QSpinBox()
         self.printer_dots.setRange(128, 1024)
-        self.printer_dots.setSuffix(" dots")
+        self.printer_dots.setPrefix(t("printer_dots_prefix"))
+        self.printer_dots.setSuffix(t("printer_dots_suffix"))
         self.printer_columns = QSpinBox()
         self.printer_columns.setRange(16, 80)
-        self.printer_columns.setSuffix(" cols")
+        self.printer_columns.setPrefix(t("printer_columns_prefix"))
+        self.printer_columns.setSuffix(t("printer_columns_suffix"))
         self.printer_renderer = QComboBox()
         self.printer_renderer.addItem(t("renderer_raster"), "raster")
         self.printer_renderer.addItem(t("renderer_text"), "text")
@@ -147,7 +146,7 @@ class SettingsScreen(QWidget):
         tune.addStretch(1)
         test = QPushButton(t("printer_test"))
         test.clicked.connect(self.test_print)
-        form.addRow(t("printer_url"), url_row)
+        form.addRow(t("printer_url"), self.printer_choice)
         form.addRow(t("printer_profile"), self.printer_profile)
         form.addRow(t("printer_tune"), tune)
         form.addRow("", self.printer_drawer)
@@ -277,17 +276,9 @@ class SettingsScreen(QWidget):
         return {k: v for k, v in wanted.items() if getattr(base, k) != v}
 
     def find_usb(self) -> list:
-        from printing.transport import usb_printers
-
-        found = usb_printers()
-        if not found:
-            prompts.info(self, t("printer_none_found"))
-            return found
-        labels = [f"{name}  ({url})" for url, name in found]
-        index = 0 if len(found) == 1 else prompts.choose(self, t("printer_find_usb"), labels)
-        if index is not None:
-            self.printer_url.setText(found[index][0])
-        return found
+        """USB printers found, listed to pick from (the first one chosen)."""
+        self.printer_choice.mode.setCurrentIndex(self.printer_choice.mode.findData("usb"))
+        return self.printer_choice.find_usb()
 
     def load_jobs(self) -> None:
         self.jobs = self.printer.recent_jobs(20)
@@ -356,7 +347,7 @@ class SettingsScreen(QWidget):
         from printing.profiles import DEFAULT
 
         printer = settings.printer
-        self.printer_url.setText(printer.url)
+        self.printer_choice.set_url(printer.url)
         self.printer_profile.setCurrentIndex(
             max(0, self.printer_profile.findData(printer.profile or DEFAULT)))
         self.printer_drawer.setChecked(printer.drawer)
@@ -386,9 +377,9 @@ class SettingsScreen(QWidget):
         self.language.setCurrentIndex(self.language.findData(lang))
 
     def _pick_logo(self) -> None:
-        from ui.qt import QFileDialog
+        from ui.files import open_file
 
-        path, _ = QFileDialog.getOpenFileName(self, t("receipt_logo"), "", "Images (*.png *.jpg *.bmp)")
+        path = open_file(self, t("receipt_logo"), "image")
         if path:
             self.receipt_logo.setText(path)
 

@@ -14,9 +14,10 @@ from pos.domain import DomainError
 from pos.settlement import DENOMINATIONS, count_total
 from pos.store import StoreError
 from ui import prompts
-from ui.qt import (QFileDialog, QFont, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+from ui.qt import (QFont, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                    QPushButton, QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem, Qt,
                    QVBoxLayout, QWidget, Signal)
+from ui.files import open_file, save_file
 from ui.texts import explain, language, t, won
 
 
@@ -282,8 +283,7 @@ class ShiftScreen(QWidget):
             return None
         kind, shift, figures = self.shown
         if not path:
-            path, _ = QFileDialog.getSaveFileName(self, t("shift_pdf"),
-                                                  f"{kind}-report-{shift['number']}.pdf", "PDF (*.pdf)")
+            path = save_file(self, t("shift_pdf"), f"{kind}-report-{shift['number']}.pdf", "pdf")
         if not path:
             return None
         from printing.pdf import shift_report_pdf
@@ -299,8 +299,8 @@ class ShiftScreen(QWidget):
             return None
         _kind, shift, figures = self.shown
         if not path:
-            path, _ = QFileDialog.getSaveFileName(self, t("shift_settlement"),
-                                                  f"settlement-{shift['number']}.pdf", "PDF (*.pdf)")
+            path = save_file(self, t("shift_settlement"), f"settlement-{shift['number']}.pdf",
+                             "pdf")
         if not path:
             return None
         from printing.pdf import settlement_pdf
@@ -321,8 +321,8 @@ class ShiftScreen(QWidget):
         with self.store.unit_of_work(write=False) as uow:
             day = svc.receipt_outlook(uow)[0]
         if not path:
-            path, _ = QFileDialog.getSaveFileName(self, t("shift_stall_settlement"),
-                                                  f"stall-settlement-{day}.pdf", "PDF (*.pdf)")
+            path = save_file(self, t("shift_stall_settlement"), f"stall-settlement-{day}.pdf",
+                             "pdf")
         if not path:
             return
         self.stall_btn.setEnabled(False)

@@ -382,3 +382,61 @@ def test_a_tile_is_marked_sold_out_and_back_and_low_stock_shows(qtbot, window, d
     action()
     tile = next(p for p in sell.shown_products() if p["id"] == product["id"])
     assert tile["stock"] == 2 and stock_text(2) == "2개 남음" and stock_text(40) == "재고 40"
+
+
+def test_the_printer_is_chosen_as_a_vendor_thinks_of_it(qtbot, window, monkeypatch):
+    from printing import transport
+
+    window.show_screen("settings")
+    settings = window.screen("settings")
+    labels = [settings.printer_profile.itemText(i) for i in range(settings.printer_profile.count())]
+    assert all("mm 용지" in label and "도트" not in label for label in labels)
+    choice = settings.printer_choice
+    choice.mode.setCurrentIndex(choice.mode.findData("network"))
+    qtbot.keyClicks(choice.host, "192.168.0.50")
+    assert settings.printer_url.text() == "tcp://192.168.0.50:9100"
+    monkeypatch.setattr(transport, "serial_ports", lambda: [
+        ("serial:///dev/rfcomm0?baud=9600", "/dev/rfcomm0 Bluetooth printer"),
+        ("serial://COM3?baud=9600", "COM3 USB-SERIAL CH340")])
+    choice.mode.setCurrentIndex(choice.mode.findData("serial"))
+    assert settings.printer_url.text() == "serial:///dev/rfcomm0?baud=9600"
+    choice.serial_list.setCurrentIndex(1)
+    choice.serial_list.activated.emit(1)
+    choice.baud.setCurrentIndex(choice.baud.findData(19200))
+    choice.baud.activated.emit(choice.baud.currentIndex())
+    assert settings.printer_url.text() == "serial://COM3?baud=19200"
+    monkeypatch.setattr(transport, "usb_printers", lambda: [("usb://04b8:0e15", "TM-T20III")])
+    choice.mode.setCurrentIndex(choice.mode.findData("usb"))
+    assert settings.printer_url.text() == "usb://04b8:0e15"
+    assert "TM-T20III" in choice.usb_list.currentText()
+    for url, mode in (("tcp://10.0.0.9:9101", "network"), ("serial://COM3?baud=38400", "serial"),
+                      ("win32://영수증 프린터", "url"), ("usb://04b8:0e15", "usb")):
+        choice.set_url(url)  # a stored address shows as the choice it is
+        assert choice.mode.currentData() == mode and settings.printer_url.text() == url
+    choice.set_url("tcp://10.0.0.9:9101")
+    assert (choice.host.text(), choice.port.value()) == ("10.0.0.9", 9101)
+    shot(window, "settings-printer-ko")
+
+
+def test_file_dialogs_open_in_the_last_folder_with_types_in_words(qtbot, window, monkeypatch,
+                                                                   tmp_path):
+    from ui import files
+    from ui.qt import QFileDialog
+
+    asked = []
+    answers = iter([str(tmp_path / "reports" / "z-report-1.pdf"), str(tmp_path / "x.pdf")])
+
+    def fake_save(parent, title, start, filters):
+        asked.append((start, filters))
+        return next(answers), ""
+
+    (tmp_path / "reports").mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake_save)
+    first = files.save_file(window, "Z", "z-report-1.pdf", "pdf")
+    second = files.save_file(window, "Z", "z-report-2.pdf", "pdf")
+    assert first.endswith("z-report-1.pdf") and second.endswith("x.pdf")
+    import os
+
+    assert not asked[0][0].startswith(os.getcwd() + os.sep + "z-report")  # not where it started
+    assert asked[1][0] == str(tmp_path / "reports" / "z-report-2.pdf")  # the folder last used
+    assert asked[0][1].startswith("PDF 문서 (*.pdf)") and "모든 파일 (*)" in asked[0][1]
