@@ -176,8 +176,13 @@ class SellScreen(QWidget):
         self.vat_label = QLabel()
         self.vat_label.setAlignment(Qt.AlignRight)
         self.vat_label.setWordWrap(True)
+        self.vat_note = QLabel()  # why a simplified taxpayer's part has no VAT, when there is one
+        self.vat_note.setAlignment(Qt.AlignRight)
+        self.vat_note.setWordWrap(True)
+        self.vat_note.setStyleSheet("color: #555555;")
         rv.addWidget(self.total_label)
         rv.addWidget(self.vat_label)
+        rv.addWidget(self.vat_note)
         self.pay_btn = QPushButton()
         self.pay_btn.setMinimumHeight(72)
         pf = QFont(self.font())
@@ -497,7 +502,11 @@ class SellScreen(QWidget):
         totals = priced.totals if priced else None
         total = totals.total if totals else 0
         self.total_label.setText(f"{t('total')}  {won(total)}")
-        vat = tax_line(TaxBreakdown.of_parts(priced.parts if priced else []), note=True)
+        breakdown = TaxBreakdown.of_parts(priced.parts if priced else [])
+        vat = tax_line(breakdown)
+        note = tax_line(breakdown, note=True).partition("\n")[2]
+        self.vat_note.setText(note)
+        self.vat_note.setVisible(bool(note))
         discount = (totals.line_discount + totals.receipt_discount) if totals else 0
         if discount:
             vat = t("discount_line", amount=won(-discount)) + " · " + vat

@@ -440,3 +440,26 @@ def test_file_dialogs_open_in_the_last_folder_with_types_in_words(qtbot, window,
     assert not asked[0][0].startswith(os.getcwd() + os.sep + "z-report")  # not where it started
     assert asked[1][0] == str(tmp_path / "reports" / "z-report-2.pdf")  # the folder last used
     assert asked[0][1].startswith("PDF 문서 (*.pdf)") and "모든 파일 (*)" in asked[0][1]
+
+
+def test_the_cart_shows_the_vat_breakdown_in_the_receipts_words(qtbot, window, demo_store):
+    """A simplified taxpayer's goods beside a general one's: the cart names each part as the
+    receipt and reports do, and says why the simplified part has no VAT."""
+    from pos.i18n import tr
+
+    sell = window.sell
+    with demo_store.unit_of_work(write=False) as uow:
+        status = {e["id"]: e["tax_status"] for e in svc.list_enterprises(uow)}
+    general = next(p for p in sell.products if status[p["enterprise_id"]] == "general"
+                   and p["tax_class"] == "taxable")
+    simple = next(p for p in sell.products if status[p["enterprise_id"]] == "simplified")
+    sell.add_product(general)
+    sell.add_product(simple)
+    text = sell.vat_label.text()
+    supply = (general["price"] * 20 + 11) // 22
+    assert f"{tr('tax_supply', 'ko', context='tax')} {supply:,}원" in text
+    assert f"{tr('tax_vat', 'ko', context='tax')} {general['price'] - supply:,}원" in text
+    assert f"{tr('tax_simplified', 'ko', context='tax')} {simple['price']:,}원" in text
+    assert sell.vat_note.isVisible()
+    assert sell.vat_note.text() == tr("tax_simplified_note", "ko", context="tax")
+    shot(window, "sell-vat-breakdown-ko")

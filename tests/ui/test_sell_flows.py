@@ -347,7 +347,7 @@ def test_a_tracked_products_tile_shows_its_stock_and_sold_out(qtbot, window, dem
         return sell.model.index(row)
 
     qtbot.waitUntil(lambda: tile().data(PRODUCT_ROLE)["stock"] == 1, timeout=3000)
-    assert "재고 1" in tile().data(Qt.ToolTipRole)
+    assert "1개 남음" in tile().data(Qt.ToolTipRole)  # few left: marked low
     scan(qtbot, sell.search, product["barcodes"][0])
     assert "재고" not in sell.message.text()  # one in stock, one in the cart
     scan(qtbot, sell.search, product["barcodes"][0])
