@@ -299,7 +299,10 @@ def _parse(rows, header_cols, enterprises, only_enterprise, problems, known=None
 
         def raw_cell(col: str) -> str:
             i = header_cols.get(col)
-            return cells[i].strip() if i is not None and i < len(cells) else ""
+            text = cells[i].strip() if i is not None and i < len(cells) else ""
+            if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):  # written as text
+                return text[1:]  # by an export (`pos.export.as_text`)
+            return text
 
         def cell(col: str, limit: int = 200) -> str:
             """The cell as the catalog keeps text (`clean_text`): a line break in a cell is a
@@ -575,10 +578,15 @@ def export_catalog(uow: UnitOfWork, path: Path | str) -> int:
         ws.append(list(EXPORT_COLUMNS))
         for r in rows:
             ws.append(r)
+            for c in ws[ws.max_row]:  # text, never a formula (openpyxl reads "=…" as one)
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    c.data_type = "s"
         wb.save(path)
     else:
+        from pos.export import SafeWriter
+
         with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
+            w = SafeWriter(fh)
             w.writerow(EXPORT_COLUMNS)
             w.writerows(rows)
     return len(rows)

@@ -38,6 +38,33 @@ def _sales_query(day_from: str | None, day_to: str | None):
     return q
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(value):
+    """A cell a spreadsheet must show as text: one that starts like a formula (`=`, `+`, `-`,
+    `@`) gets a leading `'`, which Excel and LibreOffice hide and never evaluate (a product
+    named `=cmd|'/c calc'!A1` had gone out as a live formula). Numbers stay numbers; the
+    catalog import takes the `'` off again, so a round trip keeps the name."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+class SafeWriter:
+    """`csv.writer` whose text cells cannot run as formulas (`as_text`)."""
+
+    def __init__(self, fh):
+        self._w = csv.writer(fh)
+
+    def writerow(self, row) -> None:
+        self._w.writerow([as_text(v) for v in row])
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def export_sales(uow: UnitOfWork, path: Path | str, *, day_from: str | None = None,
                  day_to: str | None = None, by: str = "line") -> int:
     """Write the sales between two business days (inclusive) and return the rows written."""
@@ -45,7 +72,7 @@ def export_sales(uow: UnitOfWork, path: Path | str, *, day_from: str | None = No
         raise ValueError("by must be 'line' or 'receipt'")
     docs = uow.conn.execute(_sales_query(day_from, day_to)).mappings().all()
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = SafeWriter(fh)
         if by == "line":
             return _by_line(uow, writer, docs)
         return _by_receipt(uow, writer, docs)

@@ -7,6 +7,7 @@ import csv
 from datetime import datetime
 from pathlib import Path
 
+from pos.export import SafeWriter
 from pos.settlement import Settlement
 from pos.i18n import tr
 from pos.money import format_amount
@@ -108,7 +109,7 @@ def settlement_csv(path: Path | str, f: Settlement, *, enterprises: dict[str, di
     columns += [word(f"csv_{c}", lang) for c in ("supply", "vat", "simplified", "exempt",
                                                  "qty_sold", "qty_returned")]
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
+        w = SafeWriter(fh)  # an enterprise's name never runs as a formula
         w.writerow(columns)
         for e in f.enterprises:
             info = enterprises.get(e.enterprise_id, {})

@@ -8,7 +8,9 @@ changed to fit. The keyboard works as well as the pad: the field keeps the focus
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+import unicodedata
+from decimal import Decimal
 
 from pos.money import AmountError, format_won
 from ui.qt import (QDialog, QFont, QGridLayout, QHBoxLayout, QLabel, QPushButton, Qt,
@@ -152,13 +154,12 @@ class NumpadDialog(QDialog):
         in words) for what is not a whole number or is out of bounds."""
         text = self.field.text().strip()
         if self.in_percent:
-            raw = text.replace(",", "").removesuffix("%")
+            raw = unicodedata.normalize("NFKC", text).replace(",", "").removesuffix("%")
             if not raw:
                 return None
-            try:
-                number = Decimal(raw)
-            except InvalidOperation:
-                raise AmountError("not_a_number", text) from None
+            if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,2})?", raw):  # 12.5, never 1e2 or nan
+                raise AmountError("percent_range", text)
+            number = Decimal(raw)
             if not 0 < number <= 100:
                 raise AmountError("percent_range", text)
             return number
@@ -188,8 +189,10 @@ class NumpadDialog(QDialog):
         value = self.value()
         if value is None and self.minimum > 0:
             return
-        if self.in_percent:
+        if self.in_percent and value is not None:
             self.answer = f"{value}%"
+        elif self.in_percent:
+            self.answer = "0"  # nothing typed: no discount
         else:
             self.answer = 0 if value is None else value
         self.accept()

@@ -246,7 +246,12 @@ class PayDialog(QDialog):
         nothing typed it is exact cash; with an amount typed, that much cash; with payments
         short of the total and nothing typed it asks for the next method (it had filled the
         rest as cash, and the drawer ended up short)."""
-        if self.settled() is not None:
+        try:
+            covered = self.settled() is not None
+        except DomainError as e:
+            self.error.setText(explain(e))
+            return
+        if covered:
             self.confirm()
             return
         try:

@@ -389,6 +389,9 @@ class SellScreen(QWidget):
         row = self.selected_row()
         if row is None:
             return
+        if self.cart.lines[row].qty + delta > MAX_QTY:  # said, not silently applied
+            self.show_message(t("qty_at_most", max=MAX_QTY), error=True)
+            return
         self.cart.change_qty(row, delta)
         self._refresh_cart(select=min(row, len(self.cart.lines) - 1))
 
@@ -418,8 +421,8 @@ class SellScreen(QWidget):
     def ask_receipt_discount(self) -> None:
         if self.cart.is_empty:
             return
-        text = prompts.ask_discount(self, t("ask_receipt_discount"),
-                                    self.cart.priced().totals.total)
+        lines = sum(ln.gross - ln.line_discount for ln in self.cart.lines)  # before this discount
+        text = prompts.ask_discount(self, t("ask_receipt_discount"), lines)
         self.ready()
         if text is None:
             return
@@ -560,7 +563,14 @@ class SellScreen(QWidget):
         if self.cart.is_empty:
             return
         self.clear_message()
-        priced = self.cart.priced()
+        try:  # a cart past the limits (a quantity, an amount) is said, never a crash
+            priced = self.cart.priced()
+        except DomainError as e:
+            self.show_message(explain(e), error=True)
+            return
+        if priced.totals.total <= 0:  # nothing to pay: no payment can record it
+            self.show_message(t("pay_nothing_due"), error=True)
+            return
         with self.store.unit_of_work(write=False) as uow:
             methods = svc.payment_methods(uow)
             mode = svc.till_settings(uow).receipt_mode

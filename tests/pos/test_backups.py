@@ -171,7 +171,8 @@ def test_shift_close_on_a_full_disk_from_the_command_line(template, tmp_path):
         data.mkdir()
         shutil.copy(template.db, data / "jangteo.db")
         fill(disk, leave=template.raw // 2)
-        out = jangteo("--data-dir", data, "--lang", "en", "shift", "close", "--counted", "0")
+        out = jangteo("--data-dir", data, "--lang", "en", "shift", "close", "--counted", "0",
+                      "--reason", "counted at the bank")
         assert out.returncode == 0, out.stderr  # the close was done: exit 0 (README)
         assert out.stdout.startswith("Shift #1 closed.")
         folder = data / "backups"

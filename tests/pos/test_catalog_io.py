@@ -358,3 +358,39 @@ def test_a_column_is_named_by_a_header_the_import_accepts(lang):
     for column, key in COLUMN_LABELS.items():
         label = tr(key, lang).replace(" ", "").lower()
         assert label in COLUMNS[column], (column, label)
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text_and_comes_back(tmp_path):
+    """A product named `=cmd|'/c calc'!A1` went out as a live formula in the export a vendor
+    opens in Excel: it is text in the XLSX and quoted in the CSV, and imports back as named."""
+    import csv as csvmod
+
+    from openpyxl import load_workbook
+
+    from pos import services as svc
+    from pos.catalog_io import export_catalog, import_catalog
+    from pos.store import Store
+
+    names = ["=cmd|'/c calc'!A1", "+SUM(1)", "-특가-", "@home"]
+    with Store(tmp_path / "a") as a:
+        with a.unit_of_work() as uow:
+            e = svc.add_enterprise(uow, name="모두의공방")
+            for k, name in enumerate(names):
+                svc.add_product(uow, name=name, price=1000 + k, enterprise_id=e)
+            uow.commit()
+        with a.unit_of_work(write=False) as uow:
+            export_catalog(uow, tmp_path / "c.xlsx")
+            export_catalog(uow, tmp_path / "c.csv")
+    ws = load_workbook(tmp_path / "c.xlsx").active
+    cells = [c for row in ws.iter_rows(min_row=2) for c in row if c.value in names]
+    assert len(cells) == len(names) and all(c.data_type == "s" for c in cells)
+    rows = list(csvmod.reader((tmp_path / "c.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    for source in ("c.xlsx", "c.csv"):
+        with Store(tmp_path / f"b-{source}") as b:
+            with b.unit_of_work() as uow:
+                result = import_catalog(uow, tmp_path / source)
+                uow.commit()
+            assert result.applied and not result.problems, result.summary("ko")
+            with b.unit_of_work(write=False) as uow:
+                assert sorted(p["name"] for p in svc.list_products(uow)) == sorted(names)

@@ -127,7 +127,8 @@ def test_close_the_day_from_the_command_line(tmp_path):
     assert x.returncode == 0, x.stderr
     z_early = jangteo(data, "report", "z")
     assert z_early.returncode == 1 and "교대" in z_early.stderr
-    close = jangteo(data, "shift", "close", "--count", "50000=1,10000=3,1000=7,500=1")
+    close = jangteo(data, "shift", "close", "--count", "50000=1,10000=3,1000=7,500=1",
+                    "--reason", "잔돈 교환 후 셈")
     assert close.returncode == 0 and "마감" in close.stdout
     z = jangteo(data, "report", "z", "--shift", "last", "--pdf", str(tmp_path / "z.pdf"),
                 "--print", "--printer", f"file://{tmp_path / 'z.bin'}", "--profile",

@@ -463,3 +463,50 @@ def test_the_cart_shows_the_vat_breakdown_in_the_receipts_words(qtbot, window, d
     assert sell.vat_note.isVisible()
     assert sell.vat_note.text() == tr("tax_simplified_note", "ko", context="tax")
     shot(window, "sell-vat-breakdown-ko")
+
+
+def test_limits_and_nothing_to_pay_are_said_never_a_crash(qtbot, window, answers, monkeypatch):
+    """From a stranger's attack: + past 9,999, a cart too large to price, a 100 % discount,
+    and hostile text on the % pad are each said in words; nothing reaches the error log."""
+    from pos.domain import Discount
+    from ui import prompts
+
+    sell = window.sell
+    product = sell.products[0]
+    sell.add_product(product, 9999)
+    sell.change_selected_qty(1)
+    assert sell.cart.lines[0].qty == 9999 and sell.message.property("error")
+    assert "9,999" in sell.message.text() or "9999" in sell.message.text()
+    sell.add_product({**product, "price": 100_000_000}, 9999)  # past what a sale may be
+    sell.pay()
+    assert QApplication.activeModalWidget() is None and sell.message.property("error")
+    sell.clear_cart()
+    sell.add_product(product)
+    sell.cart.discount = Discount.percent("100")
+    sell._refresh_cart()
+    sell.pay()
+    assert QApplication.activeModalWidget() is None
+    assert "0원" in sell.message.text() and sell.message.property("error")
+    assert answers.errors == []  # no "unexpected error" dialog
+
+    monkeypatch.setattr(prompts, "ask_discount", real_ask_discount)
+    sell.cart.discount = Discount.percent("60")
+    sell._refresh_cart()
+    seen = {}
+
+    def hostile(dialog: NumpadDialog):
+        seen["limit"] = dialog.maximum
+        qtbot.mouseClick(dialog.percent_btn, Qt.LeftButton)
+        for text in ("nan", "1e2", "sNaN", "12.345", "٣"):
+            dialog.field.setText(text)
+            seen[text] = (dialog.error.text(), dialog.ok_btn.isEnabled())
+        dialog.field.clear()
+        qtbot.mouseClick(dialog.ok_btn, Qt.LeftButton)  # empty with % on: no discount
+
+    state = when_modal(qtbot, NumpadDialog, hostile)
+    qtbot.mouseClick(sell.disc_btn, Qt.LeftButton)
+    assert state["done"] and state["error"] is None, state["error"]
+    assert seen["limit"] == product["price"]  # the lines before this discount, not after it
+    for text in ("nan", "1e2", "sNaN", "12.345", "٣"):
+        assert seen[text][0] and not seen[text][1], text
+    assert sell.cart.discount is None and sell.cart.priced().totals.total == product["price"]
