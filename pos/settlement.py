@@ -105,8 +105,21 @@ class MethodFigures:
     refund_amount: int  # negative
 
 
+class _Taxed:
+    """Figures with a VAT breakdown (`supply_value`, `vat`, `exempt_total`,
+    `simplified_total`): `tax` is it as every page shows it."""
+
+    __slots__ = ()
+
+    @property
+    def tax(self) -> TaxBreakdown:
+        return TaxBreakdown.of(supply_value=self.supply_value, vat=self.vat,
+                               exempt_total=self.exempt_total,
+                               simplified_total=self.simplified_total)
+
+
 @dataclass(frozen=True, slots=True)
-class EnterpriseFigures:
+class EnterpriseFigures(_Taxed):
     enterprise_id: str
     name: str
     sales: int
@@ -123,12 +136,6 @@ class EnterpriseFigures:
     exempt_total: int
     by_method: dict[str, int] = field(default_factory=dict)
     simplified_total: int = 0
-
-    @property
-    def tax(self) -> TaxBreakdown:
-        return TaxBreakdown.of(supply_value=self.supply_value, vat=self.vat,
-                               exempt_total=self.exempt_total,
-                               simplified_total=self.simplified_total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +190,7 @@ class CashFigures:
 
 
 @dataclass(frozen=True, slots=True)
-class Settlement:
+class Settlement(_Taxed):
     gross: int
     discounts: int
     sales_total: int
@@ -205,12 +212,6 @@ class Settlement:
     cash: CashFigures | None = None
     stock: list[StockFigures] = field(default_factory=list)
     simplified_total: int = 0
-
-    @property
-    def tax(self) -> TaxBreakdown:
-        return TaxBreakdown.of(supply_value=self.supply_value, vat=self.vat,
-                               exempt_total=self.exempt_total,
-                               simplified_total=self.simplified_total)
 
 
 def cash_figures(sales: list[SaleRow], payments: list[PayRow], *, float_amount: int,

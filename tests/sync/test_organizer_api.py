@@ -115,7 +115,9 @@ def test_the_server_refuses_plain_http_off_loopback(tmp_path):
         True, True, True, False, False]
 
 
-def test_the_organizers_command_line_speaks_korean_by_default_on_a_korean_system(tmp_path):
+def korean_server_cli(tmp_path):
+    """`jangteo-server --db D ARGS…` on a Korean system, as a function of ARGS: its output,
+    after checking it exited 0."""
     import os
     import subprocess
     import sys
@@ -132,6 +134,11 @@ def test_the_organizers_command_line_speaks_korean_by_default_on_a_korean_system
         assert out.returncode == 0, out.stderr
         return out.stdout
 
+    return server
+
+
+def test_the_organizers_command_line_speaks_korean_by_default_on_a_korean_system(tmp_path):
+    server = korean_server_cli(tmp_path)
     assert "행사의 판매장" in server("--help") and "사용법:" in server("--help")
     server("event", "create", "--name", "가을 장터")
     server("stall", "create", "--event", "가을 장터", "--name", "A동")
@@ -145,25 +152,12 @@ def test_event_create_says_what_it_made_and_what_comes_next(tmp_path):
     """What the organizer did: `event create`, then the command it said to type next. A script
     has `--quiet` (the id alone) and `--json`."""
     import json
-    import os
     import re
     import shlex
-    import subprocess
-    import sys
     import uuid
 
-    from tests.conftest import ROOT
-
     db = f"sqlite:///{tmp_path / 's.db'}"
-    env = {**os.environ, "LANG": "ko_KR.UTF-8"}
-    env.pop("JANGTEO_LANG", None)
-
-    def server(*args):
-        out = subprocess.run([sys.executable, "-m", "sync.server.cli", "--db", db, *args],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
-        assert out.returncode == 0, out.stderr
-        return out.stdout
-
+    server = korean_server_cli(tmp_path)
     said = server("event", "create", "--name", "가을 장터")
     assert said.startswith("행사 ‘가을 장터’을(를) 만들었습니다 (id ")
     made = re.search(r"\(id ([0-9a-f-]{36})\)", said).group(1)
