@@ -58,7 +58,11 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
                    help=h("version_help"))
     p.add_argument("--data-dir", type=Path, default=None, help=h("data_dir_help"))
     p.add_argument("--lang", choices=languages(), default=None, help=h("lang_help"))
+    from pos import cli_staff
+
+    cli_staff.add_options(p, h)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    cli_staff.add_commands(sub, h)
 
     demo = sub.add_parser("demo", help=h("demo_help"))
     demo.add_argument("--sales", type=int, default=300, help=h("demo_sales_help"))
@@ -181,6 +185,14 @@ def _open(args, *, write: bool = True):
     lang = detect_lang(getattr(args, "lang", None))
     for note in store.notes:
         print(error_text(note, lang), file=sys.stderr)
+    if write and not store.read_only:
+        from pos import cli_staff
+
+        try:
+            cli_staff.sign_in(store, args, lang)
+        except BaseException:
+            store.close()
+            raise
     return store
 
 
@@ -501,6 +513,9 @@ CHECK_RULES = {
     "document_has_lines": "check_rule_document_has_lines",
     "receipts_missing": "check_rule_receipts_missing",
     "events_missing": "check_rule_events_missing",
+    "audit_edited": "check_rule_audit_edited",
+    "audit_chain": "check_rule_audit_chain",
+    "audit_unsent": "check_rule_audit_unsent",
 }
 
 
@@ -576,7 +591,9 @@ def main(argv: list[str] | None = None, extensions=()) -> int:
                     "sales": _cmd_sales, "check": _cmd_check, "shift": _cmd_shift,
                     "sell": lambda a, lg: _cmd_sell(a, lg, extensions),
                     "backup": _cmd_backup, "restore": _cmd_restore, "stock": _cmd_stock}
-        for extension in extensions:
+        from pos import cli_staff
+
+        for extension in (cli_staff, *extensions):
             handlers.update(extension.handlers(_open))
         return handlers[args.command](args, lang)
     except StoreError as e:

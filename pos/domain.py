@@ -531,6 +531,7 @@ class Document:
     # parameters (pos.i18n), which the till and the command line say; the document went to
     # the right business day anyway
     clock_note: tuple[str, dict] | None = None
+    staff_name: str | None = None  # who made it, with staff accounts on
 
 
 def plain(value):

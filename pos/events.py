@@ -25,6 +25,7 @@ PRINT = "print"  # a print job is waiting
 SHIFT = "shift"  # a shift was opened or closed, or cash moved
 CATALOG = "catalog"  # products, enterprises or categories changed (locally or from the server)
 SETTINGS = "settings"  # a till setting changed
+STAFF = "staff"  # a person signed in or out, or the staff list changed
 
 
 @dataclass(frozen=True)

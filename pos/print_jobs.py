@@ -77,6 +77,12 @@ def enqueue_receipt(uow: UnitOfWork, target: Target, *, document_id: str, copy: 
                    copy=copy, drawer=drawer, data=None, replaces=replaces)
 
 
+def enqueue_drawer(uow: UnitOfWork, target: Target) -> int:
+    """A drawer kick by itself (a "no sale": `pos.services.shifts.open_drawer`)."""
+    return _insert(uow, target, kind=DRAWER, document_id=None, receipt_no=None, copy=False,
+                   drawer=True, data=None, replaces=None)
+
+
 def enqueue_bytes(uow: UnitOfWork, target: Target, *, kind: str, data: bytes) -> int:
     """Queue bytes already rendered (a test page, a report)."""
     return _insert(uow, target, kind=kind, document_id=None, receipt_no=None, copy=False,

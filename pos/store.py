@@ -369,6 +369,8 @@ class Store:
         self.path = self.data_dir / DB_NAME
         self.read_only = read_only
         self.gone: StoreError | None = None  # set once the file under the till went away
+        self.actor = None  # the staff member signed in (pos.services.staff), with accounts on
+        self.approver = None  # a manager approving for the whole process (`jangteo --approver`)
         self.notes: list[CodedError] = []
         self.migration_backup = None
         self.write_lock = threading.RLock()  # write transactions of this process, one at a time
@@ -732,6 +734,9 @@ class UnitOfWork:
         self._holds_write_lock = False
         self._topics: set[str] = set()
         self._documents: list = []
+        # a manager who approved what this transaction does (staff.need): the store's for the
+        # command line, or one the GUI sets after a manager typed their PIN
+        self.approver = store.approver
 
     @property
     def clock(self) -> Clock:

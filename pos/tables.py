@@ -143,6 +143,9 @@ sales = Table(
     # a void's or refund's sale made by another till of the stall (its copy in other_sales);
     # original_id is then null: it names only this till's own sales
     Column("other_sale_id", String(36), nullable=True),
+    # who made it (staff accounts on: pos.services.staff), by id and name as it was then
+    Column("staff_id", String(36), nullable=True),
+    Column("staff_name", Text, nullable=True),
     UniqueConstraint("device_id", "seq"),
     Index("ix_sales_business_day", "business_day"),
     Index("ix_sales_shift_id", "shift_id"),
@@ -252,6 +255,8 @@ shifts = Table(
     Column("difference", Integer, nullable=True),
     Column("report", Text, nullable=True),
     Column("difference_reason", Text, nullable=True),  # why counted ≠ expected, on the Z
+    Column("opened_by", Text, nullable=True),  # the staff member's name (accounts on)
+    Column("closed_by", Text, nullable=True),
     UniqueConstraint("device_id", "number"),
     Index("ix_shifts_status", "status"),
 )
@@ -264,6 +269,8 @@ cash_movements = Table(
     Column("amount", Integer, nullable=False),
     Column("reason", Text, nullable=False),
     Column("created_at", Text, nullable=False),
+    Column("staff_id", String(36), nullable=True),
+    Column("staff_name", Text, nullable=True),
     CheckConstraint("amount > 0", name="amount_positive"),
     Index("ix_cash_movements_shift_id", "shift_id"),
 )
@@ -299,4 +306,40 @@ events_on_server = Table(
     Column("last_seq", Integer, nullable=False),
     Column("created_at", Text, nullable=False),
     CheckConstraint("first_seq BETWEEN 1 AND last_seq", name="range_order"),
+)
+
+# The people who sell at this till, when the stall uses staff accounts (`pos.services.staff`).
+# A PIN is kept only as its scrypt hash with a salt of its own; it never leaves the till.
+staff = Table(
+    "staff", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("role", String(12), nullable=False),  # manager, cashier
+    Column("enterprise_id", String(36), nullable=True),  # the enterprise they come from, if any
+    Column("pin_salt", String(32), nullable=False),  # hex
+    Column("pin_hash", String(128), nullable=False),  # hex
+    Column("pin_kdf", Text, nullable=False),  # "scrypt n=32768 r=8 p=1": how pin_hash was made
+    Column("active", Boolean, nullable=False, default=True),
+    Column("failed", Integer, nullable=False, default=0),  # wrong PINs in a row
+    Column("wait_until", Text, nullable=True),  # the next PIN is heard from then on
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    CheckConstraint("role IN ('manager', 'cashier')", name="role_known"),
+)
+
+# Sensitive actions, append-only and hash-chained (`pos.audit`): each entry's hash covers its
+# fields and the entry before it, so `jangteo check` finds an entry edited or taken out.
+audit_log = Table(
+    "audit_log", metadata,
+    Column("n", Integer, primary_key=True, autoincrement=False),  # 1, 2, 3… without a gap
+    Column("at", Text, nullable=False),
+    Column("device_id", String(36), nullable=False),
+    Column("staff_id", String(36), nullable=True),
+    Column("staff_name", Text, nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("details", Text, nullable=False),  # JSON object
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_at", "at"),
 )

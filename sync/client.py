@@ -348,12 +348,14 @@ def _json_object(columns: tuple[str, ...]) -> str:
 
 
 # a return of another till's sale names it by other_sale_id (original_id names only the till's
-# own sales); one whose lines were typed in says so, and only then carries `original_typed`
-_READ_SALES = ("SELECT id, json_patch(" + _json_object(_SALE).replace(
+# own sales); one whose lines were typed in says so, and only then carries `original_typed`;
+# `staff_name` only when someone was signed in
+_READ_SALES = ("SELECT id, json_patch(json_patch(" + _json_object(_SALE).replace(
     "'original_id', original_id", "'original_id', COALESCE(original_id, other_sale_id)") +
     ", COALESCE((SELECT json_object('original_typed', json('true'), 'original_receipt_no', "
     "x.receipt_no) FROM other_sales x WHERE x.id = sales.other_sale_id "
-    "AND x.source = 'typed'), '{{}}')) FROM sales WHERE id IN ({marks})")
+    "AND x.source = 'typed'), '{{}}')), CASE WHEN staff_name IS NULL THEN '{{}}' "
+    "ELSE json_object('staff_name', staff_name) END) FROM sales WHERE id IN ({marks})")
 _READ_LINES = (f"SELECT sale_id, {_json_object(_LINE)} FROM sale_lines "
                "WHERE sale_id IN ({marks}) ORDER BY sale_id, line_no")
 _READ_PAYMENTS = (f"SELECT sale_id, {_json_object(_PAYMENT)} FROM payments "

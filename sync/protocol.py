@@ -51,7 +51,8 @@ MAX_PAYLOAD_TEXT = 2000
 MAX_BARCODES = 20  # a product's barcodes
 
 EventType = Literal["sale.recorded", "void.recorded", "refund.recorded", "shift.opened",
-                    "shift.closed", "cash.moved", "product.changed", "stock.moved"]
+                    "shift.closed", "cash.moved", "product.changed", "stock.moved",
+                    "staff.changed", "audit.logged"]
 HLC = r"^\d{13}-\d{5}-[A-Z0-9]{1,6}$"
 # A catalog stamp (a product's or its enterprise's) further ahead of the server's clock than
 # this is re-stamped by the server on arrival, as if the organizer had made the edit then: a
@@ -258,6 +259,9 @@ class Document(Strict):
     """With `original_typed`: the receipt number typed in. Left out otherwise."""
     shift_id: Text(64) | None = None
     """The id of the till's shift it was recorded in."""
+    staff_name: Text(40, 1) | None = None
+    """Who recorded it, when the till uses staff accounts (see `staff.changed`); left out
+    otherwise."""
     lines: list[Line] = Field(min_length=1, max_length=MAX_LINES)
     """Its lines (1 to 1,000)."""
     payments: list[Payment] = Field(min_length=1, max_length=MAX_PAYMENTS)
@@ -513,6 +517,11 @@ class ShiftPayload(Strict):
     difference_reason: Text(200) | None = None
     """Why the count differs, as the vendor said it at closing (printed on the Z); null when it
     does not differ, or from a till before 2026-12 (`shift.closed` only)."""
+    opened_by: Text(40, 1) | None = None
+    """Who opened it, when the till uses staff accounts; left out otherwise."""
+    closed_by: Text(40, 1) | None = None
+    """Who closed it, when the till uses staff accounts (`shift.closed` only); left out
+    otherwise."""
 
     @model_validator(mode="after")
     def as_its_status(self) -> "ShiftPayload":
@@ -543,6 +552,8 @@ class CashPayload(Strict):
     """Why, as the vendor typed it."""
     created_at: Instant
     """When."""
+    staff_name: Text(40, 1) | None = None
+    """Who moved it, when the till uses staff accounts; left out otherwise."""
 
 
 class StockPayload(Strict):
@@ -582,9 +593,68 @@ class StockPayload(Strict):
         return self
 
 
+class StaffPayload(Strict):
+    """The payload of `staff.changed`: a person who sells at the till was added or changed
+    (renamed, another role, disabled). Never a PIN or anything made from one: the model has no
+    field for it, and a payload with one is refused."""
+
+    id: Text(64, 1)
+    """The person's id on the till."""
+    name: Text(40, 1)
+    """Their name as the till shows it and documents carry it (`staff_name`)."""
+    role: Literal["manager", "cashier"]
+    """`manager` (may do everything, approves) or `cashier`."""
+    enterprise_name: Text(200, 1) | None = None
+    """The enterprise they come from, if any."""
+    active: Flag
+    """False once disabled: they can no longer sign in."""
+    updated_at: Instant
+    """When this change was made."""
+
+
+AuditAction = Literal["sign_in", "sign_out", "pin_failed", "staff_added", "staff_changed",
+                      "approval", "void", "refund", "discount", "price_edit", "open_price",
+                      "no_sale", "cash_move", "shift_difference", "catalog_edit",
+                      "settings_changed", "accounts_on", "accounts_off", "permissions_changed",
+                      "clock_jump", "restore"]
+Hash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class AuditPayload(Strict):
+    """The payload of `audit.logged`: one entry of the till's audit log of sensitive actions
+    (voids, refunds, approvals, drawer opened without a sale, catalog and settings edits,
+    sign-ins, wrong PINs…). Entries are numbered 1, 2, 3… per till and hash-chained:
+    `hash` is SHA-256 over the JSON array `[n, at, device_id, staff_id, staff_name, action,
+    subject, details, prev_hash]` (keys sorted, no spaces, UTF-8), and `prev_hash` is the entry
+    before's `hash` (64 zeros for the first)."""
+
+    n: Seq
+    """The entry's number in the till's log."""
+    at: Instant
+    """When."""
+    device_id: Text(64, 1)
+    """The till's own device id."""
+    staff_id: Text(64) | None = None
+    """Who did it (the person's id on the till); null when nobody was signed in."""
+    staff_name: Text(40) | None = None
+    """Their name."""
+    action: AuditAction
+    """What was done."""
+    subject: Text(200)
+    """What it was done to: a receipt number, a person's name, a setting; may be empty."""
+    details: dict[str, Any]
+    """More about it, by action: an approval's `right`, `staff` and `approver`; a refund's
+    `total` and `reason`; a wrong PIN's `in_a_row`…"""
+    prev_hash: Hash
+    """The previous entry's hash."""
+    hash: Hash
+    """This entry's hash."""
+
+
 PAYLOADS = {"shift.opened": ShiftPayload, "shift.closed": ShiftPayload,
             "cash.moved": CashPayload, "stock.moved": StockPayload,
-            "product.changed": None}  # None: `ProductChange`
+            "product.changed": None,  # None: `ProductChange`
+            "staff.changed": StaffPayload, "audit.logged": AuditPayload}
 
 
 class Event(Strict):
@@ -607,7 +677,9 @@ class Event(Strict):
     payload: dict[str, Any] | None = None
     """For `shift.opened` and `shift.closed` a [ShiftPayload](#shiftpayload), for `cash.moved` a
     [CashPayload](#cashpayload), for `product.changed` a [ProductChange](#productchange), for
-    `stock.moved` a [StockPayload](#stockpayload). Absent or null for documents."""
+    `stock.moved` a [StockPayload](#stockpayload), for `staff.changed` a
+    [StaffPayload](#staffpayload), for `audit.logged` an [AuditPayload](#auditpayload).
+    Absent or null for documents."""
 
     @field_validator("payload")
     @classmethod

@@ -75,6 +75,7 @@ KEY_USES = [  # (context, which files, how the code names a message)
     # selftest step is named by its message
     ("cli", "pos/cli.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
     ("cli", "pos/cli.py", re.compile(r'"((?:check_rule|reason)_[a-z_]+)"')),  # word tables
+    ("cli", "pos/cli_staff.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
     ("cli", "printing/cli.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
     ("cli", "sync/cli.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
     ("cli", "ui/main.py", re.compile(r'\bsay\(\s*"([a-z_0-9]+)"')),

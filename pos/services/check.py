@@ -247,6 +247,10 @@ def check(uow: UnitOfWork, *, days: int | None = None, limit: int = 50,
     # the receipts this store once confirmed and lacks: the days of its floors and marks
     # (pos.marks keeps 14), so this too stays the same size all season
     problems += missing_documents(uow, limit=limit)
+    # the audit log's hash chain, whole (it holds sensitive actions only: small all season)
+    from pos.audit import verify
+
+    problems += [Problem(code, subject, detail) for code, subject, detail in verify(uow, limit=limit)]
     return CheckResult(everything, days, first, last, documents, problems)
 
 

@@ -23,6 +23,7 @@ from pos.domain import (CartItem, Discount, DocKind, Document, DomainError, Line
                         clean_text, plain, price_cart, price_refund, refund_lines, settle,
                         tax_parts, totals_of, void_payments)
 from pos.services.settings import payment_methods
+from pos.services.staff import accounts_on, actor_columns, need
 from pos.store import UnitOfWork
 
 REASON_LIMIT = 200  # a void's or refund's reason, as typed (a pasted line break is a space)
@@ -87,6 +88,8 @@ def record_sale(uow: UnitOfWork, *, items: list[SaleItem], tenders: list[Tender]
     writes nothing) when the cart or the payments do not add up."""
     cart, stocked = _cart_items(uow, items)
     priced = price_cart(cart, discount)
+    if accounts_on(uow):
+        _allowed(uow, items, priced)
     payments = settle(priced.totals.total, tenders, payment_methods(uow))
     for p in payments:
         if p.kind == MethodKind.CARD and p.approval_no and len(p.approval_no) > 32:
@@ -97,6 +100,28 @@ def record_sale(uow: UnitOfWork, *, items: list[SaleItem], tenders: list[Tender]
     return _commit_document(uow, kind=DocKind.SALE, priced=priced, payments=payments,
                             discount=discount, receipt_requested=receipt_requested,
                             stocked=stocked)
+
+
+def _allowed(uow: UnitOfWork, items: list[SaleItem], priced: Priced) -> None:
+    """What the person selling may do in this sale without a manager: a typed price (an open
+    price product's amount, or a catalog price changed at the booth) and discounts beyond the
+    cashier's limits (`pos.services.staff`)."""
+    typed = [i for i in items if i.unit_price is not None]
+    if typed:
+        known = {r.id: r for r in uow.conn.execute(
+            select(t.products.c.id, t.products.c.price, t.products.c.sku)
+            .where(t.products.c.id.in_([i.product_id for i in typed])))}
+        for item in typed:
+            p = known[item.product_id]
+            if (p.sku or "").startswith("open-"):
+                need(uow, "open_price", amount=item.unit_price)
+            elif item.unit_price != p.price:
+                need(uow, "price_edit", amount=item.unit_price, subject=p.sku or item.product_id)
+    totals = priced.totals
+    off = totals.line_discount + totals.receipt_discount
+    if off:
+        percent = round(off * 100 / totals.subtotal, 1) if totals.subtotal else 100.0
+        need(uow, "discount", amount=off, percent=percent)
 
 
 def _printable(text: str) -> bool:
@@ -344,6 +369,7 @@ def void_sale(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str | 
     payments = void_payments(originals)
     if sum(p.amount for p in payments) != priced.totals.total:
         raise DomainError("void_unbalanced", value=number)
+    need(uow, "void", amount=-priced.totals.total, subject=number)
     return _commit_document(uow, kind=DocKind.VOID, priced=priced, payments=payments,
                             points_to=_points_to(original), reason=reason,
                             receipt_requested=receipt_requested, doc_id=return_id)
@@ -370,6 +396,8 @@ def refund_sale(uow: UnitOfWork, *, quantities: dict[int, int], method: str,
     priced = price_refund(lines)
     total = priced.totals.total
     payments = [Payment(1, chosen.code, chosen.kind, total, total, 0)]
+    need(uow, "refund", amount=-total,
+         subject=original.receipt_no if other else original["receipt_no"])
     return _commit_document(uow, kind=DocKind.REFUND, priced=priced, payments=payments,
                             points_to=_points_to(original), reason=reason,
                             receipt_requested=receipt_requested, doc_id=return_id)
@@ -410,7 +438,8 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
         taxable_total=totals.taxable_total, supply_value=totals.supply_value, vat=totals.vat,
         exempt_total=totals.exempt_total, change=change, receipt_requested=receipt_requested,
         reason=clean_text(reason, limit=REASON_LIMIT) or None if reason else None,
-        shift_id=shift["id"] if shift else None, other_sale_id=other_id))
+        shift_id=shift["id"] if shift else None, other_sale_id=other_id,
+        **(who := actor_columns(uow))))
     uow.conn.execute(t.sale_lines.insert(), [
         {"sale_id": doc_id, "line_no": ln.line_no, "product_id": ln.product_id, "sku": ln.sku,
          "barcode": ln.barcode, "name": ln.name, "enterprise_id": ln.enterprise_id,
@@ -443,9 +472,14 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
         receipt_discount_kind=discount.kind if discount else None,
         receipt_discount_value=discount.value if discount else None,
         receipt_requested=receipt_requested, reason=reason or None,
-        clock_note=note)
+        clock_note=note, staff_name=who["staff_name"])
     append_event(uow, event_type=f"{kind}.recorded", document_id=doc_id,
                  allocation=allocation, wall=wall)
+    if kind != DocKind.SALE:
+        from pos import audit
+
+        audit.record(uow, str(kind), number, {"original": original_no, "total": totals.total,
+                                               "reason": doc.reason or ""})
     print_jobs.for_document(uow, doc)
     uow.note(events.DOCUMENT, doc)
     return doc
@@ -508,7 +542,8 @@ def get_document(uow: UnitOfWork, *, sale_id: str | None = None,
         original_id=row["original_id"] or row["other_sale_id"],
         original_receipt_no=original_no, receipt_discount_kind=row["receipt_discount_kind"],
         receipt_discount_value=row["receipt_discount_value"],
-        receipt_requested=bool(row["receipt_requested"]), reason=row["reason"], refunds=refunds)
+        receipt_requested=bool(row["receipt_requested"]), reason=row["reason"], refunds=refunds,
+        staff_name=row["staff_name"])
 
 
 def list_documents(uow: UnitOfWork, *, day_from: str | None = None, day_to: str | None = None,

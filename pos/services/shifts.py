@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, func, select
 
-from pos import backups, events, tables as t
+from pos import audit, backups, events, tables as t
+from pos.services import staff
 from pos.domain import DomainError, plain
 from pos.errors import CodedError
 from pos.settlement import (DENOMINATIONS, CashFigures, EnterpriseInfo, LineRow, PartRow, PayRow,
@@ -120,11 +121,12 @@ def open_shift(uow: UnitOfWork, *, float_amount: int | None = None,
     row = {"id": uow.new_id(now), "device_id": device["id"], "number": number, "status": "open",
            "business_day": business_day(uow, now, hold_back=False), "opened_at": now.isoformat(),
            "float_amount": amount, "float_counts": counts_json}
-    uow.conn.execute(t.shifts.insert().values(**row))
+    opened_by = staff.actor_columns(uow)["staff_name"]
+    uow.conn.execute(t.shifts.insert().values(**row, opened_by=opened_by))
     _changed(uow)
     uow.note(events.SHIFT)
-    append_event(uow, event_type="shift.opened", payload={**row, "float_counts": counts},
-                 wall=now)
+    append_event(uow, event_type="shift.opened", wall=now, payload={
+        **row, "float_counts": counts, **({"opened_by": opened_by} if opened_by else {})})
     store = uow.store
     uow.on_commit(lambda: store.confirmed_shift(number))
     note = clock_note(uow, now, None, uow.store.numbering.clock_behind(uow, now))
@@ -143,13 +145,40 @@ def move_cash(uow: UnitOfWork, *, kind: str, amount: int, reason: str) -> dict:
         raise DomainError("price_invalid", value=amount)
     if not reason or not reason.strip():
         raise DomainError("reason_required")
+    staff.need(uow, "cash_move", amount=amount)
     now = uow.clock.now()
     row = {"id": uow.new_id(now), "shift_id": shift["id"], "kind": kind, "amount": amount,
            "reason": reason.strip(), "created_at": now.isoformat()}
-    uow.conn.execute(t.cash_movements.insert().values(**row))
+    who = staff.actor_columns(uow)
+    uow.conn.execute(t.cash_movements.insert().values(**row, **who))
     uow.note(events.SHIFT)
-    append_event(uow, event_type="cash.moved", payload=row, wall=now)
-    return row
+    append_event(uow, event_type="cash.moved", wall=now, payload={
+        **row, **({"staff_name": who["staff_name"]} if who["staff_name"] else {})})
+    if who["staff_id"]:
+        audit.record(uow, "cash_move", kind, {"amount": amount, "reason": row["reason"]})
+    return {**row, **who}
+
+
+def open_drawer(uow: UnitOfWork, *, reason: str) -> int:
+    """Open the cash drawer without a sale ("no sale"): a reason is needed, the permission
+    `no_sale` (or a manager's approval), and it is recorded in the audit log. The kick goes to
+    the till's printer, which the drawer hangs on. Returns the print job's id."""
+    from pos import print_jobs
+    from pos.services.settings import till_settings
+
+    target = till_settings(uow).printer
+    if not target.url:
+        raise DomainError("drawer_no_printer")
+
+    if current_shift(uow) is None:
+        raise DomainError("shift_not_open")
+    reason = difference_reason(reason)
+    if not reason:
+        raise DomainError("reason_required")
+    staff.need(uow, "no_sale", subject=reason)
+    job = print_jobs.enqueue_drawer(uow, target)
+    audit.record(uow, "no_sale", reason, {"job": job})
+    return job
 
 
 # Every query below reads only the documents of one shift (or one business day): it starts
@@ -516,18 +545,26 @@ def close_shift(uow: UnitOfWork, *, counts: dict | None = None, counted: int | N
         total = counted
     figures = shift_settlement(uow, shift_id=shift["id"], counted=total)
     reason = difference_reason(reason)
+    difference = figures.cash.difference
+    if difference:
+        staff.need(uow, "close_difference", amount=difference, subject=f"Z{shift['number']}")
     now = uow.clock.now()
     values = {"status": "closed", "closed_at": now.isoformat(), "counted_amount": total,
               "counts": counts_json, "expected_amount": figures.cash.expected,
               "difference": figures.cash.difference, "difference_reason": reason,
-              "report": json.dumps(plain(figures), ensure_ascii=False)}
+              "report": json.dumps(plain(figures), ensure_ascii=False),
+              "closed_by": staff.actor_columns(uow)["staff_name"]}
     uow.conn.execute(t.shifts.update().where(t.shifts.c.id == shift["id"]).values(**values))
+    if difference:
+        audit.record(uow, "shift_difference", f"Z{shift['number']}",
+                     {"difference": difference, "reason": reason or ""})
     _changed(uow)
     closed = {**shift, **values}
     uow.note(events.SHIFT)
     # the counts as objects, as in `shift.opened` (stored as JSON text here)
     append_event(uow, event_type="shift.closed", payload={
-        **{k: v for k, v in closed.items() if k != "report"},
+        **{k: v for k, v in closed.items() if k != "report"
+           and not (k in ("opened_by", "closed_by") and v is None)},
         "float_counts": json.loads(closed["float_counts"]) if closed["float_counts"] else None,
         "counts": json.loads(counts_json) if counts_json else None}, wall=now)
     result = ShiftClosed(closed, figures)
