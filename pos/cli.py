@@ -604,6 +604,8 @@ def main(argv: list[str] | None = None, extensions=()) -> int:
         return EXIT_PROBLEMS
     except (DomainError, ImportFileError) as e:
         print(error_text(e, lang), file=sys.stderr)
+        if getattr(e, "code", None) == "needs_approval":
+            print(say("approver_hint", lang), file=sys.stderr)
         return EXIT_PROBLEMS
     except CodedError as e:  # e.g. a printer error: the sentence, not a traceback
         print(error_text(e, lang), file=sys.stderr)

@@ -99,10 +99,23 @@ class FormDialog(QDialog):
 
     def commit(self, write) -> None:
         """`write(uow)` (returning the saved id) in one unit of work; close on success."""
-        try:
+        from pos import audit
+        from pos.services import staff
+        from ui.staff_pin import Declined, with_approval
+
+        def run():
             with self.store.unit_of_work() as uow:
-                self.saved_id = write(uow)
+                staff.need(uow, "catalog", subject=self.name.text().strip()[:100])
+                saved = write(uow)
+                audit.record(uow, "catalog_edit", self.name.text().strip()[:100],
+                             {"what": self.kind, "new": self.is_new})
                 uow.commit()
+            return saved
+
+        try:
+            self.saved_id = with_approval(self, self.store, run)
+        except Declined:
+            return
         except (DomainError, StoreError) as e:
             self.error.setText(explain(e))
             return
@@ -119,6 +132,7 @@ class ProductDialog(FormDialog):
     def __init__(self, store, product: dict | None, parent=None, *, barcode: str = ""):
         super().__init__(store, t("product_dialog"), parent)
         self.product = product
+        self.kind, self.is_new = "product", product is None
         with store.unit_of_work(write=False) as uow:
             enterprises = svc.list_enterprises(uow)
             categories = svc.list_categories(uow)
@@ -191,6 +205,7 @@ class EnterpriseDialog(FormDialog):
     def __init__(self, store, enterprise: dict | None, parent=None):
         super().__init__(store, t("enterprise_dialog"), parent)
         self.enterprise = enterprise
+        self.kind, self.is_new = "enterprise", enterprise is None
         e = enterprise or {}
         self.name = QLineEdit(e.get("name", ""))
         self.bizno = QLineEdit(e.get("bizno") or "")
@@ -315,8 +330,12 @@ class CatalogScreen(QWidget):
         p = self._selected(self.product_view, self.products)
         if not p:
             return
+        from pos import audit
+
         with self.store.unit_of_work() as uow:
             svc.set_product_active(uow, product_id=p["id"], active=not p["active"])
+            audit.record(uow, "catalog_edit", p["name"][:100],
+                         {"what": "product", "active": not p["active"]})
             uow.commit()
         self._after(True)
 

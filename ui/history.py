@@ -567,8 +567,12 @@ class HistoryScreen(QWidget):
     def _return(self, action, done_key: str) -> None:
         """Record a void or refund (`action()`: held on the server first when enrolled,
         `sync.returns`) and show it; a refusal is said and nothing is recorded."""
+        from ui.staff_pin import Declined, with_approval
+
         try:
-            back = action()
+            back = with_approval(self, self.store, action)
+        except Declined:
+            return
         except (DomainError, StoreError) as e:
             prompts.error(self, explain(e))
             if getattr(e, "code", None) == "return_refused_by_server" and self.current:

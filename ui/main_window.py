@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 from pos import events, services as svc
+from pos.domain import DomainError
+from pos.services import staff
 from ui import prompts
 from ui.bridge import CommitBridge
 from ui.catalog_screen import CatalogScreen
 from ui.help_overlay import HelpOverlay
 from ui.history import HistoryScreen
 from ui.printer import PrinterService
-from ui.qt import (QApplication, QHBoxLayout, QKeySequence, QLabel, QMainWindow, QPushButton,
+from ui.qt import (QApplication, QEvent, QHBoxLayout, QKeySequence, QLabel, QMainWindow, QPushButton,
                    QShortcut, QStackedWidget, Qt, QTimer, QVBoxLayout, QWidget)
 from ui.scanner import BarcodeScanner
 from ui.sell import SellScreen
@@ -17,7 +21,9 @@ from ui.settings_screen import SettingsScreen
 from ui.context import TillContext
 from ui.shift_screen import ShiftScreen
 from ui.sync_service import SyncService
-from ui.texts import t, won
+from ui.texts import explain, t, won
+
+_INPUT_EVENTS = frozenset((QEvent.KeyPress, QEvent.MouseButtonPress, QEvent.TouchBegin))
 
 SCREENS = (("sell", "nav_sell", "F2", SellScreen), ("history", "nav_history", "F3", HistoryScreen),
            ("shift", "nav_shift", "F4", ShiftScreen), ("catalog", "nav_catalog", "F5", CatalogScreen),
@@ -56,6 +62,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
+        # who sells (staff accounts on): a tap locks the till for the next person
+        self.staff_btn = QPushButton()
+        self.staff_btn.setFlat(True)
+        self.staff_btn.setFocusPolicy(Qt.NoFocus)
+        self.staff_btn.clicked.connect(self.lock)
+        self.statusBar().addPermanentWidget(self.staff_btn)
         self.status_shift = QLabel(t("status_shift_none"))
         self.status_receipts = QLabel()
         self.status_printer = QLabel(t("status_printer_none"))
@@ -76,6 +88,7 @@ class MainWindow(QMainWindow):
         self.committed.on({events.DOCUMENT, events.SHIFT, events.SETTINGS},
                           lambda _c: self.update_status())
         self.committed.on({events.CATALOG, events.SETTINGS}, lambda _c: self._catalog_changed())
+        self.committed.on({events.STAFF, events.SETTINGS}, lambda _c: self.update_staff())
         self.sell: SellScreen = self.screen("sell")
         self.sell.shift_needed.connect(lambda: self.show_screen("shift"))
         self._shortcuts()
@@ -84,6 +97,13 @@ class MainWindow(QMainWindow):
         self.help: HelpOverlay | None = None
         self.show_screen("sell")
         self.update_status()
+        self._last_input = time.monotonic()
+        QApplication.instance().installEventFilter(self)
+        self._idle = QTimer(self)
+        self._idle.setInterval(5000)
+        self._idle.timeout.connect(self._lock_when_idle)
+        self._idle.start()
+        QTimer.singleShot(0, self._lock_if_needed)  # accounts on: someone signs in first
         self.resize(1280, 680)  # un-maximised; it starts maximised (`ui.app.show_fitting`)
 
     # -- screens --------------------------------------------------------------------------------
@@ -101,6 +121,9 @@ class MainWindow(QMainWindow):
         return next((n for n, w in self.screens.items() if w is widget), "sell")
 
     def show_screen(self, name: str) -> None:
+        right = {"catalog": "catalog", "settings": "settings"}.get(name)
+        if right is not None and not self._allowed(right):
+            return
         widget = self.screen(name)
         if name in ("history", "shift"):
             widget.reload()
@@ -116,6 +139,81 @@ class MainWindow(QMainWindow):
             return
         self.help = HelpOverlay(self)
         self.help.show()
+
+    # -- staff ----------------------------------------------------------------------------------
+    def accounts_on(self) -> bool:
+        with self.store.unit_of_work(write=False) as uow:
+            return staff.accounts_on(uow)
+
+    def _allowed(self, right: str) -> bool:
+        """Whether the person signed in may open a screen of `right`; a cashier asks a
+        manager, whose approval is recorded."""
+        from ui.staff_pin import Declined, with_approval
+
+        def check():
+            with self.store.unit_of_work() as uow:
+                staff.need(uow, right)
+                uow.commit()
+
+        try:
+            with_approval(self, self.store, check)
+        except Declined:
+            return False
+        except DomainError as e:
+            prompts.error(self, explain(e))
+            return False
+        return True
+
+    def update_staff(self) -> None:
+        on = self.accounts_on()
+        person = self.store.actor
+        self.staff_btn.setVisible(on)
+        if on:
+            self.staff_btn.setText(t("status_staff", name=person.name,
+                                     role=t(f"role_{person.role}")) if person
+                                   else t("status_staff_none"))
+
+    def lock(self) -> None:
+        """Sign the person out and show the lock screen until someone signs in (the open
+        shift, the cart and what is parked stay as they are)."""
+        from ui.staff_pin import PinDialog
+
+        if not self.accounts_on() or getattr(self, "_locked", False):
+            return
+        self._locked = True
+        try:
+            with self.store.unit_of_work() as uow:
+                staff.sign_out(uow)
+                uow.commit()
+            self.update_staff()
+            PinDialog(self, self.store).run()
+        finally:
+            self._locked = False
+        self.update_staff()
+        self._last_input = time.monotonic()
+        if self.current() == "sell":
+            self.sell.search.setFocus()
+
+    def _lock_if_needed(self) -> None:
+        if self.accounts_on() and self.store.actor is None:
+            self.lock()
+        self.update_staff()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() in _INPUT_EVENTS:
+            self._last_input = time.monotonic()
+        return False
+
+    def _lock_when_idle(self) -> None:
+        """Lock after the minutes of the setting without a key or a tap (never in the middle
+        of a dialog: a payment being typed is not cut off)."""
+        if self.store.actor is None:
+            return
+        with self.store.unit_of_work(write=False) as uow:
+            minutes = svc.till_settings(uow).lock_minutes
+        if (minutes and self.store.actor is not None and QApplication.activeModalWidget() is None
+                and time.monotonic() - self._last_input >= minutes * 60):
+            self.lock()
 
     # -- scanner and shortcuts ------------------------------------------------------------------
     def _scanner_active(self) -> bool:

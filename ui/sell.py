@@ -610,12 +610,21 @@ class SellScreen(QWidget):
 
     def record(self, tenders, *, receipt_requested: bool = False):
         """Commit the cart as a paid sale; on any problem say why and keep the cart."""
-        try:
+        from ui.staff_pin import Declined, with_approval
+
+        def run():
             with self.store.unit_of_work() as uow:
-                doc = svc.record_sale(uow, items=self.cart.sale_items(), tenders=tenders,
-                                      discount=self.cart.discount,
-                                      receipt_requested=receipt_requested)
+                made = svc.record_sale(uow, items=self.cart.sale_items(), tenders=tenders,
+                                       discount=self.cart.discount,
+                                       receipt_requested=receipt_requested)
                 uow.commit()
+            return made
+
+        try:
+            doc = with_approval(self, self.store, run)
+        except Declined:
+            self.show_message(t("approval_declined"), error=True)
+            return None
         except (DomainError, StoreError) as e:
             self.show_message(explain(e), error=True)
             prompts.error(self, explain(e))

@@ -97,6 +97,17 @@ class SettingsScreen(QWidget):
         of.addRow(QLabel(t("language_restart")))
         layout.addWidget(other)
 
+        people = QGroupBox(t("settings_staff_group"))
+        pr = QHBoxLayout(people)
+        self.staff_btn = QPushButton(t("settings_staff_btn"))
+        self.audit_btn = QPushButton(t("settings_audit_btn"))
+        for b, slot in ((self.staff_btn, self.open_staff), (self.audit_btn, self.open_audit)):
+            b.setMinimumHeight(44)
+            b.clicked.connect(slot)
+            pr.addWidget(b)
+        pr.addStretch(1)
+        layout.addWidget(people)
+
         row = QHBoxLayout()
         row.addStretch(1)
         self.save_btn = QPushButton(t("btn_save"))
@@ -417,8 +428,27 @@ class SettingsScreen(QWidget):
         self.load()
         self.changed.emit()
 
+    def open_staff(self) -> None:
+        from ui.staff_screen import StaffDialog
+
+        dialog = StaffDialog(self, self.store)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def open_audit(self) -> None:
+        from ui.staff_screen import AuditDialog
+
+        dialog = AuditDialog(self, self.store)
+        dialog.exec()
+        dialog.deleteLater()
+
     def _store_settings(self, identity, methods, logo) -> None:
+        from dataclasses import fields
+
+        from pos import audit
+
         with self.store.unit_of_work() as uow:
+            before, methods_before = svc.till_settings(uow), svc.payment_methods(uow)
             svc.set_payment_methods(uow, methods)
             svc.save_settings(
                 uow, store=identity, receipt_mode=self.receipt_mode.currentData(),
@@ -437,4 +467,11 @@ class SettingsScreen(QWidget):
                                         overrides=self._overrides())
             else:
                 svc.save_settings(uow, printer=svc.PrinterSettings())
+            after = svc.till_settings(uow)
+            changed = [f.name for f in fields(after)
+                       if getattr(after, f.name) != getattr(before, f.name)]
+            if list(svc.payment_methods(uow).values()) != list(methods_before.values()):
+                changed.append("payment_methods")
+            if changed:  # who changed what (the values are in the settings themselves)
+                audit.record(uow, "settings_changed", ", ".join(changed), {"names": changed})
             uow.commit()

@@ -123,7 +123,8 @@ class ShiftScreen(QWidget):
         self.in_btn = self._button("shift_cash_in", lambda: self.move_cash("in"))
         self.out_btn = self._button("shift_cash_out", lambda: self.move_cash("out"))
         self.close_btn = self._button("shift_close", self.close_shift)
-        for b in (self.open_btn, self.in_btn, self.out_btn, self.close_btn):
+        self.drawer_btn = self._button("shift_no_sale", self.no_sale)
+        for b in (self.open_btn, self.in_btn, self.out_btn, self.drawer_btn, self.close_btn):
             row.addWidget(b)
         left.addLayout(row)
         left.addStretch(1)
@@ -189,7 +190,7 @@ class ShiftScreen(QWidget):
         else:
             self.state.setText(t("shift_state_none"))
             self.grid_box.setTitle(t("shift_float_title"))
-        for b in (self.in_btn, self.out_btn, self.close_btn):
+        for b in (self.in_btn, self.out_btn, self.drawer_btn, self.close_btn):
             b.setEnabled(is_open)
         self.open_btn.setEnabled(not is_open)
         self.grid.set_counts({})
@@ -355,10 +356,19 @@ class ShiftScreen(QWidget):
 
     # -- actions --------------------------------------------------------------------------------
     def _do(self, action) -> bool:
-        try:
+        """`action(uow)` committed; what the person may not do asks a manager's PIN first."""
+        from ui.staff_pin import Declined, with_approval
+
+        def run():
             with self.store.unit_of_work() as uow:
-                result = action(uow)
+                done = action(uow)
                 uow.commit()
+            return done
+
+        try:
+            result = with_approval(self, self.store, run)
+        except Declined:
+            return False
         except (DomainError, StoreError) as e:
             prompts.error(self, explain(e))
             return False
@@ -386,6 +396,15 @@ class ShiftScreen(QWidget):
         if self._do(lambda uow: svc.move_cash(uow, kind=kind, amount=amount, reason=reason)):
             self.message.setText(t("shift_cash_done", amount=won(amount)))
             self.reload()
+
+    def no_sale(self) -> None:
+        """Open the drawer without a sale (change for a neighbour, a miscount): with a reason,
+        recorded in the audit log; a cashier may need a manager."""
+        reason = prompts.ask_text(self, t("shift_no_sale_reason"))
+        if reason is None or not reason.strip():
+            return
+        if self._do(lambda uow: svc.open_drawer(uow, reason=reason)):
+            self.message.setText(t("shift_no_sale_done"))
 
     def close_shift(self) -> None:
         if self.shift is None:

@@ -18,4 +18,4 @@ from pos.services.sales import (SaleItem, get_document, list_documents,  # noqa:
                                 refund_sale, refundable_lines, return_states, void_sale)
 from pos.services.shifts import (close_shift, current_shift, day_settlement,  # noqa: F401
                                  expected_cash, get_shift, list_shifts, move_cash, movements,
-                                 open_shift, pick_shift, shift_settlement)
+                                 open_drawer, open_shift, pick_shift, shift_settlement)

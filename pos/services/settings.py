@@ -81,6 +81,7 @@ def set_payment_methods(uow: UnitOfWork, methods: list[PaymentMethod]) -> None:
 
 
 RECEIPT_MODES = ("always", "ask", "never")
+LOCK_MINUTES_MAX = 240
 STORE_FIELDS = ("name", "bizno", "representative", "address", "phone")
 
 
@@ -107,6 +108,7 @@ class TillSettings:
     receipt_logo: str = ""  # a file in the data folder (printing.receipt.keep_logo)
     receipt_group_by_enterprise: bool = True
     scan_error_sound: bool = True  # a sound when a scanned code is not a product
+    lock_minutes: int = 0  # staff accounts on: lock the till after this many idle minutes (0: never)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
 
 
@@ -135,7 +137,7 @@ def till_settings(uow: UnitOfWork) -> TillSettings:
 
 _TYPES = {"store": dict, "language": str, "receipt_mode": str, "receipt_language": str,
           "receipt_footer": str, "receipt_qr": str, "receipt_logo": str,
-          "receipt_group_by_enterprise": bool, "scan_error_sound": bool}
+          "receipt_group_by_enterprise": bool, "scan_error_sound": bool, "lock_minutes": int}
 
 
 def _fits(key: str, value: Any) -> bool:
@@ -147,6 +149,8 @@ def _fits(key: str, value: Any) -> bool:
         ok = all(isinstance(v, str) for v in value.values())
     if ok and key == "receipt_mode":
         ok = value in RECEIPT_MODES
+    if ok and key == "lock_minutes":
+        ok = 0 <= value <= LOCK_MINUTES_MAX
     if not ok and value is not None:
         log.warning("setting %s has a value of the wrong kind; using its default", key)
     return ok
@@ -192,7 +196,11 @@ def save_settings(uow: UnitOfWork, **changes: Any) -> TillSettings:
             value = _clean_text(value, name=name, limit=500, lines=True)
         if name in ("receipt_qr", "receipt_logo"):
             value = _clean_text(value or "", name=name, limit=1000)
-        if name == "receipt_group_by_enterprise" and not isinstance(value, bool):
+        if name in ("receipt_group_by_enterprise", "scan_error_sound") and \
+                not isinstance(value, bool):
+            raise DomainError("setting_invalid", name=name)
+        if name == "lock_minutes" and (isinstance(value, bool) or not isinstance(value, int)
+                                       or not 0 <= value <= LOCK_MINUTES_MAX):
             raise DomainError("setting_invalid", name=name)
         if name == "store":
             if not isinstance(value, dict) or set(value) - set(STORE_FIELDS):

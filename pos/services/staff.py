@@ -132,7 +132,7 @@ def _staff(r) -> Staff:
 
 
 def list_staff(uow: UnitOfWork, *, active_only: bool = False) -> list[Staff]:
-    q = select(t.staff).order_by(t.staff.c.role, t.staff.c.name)
+    q = select(t.staff).order_by(t.staff.c.name)
     if active_only:
         q = q.where(t.staff.c.active.is_(True))
     return [_staff(r) for r in uow.conn.execute(q)]
