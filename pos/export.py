@@ -3,6 +3,7 @@
 Voids and refunds carry negative quantities and amounts, so a column's sum is the net figure.
 By receipt, `pay_<method>` is what the method brought in: for cash what was tendered, for a
 voucher its face value when change was given; `total = Σ pay_* − change` on every row.
+`staff`: who recorded the document (staff accounts on; empty otherwise).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from pos.store import UnitOfWork
 
 LINE_COLUMNS = ("receipt_no", "kind", "sold_at", "enterprise", "product", "barcode", "quantity",
                 "unit_price", "discount", "amount", "tax_class", "sku", "line_no",
-                "original_receipt_no", "business_day")
+                "original_receipt_no", "business_day", "staff")
 RECEIPT_HEAD = ("receipt_no", "kind", "sold_at", "total", "taxable_total", "supply_value", "vat",
                 "exempt_total")
-RECEIPT_TAIL = ("change", "original_receipt_no", "business_day", "line_count", "voucher_kept")
+RECEIPT_TAIL = ("change", "original_receipt_no", "business_day", "line_count", "voucher_kept",
+                "staff")
 
 
 def _sales_query(day_from: str | None, day_to: str | None):
@@ -99,7 +101,7 @@ def _by_line(uow: UnitOfWork, writer, docs) -> int:
                     ln["name"], ln["barcode"] or "", ln["qty"], ln["unit_price"],
                     ln["line_discount"] + ln["receipt_discount"], ln["amount"], ln["tax_class"],
                     ln["sku"] or "", ln["line_no"], d["original_receipt_no"] or "",
-                    d["business_day"]])
+                    d["business_day"], d["staff_name"] or ""])
                 n += 1
     return n
 
@@ -128,5 +130,5 @@ def _by_receipt(uow: UnitOfWork, writer, docs) -> int:
             d["receipt_no"], d["kind"], d["created_at"], d["total"], d["taxable_total"],
             d["supply_value"], d["vat"], d["exempt_total"], *(p.get(m, 0) for m in methods),
             d["change"], d["original_receipt_no"] or "", d["business_day"],
-            counts.get(d["id"], 0), kept.get(d["id"], 0)])
+            counts.get(d["id"], 0), kept.get(d["id"], 0), d["staff_name"] or ""])
     return len(docs)

@@ -51,6 +51,7 @@ class SaleRow:
     vat: int
     exempt_total: int
     change: int
+    staff_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,20 @@ class HourFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffFigures:
+    """What one person recorded in the period (staff accounts on): receipts, their sales,
+    the voids and refunds they gave (negative), net, and the cash that went through their hands
+    (cash taken − change given + cash paid back)."""
+
+    name: str
+    receipts: int
+    sales: int
+    returns: int
+    net: int
+    cash: int
+
+
+@dataclass(frozen=True, slots=True)
 class CashFigures:
     float: int
     cash_taken: int
@@ -212,6 +227,13 @@ class Settlement(_Taxed):
     cash: CashFigures | None = None
     stock: list[StockFigures] = field(default_factory=list)
     simplified_total: int = 0
+    staff: list[StaffFigures] = field(default_factory=list)  # by name; none without accounts
+
+
+def staff_figures(rows: dict[str, list[int]]) -> list[StaffFigures]:
+    """{name: [receipts, sales, returns, cash]} as figures, by name."""
+    return [StaffFigures(name, v[0], v[1], v[2], v[1] + v[2], v[3])
+            for name, v in sorted(rows.items())]
 
 
 def cash_figures(sales: list[SaleRow], payments: list[PayRow], *, float_amount: int,
@@ -312,6 +334,21 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
         else:
             prod[6] += -ln.qty
             prod[8] += ln.amount
+    people: dict[str, list[int]] = {}
+    for doc in sales:
+        if doc.staff_name is None:
+            continue
+        v = people.setdefault(doc.staff_name, [0, 0, 0, 0])
+        if doc.kind == "sale":
+            v[0] += 1
+            v[1] += doc.total
+        else:
+            v[2] += doc.total
+        for p in pays_by_doc.get(doc.id, []):
+            if doc.kind == "sale":
+                v[3] += (p.tendered if p.kind == "cash" else 0) - p.change
+            elif p.kind == "cash":
+                v[3] += p.amount
     for doc_id, amounts in lines_by_doc.items():
         for enterprise_id, by_method in _allocate(amounts, pays_by_doc.get(doc_id, [])).items():
             for method, value in by_method.items():
@@ -337,7 +374,8 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
         methods={m: tuple(v) for m, v in methods.items()},
         enterprises={k: {**v, "by_method": dict(v["by_method"])} for k, v in ent.items()},
         products=[tuple(v) for v in products.values()],
-        hours=_hours(sales), infos=enterprises, cash=cash, method_order=method_order)
+        hours=_hours(sales), infos=enterprises, cash=cash, method_order=method_order,
+        staff=staff_figures(people))
 
 
 def _hours(sales: list[SaleRow]) -> dict[int, tuple[int, int]]:
@@ -355,7 +393,8 @@ def assemble(*, gross: int, discounts: int, voids: int, refunds: int, taxable_to
              refund_count: int, methods: dict[str, tuple], enterprises: dict[str, dict],
              products: list[tuple], hours: dict[int, tuple[int, int]],
              infos: dict[str, EnterpriseInfo], cash: CashFigures | None = None,
-             method_order: list[str] | None = None, simplified_total: int = 0) -> Settlement:
+             method_order: list[str] | None = None, simplified_total: int = 0,
+             staff: list[StaffFigures] | None = None) -> Settlement:
     """The `Settlement` from summed parts, in one canonical order, whoever summed them.
 
     methods: {code: (sale count, sale amount, refund count, refund amount)};
@@ -389,7 +428,7 @@ def assemble(*, gross: int, discounts: int, voids: int, refunds: int, taxable_to
         products=sorted((ProductFigures(*v) for v in products),
                         key=lambda p: (-p.amount, p.name, p.enterprise_id)),
         hours=[HourFigures(h, v[0], v[1]) for h, v in sorted(hours.items())],
-        cash=cash)
+        cash=cash, staff=list(staff or []))
 
 
 def breakdown(amount: int) -> dict[int, int]:

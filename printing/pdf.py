@@ -125,6 +125,9 @@ def shift_report_pdf(path: Path | str, f: Settlement, *, kind: str, lang: str = 
         meta.append(f"{word('opened', lang)} {shift['opened_at'][:16].replace('T', ' ')}")
         if shift.get("closed_at"):
             meta.append(f"{word('closed', lang)} {shift['closed_at'][:16].replace('T', ' ')}")
+        for key in ("opened_by", "closed_by"):
+            if shift.get(key):
+                meta.append(f"{word(key, lang)} {shift[key]}")
     if day:
         meta.append(f"{word('day', lang)} {day}")
     story.append(Paragraph(escape(" · ".join(meta)), s["body"]))
@@ -181,6 +184,7 @@ def shift_report_pdf(path: Path | str, f: Settlement, *, kind: str, lang: str = 
             cash.append(Paragraph(f"{word('difference_reason', lang)}: "
                                   f"{escape(shift['difference_reason'])}", s["body"]))
         story += [KeepTogether(cash)]
+    story += _staff_table(f, s, lang)
     rows = [[word("product", lang), word("enterprise", lang), word("qty", lang),
              word("amount", lang)]]
     rows += [[p.name, p.enterprise_name, str(p.qty), _n(p.amount)] for p in f.products]
@@ -217,6 +221,13 @@ def settlement_pdf(path: Path | str, f: Settlement, *, enterprises: dict[str, di
             story.append(PageBreak())
         story += _statement(e, f, enterprises.get(e.enterprise_id, {}), s, lang, store, period,
                             labels)
+    if f.staff:  # the stall's own page: who recorded what
+        if story:
+            story.append(PageBreak())
+        story += [Paragraph(escape(f"{word('settlement_title', lang)} — {word('by_staff', lang)}"),
+                            s["title"])]
+        story += [Paragraph(escape(" · ".join(period)), s["body"])] if period else []
+        story += _staff_table(f, s, lang)
     if not story:
         story.append(Paragraph(word("none", lang), s["body"]))
     title = word("settlement_title", lang)
@@ -225,6 +236,22 @@ def settlement_pdf(path: Path | str, f: Settlement, *, enterprises: dict[str, di
                             topMargin=16 * mm, bottomMargin=18 * mm, title=title)
     doc.build(story, onFirstPage=_footer(footer), onLaterPages=_footer(footer))
     return Path(path)
+
+
+def _staff_table(f: Settlement, s, lang: str) -> list:
+    """Sales, returns, net and cash by the person who recorded them (staff accounts on)."""
+    if not f.staff:
+        return []
+    rows = [[word("staff", lang), word("receipts", lang), word("sales", lang),
+             word("returns", lang), word("net", lang), word("staff_cash", lang)]]
+    rows += [[p.name, str(p.receipts), _n(p.sales), _n(p.returns), _n(p.net), _n(p.cash)]
+             for p in f.staff]
+    rows.append(["", str(sum(p.receipts for p in f.staff)), _n(sum(p.sales for p in f.staff)),
+                 _n(sum(p.returns for p in f.staff)), _n(sum(p.net for p in f.staff)),
+                 _n(sum(p.cash for p in f.staff))])
+    return [KeepTogether([Paragraph(word("by_staff", lang), s["h2"]),
+                          _table(rows, [45 * mm, 20 * mm, 27 * mm, 27 * mm, 27 * mm, 27 * mm],
+                                 total_row=True)])]
 
 
 def _statement(e: EnterpriseFigures, f: Settlement, info: dict, s, lang, store, period,

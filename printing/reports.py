@@ -49,6 +49,9 @@ def layout_shift_report(f: Settlement, *, kind: str, columns: int | Measure, lan
         out.append(Row(word("opened", lang), shift["opened_at"][:16].replace("T", " ")))
         if shift.get("closed_at"):
             out.append(Row(word("closed", lang), shift["closed_at"][:16].replace("T", " ")))
+        for key in ("opened_by", "closed_by"):
+            if shift.get(key):
+                out += fit(word(key, lang), shift[key], columns)
     if printed_at:
         out.append(Row(word("printed", lang), printed_at.strftime("%Y-%m-%d %H:%M")))
     out.append(Rule("="))
@@ -89,6 +92,14 @@ def layout_shift_report(f: Settlement, *, kind: str, columns: int | Measure, lan
             if shift and shift.get("difference_reason"):
                 out += fit(f"{word('difference_reason', lang)}: {shift['difference_reason']}", "",
                            columns)
+    if f.staff:  # who recorded what, and the cash through their hands
+        out += [Rule(), Row(word("by_staff", lang), bold=True)]
+        for person in f.staff:
+            out += fit(f"{person.name} ({word('count_unit', lang, n=person.receipts)})",
+                       _n(person.net), columns)
+            if person.returns:
+                out.append(Row(f"  {word('returns', lang)}", _n(person.returns)))
+            out.append(Row(f"  {word('staff_cash', lang)}", _n(person.cash)))
     out += [Rule(), Row(word("receipts", lang), word("count_unit", lang, n=f.receipt_count)),
             Row(word("average", lang), _n(f.average_sale)), Feed(2)]
     return out

@@ -14,7 +14,7 @@ from pos.services import staff
 from pos.domain import DomainError, plain
 from pos.errors import CodedError
 from pos.settlement import (DENOMINATIONS, CashFigures, EnterpriseInfo, LineRow, PartRow, PayRow,
-                            SaleRow, Settlement, count_total)
+                            SaleRow, Settlement, count_total, staff_figures)
 from pos.outbox import append_event
 from pos.store import BACKUP_DIR, StoreError, UnitOfWork
 
@@ -191,7 +191,8 @@ def open_drawer(uow: UnitOfWork, *, reason: str) -> int:
 _LOAD_SQL = {
     "sales": """SELECT s.id, s.kind, s.receipt_no, s.created_at, s.subtotal, s.line_discount,
                       s.receipt_discount, s.total, s.taxable_total, s.supply_value, s.vat,
-                      s.exempt_total, s.change FROM sales s WHERE {where} ORDER BY s.seq""",
+                      s.exempt_total, s.change, s.staff_name FROM sales s WHERE {where}
+                ORDER BY s.seq""",
     "lines": """SELECT l.sale_id, l.product_id, l.name, l.enterprise_id, l.enterprise_name, l.qty,
                       l.amount FROM sales s CROSS JOIN sale_lines l ON l.sale_id = s.id
                 WHERE {where}""",
@@ -241,6 +242,18 @@ _AGG = {
                    GROUP BY COALESCE(l.product_id, l.name), l.enterprise_id""",
     "hours": """SELECT CAST(substr(s.created_at, 12, 2) AS INTEGER), SUM(s.kind = 'sale'),
                        SUM(s.total) FROM sales s WHERE {w} GROUP BY 1""",
+    # who recorded what (staff accounts on): receipts, sales, returns; then their cash
+    "staff": """SELECT s.staff_name, SUM(s.kind = 'sale'),
+                       SUM(CASE WHEN s.kind = 'sale' THEN s.total ELSE 0 END),
+                       SUM(CASE WHEN s.kind <> 'sale' THEN s.total ELSE 0 END)
+                FROM sales s WHERE {w} AND s.staff_name IS NOT NULL GROUP BY s.staff_name""",
+    "staff_cash": """SELECT s.staff_name,
+                       SUM(CASE WHEN s.kind = 'sale'
+                                THEN (CASE WHEN p.kind = 'cash' THEN p.tendered ELSE 0 END)
+                                     - p.change
+                                WHEN p.kind = 'cash' THEN p.amount ELSE 0 END)
+                     FROM sales s CROSS JOIN payments p ON p.sale_id = s.id
+                     WHERE {w} AND s.staff_name IS NOT NULL GROUP BY s.staff_name""",
     # documents and how many payments and enterprises each has
     "docs": """CREATE TEMP TABLE IF NOT EXISTS settle_docs
                (id TEXT PRIMARY KEY, np INTEGER, ne INTEGER)""",
@@ -328,6 +341,9 @@ def summed_settlement(uow: UnitOfWork, *, shift_id: str | None = None, day: str 
                 add(eid, method, value)
     uow.conn.exec_driver_sql("DELETE FROM temp.settle_docs")
     method_order = list(_method_order(uow))
+    people = {r[0]: [int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), 0] for r in q("staff")}
+    for name, amount in q("staff_cash"):
+        people[name][3] = int(amount or 0)
     return assemble(
         gross=tot("sale", 1), discounts=tot("sale", 2), voids=tot("void", 3),
         refunds=tot("refund", 3), taxable_total=across(4), supply_value=across(5),
@@ -337,7 +353,7 @@ def summed_settlement(uow: UnitOfWork, *, shift_id: str | None = None, day: str 
         enterprises=enterprises, products=products,
         hours={int(r[0]): (int(r[1]), int(r[2])) for r in q("hours")},
         infos=_enterprises(uow), cash=cash, method_order=method_order,
-        simplified_total=simplified_total)
+        simplified_total=simplified_total, staff=staff_figures(people))
 
 
 def _method_order(uow: UnitOfWork):

@@ -292,3 +292,22 @@ def test_the_protocol_carries_no_pin_and_takes_the_audit_chain():
         p.AuditPayload.model_validate({**fields, "action": "rm -rf", "prev_hash": audit.GENESIS,
                                        "hash": digest})
     assert set(p.AuditAction.__args__) == set(audit.ACTIONS)
+
+
+def test_the_sales_export_names_who_recorded_each_document(store, stall, tmp_path):
+    import csv
+
+    from pos.export import export_sales
+
+    boss, clerk = people(store)
+    with store.unit_of_work() as uow:
+        in_shift(uow)
+        sale = s.record_sale(uow, items=[s.SaleItem(stall.soap, 2)], tenders=[Tender("cash", 6000)])
+        uow.approver = boss
+        s.refund_sale(uow, sale_id=sale.id, quantities={1: 1}, method="cash")
+        uow.commit()
+    for by in ("line", "receipt"):
+        with store.unit_of_work(write=False) as uow:
+            export_sales(uow, tmp_path / f"{by}.csv", by=by)
+        rows = list(csv.DictReader((tmp_path / f"{by}.csv").read_text("utf-8-sig").splitlines()))
+        assert [(r["kind"], r["staff"]) for r in rows] == [("sale", "이계산"), ("refund", "이계산")]

@@ -151,3 +151,78 @@ def test_close_the_day_from_the_command_line(tmp_path):
     bad = jangteo(data, "shift", "close", "--count", "3000=1")
     assert bad.returncode == 1 and "열린 교대가 없습니다" in bad.stderr
     assert jangteo(data, "check").returncode == 0
+
+
+def test_the_z_and_the_settlement_say_what_each_staff_member_recorded(store, tmp_path):
+    """Two people sell in one shift, switching at the till: their sales, returns and the cash
+    through their hands add up to the shift's (SQL sums equal the reference computation), and
+    the Z on paper and in PDF and the settlement's last page name each of them."""
+    import random
+
+    from pos.domain import Tender
+    from pos.services import staff
+    from pos.services.shifts import _enterprises, _load, _method_order
+    from pos.settlement import settle as reference
+
+    run_demo(store, sales=0, seed=5)
+    with store.unit_of_work() as uow:
+        boss = staff.add_staff(uow, name="김매니저", role="manager", pin="2468")
+        uow.commit()
+    store.actor = boss
+    with store.unit_of_work() as uow:
+        clerk = staff.add_staff(uow, name="이계산", role="cashier", pin="1357")
+        staff.set_accounts(uow, True)
+        uow.commit()
+    rng = random.Random(7)
+    with store.unit_of_work() as uow:
+        products = [p for p in svc.list_products(uow) if p["price"] > 0][:6]
+        shift = svc.current_shift(uow) or svc.open_shift(uow, float_amount=50000)
+        uow.commit()
+    made = []
+    for k in range(30):
+        store.actor = boss if k % 3 == 0 else clerk
+        p = rng.choice(products)
+        qty = rng.randint(1, 3)
+        total = p["price"] * qty
+        tender = rng.choice([Tender("cash", total + rng.choice([0, 1000, 5000])),
+                             Tender("card", total)])
+        with store.unit_of_work() as uow:
+            made.append(svc.record_sale(uow, items=[svc.SaleItem(p["id"], qty)],
+                                        tenders=[tender]))
+            uow.commit()
+    store.actor = boss  # a manager gives two back, by cash
+    with store.unit_of_work() as uow:
+        svc.refund_sale(uow, sale_id=made[1].id, quantities={1: 1}, method="cash")
+        svc.void_sale(uow, sale_id=made[2].id)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        fast = svc.shift_settlement(uow, shift_id=shift["id"])
+        rows = _load(uow, shift_id=shift["id"])
+        slow = reference(*rows, _enterprises(uow), method_order=list(_method_order(uow)))
+    assert fast.staff == slow.staff and [p.name for p in fast.staff] == ["김매니저", "이계산"]
+    assert sum(p.net for p in fast.staff) == fast.net
+    c = fast.cash
+    assert sum(p.cash for p in fast.staff) == c.cash_taken - c.change_given - c.cash_refunds
+    clerk_sales = [d for d in made if d.staff_name == "이계산"]
+    assert fast.staff[1].receipts == len(clerk_sales)
+    assert fast.staff[1].sales == sum(d.totals.total for d in clerk_sales)
+
+    with store.unit_of_work() as uow:
+        closed, f = svc.close_shift(uow, counted=c.expected)
+        uow.commit()
+    prof = profile("generic-58-text")
+    lines = decode(render(layout_shift_report(f, kind="z", columns=prof.columns, shift=closed),
+                          prof)).text_lines()
+    assert any(line.startswith("마감") and "김매니저" in line for line in lines)
+    at = next(i for i, line in enumerate(lines) if line.strip() == "직원별")
+    clerk_line = next(line for line in lines[at:] if line.startswith("이계산"))
+    assert f"{f.staff[1].net:,}" in clerk_line and f"({f.staff[1].receipts}건)" in clerk_line
+    path = shift_report_pdf(tmp_path / "z.pdf", f, kind="z", shift=closed)
+    text = "".join(page.extract_text() for page in PdfReader(path).pages)
+    assert "직원별" in text and f"{f.staff[0].cash:,}" in text and "마감 김매니저" in text
+    pages_to_png(path, "z-by-staff")
+    with store.unit_of_work(write=False) as uow:
+        enterprises = {e["id"]: e for e in svc.list_enterprises(uow)}
+    path = settlement_pdf(tmp_path / "s.pdf", f, enterprises=enterprises, shift=closed)
+    last = PdfReader(path).pages[-1].extract_text()
+    assert "직원별" in last and "이계산" in last and f"{f.staff[1].net:,}" in last
