@@ -744,6 +744,10 @@ REFUSED = "push refused"  # a 422: nothing of the batch was kept
 # a refund of another till's sale whose lines the vendor typed in, offline: taken, to be looked at
 TYPED_RETURN = ("refund typed in at the till from the customer's receipt: its sale could not be "
                 "checked when it was made")
+# an `audit.logged` entry that breaks its till's hash chain: kept as sent, to be looked at
+AUDIT_EDITED = "audit entry does not match its hash"  # its fields do not give its `hash`
+AUDIT_CHAIN = "audit entry does not follow the till's entry before it"  # `prev_hash`, a gap
+AUDIT_TAKEN = "audit entry number already received with another hash"  # the first is kept
 
 
 class Mismatch(Strict):

@@ -3,6 +3,8 @@ from the docstrings, the tables of docs/sync-protocol.md)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -171,10 +173,66 @@ class Alert(Answer):
     """The event's id, when known."""
     reason: str
     """Why: `differs from the stored event`, `event or document id already used`, `waiting
-    for its original`, `returns more than was sold: …`, `push refused: …`."""
+    for its original`, `returns more than was sold: …`, `push refused: …`, `audit entry does
+    not match its hash: …`, `audit entry does not follow the till's entry before it: …`,
+    `audit entry number already received with another hash: …`."""
     created_at: str
     """When the first copy came."""
     last_at: str
     """When the newest copy came."""
     times: int
     """How many copies came."""
+
+
+class StaffMember(Answer):
+    """A person who sells at a till of the stall, as the till last sent them (`staff.changed`).
+    No PIN and nothing made from one: the tills never send it."""
+
+    device_code: str
+    """The till they were added on (each till keeps its own staff)."""
+    id: str
+    """The person's id on that till (`AuditEntry.staff_id`)."""
+    name: str
+    """Their name, as documents and audit entries carry it."""
+    role: str
+    """`manager` or `cashier`."""
+    enterprise_name: str | None = None
+    """The enterprise they come from, if any."""
+    active: bool
+    """False once disabled at the till: they can no longer sign in."""
+    updated_at: str
+    """When the till made the change the server has (the newest it received)."""
+
+
+class AuditEntry(Answer):
+    """One entry of a till's audit log, as the till sent it (`audit.logged`), and whether it
+    keeps the till's hash chain."""
+
+    id: int
+    """The entry's id on the server: the cursor `after` of the next page."""
+    device_code: str
+    """The till that logged it."""
+    n: int
+    """Its number in that till's log: 1, 2, 3…"""
+    at: str
+    """When, as the till wrote it (with its UTC offset)."""
+    device_id: str
+    """The till's own device id, as in the entry (its hash covers it)."""
+    staff_id: str | None = None
+    """Who did it: the person's id on the till ([StaffMember](#staffmember)); null when
+    nobody was signed in."""
+    staff_name: str | None = None
+    """Their name."""
+    action: str
+    """What was done (see [AuditPayload](#auditpayload)): `void`, `approval`, `sign_in`…"""
+    subject: str
+    """What it was done to: a receipt number, a person's name; may be empty."""
+    details: dict[str, Any]
+    """More about it: an approval's `right`, `staff` (who asked) and `approver` (the manager)…"""
+    prev_hash: str
+    """The previous entry's hash, as sent."""
+    hash: str
+    """This entry's hash, as sent."""
+    problem: str | None = None
+    """Null when the entry's fields give its hash and it follows the till's entry before it;
+    else why not (the same reason as its alert)."""

@@ -88,6 +88,18 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     tt.add_argument("--json", action="store_true")
     al = sub.add_parser("alerts", help=h("alerts_help"))
     al.add_argument("event")
+    sf = sub.add_parser("staff", help=h("staff_help"))
+    sf.add_argument("stall", metavar="STALL")
+    sf.add_argument("--event", default=None)
+    au = sub.add_parser("audit", help=h("audit_help"))
+    au.add_argument("stall", metavar="STALL")
+    au.add_argument("--event", default=None)
+    au.add_argument("--from", dest="since", default=None, metavar="YYYY-MM-DD",
+                    help=h("audit_from_help"))
+    au.add_argument("--to", dest="until", default=None, metavar="YYYY-MM-DD",
+                    help=h("audit_to_help"))
+    au.add_argument("--staff", dest="staff_name", default=None, metavar="NAME",
+                    help=h("audit_staff_help"))
     return ap
 
 
@@ -157,6 +169,13 @@ def main(argv: list[str] | None = None) -> int:
                           f"\t{a['reason']}{copies}")
                 if not found:
                     print(say("no_alerts", lang))
+            elif args.command == "staff":
+                _print_staff(service.stall_staff(conn, stall_id=_stall(service, conn, args)["id"]),
+                             lang)
+            elif args.command == "audit":
+                _print_audit(service.audit_entries(
+                    conn, stall_id=_stall(service, conn, args)["id"], since=args.since,
+                    until=args.until, staff=args.staff_name), lang)
             elif args.command == "totals":
                 totals = service.totals(conn, event_id=service.find_event(conn, args.event)["id"])
                 if args.json:
@@ -224,6 +243,31 @@ def _print_totals(totals: dict, lang: str) -> None:
     print(say("totals_by_day", lang))
     for row in totals["by_day"]:
         print(f"  {row['day']}\t{format_amount(row['net'])}")
+
+
+def _print_staff(people: list[dict], lang: str) -> None:
+    from pos.i18n import tr
+
+    if not people:
+        print(say("staff_none", lang))
+    for person in people:
+        state = "" if person["active"] else "\t" + say("staff_disabled", lang)
+        print(f"{person['device_code']}\t{person['name']}\t{tr('role_' + person['role'], lang)}"
+              f"\t{person['enterprise_name'] or '-'}{state}")
+
+
+def _print_audit(entries: list[dict], lang: str) -> None:
+    from pos.i18n import tr
+
+    if not entries:
+        print(say("audit_none", lang))
+    for e in entries:
+        detail = ", ".join(f"{k}={v}" for k, v in sorted(e["details"].items()))
+        print(f"{e['device_code']} {e['n']:>5}  {e['at'][:19].replace('T', ' ')}  "
+              f"{e['staff_name'] or '-'}  {tr('audit_' + e['action'], lang)}  {e['subject']}"
+              + (f"  ({detail})" if detail else ""))
+        if e["problem"]:
+            print("  " + say("audit_problem", lang, reason=e["problem"]))
 
 
 def migrate_once(url: str) -> None:

@@ -1,5 +1,5 @@
 """What the organizer does: events, stalls and their devices, enterprises, enrolment codes,
-products and settings for the tills, totals and alerts. Every route needs an organizer token."""
+products and settings for the tills, totals and alerts, the stalls' staff and audit logs. Every route needs an organizer token."""
 
 from __future__ import annotations
 
@@ -111,3 +111,30 @@ def alerts(event: str, conn: Tx,
     and pushes refused with 422 (one per device, seq and reason)."""
     return service.alerts(conn, event_id=service.find_event(conn, event)["id"], after=after,
                           limit=limit)
+
+
+@router.get("/stalls/{stall}/staff", responses=problems(404, 409))
+def staff(stall: str, conn: Tx) -> list[a.StaffMember]:
+    """The people who sell at the stall's tills, by till and name, as each till last sent
+    them. Never a PIN or anything made from one."""
+    return service.stall_staff(conn, stall_id=service.find_stall(conn, stall)["id"])
+
+
+@router.get("/stalls/{stall}/audit", responses=problems(404, 409, 422))
+def audit(stall: str, conn: Tx,
+          since: Annotated[str | None, Query(alias="from", max_length=10, pattern=p.DAY,
+                                             description="the first day (YYYY-MM-DD)")] = None,
+          until: Annotated[str | None, Query(alias="to", max_length=10, pattern=p.DAY,
+                                             description="the last day (YYYY-MM-DD)")] = None,
+          staff: Annotated[str | None, Query(min_length=1, max_length=40, pattern=p.PLAIN,
+                                             description="only this person's entries")] = None,
+          after: Annotated[int, Query(ge=0, le=p.MAX_SEQ,
+                                      description="the last entry id already seen")] = 0,
+          limit: Annotated[int, Query(ge=1, le=1000)] = 500) -> list[a.AuditEntry]:
+    """The audit logs of the stall's tills, in the order the server received them (each
+    till's in its own order), a page at a time: of the days `from` to `to` (as each till
+    dated the entry), of one person. An entry that breaks its till's hash chain is listed
+    too, with its `problem` (and an alert)."""
+    return service.audit_entries(conn, stall_id=service.find_stall(conn, stall)["id"],
+                                 since=since, until=until, staff=staff, after=after,
+                                 limit=limit)

@@ -4,6 +4,7 @@ and the event's totals."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import time
@@ -19,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from pos import bizno as numbers
 from pos import catalog_match
+from pos.audit import GENESIS, chain_hash
 from pos.money import MAX_STOCK
 from sync import protocol as p
 from sync.server import tables as t
@@ -141,6 +143,59 @@ def alerts(conn: Connection, *, event_id: str, after: int = 0,
     if limit is not None:
         query = query.limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def stall_staff(conn: Connection, *, stall_id: str) -> list[dict]:
+    """The people who sell at the stall's tills, as the tills last sent them (`staff.changed`),
+    by till and name. Never a PIN or a hash: the tills never send one."""
+    m, dv = t.staff_members.c, t.devices.c
+    return [dict(r) for r in conn.execute(
+        select(dv.device_code, m.staff_id.label("id"), m.name, m.role, m.enterprise_name,
+               m.active, m.updated_at)
+        .select_from(t.staff_members.join(t.devices, dv.id == m.device_id))
+        .where(m.stall_id == stall_id).order_by(dv.device_code, m.name, m.staff_id)).mappings()]
+
+
+def _day_or_refuse(value: str | None, what: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        if not (isinstance(value, str) and value.isascii() and re.match(p.DAY, value)):
+            raise ValueError  # `\d` takes any script's digits: ２０２６ is no year here
+        datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise Refused(422, f"{what} {_said(str(value))} is not a date (2026-11-22)") from None
+    return value
+
+
+def audit_entries(conn: Connection, *, stall_id: str, since: str | None = None,
+                  until: str | None = None, staff: str | None = None, after: int = 0,
+                  limit: int | None = None) -> list[dict]:
+    """The audit entries of the stall's tills in the order the server received them (each
+    till's in its own order), after entry id `after`, at most `limit`: of the days `since` to
+    `until` (the day each till wrote, both included), of the person named `staff`."""
+    since, until = _day_or_refuse(since, "from"), _day_or_refuse(until, "to")
+    if since and until and since > until:
+        raise Refused(422, f"from {since} is after to {until}")
+    if staff is not None and (len(staff) > 40 or not _NAMEABLE.match(staff)):
+        raise Refused(422, f"staff {_said(staff)} is not a name a till can give (1 to 40 "
+                           "characters, no control characters)")
+    e, dv = t.audit_entries.c, t.devices.c
+    after = min(after, 2**31 - 1)  # entry ids are 32-bit: no entry is past that cursor
+    query = (select(e.id, dv.device_code, e.n, e.at, e.local_device_id.label("device_id"),
+                    e.staff_id, e.staff_name, e.action, e.subject, e.details, e.prev_hash,
+                    e.hash, e.problem)
+             .select_from(t.audit_entries.join(t.devices, dv.id == e.device_id))
+             .where(e.stall_id == stall_id, e.id > after).order_by(e.id))
+    if since:
+        query = query.where(e.day >= since)
+    if until:
+        query = query.where(e.day <= until)
+    if staff:
+        query = query.where(e.staff_name == staff)
+    if limit is not None:
+        query = query.limit(limit)
+    return [{**r, "details": json.loads(r["details"])} for r in conn.execute(query).mappings()]
 
 
 def add_enterprise(conn: Connection, *, event_id: str, name: str, bizno: str | None = None) -> str:
@@ -398,6 +453,8 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
     rows = {"events": [], "documents": [], "lines": [], "payments": [], "stock": []}
     stock: list[tuple] = []  # (product id, stamp, change, the count when it is one)
     tracked: set[str] | None = None
+    people: list[tuple[int, p.StaffPayload]] = []  # this batch's `staff.changed`, in order
+    logged: list[tuple[p.Incoming, p.AuditPayload]] = []  # its `audit.logged`
     received = _now()
     for x in incoming:
         if x.seq <= known:
@@ -450,6 +507,10 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
                         product=within_clock(
                 conn, device["stall_id"], p.ProductChange.model_validate(ev.payload)))
             later_alerts += [(x, note) for note in notes]
+        elif ev.type == "staff.changed":
+            people.append((ev.seq, p.StaffPayload.model_validate(ev.payload)))
+        elif ev.type == "audit.logged":
+            logged.append((x, p.AuditPayload.model_validate(ev.payload)))
         rows["events"].append((device["id"], ev.seq, event_id, ev.type, ev.hlc, x.digest,
                                x.body.decode(), received))
         last = ev.seq
@@ -469,6 +530,8 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
         if x.seq in events and x.seq <= last and events[x.seq].document is not None
         and not str(events[x.seq].document.receipt_no).startswith(device["device_code"] + "-")])
     _insert_many(conn, t.stock_movements, rows["stock"])
+    _put_staff(conn, device, people)
+    later_alerts += _put_audit(conn, device, logged)
     _roll_up_stock(conn, device["stall_id"], stock)
     for x, reason in later_alerts:
         _alert(conn, device, x, reason)
@@ -891,6 +954,91 @@ def stock_page(conn: Connection, device: dict) -> p.StockPage:
                                  for pid in sorted(tracked)], counted_seq=int(last), hlc=newest)
 
 
+def _older(a: str, b: str) -> bool:
+    """Whether instant `a` is before instant `b` (both with their UTC offset)."""
+    return datetime.fromisoformat(a) < datetime.fromisoformat(b)
+
+
+def _put_staff(conn: Connection, device: dict, people: list[tuple[int, p.StaffPayload]]) -> None:
+    """A batch's `staff.changed` into the stall's staff, one row per till and person: the
+    change with the newest `updated_at` wins (of two as new, the later sent). The device row is
+    locked by the push: no other push writes this till's rows meanwhile."""
+    if not people:
+        return
+    newest: dict[str, tuple[int, p.StaffPayload]] = {}
+    for seq, person in people:
+        held = newest.get(person.id)
+        if held is None or not _older(person.updated_at, held[1].updated_at):
+            newest[person.id] = (seq, person)
+    s = t.staff_members.c
+    stored = {r.staff_id: r.updated_at for r in conn.execute(
+        select(s.staff_id, s.updated_at).where(s.device_id == device["id"],
+                                               s.staff_id.in_(sorted(newest))))}
+    for staff_id, (seq, person) in newest.items():
+        values = {"stall_id": device["stall_id"], "name": person.name, "role": person.role,
+                  "enterprise_name": person.enterprise_name, "active": person.active,
+                  "updated_at": person.updated_at, "seq": seq}
+        if staff_id not in stored:
+            conn.execute(t.staff_members.insert().values(device_id=device["id"],
+                                                         staff_id=staff_id, **values))
+        elif not _older(person.updated_at, stored[staff_id]):
+            conn.execute(t.staff_members.update().where(
+                s.device_id == device["id"], s.staff_id == staff_id).values(**values))
+
+
+def audit_problem(entry: p.AuditPayload, before: str | None, taken: bool = False) -> str | None:
+    """What is wrong with an audit entry, said as an alert's reason, or None: its fields do not
+    give its hash, it does not follow `before` (the hash of the till's entry n - 1 the server
+    has; None: it has none), or its number came already (`taken`)."""
+    wrong = []
+    if taken:
+        wrong.append(f"{p.AUDIT_TAKEN}: entry {entry.n} (the first one received is kept)")
+    fields = entry.model_dump(exclude={"prev_hash", "hash"})
+    if chain_hash(entry.prev_hash, **fields) != entry.hash:
+        wrong.append(f"{p.AUDIT_EDITED}: entry {entry.n}, {entry.action} {entry.subject}".strip())
+    if not taken and before is None:
+        wrong.append(f"{p.AUDIT_CHAIN}: entry {entry.n}; the server has no entry "
+                     f"{entry.n - 1} of this till")
+    elif not taken and entry.prev_hash != before:
+        wrong.append(f"{p.AUDIT_CHAIN}: entry {entry.n}; its prev_hash is not the hash of "
+                     f"entry {entry.n - 1}")
+    return "; ".join(wrong) or None
+
+
+def _put_audit(conn: Connection, device: dict,
+               logged: list[tuple[p.Incoming, p.AuditPayload]]) -> list[tuple]:
+    """A batch's `audit.logged` entries into the till's audit log on the server, each checked
+    against its hash and the entry before it (stored, or earlier in the batch). An entry that
+    breaks the chain is kept as sent, with the reason in `problem`, and alerted (returned as
+    (event, reason)); a number the server has already keeps the first entry."""
+    if not logged:
+        return []
+    a = t.audit_entries.c
+    numbers = [entry.n for _x, entry in logged]
+    held = {r.n: r.hash for r in conn.execute(select(a.n, a.hash).where(
+        a.device_id == device["id"], a.n.between(min(numbers) - 1, max(numbers))))}
+    rows, alerts = [], []
+    for x, entry in logged:
+        taken = entry.n in held
+        before = GENESIS if entry.n == 1 else held.get(entry.n - 1)
+        problem = audit_problem(entry, before, taken)
+        if problem is not None:
+            alerts.append((x, problem))
+        if taken:
+            continue
+        held[entry.n] = entry.hash
+        rows.append({"device_id": device["id"], "n": entry.n, "stall_id": device["stall_id"],
+                     "seq": x.seq, "day": entry.at[:10], "at": entry.at,
+                     "local_device_id": entry.device_id, "staff_id": entry.staff_id,
+                     "staff_name": entry.staff_name, "action": entry.action,
+                     "subject": entry.subject,
+                     "details": json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
+                     "prev_hash": entry.prev_hash, "hash": entry.hash, "problem": problem})
+    if rows:
+        conn.execute(t.audit_entries.insert(), rows)
+    return alerts
+
+
 def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document,
                   waiting: bool = False) -> None:
     """The document as the rows the totals are summed from."""
@@ -898,7 +1046,7 @@ def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document,
     original = str(doc.original_id) if doc.original_id is not None else None
     rows["documents"].append((doc_id, device_id, seq, doc.kind, doc.receipt_no,
                               doc.business_day, doc.total, doc.taxable_total, doc.supply_value,
-                              doc.vat, doc.exempt_total, original, waiting))
+                              doc.vat, doc.exempt_total, original, waiting, doc.staff_name))
     rows["lines"] += [(doc_id, ln.line_no, ln.enterprise_id, ln.enterprise_name, ln.name,
                        ln.qty, ln.amount, ln.original_line_no) for ln in doc.lines]
     rows["payments"] += [(doc_id, pay.n, pay.method, pay.amount) for pay in doc.payments]

@@ -99,6 +99,7 @@ documents = Table(  # sales, voids and refunds, as charged at the till
     # stall whose sale the server does not have yet, checked when the sale arrives
     Column("original_id", String(36), nullable=True),
     Column("waiting", Boolean, nullable=False, server_default=false()),
+    Column("staff_name", Text, nullable=True),  # who recorded it (till with staff accounts)
     Index("ix_documents_device_id_business_day", "device_id", "business_day"),
     Index("ix_documents_original_id", "original_id",  # only returns: sales pay nothing for it
           postgresql_where=text("original_id IS NOT NULL"),
@@ -223,4 +224,41 @@ return_holds = Table(  # quantities a till is giving back of a sale right now, b
     Column("lines", Text, nullable=False),  # JSON {"line_no": qty}
     Column("created_at", BigInteger, nullable=False),  # unix seconds: counts HOLD_SECONDS
     Index("ix_return_holds_sale_id", "sale_id"),
+)
+
+
+staff_members = Table(  # the people who sell at each till (`staff.changed`): never a PIN or hash
+    "staff_members", metadata,
+    Column("device_id", String(36), primary_key=True),
+    Column("staff_id", String(64), primary_key=True),  # the person's id on the till
+    Column("stall_id", String(36), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("enterprise_name", Text, nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("updated_at", Text, nullable=False),  # the newest change wins (`service._put_staff`)
+    Column("seq", BigInteger, nullable=False),  # the event the stored change came in
+    Index("ix_staff_members_stall_id", "stall_id"),
+)
+
+audit_entries = Table(  # each till's audit log (`audit.logged`), as sent, checked as it arrives
+    "audit_entries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # arrival order: the cursor
+    Column("device_id", String(36), nullable=False),
+    Column("n", BigInteger, nullable=False),
+    Column("stall_id", String(36), nullable=False),
+    Column("seq", BigInteger, nullable=False),  # the event that carried it
+    Column("day", String(10), nullable=False),  # `at`'s date, as the till wrote it
+    Column("at", Text, nullable=False),
+    Column("local_device_id", Text, nullable=False),  # the payload's `device_id`: the till's own
+    Column("staff_id", Text, nullable=True),
+    Column("staff_name", Text, nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("details", Text, nullable=False),  # JSON, keys sorted
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("problem", Text, nullable=True),  # why it was alerted (the chain is broken), or null
+    UniqueConstraint("device_id", "n"),
+    Index("ix_audit_entries_stall_id_day", "stall_id", "day"),
 )
