@@ -39,9 +39,9 @@ from pos.store import UnitOfWork
 
 ROLES = ("manager", "cashier")
 NAME_LIMIT = 40
-# scrypt with 32 MiB of memory: ≈0.1 s on a laptop for the person, the same for each guess of
+# scrypt with 16 MiB of memory: ≈0.1 s on a laptop for the person, the same for each guess of
 # someone who took the file (bench/bench_pin.py measures it against bare hashlib.scrypt).
-PIN_KDF = {"n": 2 ** 15, "r": 8, "p": 1}
+PIN_KDF = {"n": 2 ** 14, "r": 8, "p": 1}
 _MAXMEM = 64 * 1024 * 1024
 FREE_TRIES = 3  # wrong PINs in a row before the wait starts
 WAIT_MAX = 60  # seconds
