@@ -550,6 +550,24 @@ def _cmd_backup(args, lang: str) -> int:
     return EXIT_OK
 
 
+def _audit_restore(data_dir, done) -> None:
+    """The restore goes into the restored file's audit log (and to the server with it): what
+    came back, and how many receipts the replaced file had that the backup lacks. A store that
+    cannot be opened now says so at the till's next start; the restore itself stands."""
+    import logging
+
+    from pos import audit
+    from pos.store import Store, StoreError
+
+    try:
+        with Store(data_dir) as store, store.unit_of_work() as uow:
+            audit.record(uow, "restore", done.backup.path.name,
+                         {"kept": str(done.kept or ""), "lacking": done.lacking or 0})
+            uow.commit()
+    except (StoreError, OSError) as e:
+        logging.getLogger("jangteo.cli").warning("restore not put in the audit log: %s", e)
+
+
 def _cmd_restore(args, lang: str) -> int:
     """`jangteo restore [BACKUP]`: asks nothing; refuses while the till has the folder open."""
     from pos.backups import restore
@@ -557,6 +575,7 @@ def _cmd_restore(args, lang: str) -> int:
 
     data_dir = args.data_dir or default_data_dir()
     done = restore(data_dir, args.backup)
+    _audit_restore(data_dir, done)
     print(say("restore_done", lang, backup=done.backup.path, kind=_backup_kind(done.backup, lang),
               path=done.data_file))
     if done.kept is None:

@@ -88,8 +88,10 @@ def record_sale(uow: UnitOfWork, *, items: list[SaleItem], tenders: list[Tender]
     writes nothing) when the cart or the payments do not add up."""
     cart, stocked = _cart_items(uow, items)
     priced = price_cart(cart, discount)
+    typed = _typed_prices(uow, items, priced)
     if accounts_on(uow):
-        _allowed(uow, items, priced)
+        _allowed(uow, priced, typed)
+    uow.typed_prices = [(line, price) for line, price, is_open in typed if not is_open]
     payments = settle(priced.totals.total, tenders, payment_methods(uow))
     for p in payments:
         if p.kind == MethodKind.CARD and p.approval_no and len(p.approval_no) > 32:
@@ -102,21 +104,36 @@ def record_sale(uow: UnitOfWork, *, items: list[SaleItem], tenders: list[Tender]
                             stocked=stocked)
 
 
-def _allowed(uow: UnitOfWork, items: list[SaleItem], priced: Priced) -> None:
+def _typed_prices(uow: UnitOfWork, items: list[SaleItem], priced: Priced) -> list:
+    """The sale's lines whose price was typed at the till: (line, catalog price, whether it is
+    an open-price product's amount). A catalog price changed at the booth is kept in the audit
+    log; an open price is what that product is for."""
+    if all(i.unit_price is None for i in items):
+        return []
+    ids = [i.product_id for i in items if i.unit_price is not None]
+    known = {r.id: r for r in uow.conn.execute(
+        select(t.products.c.id, t.products.c.price, t.products.c.sku)
+        .where(t.products.c.id.in_(ids)))}
+    out = []
+    for item, line in zip(items, priced.lines):
+        p = known.get(item.product_id) if item.unit_price is not None else None
+        if p is None:
+            continue
+        is_open = (p.sku or "").startswith("open-")
+        if is_open or item.unit_price != p.price:
+            out.append((line, p.price, is_open))
+    return out
+
+
+def _allowed(uow: UnitOfWork, priced: Priced, typed: list) -> None:
     """What the person selling may do in this sale without a manager: a typed price (an open
     price product's amount, or a catalog price changed at the booth) and discounts beyond the
     cashier's limits (`pos.services.staff`)."""
-    typed = [i for i in items if i.unit_price is not None]
-    if typed:
-        known = {r.id: r for r in uow.conn.execute(
-            select(t.products.c.id, t.products.c.price, t.products.c.sku)
-            .where(t.products.c.id.in_([i.product_id for i in typed])))}
-        for item in typed:
-            p = known[item.product_id]
-            if (p.sku or "").startswith("open-"):
-                need(uow, "open_price", amount=item.unit_price)
-            elif item.unit_price != p.price:
-                need(uow, "price_edit", amount=item.unit_price, subject=p.sku or item.product_id)
+    for line, price, is_open in typed:
+        if is_open:
+            need(uow, "open_price", amount=line.unit_price)
+        else:
+            need(uow, "price_edit", amount=line.unit_price, subject=line.name)
     totals = priced.totals
     off = totals.line_discount + totals.receipt_discount
     if off:
@@ -475,14 +492,31 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
         clock_note=note, staff_name=who["staff_name"])
     append_event(uow, event_type=f"{kind}.recorded", document_id=doc_id,
                  allocation=allocation, wall=wall)
-    if kind != DocKind.SALE:
-        from pos import audit
+    from pos import audit
 
+    if kind != DocKind.SALE:
         audit.record(uow, str(kind), number, {"original": original_no, "total": totals.total,
                                                "reason": doc.reason or ""})
+    if note is not None:
+        _clock_jump(uow, number, day, note)
+    for line, catalog_price in getattr(uow, "typed_prices", ()):
+        audit.record(uow, "price_edit", number, {"product": line.name, "price": catalog_price,
+                                                 "charged": line.unit_price})
+    uow.typed_prices = ()
     print_jobs.for_document(uow, doc)
     uow.note(events.DOCUMENT, doc)
     return doc
+
+
+def _clock_jump(uow: UnitOfWork, number: str, day: str, note: tuple[str, dict]) -> None:
+    """A document made while the clock looked wrong goes into the audit log: once a business
+    day for each kind of wrong (every sale while it stays wrong would drown the log)."""
+    from pos import audit
+
+    code, params = note
+    last = audit.entries(uow, action="clock_jump", since=day)
+    if not any(e.details.get("note") == code for e in last):
+        audit.record(uow, "clock_jump", number, {"note": code, **params})
 
 
 def _move_stock(uow: UnitOfWork, lines: list[Line], stocked: bool) -> None:

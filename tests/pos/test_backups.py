@@ -263,6 +263,11 @@ def test_restore_round_trip_keeps_the_current_file_and_says_what_the_backup_lack
     floors = con.execute("SELECT last_n, reason FROM receipt_floors").fetchall()
     con.close()
     assert [n for n, _ in floors] == [7] and floors[0][1].startswith("restore")
+    con = sqlite3.connect(data / "jangteo.db")  # and the restore is in its audit log
+    action, subject, details = con.execute(
+        "SELECT action, subject, details FROM audit_log ORDER BY n DESC LIMIT 1").fetchone()
+    con.close()
+    assert (action, subject) == ("restore", made.name) and '"lacking": 3' in details
     assert not list(data.glob(".partial-*"))
     with Store(data, clock=store.clock) as restored:  # opens as a store again
         with restored.unit_of_work(write=False) as uow:

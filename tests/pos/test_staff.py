@@ -311,3 +311,23 @@ def test_the_sales_export_names_who_recorded_each_document(store, stall, tmp_pat
             export_sales(uow, tmp_path / f"{by}.csv", by=by)
         rows = list(csv.DictReader((tmp_path / f"{by}.csv").read_text("utf-8-sig").splitlines()))
         assert [(r["kind"], r["staff"]) for r in rows] == [("sale", "이계산"), ("refund", "이계산")]
+
+
+def test_a_price_changed_at_the_till_and_a_wrong_clock_are_in_the_audit_log(store, stall, clock):
+    with store.unit_of_work() as uow:
+        in_shift(uow)
+        first = s.record_sale(uow, items=[s.SaleItem(stall.soap), s.SaleItem(stall.candle,
+                                                                             unit_price=9000)],
+                              tenders=[Tender("cash", 12000)])
+        uow.commit()
+    clock.advance(timedelta(hours=-3))  # the clock set back: behind the newest sale
+    with store.unit_of_work() as uow:
+        for _ in range(3):
+            s.record_sale(uow, items=[s.SaleItem(stall.soap)], tenders=[Tender("cash", 3000)])
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        edits = audit.entries(uow, action="price_edit")
+        jumps = audit.entries(uow, action="clock_jump")
+    assert [(e.subject, e.details) for e in edits] == [
+        (first.receipt_no, {"product": "향초", "price": 12000, "charged": 9000})]
+    assert len(jumps) == 1 and jumps[0].details["note"] == "clock_behind"  # once, not thrice
