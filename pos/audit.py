@@ -154,3 +154,51 @@ def verify(uow: UnitOfWork, *, limit: int = 50) -> list[tuple[str, str, str]]:
 
 def count(uow: UnitOfWork) -> int:
     return uow.conn.execute(select(func.count()).select_from(t.audit_log)).scalar() or 0
+
+
+# How an entry's details are said to a person (`describe`): each key's word, and its value as a
+# won amount, a permission, a role or a list of permissions; anything else as it is.
+_WON = ("amount", "total", "price", "charged", "difference", "discount_won", "difference_won")
+_KEYS = ("right", "staff", "approver", "amount", "percent", "reason", "original", "total",
+         "role", "in_a_row", "note", "product", "price", "charged", "difference", "names",
+         "kept", "lacking", "what", "new", "active", "allowed", "discount_won",
+         "discount_percent", "difference_won", "pin", "name", "job")
+
+
+def describe(entry: Entry, lang: str = "ko") -> str:
+    """The entry's details in the person's language: "권한: 판매 취소, 직원: 이계산, …"."""
+    from pos.i18n import tr
+    from pos.money import format_won
+
+    def value(key, v):
+        if key in _WON and isinstance(v, int) and not isinstance(v, bool):
+            return format_won(v, lang)
+        if key == "right" and v in _RIGHTS:
+            return tr(f"right_{v}", lang)
+        if key == "allowed" and isinstance(v, list):
+            return ", ".join(tr(f"right_{r}", lang) if r in _RIGHTS else str(r) for r in v) \
+                or "—"
+        if key == "role" and v in ("manager", "cashier"):
+            return tr(f"role_{v}", lang)
+        if key == "note" and v in ("clock_behind", "clock_ahead", "zone_differs"):
+            return tr(f"audit_note_{v}", lang)
+        if key == "percent":
+            return f"{v}%"
+        if isinstance(v, bool):
+            return tr("audit_yes", lang) if v else tr("audit_no", lang)
+        if isinstance(v, list):
+            return ", ".join(str(x) for x in v)
+        return str(v)
+
+    parts = []
+    for key, v in sorted(entry.details.items(), key=lambda kv: (
+            _KEYS.index(kv[0]) if kv[0] in _KEYS else len(_KEYS), kv[0])):
+        if v in ("", None):
+            continue
+        word = tr(f"audit_key_{key}", lang) if key in _KEYS else key
+        parts.append(f"{word}: {value(key, v)}")
+    return ", ".join(parts)
+
+
+_RIGHTS = ("void", "refund", "discount", "open_price", "price_edit", "no_sale", "cash_move",
+           "close_difference", "catalog", "settings", "staff")

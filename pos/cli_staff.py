@@ -168,7 +168,7 @@ def _audit(args, lang: str, open_store) -> int:
         print(say("audit_none", lang))
     for e in found:
         who = e.staff_name or "-"
-        detail = ", ".join(f"{k}={v}" for k, v in sorted(e.details.items()))
+        detail = audit.describe(e, lang)
         what = tr(f"audit_{e.action}", lang)
         print(f"{e.n:>5}  {e.at[:19].replace('T', ' ')}  {who}  {what}  {e.subject}"
               + (f"  ({detail})" if detail else ""))

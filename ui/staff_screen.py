@@ -12,7 +12,7 @@ from ui import prompts
 from ui.qt import (QCheckBox, QComboBox, QDialog, QFormLayout, QGroupBox, QHBoxLayout,
                    QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
                    QTableWidgetItem, QVBoxLayout)
-from ui.texts import explain, t
+from ui.texts import explain, language, t
 
 RIGHT_KEYS = staff_svc.RIGHTS
 
@@ -315,7 +315,9 @@ class AuditDialog(QDialog):
         found.reverse()
         self.table.setRowCount(len(found))
         for r, e in enumerate(found):
-            details = ", ".join(f"{k}: {v}" for k, v in sorted(e.details.items()))
+            details = audit.describe(e, language())
             for c, text in enumerate((e.at[:19].replace("T", " "), e.staff_name or "—",
                                       t(f"audit_{e.action}"), e.subject, details)):
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)  # a long one is elided in its cell
+                self.table.setItem(r, c, item)

@@ -122,7 +122,7 @@ def set_cashier_rights(uow: UnitOfWork, rights: CashierRights) -> None:
     if rights.discount_percent > 100:
         raise DomainError("setting_invalid", name="cashier_rights")
     set_setting(uow, "cashier_rights", rights.as_json())
-    audit.record(uow, "permissions_changed", "cashier", rights.as_json())
+    audit.record(uow, "permissions_changed", "", rights.as_json())
 
 
 # --- people ---------------------------------------------------------------------------------
@@ -269,7 +269,7 @@ def reset_pin(uow: UnitOfWork, *, staff_id: str, pin: str) -> None:
         need(uow, "staff")
     uow.conn.execute(t.staff.update().where(t.staff.c.id == person.id).values(
         **_pin_values(uow, pin), updated_at=uow.clock.now().isoformat()))
-    audit.record(uow, "staff_changed", person.name, {"pin": "reset"})
+    audit.record(uow, "staff_changed", person.name, {"pin": True})
 
 
 # --- PINs, signing in ------------------------------------------------------------------------

@@ -49,9 +49,10 @@ def test_a_manager_sets_up_staff_and_every_action_is_signed_and_audited(tmp_path
 
     log = jangteo(*d, "audit").stdout
     assert "PIN 틀림" in log and "매니저 승인" in log and "현금 넣기·빼기" in log
-    assert "approver=김매니저" in log and "staff=이계산" in log
+    assert "승인한 매니저: 김매니저" in log and "직원: 이계산" in log
+    assert "권한: 현금 넣기·빼기" in log and "금액: 3,000원" in log
     only = jangteo(*d, "audit", "--staff", "김매니저").stdout
-    assert "이계산" not in only.replace("staff=이계산", "")
+    assert "이계산" not in only.replace("직원: 이계산", "")
     assert jangteo(*d, "check").returncode == 0
 
     db = sqlite3.connect(tmp_path / "d" / "jangteo.db")
