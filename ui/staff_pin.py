@@ -61,7 +61,7 @@ class PinDialog(QDialog):
             b.setCheckable(True)
             b.setMinimumSize(150, 64)
             b.setFont(big)
-            b.setFocusPolicy(Qt.NoFocus)
+            b.setFocusPolicy(Qt.StrongFocus)  # the keyboard works too: Tab to a name, Space
             b.clicked.connect(lambda _=False, p=person: self.choose(p))
             grid.addWidget(b, k // 4, k % 4)
             self.name_buttons[person.id] = b
@@ -115,6 +115,8 @@ class PinDialog(QDialog):
             self.choose(people[0])
         elif not people:
             self.error.setText(t("lock_nobody"))
+        else:
+            next(iter(self.name_buttons.values())).setFocus()
 
     # the lock screen is left only by signing in
     def reject(self) -> None:

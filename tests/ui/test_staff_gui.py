@@ -215,3 +215,23 @@ def test_settings_show_the_staff_and_the_audit_log_whole(qtbot, staffed, answers
         assert seen["actions"][0] == "권한 변경" and "로그인" in seen["actions"]
     finally:
         w.close()
+
+
+def test_the_lock_screen_works_from_the_keyboard_alone(qtbot, staffed, answers):
+    from ui.app import application
+
+    store, boss, clerk = staffed
+    application()
+    dialog = PinDialog(None, store)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    first = dialog.focusWidget()
+    assert first is dialog.name_buttons[boss.id]  # names sort: 김매니저 first
+    qtbot.keyClick(first, Qt.Key_Tab)
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key_Space)
+    assert dialog.chosen == clerk and dialog.focusWidget() is dialog.pin
+    qtbot.keyClicks(dialog.pin, "13a57")  # a letter is not taken
+    assert dialog.pin.text() == "1357"
+    qtbot.keyClick(dialog.pin, Qt.Key_Return)
+    assert dialog.person == clerk and store.actor == clerk
