@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -57,6 +58,29 @@ def chain_hash(prev: str, *, n: int, at: str, device_id: str, staff_id: str | No
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+# what a text in an entry may not hold (the protocol refuses it, as any other text it carries):
+# controls, line breaks and direction overrides become spaces
+_UNSENDABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+SECRET_KEYS = frozenset({"pin", "pin_hash", "pin_salt", "salt", "hash", "password", "secret",
+                         "token"})
+
+
+def _sendable(value):
+    """Details as the server takes them: one-line texts, no fractions (a share as text)."""
+    if isinstance(value, str):
+        return " ".join(_UNSENDABLE.sub(" ", value).split())
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        for key in value:
+            if str(key).strip().lower() in SECRET_KEYS:
+                raise ValueError(f"an audit entry never carries a secret ({key!r})")
+        return {_sendable(str(k)): _sendable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_sendable(v) for v in value]
+    return value
+
+
 def record(uow: UnitOfWork, action: str, subject: str = "", details: dict | None = None, *,
            staff=None) -> Entry:
     """Append one entry (and its outbox event) in the caller's transaction. `staff`: who did
@@ -70,7 +94,8 @@ def record(uow: UnitOfWork, action: str, subject: str = "", details: dict | None
     wall = uow.clock.now()
     fields = dict(n=n, at=wall.isoformat(), device_id=uow.store.device["id"],
                   staff_id=who.id if who else None, staff_name=who.name if who else None,
-                  action=action, subject=str(subject)[:200], details=dict(details or {}))
+                  action=action, subject=_sendable(str(subject))[:200],
+                  details=_sendable(dict(details or {})))
     digest = chain_hash(prev, **fields)
     row = {**fields, "details": json.dumps(fields["details"], ensure_ascii=False,
                                            sort_keys=True),
@@ -162,7 +187,7 @@ _WON = ("amount", "total", "price", "charged", "difference", "discount_won", "di
 _KEYS = ("right", "staff", "approver", "amount", "percent", "reason", "original", "total",
          "role", "in_a_row", "note", "product", "price", "charged", "difference", "names",
          "kept", "lacking", "what", "new", "active", "allowed", "discount_won",
-         "discount_percent", "difference_won", "pin", "name", "job")
+         "discount_percent", "difference_won", "new_pin", "name", "job")
 
 
 def describe(entry: Entry, lang: str = "ko") -> str:

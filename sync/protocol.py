@@ -89,8 +89,8 @@ def _instant(text: str) -> str:
     except ValueError:
         when = None
     if when is None or when.tzinfo is None:
-        raise PydanticCustomError("instant", "{text!r} is not an ISO 8601 time with its UTC "
-                                  "offset (2026-11-22T10:00:00+09:00)", {"text": text[:40]})
+        raise PydanticCustomError("instant", "{text} is not an ISO 8601 time with its UTC "
+                                  "offset (2026-11-22T10:00:00+09:00)", {"text": repr(text[:40])})
     return text
 
 
@@ -609,7 +609,41 @@ class StaffPayload(Strict):
     active: Flag
     """False once disabled: they can no longer sign in."""
     updated_at: Instant
-    """When this change was made."""
+    """When this change was made. One more than 10 minutes ahead of the server's clock is
+    taken as made when it arrived (and said in an alert)."""
+
+    @field_validator("name")
+    @classmethod
+    def not_blank(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("a name is not only spaces")
+        return name
+
+
+SECRET_KEYS = frozenset({"pin", "pin_hash", "pin_salt", "salt", "hash", "password", "secret",
+                         "token"})
+_PLAIN_TEXT = re.compile(PLAIN)
+
+
+def _check_details(value, where: str = "details") -> None:
+    """An audit entry's details as `AuditPayload.details` says (bounded before this by the
+    payload's own walk, `_plain_payload`)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.strip().lower() in SECRET_KEYS:
+                raise ValueError(f"{where}: {key!r} names a secret; nothing made from a PIN is "
+                                 "sent")
+            if not _PLAIN_TEXT.match(key):
+                raise ValueError(f"{where}: a key has a control or direction character")
+            _check_details(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            _check_details(item, where)
+    elif isinstance(value, float):
+        raise ValueError(f"{where}: {value!r} is a fraction; details carry integers "
+                         "(a share as a string)")
+    elif isinstance(value, str) and not _PLAIN_TEXT.match(value):
+        raise ValueError(f"{where}: a text has a control or direction character")
 
 
 AuditAction = Literal["sign_in", "sign_out", "pin_failed", "staff_added", "staff_changed",
@@ -625,7 +659,8 @@ class AuditPayload(Strict):
     (voids, refunds, approvals, drawer opened without a sale, catalog and settings edits,
     sign-ins, wrong PINs…). Entries are numbered 1, 2, 3… per till and hash-chained:
     `hash` is SHA-256 over the JSON array `[n, at, device_id, staff_id, staff_name, action,
-    subject, details, prev_hash]` (keys sorted, no spaces, UTF-8), and `prev_hash` is the entry
+    subject, details, prev_hash]` (object keys sorted by code point, no spaces, non-ASCII
+    characters as themselves, UTF-8; details hold no fractions), and `prev_hash` is the entry
     before's `hash` (64 zeros for the first)."""
 
     n: Seq
@@ -644,11 +679,21 @@ class AuditPayload(Strict):
     """What it was done to: a receipt number, a person's name, a setting; may be empty."""
     details: dict[str, Any]
     """More about it, by action: an approval's `right`, `staff` and `approver`; a refund's
-    `total` and `reason`; a wrong PIN's `in_a_row`…"""
+    `total` and `reason`; a wrong PIN's `in_a_row`… Values are strings, integers, booleans,
+    null, lists and objects of them (no fractions: a share is a string such as `"12.5"`);
+    texts as in any other field (no control or direction characters); no key names a secret
+    (`pin`, `pin_hash`, `pin_salt`, `salt`, `hash`, `password`, `secret`, `token`, in any
+    case): nothing made from a PIN is ever sent."""
     prev_hash: Hash
     """The previous entry's hash."""
     hash: Hash
     """This entry's hash."""
+
+    @field_validator("details")
+    @classmethod
+    def plain_details(cls, details: dict) -> dict:
+        _check_details(details)
+        return details
 
 
 PAYLOADS = {"shift.opened": ShiftPayload, "shift.closed": ShiftPayload,
@@ -747,7 +792,10 @@ TYPED_RETURN = ("refund typed in at the till from the customer's receipt: its sa
 # an `audit.logged` entry that breaks its till's hash chain: kept as sent, to be looked at
 AUDIT_EDITED = "audit entry does not match its hash"  # its fields do not give its `hash`
 AUDIT_CHAIN = "audit entry does not follow the till's entry before it"  # `prev_hash`, a gap
-AUDIT_TAKEN = "audit entry number already received with another hash"  # the first is kept
+AUDIT_TAKEN = "audit entry number already received with another hash"  # both are kept
+AUDIT_AGAIN = "audit entry received again as another event"  # the same entry, a new seq
+AUDIT_DEVICE = "audit entry names another device"  # its device_id is not the till's own
+STAFF_AHEAD = "staff change dated ahead of the server's clock, taken as made now"
 
 
 class Mismatch(Strict):

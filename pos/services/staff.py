@@ -269,7 +269,7 @@ def reset_pin(uow: UnitOfWork, *, staff_id: str, pin: str) -> None:
         need(uow, "staff")
     uow.conn.execute(t.staff.update().where(t.staff.c.id == person.id).values(
         **_pin_values(uow, pin), updated_at=uow.clock.now().isoformat()))
-    audit.record(uow, "staff_changed", person.name, {"pin": True})
+    audit.record(uow, "staff_changed", person.name, {"new_pin": True})
 
 
 # --- PINs, signing in ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import re
 import secrets
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from pydantic import ValidationError
 from sqlalchemy import func, select, true
@@ -177,7 +177,8 @@ def audit_entries(conn: Connection, *, stall_id: str, since: str | None = None,
     since, until = _day_or_refuse(since, "from"), _day_or_refuse(until, "to")
     if since and until and since > until:
         raise Refused(422, f"from {since} is after to {until}")
-    if staff is not None and (len(staff) > 40 or not _NAMEABLE.match(staff)):
+    if staff is not None and (not 1 <= len(staff) <= 40 or not _NAMEABLE.match(staff)
+                              or not staff.strip()):
         raise Refused(422, f"staff {_said(staff)} is not a name a till can give (1 to 40 "
                            "characters, no control characters)")
     e, dv = t.audit_entries.c, t.devices.c
@@ -191,7 +192,7 @@ def audit_entries(conn: Connection, *, stall_id: str, since: str | None = None,
         query = query.where(e.day >= since)
     if until:
         query = query.where(e.day <= until)
-    if staff:
+    if staff is not None:
         query = query.where(e.staff_name == staff)
     if limit is not None:
         query = query.limit(limit)
@@ -453,7 +454,7 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
     rows = {"events": [], "documents": [], "lines": [], "payments": [], "stock": []}
     stock: list[tuple] = []  # (product id, stamp, change, the count when it is one)
     tracked: set[str] | None = None
-    people: list[tuple[int, p.StaffPayload]] = []  # this batch's `staff.changed`, in order
+    people: list[tuple[p.Incoming, p.StaffPayload]] = []  # this batch's `staff.changed`
     logged: list[tuple[p.Incoming, p.AuditPayload]] = []  # its `audit.logged`
     received = _now()
     for x in incoming:
@@ -508,7 +509,7 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
                 conn, device["stall_id"], p.ProductChange.model_validate(ev.payload)))
             later_alerts += [(x, note) for note in notes]
         elif ev.type == "staff.changed":
-            people.append((ev.seq, p.StaffPayload.model_validate(ev.payload)))
+            people.append((x, p.StaffPayload.model_validate(ev.payload)))
         elif ev.type == "audit.logged":
             logged.append((x, p.AuditPayload.model_validate(ev.payload)))
         rows["events"].append((device["id"], ev.seq, event_id, ev.type, ev.hlc, x.digest,
@@ -530,7 +531,7 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
         if x.seq in events and x.seq <= last and events[x.seq].document is not None
         and not str(events[x.seq].document.receipt_no).startswith(device["device_code"] + "-")])
     _insert_many(conn, t.stock_movements, rows["stock"])
-    _put_staff(conn, device, people)
+    later_alerts += _put_staff(conn, device, people)
     later_alerts += _put_audit(conn, device, logged)
     _roll_up_stock(conn, device["stall_id"], stock)
     for x, reason in later_alerts:
@@ -959,17 +960,26 @@ def _older(a: str, b: str) -> bool:
     return datetime.fromisoformat(a) < datetime.fromisoformat(b)
 
 
-def _put_staff(conn: Connection, device: dict, people: list[tuple[int, p.StaffPayload]]) -> None:
+def _put_staff(conn: Connection, device: dict,
+               people: list[tuple[p.Incoming, p.StaffPayload]]) -> list[tuple]:
     """A batch's `staff.changed` into the stall's staff, one row per till and person: the
-    change with the newest `updated_at` wins (of two as new, the later sent). The device row is
-    locked by the push: no other push writes this till's rows meanwhile."""
+    change with the newest `updated_at` wins (of two as new, the later sent). A change dated
+    more than `MAX_CLOCK_AHEAD_MS` ahead of the server's clock is taken as made now, and
+    alerted: a till with a wrong clock cannot freeze a person's row for good. The device row
+    is locked by the push: no other push writes this till's rows meanwhile. Returns the
+    alerts, as (event, reason)."""
     if not people:
-        return
+        return []
+    alerts = []
+    bound = datetime.now(timezone.utc) + timedelta(milliseconds=p.MAX_CLOCK_AHEAD_MS)
     newest: dict[str, tuple[int, p.StaffPayload]] = {}
-    for seq, person in people:
+    for x, person in people:
+        if datetime.fromisoformat(person.updated_at) > bound:
+            alerts.append((x, f"{p.STAFF_AHEAD}: {person.name}, {person.updated_at}"))
+            person = person.model_copy(update={"updated_at": _now()})
         held = newest.get(person.id)
         if held is None or not _older(person.updated_at, held[1].updated_at):
-            newest[person.id] = (seq, person)
+            newest[person.id] = (x.seq, person)
     s = t.staff_members.c
     stored = {r.staff_id: r.updated_at for r in conn.execute(
         select(s.staff_id, s.updated_at).where(s.device_id == device["id"],
@@ -984,49 +994,63 @@ def _put_staff(conn: Connection, device: dict, people: list[tuple[int, p.StaffPa
         elif not _older(person.updated_at, stored[staff_id]):
             conn.execute(t.staff_members.update().where(
                 s.device_id == device["id"], s.staff_id == staff_id).values(**values))
+    return alerts
 
 
-def audit_problem(entry: p.AuditPayload, before: str | None, taken: bool = False) -> str | None:
+def audit_problem(entry: p.AuditPayload, before: str | None, held: str | None = None,
+                  local_id: str | None = None) -> str | None:
     """What is wrong with an audit entry, said as an alert's reason, or None: its fields do not
     give its hash, it does not follow `before` (the hash of the till's entry n - 1 the server
-    has; None: it has none), or its number came already (`taken`)."""
+    has; None: it has none), its number came already (`held`: the hash of the first entry of
+    that number), or it names another device than the till's earlier entries (`local_id`)."""
     wrong = []
-    if taken:
-        wrong.append(f"{p.AUDIT_TAKEN}: entry {entry.n} (the first one received is kept)")
+    if held == entry.hash:
+        wrong.append(f"{p.AUDIT_AGAIN}: entry {entry.n}")
+    elif held is not None:
+        wrong.append(f"{p.AUDIT_TAKEN}: entry {entry.n} (both are kept)")
     fields = entry.model_dump(exclude={"prev_hash", "hash"})
     if chain_hash(entry.prev_hash, **fields) != entry.hash:
         wrong.append(f"{p.AUDIT_EDITED}: entry {entry.n}, {entry.action} {entry.subject}".strip())
-    if not taken and before is None:
+    if held is None and before is None:
         wrong.append(f"{p.AUDIT_CHAIN}: entry {entry.n}; the server has no entry "
                      f"{entry.n - 1} of this till")
-    elif not taken and entry.prev_hash != before:
+    elif held is None and entry.prev_hash != before:
         wrong.append(f"{p.AUDIT_CHAIN}: entry {entry.n}; its prev_hash is not the hash of "
                      f"entry {entry.n - 1}")
+    if local_id is not None and entry.device_id != local_id:
+        wrong.append(f"{p.AUDIT_DEVICE}: entry {entry.n} names {entry.device_id}, the till's "
+                     f"earlier entries {local_id}")
     return "; ".join(wrong) or None
 
 
 def _put_audit(conn: Connection, device: dict,
                logged: list[tuple[p.Incoming, p.AuditPayload]]) -> list[tuple]:
     """A batch's `audit.logged` entries into the till's audit log on the server, each checked
-    against its hash and the entry before it (stored, or earlier in the batch). An entry that
-    breaks the chain is kept as sent, with the reason in `problem`, and alerted (returned as
-    (event, reason)); a number the server has already keeps the first entry."""
+    against its hash and the entry before it (stored, or earlier in the batch). Every entry is
+    kept as sent, one row per event: one that breaks the chain, comes with a number the server
+    already has, or names another device than the till's earlier entries has the reason in
+    `problem` and is alerted (returned as (event, reason)); the chain goes on from the first
+    entry of each number."""
     if not logged:
         return []
     a = t.audit_entries.c
     numbers = [entry.n for _x, entry in logged]
-    held = {r.n: r.hash for r in conn.execute(select(a.n, a.hash).where(
-        a.device_id == device["id"], a.n.between(min(numbers) - 1, max(numbers))))}
+    held: dict[int, str] = {}
+    for n, digest in conn.execute(select(a.n, a.hash).where(
+            a.device_id == device["id"], a.n.between(min(numbers) - 1, max(numbers)))
+            .order_by(a.id)):
+        held.setdefault(n, digest)
+    local_id = device.get("local_id") or conn.execute(
+        select(a.local_device_id).where(a.device_id == device["id"]).order_by(a.id)
+        .limit(1)).scalar()
     rows, alerts = [], []
     for x, entry in logged:
-        taken = entry.n in held
         before = GENESIS if entry.n == 1 else held.get(entry.n - 1)
-        problem = audit_problem(entry, before, taken)
+        problem = audit_problem(entry, before, held.get(entry.n), local_id)
         if problem is not None:
             alerts.append((x, problem))
-        if taken:
-            continue
-        held[entry.n] = entry.hash
+        held.setdefault(entry.n, entry.hash)
+        local_id = local_id or entry.device_id
         rows.append({"device_id": device["id"], "n": entry.n, "stall_id": device["stall_id"],
                      "seq": x.seq, "day": entry.at[:10], "at": entry.at,
                      "local_device_id": entry.device_id, "staff_id": entry.staff_id,
@@ -1034,8 +1058,7 @@ def _put_audit(conn: Connection, device: dict,
                      "subject": entry.subject,
                      "details": json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
                      "prev_hash": entry.prev_hash, "hash": entry.hash, "problem": problem})
-    if rows:
-        conn.execute(t.audit_entries.insert(), rows)
+    conn.execute(t.audit_entries.insert(), rows)
     return alerts
 
 

@@ -259,6 +259,6 @@ audit_entries = Table(  # each till's audit log (`audit.logged`), as sent, check
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("problem", Text, nullable=True),  # why it was alerted (the chain is broken), or null
-    UniqueConstraint("device_id", "n"),
+    UniqueConstraint("device_id", "seq"),  # one row per event: a number sent twice is kept twice
     Index("ix_audit_entries_stall_id_day", "stall_id", "day"),
 )

@@ -195,8 +195,8 @@ def _event(seq: int, code: str, kind: str, payload: dict) -> dict:
 
 
 def _entry(n: int, prev: str, *, action: str = "void", subject: str = "", forged: bool = False,
-           staff_name: str | None = "이계산") -> dict:
-    fields = dict(n=n, at=f"2026-11-21T10:{n:02d}:00+09:00", device_id="till-1",
+           staff_name: str | None = "이계산", device_id: str = "till-1") -> dict:
+    fields = dict(n=n, at=f"2026-11-21T10:{n:02d}:00+09:00", device_id=device_id,
                   staff_id="s-1" if staff_name else None, staff_name=staff_name,
                   action=action, subject=subject, details={"total": -3000})
     digest = audit.chain_hash(prev, **fields)
@@ -210,11 +210,12 @@ def test_a_broken_chain_is_stored_with_an_alert_and_the_newest_staff_change_wins
     event, stall_id, code = setup_stall(server)
     info = client.enroll(store, url=server.url, code=code)
     till = info["device_code"]
-    first = _entry(1, audit.GENESIS)
-    forged = _entry(2, first["hash"], forged=True, subject="A01-20261121-0002")
-    unchained = _entry(3, audit.GENESIS)  # its hash recomputes; it follows nothing
-    after_gap = _entry(5, unchained["hash"])  # entry 4 never came
-    again = _entry(2, first["hash"], subject="다시")  # number 2 once more
+    mine = store.device["id"]
+    first = _entry(1, audit.GENESIS, device_id=mine)
+    forged = _entry(2, first["hash"], forged=True, subject="A01-20261121-0002", device_id=mine)
+    unchained = _entry(3, audit.GENESIS, device_id=mine)  # its hash recomputes; follows nothing
+    after_gap = _entry(5, unchained["hash"], device_id=mine)  # entry 4 never came
+    again = _entry(2, first["hash"], subject="다시", device_id=mine)  # number 2 once more
     person = {"id": "s-1", "name": "이계산", "role": "cashier", "enterprise_name": None,
               "active": True, "updated_at": "2026-11-21T10:05:00+09:00"}
     # sent later, made earlier (09:30 KST), though its text sorts after the other's
@@ -234,8 +235,9 @@ def test_a_broken_chain_is_stored_with_an_alert_and_the_newest_staff_change_wins
         alerts = api.get(f"/api/v1/events/{event}/alerts").json()
         people_ = api.get(f"/api/v1/stalls/{stall_id}/staff").json()
     assert [(x["n"], x["hash"]) for x in entries] == [
-        (1, first["hash"]), (2, forged["hash"]), (3, unchained["hash"]), (5, after_gap["hash"])]
-    problems = {x["n"]: x["problem"] for x in entries}
+        (1, first["hash"]), (2, forged["hash"]), (3, unchained["hash"]), (5, after_gap["hash"]),
+        (2, again["hash"])]  # every entry is kept, a number sent twice too
+    problems = {x["n"]: x["problem"] for x in entries[:4]}
     assert problems[1] is None
     assert problems[2].startswith("audit entry does not match its hash: entry 2")
     assert problems[3] == ("audit entry does not follow the till's entry before it: entry 3; "
@@ -243,10 +245,10 @@ def test_a_broken_chain_is_stored_with_an_alert_and_the_newest_staff_change_wins
     assert problems[5] == ("audit entry does not follow the till's entry before it: entry 5; "
                            "the server has no entry 4 of this till")
     assert entries[1]["details"] == {"total": -30}  # kept as sent
+    assert entries[4]["problem"] == ("audit entry number already received with another hash: "
+                                     "entry 2 (both are kept)")
     assert [(a["seq"], a["reason"]) for a in alerts] == [
-        (2, problems[2]), (3, problems[3]), (4, problems[5]),
-        (5, "audit entry number already received with another hash: entry 2 (the first one "
-            "received is kept)")]
+        (2, problems[2]), (3, problems[3]), (4, problems[5]), (5, entries[4]["problem"])]
     assert [(x["name"], x["updated_at"]) for x in people_] == [("이계산", person["updated_at"])]
     # the same batch sent again changes nothing and alerts nothing new
     again_pushed = httpx.post(f"{server.url}/api/v1/push",
@@ -324,7 +326,7 @@ def test_an_upgraded_server_fills_staff_and_audit_in_from_the_events_it_stored(s
     till = info["device_code"]
     with store.unit_of_work(write=False) as uow:
         last = audit.entries(uow)[-1]
-    forged = _entry(last.n + 1, last.hash, forged=True)
+    forged = _entry(last.n + 1, last.hash, forged=True, device_id=store.device["id"])
     state = httpx.get(f"{server.url}/api/v1/status",
                       headers={"Authorization": f"Bearer {client.load_token(store)}"}).json()
     httpx.post(f"{server.url}/api/v1/push", json={"protocol": 1, "events": [
@@ -352,3 +354,64 @@ def test_an_upgraded_server_fills_staff_and_audit_in_from_the_events_it_stored(s
     finally:
         engine.dispose()
     assert rows() == pushed
+
+
+def _signed(entry: dict, **changes) -> dict:
+    """The entry with `changes`, its hash made again (a till that means it)."""
+    fields = {k: v for k, v in {**entry, **changes}.items() if k not in ("prev_hash", "hash")}
+    return {**fields, "prev_hash": entry["prev_hash"],
+            "hash": audit.chain_hash(entry["prev_hash"], **fields)}
+
+
+def test_secrets_and_unprintable_details_are_refused_and_odd_entries_kept_with_a_reason(
+        server, store):
+    """A stranger's attack: a PIN inside an entry's details had been stored and served, a line
+    break in them forged lines in `jangteo-server audit`, a staff change dated in the year 9999
+    froze the person, an entry sent again was said to differ, and one naming another till's
+    device passed unremarked."""
+    event, stall_id, code = setup_stall(server)
+    info = client.enroll(store, url=server.url, code=code)
+    till, mine = info["device_code"], store.device["id"]
+    device = {"Authorization": f"Bearer {client.load_token(store)}"}
+    first = _entry(1, audit.GENESIS, device_id=mine)
+
+    def push(events):
+        return httpx.post(f"{server.url}/api/v1/push", headers=device,
+                          json={"protocol": 1, "events": events})
+
+    for details in ({"pin": "1234"}, {"PIN_Hash": "ab" * 32}, {"x": {"salt": "cd"}},
+                    {"reason": "ok\nA01  131  forged line"}, {"reason": "a\u202eb"},
+                    {"a\nb": 1}, {"percent": 12.5}):
+        answer = push([_event(1, till, "audit.logged", _signed(first, details=details))])
+        assert answer.status_code == 422, (details, answer.text)
+        assert answer.json()["detail"]
+    assert "1234" not in everything_stored(server) and "ab" * 32 not in everything_stored(server)
+
+    future = {"id": "s-1", "name": "이계산", "role": "cashier", "active": True,
+              "updated_at": "9999-01-01T00:00:00+09:00"}
+    blank = {**future, "id": "s-2", "name": "   ", "updated_at": "2026-11-21T10:00:00+09:00"}
+    assert push([_event(1, till, "staff.changed", blank)]).status_code == 422
+    other = _signed(_entry(2, first["hash"], device_id=mine), device_id="another-till")
+    answer = push([_event(1, till, "audit.logged", first),
+                   _event(2, till, "audit.logged", first),  # the same entry, a new event
+                   _event(3, till, "audit.logged", other),
+                   _event(4, till, "staff.changed", future)])
+    assert answer.status_code == 200 and answer.json()["acked_seq"] == 4, answer.text
+    later = {**future, "active": False, "updated_at": "2026-11-21T11:00:00+09:00"}
+    assert push([_event(5, till, "staff.changed", later)]).status_code == 200
+    with organizer(server) as api:
+        entries = api.get(f"/api/v1/stalls/{stall_id}/audit").json()
+        people_ = api.get(f"/api/v1/stalls/{stall_id}/staff").json()
+        reasons = [a["reason"] for a in api.get(f"/api/v1/events/{event}/alerts").json()]
+    assert [x["problem"] for x in entries] == [
+        None, "audit entry received again as another event: entry 1",
+        f"audit entry names another device: entry 2 names another-till, the till's earlier "
+        f"entries {mine}"]
+    assert any(r.startswith("staff change dated ahead of the server's clock") for r in reasons)
+    # taken as made when it came (the server's now): a change the till dates before that does
+    # not win over it, one dated after it will; never the year 9999
+    from datetime import datetime, timezone
+
+    kept = datetime.fromisoformat(people_[0]["updated_at"])
+    assert abs((kept - datetime.now(timezone.utc)).total_seconds()) < 600
+    assert people_[0]["active"] is True

@@ -60,7 +60,7 @@ def upgrade() -> None:
         sa.Column('hash', sa.String(length=64), nullable=False),
         sa.Column('problem', sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entries')),
-        sa.UniqueConstraint('device_id', 'n', name=op.f('uq_audit_entries_device_id_n')),
+        sa.UniqueConstraint('device_id', 'seq', name=op.f('uq_audit_entries_device_id_seq')),
     )
     op.create_index('ix_audit_entries_stall_id_day', 'audit_entries', ['stall_id', 'day'])
     _fill(op.get_bind())
@@ -102,20 +102,26 @@ def _fill(conn) -> None:
                     "seq": seq}
             continue
         n = payload["n"]
-        if (device_id, n) in hashes:
-            continue  # the first one received is kept
+        held = hashes.get((device_id, n))
         wrong = []
+        if held is not None:  # both are kept, the chain goes on from the first
+            wrong.append(f"audit entry received again as another event: entry {n}"
+                         if held == payload["hash"] else
+                         f"audit entry number already received with another hash: entry {n} "
+                         "(both are kept)")
         if _chain_hash(payload["prev_hash"], payload) != payload["hash"]:
             wrong.append(f"audit entry does not match its hash: entry {n}, "
                          f"{payload['action']} {payload['subject']}".strip())
         before = GENESIS if n == 1 else hashes.get((device_id, n - 1))
-        if before is None:
+        if held is not None:
+            pass
+        elif before is None:
             wrong.append(f"audit entry does not follow the till's entry before it: entry {n}; "
                          f"the server has no entry {n - 1} of this till")
         elif payload["prev_hash"] != before:
             wrong.append(f"audit entry does not follow the till's entry before it: entry {n}; "
                          f"its prev_hash is not the hash of entry {n - 1}")
-        hashes[(device_id, n)] = payload["hash"]
+        hashes.setdefault((device_id, n), payload["hash"])
         conn.execute(sa.text(
             "INSERT INTO audit_entries (device_id, n, stall_id, seq, day, at, local_device_id, "
             "staff_id, staff_name, action, subject, details, prev_hash, hash, problem) VALUES "
