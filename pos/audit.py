@@ -139,6 +139,7 @@ def verify(uow: UnitOfWork, *, limit: int = 50) -> list[tuple[str, str, str]]:
     problems: list[tuple[str, str, str]] = []
     prev, expected_n = GENESIS, 1
     hashes: dict[int, str] = {}
+    rows: dict[int, dict] = {}
     for r in uow.conn.execute(select(t.audit_log).order_by(t.audit_log.c.n)):
         try:
             details = json.loads(r.details)
@@ -155,6 +156,7 @@ def verify(uow: UnitOfWork, *, limit: int = 50) -> list[tuple[str, str, str]]:
         if details is None or chain_hash(r.prev_hash, **fields) != r.hash:
             problems.append(("audit_edited", f"#{r.n}", f"{r.action} {r.subject}".strip()))
         hashes[r.n] = r.hash
+        rows[r.n] = {**fields, "prev_hash": r.prev_hash, "hash": r.hash}
         prev, expected_n = r.hash, r.n + 1
     sent = uow.conn.execute(select(t.outbox.c.seq, t.outbox.c.payload).where(
         t.outbox.c.event_type == "audit.logged",
@@ -170,8 +172,8 @@ def verify(uow: UnitOfWork, *, limit: int = 50) -> list[tuple[str, str, str]]:
         seen.add(n)
         if hashes.get(n) is None:
             problems.append(("audit_chain", f"#{n}", "taken out of the log (its event remains)"))
-        elif hashes[n] != digest:
-            problems.append(("audit_edited", f"#{n}", "differs from what was sent"))
+        elif hashes[n] != digest or body != rows[n]:  # the event as it goes to the server
+            problems.append(("audit_edited", f"#{n}", "its event differs from the entry"))
     for n in sorted(set(hashes) - seen):
         problems.append(("audit_unsent", f"#{n}", "no outbox event"))
     return problems[:limit]
@@ -187,7 +189,7 @@ _WON = ("amount", "total", "price", "charged", "difference", "discount_won", "di
 _KEYS = ("right", "staff", "approver", "amount", "percent", "reason", "original", "total",
          "role", "in_a_row", "note", "product", "price", "charged", "difference", "names",
          "kept", "lacking", "what", "new", "active", "allowed", "discount_won",
-         "discount_percent", "difference_won", "new_pin", "name", "job")
+         "discount_percent", "difference_won", "new_pin", "name", "job", "typed_by", "now")
 
 
 def describe(entry: Entry, lang: str = "ko") -> str:

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import os
+import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -143,8 +144,9 @@ def find_staff(uow: UnitOfWork, ref: str) -> Staff:
     ref = (ref or "").strip()
     row = uow.conn.execute(select(t.staff).where(t.staff.c.id == ref)).first()
     if row is None:
-        row = uow.conn.execute(select(t.staff).where(
-            func.lower(t.staff.c.name) == ref.lower())).first()
+        key = name_key(ref)
+        row = next((r for r in uow.conn.execute(select(t.staff))
+                    if key and name_key(r.name) == key), None)
     if row is None:
         raise DomainError("staff_unknown", value=ref[:40])
     return _staff(row)
@@ -177,14 +179,25 @@ def _pin_values(uow: UnitOfWork, pin: str) -> dict:
             "pin_kdf": _kdf_text(PIN_KDF), "failed": 0, "wait_until": None}
 
 
+def name_key(name: str) -> str:
+    """What two names that look the same share: NFKC (full-width letters, composed and
+    decomposed Hangul), without format characters (a zero-width space), spaces or case, so
+    "이 계산", "이계산" and "이\u200b계산" are one person's name on the lock screen."""
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(c for c in folded if not c.isspace()
+                   and unicodedata.category(c) != "Cf").casefold()
+
+
 def _clean_name(uow: UnitOfWork, name, staff_id: str | None = None) -> str:
     name = clean_text(name if isinstance(name, str) else "", limit=NAME_LIMIT)
-    if not name:
+    name = unicodedata.normalize("NFC", "".join(
+        c for c in name if unicodedata.category(c) != "Cf"))
+    if not name_key(name):
         raise DomainError("staff_name_required")
-    clash = uow.conn.execute(select(t.staff.c.id).where(
-        func.lower(t.staff.c.name) == name.lower())).scalar()
-    if clash and clash != staff_id:
-        raise DomainError("staff_name_taken", name=name)
+    key = name_key(name)
+    for other_id, other in uow.conn.execute(select(t.staff.c.id, t.staff.c.name)):
+        if other_id != staff_id and name_key(other) == key:
+            raise DomainError("staff_name_taken", name=other)
     return name
 
 
@@ -244,6 +257,7 @@ def update_staff(uow: UnitOfWork, *, staff_id: str, name: str | None = None,
         changes["active"] = bool(active)
     if enterprise_id is not ...:
         changes["enterprise_id"] = enterprise_id
+    changes = {k: v for k, v in changes.items() if getattr(person, k) != v}  # what changes
     after = replace(person, **changes)
     if person.manager and person.active and not (after.manager and after.active):
         managers = uow.conn.execute(select(func.count()).select_from(t.staff).where(
@@ -257,6 +271,13 @@ def update_staff(uow: UnitOfWork, *, staff_id: str, name: str | None = None,
     audit.record(uow, "staff_changed", after.name,
                  {k: v for k, v in changes.items() if k != "enterprise_id"})
     _announce(uow, person.id)
+    store = uow.store
+
+    def follow() -> None:  # the person signed in changed: they act as they now are
+        if store.actor is not None and store.actor.id == after.id:
+            store.actor = after if after.active else None
+
+    uow.on_commit(follow)
     return after
 
 
@@ -284,7 +305,16 @@ def check_pin(uow: UnitOfWork, *, staff_id: str, pin: str) -> PinCheck:
     now = uow.clock.now()
     if row.wait_until:
         left = (datetime.fromisoformat(row.wait_until) - now).total_seconds()
-        if 0 < left <= WAIT_MAX + 1:  # a clock set back never makes the wait longer
+        if left > WAIT_MAX + 1:
+            # the clock went back since the last wrong PIN: the wait starts again from now
+            # (it never grows past its own length, and setting the clock back never ends it)
+            wait = _wait_for(row.failed)
+            uow.conn.execute(t.staff.update().where(t.staff.c.id == row.id).values(
+                wait_until=(now + timedelta(seconds=wait)).isoformat()))
+            audit.record(uow, "clock_jump", row.name, {"note": "clock_behind",
+                                                       "now": now.isoformat()[:19]})
+            return PinCheck(None, wait)
+        if left > 0:
             return PinCheck(None, int(left + 0.999))
     good = isinstance(pin, str) and 4 <= len(pin) <= 6 and pin.isdigit() and pin.isascii()
     if good:
@@ -297,12 +327,21 @@ def check_pin(uow: UnitOfWork, *, staff_id: str, pin: str) -> PinCheck:
                              .values(failed=0, wait_until=None))
         return PinCheck(person)
     failed = row.failed + 1
-    wait = 0 if failed < FREE_TRIES else min(2 ** (failed - FREE_TRIES), WAIT_MAX)
+    wait = _wait_for(failed)
     uow.conn.execute(t.staff.update().where(t.staff.c.id == row.id).values(
         failed=failed,
         wait_until=(now + timedelta(seconds=wait)).isoformat() if wait else None))
-    audit.record(uow, "pin_failed", person.name, {"in_a_row": failed}, staff=person)
+    details = {"in_a_row": failed}
+    actor = uow.store.actor
+    if actor is not None and actor.id != person.id:  # a cashier typed a manager's PIN
+        details["typed_by"] = actor.name
+    audit.record(uow, "pin_failed", person.name, details, staff=person)
     return PinCheck(None, wait)
+
+
+def _wait_for(failed: int) -> int:
+    """Seconds before the next PIN after `failed` wrong ones in a row."""
+    return 0 if failed < FREE_TRIES else min(2 ** (failed - FREE_TRIES), WAIT_MAX)
 
 
 def sign_in(uow: UnitOfWork, person: Staff) -> None:

@@ -96,17 +96,83 @@ def test_wrong_pins_make_the_next_try_wait_longer_but_another_person_signs_in(st
     assert len(failed) == 7 and all(e.staff_name == clerk.name for e in failed)
 
 
-def test_the_wait_never_grows_past_a_minute_even_if_the_clock_is_set_back(store, clock):
+def test_setting_the_clock_back_neither_ends_nor_lengthens_the_wait(store, clock):
+    """A stranger's attack: the clock set back 5 minutes before every guess had ended every
+    wait (1,112 guesses to the PIN, none waited). Now the wait starts again from the clock's
+    new time, never longer than a minute, and the jump is in the audit log."""
+    clock.step = timedelta(0)
     boss, clerk = people(store)
+    wait = 0
     for _ in range(20):
+        clock.advance(timedelta(seconds=wait))
         with store.unit_of_work() as uow:
-            result = staff.check_pin(uow, staff_id=clerk.id, pin="9999")
+            wait = staff.check_pin(uow, staff_id=clerk.id, pin="9999").wait
             uow.commit()
-        clock.advance(timedelta(seconds=result.wait))
-    assert result.wait == staff.WAIT_MAX
-    clock.advance(timedelta(days=-1))  # the wait would end a day "later"
+    assert wait == staff.WAIT_MAX
+    with store.unit_of_work() as uow:  # within the wait: not even tried
+        assert staff.check_pin(uow, staff_id=clerk.id, pin="1357").wait == staff.WAIT_MAX
+        uow.commit()
+    for _ in range(5):  # back 5 minutes before each try: it waits as long as ever
+        clock.advance(timedelta(minutes=-5))
+        with store.unit_of_work() as uow:
+            result = staff.check_pin(uow, staff_id=clerk.id, pin="1357")
+            uow.commit()
+        assert result.staff is None and result.wait == staff.WAIT_MAX
+    clock.advance(timedelta(seconds=staff.WAIT_MAX))  # waited out: the right PIN is heard
     with store.unit_of_work() as uow:
         assert staff.check_pin(uow, staff_id=clerk.id, pin="1357").staff == clerk
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        jumps = audit.entries(uow, action="clock_jump")
+    assert len(jumps) == 5 and jumps[0].subject == clerk.name
+
+
+def test_names_that_look_the_same_are_one_name(store):
+    with store.unit_of_work() as uow:
+        store.actor = staff.add_staff(uow, name="이계산", role="manager", pin="1234")
+        uow.commit()
+    with store.unit_of_work() as uow:
+        for twin in ("이 계산", "이\u200b계산", "이계산\u00a0", "\u110b\u1175\u1100\u1168\u1109\u1161\u11ab"):
+            with pytest.raises(DomainError) as e:
+                staff.add_staff(uow, name=twin, role="cashier", pin="1234")
+            assert e.value.code == "staff_name_taken" and e.value.params["name"] == "이계산"
+        staff.add_staff(uow, name="abc", role="cashier", pin="1234")
+        for twin in ("ABC", "Ａbc", "a b c"):
+            with pytest.raises(DomainError):
+                staff.add_staff(uow, name=twin, role="cashier", pin="1234")
+        assert staff.find_staff(uow, "Ａ Ｂ Ｃ").name == "abc"  # signs in as the same person
+        uow.commit()
+
+
+def test_a_manager_who_demotes_or_disables_themselves_acts_as_they_now_are(store):
+    boss, clerk = people(store)
+    store.actor = boss
+    with store.unit_of_work() as uow:
+        staff.update_staff(uow, staff_id=clerk.id, role="manager")
+        uow.commit()
+    with store.unit_of_work() as uow:
+        staff.update_staff(uow, staff_id=boss.id, role="cashier")
+        uow.commit()
+    assert store.actor.role == "cashier"
+    with store.unit_of_work() as uow:
+        with pytest.raises(DomainError):  # no longer a manager: cannot switch accounts off
+            staff.set_accounts(uow, False)
+    store.actor = staff.Staff(clerk.id, clerk.name, "manager")
+    with store.unit_of_work() as uow:
+        staff.update_staff(uow, staff_id=boss.id, role="manager")
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        store.actor = boss = staff.find_staff(uow, boss.id)
+    with store.unit_of_work() as uow:  # disabled while signed in: signed out
+        staff.update_staff(uow, staff_id=boss.id, active=False)
+        uow.commit()
+    assert store.actor is None
+    store.actor = staff.Staff(clerk.id, clerk.name, "manager")
+    with store.unit_of_work() as uow:
+        before = audit.count(uow)
+        staff.update_staff(uow, staff_id=clerk.id, active=True)  # already active: nothing
+        assert audit.count(uow) == before
+        uow.commit()
 
 
 def test_a_cashier_needs_a_manager_to_void_and_the_approval_names_both(store, stall):
@@ -251,6 +317,18 @@ def test_an_edited_or_deleted_audit_entry_is_found_by_check(store, stall):
         with again.unit_of_work(write=False) as uow:
             assert {p.code for p in run_checks(uow)} >= {"audit_edited"}
     db.execute("UPDATE audit_log SET details = ? WHERE n = ?", (details, n))
+    db.commit()
+    # the event waiting to be sent edited, its hash left as it was: the server would see it
+    # as broken; the till's own check says so first
+    seq, payload = db.execute("SELECT seq, payload FROM outbox WHERE event_type = "
+                              "'audit.logged' ORDER BY seq DESC LIMIT 1").fetchone()
+    db.execute("UPDATE outbox SET payload = ? WHERE seq = ?",
+               (payload.replace('"staff_name":"김매니저"', '"staff_name":"박누구"'), seq))
+    db.commit()
+    with Store(store.data_dir) as again:
+        with again.unit_of_work(write=False) as uow:
+            assert {p.code for p in run_checks(uow)} == {"audit_edited"}
+    db.execute("UPDATE outbox SET payload = ? WHERE seq = ?", (payload, seq))
     db.execute("DELETE FROM audit_log WHERE n = 2")
     db.commit()
     with Store(store.data_dir) as again:
