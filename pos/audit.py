@@ -32,7 +32,8 @@ GENESIS = "0" * 64
 ACTIONS = (
     "sign_in", "sign_out", "pin_failed", "staff_added", "staff_changed",
     "approval", "void", "refund", "discount", "price_edit", "open_price", "no_sale",
-    "cash_move", "shift_difference", "catalog_edit", "settings_changed", "accounts_on",
+    "cash_move", "shift_difference", "catalog_edit", "stock_move", "settings_changed",
+    "accounts_on",
     "accounts_off", "permissions_changed", "clock_jump", "restore",
 )
 
@@ -189,7 +190,8 @@ _WON = ("amount", "total", "price", "charged", "difference", "discount_won", "di
 _KEYS = ("right", "staff", "approver", "amount", "percent", "reason", "original", "total",
          "role", "in_a_row", "note", "product", "price", "charged", "difference", "names",
          "kept", "lacking", "what", "new", "active", "allowed", "discount_won",
-         "discount_percent", "difference_won", "new_pin", "name", "job", "typed_by", "now")
+         "discount_percent", "difference_won", "new_pin", "name", "job", "typed_by", "now", "change", "stock",
+         "added", "updated", "enterprises", "skipped")
 
 
 def describe(entry: Entry, lang: str = "ko") -> str:
@@ -228,4 +230,4 @@ def describe(entry: Entry, lang: str = "ko") -> str:
 
 
 _RIGHTS = ("void", "refund", "discount", "open_price", "price_edit", "no_sale", "cash_move",
-           "close_difference", "catalog", "settings", "staff")
+           "close_difference", "stock", "catalog", "settings", "staff")

@@ -401,7 +401,11 @@ def _parse(rows, header_cols, enterprises, only_enterprise, problems, known=None
 
 def import_catalog(uow: UnitOfWork, path: Path | str, *, skip_invalid: bool = False,
                    max_bytes: int = MAX_BYTES) -> ImportResult:
-    """Validate the whole file, then add or update its products in the caller's transaction."""
+    """Validate the whole file, then add or update its products in the caller's transaction.
+    A person's catalog edit: it needs the `catalog` permission and goes into the audit log."""
+    from pos.services.staff import need
+
+    need(uow, "catalog", subject=Path(path).name[:100])
     rows = read_rows(Path(path), max_bytes=max_bytes)
     if not rows:
         raise ImportFileError("file_empty")
@@ -467,6 +471,11 @@ def import_catalog(uow: UnitOfWork, path: Path | str, *, skip_invalid: bool = Fa
     bad_rows = {p.row for p in result.problems}
     _apply(uow, [(r, tgt) for r, tgt in good if r.row not in bad_rows], result, new)
     result.applied = True
+    from pos import audit
+
+    audit.record(uow, "catalog_edit", Path(path).name[:100], {
+        "what": "import", "added": result.added, "updated": result.updated,
+        "enterprises": len(result.created), "skipped": len({p.row for p in result.problems})})
     return result
 
 
@@ -527,7 +536,7 @@ def _apply(uow: UnitOfWork, rows: list[tuple[_Row, str | None]], result: ImportR
     current = dict(uow.conn.execute(select(t.products.c.id, t.products.c.stock)).all())
     for pid, stock in counts:  # a stock column is a count of each product: a movement each
         if current.get(pid) != stock:
-            record_stock(uow, product_id=pid, kind="counted", qty=stock)
+            record_stock(uow, product_id=pid, kind="counted", qty=stock, alone=False)
 
 
 def _announce(uow: UnitOfWork, rows, inserts, categories) -> None:

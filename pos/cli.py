@@ -251,9 +251,15 @@ def _cmd_enterprise(args, lang: str) -> int:
                 bp = int(Decimal(args.commission) * 100)
             except InvalidOperation:
                 bp = -1
+            from pos import audit
+            from pos.services.staff import need
+
+            need(uow, "catalog", subject=args.name[:100])
             add_enterprise(uow, name=args.name, bizno=args.bizno,
                            representative=args.representative, address=args.address,
                            phone=args.phone, tax_status=args.tax_status, commission_bp=bp)
+            audit.record(uow, "catalog_edit", args.name[:100], {"what": "enterprise",
+                                                                 "new": True})
             uow.commit()
     print(say("enterprise_added", lang, name=args.name))
     return EXIT_OK
@@ -278,12 +284,15 @@ def parse_counts(text: str) -> dict[int, int]:
         if not part.strip():
             continue
         denom, _, n = part.partition("=")
+        from pos.domain import DomainError
+        from pos.settlement import DENOMINATIONS
+
         try:
             counts[int(denom.strip().replace("원", ""))] = int(n)
         except ValueError:
-            from pos.domain import DomainError
-
             raise DomainError("count_invalid", detail=part) from None
+        if int(denom.strip().replace("원", "")) not in DENOMINATIONS or int(n) < 0:
+            raise DomainError("count_invalid", detail=part)  # not a Korean note or coin
     return counts
 
 
@@ -481,12 +490,18 @@ def _cmd_check(args, lang: str) -> int:
     with _open(args, write=False) as store:
         with store.unit_of_work(write=False) as uow:
             result = check(uow, days=None if args.check_all else CHECK_DAYS)
+            from pos import audit
+
+            entries = audit.count(uow)
     problems, count = result.problems, result.documents
     if result.everything:  # what was checked, on stdout whatever was found
         print(say("check_scope_all", lang))
     else:
         print(say("check_scope_recent", lang, days=CHECK_DAYS, first=result.first_day,
                   last=result.last_day))
+    chain_broken = any(pr.code.startswith("audit_") for pr in problems)
+    if entries and not chain_broken:
+        print(say("check_audit_ok", lang, count=entries))
     if not problems:
         print(say("check_ok", lang, count=count))
         return EXIT_OK
@@ -550,6 +565,34 @@ def _cmd_backup(args, lang: str) -> int:
     return EXIT_OK
 
 
+def _manager_for_restore(args, lang: str, data_dir) -> None:
+    """With staff accounts on, a restore (it takes the staff, their PINs and the audit log back
+    to the backup's) is a manager's: `--staff` a manager, or `--approver` one."""
+    from pos.domain import DomainError
+    from pos.i18n import Phrase
+    from pos.services import staff
+    from pos.store import Store, StoreError
+
+    try:
+        store = Store(data_dir)
+    except StoreError:
+        return  # a file that cannot be opened is what restore is for
+    with store:
+        from pos import cli_staff
+
+        cli_staff.sign_in(store, args, lang)
+        with store.unit_of_work() as uow:
+            if not staff.accounts_on(uow):
+                return
+            for person in (store.actor, store.approver):
+                if person is not None and person.manager:
+                    return
+            if store.actor is None:
+                raise DomainError("sign_in_needed")
+            raise DomainError("needs_approval", right=Phrase("right_staff"),
+                              name=store.actor.name)
+
+
 def _audit_restore(data_dir, done) -> None:
     """The restore goes into the restored file's audit log (and to the server with it): what
     came back, and how many receipts the replaced file had that the backup lacks. A store that
@@ -574,6 +617,7 @@ def _cmd_restore(args, lang: str) -> int:
     from pos.store import default_data_dir
 
     data_dir = args.data_dir or default_data_dir()
+    _manager_for_restore(args, lang, data_dir)
     done = restore(data_dir, args.backup)
     _audit_restore(data_dir, done)
     print(say("restore_done", lang, backup=done.backup.path, kind=_backup_kind(done.backup, lang),

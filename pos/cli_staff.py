@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from datetime import date
 
 from pos.domain import DomainError
 
@@ -37,9 +38,9 @@ def add_commands(sub, h) -> None:
     acc.add_argument("state", choices=["on", "off"])
     au = sub.add_parser("audit", help=h("audit_help"))
     au.add_argument("--from", dest="since", default=None, metavar="YYYY-MM-DD",
-                    help=h("audit_from_help"))
+                    type=date.fromisoformat, help=h("audit_from_help"))
     au.add_argument("--to", dest="until", default=None, metavar="YYYY-MM-DD",
-                    help=h("audit_to_help"))
+                    type=date.fromisoformat, help=h("audit_to_help"))
     au.add_argument("--staff", dest="audit_staff", default=None, metavar="NAME",
                     help=h("audit_staff_help"))
 
@@ -162,8 +163,15 @@ def _audit(args, lang: str, open_store) -> int:
     from pos.cli import EXIT_OK, say
     from pos.i18n import tr
 
+    from pos.services import staff
+
+    if args.since and args.until and args.since > args.until:
+        raise DomainError("period_reversed", day_from=args.since.isoformat(),
+                          day_to=args.until.isoformat())
     with open_store(args, write=False) as store, store.unit_of_work(write=False) as uow:
-        found = audit.entries(uow, since=args.since, until=args.until, staff=args.audit_staff)
+        name = staff.find_staff(uow, args.audit_staff).name if args.audit_staff else None
+        found = audit.entries(uow, since=args.since and args.since.isoformat(),
+                              until=args.until and args.until.isoformat(), staff=name)
     if not found:
         print(say("audit_none", lang))
     for e in found:

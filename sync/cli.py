@@ -95,7 +95,17 @@ def _run(args, lang: str, open_store) -> int:
 
     with open_store(args) as store:
         if args.sync_command == "enroll":
+            from pos import audit
+            from pos.services.staff import need
+
+            with store.unit_of_work() as uow:  # a settings change: a manager's, with accounts on
+                need(uow, "settings", subject=args.url[:100])
+                uow.commit()
             info = enroll(store, url=args.url, code=args.code)
+            with store.unit_of_work() as uow:
+                audit.record(uow, "settings_changed", "sync", {
+                    "names": ["sync"], "reason": f"{info['event']} / {info['stall']}"})
+                uow.commit()
             print(say("sync_enrolled", lang, event=info["event"], stall=info["stall"],
                       code=info["device_code"]))
             join = info.get("join")

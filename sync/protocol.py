@@ -648,7 +648,7 @@ def _check_details(value, where: str = "details") -> None:
 
 AuditAction = Literal["sign_in", "sign_out", "pin_failed", "staff_added", "staff_changed",
                       "approval", "void", "refund", "discount", "price_edit", "open_price",
-                      "no_sale", "cash_move", "shift_difference", "catalog_edit",
+                      "no_sale", "cash_move", "shift_difference", "catalog_edit", "stock_move",
                       "settings_changed", "accounts_on", "accounts_off", "permissions_changed",
                       "clock_jump", "restore"]
 Hash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]

@@ -331,12 +331,24 @@ class CatalogScreen(QWidget):
         if not p:
             return
         from pos import audit
+        from pos.services import staff
+        from ui.staff_pin import Declined, with_approval
 
-        with self.store.unit_of_work() as uow:
-            svc.set_product_active(uow, product_id=p["id"], active=not p["active"])
-            audit.record(uow, "catalog_edit", p["name"][:100],
-                         {"what": "product", "active": not p["active"]})
-            uow.commit()
+        def run():
+            with self.store.unit_of_work() as uow:
+                staff.need(uow, "catalog", subject=p["name"][:100])
+                svc.set_product_active(uow, product_id=p["id"], active=not p["active"])
+                audit.record(uow, "catalog_edit", p["name"][:100],
+                             {"what": "product", "active": not p["active"]})
+                uow.commit()
+
+        try:
+            with_approval(self, self.store, run)
+        except Declined:
+            return
+        except (DomainError, StoreError) as e:
+            prompts.error(self, explain(e))
+            return
         self._after(True)
 
     def move_stock(self, kind: str) -> None:
@@ -355,11 +367,19 @@ class CatalogScreen(QWidget):
                               MAX_STOCK)
         if qty is None:
             return
-        try:
+        from ui.staff_pin import Declined, with_approval
+
+        def run():
             with self.store.unit_of_work() as uow:
-                moved = record_stock(uow, product_id=p["id"], kind=kind, qty=qty)
+                done = record_stock(uow, product_id=p["id"], kind=kind, qty=qty)
                 uow.commit()
-        except DomainError as e:
+            return done
+
+        try:
+            moved = with_approval(self, self.store, run)
+        except Declined:
+            return
+        except (DomainError, StoreError) as e:
             prompts.error(self, explain(e))
             return
         self.message_stock = t("stock_moved", name=p["name"], change=moved["change"],
@@ -386,17 +406,27 @@ class CatalogScreen(QWidget):
         from ui.texts import language
 
         lang = language()
-        try:
+        from ui.staff_pin import Declined, with_approval
+
+        def run():
             with self.store.unit_of_work() as uow:
-                result = import_catalog(uow, Path(path))
-                if result.problems and not result.applied:
-                    if not prompts.confirm(self, result.summary(lang) + "\n\n" +
+                found = import_catalog(uow, Path(path))
+                if found.problems and not found.applied:
+                    if not prompts.confirm(self, found.summary(lang) + "\n\n" +
                                            t("import_skip_ask")):
-                        return
-                    result = import_catalog(uow, Path(path), skip_invalid=True)
+                        return None
+                    found = import_catalog(uow, Path(path), skip_invalid=True)
                 uow.commit()
+            return found
+
+        try:
+            result = with_approval(self, self.store, run)
+        except Declined:
+            return
         except (ImportFileError, DomainError, StoreError) as e:
             prompts.error(self, explain(e))
+            return
+        if result is None:
             return
         prompts.info(self, result.summary(lang), t("import_result"))
         self._after(True)

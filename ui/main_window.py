@@ -121,7 +121,8 @@ class MainWindow(QMainWindow):
         return next((n for n, w in self.screens.items() if w is widget), "sell")
 
     def show_screen(self, name: str) -> None:
-        right = {"catalog": "catalog", "settings": "settings"}.get(name)
+        # the catalog is open to read; each edit asks for its permission (`ui.catalog_screen`)
+        right = {"settings": "settings"}.get(name)
         if right is not None and not self._allowed(right):
             return
         widget = self.screen(name)
@@ -185,6 +186,8 @@ class MainWindow(QMainWindow):
             with self.store.unit_of_work() as uow:
                 staff.sign_out(uow)
                 uow.commit()
+            # the next person starts on Sell: never on a screen a manager had opened
+            self.show_screen("sell")
             self.update_staff()
             PinDialog(self, self.store).run()
         finally:

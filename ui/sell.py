@@ -311,12 +311,18 @@ class SellScreen(QWidget):
             if qty is None:
                 return
         from pos.services.stock import record_stock
+        from ui.staff_pin import Declined, with_approval
 
-        try:
+        def run():
             with self.store.unit_of_work() as uow:
                 record_stock(uow, product_id=product["id"], kind="counted", qty=qty,
                              reason=t("tile_sold_out") if qty == 0 else "")
                 uow.commit()
+
+        try:
+            with_approval(self, self.store, run)
+        except Declined:
+            return
         except (DomainError, StoreError) as e:
             self.show_message(explain(e), error=True)
             return

@@ -192,7 +192,7 @@ def _count(uow: UnitOfWork, product_id: str, stock: int) -> None:
 
     if not 0 <= stock <= MAX_STOCK:
         raise DomainError("stock_qty_invalid", value=stock, max=MAX_STOCK)
-    record_stock(uow, product_id=product_id, kind="counted", qty=stock)
+    record_stock(uow, product_id=product_id, kind="counted", qty=stock, alone=False)
 
 
 def update_product(uow: UnitOfWork, *, product_id: str, barcodes: list[str] | None = None,

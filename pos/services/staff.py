@@ -49,7 +49,7 @@ WAIT_MAX = 60  # seconds
 
 # What a cashier may be allowed; a manager may do all of it, and manage staff.
 RIGHTS = ("void", "refund", "discount", "open_price", "price_edit", "no_sale", "cash_move",
-          "close_difference", "catalog", "settings")
+          "close_difference", "stock", "catalog", "settings")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ class CashierRights:
     sale; a cash difference of at most `difference_won` either way)."""
 
     allowed: frozenset = field(default_factory=lambda: frozenset(
-        {"discount", "open_price", "close_difference"}))
+        {"discount", "open_price", "close_difference", "stock"}))
     discount_won: int = 5000
     discount_percent: int = 10
     difference_won: int = 1000

@@ -20,10 +20,12 @@ KINDS = ("received", "counted", "returned")
 
 
 def record_stock(uow: UnitOfWork, *, product_id: str, kind: str, qty: int,
-                 reason: str = "") -> dict:
+                 reason: str = "", alone: bool = True) -> dict:
     """`received`: `qty` (> 0) goods came from the enterprise; `returned`: `qty` (> 0) went back
     to it; `counted`: the vendor counted `qty` (≥ 0), and the stock becomes that. Returns the
-    movement with its `change` in stock."""
+    movement with its `change` in stock. `alone`: a movement a person records by itself, which
+    needs the `stock` permission and goes into the audit log; a count made by a catalog edit
+    or import (`alone=False`) is covered by that edit's."""
     from pos.services.catalog import get_product
     from pos.services.shifts import business_day, current_shift
 
@@ -38,6 +40,10 @@ def record_stock(uow: UnitOfWork, *, product_id: str, kind: str, qty: int,
     known = product["stock"] or 0
     if kind == "returned" and qty > known:  # more than there is: the figure is behind the goods
         raise DomainError("stock_return_too_many", name=product["name"], qty=qty, stock=known)
+    if alone:
+        from pos.services.staff import need
+
+        need(uow, "stock", amount=qty, subject=product["name"])
     known = max(-MAX_STOCK, min(MAX_STOCK, known))
     change = {"received": qty, "returned": -qty, "counted": qty - known}[kind]
     if not -MAX_STOCK <= known + change <= MAX_STOCK:
@@ -60,6 +66,11 @@ def record_stock(uow: UnitOfWork, *, product_id: str, kind: str, qty: int,
         "counted": row["counted"], "business_day": day, "shift_id": row["shift_id"],
         "reason": row["reason"], "created_at": row["created_at"]})
     uow.note(events.CATALOG)
+    if alone:
+        from pos import audit
+
+        audit.record(uow, "stock_move", product["name"], {
+            "what": kind, "change": change, "stock": known + change, "reason": row["reason"]})
     return {**row, "change": change, "stock": known + change}
 
 

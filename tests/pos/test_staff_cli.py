@@ -61,3 +61,47 @@ def test_a_manager_sets_up_staff_and_every_action_is_signed_and_audited(tmp_path
     db.close()
     check = jangteo(*d, "check")
     assert check.returncode == 1 and "감사 기록이 고쳐짐" in check.stderr
+
+
+def test_with_accounts_on_catalog_stock_restore_and_enroll_need_their_person(tmp_path):
+    """A stranger's attack: with accounts on, catalog import, enterprise add and stock moves
+    had needed nobody and left no audit entry; restore and enroll too."""
+    d = ["--lang", "ko", "--data-dir", str(tmp_path / "d")]
+    assert jangteo(*d, "staff", "add", "김매니저", JANGTEO_NEW_PIN="2468").returncode == 0
+    assert jangteo(*d, "staff", "add", "이계산", JANGTEO_NEW_PIN="1357").returncode == 0
+    assert jangteo(*d, "enterprise", "add", "--name", "모두의공방").returncode == 0
+    sheet = tmp_path / "p.csv"
+    sheet.write_text("name,price,enterprise,sku\n비누,3000,모두의공방,S1\n", encoding="utf-8")
+    assert jangteo(*d, "catalog", "import", str(sheet)).returncode == 0
+    assert jangteo(*d, "staff", "accounts", "on").returncode == 0
+    clerk = {"JANGTEO_PIN": "1357"}
+    for command in (["enterprise", "add", "--name", "둘째공방"], ["catalog", "import", str(sheet)],
+                    ["stock", "receive", "S1", "5"], ["restore"],
+                    ["sync", "enroll", "http://127.0.0.1:9", "ABCD-EFGH-IJKL"]):
+        nobody = jangteo(*d, *command)
+        assert nobody.returncode != 0 and "로그인" in nobody.stderr, (command, nobody.stderr)
+    for command in (["enterprise", "add", "--name", "둘째공방"], ["catalog", "import", str(sheet)],
+                    ["restore"], ["sync", "enroll", "http://127.0.0.1:9", "ABCD-EFGH-IJKL"]):
+        cashier = jangteo(*d, "--staff", "이계산", *command, **clerk)
+        assert cashier.returncode == 1 and "매니저" in cashier.stderr, (command, cashier.stderr)
+    received = jangteo(*d, "--staff", "이계산", "stock", "receive", "S1", "5", **clerk)
+    assert received.returncode == 0, received.stderr  # a cashier's, by default
+    approved = jangteo(*d, "--staff", "이계산", "--approver", "김매니저", "enterprise", "add",
+                       "--name", "둘째공방", JANGTEO_APPROVER_PIN="2468", **clerk)
+    assert approved.returncode == 0, approved.stderr
+    log = jangteo(*d, "audit", "--staff", "이 계산").stdout  # as sign-in finds the name
+    assert "재고 변경" in log and "상품·업체 편집" in log and "둘째공방" in log
+    assert "p.csv" in jangteo(*d, "audit").stdout  # the import, by whoever made it
+    for bad in (["--from", "garbage"], ["--from", "2026-13-45"], ["--to", "2026-12-3x"]):
+        assert jangteo(*d, "audit", *bad).returncode == 2
+    reversed_ = jangteo(*d, "audit", "--from", "2026-12-04", "--to", "2026-12-01")
+    assert reversed_.returncode == 1 and "거꾸로" in reversed_.stderr
+    assert "없습니다" in jangteo(*d, "audit", "--staff", "없는사람").stderr
+    check = jangteo(*d, "check")
+    assert check.returncode == 0 and "감사 기록" in check.stdout and "온전합니다" in check.stdout
+    opened = jangteo(*d, "--staff", "김매니저", "shift", "open", "--float", "0",
+                     JANGTEO_PIN="2468")
+    assert opened.returncode == 0
+    odd = jangteo(*d, "--staff", "김매니저", "shift", "close", "--count", "10000=1,7=1",
+                  JANGTEO_PIN="2468")
+    assert odd.returncode == 1 and "Traceback" not in odd.stderr and odd.stderr.strip()

@@ -135,19 +135,51 @@ def test_a_cashiers_void_is_approved_by_a_managers_pin_and_refused_without(
         w.close()
 
 
-def test_a_cashier_needs_a_manager_for_the_catalog_and_stays_on_sell_without(
+def test_settings_need_a_manager_the_catalog_asks_at_each_edit_and_a_lock_goes_to_sell(
         qtbot, staffed, answers):
+    """A stranger's attack: a manager left the Catalog screen open, locked, and the cashier who
+    signed in next disabled products and imported a catalog with no approval. Now the lock
+    goes back to Sell, Settings needs a manager to open, and every catalog edit asks for one."""
     store, boss, clerk = staffed
     w, _ = open_staffed_window(qtbot, store, "이계산", "1357")
     try:
         state = when_modal(qtbot, PinDialog, lambda d: d.reject())
-        qtbot.mouseClick(w.nav["catalog"], Qt.LeftButton)
+        qtbot.mouseClick(w.nav["settings"], Qt.LeftButton)
         qtbot.waitUntil(lambda: state["done"])
         assert w.current() == "sell"
-        state = when_modal(qtbot, PinDialog, lambda d: type_pin(d, "김매니저", "2468"))
-        qtbot.mouseClick(w.nav["catalog"], Qt.LeftButton)
+        w.show_screen("catalog")  # to read: open to anyone
+        catalog = w.screen("catalog")
+        catalog.product_view.selectRow(0)
+        state = when_modal(qtbot, PinDialog, lambda d: d.reject())
+        catalog.toggle_product()
         qtbot.waitUntil(lambda: state["done"])
-        assert w.current() == "catalog"
+        with store.unit_of_work(write=False) as uow:
+            assert all(p["active"] for p in svc.list_products(uow))  # declined: nothing
+        state = when_modal(qtbot, PinDialog, lambda d: type_pin(d, "김매니저", "2468"))
+        catalog.toggle_product()
+        qtbot.waitUntil(lambda: state["done"])
+        with store.unit_of_work(write=False) as uow:
+            assert sum(not p["active"] for p in svc.list_products(uow)) == 1
+            approval = audit.entries(uow, action="approval")[-1]
+            edit = audit.entries(uow, action="catalog_edit")[-1]
+        assert approval.details["right"] == "catalog" and edit.staff_name == "이계산"
+        # a manager opens Settings, locks; the next person starts on Sell
+        state = when_modal(qtbot, PinDialog, lambda d: type_pin(d, "김매니저", "2468"))
+        qtbot.mouseClick(w.staff_btn, Qt.LeftButton)
+        qtbot.waitUntil(lambda: state["done"])
+        w.show_screen("settings")
+        assert w.current() == "settings"
+        state = when_modal(qtbot, PinDialog, lambda d: type_pin(d, "이계산", "1357"))
+        qtbot.mouseClick(w.staff_btn, Qt.LeftButton)
+        qtbot.waitUntil(lambda: state["done"])
+        assert w.current() == "sell" and store.actor == clerk
+        # counting stock from a tile is a cashier's (by default), and kept with their name
+        with store.unit_of_work(write=False) as uow:
+            product = svc.list_products(uow, active_only=True)[0]
+        w.sell._count_tile(product, 0)
+        with store.unit_of_work(write=False) as uow:
+            moved = audit.entries(uow, action="stock_move")[-1]
+        assert moved.staff_name == "이계산" and moved.details["stock"] == 0
     finally:
         w.close()
 
