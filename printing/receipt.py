@@ -100,6 +100,7 @@ class ReceiptDoc:
     lang: str = "ko"
     has_cash: bool = False
     extra: dict = field(default_factory=dict)
+    staff_name: str | None = None  # who made it, with staff accounts on
 
 
 def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str | None = None,
@@ -135,7 +136,7 @@ def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str 
         supply_value=t.supply_value, vat=t.vat, exempt_total=t.exempt_total,
         simplified_total=simplified, change=doc.change,
         original_receipt_no=doc.original_receipt_no, reason=doc.reason,
-        footer=settings.receipt_footer,
+        staff_name=doc.staff_name, footer=settings.receipt_footer,
         qr=settings.receipt_qr or None,
         logo=logo_path(uow.store.data_dir, settings.receipt_logo or None),
         copy=copy,
@@ -233,6 +234,8 @@ def layout_receipt(r: ReceiptDoc, measure: int | Measure) -> list[Item]:
     out.append(Row(label("receipt_no", lang), r.receipt_no))
     when = datetime.fromisoformat(r.created_at)
     out.append(Row(label("time", lang), when.strftime("%Y-%m-%d %H:%M:%S")))
+    if r.staff_name:
+        out += fit(label("cashier", lang), r.staff_name, measure)
     if r.original_receipt_no:
         out.append(Row(label("original", lang), r.original_receipt_no, bold=True))
     if r.reason:

@@ -207,10 +207,15 @@ def test_the_z_and_the_settlement_say_what_each_staff_member_recorded(store, tmp
     assert fast.staff[1].receipts == len(clerk_sales)
     assert fast.staff[1].sales == sum(d.totals.total for d in clerk_sales)
 
+    from printing.queue import render_receipt
+
+    prof = profile("generic-58-text")
+    with store.unit_of_work(write=False) as uow:  # the receipt says who sold
+        receipt = decode(render_receipt(uow, prof, document_id=clerk_sales[0].id)).text_lines()
+    assert any(line.startswith("담당") and line.rstrip().endswith("이계산") for line in receipt)
     with store.unit_of_work() as uow:
         closed, f = svc.close_shift(uow, counted=c.expected)
         uow.commit()
-    prof = profile("generic-58-text")
     lines = decode(render(layout_shift_report(f, kind="z", columns=prof.columns, shift=closed),
                           prof)).text_lines()
     assert any(line.startswith("마감") and "김매니저" in line for line in lines)
