@@ -110,3 +110,20 @@ def in_shift(uow, *, daily: bool = False) -> dict:
         svc.close_shift(uow, counted=svc.expected_cash(uow, shift_id=shift["id"]))
         shift = None
     return shift or svc.open_shift(uow, float_amount=0)
+
+
+def manager_and_cashier(store, *, signed_in: str | None = "cashier"):
+    """김매니저 (manager, PIN 2468) and 이계산 (cashier, PIN 1357), staff accounts on; who is
+    signed in after: "cashier", "manager" or None (nobody). Returns (manager, cashier)."""
+    from pos.services import staff
+
+    with store.unit_of_work() as uow:
+        boss = staff.add_staff(uow, name="김매니저", role="manager", pin="2468")
+        uow.commit()
+    store.actor = boss  # the first person is a manager, who adds the rest
+    with store.unit_of_work() as uow:
+        clerk = staff.add_staff(uow, name="이계산", role="cashier", pin="1357")
+        staff.set_accounts(uow, True)
+        uow.commit()
+    store.actor = {"cashier": clerk, "manager": boss, None: None}[signed_in]
+    return boss, clerk

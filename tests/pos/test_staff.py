@@ -15,21 +15,12 @@ from pos import audit, services as s
 from pos.domain import DomainError, Tender
 from pos.services import staff
 from pos.services.check import run_checks
-from tests.conftest import in_shift
+from tests.conftest import in_shift, manager_and_cashier
 
 
 def people(store):
     """A manager and a cashier, accounts on, the cashier signed in."""
-    with store.unit_of_work() as uow:
-        boss = staff.add_staff(uow, name="김매니저", role="cashier", pin="2468")
-        uow.commit()
-    store.actor = boss  # the first person: a manager, who adds the rest
-    with store.unit_of_work() as uow:
-        clerk = staff.add_staff(uow, name="이계산", role="cashier", pin="1357")
-        staff.set_accounts(uow, True)
-        uow.commit()
-    store.actor = clerk
-    return boss, clerk
+    return manager_and_cashier(store)
 
 
 def test_the_first_person_is_a_manager_and_the_pin_is_only_a_salted_scrypt_hash(store):

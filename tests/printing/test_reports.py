@@ -17,7 +17,7 @@ from printing.pdf import settlement_pdf, shift_report_pdf
 from printing.profiles import profile
 from printing.render import render
 from printing.reports import layout_shift_report, settlement_csv
-from tests.conftest import ROOT
+from tests.conftest import ROOT, manager_and_cashier
 
 ARTIFACTS = ROOT / "test-artifacts" / "pdf"
 
@@ -148,7 +148,7 @@ def test_close_the_day_from_the_command_line(tmp_path):
     day = jangteo(data, "report", "day", "--date", today, "--pdf", str(tmp_path / "day.pdf"))
     assert day.returncode == 0
     assert "일일 보고서" in "".join(p.extract_text() for p in PdfReader(tmp_path / "day.pdf").pages)
-    bad = jangteo(data, "shift", "close", "--count", "3000=1")
+    bad = jangteo(data, "shift", "close", "--count", "1000=3")
     assert bad.returncode == 1 and "열린 교대가 없습니다" in bad.stderr
     assert jangteo(data, "check").returncode == 0
 
@@ -160,19 +160,11 @@ def test_the_z_and_the_settlement_say_what_each_staff_member_recorded(store, tmp
     import random
 
     from pos.domain import Tender
-    from pos.services import staff
     from pos.services.shifts import _enterprises, _load, _method_order
     from pos.settlement import settle as reference
 
     run_demo(store, sales=0, seed=5)
-    with store.unit_of_work() as uow:
-        boss = staff.add_staff(uow, name="김매니저", role="manager", pin="2468")
-        uow.commit()
-    store.actor = boss
-    with store.unit_of_work() as uow:
-        clerk = staff.add_staff(uow, name="이계산", role="cashier", pin="1357")
-        staff.set_accounts(uow, True)
-        uow.commit()
+    boss, clerk = manager_and_cashier(store, signed_in="manager")
     rng = random.Random(7)
     with store.unit_of_work() as uow:
         products = [p for p in svc.list_products(uow) if p["price"] > 0][:6]

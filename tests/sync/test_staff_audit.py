@@ -16,26 +16,16 @@ from sqlalchemy import func, select, text
 
 from pos import audit, services as s
 from pos.domain import Tender
-from pos.services import staff
 from sync import client
 from sync.server import service, tables as t
 from sync.server.cli import main as server_cli
-from tests.conftest import in_shift
+from tests.conftest import in_shift, manager_and_cashier
 from tests.sync.conftest import Faults, setup_stall
 
 
 def people(store):
     """A manager and a cashier, accounts on, the cashier signed in."""
-    with store.unit_of_work() as uow:
-        boss = staff.add_staff(uow, name="김매니저", role="manager", pin="2468")
-        uow.commit()
-    store.actor = boss  # the first person is a manager, who adds the rest
-    with store.unit_of_work() as uow:
-        clerk = staff.add_staff(uow, name="이계산", role="cashier", pin="1357")
-        staff.set_accounts(uow, True)
-        uow.commit()
-    store.actor = clerk
-    return boss, clerk
+    return manager_and_cashier(store)
 
 
 def sell_and_void(store, stall):

@@ -9,6 +9,7 @@ import pytest
 from pos import audit, services as svc
 from pos.domain import Tender
 from pos.services import staff
+from tests.conftest import manager_and_cashier
 from tests.ui.conftest import shot, when_modal
 from ui.qt import Qt
 from ui.staff_pin import PinDialog
@@ -17,15 +18,7 @@ from ui.staff_pin import PinDialog
 @pytest.fixture
 def staffed(demo_store):
     """The demo stall with a manager and a cashier, accounts on, nobody signed in."""
-    with demo_store.unit_of_work() as uow:
-        boss = staff.add_staff(uow, name="김매니저", role="manager", pin="2468")
-        uow.commit()
-    demo_store.actor = boss
-    with demo_store.unit_of_work() as uow:
-        clerk = staff.add_staff(uow, name="이계산", role="cashier", pin="1357")
-        staff.set_accounts(uow, True)
-        uow.commit()
-    demo_store.actor = None
+    boss, clerk = manager_and_cashier(demo_store, signed_in=None)
     return demo_store, boss, clerk
 
 
