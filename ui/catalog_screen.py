@@ -101,24 +101,19 @@ class FormDialog(QDialog):
         """`write(uow)` (returning the saved id) in one unit of work; close on success."""
         from pos import audit
         from pos.services import staff
-        from ui.staff_pin import Declined, with_approval
+        from ui.staff_pin import NOT_DONE, committed
 
-        def run():
-            with self.store.unit_of_work() as uow:
-                staff.need(uow, "catalog", subject=self.name.text().strip()[:100])
-                saved = write(uow)
-                audit.record(uow, "catalog_edit", self.name.text().strip()[:100],
-                             {"what": self.kind, "new": self.is_new})
-                uow.commit()
+        def save(uow):
+            staff.need(uow, "catalog", subject=self.name.text().strip()[:100])
+            saved = write(uow)
+            audit.record(uow, "catalog_edit", self.name.text().strip()[:100],
+                         {"what": self.kind, "new": self.is_new})
             return saved
 
-        try:
-            self.saved_id = with_approval(self, self.store, run)
-        except Declined:
+        saved = committed(self, self.store, save, say=self.error.setText)
+        if saved is NOT_DONE:
             return
-        except (DomainError, StoreError) as e:
-            self.error.setText(explain(e))
-            return
+        self.saved_id = saved
         self.accept()
 
     def run(self) -> str | None:
@@ -332,22 +327,15 @@ class CatalogScreen(QWidget):
             return
         from pos import audit
         from pos.services import staff
-        from ui.staff_pin import Declined, with_approval
+        from ui.staff_pin import NOT_DONE, committed
 
-        def run():
-            with self.store.unit_of_work() as uow:
-                staff.need(uow, "catalog", subject=p["name"][:100])
-                svc.set_product_active(uow, product_id=p["id"], active=not p["active"])
-                audit.record(uow, "catalog_edit", p["name"][:100],
-                             {"what": "product", "active": not p["active"]})
-                uow.commit()
+        def toggle(uow):
+            staff.need(uow, "catalog", subject=p["name"][:100])
+            svc.set_product_active(uow, product_id=p["id"], active=not p["active"])
+            audit.record(uow, "catalog_edit", p["name"][:100],
+                         {"what": "product", "active": not p["active"]})
 
-        try:
-            with_approval(self, self.store, run)
-        except Declined:
-            return
-        except (DomainError, StoreError) as e:
-            prompts.error(self, explain(e))
+        if committed(self, self.store, toggle) is NOT_DONE:
             return
         self._after(True)
 
@@ -367,20 +355,11 @@ class CatalogScreen(QWidget):
                               MAX_STOCK)
         if qty is None:
             return
-        from ui.staff_pin import Declined, with_approval
+        from ui.staff_pin import NOT_DONE, committed
 
-        def run():
-            with self.store.unit_of_work() as uow:
-                done = record_stock(uow, product_id=p["id"], kind=kind, qty=qty)
-                uow.commit()
-            return done
-
-        try:
-            moved = with_approval(self, self.store, run)
-        except Declined:
-            return
-        except (DomainError, StoreError) as e:
-            prompts.error(self, explain(e))
+        moved = committed(self, self.store, lambda uow: record_stock(
+            uow, product_id=p["id"], kind=kind, qty=qty))
+        if moved is NOT_DONE:
             return
         self.message_stock = t("stock_moved", name=p["name"], change=moved["change"],
                                stock=moved["stock"])
@@ -406,27 +385,28 @@ class CatalogScreen(QWidget):
         from ui.texts import language
 
         lang = language()
-        from ui.staff_pin import Declined, with_approval
+        from ui.staff_pin import NOT_DONE, committed
 
-        def run():
-            with self.store.unit_of_work() as uow:
-                found = import_catalog(uow, Path(path))
-                if found.problems and not found.applied:
-                    if not prompts.confirm(self, found.summary(lang) + "\n\n" +
-                                           t("import_skip_ask")):
-                        return None
-                    found = import_catalog(uow, Path(path), skip_invalid=True)
-                uow.commit()
+        class Kept(Exception):
+            """The vendor kept the catalog as it was (a rollback, nothing said)."""
+
+        def run(uow):
+            found = import_catalog(uow, Path(path))
+            if found.problems and not found.applied:
+                if not prompts.confirm(self, found.summary(lang) + "\n\n" +
+                                       t("import_skip_ask")):
+                    raise Kept()
+                found = import_catalog(uow, Path(path), skip_invalid=True)
             return found
 
         try:
-            result = with_approval(self, self.store, run)
-        except Declined:
+            result = committed(self, self.store, run)
+        except Kept:
             return
-        except (ImportFileError, DomainError, StoreError) as e:
+        except ImportFileError as e:
             prompts.error(self, explain(e))
             return
-        if result is None:
+        if result is NOT_DONE:
             return
         prompts.info(self, result.summary(lang), t("import_result"))
         self._after(True)

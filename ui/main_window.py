@@ -149,21 +149,9 @@ class MainWindow(QMainWindow):
     def _allowed(self, right: str) -> bool:
         """Whether the person signed in may open a screen of `right`; a cashier asks a
         manager, whose approval is recorded."""
-        from ui.staff_pin import Declined, with_approval
+        from ui.staff_pin import NOT_DONE, committed
 
-        def check():
-            with self.store.unit_of_work() as uow:
-                staff.need(uow, right)
-                uow.commit()
-
-        try:
-            with_approval(self, self.store, check)
-        except Declined:
-            return False
-        except DomainError as e:
-            prompts.error(self, explain(e))
-            return False
-        return True
+        return committed(self, self.store, lambda uow: staff.need(uow, right)) is not NOT_DONE
 
     def update_staff(self) -> None:
         on = self.accounts_on()

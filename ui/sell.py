@@ -311,20 +311,12 @@ class SellScreen(QWidget):
             if qty is None:
                 return
         from pos.services.stock import record_stock
-        from ui.staff_pin import Declined, with_approval
+        from ui.staff_pin import NOT_DONE, committed
 
-        def run():
-            with self.store.unit_of_work() as uow:
-                record_stock(uow, product_id=product["id"], kind="counted", qty=qty,
-                             reason=t("tile_sold_out") if qty == 0 else "")
-                uow.commit()
-
-        try:
-            with_approval(self, self.store, run)
-        except Declined:
-            return
-        except (DomainError, StoreError) as e:
-            self.show_message(explain(e), error=True)
+        if committed(self, self.store, lambda uow: record_stock(
+                uow, product_id=product["id"], kind="counted", qty=qty,
+                reason=t("tile_sold_out") if qty == 0 else ""),
+                say=lambda text: self.show_message(text, error=True)) is NOT_DONE:
             return
         self.reload_catalog()
         self.show_message(t("tile_marked_sold_out", name=product["name"]) if qty == 0 else

@@ -357,20 +357,10 @@ class ShiftScreen(QWidget):
     # -- actions --------------------------------------------------------------------------------
     def _do(self, action) -> bool:
         """`action(uow)` committed; what the person may not do asks a manager's PIN first."""
-        from ui.staff_pin import Declined, with_approval
+        from ui.staff_pin import NOT_DONE, committed
 
-        def run():
-            with self.store.unit_of_work() as uow:
-                done = action(uow)
-                uow.commit()
-            return done
-
-        try:
-            result = with_approval(self, self.store, run)
-        except Declined:
-            return False
-        except (DomainError, StoreError) as e:
-            prompts.error(self, explain(e))
+        result = committed(self, self.store, action)
+        if result is NOT_DONE:
             return False
         self._last = result
         return True

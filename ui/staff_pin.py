@@ -217,3 +217,28 @@ def with_approval(parent, store, action):
 
 class Declined(Exception):
     """No manager approved: nothing was done, nothing needs saying."""
+
+
+NOT_DONE = object()  # what `committed` returns when nothing was done
+
+
+def committed(parent, store, action, *, say=None):
+    """`action(uow)` in one unit of work, committed; what the person may not do asks a
+    manager's PIN first (`with_approval`). Returns what `action` returned, or `NOT_DONE` when
+    no manager approved or it was refused, which `say(text)` tells (an error dialog unless
+    given)."""
+    from ui import prompts
+
+    def run():
+        with store.unit_of_work() as uow:
+            done = action(uow)
+            uow.commit()
+        return done
+
+    try:
+        return with_approval(parent, store, run)
+    except Declined:
+        return NOT_DONE
+    except (DomainError, StoreError) as e:
+        (say or (lambda text: prompts.error(parent, text)))(explain(e))
+        return NOT_DONE

@@ -20,21 +20,9 @@ RIGHT_KEYS = staff_svc.RIGHTS
 def _commit(parent, store, action) -> bool:
     """`action(uow)` committed, a manager asked for what the person may not do; a refusal is
     said. True when it was done."""
-    from ui.staff_pin import Declined, with_approval
+    from ui.staff_pin import NOT_DONE, committed
 
-    def run():
-        with store.unit_of_work() as uow:
-            action(uow)
-            uow.commit()
-
-    try:
-        with_approval(parent, store, run)
-    except Declined:
-        return False
-    except (DomainError, StoreError) as e:
-        prompts.error(parent, explain(e))
-        return False
-    return True
+    return committed(parent, store, action) is not NOT_DONE
 
 
 class PersonDialog(QDialog):
