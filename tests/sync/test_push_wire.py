@@ -183,6 +183,7 @@ def test_a_server_that_lost_events_gets_them_again(server, till):
             c.execute(table.delete().where(table.c.document_id.in_(lost)))
         c.execute(t.documents.delete().where(t.documents.c.id.in_(lost)))
         c.execute(t.device_events.delete().where(t.device_events.c.seq > keep))
+        c.execute(t.audit_entries.delete().where(t.audit_entries.c.seq > keep))
         c.execute(t.devices.update().where(t.devices.c.id == device).values(last_seq=keep))
     server.admin(restore)
     with till.unit_of_work(write=False) as uow:
