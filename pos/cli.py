@@ -63,6 +63,9 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
     cli_staff.add_options(p, h)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     cli_staff.add_commands(sub, h)
+    from pos import cli_cash_receipts
+
+    cli_cash_receipts.add_commands(sub, h)
 
     demo = sub.add_parser("demo", help=h("demo_help"))
     demo.add_argument("--sales", type=int, default=300, help=h("demo_sales_help"))
@@ -147,6 +150,10 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
                       help=h("sell_pay_help"))
     sell.add_argument("--approval", default=None, help=h("sell_approval_help"))
     sell.add_argument("--no-receipt", action="store_true", help=h("sell_no_receipt_help"))
+    sell.add_argument("--cash-receipt", default=None, metavar="NUMBER",
+                      help=h("sell_cash_receipt_help"))
+    sell.add_argument("--purpose", choices=["deduction", "proof"], default=None,
+                      help=h("sell_purpose_help"))
     for extension in extensions:
         extension.add_commands(sub, h)
     return p
@@ -467,8 +474,11 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
                      for code, qty in items_wanted]
             total = svc.quote_sale(uow, items=items).totals.total
             tenders = _sell_tenders(args.pay, total, args.approval, svc.payment_methods(uow))
+            from pos.services.cash_receipts import Ask
+
+            ask = Ask(args.cash_receipt, args.purpose) if args.cash_receipt else None
             doc = svc.record_sale(uow, items=items, tenders=tenders,
-                                  receipt_requested=not args.no_receipt)
+                                  receipt_requested=not args.no_receipt, cash_receipt=ask)
             uow.commit()
         if doc.change:
             print(say("sale_recorded_change", lang, receipt_no=doc.receipt_no,
@@ -478,6 +488,11 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
         if doc.clock_note:
             code, params = doc.clock_note
             print(error_text(CodedError(code, **params), lang), file=sys.stderr)
+        from pos import cli_cash_receipts
+
+        cli_cash_receipts.say_made(doc.cash_receipts, lang)
+        if args.cash_receipt and not doc.cash_receipts:
+            print(say("cash_receipt_none_for_sale", lang), file=sys.stderr)
         for extension in extensions:
             if hasattr(extension, "after_sale"):
                 extension.after_sale(store, doc, lang)
@@ -654,9 +669,9 @@ def main(argv: list[str] | None = None, extensions=()) -> int:
                     "sales": _cmd_sales, "check": _cmd_check, "shift": _cmd_shift,
                     "sell": lambda a, lg: _cmd_sell(a, lg, extensions),
                     "backup": _cmd_backup, "restore": _cmd_restore, "stock": _cmd_stock}
-        from pos import cli_staff
+        from pos import cli_cash_receipts, cli_staff
 
-        for extension in (cli_staff, *extensions):
+        for extension in (cli_staff, cli_cash_receipts, *extensions):
             handlers.update(extension.handlers(_open))
         return handlers[args.command](args, lang)
     except StoreError as e:

@@ -532,6 +532,8 @@ class Document:
     # the right business day anyway
     clock_note: tuple[str, dict] | None = None
     staff_name: str | None = None  # who made it, with staff accounts on
+    # the cash receipt requests it made (`pos.services.cash_receipts.CashReceipt`), as recorded
+    cash_receipts: tuple = ()
 
 
 def plain(value):

@@ -26,6 +26,7 @@ SHIFT = "shift"  # a shift was opened or closed, or cash moved
 CATALOG = "catalog"  # products, enterprises or categories changed (locally or from the server)
 SETTINGS = "settings"  # a till setting changed
 STAFF = "staff"  # a person signed in or out, or the staff list changed
+CASH_RECEIPTS = "cash_receipts"  # a cash receipt request was made, issued or cancelled
 
 
 @dataclass(frozen=True)

@@ -252,8 +252,10 @@ def cash_figures(sales: list[SaleRow], payments: list[PayRow], *, float_amount: 
                        None if counted is None else counted - expected)
 
 
-def _allocate(by_enterprise: dict[str, int], payments: list[PayRow]) -> dict[str, dict[str, int]]:
-    """Share a document's payments out to its enterprises (see the module's rules)."""
+def allocate(by_enterprise: dict[str, int], payments) -> dict[str, dict[str, int]]:
+    """Share a document's payments out to its enterprises (see the module's rules): {enterprise
+    id: {method: won}}. Any payments with `method` and `amount` will do; the settlement and the
+    cash receipts (`pos.services.cash_receipts`) share out by this one rule, so they agree."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     ids = list(by_enterprise)
     sign = -1 if sum(by_enterprise.values()) < 0 else 1
@@ -350,7 +352,7 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
             elif p.kind == "cash":
                 v[3] += p.amount
     for doc_id, amounts in lines_by_doc.items():
-        for enterprise_id, by_method in _allocate(amounts, pays_by_doc.get(doc_id, [])).items():
+        for enterprise_id, by_method in allocate(amounts, pays_by_doc.get(doc_id, [])).items():
             for method, value in by_method.items():
                 ent[enterprise_id]["by_method"][method] += value
     for part in parts:

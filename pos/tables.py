@@ -44,7 +44,13 @@ enterprises = Table(
     Column("version", Integer, nullable=False, default=1),
     Column("updated_at", Text, nullable=False),
     Column("hlc", Text, nullable=True),  # stamp of the last synced edit (pos/clock.py)
+    # in a trade that must issue a cash receipt for ₩100,000 or more in cash (의무발행업종)
+    Column("cash_receipt_mandatory", Boolean, nullable=False, default=False,
+           server_default=sa_false()),
+    # whose card terminal takes its card payments: its own ("own") or the stall's ("stall")
+    Column("card_terminal", String(8), nullable=False, default="stall", server_default="stall"),
     CheckConstraint("commission_bp BETWEEN 0 AND 10000", name="commission_range"),
+    CheckConstraint("card_terminal IN ('own', 'stall')", name="card_terminal_known"),
 )
 
 categories = Table(
@@ -342,4 +348,38 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_audit_log_at", "at"),
+)
+
+# Cash receipt (현금영수증) requests and their cancellations (`pos.services.cash_receipts`): a till
+# cannot issue them itself, so they wait here, per enterprise, until the enterprise issues them
+# (on 홈택스 or through its card terminal) and the vendor enters the approval number.
+cash_receipts = Table(
+    "cash_receipts", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(8), nullable=False),  # issue, cancel
+    Column("sale_id", String(36), nullable=False),  # the sale it is for
+    Column("receipt_no", String(32), nullable=False),  # that sale's receipt number
+    Column("return_id", String(36), nullable=True),  # a cancellation: the void or refund
+    Column("cancels", String(36), nullable=True),  # a cancellation: the request it cancels
+    # the issuer: an enterprise of the sale, or none: the stall's operator (consignment)
+    Column("enterprise_id", String(36), nullable=True),
+    Column("enterprise_name", Text, nullable=False),
+    Column("bizno", String(12), nullable=True),
+    Column("amount", Integer, nullable=False),
+    Column("identity_kind", String(8), nullable=False),  # phone, bizno, card, self
+    Column("identity", String(19), nullable=False),  # digits
+    Column("purpose", String(10), nullable=False),  # deduction (소득공제), proof (지출증빙)
+    Column("voluntary", Boolean, nullable=False, default=False),  # self-issued: none was given
+    Column("state", String(10), nullable=False),  # to_issue, issued, cancelled
+    Column("approval_no", Text, nullable=True),
+    Column("business_day", String(10), nullable=False),
+    Column("due_day", String(10), nullable=False),  # issue by then
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("staff_name", Text, nullable=True),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("kind IN ('issue', 'cancel')", name="kind_known"),
+    CheckConstraint("state IN ('to_issue', 'issued', 'cancelled')", name="state_known"),
+    Index("ix_cash_receipts_sale_id", "sale_id"),
+    Index("ix_cash_receipts_state", "state"),
 )

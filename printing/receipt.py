@@ -101,6 +101,20 @@ class ReceiptDoc:
     has_cash: bool = False
     extra: dict = field(default_factory=dict)
     staff_name: str | None = None  # who made it, with staff accounts on
+    cash_receipts: tuple = ()  # ReceiptCashReceipt: requests (a sale), cancellations (a return)
+
+
+@dataclass(frozen=True)
+class ReceiptCashReceipt:
+    """A cash receipt request as printed: the number masked, never in full."""
+
+    kind: str  # issue, cancel
+    number: str  # masked
+    purpose: str
+    voluntary: bool
+    issuer: str
+    amount: int
+    approval_no: str | None
 
 
 def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str | None = None,
@@ -141,7 +155,36 @@ def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str 
         logo=logo_path(uow.store.data_dir, settings.receipt_logo or None),
         copy=copy,
         group_by_enterprise=bool(grouping) and len(sellers) > 1, lang=lang,
-        has_cash=any(p.method == "cash" and p.amount > 0 for p in doc.payments))
+        has_cash=any(p.method == "cash" and p.amount > 0 for p in doc.payments),
+        cash_receipts=tuple(
+            ReceiptCashReceipt(r.kind, r.masked, r.purpose, r.voluntary, r.enterprise_name,
+                               r.amount, r.approval_no)
+            for r in doc.cash_receipts if r.state != "cancelled"))
+
+
+def _cash_receipt_rows(r: ReceiptDoc, measure) -> list[Item]:
+    """"현금영수증 요청: 010-****-1234 (소득공제)", once for the customer's number, with each
+    issuer's amount below it when the sale's enterprises issue one each."""
+    lang = r.lang
+    out: list[Item] = []
+    seen: list[tuple] = []
+    for c in r.cash_receipts:
+        key = (c.kind, c.number, c.purpose, c.voluntary)
+        if key not in seen:
+            seen.append(key)
+            if c.kind == "cancel":
+                text = label("cash_receipt_cancel", lang, number=c.number)
+            elif c.voluntary:
+                text = label("cash_receipt_self", lang, number=c.number)
+            else:
+                text = label("cash_receipt_request", lang, number=c.number,
+                             purpose=label(f"purpose_{c.purpose}", lang))
+            out += fit(text, "", measure)
+        if len(r.cash_receipts) > 1 or len(r.sellers) > 1:
+            out += fit(f"  {c.issuer}", amount(c.amount), measure)
+        if c.approval_no:
+            out += fit(f"  {label('approval', lang)} {c.approval_no}", "", measure)
+    return out
 
 
 LOGO_FILE = "receipt-logo.png"
@@ -283,6 +326,7 @@ def layout_receipt(r: ReceiptDoc, measure: int | Measure) -> list[Item]:
             out += fit(f"  {label('approval', lang)} {p.approval_no}", "", measure)
     if r.change:
         out.append(Row(label("change", lang), amount(r.change), bold=True))
+    out += _cash_receipt_rows(r, measure)
     if r.group_by_enterprise or len(r.sellers) > 1:
         out.append(Rule())
         out.append(Row(label("sellers", lang), bold=True))

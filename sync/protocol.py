@@ -52,7 +52,7 @@ MAX_BARCODES = 20  # a product's barcodes
 
 EventType = Literal["sale.recorded", "void.recorded", "refund.recorded", "shift.opened",
                     "shift.closed", "cash.moved", "product.changed", "stock.moved",
-                    "staff.changed", "audit.logged"]
+                    "staff.changed", "audit.logged", "cash_receipt.changed"]
 HLC = r"^\d{13}-\d{5}-[A-Z0-9]{1,6}$"
 # A catalog stamp (a product's or its enterprise's) further ahead of the server's clock than
 # this is re-stamped by the server on arrival, as if the organizer had made the edit then: a
@@ -696,10 +696,70 @@ class AuditPayload(Strict):
         return details
 
 
+class CashReceiptPayload(Strict):
+    """The payload of `cash_receipt.changed`: a cash receipt (현금영수증) request or cancellation
+    as it now is, sent when it is made and again each time it changes (issued, cancelled); the
+    newest `updated_at` of one `id` is its state. A till cannot issue them: the enterprise does,
+    and the vendor enters the approval number it got."""
+
+    id: Text(64, 1)
+    """The request's id on the till."""
+    kind: Literal["issue", "cancel"]
+    """`issue`, or `cancel`: a cancellation of an issued request (a void or refund)."""
+    sale_id: UUID
+    """The sale it is for."""
+    receipt_no: Text(32, 1)
+    """That sale's receipt number."""
+    return_id: UUID | None = None
+    """A cancellation's void or refund."""
+    cancels: Text(64, 1) | None = None
+    """A cancellation's request (its `id`)."""
+    enterprise_name: Text(200, 1)
+    """Who issues it: the enterprise of the sale (each is its own seller), or the stall's operator
+    at a consignment stall."""
+    bizno: Text(12) | None = None
+    """The issuer's registration number, if known."""
+    amount: Int(1, MAX_DOCUMENT_WON)
+    """What it is for: the issuer's cash-like part of the sale (cash, transfers), or of what
+    the return gave back; always more than 0."""
+    identity_kind: Literal["phone", "bizno", "card", "self"]
+    """The customer's number's kind: a mobile number, a business registration number, a cash
+    receipt card, or `self` (the NTS self-issue number 010-000-1234)."""
+    identity: Annotated[str, Field(pattern=r"^\d{10,19}$")]
+    """The number, digits only."""
+    purpose: Literal["deduction", "proof"]
+    """`deduction` (소득공제, a person) or `proof` (지출증빙, a business)."""
+    voluntary: Flag
+    """True for a self-issue the till made because the enterprise's trade must issue and the
+    customer gave no number."""
+    state: Literal["to_issue", "issued", "cancelled"]
+    """`to_issue`, `issued` (with `approval_no`) or `cancelled` (given back before it was
+    issued)."""
+    approval_no: Text(40) | None = None
+    """The approval number the issuing service gave."""
+    business_day: Day
+    """The business day of the sale (of the return, for a cancellation)."""
+    due_day: Day
+    """Issue by this day."""
+    created_at: Instant
+    """When it was made."""
+    updated_at: Instant
+    """When it last changed."""
+
+    @model_validator(mode="after")
+    def consistent(self) -> "CashReceiptPayload":
+        if (self.kind == "cancel") != (self.cancels is not None):
+            raise ValueError("`cancels` is given for a cancellation, and only for one")
+        if self.state == "issued" and not self.approval_no:
+            raise ValueError("an issued request has its approval_no")
+        return self
+
+
 PAYLOADS = {"shift.opened": ShiftPayload, "shift.closed": ShiftPayload,
             "cash.moved": CashPayload, "stock.moved": StockPayload,
             "product.changed": None,  # None: `ProductChange`
-            "staff.changed": StaffPayload, "audit.logged": AuditPayload}
+            "staff.changed": StaffPayload, "audit.logged": AuditPayload,
+            "cash_receipt.changed": CashReceiptPayload}
 
 
 class Event(Strict):
@@ -723,7 +783,8 @@ class Event(Strict):
     """For `shift.opened` and `shift.closed` a [ShiftPayload](#shiftpayload), for `cash.moved` a
     [CashPayload](#cashpayload), for `product.changed` a [ProductChange](#productchange), for
     `stock.moved` a [StockPayload](#stockpayload), for `staff.changed` a
-    [StaffPayload](#staffpayload), for `audit.logged` an [AuditPayload](#auditpayload).
+    [StaffPayload](#staffpayload), for `audit.logged` an [AuditPayload](#auditpayload), for
+    `cash_receipt.changed` a [CashReceiptPayload](#cashreceiptpayload).
     Absent or null for documents."""
 
     @field_validator("payload")

@@ -33,7 +33,8 @@ def message_groups() -> list[tuple[str, list[type[BaseModel]]]]:
     return [
         ("What a till pushes", [p.PushRequest, p.Event, p.Document, p.Line, p.Payment,
                                 p.ShiftPayload, p.CashPayload, p.StockPayload, p.ProductChange,
-                                p.EnterpriseEdit, p.StaffPayload, p.AuditPayload]),
+                                p.EnterpriseEdit, p.StaffPayload, p.AuditPayload,
+                                p.CashReceiptPayload]),
         ("What the server answers a till", [p.PushResponse, p.Mismatch, p.Status]),
         ("Enrollment", [p.EnrollRequest, p.EnrollResponse]),
         ("The stall's day", [p.StallDayPage, p.StallDocument, p.TillState]),

@@ -76,6 +76,7 @@ KEY_USES = [  # (context, which files, how the code names a message)
     ("cli", "pos/cli.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
     ("cli", "pos/cli.py", re.compile(r'"((?:check_rule|reason)_[a-z_]+)"')),  # word tables
     ("cli", "pos/cli_staff.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
+    ("cli", "pos/cli_cash_receipts.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
     ("cli", "printing/cli.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
     ("cli", "sync/cli.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
     ("cli", "ui/main.py", re.compile(r'\bsay\(\s*"([a-z_0-9]+)"')),

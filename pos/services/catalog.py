@@ -31,22 +31,34 @@ def _check_enterprise(name: str, bizno: str | None, tax_status: str, commission_
 
 def add_enterprise(uow: UnitOfWork, *, name: str, bizno: str | None = None,
                    representative: str = "", address: str = "", phone: str = "",
-                   tax_status: str = TaxStatus.GENERAL, commission_bp: int = 0) -> str:
+                   tax_status: str = TaxStatus.GENERAL, commission_bp: int = 0,
+                   cash_receipt_mandatory: bool = False, card_terminal: str = "stall") -> str:
     """Add an enterprise the stall sells for. `commission_bp` is the stall's commission in
-    basis points (1500 = 15 %)."""
+    basis points (1500 = 15 %); `cash_receipt_mandatory`: its trade must issue a cash receipt
+    for a cash sale of ₩100,000 or more (의무발행업종); `card_terminal`: whose terminal takes its
+    card payments ("own" or "stall")."""
     uow.note(events.CATALOG)
     name = clean_text(name)
     representative, address, phone = (clean_text(representative, limit=60),
                                       clean_text(address, limit=200), clean_text(phone, limit=40))
     normalized = _check_enterprise(name, bizno, tax_status, commission_bp)
+    _check_flags(cash_receipt_mandatory, card_terminal)
     if find_enterprise(uow, ref=name.strip()) is not None:
         raise DomainError("enterprise_exists", name=name.strip())
     eid = uow.new_id()
     uow.conn.execute(t.enterprises.insert().values(
         id=eid, name=name.strip(), bizno=normalized, representative=representative.strip(),
         address=address.strip(), phone=phone.strip(), tax_status=str(tax_status),
-        commission_bp=commission_bp, active=True, version=1, updated_at=_now(uow)))
+        commission_bp=commission_bp, active=True, version=1, updated_at=_now(uow),
+        cash_receipt_mandatory=cash_receipt_mandatory, card_terminal=card_terminal))
     return eid
+
+
+def _check_flags(mandatory, terminal) -> None:
+    if not isinstance(mandatory, bool):
+        raise DomainError("setting_invalid", name="cash_receipt_mandatory")
+    if terminal not in ("own", "stall"):
+        raise DomainError("setting_invalid", name="card_terminal")
 
 
 def update_enterprise(uow: UnitOfWork, *, enterprise_id: str, **changes) -> None:
@@ -56,7 +68,7 @@ def update_enterprise(uow: UnitOfWork, *, enterprise_id: str, **changes) -> None
     if row is None:
         raise DomainError("enterprise_unknown", value=enterprise_id)
     allowed = {"name", "bizno", "representative", "address", "phone", "tax_status",
-               "commission_bp", "active"}
+               "commission_bp", "active", "cash_receipt_mandatory", "card_terminal"}
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"unknown enterprise fields: {sorted(unknown)}")
@@ -67,6 +79,8 @@ def update_enterprise(uow: UnitOfWork, *, enterprise_id: str, **changes) -> None
             merged[key] = clean_text(merged[key], limit=limit)
     merged["bizno"] = _check_enterprise(merged["name"], merged["bizno"], merged["tax_status"],
                                         merged["commission_bp"])
+    _check_flags(bool(merged["cash_receipt_mandatory"]) if merged["cash_receipt_mandatory"]
+                 in (0, 1) else merged["cash_receipt_mandatory"], merged["card_terminal"])
     values = {k: merged[k] for k in allowed}
     values["name"] = values["name"].strip()
     uow.conn.execute(t.enterprises.update().where(t.enterprises.c.id == enterprise_id).values(

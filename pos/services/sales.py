@@ -83,9 +83,16 @@ def quote_sale(uow: UnitOfWork, *, items: list[SaleItem],
 
 
 def record_sale(uow: UnitOfWork, *, items: list[SaleItem], tenders: list[Tender],
-                discount: Discount | None = None, receipt_requested: bool = False) -> Document:
+                discount: Discount | None = None, receipt_requested: bool = False,
+                cash_receipt=None) -> Document:
     """Price the cart, apply the payments and write the paid sale. Raises `DomainError` (and
-    writes nothing) when the cart or the payments do not add up."""
+    writes nothing) when the cart or the payments do not add up. `cash_receipt`: what the
+    customer said when asked for a cash receipt (`pos.services.cash_receipts.Ask`); the
+    requests made are in the document's `cash_receipts`."""
+    from pos.services import cash_receipts
+
+    if cash_receipt is not None and cash_receipt.number:
+        cash_receipt.purpose_for(cash_receipt.identity())  # a bad number refuses the sale
     cart, stocked = _cart_items(uow, items)
     priced = price_cart(cart, discount)
     typed = _typed_prices(uow, items, priced)
@@ -99,9 +106,11 @@ def record_sale(uow: UnitOfWork, *, items: list[SaleItem], tenders: list[Tender]
         for text in (p.approval_no, p.reference):
             if text is not None and not _printable(text):
                 raise DomainError("approval_invalid")
-    return _commit_document(uow, kind=DocKind.SALE, priced=priced, payments=payments,
-                            discount=discount, receipt_requested=receipt_requested,
-                            stocked=stocked)
+    doc = _commit_document(uow, kind=DocKind.SALE, priced=priced, payments=payments,
+                           discount=discount, receipt_requested=receipt_requested,
+                           stocked=stocked)
+    made = cash_receipts.for_sale(uow, doc, cash_receipt)
+    return replace(doc, cash_receipts=tuple(made)) if made else doc
 
 
 def _typed_prices(uow: UnitOfWork, items: list[SaleItem], priced: Priced) -> list:
@@ -387,9 +396,21 @@ def void_sale(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str | 
     if sum(p.amount for p in payments) != priced.totals.total:
         raise DomainError("void_unbalanced", value=number)
     need(uow, "void", amount=-priced.totals.total, subject=number)
-    return _commit_document(uow, kind=DocKind.VOID, priced=priced, payments=payments,
-                            points_to=_points_to(original), reason=reason,
-                            receipt_requested=receipt_requested, doc_id=return_id)
+    doc = _commit_document(uow, kind=DocKind.VOID, priced=priced, payments=payments,
+                           points_to=_points_to(original), reason=reason,
+                           receipt_requested=receipt_requested, doc_id=return_id)
+    return _cancel_cash_receipts(uow, doc, original)
+
+
+def _cancel_cash_receipts(uow: UnitOfWork, doc: Document, original) -> Document:
+    """A return of this till's own sale cancels its cash receipt requests (another till's
+    sale's requests are that till's)."""
+    if isinstance(original, OtherSale):
+        return doc
+    from pos.services import cash_receipts
+
+    made = cash_receipts.for_return(uow, doc, original["id"])
+    return replace(doc, cash_receipts=tuple(made)) if made else doc
 
 
 def refund_sale(uow: UnitOfWork, *, quantities: dict[int, int], method: str,
@@ -415,9 +436,10 @@ def refund_sale(uow: UnitOfWork, *, quantities: dict[int, int], method: str,
     payments = [Payment(1, chosen.code, chosen.kind, total, total, 0)]
     need(uow, "refund", amount=-total,
          subject=original.receipt_no if other else original["receipt_no"])
-    return _commit_document(uow, kind=DocKind.REFUND, priced=priced, payments=payments,
-                            points_to=_points_to(original), reason=reason,
-                            receipt_requested=receipt_requested, doc_id=return_id)
+    doc = _commit_document(uow, kind=DocKind.REFUND, priced=priced, payments=payments,
+                           points_to=_points_to(original), reason=reason,
+                           receipt_requested=receipt_requested, doc_id=return_id)
+    return _cancel_cash_receipts(uow, doc, original)
 
 
 def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments: list[Payment],
@@ -568,6 +590,8 @@ def get_document(uow: UnitOfWork, *, sale_id: str | None = None,
                                     .order_by(t.sales.c.seq)).scalars())
     totals = Totals(row["subtotal"], row["line_discount"], row["receipt_discount"], row["total"],
                     row["taxable_total"], row["supply_value"], row["vat"], row["exempt_total"])
+    from pos.services.cash_receipts import of_document
+
     return Document(
         id=sid, kind=DocKind(row["kind"]), device_id=row["device_id"], seq=row["seq"],
         receipt_no=row["receipt_no"], business_day=row["business_day"],
@@ -577,7 +601,7 @@ def get_document(uow: UnitOfWork, *, sale_id: str | None = None,
         original_receipt_no=original_no, receipt_discount_kind=row["receipt_discount_kind"],
         receipt_discount_value=row["receipt_discount_value"],
         receipt_requested=bool(row["receipt_requested"]), reason=row["reason"], refunds=refunds,
-        staff_name=row["staff_name"])
+        staff_name=row["staff_name"], cash_receipts=tuple(of_document(uow, sid, row["kind"])))
 
 
 def list_documents(uow: UnitOfWork, *, day_from: str | None = None, day_to: str | None = None,

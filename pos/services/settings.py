@@ -109,6 +109,9 @@ class TillSettings:
     receipt_group_by_enterprise: bool = True
     scan_error_sound: bool = True  # a sound when a scanned code is not a product
     lock_minutes: int = 0  # staff accounts on: lock the till after this many idle minutes (0: never)
+    # Korean rules as this stall applies them, changed from their defaults (pos.korea_rules.Rules:
+    # the seller model, voucher change, the cash receipt threshold and deadline)
+    rules: dict = field(default_factory=dict)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
 
 
@@ -137,7 +140,8 @@ def till_settings(uow: UnitOfWork) -> TillSettings:
 
 _TYPES = {"store": dict, "language": str, "receipt_mode": str, "receipt_language": str,
           "receipt_footer": str, "receipt_qr": str, "receipt_logo": str,
-          "receipt_group_by_enterprise": bool, "scan_error_sound": bool, "lock_minutes": int}
+          "receipt_group_by_enterprise": bool, "scan_error_sound": bool, "lock_minutes": int,
+          "rules": dict}
 
 
 def _fits(key: str, value: Any) -> bool:
@@ -151,6 +155,13 @@ def _fits(key: str, value: Any) -> bool:
         ok = value in RECEIPT_MODES
     if ok and key == "lock_minutes":
         ok = 0 <= value <= LOCK_MINUTES_MAX
+    if ok and key == "rules":
+        from pos.korea_rules import rules_from
+
+        try:
+            rules_from(value)
+        except DomainError:
+            ok = False
     if not ok and value is not None:
         log.warning("setting %s has a value of the wrong kind; using its default", key)
     return ok
@@ -202,6 +213,11 @@ def save_settings(uow: UnitOfWork, **changes: Any) -> TillSettings:
         if name == "lock_minutes" and (isinstance(value, bool) or not isinstance(value, int)
                                        or not 0 <= value <= LOCK_MINUTES_MAX):
             raise DomainError("setting_invalid", name=name)
+        if name == "rules":
+            from pos.korea_rules import rules_from
+
+            rules_from(value)  # refuses what is not a rule, naming it
+            value = dict(value)
         if name == "store":
             if not isinstance(value, dict) or set(value) - set(STORE_FIELDS):
                 raise DomainError("setting_invalid", name=name)

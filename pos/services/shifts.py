@@ -286,8 +286,8 @@ def summed_settlement(uow: UnitOfWork, *, shift_id: str | None = None, day: str 
                       cash=None) -> Settlement:
     """The same figures as `pos.settlement.settle`, summed by SQLite: a 10,000-sale shift
     without reading every row into Python. Only receipts split between several payments and
-    several enterprises are shared out in Python (`settlement._allocate`)."""
-    from pos.settlement import _allocate, assemble
+    several enterprises are shared out in Python (`settlement.allocate`)."""
+    from pos.settlement import allocate, assemble
 
     where, param = ("s.shift_id = ?", shift_id) if shift_id else ("s.business_day = ?", day)
 
@@ -336,7 +336,7 @@ def summed_settlement(uow: UnitOfWork, *, shift_id: str | None = None, day: str 
     for row in q("split_pays", ()):
         pays.setdefault(row[0], []).append(PayRow(*row))
     for sale_id, by_enterprise in amounts.items():
-        for eid, by_method in _allocate(by_enterprise, pays.get(sale_id, [])).items():
+        for eid, by_method in allocate(by_enterprise, pays.get(sale_id, [])).items():
             for method, value in by_method.items():
                 add(eid, method, value)
     uow.conn.exec_driver_sql("DELETE FROM temp.settle_docs")

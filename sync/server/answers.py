@@ -204,6 +204,45 @@ class StaffMember(Answer):
     """When the till made the change the server has (the newest it received)."""
 
 
+class CashReceipt(Answer):
+    """A cash receipt (현금영수증) request or cancellation of a till, as the till last sent it
+    (`cash_receipt.changed`). The customer's number is masked here (`010-****-1234`): the
+    enterprise that issues has it in full on the till and in the till's export."""
+
+    device_code: str
+    """The till that took it."""
+    id: str
+    """Its id on that till."""
+    kind: str
+    """`issue`, or `cancel` (of an issued request, by a void or refund)."""
+    receipt_no: str
+    """The sale's receipt number."""
+    cancels: str | None = None
+    """A cancellation's request."""
+    enterprise_name: str
+    """Who issues it."""
+    bizno: str | None = None
+    """The issuer's registration number."""
+    amount: int
+    """What it is for, in won (more than 0)."""
+    identity: str
+    """The customer's number, masked."""
+    purpose: str
+    """`deduction` (소득공제) or `proof` (지출증빙)."""
+    voluntary: bool
+    """A self-issue to 010-000-1234 (the trade must issue, no number was given)."""
+    state: str
+    """`to_issue`, `issued` or `cancelled`."""
+    approval_no: str | None = None
+    """The approval number, once issued."""
+    business_day: str
+    """The sale's (a cancellation: the return's) business day."""
+    due_day: str
+    """Issue by this day."""
+    updated_at: str
+    """When the till last changed it."""
+
+
 class AuditEntry(Answer):
     """One entry of a till's audit log, as the till sent it (`audit.logged`), and whether it
     keeps the till's hash chain."""

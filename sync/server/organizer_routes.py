@@ -3,7 +3,7 @@ products and settings for the tills, totals and alerts, the stalls' staff and au
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -118,6 +118,22 @@ def staff(stall: str, conn: Tx) -> list[a.StaffMember]:
     """The people who sell at the stall's tills, by till and name, as each till last sent
     them. Never a PIN or anything made from one."""
     return service.stall_staff(conn, stall_id=service.find_stall(conn, stall)["id"])
+
+
+@router.get("/stalls/{stall}/cash-receipts", responses=problems(404, 409, 422))
+def cash_receipts(stall: str, conn: Tx,
+                  since: Annotated[str | None, Query(alias="from", max_length=10, pattern=p.DAY,
+                                                     description="the first business day")] = None,
+                  until: Annotated[str | None, Query(alias="to", max_length=10, pattern=p.DAY,
+                                                     description="the last business day")] = None,
+                  state: Annotated[Literal["to_issue", "issued", "cancelled"] | None,
+                                   Query(description="only requests in this state")] = None,
+                  ) -> list[a.CashReceipt]:
+    """The cash receipt (현금영수증) requests and cancellations of the stall's tills, as each
+    till last sent them, by business day: who issues each, for how much, by when, and whether
+    it was issued. The customer's number is masked."""
+    return service.stall_cash_receipts(conn, stall_id=service.find_stall(conn, stall)["id"],
+                                       since=since, until=until, state=state)
 
 
 @router.get("/stalls/{stall}/audit", responses=problems(404, 409, 422))

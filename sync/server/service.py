@@ -168,6 +168,39 @@ def _day_or_refuse(value: str | None, what: str) -> str | None:
     return value
 
 
+def stall_cash_receipts(conn: Connection, *, stall_id: str, since: str | None = None,
+                        until: str | None = None, state: str | None = None) -> list[dict]:
+    """The cash receipt requests of the stall's tills, of the business days `since` to `until`,
+    by day, till and time; the customer's number masked."""
+    from pos.korea_rules import identity_of
+
+    since, until = _day_or_refuse(since, "from"), _day_or_refuse(until, "to")
+    if since and until and since > until:
+        raise Refused(422, f"from {since} is after to {until}")
+    if state is not None and state not in ("to_issue", "issued", "cancelled"):
+        raise Refused(422, f"state {_said(str(state))} is not to_issue, issued or cancelled")
+    c, dv = t.cash_receipts.c, t.devices.c
+    query = (select(dv.device_code, c.receipt_id.label("id"), c.kind, c.receipt_no, c.cancels,
+                    c.enterprise_name, c.bizno, c.amount, c.identity_kind, c.identity,
+                    c.purpose, c.voluntary, c.state, c.approval_no, c.business_day, c.due_day,
+                    c.updated_at)
+             .select_from(t.cash_receipts.join(t.devices, dv.id == c.device_id))
+             .where(c.stall_id == stall_id)
+             .order_by(c.business_day, dv.device_code, c.created_at, c.receipt_id))
+    if since:
+        query = query.where(c.business_day >= since)
+    if until:
+        query = query.where(c.business_day <= until)
+    if state:
+        query = query.where(c.state == state)
+    out = []
+    for r in conn.execute(query).mappings():
+        row = dict(r)
+        row["identity"] = identity_of(row.pop("identity_kind"), row["identity"]).masked()
+        out.append(row)
+    return out
+
+
 def audit_entries(conn: Connection, *, stall_id: str, since: str | None = None,
                   until: str | None = None, staff: str | None = None, after: int = 0,
                   limit: int | None = None) -> list[dict]:
@@ -456,6 +489,7 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
     tracked: set[str] | None = None
     people: list[tuple[p.Incoming, p.StaffPayload]] = []  # this batch's `staff.changed`
     logged: list[tuple[p.Incoming, p.AuditPayload]] = []  # its `audit.logged`
+    receipts: dict[str, tuple[int, p.CashReceiptPayload]] = {}  # its `cash_receipt.changed`
     received = _now()
     for x in incoming:
         if x.seq <= known:
@@ -512,6 +546,9 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
             people.append((x, p.StaffPayload.model_validate(ev.payload)))
         elif ev.type == "audit.logged":
             logged.append((x, p.AuditPayload.model_validate(ev.payload)))
+        elif ev.type == "cash_receipt.changed":
+            request = p.CashReceiptPayload.model_validate(ev.payload)
+            receipts[request.id] = (ev.seq, request)  # the later event is the newer state
         rows["events"].append((device["id"], ev.seq, event_id, ev.type, ev.hlc, x.digest,
                                x.body.decode(), received))
         last = ev.seq
@@ -533,6 +570,7 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
     _insert_many(conn, t.stock_movements, rows["stock"])
     later_alerts += _put_staff(conn, device, people)
     later_alerts += _put_audit(conn, device, logged)
+    _put_cash_receipts(conn, device, receipts)
     _roll_up_stock(conn, device["stall_id"], stock)
     for x, reason in later_alerts:
         _alert(conn, device, x, reason)
@@ -995,6 +1033,33 @@ def _put_staff(conn: Connection, device: dict,
             conn.execute(t.staff_members.update().where(
                 s.device_id == device["id"], s.staff_id == staff_id).values(**values))
     return alerts
+
+
+def _put_cash_receipts(conn: Connection, device: dict,
+                       receipts: dict[str, tuple[int, p.CashReceiptPayload]]) -> None:
+    """A batch's `cash_receipt.changed` into the till's requests: each request as its latest
+    event says (the push holds the device row, so no other push writes them meanwhile)."""
+    if not receipts:
+        return
+    c = t.cash_receipts.c
+    stored = set(conn.execute(select(c.receipt_id).where(
+        c.device_id == device["id"], c.receipt_id.in_(sorted(receipts)))).scalars())
+    for receipt_id, (seq, r) in receipts.items():
+        values = {"stall_id": device["stall_id"], "kind": r.kind, "sale_id": str(r.sale_id),
+                  "receipt_no": r.receipt_no,
+                  "return_id": str(r.return_id) if r.return_id else None,
+                  "cancels": r.cancels, "enterprise_name": r.enterprise_name, "bizno": r.bizno,
+                  "amount": r.amount, "identity_kind": r.identity_kind, "identity": r.identity,
+                  "purpose": r.purpose, "voluntary": r.voluntary, "state": r.state,
+                  "approval_no": r.approval_no, "business_day": r.business_day,
+                  "due_day": r.due_day, "created_at": r.created_at,
+                  "updated_at": r.updated_at, "seq": seq}
+        if receipt_id in stored:
+            conn.execute(t.cash_receipts.update().where(
+                c.device_id == device["id"], c.receipt_id == receipt_id).values(**values))
+        else:
+            conn.execute(t.cash_receipts.insert().values(device_id=device["id"],
+                                                         receipt_id=receipt_id, **values))
 
 
 def audit_problem(entry: p.AuditPayload, before: str | None, held: str | None = None,

@@ -262,3 +262,30 @@ audit_entries = Table(  # each till's audit log (`audit.logged`), as sent, check
     UniqueConstraint("device_id", "seq"),  # one row per event: a number sent twice is kept twice
     Index("ix_audit_entries_stall_id_day", "stall_id", "day"),
 )
+
+cash_receipts = Table(  # each till's cash receipt requests (`cash_receipt.changed`), as they now are
+    "cash_receipts", metadata,
+    Column("device_id", String(36), primary_key=True),
+    Column("receipt_id", String(64), primary_key=True),  # the request's id on the till
+    Column("stall_id", String(36), nullable=False),
+    Column("kind", String(8), nullable=False),  # issue, cancel
+    Column("sale_id", String(36), nullable=False),
+    Column("receipt_no", String(32), nullable=False),
+    Column("return_id", String(36), nullable=True),
+    Column("cancels", String(64), nullable=True),
+    Column("enterprise_name", Text, nullable=False),
+    Column("bizno", String(12), nullable=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("identity_kind", String(8), nullable=False),
+    Column("identity", String(19), nullable=False),
+    Column("purpose", String(10), nullable=False),
+    Column("voluntary", Boolean, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("approval_no", Text, nullable=True),
+    Column("business_day", String(10), nullable=False),
+    Column("due_day", String(10), nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),  # the event the stored state came in: the latest wins
+    Index("ix_cash_receipts_stall_id_business_day", "stall_id", "business_day"),
+)

@@ -1,0 +1,92 @@
+"""Cash receipt requests on the organizer's server: a real till records a request, has it
+issued and refunded, and pushes; the server holds each request as its latest event says,
+shows the organizer the customer's number masked, and refuses a payload that breaks the
+protocol's rules with a 422, never a 5xx. Real till, real server on 127.0.0.1 (SQLite and
+PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from pos import services as s
+from pos.domain import Tender
+from pos.services import cash_receipts as cr
+from sync import client
+from sync.server import service
+from tests.conftest import in_shift
+from tests.sync.conftest import setup_stall
+
+
+def test_the_server_keeps_each_request_as_the_till_last_said_it(server, store, stall):
+    with store.unit_of_work() as uow:
+        in_shift(uow)
+        sale = s.record_sale(uow, items=[s.SaleItem(stall.candle), s.SaleItem(stall.eggs)],
+                             tenders=[Tender("cash", 20_000)],
+                             cash_receipt=cr.Ask("010-2345-6789"))
+        uow.commit()
+    general = next(r for r in sale.cash_receipts if r.enterprise_id == stall.general)
+    with store.unit_of_work() as uow:
+        cr.mark_issued(uow, ref=general.id, approval_no="900100")
+        uow.commit()
+    _event, stall_id, code = setup_stall(server)
+    client.enroll(store, url=server.url, code=code)
+    client.sync_now(store)
+    with store.unit_of_work() as uow:  # after the first push: a refund cancels the issued one
+        line = next(ln.line_no for ln in sale.lines if ln.enterprise_id == stall.general)
+        refund = s.refund_sale(uow, sale_id=sale.id, quantities={line: 1}, method="cash")
+        uow.commit()
+    client.sync_now(store)
+    token = server.admin(lambda c: service.organizer_token(c, name="센터"))
+    with httpx.Client(base_url=server.url,
+                      headers={"Authorization": f"Bearer {token}"}) as api:
+        got = api.get(f"/api/v1/stalls/{stall_id}/cash-receipts")
+        assert got.status_code == 200, got.text
+        rows = got.json()
+        with store.unit_of_work(write=False) as uow:
+            local = {r.id: r for r in cr.list_requests(uow)}
+        assert {r["id"] for r in rows} == set(local) and len(rows) == 3
+        for r in rows:
+            mine = local[r["id"]]
+            assert (r["state"], r["amount"], r["kind"], r["approval_no"]) == (
+                mine.state, mine.amount, mine.kind, mine.approval_no)
+            assert r["identity"] == "010-****-6789"
+        assert "2345" not in got.text
+        (cancel,) = [r for r in rows if r["kind"] == "cancel"]
+        assert cancel["cancels"] == general.id and cancel["amount"] == 12_000
+        assert refund.cash_receipts[0].id == cancel["id"]
+        issued = api.get(f"/api/v1/stalls/{stall_id}/cash-receipts", params={"state": "issued"})
+        assert [r["approval_no"] for r in issued.json()] == ["900100"]
+        for bad in ({"state": "lost"}, {"from": "2026-13-01"}, {"from": "2026-11-22",
+                                                                  "to": "2026-11-21"}):
+            answer = api.get(f"/api/v1/stalls/{stall_id}/cash-receipts", params=bad)
+            assert answer.status_code == 422, (bad, answer.text)
+
+
+def test_a_payload_against_the_rules_is_refused_with_a_reason(server, store, stall):
+    from sync.protocol import PushRequest
+    import pydantic
+    import pytest
+
+    with store.unit_of_work() as uow:
+        in_shift(uow)
+        sale = s.record_sale(uow, items=[s.SaleItem(stall.soap)], tenders=[Tender("cash", 3000)],
+                             cash_receipt=cr.Ask("010-2345-6789"))
+        uow.commit()
+    payload = sale.cash_receipts[0].payload()
+    event = {"event_id": "0190c0de-0000-7000-8000-000000000001", "seq": 1,
+             "type": "cash_receipt.changed", "hlc": "1796194548047-00000-A01",
+             "created_at": "2026-11-21T10:00:00+09:00"}
+    for change in ({"amount": 0}, {"amount": 2**63}, {"identity": "010-2345-6789"},
+                   {"state": "issued"}, {"kind": "cancel"}, {"purpose": "gift"},
+                   {"identity": "0" * 20}, {"enterprise_name": "\x00"}, {"extra": 1}):
+        with pytest.raises(pydantic.ValidationError):
+            PushRequest.model_validate({"events": [{**event, "payload": {**payload, **change}}]})
+    _event, _stall_id, code = setup_stall(server)
+    client.enroll(store, url=server.url, code=code)
+    body = json.dumps({"events": [{**event, "payload": {**payload, "amount": -5}}]})
+    answer = httpx.post(f"{server.url}/api/v1/push", content=body,
+                        headers={"Authorization": f"Bearer {client.load_token(store)}",
+                                 "Content-Type": "application/json"})
+    assert answer.status_code == 422 and "amount" in answer.text
