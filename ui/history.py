@@ -268,8 +268,10 @@ class HistoryScreen(QWidget):
         self.refund_btn = QPushButton(t("btn_refund"))
         self.reprint_btn = QPushButton(t("btn_reprint"))
         self.preview_btn = QPushButton(t("btn_preview"))
+        self.cash_receipt_btn = QPushButton(t("btn_cash_receipt"))
         for b, slot in ((self.void_btn, self.void), (self.refund_btn, self.refund),
-                        (self.reprint_btn, self.reprint), (self.preview_btn, self.preview)):
+                        (self.reprint_btn, self.reprint), (self.preview_btn, self.preview),
+                        (self.cash_receipt_btn, self.cash_receipt)):
             b.setMinimumHeight(48)
             b.clicked.connect(slot)
             buttons.addWidget(b)
@@ -362,6 +364,7 @@ class HistoryScreen(QWidget):
             self.refund_btn.setEnabled(left)
             self.reprint_btn.setEnabled(False)
             self.preview_btn.setEnabled(False)
+            self.cash_receipt_btn.setEnabled(False)
             return
         is_sale = self.current is not None and self.current.kind == DocKind.SALE
         elsewhere = self._elsewhere()
@@ -374,6 +377,9 @@ class HistoryScreen(QWidget):
         self.refund_btn.setEnabled(left)
         self.reprint_btn.setEnabled(self.current is not None)
         self.preview_btn.setEnabled(self.current is not None)
+        self.cash_receipt_btn.setEnabled(is_sale and not self.current.refunds and not any(
+            r.kind == "issue" and r.state != "cancelled" and not r.voluntary
+            for r in self.current.cash_receipts))
 
     def _elsewhere(self) -> dict[int, int] | None:
         """What the server said other tills gave back of the current (own) sale, if it was
@@ -408,6 +414,22 @@ class HistoryScreen(QWidget):
             out += ["", t("refunded_by", receipts=", ".join(doc.refunds))]
         if doc.reason:
             out.append(doc.reason)
+        if doc.cash_receipts:
+            out += ["", t("history_cash_receipts")]
+            for r in doc.cash_receipts:
+                state = {"to_issue": t("cash_receipt_state_to_issue", due=r.due_day),
+                         "issued": t("cash_receipt_state_issued", approval=r.approval_no or ""),
+                         "cancelled": t("cash_receipt_state_cancelled")}[r.state]
+                number = r.masked + (f" ({t('cash_receipt_self')})" if r.voluntary else "")
+                if r.kind == "cancel":
+                    out.append(t("cash_receipt_line_cancel", issuer=r.enterprise_name,
+                                 amount=won(r.amount), number=number, state=state))
+                else:
+                    purpose = t("pay_purpose_proof") if r.purpose == "proof" \
+                        else t("pay_purpose_deduction")
+                    out.append(t("cash_receipt_line", issuer=r.enterprise_name,
+                                 amount=won(r.amount), number=number, purpose=purpose,
+                                 state=state))
         return "\n".join(out)
 
     # -- actions --------------------------------------------------------------------------------
@@ -582,6 +604,35 @@ class HistoryScreen(QWidget):
         self.message.setText(t(done_key, receipt=back.receipt_no, total=won(back.totals.total)))
         self.reload(select_id=back.id)
         self.changed.emit()
+
+    def cash_receipt(self) -> None:
+        """The customer came back with a number: a cash receipt request for the sale, within
+        the deadline (`cash_receipts.request_later`)."""
+        from pos.services import cash_receipts
+
+        doc = self.current
+        if doc is None or isinstance(doc, sales_svc.OtherSale):
+            return
+        ask = self.cash_receipt_dialog(doc.receipt_no)
+        if ask is None:
+            return
+        try:
+            with self.store.unit_of_work() as uow:
+                made = cash_receipts.request_later(uow, receipt_no=doc.receipt_no, ask=ask)
+                uow.commit()
+        except (DomainError, StoreError) as e:
+            prompts.error(self, explain(e))
+            return
+        self.message.setText(t("done_cash_receipt", receipt=doc.receipt_no,
+                               number=made[0].masked, amount=won(sum(r.amount for r in made)),
+                               due=made[0].due_day))
+        self.reload(select_id=doc.id)
+        self.changed.emit()
+
+    def cash_receipt_dialog(self, receipt_no: str):
+        from ui.cash_receipt import CashReceiptDialog
+
+        return CashReceiptDialog(receipt_no, self).run()
 
     def reprint(self) -> None:
         if self.current is None:

@@ -18,6 +18,7 @@ from ui.won_edit import WonEdit
 class PayResult:
     tenders: list[Tender]
     receipt: bool
+    cash_receipt: object = None  # pos.services.cash_receipts.Ask, when a number was given
 
 
 def quick_cash(due: int) -> list[int]:
@@ -31,11 +32,19 @@ def quick_cash(due: int) -> list[int]:
 
 class PayDialog(QDialog):
     def __init__(self, total: int, methods: list[PaymentMethod], *, receipt: bool = False,
-                 parent=None):
+                 parent=None, cash_like: tuple[str, ...] = ("cash", "transfer"),
+                 must_issue=None, mandatory_min: int = 100_000):
+        """`cash_like`: the kinds of payment a cash receipt (현금영수증) is for; `must_issue`:
+        called with the payments, true when a mandatory-issue trade must issue one (the
+        dialog then asks for a number once before the sale goes to a self-issue)."""
         super().__init__(parent)
         self.setWindowTitle(t("pay_title"))
         self.setModal(True)
         self.total = total
+        self.cash_like = tuple(cash_like)
+        self.must_issue = must_issue
+        self.mandatory_min = mandatory_min
+        self._mandatory_said = False
         self.methods = {m.code: m for m in methods}
         self.tenders: list[Tender] = []
         self.result_value: PayResult | None = None
@@ -76,12 +85,10 @@ class PayDialog(QDialog):
         self.amount.setPlaceholderText(t("pay_amount"))
         self.amount.setFont(self._big(1.4))
         self.amount.setMinimumHeight(48)
-        self.amount.returnPressed.connect(self._enter)
         self.approval = QLineEdit()
         self.approval.setPlaceholderText(t("pay_approval"))
         self.approval.setMinimumHeight(48)
         self.approval.setMaxLength(32)
-        self.approval.returnPressed.connect(self._enter)
         entry.addWidget(self.amount, 2)
         entry.addWidget(self.approval, 1)
         layout.addLayout(entry)
@@ -103,6 +110,15 @@ class PayDialog(QDialog):
         self.quick_row = QHBoxLayout()
         self.quick_buttons: list[QPushButton] = []
         layout.addLayout(self.quick_row)
+
+        # "현금영수증 해드릴까요?": shown once a payment is cash or a transfer
+        from ui.cash_receipt import CashReceiptField
+
+        self.cash_receipt_row = CashReceiptField(self)
+        self.cash_receipt = self.cash_receipt_row.number
+        self.cash_receipt.textChanged.connect(lambda _text: self.error.setText(""))
+        self.cash_receipt_row.setVisible(False)
+        layout.addWidget(self.cash_receipt_row)
 
         self.table = QTableWidget(0, 3)
         self.table.horizontalHeader().setVisible(False)
@@ -200,6 +216,15 @@ class PayDialog(QDialog):
         self.remove_btn.setEnabled(bool(self.tenders))
         for b in self.method_buttons.values():
             b.setEnabled(due > 0)
+        cashlike = any(self.methods[x.method].kind in self.cash_like for x in self.tenders)
+        self.cash_receipt_row.setVisible(cashlike)
+
+    def cash_receipt_ask(self):
+        """The cash receipt the customer asked for (number checked), or None; DomainError
+        when the number cannot be one."""
+        if not self.cash_receipt_row.isVisible():
+            return None
+        return self.cash_receipt_row.ask()
 
     # -- actions --------------------------------------------------------------------------------
     def typed_amount(self) -> int | None:
@@ -269,6 +294,9 @@ class PayDialog(QDialog):
                 self.error.setText(t("pay_next_method", remaining=self.remaining()))
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
+        # Enter in a field reaches here too (a line edit passes it on): handled once, here. It
+        # had also been connected to each field's returnPressed, and one Enter was two: a
+        # mandatory-issue sale went past its question to a self-issue.
         if event.key() in (Qt.Key_Return, Qt.Key_Enter):
             self._enter()
             return
@@ -283,7 +311,20 @@ class PayDialog(QDialog):
         except DomainError as e:
             self.error.setText(explain(e))
             return
-        self.result_value = PayResult(list(self.tenders), self.receipt.isChecked())
+        try:
+            ask = self.cash_receipt_ask()
+        except DomainError as e:
+            self.error.setText(explain(e))
+            self.cash_receipt.setFocus()
+            return
+        if ask is None and self.must_issue is not None and not self._mandatory_said \
+                and self.must_issue(self.settled()):
+            # a mandatory-issue trade: ask once; confirmed again, it is a self-issue
+            self._mandatory_said = True
+            self.error.setText(t("pay_cash_receipt_mandatory", amount=won(self.mandatory_min)))
+            self.cash_receipt.setFocus()
+            return
+        self.result_value = PayResult(list(self.tenders), self.receipt.isChecked(), ask)
         self.accept()
 
     def run(self) -> PayResult | None:

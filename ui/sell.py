@@ -569,10 +569,13 @@ class SellScreen(QWidget):
         if priced.totals.total <= 0:  # nothing to pay: no payment can record it
             self.show_message(t("pay_nothing_due"), error=True)
             return
+        from pos.services import cash_receipts
+
         with self.store.unit_of_work(write=False) as uow:
             methods = svc.payment_methods(uow)
             mode = svc.till_settings(uow).receipt_mode
             shift = svc.current_shift(uow)
+            rules = cash_receipts.rules(uow)
         if shift is None:  # every sale belongs to a shift: open one here, in one step
             from ui.shift_prompt import COUNT, OPENED
 
@@ -582,12 +585,19 @@ class SellScreen(QWidget):
             if outcome != OPENED:
                 self.ready()
                 return
+        def must_issue(payments) -> bool:
+            with self.store.unit_of_work(write=False) as uow:
+                return cash_receipts.must_ask(uow, priced.lines, payments)
+
         result = PayDialog(priced.totals.total, [m for m in methods.values() if m.active],
-                           receipt=mode == "always", parent=self).run()
+                           receipt=mode == "always", parent=self,
+                           cash_like=rules.cash_like_kinds, must_issue=must_issue,
+                           mandatory_min=rules.mandatory_min).run()
         self.ready()
         if result is None:
             return
-        self.record(result.tenders, receipt_requested=result.receipt)
+        self.record(result.tenders, receipt_requested=result.receipt,
+                    cash_receipt=result.cash_receipt)
 
     def open_shift_dialog(self):
         from ui.shift_prompt import OpenShiftDialog
@@ -606,15 +616,17 @@ class SellScreen(QWidget):
             self._clock_told = True
             prompts.error(self, text)
 
-    def record(self, tenders, *, receipt_requested: bool = False):
-        """Commit the cart as a paid sale; on any problem say why and keep the cart."""
+    def record(self, tenders, *, receipt_requested: bool = False, cash_receipt=None):
+        """Commit the cart as a paid sale; on any problem say why and keep the cart.
+        `cash_receipt`: the customer's cash receipt request (`cash_receipts.Ask`)."""
         from ui.staff_pin import Declined, with_approval
 
         def run():
             with self.store.unit_of_work() as uow:
                 made = svc.record_sale(uow, items=self.cart.sale_items(), tenders=tenders,
                                        discount=self.cart.discount,
-                                       receipt_requested=receipt_requested)
+                                       receipt_requested=receipt_requested,
+                                       cash_receipt=cash_receipt)
                 uow.commit()
             return made
 
@@ -633,6 +645,11 @@ class SellScreen(QWidget):
         self.show_message(t("last_sale", receipt=doc.receipt_no, change=won(doc.change))
                           if doc.change else t("last_sale_no_change", receipt=doc.receipt_no))
         self.show_change(doc)
+        if doc.cash_receipts:  # what was asked for, masked: the vendor can say it back
+            first = doc.cash_receipts[0]
+            key = "last_sale_self_issue" if first.voluntary else "last_sale_cash_receipt"
+            self.show_message(t(key, receipt=doc.receipt_no, number=first.masked,
+                                amount=won(sum(r.amount for r in doc.cash_receipts))))
         if doc.clock_note:
             self._clock_note(doc)
         self.sale_recorded.emit(doc)
