@@ -444,8 +444,16 @@ def _sell_tenders(values: list[str], total: int, approval: str | None, methods: 
     for value in values:
         method, sep, amount = value.partition(":")
         method = method.strip()
+        face = count = None
         try:
-            paid = parse_won(amount) if sep else max(due, 0)
+            if sep and "x" in amount.lower():  # vouchers: FACExCOUNT (10000x3)
+                face_text, _, count_text = amount.lower().partition("x")
+                face, count = parse_won(face_text), int(count_text.strip())
+                if not 1 <= count <= 1000 or face <= 0:
+                    raise ValueError(amount)
+                paid = face * count
+            else:
+                paid = parse_won(amount) if sep else max(due, 0)
         except ValueError:
             raise DomainError("sell_pay_invalid", value=value[:80]) from None
         if not method or paid < 0:
@@ -453,7 +461,8 @@ def _sell_tenders(values: list[str], total: int, approval: str | None, methods: 
         if method not in methods:
             raise DomainError("method_unknown", method=method[:40])
         card = methods[method].kind == MethodKind.CARD
-        tenders.append(Tender(method, paid, approval_no=approval if card else None))
+        tenders.append(Tender(method, paid, approval_no=approval if card else None,
+                              face_value=face, count=count))
         due -= paid
     return tenders
 

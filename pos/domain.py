@@ -47,7 +47,9 @@ class ChangePolicy(StrEnum):
 
     NONE = "none"
     CASH = "cash"
-    CASH_OVER_60 = "cash_over_60"  # change only when at least 60 % of the face value is used
+    # change in cash by the voucher type's rule (`pos.korea_rules.VoucherRule`: 60 % of the
+    # face value used by default; 80 % for small 지역사랑 notes); the name is the stored value
+    CASH_OVER_60 = "cash_over_60"
 
 
 class DomainError(CodedError, ValueError):
@@ -383,6 +385,8 @@ class Tender:
     amount: int
     approval_no: str | None = None
     reference: str | None = None
+    face_value: int | None = None  # vouchers: the face value of one note
+    count: int | None = None  # and how many notes; face_value × count = amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,13 +402,24 @@ class Payment:
     change: int = 0
     approval_no: str | None = None
     reference: str | None = None
+    face_value: int | None = None  # vouchers: one note's face value and how many
+    count: int | None = None
 
 
-def settle(total: int, tenders: list[Tender], methods: dict[str, PaymentMethod]) -> list[Payment]:
+MAX_NOTES = 1000  # vouchers in one payment
+
+
+def settle(total: int, tenders: list[Tender], methods: dict[str, PaymentMethod],
+           rules=None) -> list[Payment]:
     """Apply tenders in order to `total`. Only the last tender may exceed what is still due, and
-    only by a method that gives change under its policy (cash; a voucher per its policy)."""
+    only by a method that gives change under its policy (cash; a voucher per its policy, by
+    its type's rule in `rules`, a `pos.korea_rules.Rules`: the defaults when None)."""
     if not tenders:
         raise DomainError("payment_missing", total=total)
+    if rules is None:
+        from pos.korea_rules import Rules
+
+        rules = Rules()
     due = total
     payments = []
     for n, tender in enumerate(tenders, start=1):
@@ -415,6 +430,14 @@ def settle(total: int, tenders: list[Tender], methods: dict[str, PaymentMethod])
             raise DomainError("tender_invalid", method=tender.method)
         if tender.amount > MAX_WON:
             raise DomainError("amount_too_large", max=MAX_WON)
+        notes = (tender.face_value, tender.count)
+        if notes != (None, None):
+            if method.kind != MethodKind.VOUCHER or not all(
+                    isinstance(x, int) and not isinstance(x, bool) for x in notes) \
+                    or not 1 <= tender.count <= MAX_NOTES or tender.face_value <= 0 \
+                    or tender.face_value * tender.count != tender.amount:
+                raise DomainError("voucher_notes_invalid", method=tender.method,
+                                  amount=tender.amount)
         if due <= 0:
             raise DomainError("tender_after_paid", method=tender.method)
         applied = min(tender.amount, due)
@@ -427,8 +450,11 @@ def settle(total: int, tenders: list[Tender], methods: dict[str, PaymentMethod])
             if method.kind == MethodKind.CASH or policy == ChangePolicy.CASH:
                 change = excess
             elif policy == ChangePolicy.CASH_OVER_60:
-                if applied * 10 < tender.amount * 6:
-                    raise DomainError("voucher_under_60", used=applied, face=tender.amount)
+                rule = rules.voucher_rule(method.code)
+                face = tender.face_value or tender.amount
+                if not rule.allows_change(applied, tender.amount, face):
+                    raise DomainError("voucher_change_refused", used=applied, face=tender.amount,
+                                      percent=rule.percent_for(face))
                 change = excess
             elif method.kind in (MethodKind.VOUCHER, MethodKind.TOKEN):
                 change = 0  # policy NONE: the voucher is taken at face value, no change back
@@ -436,7 +462,8 @@ def settle(total: int, tenders: list[Tender], methods: dict[str, PaymentMethod])
                 raise DomainError("overpay_not_allowed", method=tender.method,
                                   amount=tender.amount, due=due)
         payments.append(Payment(n, method.code, method.kind, applied, tender.amount, change,
-                                tender.approval_no or None, tender.reference or None))
+                                tender.approval_no or None, tender.reference or None,
+                                tender.face_value, tender.count))
         due -= applied
     if due > 0:
         raise DomainError("payment_short", short=due, total=total)

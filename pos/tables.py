@@ -206,6 +206,8 @@ payments = Table(
     Column("change", Integer, nullable=False),
     Column("approval_no", Text, nullable=True),
     Column("reference", Text, nullable=True),
+    Column("face_value", Integer, nullable=True),  # vouchers: one note's face value
+    Column("count", Integer, nullable=True),  # and how many: face_value × count = tendered
 )
 
 sale_taxes = Table(

@@ -358,8 +358,10 @@ _READ_SALES = ("SELECT id, json_patch(json_patch(" + _json_object(_SALE).replace
     "ELSE json_object('staff_name', staff_name) END) FROM sales WHERE id IN ({marks})")
 _READ_LINES = (f"SELECT sale_id, {_json_object(_LINE)} FROM sale_lines "
                "WHERE sale_id IN ({marks}) ORDER BY sale_id, line_no")
-_READ_PAYMENTS = (f"SELECT sale_id, {_json_object(_PAYMENT)} FROM payments "
-                  "WHERE sale_id IN ({marks}) ORDER BY sale_id, n")
+# a voucher's notes only when they were noted: an event sent before has its bytes unchanged
+_READ_PAYMENTS = (f"SELECT sale_id, json_patch({_json_object(_PAYMENT)}, CASE WHEN face_value "
+                  "IS NULL THEN '{{}}' ELSE json_object('face_value', face_value, 'count', count) "
+                  "END) FROM payments WHERE sale_id IN ({marks}) ORDER BY sale_id, n")
 
 
 def _documents(uow: UnitOfWork, ids: list[str]) -> dict[str, str]:

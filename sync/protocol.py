@@ -218,6 +218,11 @@ class Payment(Strict):
     """The card terminal's approval number, if the vendor noted it."""
     reference: Text(200) | None = None
     """A transfer's or a voucher's reference, if noted."""
+    face_value: Int(1, MAX_WON) | None = None
+    """A voucher's notes, when noted: one note's face value (with `count`); left out
+    otherwise."""
+    count: Int(1, 1000) | None = None
+    """How many notes of `face_value`: `face_value × count = tendered`."""
 
 
 class Document(Strict):
@@ -304,6 +309,12 @@ class Document(Strict):
             if sign < 0 and (pay.tendered != pay.amount or pay.change):
                 raise ValueError(f"payment {pay.n}: a void or refund pays back its amount "
                                  "(tendered = amount, no change)")
+            if (pay.face_value is None) != (pay.count is None):
+                raise ValueError(f"payment {pay.n}: face_value and count go together")
+            if pay.face_value is not None and (pay.kind != "voucher"
+                                               or pay.face_value * pay.count != pay.tendered):
+                raise ValueError(f"payment {pay.n}: a voucher's face_value × count is what "
+                                 "was tendered")
             paid += pay.amount
             change += pay.change
         if paid != self.total:

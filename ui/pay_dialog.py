@@ -8,7 +8,7 @@ from pos.domain import DomainError, MethodKind, PaymentMethod, Tender, settle
 from pos.money import AmountError
 from ui.qt import (QAbstractItemView, QCheckBox, QDialog, QFont, QGridLayout, QHBoxLayout,
                    QHeaderView, QKeySequence, QLabel, QLineEdit, QPushButton,
-                   QShortcut, QTableWidget, QTableWidgetItem, Qt, QVBoxLayout)
+                   QShortcut, QSpinBox, QTableWidget, QTableWidgetItem, Qt, QVBoxLayout)
 from ui.texts import explain, language, t, won
 from ui.numpad import Keypad, apply_key
 from ui.won_edit import WonEdit
@@ -89,8 +89,14 @@ class PayDialog(QDialog):
         self.approval.setPlaceholderText(t("pay_approval"))
         self.approval.setMinimumHeight(48)
         self.approval.setMaxLength(32)
+        self.notes = QSpinBox()  # vouchers: how many notes the amount is (face value × count)
+        self.notes.setRange(1, 1000)
+        self.notes.setSuffix(t("pay_notes_suffix"))
+        self.notes.setToolTip(t("pay_notes_tip"))
+        self.notes.setMinimumHeight(48)
         entry.addWidget(self.amount, 2)
         entry.addWidget(self.approval, 1)
+        entry.addWidget(self.notes)
         layout.addLayout(entry)
 
         grid = QGridLayout()
@@ -195,8 +201,10 @@ class PayDialog(QDialog):
         self.table.setRowCount(len(self.tenders))
         for row, tender in enumerate(self.tenders):
             method = self.methods[tender.method]
-            for col, text in enumerate((method.label(language()), won(tender.amount),
-                                        tender.approval_no or "")):
+            detail = tender.approval_no or ""
+            if tender.count:
+                detail = t("pay_notes_detail", face=won(tender.face_value), count=tender.count)
+            for col, text in enumerate((method.label(language()), won(tender.amount), detail)):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         for b in self.quick_buttons:
             self.quick_row.removeWidget(b)
@@ -244,7 +252,17 @@ class PayDialog(QDialog):
                 return False
         approval = self.approval.text().strip() or None
         m = self.methods[method]
-        tender = Tender(method, amount, approval if m.kind == MethodKind.CARD else None)
+        face = count = None
+        if m.kind == MethodKind.VOUCHER:  # the notes taken: face value × count
+            count = self.notes.value()
+            if amount % count:
+                self.error.setText(explain(DomainError("voucher_notes_invalid",
+                                                       method=m.label(language()),
+                                                       amount=amount)))
+                return False
+            face = amount // count
+        tender = Tender(method, amount, approval if m.kind == MethodKind.CARD else None,
+                        face_value=face, count=count)
         candidate = self.tenders + [tender]
         try:
             if sum(x.amount for x in candidate) >= self.total:
@@ -255,6 +273,7 @@ class PayDialog(QDialog):
         self.error.setText("")
         self.tenders = candidate
         self.amount.clear()
+        self.notes.setValue(1)
         if m.kind == MethodKind.CARD:
             self.approval.clear()
         self._refresh()

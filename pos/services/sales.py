@@ -99,7 +99,8 @@ def record_sale(uow: UnitOfWork, *, items: list[SaleItem], tenders: list[Tender]
     if accounts_on(uow):
         _allowed(uow, priced, typed)
     uow.typed_prices = [(line, price) for line, price, is_open in typed if not is_open]
-    payments = settle(priced.totals.total, tenders, payment_methods(uow))
+    payments = settle(priced.totals.total, tenders, payment_methods(uow),
+                      cash_receipts.rules(uow))
     for p in payments:
         if p.kind == MethodKind.CARD and p.approval_no and len(p.approval_no) > 32:
             raise DomainError("approval_too_long")
@@ -490,7 +491,8 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
     uow.conn.execute(t.payments.insert(), [
         {"sale_id": doc_id, "n": p.n, "method": p.method, "kind": str(p.kind),
          "amount": p.amount, "tendered": p.tendered, "change": p.change,
-         "approval_no": p.approval_no, "reference": p.reference} for p in payments])
+         "approval_no": p.approval_no, "reference": p.reference,
+         "face_value": p.face_value, "count": p.count} for p in payments])
     uow.conn.execute(t.sale_taxes.insert(), [
         {"sale_id": doc_id, "enterprise_id": p.enterprise_id,
          "enterprise_name": p.enterprise_name, "tax_status": str(p.tax_status),
@@ -562,7 +564,7 @@ def _line(r) -> Line:
 
 def _payment(r) -> Payment:
     return Payment(r["n"], r["method"], MethodKind(r["kind"]), r["amount"], r["tendered"],
-                   r["change"], r["approval_no"], r["reference"])
+                   r["change"], r["approval_no"], r["reference"], r["face_value"], r["count"])
 
 
 def get_document(uow: UnitOfWork, *, sale_id: str | None = None,

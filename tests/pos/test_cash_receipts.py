@@ -417,3 +417,55 @@ def test_the_command_line_takes_lists_issues_and_exports_requests(tmp_path):
         (row,) = list(csv.DictReader(fh))
     assert (row["identity"], row["purpose"], row["amount"], row["state"]) == (
         "220-81-62517", "지출증빙", "3000", "to_issue")
+
+
+# --- vouchers by rule -------------------------------------------------------------------------
+
+def test_a_sale_paid_by_vouchers_follows_each_types_rule_and_records_the_notes(store, stall):
+    """A ₩10,000 지역사랑 note for a ₩7,000 sale is 70 % used: under the 80 % rule for small
+    notes, no change; the same by 온누리 (60 %) gives ₩3,000 back. The notes taken are kept."""
+    with store.unit_of_work() as uow, pytest.raises(DomainError) as e:
+        in_shift(uow)
+        svc.record_sale(uow, items=[svc.SaleItem(stall.eggs)],
+                        tenders=[Tender("local_voucher", 10_000, face_value=10_000, count=1)])
+    assert (e.value.code, e.value.params["percent"]) == ("voucher_change_refused", 80)
+    doc = _sell(store, [svc.SaleItem(stall.eggs)],
+                [Tender("onnuri", 10_000, face_value=10_000, count=1)])
+    assert doc.change == 3000
+    doc = _sell(store, [svc.SaleItem(stall.candle, 2), svc.SaleItem(stall.eggs)],
+                [Tender("local_voucher", 35_000, face_value=5_000, count=7)])
+    assert doc.change == 4000  # 89 % of seven ₩5,000 notes used
+    with store.unit_of_work(write=False) as uow:
+        back = svc.get_document(uow, sale_id=doc.id)
+    assert [(p.face_value, p.count) for p in back.payments] == [(5_000, 7)]
+    with store.unit_of_work() as uow, pytest.raises(DomainError) as e:
+        svc.record_sale(uow, items=[svc.SaleItem(stall.eggs)],
+                        tenders=[Tender("onnuri", 10_000, face_value=3_000, count=3)])
+    assert e.value.code == "voucher_notes_invalid"
+    with store.unit_of_work() as uow:  # the stall's local government says 80 % for 온누리 too
+        svc.save_settings(uow, rules={"vouchers": {"onnuri": {"min_percent": 80}}})
+        uow.commit()
+    with store.unit_of_work() as uow, pytest.raises(DomainError) as e:
+        svc.record_sale(uow, items=[svc.SaleItem(stall.eggs)], tenders=[Tender("onnuri", 10_000)])
+    assert (e.value.code, e.value.params["percent"]) == ("voucher_change_refused", 80)
+    with store.unit_of_work() as uow, pytest.raises(DomainError) as e:
+        svc.save_settings(uow, rules={"vouchers": {"onnuri": {"min_percent": "80"}}})
+    assert e.value.code == "setting_invalid"
+
+
+def test_the_notes_go_to_the_server_only_when_noted(store, stall):
+    """An event's bytes are unchanged for a payment without notes (a resend of an event sent
+    before this field existed must compare equal); with notes they are in the document."""
+    from sync.client import _documents
+    from sync.protocol import Document
+
+    plain = _sell(store, [svc.SaleItem(stall.eggs)], [Tender("cash", 7000)])
+    notes = _sell(store, [svc.SaleItem(stall.eggs)],
+                  [Tender("onnuri", 10_000, face_value=5_000, count=2)])
+    with store.unit_of_work(write=False) as uow:
+        docs = _documents(uow, [plain.id, notes.id])
+    assert "face_value" not in docs[plain.id]
+    checked = Document.model_validate_json(docs[notes.id])
+    assert (checked.payments[0].face_value, checked.payments[0].count) == (5_000, 2)
+    with pytest.raises(Exception):
+        Document.model_validate_json(docs[notes.id].replace('"count":2', '"count":3'))

@@ -110,7 +110,7 @@ def test_voucher_change_policies():
     assert pays[0].change == 3000
     with pytest.raises(DomainError) as e:
         settle(5000, [Tender("onnuri", 10000)], METHODS)
-    assert e.value.code == "voucher_under_60"
+    assert e.value.code == "voucher_change_refused" and e.value.params["percent"] == 60
     none = dict(METHODS, gift=PaymentMethod("gift", MethodKind.VOUCHER, "상품권", "Voucher",
                                             ChangePolicy.NONE))
     kept = settle(7000, [Tender("gift", 10000)], none)[0]

@@ -1,5 +1,6 @@
 """Cash receipt (현금영수증) requests and cancellations, waiting to be issued per enterprise; an
-enterprise's mandatory-issue trade and whose card terminal takes its card payments.
+enterprise's mandatory-issue trade and whose card terminal takes its card payments; the face
+value and count of the vouchers a payment took.
 
 Revision ID: 0013
 Revises: 0012
@@ -53,9 +54,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column('card_terminal', sa.String(8), nullable=False,
                                    server_default='stall'))
         batch.create_check_constraint('card_terminal_known', "card_terminal IN ('own', 'stall')")
+    op.add_column('payments', sa.Column('face_value', sa.Integer(), nullable=True))
+    op.add_column('payments', sa.Column('count', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('payments') as batch:
+        batch.drop_column('count')
+        batch.drop_column('face_value')
     with op.batch_alter_table('enterprises') as batch:
         batch.drop_constraint('ck_enterprises_card_terminal_known', type_='check')
         batch.drop_column('card_terminal')
