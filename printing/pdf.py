@@ -310,3 +310,74 @@ def _statement(e: EnterpriseFigures, f: Settlement, info: dict, s, lang, store, 
                               ("TEXTCOLOR", (0, 1), (-1, 1), colors.grey)]))
     story += [Spacer(1, 14 * mm), sign]
     return story
+
+
+def vat_pdf(path: Path | str, rows, *, lang: str = "ko", store: dict | None = None,
+            rules=None, printed_at: datetime | None = None) -> Path:
+    """The VAT filing figures (`pos.vat.VatFigures`), one page per enterprise: who, the period,
+    taxable and exempt sales (with supply value and VAT for a general taxpayer; a simplified
+    taxpayer's taxable sales are not split), and how the money came as the return's card-slip
+    summary asks: card, cash receipts issued, those still to issue, other cash, vouchers."""
+    from pos.domain import TaxBreakdown
+    from pos.korea_rules import Rules
+
+    rules = rules or Rules()
+    s = _styles()
+    story: list = []
+    for k, f in enumerate(rows):
+        if k:
+            story.append(PageBreak())
+        story.append(Paragraph(escape(f"{word('vat_title', lang)} — {f.name}"), s["title"]))
+        story.append(Paragraph(escape(f"{word('period', lang)} {f.day_from} – {f.day_to}"),
+                               s["body"]))
+        if store and store.get("name"):
+            story.append(Paragraph(escape(f"{word('vat_stall', lang)} {store['name']}"),
+                                   s["body"]))
+        ident = [[word("enterprise", lang), f.name], [word("bizno", lang), f.bizno or "—"],
+                 [word("representative", lang), f.representative or "—"],
+                 [word("vat_tax_status", lang), word(f"vat_status_{f.tax_status}", lang)]]
+        story += [Spacer(1, 3 * mm), _table(ident, [45 * mm, 125 * mm], align_right_from=9)]
+        simplified = f.taxable_total if f.tax_status == "simplified" else 0
+        tax = TaxBreakdown.of(supply_value=f.supply_value, vat=f.vat,
+                              exempt_total=f.exempt_total, simplified_total=simplified)
+        sales = [[word("vat_sales_head", lang), word("amount", lang)],
+                 [word("sales", lang), _n(f.sales)], [word("refunds", lang), _n(f.refunds)],
+                 [word("net", lang), _n(f.net)],
+                 [word("taxable_total", lang), _n(f.taxable_total)], *_tax_rows(tax, lang)]
+        money = [[word("vat_money_head", lang), word("amount", lang)],
+                 [word("vat_card", lang), _n(f.card)],
+                 [word("vat_cash_receipts_issued", lang, count=f.receipts_issued_count),
+                  _n(f.cash_receipts_issued)],
+                 [word("vat_cash_receipts_waiting", lang, count=f.receipts_waiting_count),
+                  _n(f.cash_receipts_waiting)],
+                 [word("vat_other_cash", lang), _n(f.other_cash)],
+                 [word("vat_vouchers", lang), _n(f.vouchers)]]
+        if f.tokens:
+            money.append([word("vat_tokens", lang), _n(f.tokens)])
+        money.append(["", _n(f.card + f.cash_like + f.vouchers + f.tokens)])
+        story += [Spacer(1, 4 * mm),
+                  Table([[_table(sales, [50 * mm, 30 * mm]),
+                          _table(money, [55 * mm, 30 * mm], total_row=True)]],
+                        colWidths=[85 * mm, 90 * mm],
+                        style=[("VALIGN", (0, 0), (-1, -1), "TOP")])]
+        notes = [word("vat_note_netted", lang)]
+        if tax_note(tax, lang):
+            notes.append(tax_note(tax, lang))
+        if f.tax_status == "simplified":
+            notes.append(word("vat_note_simplified", lang, max=won_text(rules.simplified_max, lang),
+                              invoice=won_text(rules.simplified_invoice_min, lang)))
+        if f.tax_status == "exempt":
+            notes.append(word("vat_note_exempt", lang))
+        if f.cash_receipts_waiting:
+            notes.append(word("vat_note_waiting", lang, count=f.receipts_waiting_count,
+                              amount=won_text(f.cash_receipts_waiting, lang)))
+        notes.append(word("vat_note_check", lang))
+        story += [Spacer(1, 3 * mm)] + [Paragraph(escape(n), s["small"]) for n in notes]
+    if not story:
+        story.append(Paragraph(word("none", lang), s["body"]))
+    title = word("vat_title", lang)
+    footer = f"Jangteo · {title} · {(printed_at or datetime.now()).strftime('%Y-%m-%d %H:%M')}"
+    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
+                            topMargin=16 * mm, bottomMargin=18 * mm, title=title)
+    doc.build(story, onFirstPage=_footer(footer), onLaterPages=_footer(footer))
+    return Path(path)

@@ -283,15 +283,20 @@ _AGG = {
 
 
 def summed_settlement(uow: UnitOfWork, *, shift_id: str | None = None, day: str | None = None,
-                      cash=None) -> Settlement:
+                      cash=None, day_to: str | None = None) -> Settlement:
     """The same figures as `pos.settlement.settle`, summed by SQLite: a 10,000-sale shift
     without reading every row into Python. Only receipts split between several payments and
     several enterprises are shared out in Python (`settlement.allocate`)."""
     from pos.settlement import allocate, assemble
 
-    where, param = ("s.shift_id = ?", shift_id) if shift_id else ("s.business_day = ?", day)
+    if shift_id:
+        where, chosen = "s.shift_id = ?", (shift_id,)
+    elif day_to:  # a period of business days, both included
+        where, chosen = "s.business_day BETWEEN ? AND ?", (day, day_to)
+    else:
+        where, chosen = "s.business_day = ?", (day,)
 
-    def q(key: str, params=(param,)):
+    def q(key: str, params=chosen):
         return uow.conn.exec_driver_sql(_AGG[key].format(w=where), params).fetchall()
 
     totals = {r[0]: r[1:] for r in q("totals")}
@@ -321,7 +326,7 @@ def summed_settlement(uow: UnitOfWork, *, shift_id: str | None = None, day: str 
                                     simplified=int(simplified or 0))
     uow.conn.exec_driver_sql(_AGG["docs"])
     uow.conn.exec_driver_sql("DELETE FROM temp.settle_docs")
-    uow.conn.exec_driver_sql(_AGG["docs_fill"].format(w=where), (param,))
+    uow.conn.exec_driver_sql(_AGG["docs_fill"].format(w=where), chosen)
 
     def add(eid, method, amount):
         by = enterprises[eid]["by_method"]
@@ -500,6 +505,12 @@ def day_settlement(uow: UnitOfWork, *, day: str) -> Settlement:
     from pos.services.stock import stock_figures
 
     return replace(summed_settlement(uow, day=day), stock=stock_figures(uow, day=day))
+
+
+def period_settlement(uow: UnitOfWork, *, day_from: str, day_to: str) -> Settlement:
+    """All documents of the business days `day_from` to `day_to`, both included (no cash
+    figures): the VAT filing figures' base (`pos.vat`)."""
+    return summed_settlement(uow, day=day_from, day_to=day_to)
 
 
 def movements(uow: UnitOfWork, *, shift_id: str) -> list[dict]:

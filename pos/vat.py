@@ -1,0 +1,158 @@
+"""The figures an enterprise's VAT return (부가가치세 신고) asks for, per enterprise and period,
+refunds netted: taxable (과세) and exempt (면세) sales, with the supply value and VAT of a general
+taxpayer; and how the money came, as the return's 신용카드매출전표등 발행금액 집계표 splits it:
+card slips, cash receipts issued, other cash, vouchers.
+
+The base is the settlement of the period (`pos.services.shifts.period_settlement`: the same
+sums, payments shared out to enterprises by `pos.settlement.allocate`), so the figures agree
+with every other report: for each enterprise
+
+    card + cash_receipts_issued + cash_receipts_waiting + other_cash + vouchers + tokens = net
+    taxable_total + exempt_total = net;  supply_value + vat = taxable_total (general taxpayers)
+
+Cash receipts count by their business day (a cancellation by the return's); those still
+waiting to be issued are their own figure, to be issued before the return is filed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+
+from pos import tables as t
+from pos.domain import DomainError
+from pos.store import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class VatFigures:
+    enterprise_id: str
+    name: str
+    bizno: str
+    representative: str
+    tax_status: str  # general, simplified, exempt
+    day_from: str
+    day_to: str
+    sales: int  # sales after discounts
+    refunds: int  # voids and refunds, negative
+    net: int
+    taxable_total: int  # VAT included
+    supply_value: int  # general taxpayers: without VAT; a simplified taxpayer's is its total
+    vat: int
+    exempt_total: int
+    card: int  # card slips (card, and mobile payments that settle as cards)
+    cash_receipts_issued: int
+    cash_receipts_waiting: int
+    other_cash: int  # cash and transfers without a cash receipt
+    vouchers: int
+    tokens: int
+    receipts_issued_count: int = 0
+    receipts_waiting_count: int = 0
+
+    @property
+    def cash_like(self) -> int:
+        return self.cash_receipts_issued + self.cash_receipts_waiting + self.other_cash
+
+
+def vat_figures(uow: UnitOfWork, *, day_from: str, day_to: str,
+                enterprise: str | None = None) -> list[VatFigures]:
+    """Every enterprise with sales in the period (or the one named: name, id or registration
+    number), by name."""
+    from pos.services import cash_receipts as cr
+    from pos.services.catalog import find_enterprise, list_enterprises
+    from pos.services.settings import payment_methods
+    from pos.services.shifts import period_settlement
+
+    if day_from > day_to:
+        raise DomainError("period_reversed", day_from=day_from, day_to=day_to)
+    wanted = None
+    if enterprise is not None:
+        found = find_enterprise(uow, ref=enterprise)
+        if found is None:
+            raise DomainError("enterprise_unknown", value=enterprise[:40])
+        wanted = found["id"]
+    rules = cr.rules(uow)
+    kinds = {code: str(m.kind) for code, m in payment_methods(uow).items()}
+    info = {e["id"]: e for e in list_enterprises(uow)}
+    figures = period_settlement(uow, day_from=day_from, day_to=day_to)
+    receipts = _cash_receipt_sums(uow, day_from, day_to)
+    out = []
+    for e in figures.enterprises:
+        if wanted is not None and e.enterprise_id != wanted:
+            continue
+        groups = {"card": 0, "cash": 0, "voucher": 0, "token": 0}
+        for method, won in e.by_method.items():
+            kind = kinds.get(method, "card" if method not in ("cash", "transfer") else "cash")
+            if kind in rules.cash_like_kinds:
+                groups["cash"] += won
+            elif kind in ("voucher", "token"):
+                groups[kind] += won
+            else:  # card, and a QR payment that is not counted as cash
+                groups["card"] += won
+        issued, waiting, n_issued, n_waiting = receipts.get(e.enterprise_id, (0, 0, 0, 0))
+        me = info.get(e.enterprise_id, {})
+        out.append(VatFigures(
+            e.enterprise_id, e.name, me.get("bizno") or "", me.get("representative") or "",
+            me.get("tax_status") or "general", day_from, day_to, e.sales, e.refunds, e.net,
+            e.taxable_total, e.supply_value, e.vat, e.exempt_total, groups["card"], issued,
+            waiting, groups["cash"] - issued - waiting, groups["voucher"], groups["token"],
+            n_issued, n_waiting))
+    if wanted is not None and not out:  # an enterprise without sales: its figures are 0
+        me = info[wanted]
+        out.append(VatFigures(wanted, me["name"], me.get("bizno") or "",
+                              me.get("representative") or "", me["tax_status"], day_from,
+                              day_to, *([0] * 13)))
+    return out
+
+
+def _cash_receipt_sums(uow: UnitOfWork, day_from: str, day_to: str) -> dict:
+    """{enterprise id: (issued won, waiting won, issued count, waiting count)}: requests less
+    cancellations, by their business day."""
+    c = t.cash_receipts.c
+    signed = func.sum(case((c.kind == "issue", c.amount), else_=-c.amount))
+    counted = func.sum(case((c.kind == "issue", 1), else_=0))
+    out: dict[str, list[int]] = {}
+    for eid, state, won, n in uow.conn.execute(
+            select(c.enterprise_id, c.state, signed, counted)
+            .where(c.business_day.between(day_from, day_to), c.state != "cancelled",
+                   c.enterprise_id.is_not(None))
+            .group_by(c.enterprise_id, c.state)):
+        acc = out.setdefault(eid, [0, 0, 0, 0])
+        if state == "issued":
+            acc[0] += int(won or 0)
+            acc[2] += int(n or 0)
+        else:
+            acc[1] += int(won or 0)
+            acc[3] += int(n or 0)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+CSV_COLUMNS = ("enterprise", "bizno", "representative", "tax_status", "from", "to", "sales",
+               "refunds", "net", "taxable_total", "supply_value", "vat", "exempt_total", "card",
+               "cash_receipts_issued", "cash_receipts_waiting", "other_cash", "vouchers",
+               "tokens")
+
+
+def vat_csv(path, rows: list[VatFigures]) -> None:
+    """The figures as CSV (UTF-8 with BOM, as every export): one row per enterprise, the
+    columns `CSV_COLUMNS` (won, refunds netted)."""
+    import csv
+    import os
+    from pathlib import Path
+
+    from pos.export import as_text
+
+    path = Path(path)
+    part = path.with_name(path.name + ".part")
+    with open(part, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(CSV_COLUMNS)
+        for f in rows:
+            w.writerow([as_text(f.name), f.bizno, as_text(f.representative), f.tax_status,
+                        f.day_from, f.day_to, f.sales, f.refunds, f.net, f.taxable_total,
+                        f.supply_value, f.vat, f.exempt_total, f.card, f.cash_receipts_issued,
+                        f.cash_receipts_waiting, f.other_cash, f.vouchers, f.tokens])
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(part, path)
