@@ -102,6 +102,7 @@ class ReceiptDoc:
     extra: dict = field(default_factory=dict)
     staff_name: str | None = None  # who made it, with staff accounts on
     cash_receipts: tuple = ()  # ReceiptCashReceipt: requests (a sale), cancellations (a return)
+    parts: dict = field(default_factory=dict)  # enterprise id: its TaxPart of the document
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str 
         copy=copy,
         group_by_enterprise=bool(grouping) and len(sellers) > 1, lang=lang,
         has_cash=any(p.method == "cash" and p.amount > 0 for p in doc.payments),
+        parts={part.enterprise_id: part for part in doc.parts},
         cash_receipts=tuple(
             ReceiptCashReceipt(r.kind, r.masked, r.purpose, r.voluntary, r.enterprise_name,
                                r.amount, r.approval_no)
@@ -295,9 +297,14 @@ def layout_receipt(r: ReceiptDoc, measure: int | Measure) -> list[Item]:
     else:
         groups = [(None, r.lines)]
     for enterprise_id, lines in groups:
-        if enterprise_id is not None:
+        if enterprise_id is not None:  # each enterprise's part is its own sale, in law
             seller = r.sellers[enterprise_id]
             out += fit(f"[{seller.name}]", "", measure, bold=True)
+            ident = [f"{label('bizno', lang)} {seller.bizno}" if seller.bizno else "",
+                     f"{label('rep', lang)} {seller.representative}"
+                     if seller.representative else "",
+                     label(f"status_{seller.tax_status}", lang)]
+            out += fit(" · ".join(x for x in ident if x), "", measure)
         for ln in lines:
             detail = f"{amount(ln.unit_price)} x {ln.qty}"
             if ln.qty == 1 and not ln.discount:
@@ -307,6 +314,14 @@ def layout_receipt(r: ReceiptDoc, measure: int | Measure) -> list[Item]:
                 out += fit("  " + detail, amount(ln.unit_price * ln.qty), measure)
             if ln.discount:
                 out += fit("  " + label("discount", lang), amount(-ln.discount), measure)
+        part = r.parts.get(enterprise_id) if enterprise_id is not None else None
+        if part is not None:  # the part's own total and VAT, as its receipt would show them
+            out += fit(label("part_total", lang, name=r.sellers[enterprise_id].name),
+                       amount(part.taxable_total + part.exempt_total), measure, bold=True)
+            simplified = part.taxable_total if part.tax_status == TaxStatus.SIMPLIFIED else 0
+            out += tax_items(TaxBreakdown.of(supply_value=part.supply_value, vat=part.vat,
+                                             exempt_total=part.exempt_total,
+                                             simplified_total=simplified), lang, measure)
     out.append(Rule())
     if r.line_discount or r.receipt_discount:
         out.append(Row(label("subtotal", lang), amount(r.subtotal - r.line_discount)))
@@ -315,10 +330,11 @@ def layout_receipt(r: ReceiptDoc, measure: int | Measure) -> list[Item]:
     total_key = "total" if r.kind == DocKind.SALE else "refund_total"
     out += fit(label(total_key, lang), amount(r.total), measure, bold=True, double=True)
     out.append(Rule())
-    out += tax_items(TaxBreakdown.of(supply_value=r.supply_value, vat=r.vat,
-                                     exempt_total=r.exempt_total,
-                                     simplified_total=r.simplified_total), lang, measure)
-    out.append(Rule())
+    if not (r.group_by_enterprise and r.parts):  # grouped: each part said its own above
+        out += tax_items(TaxBreakdown.of(supply_value=r.supply_value, vat=r.vat,
+                                         exempt_total=r.exempt_total,
+                                         simplified_total=r.simplified_total), lang, measure)
+        out.append(Rule())
     for p in r.payments:
         name = p.label if r.kind == DocKind.SALE else f"{label('refunded_by', lang)}: {p.label}"
         out += fit(name, amount(p.amount + p.change), measure)
@@ -327,7 +343,7 @@ def layout_receipt(r: ReceiptDoc, measure: int | Measure) -> list[Item]:
     if r.change:
         out.append(Row(label("change", lang), amount(r.change), bold=True))
     out += _cash_receipt_rows(r, measure)
-    if r.group_by_enterprise or len(r.sellers) > 1:
+    if not r.group_by_enterprise and len(r.sellers) > 1:
         out.append(Rule())
         out.append(Row(label("sellers", lang), bold=True))
         for seller in r.sellers.values():

@@ -172,7 +172,19 @@ def test_joint_stall_receipt_groups_lines_by_enterprise(demo_store):
         lines = decode(render(layout_receipt(receipt_for(uow, sale_id=doc.id), 48), prof)).text_lines()
     groups = [line for line in lines if line.startswith("[") and line.endswith("]")]
     assert groups == ["[꿈드림공예협동조합]", "[늘푸른영농조합법인]", "[손끝공방]"]
-    assert any(line.startswith("판매 업체") for line in lines)
+    with demo_store.unit_of_work(write=False) as uow:
+        firms = {e["name"]: e for e in svc.list_enterprises(uow)}
+    words = {"general": "일반과세자", "simplified": "간이과세자", "exempt": "면세사업자"}
+    for part in doc.parts:  # each enterprise's part: who it is, its own total and VAT
+        firm = firms[part.enterprise_name]
+        at = lines.index(f"[{part.enterprise_name}]")
+        ident = lines[at + 1]
+        assert words[firm["tax_status"]] in ident
+        assert (firm["bizno"] or "") in ident and (firm["representative"] or "") in ident
+        total = next(ln for ln in lines[at:] if ln.startswith(f"{part.enterprise_name} 합계"))
+        assert total.endswith(f"{part.taxable_total + part.exempt_total:,}")
+    assert sum(p.taxable_total + p.exempt_total for p in doc.parts) == doc.totals.total
+    assert not any(line.startswith("판매 업체") for line in lines)  # said in each part instead
     assert any("간이과세자" in line for line in lines)  # 손끝공방's part shows no VAT
 
 

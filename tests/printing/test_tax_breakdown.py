@@ -67,10 +67,14 @@ def test_receipt_and_x_report_print_the_same_breakdown(store, stall):
         f = svc.shift_settlement(uow, shift_id=shift["id"])
     report = decode(render(layout_shift_report(f, kind="x", columns=prof.columns, shift=shift),
                            prof)).text_lines()
+    for key, amount in expected.items():  # the report: one row for the whole
+        found = rows_with(report, WORDS[key])
+        assert len(found) == 1 and found[0].endswith(f"{amount:,}"), (key, found)
+    for key, amount in expected.items():  # the joint receipt: a row in each part, adding up
+        found = rows_with(receipt, WORDS[key])
+        assert found and sum(int(r.split()[-1].replace(",", "")) for r in found) == amount, \
+            (key, found)
     for lines in (receipt, report):
-        for key, amount in expected.items():
-            found = rows_with(lines, WORDS[key])
-            assert len(found) == 1 and found[0].endswith(f"{amount:,}"), (key, found)
         assert WORDS["tax_simplified_note"][:12] in " ".join(lines)  # (wrapped: its start)
     assert (f.tax.supply_value, f.tax.vat, f.tax.simplified_total, f.tax.exempt_total) == tuple(
         expected.values())
