@@ -137,6 +137,8 @@ class EnterpriseFigures(_Taxed):
     exempt_total: int
     by_method: dict[str, int] = field(default_factory=dict)
     simplified_total: int = 0
+    # cash receipts (현금영수증) asked for its cash-like part, less cancellations: to issue or issued
+    cash_receipts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,7 +417,8 @@ def assemble(*, gross: int, discounts: int, voids: int, refunds: int, taxable_to
             enterprise_id, info.name if info else e["name"], e["sales"], e["refunds"], net, bp,
             commission, net - commission, e["qty_sold"], e["qty_returned"], e["taxable"],
             e["supply"], e["vat"], e["exempt"],
-            {m: v for m, v in sorted(e["by_method"].items()) if v}, e.get("simplified", 0)))
+            {m: v for m, v in sorted(e["by_method"].items()) if v}, e.get("simplified", 0),
+            e.get("cash_receipts", 0)))
     sales_total = gross - discounts
     key = method_sort_key(method_order)
     return Settlement(

@@ -291,6 +291,7 @@ def _statement(e: EnterpriseFigures, f: Settlement, info: dict, s, lang, store, 
     rows.append(["", _n(sum(e.by_method.values()))])
     totals = [[word("amount", lang), ""], [word("net", lang), _n(e.net)],
               *_tax_rows(e.tax, lang),
+              *([[word("cash_receipts", lang), _n(e.cash_receipts)]] if e.cash_receipts else []),
               [f"{word('commission', lang)} ({e.commission_bp / 100:g}%)", _n(-e.commission)],
               [word("payout", lang), won_text(e.payout, lang)]]
     story += [Spacer(1, 4 * mm),

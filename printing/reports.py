@@ -118,7 +118,7 @@ def settlement_csv(path: Path | str, f: Settlement, *, enterprises: dict[str, di
         "commission", "payout")]
     columns += [labels.get(m, m) for m in methods]
     columns += [word(f"csv_{c}", lang) for c in ("supply", "vat", "simplified", "exempt",
-                                                 "qty_sold", "qty_returned")]
+                                                 "qty_sold", "qty_returned", "cash_receipts")]
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = SafeWriter(fh)  # an enterprise's name never runs as a formula
         w.writerow(columns)
@@ -127,7 +127,8 @@ def settlement_csv(path: Path | str, f: Settlement, *, enterprises: dict[str, di
             w.writerow([e.name, info.get("bizno") or "", info.get("representative", ""), e.sales,
                         e.refunds, e.net, f"{e.commission_bp / 100:g}", e.commission, e.payout,
                         *(e.by_method.get(m, 0) for m in methods), e.tax.supply_value,
-                        e.vat, e.simplified_total, e.exempt_total, e.qty_sold, e.qty_returned])
+                        e.vat, e.simplified_total, e.exempt_total, e.qty_sold, e.qty_returned,
+                        e.cash_receipts])
         w.writerow([word("csv_total", lang), "", "", sum(e.sales for e in f.enterprises),
                     sum(e.refunds for e in f.enterprises), f.net, "",
                     sum(e.commission for e in f.enterprises), sum(e.payout for e in f.enterprises),
@@ -137,5 +138,6 @@ def settlement_csv(path: Path | str, f: Settlement, *, enterprises: dict[str, di
                     sum(e.simplified_total for e in f.enterprises),
                     sum(e.exempt_total for e in f.enterprises),
                     sum(e.qty_sold for e in f.enterprises),
-                    sum(e.qty_returned for e in f.enterprises)])
+                    sum(e.qty_returned for e in f.enterprises),
+                    sum(e.cash_receipts for e in f.enterprises)])
     return len(f.enterprises)

@@ -254,6 +254,12 @@ _AGG = {
                                 WHEN p.kind = 'cash' THEN p.amount ELSE 0 END)
                      FROM sales s CROSS JOIN payments p ON p.sale_id = s.id
                      WHERE {w} AND s.staff_name IS NOT NULL GROUP BY s.staff_name""",
+    # cash receipts asked for (less cancellations) by the documents' enterprises
+    "cash_receipts": """SELECT c.enterprise_id,
+                            SUM(CASE WHEN c.kind = 'issue' THEN c.amount ELSE -c.amount END)
+                     FROM cash_receipts c JOIN sales s ON s.id = COALESCE(c.return_id, c.sale_id)
+                     WHERE {w} AND c.state <> 'cancelled' AND c.enterprise_id IS NOT NULL
+                     GROUP BY c.enterprise_id""",
     # documents and how many payments and enterprises each has
     "docs": """CREATE TEMP TABLE IF NOT EXISTS settle_docs
                (id TEXT PRIMARY KEY, np INTEGER, ne INTEGER)""",
@@ -324,6 +330,9 @@ def summed_settlement(uow: UnitOfWork, *, shift_id: str | None = None, day: str 
         if eid in enterprises:
             enterprises[eid].update(taxable=taxable, supply=supply, vat=vat, exempt=exempt,
                                     simplified=int(simplified or 0))
+    for eid, won in q("cash_receipts"):
+        if eid in enterprises:
+            enterprises[eid]["cash_receipts"] = int(won or 0)
     uow.conn.exec_driver_sql(_AGG["docs"])
     uow.conn.exec_driver_sql("DELETE FROM temp.settle_docs")
     uow.conn.exec_driver_sql(_AGG["docs_fill"].format(w=where), chosen)

@@ -469,3 +469,29 @@ def test_the_notes_go_to_the_server_only_when_noted(store, stall):
     assert (checked.payments[0].face_value, checked.payments[0].count) == (5_000, 2)
     with pytest.raises(Exception):
         Document.model_validate_json(docs[notes.id].replace('"count":2', '"count":3'))
+
+
+def test_the_settlement_shows_each_enterprises_cash_receipts(store, stall, tmp_path):
+    """What each enterprise must issue (or has): its requests less its cancellations, in the
+    settlement of the day and its CSV; a request cancelled before it was issued is none."""
+    from printing.reports import settlement_csv
+
+    first = _sell(store, [svc.SaleItem(stall.candle), svc.SaleItem(stall.eggs)],
+                  [Tender("cash", 19_000)], ask=cr.Ask("010-2345-6789"))
+    voided = _sell(store, [svc.SaleItem(stall.soap)], [Tender("cash", 3000)],
+                   ask=cr.Ask("010-2345-6789"))
+    with store.unit_of_work() as uow:
+        svc.void_sale(uow, sale_id=voided.id)
+        general = next(r for r in first.cash_receipts if r.enterprise_id == stall.general)
+        cr.mark_issued(uow, ref=general.id, approval_no="9")
+        line = next(ln.line_no for ln in first.lines if ln.enterprise_id == stall.general)
+        svc.refund_sale(uow, sale_id=first.id, quantities={line: 1}, method="cash")
+        uow.commit()
+        figures = svc.day_settlement(uow, day=first.business_day)
+    by_name = {e.name: e.cash_receipts for e in figures.enterprises}
+    assert by_name == {"모두의공방": 12_000 - 12_000, "늘푸른농장": 7_000}
+    settlement_csv(tmp_path / "s.csv", figures, enterprises={}, methods=["cash"], lang="en")
+    with open(tmp_path / "s.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["Enterprise"]: r["Cash receipts"] for r in rows} == {
+        "모두의공방": "0", "늘푸른농장": "7000", "Total": "7000"}
