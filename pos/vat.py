@@ -156,3 +156,67 @@ def vat_csv(path, rows: list[VatFigures]) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(part, path)
+
+
+def from_documents(docs, receipts, *, cash_like_kinds, day_from: str, day_to: str,
+                   info: dict | None = None) -> list[VatFigures]:
+    """The same figures from documents as sent to the organizer's server (any objects with
+    `kind`, `lines` — `enterprise_id`, `enterprise_name`, `tax_class`, `tax_status`, `amount`
+    — and `payments` — `method`, `kind`, `amount`), across tills: enterprises by name (the
+    tills' ids differ), by the same rules as the till (`pos.domain.tax_parts` once per
+    enterprise of a document, payments shared out by `pos.settlement.allocate`). `receipts`:
+    (enterprise name, kind, state, amount) of the cash receipt requests of the period; `info`:
+    {name: {"bizno": …}}."""
+    from pos.domain import tax_parts
+    from pos.settlement import allocate
+
+    info = info or {}
+    acc: dict[str, dict] = {}
+
+    def firm(name: str, status: str) -> dict:
+        return acc.setdefault(name, {"status": status, "sales": 0, "refunds": 0, "taxable": 0,
+                                     "supply": 0, "vat": 0, "exempt": 0, "card": 0, "cash": 0,
+                                     "voucher": 0, "token": 0})
+
+    for doc in docs:
+        names = {}
+        by_enterprise: dict[str, int] = {}
+        for ln in doc.lines:
+            names[ln.enterprise_id] = ln.enterprise_name
+            by_enterprise[ln.enterprise_id] = by_enterprise.get(ln.enterprise_id, 0) + ln.amount
+            e = firm(ln.enterprise_name, ln.tax_status)
+            e["sales" if doc.kind == "sale" else "refunds"] += ln.amount
+        for part in tax_parts(doc.lines):
+            e = firm(part.enterprise_name, part.tax_status)
+            e["taxable"] += part.taxable_total
+            e["supply"] += part.supply_value
+            e["vat"] += part.vat
+            e["exempt"] += part.exempt_total
+        kinds = {pay.method: str(pay.kind) for pay in doc.payments}
+        for eid, by_method in allocate(by_enterprise, doc.payments).items():
+            e = acc[names[eid]]
+            for method, won in by_method.items():
+                kind = kinds[method]
+                group = ("cash" if kind in cash_like_kinds
+                         else kind if kind in ("voucher", "token") else "card")
+                e[group] += won
+    issued: dict[str, list[int]] = {}
+    for name, kind, state, amount in receipts:
+        if state == "cancelled":
+            continue
+        v = issued.setdefault(name, [0, 0, 0, 0])
+        signed = amount if kind == "issue" else -amount
+        k = 0 if state == "issued" else 1
+        v[k] += signed
+        v[k + 2] += 1 if kind == "issue" else 0
+    out = []
+    for name in sorted(acc):
+        e = acc[name]
+        i, w, ni, nw = issued.get(name, (0, 0, 0, 0))
+        out.append(VatFigures(
+            name, name, (info.get(name) or {}).get("bizno") or "",
+            (info.get(name) or {}).get("representative") or "", e["status"], day_from, day_to,
+            e["sales"], e["refunds"], e["sales"] + e["refunds"], e["taxable"], e["supply"],
+            e["vat"], e["exempt"], e["card"], i, w, e["cash"] - i - w, e["voucher"],
+            e["token"], ni, nw))
+    return out

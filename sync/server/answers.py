@@ -204,6 +204,49 @@ class StaffMember(Answer):
     """When the till made the change the server has (the newest it received)."""
 
 
+class VatRow(Answer):
+    """One enterprise's VAT return figures for a period, across the event's tills, refunds
+    netted (won): card + cash_receipts_issued + cash_receipts_waiting + other_cash + vouchers +
+    tokens = net = taxable_total + exempt_total."""
+
+    enterprise: str
+    """The enterprise, by name (as the tills sent it)."""
+    bizno: str
+    """Its registration number, when the organizer registered it."""
+    tax_status: str
+    """`general`, `simplified` or `exempt`, as its lines say."""
+    day_from: str
+    """The first business day."""
+    day_to: str
+    """The last business day."""
+    sales: int
+    """Sales after discounts."""
+    refunds: int
+    """Voids and refunds (negative)."""
+    net: int
+    """Sales less refunds."""
+    taxable_total: int
+    """Taxable sales, VAT included."""
+    supply_value: int
+    """Of a general taxpayer: taxable sales without VAT."""
+    vat: int
+    """Of a general taxpayer: the VAT."""
+    exempt_total: int
+    """Exempt sales."""
+    card: int
+    """Paid by card (and mobile payments that settle as cards)."""
+    cash_receipts_issued: int
+    """Cash and transfers a cash receipt was issued for."""
+    cash_receipts_waiting: int
+    """Cash and transfers with a cash receipt still to issue."""
+    other_cash: int
+    """Cash and transfers without a cash receipt."""
+    vouchers: int
+    """Paid by vouchers."""
+    tokens: int
+    """Paid by event tokens."""
+
+
 class CashReceipt(Answer):
     """A cash receipt (현금영수증) request or cancellation of a till, as the till last sent it
     (`cash_receipt.changed`). The customer's number is masked here (`010-****-1234`): the

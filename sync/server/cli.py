@@ -100,6 +100,12 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                     help=h("audit_to_help"))
     au.add_argument("--staff", dest="staff_name", default=None, metavar="NAME",
                     help=h("audit_staff_help"))
+    vt = sub.add_parser("vat", help=h("vat_help"))
+    vt.add_argument("event", metavar="EVENT")
+    vt.add_argument("--from", dest="since", required=True, metavar="YYYY-MM-DD")
+    vt.add_argument("--to", dest="until", required=True, metavar="YYYY-MM-DD")
+    vt.add_argument("--pdf", type=Path, default=None, help=h("vat_pdf_help"))
+    vt.add_argument("--csv", type=Path, default=None, help=h("vat_csv_help"))
     return ap
 
 
@@ -176,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
                 _print_audit(service.audit_entries(
                     conn, stall_id=_stall(service, conn, args)["id"], since=args.since,
                     until=args.until, staff=args.staff_name), lang)
+            elif args.command == "vat":
+                _vat(service, conn, args, lang)
             elif args.command == "totals":
                 totals = service.totals(conn, event_id=service.find_event(conn, args.event)["id"])
                 if args.json:
@@ -186,6 +194,29 @@ def main(argv: list[str] | None = None) -> int:
         print(e.reason, file=sys.stderr)
         return 1
     return 0
+
+
+def _vat(service, conn, args, lang: str) -> None:
+    """`jangteo-server vat EVENT --from --to [--pdf] [--csv]`: every enterprise's VAT return
+    figures across the event's tills, on the terminal and in the till's PDF and CSV forms."""
+    from pos.vat import vat_csv
+
+    event = service.find_event(conn, args.event)
+    rows = service.event_vat(conn, event_id=event["id"], since=args.since, until=args.until)
+    for f in rows:
+        print(say("vat_row", lang, enterprise=f.name, net=f.net, taxable=f.taxable_total,
+                  exempt=f.exempt_total, card=f.card, issued=f.cash_receipts_issued,
+                  waiting=f.cash_receipts_waiting, other=f.other_cash, vouchers=f.vouchers))
+    if not rows:
+        print(say("vat_nothing", lang, event=event["name"]))
+    if args.pdf:
+        from printing.pdf import vat_pdf
+
+        vat_pdf(args.pdf, rows, lang=lang, store={"name": event["name"]})
+        print(say("vat_written", lang, path=args.pdf))
+    if args.csv:
+        vat_csv(args.csv, rows)
+        print(say("vat_written", lang, path=args.csv))
 
 
 def _default_db(lang: str) -> str | None:

@@ -100,6 +100,25 @@ def totals(event: str, conn: Tx) -> a.Totals:
     return service.totals(conn, event_id=service.find_event(conn, event)["id"])
 
 
+@router.get("/events/{event}/vat", responses=problems(404, 422))
+def vat(event: str, conn: Tx,
+        since: Annotated[str, Query(alias="from", max_length=10, pattern=p.DAY,
+                                    description="the first business day (YYYY-MM-DD)")],
+        until: Annotated[str, Query(alias="to", max_length=10, pattern=p.DAY,
+                                    description="the last business day (YYYY-MM-DD)")],
+        ) -> list[a.VatRow]:
+    """Each enterprise's VAT return figures for the period across every till of the event,
+    refunds netted: taxable and exempt sales, card, cash receipts issued and still to issue,
+    other cash, vouchers (as each till's `jangteo report vat` gives them for its own sales)."""
+    rows = service.event_vat(conn, event_id=service.find_event(conn, event)["id"],
+                             since=since, until=until)
+    return [{"enterprise": f.name, "bizno": f.bizno, "tax_status": f.tax_status,
+             **{k: getattr(f, k) for k in (
+                 "day_from", "day_to", "sales", "refunds", "net", "taxable_total",
+                 "supply_value", "vat", "exempt_total", "card", "cash_receipts_issued",
+                 "cash_receipts_waiting", "other_cash", "vouchers", "tokens")}} for f in rows]
+
+
 @router.get("/events/{event}/alerts", responses=problems(404, 422))
 def alerts(event: str, conn: Tx,
            after: Annotated[int, Query(ge=0, le=p.MAX_SEQ,

@@ -201,6 +201,50 @@ def stall_cash_receipts(conn: Connection, *, stall_id: str, since: str | None = 
     return out
 
 
+def event_vat(conn: Connection, *, event_id: str, since: str, until: str) -> list:
+    """The VAT return figures (`pos.vat.VatFigures`) of the event's enterprises across all its
+    tills, business days `since` to `until`: read from the documents as the tills sent them, by
+    the till's own rules (`pos.vat.from_documents`), with the cash receipts the tills sent."""
+    from types import SimpleNamespace
+
+    from pos.korea_rules import Rules
+    from pos.vat import from_documents
+
+    since, until = _day_or_refuse(since, "from"), _day_or_refuse(until, "to")
+    if not since or not until:
+        raise Refused(422, "from and to are both needed (YYYY-MM-DD)")
+    if since > until:
+        raise Refused(422, f"from {since} is after to {until}")
+    ev, d, s, dv = t.device_events.c, t.documents.c, t.stalls.c, t.devices.c
+    in_event = (select(dv.id).join(t.stalls, s.id == dv.stall_id).where(s.event_id == event_id)
+                .scalar_subquery())
+    rows = conn.execute(
+        select(ev.body).select_from(t.device_events.join(
+            t.documents, (d.device_id == ev.device_id) & (d.seq == ev.seq)))
+        .where(ev.device_id.in_(in_event), d.business_day.between(since, until))
+        .order_by(ev.device_id, ev.seq)).scalars()
+    docs = []
+    for body in rows:
+        doc = json.loads(body)["document"]
+        docs.append(SimpleNamespace(
+            kind=doc["kind"], lines=[SimpleNamespace(**{k: ln[k] for k in (
+                "enterprise_id", "enterprise_name", "tax_class", "tax_status", "amount")})
+                for ln in doc["lines"]],
+            payments=[SimpleNamespace(method=pay["method"], kind=pay["kind"],
+                                      amount=pay["amount"]) for pay in doc["payments"]]))
+    c = t.cash_receipts.c
+    receipts = conn.execute(
+        select(c.enterprise_name, c.kind, c.state, c.amount)
+        .where(c.stall_id.in_(select(s.id).where(s.event_id == event_id)),
+               c.business_day.between(since, until))).all()
+    e = t.enterprises.c
+    info = {r.name: {"bizno": r.bizno} for r in conn.execute(
+        select(e.name, e.bizno).where(e.event_id == event_id))}
+    return from_documents(docs, [tuple(r) for r in receipts],
+                          cash_like_kinds=Rules().cash_like_kinds, day_from=since,
+                          day_to=until, info=info)
+
+
 def audit_entries(conn: Connection, *, stall_id: str, since: str | None = None,
                   until: str | None = None, staff: str | None = None, after: int = 0,
                   limit: int | None = None) -> list[dict]:

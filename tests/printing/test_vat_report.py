@@ -143,3 +143,20 @@ def test_the_command_line_writes_both(tmp_path):
     assert (tmp_path / "v.pdf").stat().st_size > 1000 and (tmp_path / "v.csv").exists()
     bad = jangteo(*d, "--lang", "en", "report", "vat", "--from", today, "--to", "2020-01-01")
     assert bad.returncode == 1 and "The period is reversed" in bad.stderr
+
+
+def test_the_servers_way_from_documents_gives_the_tills_figures(store, stall):
+    """The organizer's server has documents, not the till's tables: `from_documents` over the
+    same documents gives the same figures as the till's SQL sums."""
+    from pos.vat import from_documents
+
+    a_market_day(store, stall)
+    with store.unit_of_work(write=False) as uow:
+        mine = vat_figures(uow, day_from="2026-11-21", day_to="2026-11-21")
+        docs = [svc.get_document(uow, sale_id=r["id"]) for r in svc.list_documents(uow)]
+        receipts = [(r.enterprise_name, r.kind, r.state, r.amount)
+                    for r in cr.list_requests(uow)]
+        info = {e["name"]: e for e in svc.list_enterprises(uow)}
+    theirs = from_documents(docs, receipts, cash_like_kinds=("cash", "transfer"),
+                            day_from="2026-11-21", day_to="2026-11-21", info=info)
+    assert [replace(f, enterprise_id=f.name) for f in mine] == theirs

@@ -64,6 +64,59 @@ def test_the_server_keeps_each_request_as_the_till_last_said_it(server, store, s
             assert answer.status_code == 422, (bad, answer.text)
 
 
+def test_the_server_gives_the_tills_vat_figures_across_its_tills(server, store, stall, capsys,
+                                                                 tmp_path):
+    """Once a till has synced, the server's VAT figures for the event are the till's own."""
+    from dataclasses import replace
+
+    from pos.vat import vat_figures
+    from sync.server.cli import main as server_cli
+
+    with store.unit_of_work() as uow:
+        in_shift(uow)
+        sale = s.record_sale(uow, items=[s.SaleItem(stall.candle), s.SaleItem(stall.eggs),
+                                         s.SaleItem(stall.brooch)],
+                             tenders=[Tender("card", 10_000, approval_no="1"),
+                                      Tender("cash", 22_000)],
+                             cash_receipt=cr.Ask("010-2345-6789"))
+        s.record_sale(uow, items=[s.SaleItem(stall.rice)],
+                      tenders=[Tender("onnuri", 15_000, face_value=5_000, count=3)])
+        line = next(ln.line_no for ln in sale.lines if ln.enterprise_id == stall.exempt)
+        s.refund_sale(uow, sale_id=sale.id, quantities={line: 1}, method="cash")
+        uow.commit()
+    general = next(r for r in sale.cash_receipts if r.enterprise_id == stall.general)
+    with store.unit_of_work() as uow:
+        cr.mark_issued(uow, ref=general.id, approval_no="42")
+        uow.commit()
+    event, _stall_id, code = setup_stall(server)
+    client.enroll(store, url=server.url, code=code)
+    client.sync_now(store)
+    with store.unit_of_work(write=False) as uow:
+        mine = [replace(f, enterprise_id=f.name, representative="", bizno="")
+                for f in vat_figures(uow, day_from="2026-11-21", day_to="2026-11-21")]
+    token = server.admin(lambda c: service.organizer_token(c, name="센터"))
+    with httpx.Client(base_url=server.url,
+                      headers={"Authorization": f"Bearer {token}"}) as api:
+        got = api.get(f"/api/v1/events/{event}/vat",
+                      params={"from": "2026-11-21", "to": "2026-11-21"})
+        assert got.status_code == 200, got.text
+        theirs = {r["enterprise"]: r for r in got.json()}
+        for bad in ({"from": "2026-11-21"}, {"from": "2026-11-22", "to": "2026-11-21"},
+                    {"from": "x", "to": "2026-11-21"}):
+            assert api.get(f"/api/v1/events/{event}/vat", params=bad).status_code == 422
+    assert set(theirs) == {f.name for f in mine}
+    for f in mine:
+        row = theirs[f.name]
+        for k in ("net", "taxable_total", "supply_value", "vat", "exempt_total", "card",
+                  "cash_receipts_issued", "cash_receipts_waiting", "other_cash", "vouchers"):
+            assert row[k] == getattr(f, k), (f.name, k)
+    assert server_cli(["--lang", "en", "--db", server.db_url, "vat", event, "--from",
+                       "2026-11-21", "--to", "2026-11-21", "--csv", str(tmp_path / "v.csv")]) == 0
+    out = capsys.readouterr().out
+    assert f"모두의공방: net ₩{theirs['모두의공방']['net']:,}" in out
+    assert (tmp_path / "v.csv").read_text(encoding="utf-8-sig").count("\n") == len(mine) + 1
+
+
 def test_a_payload_against_the_rules_is_refused_with_a_reason(server, store, stall):
     from sync.protocol import PushRequest
     import pydantic
