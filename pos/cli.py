@@ -92,6 +92,10 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
     add.add_argument("--tax-status", default="general",
                      choices=["general", "simplified", "exempt"], help=h("tax_status_help"))
     add.add_argument("--commission", type=str, default="0", help=h("commission_help"))
+    add.add_argument("--cash-receipt-mandatory", action="store_true",
+                     help=h("cash_receipt_mandatory_help"))
+    add.add_argument("--card-terminal", choices=["stall", "own"], default="stall",
+                     help=h("card_terminal_help"))
 
     sales = sub.add_parser("sales", help=h("sales_help"))
     sales_sub = sales.add_subparsers(dest="sales_command", metavar="ACTION", required=True)
@@ -252,7 +256,9 @@ def _cmd_enterprise(args, lang: str) -> int:
             if args.enterprise_command == "list":
                 for e in list_enterprises(uow):
                     print(f"{e['name']}\t{e['bizno'] or '-'}\t{e['tax_status']}\t"
-                          f"{e['commission_bp'] / 100:g}%\t{e['representative']}")
+                          f"{e['commission_bp'] / 100:g}%\t{e['representative']}"
+                          + ("\t" + say("enterprise_mandatory_mark", lang)
+                             if e["cash_receipt_mandatory"] else ""))
                 return EXIT_OK
             try:
                 bp = int(Decimal(args.commission) * 100)
@@ -264,7 +270,9 @@ def _cmd_enterprise(args, lang: str) -> int:
             need(uow, "catalog", subject=args.name[:100])
             add_enterprise(uow, name=args.name, bizno=args.bizno,
                            representative=args.representative, address=args.address,
-                           phone=args.phone, tax_status=args.tax_status, commission_bp=bp)
+                           phone=args.phone, tax_status=args.tax_status, commission_bp=bp,
+                           cash_receipt_mandatory=args.cash_receipt_mandatory,
+                           card_terminal=args.card_terminal)
             audit.record(uow, "catalog_edit", args.name[:100], {"what": "enterprise",
                                                                  "new": True})
             uow.commit()

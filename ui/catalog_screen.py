@@ -213,13 +213,26 @@ class EnterpriseDialog(FormDialog):
             self.tax_status.addItem(t(f"status_{status}"), status)
         self.tax_status.setCurrentIndex(self.tax_status.findData(e.get("tax_status", "general")))
         self.commission = QLineEdit(f"{e.get('commission_bp', 0) / 100:g}")
+        # a trade that must issue cash receipts (의무발행업종), and whose card terminal it uses
+        from pos.services import cash_receipts
+
+        with store.unit_of_work(write=False) as uow:
+            threshold = cash_receipts.rules(uow).mandatory_min
+        self.mandatory = QCheckBox(t("enterprise_mandatory_hint", amount=won(threshold)))
+        self.mandatory.setChecked(bool(e.get("cash_receipt_mandatory", False)))
+        self.terminal = QComboBox()
+        for where in ("stall", "own"):
+            self.terminal.addItem(t(f"card_terminal_{where}"), where)
+        self.terminal.setCurrentIndex(self.terminal.findData(e.get("card_terminal", "stall")))
         self.active = QCheckBox()
         self.active.setChecked(e.get("active", True))
         self.finish((("col_name", self.name), ("col_bizno", self.bizno),
                      ("col_representative", self.representative),
                      ("col_address", self.address), ("col_phone", self.phone),
                      ("col_tax_status", self.tax_status), ("col_commission", self.commission),
-                     ("col_active", self.active)), 480, 360)
+                     ("col_cash_receipt_mandatory", self.mandatory),
+                     ("col_card_terminal", self.terminal),
+                     ("col_active", self.active)), 480, 420)
 
     def save(self) -> None:
         try:
@@ -229,7 +242,8 @@ class EnterpriseDialog(FormDialog):
         fields = dict(name=self.name.text(), bizno=self.bizno.text().strip() or None,
                       representative=self.representative.text(), address=self.address.text(),
                       phone=self.phone.text(), tax_status=self.tax_status.currentData(),
-                      commission_bp=bp)
+                      commission_bp=bp, cash_receipt_mandatory=self.mandatory.isChecked(),
+                      card_terminal=self.terminal.currentData())
 
         def write(uow) -> str:
             if self.enterprise:

@@ -114,10 +114,14 @@ def test_catalog_edits_explain_themselves_and_reach_the_till(qtbot, window, demo
     assert "사업자등록번호가 올바르지 않습니다" in enterprise.error.text()
     enterprise.bizno.setText("220-81-62517")
     enterprise.commission.setText("12.5")
+    assert "100,000원" in enterprise.mandatory.text()
+    enterprise.mandatory.setChecked(True)
+    enterprise.terminal.setCurrentIndex(enterprise.terminal.findData("own"))
     enterprise.save()
     with demo_store.unit_of_work(write=False) as uow:
         saved = svc.find_enterprise(uow, ref="새싹공방")
     assert (saved["bizno"], saved["commission_bp"]) == ("220-81-62517", 1250)
+    assert (saved["cash_receipt_mandatory"], saved["card_terminal"]) == (True, "own")
 
 
 def test_catalog_import_and_export_use_the_cli_code(qtbot, window, demo_store, answers, tmp_path):
