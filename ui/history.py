@@ -248,9 +248,13 @@ class HistoryScreen(QWidget):
         self.search.setPlaceholderText(t("history_search"))
         self.search.setMinimumHeight(40)
         self.search.returnPressed.connect(lambda: self.find(self.search.text()))
+        self.cash_receipts_btn = QPushButton(t("btn_cash_receipts"))
+        self.cash_receipts_btn.setMinimumHeight(40)
+        self.cash_receipts_btn.clicked.connect(self.show_cash_receipts)
         top.addWidget(self.day)
         top.addWidget(today)
         top.addWidget(self.search, 1)
+        top.addWidget(self.cash_receipts_btn)
         layout.addLayout(top)
         split = QSplitter(Qt.Horizontal)
         self.table = _table([t("col_receipt"), t("col_time"), t("col_kind"), t("col_total"),
@@ -628,6 +632,17 @@ class HistoryScreen(QWidget):
                                due=made[0].due_day))
         self.reload(select_id=doc.id)
         self.changed.emit()
+
+    def show_cash_receipts(self):
+        """The queue of cash receipts to issue (`ui.cash_receipt.CashReceiptsDialog`)."""
+        from ui.cash_receipt import CashReceiptsDialog
+
+        dialog = CashReceiptsDialog(self, self.store)
+        dialog.exec()
+        dialog.deleteLater()
+        if self.current is not None:
+            self.reload(select_id=self.current.id)
+        return dialog
 
     def cash_receipt_dialog(self, receipt_no: str):
         from ui.cash_receipt import CashReceiptDialog

@@ -126,3 +126,46 @@ def test_a_number_brought_back_later_is_added_from_the_history(qtbot, window, de
         (r,) = cr.of_sale(uow, sale_id=doc.id)
     assert (r.amount, r.identity_kind, r.state) == (p["price"] * 2, "phone", "to_issue")
     shot(history, "history-with-cash-receipt-ko")
+
+
+def test_the_queue_marks_one_issued_and_exports_the_rest(qtbot, window, demo_store, tmp_path,
+                                                         monkeypatch):
+    from ui.cash_receipt import CashReceiptsDialog
+
+    p = first_products(demo_store, 1)[0]
+    with demo_store.unit_of_work() as uow:
+        in_shift(uow)
+        for number in ("010-1111-2222", "220-81-62517"):
+            svc.record_sale(uow, items=[svc.SaleItem(p["id"])],
+                            tenders=[Tender("cash", p["price"])], cash_receipt=cr.Ask(number))
+        uow.commit()
+    qtbot.keyClick(window, Qt.Key_F3)
+    history = window.screen("history")
+    monkeypatch.setattr(CashReceiptsDialog, "ask_approval", lambda self, chosen: "A-7")
+    monkeypatch.setattr(CashReceiptsDialog, "ask_folder", lambda self: str(tmp_path / "out"))
+    seen = {}
+
+    def work(dialog: CashReceiptsDialog):
+        seen["rows"] = dialog.table.rowCount()
+        seen["numbers"] = {dialog.table.item(r, 4).text() for r in range(dialog.table.rowCount())}
+        seen["summary"] = dialog.summary.text()
+        shot(dialog, "cash-receipts-queue-ko")
+        dialog.table.selectRow(0)
+        qtbot.mouseClick(dialog.issued_btn, Qt.LeftButton)
+        seen["after"] = dialog.table.rowCount()  # to issue only: the issued one left the list
+        qtbot.mouseClick(dialog.export_btn, Qt.LeftButton)
+        seen["exported"] = dialog.message.text()
+        dialog.accept()
+
+    state = when_modal(qtbot, CashReceiptsDialog, work)
+    qtbot.mouseClick(history.cash_receipts_btn, Qt.LeftButton)
+    assert state["done"] and state["error"] is None, state["error"]
+    assert seen["rows"] == 2 and seen["after"] == 1
+    assert seen["numbers"] == {"010-****-2222", "220-**-*2517"}
+    assert f"발급 대기 2건 · {p['price'] * 2:,}원" == seen["summary"]
+    assert "1건" in seen["exported"]
+    (written,) = (tmp_path / "out").iterdir()
+    assert written.read_text(encoding="utf-8-sig").count("\n") == 2  # header and one request
+    with demo_store.unit_of_work(write=False) as uow:
+        states = sorted((r.state, r.approval_no or "") for r in cr.list_requests(uow))
+    assert states == [("issued", "A-7"), ("to_issue", "")]
