@@ -552,6 +552,7 @@ CHECK_RULES = {
     "line_arithmetic": "check_rule_line_arithmetic",
     "payments_total": "check_rule_payments_total",
     "vat_split": "check_rule_vat_split",
+    "cash_receipts_within_cash": "check_rule_cash_receipts_within_cash",
     "refund_within_sold": "check_rule_refund_within_sold",
     "return_points_to_sale": "check_rule_return_points_to_sale",
     "seq_gapless": "check_rule_seq_gapless",

@@ -139,6 +139,7 @@ def run_demo(store: Store, *, sales: int = 300, seed: int = 1, day: date | None 
             raise DemoNotEmpty()
     load_demo_catalog(store, seed=seed)
     rng = random.Random(seed)
+    asks = random.Random(f"cash-receipts-{seed}")  # its own: the sales stay those of the seed
     now = store.clock.now()
     # by default the newest market day already over (today after 18:00, else yesterday): a
     # day stamped later than now would make every real sale today say the clock is behind
@@ -184,8 +185,14 @@ def run_demo(store: Store, *, sales: int = 300, seed: int = 1, day: date | None 
             with store.unit_of_work() as uow:
                 priced_total = price_cart([_cart_item(by_id[it.product_id], it) for it in lines],
                                           discount).totals.total
+                ask = None
+                if asks.random() < 0.15:  # some customers ask for a cash receipt
+                    from pos.services.cash_receipts import Ask
+
+                    ask = Ask(f"010-{asks.randrange(2000, 9999)}-{asks.randrange(1000, 9999)}")
                 doc = record_sale(uow, items=lines, tenders=_tenders(rng, priced_total),
-                                  discount=discount, receipt_requested=rng.random() < 0.3)
+                                  discount=discount, receipt_requested=rng.random() < 0.3,
+                                  cash_receipt=ask)
                 uow.commit()
             done["sales"] += 1
             recent.append(doc.id)

@@ -254,6 +254,11 @@ def request_later(uow: UnitOfWork, *, receipt_no: str, ask: Ask) -> list[CashRec
                           number=existing[0].masked)
     if doc.refunds:
         raise DomainError("cash_receipt_after_return", receipt_no=doc.receipt_no)
+    done = [r for r in of_sale(uow, sale_id=doc.id)
+            if r.kind == "issue" and r.voluntary and r.state == "issued"]
+    if done:  # the customer claims a self-issued one on 홈택스: issuing another doubles it
+        raise DomainError("cash_receipt_self_issued", receipt_no=doc.receipt_no,
+                          approval=done[0].approval_no or "")
     purpose = ask.purpose_for(identity)
     made = []
     voluntary = {r.enterprise_id: r for r in of_sale(uow, sale_id=doc.id)

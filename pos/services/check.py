@@ -66,6 +66,17 @@ _RULES: dict[str, str] = {
         LEFT JOIN payments p ON p.sale_id = s.id
         GROUP BY s.id
         HAVING COALESCE(SUM(p.amount), 0) <> s.total OR COALESCE(SUM(p.change), 0) <> s.change""",
+    # a sale's cash receipts in force are never more than what it took in cash-like money
+    "cash_receipts_within_cash": """
+        SELECT s.receipt_no, 'cash receipts ' || SUM(c.amount) || ' > cash '
+               || (SELECT COALESCE(SUM(p.amount), 0) FROM payments p
+                   WHERE p.sale_id = s.id AND p.kind IN ('cash', 'transfer', 'qr'))
+        FROM {docs}
+        CROSS JOIN cash_receipts c ON c.sale_id = s.id
+        WHERE s.kind = 'sale' AND c.kind = 'issue' AND c.state <> 'cancelled'
+        GROUP BY s.id
+        HAVING SUM(c.amount) > (SELECT COALESCE(SUM(p.amount), 0) FROM payments p
+                                WHERE p.sale_id = s.id AND p.kind IN ('cash', 'transfer', 'qr'))""",
     "vat_split": """
         SELECT s.receipt_no, 'taxable ' || s.taxable_total || ' exempt ' || s.exempt_total
                || ' supply ' || s.supply_value || ' vat ' || s.vat

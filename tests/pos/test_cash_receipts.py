@@ -495,3 +495,30 @@ def test_the_settlement_shows_each_enterprises_cash_receipts(store, stall, tmp_p
         rows = list(csv.DictReader(fh))
     assert {r["Enterprise"]: r["Cash receipts"] for r in rows} == {
         "모두의공방": "0", "늘푸른농장": "7000", "Total": "7000"}
+
+
+def test_a_self_issue_already_issued_is_not_issued_twice(store, stall):
+    _mandatory(store, stall.general)
+    doc = _sell(store, [svc.SaleItem(stall.candle, 9)], [Tender("cash", 108_000)])
+    with store.unit_of_work() as uow:
+        cr.mark_issued(uow, ref=doc.cash_receipts[0].id, approval_no="5550001")
+        uow.commit()
+    with store.unit_of_work() as uow, pytest.raises(DomainError) as e:
+        cr.request_later(uow, receipt_no=doc.receipt_no, ask=cr.Ask("010-9876-5432"))
+    assert e.value.code == "cash_receipt_self_issued" and e.value.params["approval"] == "5550001"
+
+
+def test_the_check_finds_cash_receipts_beyond_the_cash_taken(store, stall):
+    from pos.services.check import run_checks
+
+    doc = _sell(store, [svc.SaleItem(stall.soap)], [Tender("cash", 3000)],
+                ask=cr.Ask("010-2345-6789"))
+    with store.unit_of_work(write=False) as uow:
+        assert run_checks(uow) == []
+    with store.unit_of_work() as uow:  # written by hand, or by a bug: more than was paid
+        uow.conn.execute(t.cash_receipts.update().values(amount=3001))
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        found = run_checks(uow)
+    assert [(p.code, p.subject) for p in found] == [("cash_receipts_within_cash", doc.receipt_no)]
+    assert "3001 > cash 3000" in found[0].detail
