@@ -140,19 +140,22 @@ def cash_like_parts(doc: Document, rules_: Rules) -> dict[str, int]:
 def _issuers(uow: UnitOfWork, doc: Document, rules_: Rules) -> list[dict]:
     """Who issues for this sale, with the cash-like amount each issues for and whether the
     trade must issue: each enterprise, or the stall's operator (consignment)."""
-    from pos.services.catalog import find_enterprise
     from pos.services.settings import till_settings
 
     parts = cash_like_parts(doc, rules_)
     if not parts:
         return []
-    firms = {}
     sold: dict[str, int] = {}
+    names: dict[str, str] = {}
     for ln in doc.lines:
         sold[ln.enterprise_id] = sold.get(ln.enterprise_id, 0) + ln.amount
-        if ln.enterprise_id not in firms:
-            firms[ln.enterprise_id] = find_enterprise(uow, ref=ln.enterprise_id) or {
-                "name": ln.enterprise_name, "bizno": None, "cash_receipt_mandatory": False}
+        names.setdefault(ln.enterprise_id, ln.enterprise_name)
+    e = t.enterprises.c
+    found = {r.id: dict(r._mapping) for r in uow.conn.execute(  # one query, on the selling path
+        select(e.id, e.name, e.bizno, e.cash_receipt_mandatory).where(e.id.in_(list(names))))}
+    firms = {eid: found.get(eid) or {"name": name, "bizno": None,
+                                     "cash_receipt_mandatory": False}
+             for eid, name in names.items()}
     if rules_.seller_model == "consignment":
         store = till_settings(uow).store
         must = any(bool(firms[e].get("cash_receipt_mandatory")) for e in firms) \
