@@ -67,6 +67,31 @@ class SafeWriter:
             self.writerow(row)
 
 
+def write_csv(path: Path | str, header, rows) -> int:
+    """A CSV file for a spreadsheet (UTF-8 with BOM, no cell that runs as a formula) written
+    whole or not at all: beside it first, flushed to the disk, then put in its place, so a
+    full disk or a cut leaves the earlier file, never half of one. Returns the rows written."""
+    import os
+
+    path = Path(path)
+    part = path.with_name(path.name + ".part")
+    n = 0
+    try:
+        with open(part, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = SafeWriter(fh)
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow(row)
+                n += 1
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return n
+
+
 def export_sales(uow: UnitOfWork, path: Path | str, *, day_from: str | None = None,
                  day_to: str | None = None, by: str = "line") -> int:
     """Write the sales between two business days (inclusive) and return the rows written."""

@@ -134,28 +134,16 @@ CSV_COLUMNS = ("enterprise", "bizno", "representative", "tax_status", "from", "t
                "tokens")
 
 
-def vat_csv(path, rows: list[VatFigures]) -> None:
+def vat_csv(path, rows: list[VatFigures]) -> int:
     """The figures as CSV (UTF-8 with BOM, as every export): one row per enterprise, the
     columns `CSV_COLUMNS` (won, refunds netted)."""
-    import csv
-    import os
-    from pathlib import Path
+    from pos.export import write_csv
 
-    from pos.export import as_text
-
-    path = Path(path)
-    part = path.with_name(path.name + ".part")
-    with open(part, "w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(CSV_COLUMNS)
-        for f in rows:
-            w.writerow([as_text(f.name), f.bizno, as_text(f.representative), f.tax_status,
-                        f.day_from, f.day_to, f.sales, f.refunds, f.net, f.taxable_total,
-                        f.supply_value, f.vat, f.exempt_total, f.card, f.cash_receipts_issued,
-                        f.cash_receipts_waiting, f.other_cash, f.vouchers, f.tokens])
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(part, path)
+    return write_csv(path, CSV_COLUMNS, (
+        [f.name, f.bizno, f.representative, f.tax_status, f.day_from, f.day_to, f.sales,
+         f.refunds, f.net, f.taxable_total, f.supply_value, f.vat, f.exempt_total, f.card,
+         f.cash_receipts_issued, f.cash_receipts_waiting, f.other_cash, f.vouchers, f.tokens]
+        for f in rows))
 
 
 def from_documents(docs, receipts, *, cash_like_kinds, day_from: str, day_to: str,

@@ -230,12 +230,7 @@ def settlement_pdf(path: Path | str, f: Settlement, *, enterprises: dict[str, di
         story += _staff_table(f, s, lang)
     if not story:
         story.append(Paragraph(word("none", lang), s["body"]))
-    title = word("settlement_title", lang)
-    footer = f"Jangteo · {title} · {(printed_at or datetime.now()).strftime('%Y-%m-%d %H:%M')}"
-    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
-                            topMargin=16 * mm, bottomMargin=18 * mm, title=title)
-    doc.build(story, onFirstPage=_footer(footer), onLaterPages=_footer(footer))
-    return Path(path)
+    return _build(path, story, word("settlement_title", lang), printed_at)
 
 
 def _staff_table(f: Settlement, s, lang: str) -> list:
@@ -376,7 +371,12 @@ def vat_pdf(path: Path | str, rows, *, lang: str = "ko", store: dict | None = No
         story += [Spacer(1, 3 * mm)] + [Paragraph(escape(n), s["small"]) for n in notes]
     if not story:
         story.append(Paragraph(word("none", lang), s["body"]))
-    title = word("vat_title", lang)
+    return _build(path, story, word("vat_title", lang), printed_at)
+
+
+def _build(path: Path | str, story: list, title: str, printed_at: datetime | None) -> Path:
+    """An A4 PDF of `story`, with the title, the time it was made and the page number in
+    every page's footer."""
     footer = f"Jangteo · {title} · {(printed_at or datetime.now()).strftime('%Y-%m-%d %H:%M')}"
     doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
                             topMargin=16 * mm, bottomMargin=18 * mm, title=title)

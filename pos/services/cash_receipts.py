@@ -427,11 +427,9 @@ def export(uow: UnitOfWork, folder, *, state: str | None = "to_issue",
     requests (by default those still to issue) with the customer's number in full, as typed
     into the issuing service; a cancellation carries the approval number of the request it
     cancels. Returns [(path, rows)]. The file names: `cash-receipts_<issuer>_<bizno>.csv`."""
-    import csv
-    import os
     from pathlib import Path
 
-    from pos.export import as_text
+    from pos.export import write_csv
 
     rows = list_requests(uow, state=state, day_from=day_from, day_to=day_to)
     approvals = {}
@@ -449,18 +447,10 @@ def export(uow: UnitOfWork, folder, *, state: str | None = "to_issue",
     for (name, bizno), items in sorted(by_issuer.items()):
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60] or "_"
         path = folder / f"cash-receipts_{safe}_{bizno.replace('-', '') or 'no-bizno'}.csv"
-        part = path.with_name(path.name + ".part")
-        with open(part, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(EXPORT_COLUMNS)
-            for r in items:
-                w.writerow([r.id, r.kind, r.state, r.receipt_no, r.business_day, r.due_day,
-                            r.amount, r.identity.formatted(), r.identity_kind,
-                            PURPOSE_WORDS[r.purpose], "Y" if r.voluntary else "N",
-                            approvals.get(r.cancels) or "" if r.cancels else "",
-                            r.approval_no or "", as_text(r.enterprise_name), bizno])
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(part, path)
+        write_csv(path, EXPORT_COLUMNS, (
+            [r.id, r.kind, r.state, r.receipt_no, r.business_day, r.due_day, r.amount,
+             r.identity.formatted(), r.identity_kind, PURPOSE_WORDS[r.purpose],
+             "Y" if r.voluntary else "N", approvals.get(r.cancels) or "" if r.cancels else "",
+             r.approval_no or "", r.enterprise_name, bizno] for r in items))
         written.append((path, len(items)))
     return written
