@@ -111,7 +111,8 @@ def _run(args, lang: str, open_store) -> int:
         waiting = [r for r in found if r.state == "to_issue"]
         if waiting:
             print(say("cash_receipts_waiting", lang, count=len(waiting),
-                      amount=sum(r.amount for r in waiting),
+                      amount=sum(r.amount if r.kind == "issue" else -r.amount
+                                 for r in waiting),
                       due=min(r.due_day for r in waiting)))
         return EXIT_OK
     if action == "export":

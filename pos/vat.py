@@ -49,6 +49,9 @@ class VatFigures:
     tokens: int
     receipts_issued_count: int = 0
     receipts_waiting_count: int = 0
+    # the tax types its sales carried in the period, in order: more than one when it changed
+    # (간이 → 일반 on 7-01 is usual): the return is then two, split at the change
+    statuses: tuple[str, ...] = ()
 
     @property
     def cash_like(self) -> int:
@@ -77,6 +80,14 @@ def vat_figures(uow: UnitOfWork, *, day_from: str, day_to: str,
     info = {e["id"]: e for e in list_enterprises(uow)}
     figures = period_settlement(uow, day_from=day_from, day_to=day_to)
     receipts = _cash_receipt_sums(uow, day_from, day_to)
+    seen: dict[str, list[str]] = {}
+    x, d = t.sale_taxes.c, t.sales.c
+    for eid, status, _first in uow.conn.execute(
+            select(x.enterprise_id, x.tax_status, func.min(d.business_day))
+            .select_from(t.sale_taxes.join(t.sales, d.id == x.sale_id))
+            .where(d.business_day.between(day_from, day_to))
+            .group_by(x.enterprise_id, x.tax_status).order_by(func.min(d.business_day))):
+        seen.setdefault(eid, []).append(status)
     out = []
     for e in figures.enterprises:
         if wanted is not None and e.enterprise_id != wanted:
@@ -97,7 +108,7 @@ def vat_figures(uow: UnitOfWork, *, day_from: str, day_to: str,
             me.get("tax_status") or "general", day_from, day_to, e.sales, e.refunds, e.net,
             e.taxable_total, e.supply_value, e.vat, e.exempt_total, groups["card"], issued,
             waiting, groups["cash"] - issued - waiting, groups["voucher"], groups["token"],
-            n_issued, n_waiting))
+            n_issued, n_waiting, tuple(seen.get(e.enterprise_id, ()))))
     if wanted is not None and not out:  # an enterprise without sales: its figures are 0
         me = info[wanted]
         out.append(VatFigures(wanted, me["name"], me.get("bizno") or "",
@@ -162,10 +173,14 @@ def from_documents(docs, receipts, *, cash_like_kinds, day_from: str, day_to: st
     acc: dict[str, dict] = {}
 
     def firm(name: str, status: str) -> dict:
-        return acc.setdefault(name, {"status": status, "sales": 0, "refunds": 0, "taxable": 0,
-                                     "supply": 0, "vat": 0, "exempt": 0, "card": 0, "cash": 0,
-                                     "voucher": 0, "token": 0})
+        e = acc.setdefault(name, {"status": status, "sales": 0, "refunds": 0, "taxable": 0,
+                                  "supply": 0, "vat": 0, "exempt": 0, "card": 0, "cash": 0,
+                                  "voucher": 0, "token": 0, "seen": {}})
+        e["seen"].setdefault(str(status), None)
+        e["status"] = str(status)  # the newest document's: the enterprise as it now is
+        return e
 
+    docs = sorted(docs, key=lambda doc: getattr(doc, "business_day", ""))  # by day: the statuses
     for doc in docs:
         names = {}
         by_enterprise: dict[str, int] = {}
@@ -206,5 +221,5 @@ def from_documents(docs, receipts, *, cash_like_kinds, day_from: str, day_to: st
             (info.get(name) or {}).get("representative") or "", e["status"], day_from, day_to,
             e["sales"], e["refunds"], e["sales"] + e["refunds"], e["taxable"], e["supply"],
             e["vat"], e["exempt"], e["card"], i, w, e["cash"] - i - w, e["voucher"],
-            e["token"], ni, nw))
+            e["token"], ni, nw, tuple(e["seen"])))
     return out

@@ -364,6 +364,9 @@ def vat_pdf(path: Path | str, rows, *, lang: str = "ko", store: dict | None = No
                               invoice=won_text(rules.simplified_invoice_min, lang)))
         if f.tax_status == "exempt":
             notes.append(word("vat_note_exempt", lang))
+        if len(f.statuses) > 1:
+            notes.insert(0, word("vat_note_mixed", lang, statuses=" → ".join(
+                word(f"vat_status_{x}", lang) for x in f.statuses)))
         if f.cash_receipts_waiting:
             notes.append(word("vat_note_waiting", lang, count=f.receipts_waiting_count,
                               amount=won_text(f.cash_receipts_waiting, lang)))

@@ -61,7 +61,8 @@ HLC = r"^\d{13}-\d{5}-[A-Z0-9]{1,6}$"
 MAX_CLOCK_AHEAD_MS = 10 * 60 * 1000
 # the characters `pos.domain.clean_text` refuses on the till: C0 and C1 controls (NUL, line
 # breaks and tabs too: the till turns those into spaces) and direction overrides
-_CONTROLS = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROLS = ("\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+             "\u2066-\u2069")
 PLAIN = f"^[^{_CONTROLS}]*$"
 # a text of several lines (a receipt footer): tabs and line breaks are allowed
 LINES = "^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$"
@@ -311,8 +312,10 @@ class Document(Strict):
                                  "(tendered = amount, no change)")
             if (pay.face_value is None) != (pay.count is None):
                 raise ValueError(f"payment {pay.n}: face_value and count go together")
-            if pay.face_value is not None and (pay.kind != "voucher"
-                                               or pay.face_value * pay.count != pay.tendered):
+            if pay.face_value is not None and pay.kind != "voucher":
+                raise ValueError(f"payment {pay.n}: only a voucher payment has face_value "
+                                 "and count")
+            if pay.face_value is not None and pay.face_value * pay.count != pay.tendered:
                 raise ValueError(f"payment {pay.n}: a voucher's face_value × count is what "
                                  "was tendered")
             paid += pay.amount
@@ -710,8 +713,12 @@ class AuditPayload(Strict):
 class CashReceiptPayload(Strict):
     """The payload of `cash_receipt.changed`: a cash receipt (현금영수증) request or cancellation
     as it now is, sent when it is made and again each time it changes (issued, cancelled); the
-    newest `updated_at` of one `id` is its state. A till cannot issue them: the enterprise does,
-    and the vendor enters the approval number it got."""
+    till's latest event (highest `seq`) of one `id` is its state, whatever the clocks say. A
+    till cannot issue them: the enterprise does, and the vendor enters the approval number it
+    got. The server counts a request only when it fits what the till sent: its `sale_id` is a
+    sale of this till with this `receipt_no`, a cancellation's `return_id` a return of that sale,
+    and the amount within that document's total; one that does not is alerted (`cash receipt
+    request not counted`) and left out of the figures."""
 
     id: Text(64, 1)
     """The request's id on the till."""
@@ -728,16 +735,17 @@ class CashReceiptPayload(Strict):
     enterprise_name: Text(200, 1)
     """Who issues it: the enterprise of the sale (each is its own seller), or the stall's operator
     at a consignment stall."""
-    bizno: Text(12) | None = None
-    """The issuer's registration number, if known."""
+    bizno: Annotated[str, Field(pattern=r"^[0-9]{3}-[0-9]{2}-[0-9]{5}$")] | None = None
+    """The issuer's registration number (`123-45-67890`), if known."""
     amount: Int(1, MAX_DOCUMENT_WON)
     """What it is for: the issuer's cash-like part of the sale (cash, transfers), or of what
     the return gave back; always more than 0."""
     identity_kind: Literal["phone", "bizno", "card", "self"]
     """The customer's number's kind: a mobile number, a business registration number, a cash
     receipt card, or `self` (the NTS self-issue number 010-000-1234)."""
-    identity: Annotated[str, Field(pattern=r"^\d{10,19}$")]
-    """The number, digits only."""
+    identity: Annotated[str, Field(pattern=r"^[0-9]{10,19}$")]
+    """The number, ASCII digits only: a mobile number (01…, 10 or 11 digits), a registration
+    number (10), a card's (13 to 19), or `0100001234` for `self`."""
     purpose: Literal["deduction", "proof"]
     """`deduction` (소득공제, a person) or `proof` (지출증빙, a business)."""
     voluntary: Flag
@@ -761,8 +769,23 @@ class CashReceiptPayload(Strict):
     def consistent(self) -> "CashReceiptPayload":
         if (self.kind == "cancel") != (self.cancels is not None):
             raise ValueError("`cancels` is given for a cancellation, and only for one")
+        if (self.kind == "cancel") != (self.return_id is not None):
+            raise ValueError("`return_id` is given for a cancellation, and only for one")
         if self.state == "issued" and not self.approval_no:
             raise ValueError("an issued request has its approval_no")
+        number, kind = self.identity, self.identity_kind
+        fits = {"self": number == "0100001234",
+                "phone": number.startswith("01") and len(number) in (10, 11)
+                and number != "0100001234",
+                "bizno": len(number) == 10 and not number.startswith("0"),
+                "card": 13 <= len(number) <= 19}[kind]
+        if not fits:
+            raise ValueError(f"identity is not a number of kind {kind}")
+        if self.voluntary != (kind == "self"):
+            raise ValueError("a voluntary request is a self-issue (identity_kind self), and "
+                             "only it")
+        if self.due_day < self.business_day:
+            raise ValueError("due_day is before business_day")
         return self
 
 
@@ -868,6 +891,10 @@ AUDIT_TAKEN = "audit entry number already received with another hash"  # both ar
 AUDIT_AGAIN = "audit entry received again as another event"  # the same entry, a new seq
 AUDIT_DEVICE = "audit entry names another device"  # its device_id is not the till's own
 STAFF_AHEAD = "staff change dated ahead of the server's clock, taken as made now"
+# a cash receipt request that does not fit the till's documents: kept as sent, not counted
+CASH_RECEIPT_NOT_COUNTED = "cash receipt request not counted"
+# a sale of another till with cash receipts in force was given back here: cancel them there
+CASH_RECEIPT_RETURNED_ELSEWHERE = "cash receipts of a sale given back at another till"
 
 
 class Mismatch(Strict):

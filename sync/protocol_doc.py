@@ -48,7 +48,8 @@ def message_groups() -> list[tuple[str, list[type[BaseModel]]]]:
         ("What the organizer reads", [a.Totals, a.EnterpriseTotal, a.DeviceTotal, a.DayTotal,
                                       a.MethodTotal, a.Alert, a.MarketEvent, a.Stall, a.Device,
                                       a.Enterprise, a.DeviceCode, a.Cancelled, a.ProductTaken,
-                                      a.SettingsVersion, a.StaffMember, a.AuditEntry]),
+                                      a.SettingsVersion, a.StaffMember, a.AuditEntry,
+                                      a.CashReceipt, a.VatRow]),
     ]
 
 

@@ -14,9 +14,10 @@ them too.
   `Rules.mandatory_min` or more and paid in cash gets a self-issue (010-000-1234, `voluntary`)
   when the customer gives no number.
 - A request can be added from the history afterwards, within `Rules.issue_days` of the sale.
-- A void or refund of a sale with requests cancels them: a request not yet issued that is given
-  back whole becomes `cancelled`; otherwise a cancellation request (`kind` cancel, naming the
-  request it cancels) waits to be issued like any other.
+- A void or refund of a sale with requests cancels what it gives back in cash-like money: a
+  request not yet issued becomes `cancelled`, and what the customer kept gets a request of its
+  own in its place; an issued one gets a cancellation request (`kind` cancel, naming the
+  request it cancels), to be issued like any other.
 """
 
 from __future__ import annotations
@@ -160,10 +161,13 @@ def _issuers(uow: UnitOfWork, doc: Document, rules_: Rules) -> list[dict]:
         store = till_settings(uow).store
         must = any(bool(firms[e].get("cash_receipt_mandatory")) for e in firms) \
             and doc.totals.total >= rules_.mandatory_min
+        from pos.bizno import is_valid, normalize
+
         name = store.get("name") or "-"
+        bizno = store.get("bizno") or ""
         return [{"enterprise_id": None, "enterprise_name": name,
-                 "bizno": store.get("bizno") or None, "amount": sum(parts.values()),
-                 "must": must}]
+                 "bizno": normalize(bizno) if is_valid(bizno) else None,
+                 "amount": sum(parts.values()), "must": must}]
     out = []
     for eid, won in parts.items():
         f = firms[eid]
@@ -216,7 +220,8 @@ def for_sale(uow: UnitOfWork, doc: Document, ask: Ask | None) -> list[CashReceip
             "enterprise_name": issuer["enterprise_name"], "bizno": issuer["bizno"],
             "amount": issuer["amount"], "identity_kind": who.kind, "identity": who.number,
             "purpose": purpose if identity is not None else "deduction",
-            "voluntary": identity is None, "state": "to_issue",
+            # the NTS number given on purpose is a self-issue too: nobody's own receipt
+            "voluntary": who.kind == "self", "state": "to_issue",
             "business_day": doc.business_day, "due_day": _due(doc.business_day, rules_)}))
     return made
 
@@ -275,8 +280,9 @@ def request_later(uow: UnitOfWork, *, receipt_no: str, ask: Ask) -> list[CashRec
             "enterprise_id": issuer["enterprise_id"],
             "enterprise_name": issuer["enterprise_name"], "bizno": issuer["bizno"],
             "amount": issuer["amount"], "identity_kind": identity.kind,
-            "identity": identity.number, "purpose": purpose, "voluntary": False,
-            "state": "to_issue", "business_day": doc.business_day,
+            "identity": identity.number, "purpose": purpose,
+            "voluntary": identity.kind == "self", "state": "to_issue",
+            "business_day": doc.business_day,
             "due_day": _due(doc.business_day, rules_)}))
     if not made:
         raise DomainError("cash_receipt_no_cash", receipt_no=doc.receipt_no)
@@ -306,8 +312,18 @@ def for_return(uow: UnitOfWork, ret: Document, sale_id: str) -> list[CashReceipt
         won = min(left, -back.get(r.enterprise_id, 0))
         if won <= 0:
             continue
-        if r.state == "to_issue" and won == left and not cancelled.get(r.id):
-            _set_state(uow, r, "cancelled")  # never issued: nothing to cancel at the NTS
+        if r.state == "to_issue" and not cancelled.get(r.id):
+            # never issued: nothing to cancel at the NTS; what the customer kept gets one
+            # receipt of its own amount in its place
+            _set_state(uow, r, "cancelled")
+            if left > won:
+                made.append(_insert(uow, {
+                    "kind": "issue", "sale_id": sale_id, "receipt_no": r.receipt_no,
+                    "enterprise_id": r.enterprise_id, "enterprise_name": r.enterprise_name,
+                    "bizno": r.bizno, "amount": left - won, "identity_kind": r.identity_kind,
+                    "identity": r.identity_number, "purpose": r.purpose,
+                    "voluntary": r.voluntary, "state": "to_issue",
+                    "business_day": r.business_day, "due_day": r.due_day}))
             continue
         made.append(_insert(uow, {
             "kind": "cancel", "sale_id": sale_id, "receipt_no": r.receipt_no,

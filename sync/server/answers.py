@@ -214,7 +214,10 @@ class VatRow(Answer):
     bizno: str
     """Its registration number, when the organizer registered it."""
     tax_status: str
-    """`general`, `simplified` or `exempt`, as its lines say."""
+    """`general`, `simplified` or `exempt`, as its newest lines say."""
+    statuses: list[str]
+    """Every tax type its lines carried in the period, in order: more than one when it changed
+    (its return is then two, split at the change)."""
     day_from: str
     """The first business day."""
     day_to: str

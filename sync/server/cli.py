@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                     conn, stall_id=_stall(service, conn, args)["id"], since=args.since,
                     until=args.until, staff=args.staff_name), lang)
             elif args.command == "vat":
-                _vat(service, conn, args, lang)
+                return _vat(service, conn, args, lang)
             elif args.command == "totals":
                 totals = service.totals(conn, event_id=service.find_event(conn, args.event)["id"])
                 if args.json:
@@ -196,11 +196,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _vat(service, conn, args, lang: str) -> None:
+def _vat(service, conn, args, lang: str) -> int:
     """`jangteo-server vat EVENT --from --to [--pdf] [--csv]`: every enterprise's VAT return
     figures across the event's tills, on the terminal and in the till's PDF and CSV forms."""
+    from pos.cli import os_reason
     from pos.vat import vat_csv
 
+    files = [f for f in (args.pdf, args.csv) if f is not None]
+    if any(not f.name for f in files):
+        print(say("vat_file_failed", lang, path=str(files[0]), reason="?"), file=sys.stderr)
+        return 1
+    if args.pdf is not None and args.csv is not None and \
+            args.pdf.resolve() == args.csv.resolve():
+        print(say("vat_same_file", lang, path=args.pdf), file=sys.stderr)
+        return 1
     event = service.find_event(conn, args.event)
     rows = service.event_vat(conn, event_id=event["id"], since=args.since, until=args.until)
     for f in rows:
@@ -209,14 +218,24 @@ def _vat(service, conn, args, lang: str) -> None:
                   waiting=f.cash_receipts_waiting, other=f.other_cash, vouchers=f.vouchers))
     if not rows:
         print(say("vat_nothing", lang, event=event["name"]))
-    if args.pdf:
-        from printing.pdf import vat_pdf
+    for path, write in ((args.csv, lambda p: vat_csv(p, rows)),
+                        (args.pdf, lambda p: _vat_pdf(p, rows, lang, event["name"]))):
+        if path is None:
+            continue
+        try:
+            write(path)
+        except OSError as e:
+            print(say("vat_file_failed", lang, path=path, reason=os_reason(e, lang)),
+                  file=sys.stderr)
+            return 1
+        print(say("vat_written", lang, path=path))
+    return 0
 
-        vat_pdf(args.pdf, rows, lang=lang, store={"name": event["name"]})
-        print(say("vat_written", lang, path=args.pdf))
-    if args.csv:
-        vat_csv(args.csv, rows)
-        print(say("vat_written", lang, path=args.csv))
+
+def _vat_pdf(path, rows, lang: str, event_name: str) -> None:
+    from printing.pdf import vat_pdf
+
+    vat_pdf(path, rows, lang=lang, store={"name": event_name})
 
 
 def _default_db(lang: str) -> str | None:

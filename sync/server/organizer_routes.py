@@ -113,6 +113,7 @@ def vat(event: str, conn: Tx,
     rows = service.event_vat(conn, event_id=service.find_event(conn, event)["id"],
                              since=since, until=until)
     return [{"enterprise": f.name, "bizno": f.bizno, "tax_status": f.tax_status,
+             "statuses": list(f.statuses),
              **{k: getattr(f, k) for k in (
                  "day_from", "day_to", "sales", "refunds", "net", "taxable_total",
                  "supply_value", "vat", "exempt_total", "card", "cash_receipts_issued",

@@ -227,7 +227,7 @@ def event_vat(conn: Connection, *, event_id: str, since: str, until: str) -> lis
     for body in rows:
         doc = json.loads(body)["document"]
         docs.append(SimpleNamespace(
-            kind=doc["kind"], lines=[SimpleNamespace(**{k: ln[k] for k in (
+            kind=doc["kind"], business_day=doc["business_day"], lines=[SimpleNamespace(**{k: ln[k] for k in (
                 "enterprise_id", "enterprise_name", "tax_class", "tax_status", "amount")})
                 for ln in doc["lines"]],
             payments=[SimpleNamespace(method=pay["method"], kind=pay["kind"],
@@ -238,8 +238,14 @@ def event_vat(conn: Connection, *, event_id: str, since: str, until: str) -> lis
         .where(c.stall_id.in_(select(s.id).where(s.event_id == event_id)),
                c.business_day.between(since, until))).all()
     e = t.enterprises.c
-    info = {r.name: {"bizno": r.bizno} for r in conn.execute(
-        select(e.name, e.bizno).where(e.event_id == event_id))}
+    # registration numbers as the organizer registered them, else as the tills' cash receipts
+    # name their issuers
+    info = {r.enterprise_name: {"bizno": r.bizno} for r in conn.execute(
+        select(c.enterprise_name, func.max(c.bizno).label("bizno"))
+        .where(c.stall_id.in_(select(s.id).where(s.event_id == event_id)),
+               c.bizno.is_not(None)).group_by(c.enterprise_name))}
+    info.update({r.name: {"bizno": r.bizno} for r in conn.execute(
+        select(e.name, e.bizno).where(e.event_id == event_id, e.bizno.is_not(None)))})
     return from_documents(docs, [tuple(r) for r in receipts],
                           cash_like_kinds=Rules().cash_like_kinds, day_from=since,
                           day_to=until, info=info)
@@ -533,7 +539,7 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
     tracked: set[str] | None = None
     people: list[tuple[p.Incoming, p.StaffPayload]] = []  # this batch's `staff.changed`
     logged: list[tuple[p.Incoming, p.AuditPayload]] = []  # its `audit.logged`
-    receipts: dict[str, tuple[int, p.CashReceiptPayload]] = {}  # its `cash_receipt.changed`
+    receipts: dict[str, tuple[p.Incoming, p.CashReceiptPayload]] = {}  # `cash_receipt.changed`
     received = _now()
     for x in incoming:
         if x.seq <= known:
@@ -592,7 +598,10 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
             logged.append((x, p.AuditPayload.model_validate(ev.payload)))
         elif ev.type == "cash_receipt.changed":
             request = p.CashReceiptPayload.model_validate(ev.payload)
-            receipts[request.id] = (ev.seq, request)  # the later event is the newer state
+            # one request's later event (a higher seq of the one till) is its newer state: a
+            # till's clock may jump, its order of events does not
+            receipts.pop(request.id, None)
+            receipts[request.id] = (x, request)
         rows["events"].append((device["id"], ev.seq, event_id, ev.type, ev.hlc, x.digest,
                                x.body.decode(), received))
         last = ev.seq
@@ -614,7 +623,10 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
     _insert_many(conn, t.stock_movements, rows["stock"])
     later_alerts += _put_staff(conn, device, people)
     later_alerts += _put_audit(conn, device, logged)
-    _put_cash_receipts(conn, device, receipts)
+    later_alerts += _put_cash_receipts(conn, device, receipts)
+    later_alerts += _returned_elsewhere(conn, device, [
+        (x, events[x.seq].document) for x in incoming if x.seq in events and x.seq <= last
+        and events[x.seq].document is not None and events[x.seq].document.kind != "sale"])
     _roll_up_stock(conn, device["stall_id"], stock)
     for x, reason in later_alerts:
         _alert(conn, device, x, reason)
@@ -1080,15 +1092,29 @@ def _put_staff(conn: Connection, device: dict,
 
 
 def _put_cash_receipts(conn: Connection, device: dict,
-                       receipts: dict[str, tuple[int, p.CashReceiptPayload]]) -> None:
-    """A batch's `cash_receipt.changed` into the till's requests: each request as its latest
-    event says (the push holds the device row, so no other push writes them meanwhile)."""
+                       receipts: dict[str, tuple[p.Incoming, p.CashReceiptPayload]]) -> list:
+    """A batch's `cash_receipt.changed` into the till's requests, each as its latest event says
+    (the push holds the device row, so no other push writes them meanwhile). A request is
+    counted only when it fits what the server has of the till's documents: its sale is a sale
+    of this till with that receipt number, a cancellation's return is a return of that sale,
+    and the amount is within the document's total; one that does not is kept as sent (in the
+    device's events) but not counted, and alerted. Returns the alerts, as (event, reason)."""
     if not receipts:
-        return
-    c = t.cash_receipts.c
+        return []
+    c, d = t.cash_receipts.c, t.documents.c
+    ids = {str(r.sale_id) for _x, r in receipts.values()}
+    ids |= {str(r.return_id) for _x, r in receipts.values() if r.return_id}
+    docs = {row.id: row for row in conn.execute(
+        select(d.id, d.device_id, d.kind, d.receipt_no, d.total, d.original_id)
+        .where(d.id.in_(sorted(ids))))}
     stored = set(conn.execute(select(c.receipt_id).where(
         c.device_id == device["id"], c.receipt_id.in_(sorted(receipts)))).scalars())
-    for receipt_id, (seq, r) in receipts.items():
+    alerts = []
+    for receipt_id, (x, r) in receipts.items():
+        problem = _cash_receipt_problem(device, r, docs)
+        if problem is not None:
+            alerts.append((x, f"{p.CASH_RECEIPT_NOT_COUNTED}: {r.receipt_no}, {problem}"))
+            continue
         values = {"stall_id": device["stall_id"], "kind": r.kind, "sale_id": str(r.sale_id),
                   "receipt_no": r.receipt_no,
                   "return_id": str(r.return_id) if r.return_id else None,
@@ -1097,13 +1123,56 @@ def _put_cash_receipts(conn: Connection, device: dict,
                   "purpose": r.purpose, "voluntary": r.voluntary, "state": r.state,
                   "approval_no": r.approval_no, "business_day": r.business_day,
                   "due_day": r.due_day, "created_at": r.created_at,
-                  "updated_at": r.updated_at, "seq": seq}
+                  "updated_at": r.updated_at, "seq": x.seq}
         if receipt_id in stored:
             conn.execute(t.cash_receipts.update().where(
                 c.device_id == device["id"], c.receipt_id == receipt_id).values(**values))
         else:
             conn.execute(t.cash_receipts.insert().values(device_id=device["id"],
                                                          receipt_id=receipt_id, **values))
+    return alerts
+
+
+def _returned_elsewhere(conn: Connection, device: dict, returns: list) -> list:
+    """Returns of another till's sale that has cash receipt requests in force: the till that
+    took them does not learn of the return, so its enterprises must cancel them by hand; the
+    organizer is told (an alert per return)."""
+    if not returns:
+        return []
+    c = t.cash_receipts.c
+    originals = sorted({str(doc.original_id) for _x, doc in returns if doc.original_id})
+    standing: dict[str, list] = {}
+    for row in conn.execute(select(c.sale_id, c.receipt_no, c.enterprise_name, c.amount)
+                            .where(c.sale_id.in_(originals), c.device_id != device["id"],
+                                   c.kind == "issue", c.state != "cancelled")):
+        standing.setdefault(row.sale_id, []).append(row)
+    alerts = []
+    for x, doc in returns:
+        found = standing.get(str(doc.original_id))
+        if found:
+            names = ", ".join(f"{r.enterprise_name} {r.amount}" for r in found)
+            alerts.append((x, f"{p.CASH_RECEIPT_RETURNED_ELSEWHERE}: {found[0].receipt_no} "
+                              f"returned by {doc.receipt_no} ({names})"))
+    return alerts
+
+
+def _cash_receipt_problem(device: dict, r: p.CashReceiptPayload, docs: dict) -> str | None:
+    """Why a cash receipt request does not fit the till's documents, or None."""
+    sale = docs.get(str(r.sale_id))
+    if sale is None or sale.device_id != device["id"] or sale.kind != "sale":
+        return "its sale is not a sale this till sent"
+    if sale.receipt_no != r.receipt_no:
+        return f"its sale's receipt number is {sale.receipt_no}"
+    if r.kind == "issue" and r.amount > sale.total:
+        return f"{r.amount} won is more than the sale's total, {sale.total}"
+    if r.kind == "cancel":
+        back = docs.get(str(r.return_id)) if r.return_id else None
+        if back is None or back.device_id != device["id"] or back.kind == "sale" \
+                or back.original_id != sale.id:
+            return "its return is not a return of that sale this till sent"
+        if r.amount > -back.total:
+            return f"{r.amount} won is more than the return's total, {-back.total}"
+    return None
 
 
 def audit_problem(entry: p.AuditPayload, before: str | None, held: str | None = None,

@@ -522,3 +522,21 @@ def test_the_check_finds_cash_receipts_beyond_the_cash_taken(store, stall):
         found = run_checks(uow)
     assert [(p.code, p.subject) for p in found] == [("cash_receipts_within_cash", doc.receipt_no)]
     assert "3001 > cash 3000" in found[0].detail
+
+
+def test_a_part_given_back_before_issue_leaves_one_request_for_what_was_kept(store, stall):
+    doc = _sell(store, [svc.SaleItem(stall.candle, 3)], [Tender("cash", 36_000)],
+                ask=cr.Ask("010-2345-6789"))
+    (first,) = doc.cash_receipts
+    with store.unit_of_work() as uow:
+        refund = svc.refund_sale(uow, sale_id=doc.id, quantities={1: 1}, method="cash")
+        uow.commit()
+    (kept,) = refund.cash_receipts
+    assert (kept.kind, kept.amount, kept.masked, kept.due_day) == (
+        "issue", 24_000, first.masked, first.due_day)
+    with store.unit_of_work() as uow:
+        again = svc.refund_sale(uow, sale_id=doc.id, quantities={1: 2}, method="cash")
+        uow.commit()
+    assert again.cash_receipts == ()
+    with store.unit_of_work(write=False) as uow:
+        assert [r.state for r in cr.of_sale(uow, sale_id=doc.id)] == ["cancelled", "cancelled"]

@@ -17,6 +17,7 @@ from sync import client
 from sync.server import service
 from tests.conftest import in_shift
 from tests.sync.conftest import setup_stall
+from tests.sync.test_stock import stall_of_three, tills  # noqa: F401 - the fixture
 
 
 def test_the_server_keeps_each_request_as_the_till_last_said_it(server, store, stall):
@@ -115,6 +116,14 @@ def test_the_server_gives_the_tills_vat_figures_across_its_tills(server, store, 
     out = capsys.readouterr().out
     assert f"모두의공방: net ₩{theirs['모두의공방']['net']:,}" in out
     assert (tmp_path / "v.csv").read_text(encoding="utf-8-sig").count("\n") == len(mine) + 1
+    day = ["--from", "2026-11-21", "--to", "2026-11-21"]
+    for bad, said in ((["--csv", str(tmp_path / "no" / "v.csv")], "Cannot write"),
+                      (["--pdf", str(tmp_path)], "Cannot write"),
+                      (["--pdf", str(tmp_path / "x"), "--csv", str(tmp_path / "x")],
+                       "name the same file")):
+        assert server_cli(["--lang", "en", "--db", server.db_url, "vat", event, *day,
+                           *bad]) == 1
+        assert said in capsys.readouterr().err
 
 
 def test_a_payload_against_the_rules_is_refused_with_a_reason(server, store, stall):
@@ -133,7 +142,11 @@ def test_a_payload_against_the_rules_is_refused_with_a_reason(server, store, sta
              "created_at": "2026-11-21T10:00:00+09:00"}
     for change in ({"amount": 0}, {"amount": 2**63}, {"identity": "010-2345-6789"},
                    {"state": "issued"}, {"kind": "cancel"}, {"purpose": "gift"},
-                   {"identity": "0" * 20}, {"enterprise_name": "\x00"}, {"extra": 1}):
+                   {"identity": "0" * 20}, {"enterprise_name": "\x00"}, {"extra": 1},
+                   {"identity": "０１０２３４５６７８９"}, {"identity_kind": "self"},
+                   {"identity_kind": "card"}, {"voluntary": True}, {"due_day": "2026-11-01"},
+                   {"bizno": "abcdefghijkl"}, {"enterprise_name": "a\u2028b"},
+                   {"kind": "cancel", "cancels": "x"}):
         with pytest.raises(pydantic.ValidationError):
             PushRequest.model_validate({"events": [{**event, "payload": {**payload, **change}}]})
     _event, _stall_id, code = setup_stall(server)
@@ -143,3 +156,71 @@ def test_a_payload_against_the_rules_is_refused_with_a_reason(server, store, sta
                         headers={"Authorization": f"Bearer {client.load_token(store)}",
                                  "Content-Type": "application/json"})
     assert answer.status_code == 422 and "amount" in answer.text
+
+
+def test_a_request_that_does_not_fit_the_tills_documents_is_alerted_not_counted(server, store,
+                                                                                stall):
+    import uuid
+
+    with store.unit_of_work() as uow:
+        in_shift(uow)
+        sale = s.record_sale(uow, items=[s.SaleItem(stall.soap)], tenders=[Tender("cash", 3000)],
+                             cash_receipt=cr.Ask("010-2345-6789"))
+        uow.commit()
+    event, stall_id, code = setup_stall(server)
+    client.enroll(store, url=server.url, code=code)
+    client.sync_now(store)
+    with store.unit_of_work(write=False) as uow:
+        from pos.outbox import newest_seq
+
+        seq = newest_seq(uow)
+    good = sale.cash_receipts[0].payload()
+    wrong = [{**good, "id": "x1", "sale_id": str(uuid.uuid4())},  # a sale the till never sent
+             {**good, "id": "x2", "receipt_no": "A01-20261121-9999"},
+             {**good, "id": "x3", "amount": 3001}]  # more than the sale's total
+    events = [{"event_id": str(uuid.uuid4()), "seq": seq + k + 1, "type": "cash_receipt.changed",
+               "hlc": f"17961945480{k:02d}-00000-A01", "created_at": "2026-11-21T10:00:00+09:00",
+               "payload": body} for k, body in enumerate(wrong)]
+    answer = httpx.post(f"{server.url}/api/v1/push", json={"events": events},
+                        headers={"Authorization": f"Bearer {client.load_token(store)}"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["acked_seq"] == seq + 3  # taken: the till's sync goes on
+    token = server.admin(lambda c: service.organizer_token(c, name="센터"))
+    with httpx.Client(base_url=server.url,
+                      headers={"Authorization": f"Bearer {token}"}) as api:
+        rows = api.get(f"/api/v1/stalls/{stall_id}/cash-receipts").json()
+        alerts = api.get(f"/api/v1/events/{event}/alerts").json()
+    assert [r["id"] for r in rows] == [good["id"]]
+    reasons = [a["reason"] for a in alerts if "cash receipt request not counted" in a["reason"]]
+    assert len(reasons) == 3
+    assert any("is not a sale this till sent" in r for r in reasons)
+    assert any("more than the sale's total" in r for r in reasons)
+
+
+def test_a_sale_given_back_at_another_till_alerts_its_cash_receipts(server, tills):  # noqa: F811
+    """The till that took the request does not hear of a return made at another till: the
+    organizer is told which requests its enterprises must cancel."""
+    from sqlalchemy import select
+
+    from sync import returns
+    from sync.server import tables as t
+
+    _stall, a, b, _c = stall_of_three(server, tills)
+    with a.unit_of_work() as uow:
+        in_shift(uow)
+        pid = s.list_products(uow)[0]["id"]
+        price = s.list_products(uow)[0]["price"]
+        sold = s.record_sale(uow, items=[s.SaleItem(pid)], tenders=[Tender("cash", price)],
+                             cash_receipt=cr.Ask("010-2345-6789"))
+        uow.commit()
+    client.sync_now(a)
+    with b.unit_of_work() as uow:
+        in_shift(uow)
+        uow.commit()
+    found = returns.look_up(b, sold.receipt_no)
+    returns.give_back(b, kind="void", sale_id=found.others[0].id)
+    client.sync_now(b)
+    reasons = server.admin(lambda c: [r for r, in c.execute(select(t.alerts.c.reason))])
+    said = [r for r in reasons if "cash receipts of a sale given back at another till" in r]
+    assert len(said) == 1 and sold.receipt_no in said[0]
+    assert f"{sold.cash_receipts[0].enterprise_name} {price}" in said[0]

@@ -36,14 +36,18 @@ def test_enroll_in_settings_and_sales_flow_to_the_server(qtbot, window, demo_sto
         state = when_modal(qtbot, PayDialog, lambda d: qtbot.keyClick(d.amount, Qt.Key_Return))
         qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
         assert state["done"]
-        qtbot.waitUntil(lambda: "최신" in window.status_sync.text(), timeout=15000)
         from sqlalchemy import func, select
 
         from sync.server import tables as t
 
-        docs = server.admin(lambda c: c.execute(select(func.count()).select_from(t.documents))
-                            .scalar())
-        assert docs == 1
+        def docs() -> int:
+            return server.admin(lambda c: c.execute(select(func.count())
+                                                    .select_from(t.documents)).scalar())
+
+        # the sale reached the server (the status said 최신 already before it was sent: under
+        # load the worker had not pushed yet when the count was taken)
+        qtbot.waitUntil(lambda: docs() == 1, timeout=15000)
+        qtbot.waitUntil(lambda: "최신" in window.status_sync.text(), timeout=15000)
         numbers = server.admin(lambda c: [n for n, in c.execute(select(t.documents.c.receipt_no))])
         assert numbers[0].startswith("A02-")
     finally:
