@@ -41,7 +41,7 @@ from pos.store import Store  # noqa: E402
 
 # Columns holding a document's or an event's UUID, wherever they appear ("id" only in the
 # tables that are the documents' own).
-_UUID_COLUMNS = {"sale_id", "document_id", "original_id", "event_id"}
+_UUID_COLUMNS = {"sale_id", "document_id", "original_id", "event_id", "return_id", "cancels"}
 _UUID = "substr({c}, 1, 31) || printf('-%04d', :k)"
 
 
@@ -69,7 +69,9 @@ def copy_statements(con: sqlite3.Connection) -> list[str]:
             if name == numbered:
                 moved.add(name)  # SQLite numbers the copy
                 continue
-            if name in _UUID_COLUMNS or (name == "id" and "seq" in names):
+            # a row's own id where it is a document's, an event's or a row of a document's
+            # (a cash receipt request)
+            if name in _UUID_COLUMNS or (name == "id" and ("seq" in names or "sale_id" in names)):
                 expr = _UUID.format(c=c)
             elif name == "seq":
                 expr = f"{c} + :k * :n"

@@ -33,7 +33,8 @@ from common import columns, rowid_alias, unique_sets, user_tables  # noqa: E402
 DAY_MS = 86_400_000
 # Columns holding a document's, an event's or a shift's UUID wherever they appear ("id" only
 # in the tables that are the documents' own).
-_UUID_COLUMNS = {"sale_id", "document_id", "original_id", "event_id", "shift_id"}
+_UUID_COLUMNS = {"sale_id", "document_id", "original_id", "event_id", "shift_id", "return_id",
+                 "cancels"}
 # an ISO wall time moved by :shift days, its time of day and offset kept
 _WALL = "date(substr({c}, 1, 10), :shift) || substr({c}, 11)"
 # what a close writes on a shift (its count and kept Z report): NULL on the open copy
@@ -71,7 +72,8 @@ def copy_statements(con: sqlite3.Connection) -> list[str]:
             if name == numbered:
                 moved.add(name)  # SQLite numbers the copy
                 continue
-            if name in _UUID_COLUMNS or (name == "id" and ("seq" in names or table == "shifts")):
+            if name in _UUID_COLUMNS or (name == "id" and ("seq" in names or table == "shifts"
+                                                       or "sale_id" in names)):
                 expr = f"later_uuid({c}, :ms)"
             elif name == "seq":
                 expr = f"{c} + :k * :n"

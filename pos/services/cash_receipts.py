@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from pos import events, tables as t
 from pos.domain import DocKind, Document, DomainError
@@ -36,6 +36,10 @@ from pos.settlement import allocate
 from pos.store import UnitOfWork
 
 STATES = ("to_issue", "issued", "cancelled")
+# built once: SQLAlchemy reuses its compiled form on the selling path (bench_sale_commit)
+_ENTERPRISE_FLAGS = (select(t.enterprises.c.id, t.enterprises.c.name, t.enterprises.c.bizno,
+                            t.enterprises.c.cash_receipt_mandatory)
+                     .where(t.enterprises.c.id.in_(bindparam("ids", expanding=True))))
 APPROVAL_LIMIT = 40
 
 
@@ -114,13 +118,20 @@ def _from_row(r) -> CashReceipt:
 
 
 def rules(uow: UnitOfWork) -> Rules:
-    """The till's rules (`pos.korea_rules`), from its `rules` setting."""
+    """The till's rules (`pos.korea_rules`), from its `rules` setting; kept in the store's
+    cache between transactions as the settings are (writing a setting clears it)."""
     from pos.services.settings import till_settings
 
+    cached = uow.store.cache.get("rules")
+    if cached is not None:
+        return cached
     try:
-        return rules_from(till_settings(uow).rules)
+        made = rules_from(till_settings(uow).rules)
     except DomainError:  # written by another version, or by hand: the defaults stand
-        return Rules()
+        made = Rules()
+    if not getattr(uow, "settings_changed", False):
+        uow.store.cache["rules"] = made
+    return made
 
 
 def cash_like_parts(doc: Document, rules_: Rules) -> dict[str, int]:
@@ -151,9 +162,8 @@ def _issuers(uow: UnitOfWork, doc: Document, rules_: Rules) -> list[dict]:
     for ln in doc.lines:
         sold[ln.enterprise_id] = sold.get(ln.enterprise_id, 0) + ln.amount
         names.setdefault(ln.enterprise_id, ln.enterprise_name)
-    e = t.enterprises.c
     found = {r.id: dict(r._mapping) for r in uow.conn.execute(  # one query, on the selling path
-        select(e.id, e.name, e.bizno, e.cash_receipt_mandatory).where(e.id.in_(list(names))))}
+        _ENTERPRISE_FLAGS, {"ids": list(names)})}
     firms = {eid: found.get(eid) or {"name": name, "bizno": None,
                                      "cash_receipt_mandatory": False}
              for eid, name in names.items()}
@@ -209,6 +219,8 @@ def for_sale(uow: UnitOfWork, doc: Document, ask: Ask | None) -> list[CashReceip
     rules_ = rules(uow)
     identity = ask.identity() if ask is not None else None
     purpose = ask.purpose_for(identity) if identity is not None else "deduction"
+    if identity is None and doc.totals.total < rules_.mandatory_min:
+        return []  # no number, and no part of it can be a mandatory issue: nothing to look up
     made = []
     for issuer in _issuers(uow, doc, rules_):
         if identity is None and not issuer["must"]:
