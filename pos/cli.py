@@ -456,7 +456,10 @@ def _sell_tenders(values: list[str], total: int, approval: str | None, methods: 
         try:
             if sep and "x" in amount.lower():  # vouchers: FACExCOUNT (10000x3)
                 face_text, _, count_text = amount.lower().partition("x")
-                face, count = parse_won(face_text), int(count_text.strip())
+                count_text = count_text.strip()
+                if not (count_text.isascii() and count_text.isdigit()):
+                    raise ValueError(amount)
+                face, count = parse_won(face_text), int(count_text)
                 if not 1 <= count <= 1000 or face <= 0:
                     raise ValueError(amount)
                 paid = face * count
@@ -493,7 +496,7 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
             tenders = _sell_tenders(args.pay, total, args.approval, svc.payment_methods(uow))
             from pos.services.cash_receipts import Ask
 
-            ask = Ask(args.cash_receipt, args.purpose) if args.cash_receipt else None
+            ask = Ask(args.cash_receipt, args.purpose) if args.cash_receipt is not None else None
             doc = svc.record_sale(uow, items=items, tenders=tenders,
                                   receipt_requested=not args.no_receipt, cash_receipt=ask)
             uow.commit()
@@ -508,7 +511,7 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
         from pos import cli_cash_receipts
 
         cli_cash_receipts.say_made(doc.cash_receipts, lang)
-        if args.cash_receipt and not doc.cash_receipts:
+        if args.cash_receipt is not None and not doc.cash_receipts:
             print(say("cash_receipt_none_for_sale", lang), file=sys.stderr)
         for extension in extensions:
             if hasattr(extension, "after_sale"):

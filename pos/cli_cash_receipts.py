@@ -26,10 +26,19 @@ def add_commands(sub, h) -> None:
     mark.add_argument("request", metavar="ID", help=h("cash_receipts_id_help"))
     mark.add_argument("approval_no", metavar="APPROVAL_NO")
     exp = actions.add_parser("export", help=h("cash_receipts_export_help"))
-    exp.add_argument("folder", type=Path, metavar="FOLDER")
+    exp.add_argument("folder", type=_folder, metavar="FOLDER")
     exp.add_argument("--all", dest="every_state", action="store_true",
                      help=h("cash_receipts_export_all_help"))
     _period(exp, h)
+
+
+def _folder(text: str) -> Path:
+    """A folder to write into, named (an empty argument had written into the current one)."""
+    import argparse
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("FOLDER")
+    return Path(text)
 
 
 def _period(parser, h) -> None:

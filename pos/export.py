@@ -86,8 +86,13 @@ def write_csv(path: Path | str, header, rows) -> int:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(part, path)
-    except BaseException:
-        part.unlink(missing_ok=True)
+    except BaseException as e:
+        try:
+            part.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if isinstance(e, OSError):  # said of the file asked for, not of its `.part`
+            raise OSError(e.errno, e.strerror, str(path)) from e
         raise
     return n
 

@@ -190,7 +190,7 @@ def rules_from(stored) -> Rules:
 
 # --- a cash receipt's identity ------------------------------------------------------------------
 
-_SEPARATORS = re.compile(r"[\s\-.]")
+_SEPARATORS = re.compile(r"[ \-.]")  # as people write them: 010-1234-5678, 010 1234 5678
 _MOBILE = re.compile(r"^01[016789]\d{7,8}$")
 
 
@@ -243,9 +243,10 @@ def parse_identity(text) -> Identity:
     cash receipt card's number (13 to 19 digits), or 010-000-1234 for a self-issue. Anything
     else raises `DomainError('cash_receipt_number_invalid')`."""
     if not isinstance(text, str) or len(text) > 40:
-        raise DomainError("cash_receipt_number_invalid", value=str(text)[:40])
-    digits = _SEPARATORS.sub("", text)
-    shown = text.strip()[:40]
+        raise DomainError("cash_receipt_number_invalid", value="".join(
+            ch if ch.isprintable() else "\ufffd" for ch in str(text)[:40]))
+    digits = _SEPARATORS.sub("", text.strip())
+    shown = "".join(ch if ch.isprintable() else "\ufffd" for ch in text.strip()[:40])
     if not digits.isascii() or not digits.isdigit():
         raise DomainError("cash_receipt_number_invalid", value=shown)
     if digits == SELF_ISSUE_NUMBER:

@@ -103,12 +103,14 @@ def vat_figures(uow: UnitOfWork, *, day_from: str, day_to: str,
                 groups["card"] += won
         issued, waiting, n_issued, n_waiting = receipts.get(e.enterprise_id, (0, 0, 0, 0))
         me = info.get(e.enterprise_id, {})
+        statuses = tuple(seen.get(e.enterprise_id, ()))
+        supply, vat = _period_vat(e.taxable_total, e.supply_value, e.vat, statuses)
         out.append(VatFigures(
             e.enterprise_id, e.name, me.get("bizno") or "", me.get("representative") or "",
             me.get("tax_status") or "general", day_from, day_to, e.sales, e.refunds, e.net,
-            e.taxable_total, e.supply_value, e.vat, e.exempt_total, groups["card"], issued,
+            e.taxable_total, supply, vat, e.exempt_total, groups["card"], issued,
             waiting, groups["cash"] - issued - waiting, groups["voucher"], groups["token"],
-            n_issued, n_waiting, tuple(seen.get(e.enterprise_id, ()))))
+            n_issued, n_waiting, statuses))
     if wanted is not None and not out:  # an enterprise without sales: its figures are 0
         me = info[wanted]
         out.append(VatFigures(wanted, me["name"], me.get("bizno") or "",
@@ -117,12 +119,25 @@ def vat_figures(uow: UnitOfWork, *, day_from: str, day_to: str,
     return out
 
 
+def _period_vat(taxable: int, supply: int, vat: int, statuses: tuple) -> tuple[int, int]:
+    """A general taxpayer's supply value and VAT for the period, worked out once on its net
+    taxable sales as the return does (`pos.rounding.split_vat`): the documents' own VAT, each
+    rounded, would leave a sale given back in three refunds at 1 won of supply and -1 of VAT.
+    When the tax type changed in the period, the documents' sums (the return is two then)."""
+    from pos.rounding import split_vat
+
+    if len(statuses) > 1:
+        return supply, vat
+    split = split_vat(taxable, shows_vat=statuses == ("general",))
+    return split.supply_value, split.vat
+
+
 def _cash_receipt_sums(uow: UnitOfWork, day_from: str, day_to: str) -> dict:
     """{enterprise id: (issued won, waiting won, issued count, waiting count)}: requests less
-    cancellations, by their business day."""
+    cancellations, by their business day; the counts are of both."""
     c = t.cash_receipts.c
     signed = func.sum(case((c.kind == "issue", c.amount), else_=-c.amount))
-    counted = func.sum(case((c.kind == "issue", 1), else_=0))
+    counted = func.count()  # requests and cancellations: each is one to issue
     out: dict[str, list[int]] = {}
     for eid, state, won, n in uow.conn.execute(
             select(c.enterprise_id, c.state, signed, counted)
@@ -211,15 +226,16 @@ def from_documents(docs, receipts, *, cash_like_kinds, day_from: str, day_to: st
         signed = amount if kind == "issue" else -amount
         k = 0 if state == "issued" else 1
         v[k] += signed
-        v[k + 2] += 1 if kind == "issue" else 0
+        v[k + 2] += 1
     out = []
     for name in sorted(acc):
         e = acc[name]
         i, w, ni, nw = issued.get(name, (0, 0, 0, 0))
+        supply, vat = _period_vat(e["taxable"], e["supply"], e["vat"], tuple(e["seen"]))
         out.append(VatFigures(
             name, name, (info.get(name) or {}).get("bizno") or "",
             (info.get(name) or {}).get("representative") or "", e["status"], day_from, day_to,
-            e["sales"], e["refunds"], e["sales"] + e["refunds"], e["taxable"], e["supply"],
-            e["vat"], e["exempt"], e["card"], i, w, e["cash"] - i - w, e["voucher"],
+            e["sales"], e["refunds"], e["sales"] + e["refunds"], e["taxable"], supply,
+            vat, e["exempt"], e["card"], i, w, e["cash"] - i - w, e["voucher"],
             e["token"], ni, nw, tuple(e["seen"])))
     return out

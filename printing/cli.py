@@ -197,10 +197,14 @@ def _report_vat(args, lang: str, open_store) -> int:
     enterprise's VAT return (`pos.vat`); on the terminal without a file."""
     from pos import services as svc
     from pos.cli import say
+    from pos.domain import DomainError
     from pos.services import cash_receipts
     from pos.vat import vat_csv, vat_figures
 
     day_from, day_to = args.day_from.isoformat(), args.day_to.isoformat()
+    if args.pdf is not None and args.csv is not None and \
+            args.pdf.resolve() == args.csv.resolve():
+        raise DomainError("files_the_same", path=str(args.pdf)[:200])
     with open_store(args, write=False) as store, store.unit_of_work(write=False) as uow:
         rows = vat_figures(uow, day_from=day_from, day_to=day_to, enterprise=args.enterprise)
         identity = svc.till_settings(uow).store
@@ -219,7 +223,7 @@ def _report_vat(args, lang: str, open_store) -> int:
         print(say("vat_line", lang, enterprise=f.name, taxable=f.taxable_total,
                   exempt=f.exempt_total, card=f.card, issued=f.cash_receipts_issued,
                   other=f.other_cash, vouchers=f.vouchers))
-        if f.cash_receipts_waiting:
+        if f.receipts_waiting_count:
             print(say("vat_waiting", lang, enterprise=f.name, count=f.receipts_waiting_count,
                       amount=f.cash_receipts_waiting), file=sys.stderr)
     if not rows:

@@ -367,7 +367,7 @@ def vat_pdf(path: Path | str, rows, *, lang: str = "ko", store: dict | None = No
         if len(f.statuses) > 1:
             notes.insert(0, word("vat_note_mixed", lang, statuses=" → ".join(
                 word(f"vat_status_{x}", lang) for x in f.statuses)))
-        if f.cash_receipts_waiting:
+        if f.receipts_waiting_count:
             notes.append(word("vat_note_waiting", lang, count=f.receipts_waiting_count,
                               amount=won_text(f.cash_receipts_waiting, lang)))
         notes.append(word("vat_note_check", lang))

@@ -57,10 +57,21 @@ class Ask:
             return None
         return parse_identity(self.number)
 
+    def checked(self) -> tuple[Identity, str]:
+        """The number and purpose, checked: `DomainError` for a blank or bad number, an
+        unknown purpose, or a business number for an income deduction (a business's receipt
+        is its expense proof, 지출증빙)."""
+        identity = self.identity()
+        if identity is None:
+            raise DomainError("cash_receipt_number_needed")
+        return identity, self.purpose_for(identity)
+
     def purpose_for(self, identity: Identity) -> str:
         purpose = self.purpose or identity.default_purpose
         if purpose not in PURPOSES:
             raise DomainError("cash_receipt_purpose_invalid", value=str(purpose)[:20])
+        if identity.kind == "bizno" and purpose != "proof":
+            raise DomainError("cash_receipt_bizno_is_proof", number=identity.masked())
         return purpose
 
 
@@ -259,9 +270,7 @@ def request_later(uow: UnitOfWork, *, receipt_no: str, ask: Ask) -> list[CashRec
     doc = get_document(uow, receipt_no=receipt_no)
     if doc.kind != DocKind.SALE:
         raise DomainError("not_a_sale", value=doc.receipt_no)
-    identity = ask.identity()
-    if identity is None:
-        raise DomainError("cash_receipt_number_needed")
+    identity, purpose = ask.checked()
     rules_ = rules(uow)
     today = uow.clock.now().date()
     if today > date.fromisoformat(doc.business_day) + timedelta(days=rules_.issue_days):
@@ -279,7 +288,6 @@ def request_later(uow: UnitOfWork, *, receipt_no: str, ask: Ask) -> list[CashRec
     if done:  # the customer claims a self-issued one on 홈택스: issuing another doubles it
         raise DomainError("cash_receipt_self_issued", receipt_no=doc.receipt_no,
                           approval=done[0].approval_no or "")
-    purpose = ask.purpose_for(identity)
     made = []
     voluntary = {r.enterprise_id: r for r in of_sale(uow, sale_id=doc.id)
                  if r.voluntary and r.state == "to_issue"}
@@ -393,6 +401,9 @@ def mark_issued(uow: UnitOfWork, *, ref: str, approval_no: str) -> CashReceipt:
     r = find(uow, ref)
     if r.state == "cancelled":
         raise DomainError("cash_receipt_cancelled", value=short_id(r.id))
+    if r.state == "issued":  # an approval number is the NTS's record: not typed over
+        raise DomainError("cash_receipt_already_issued", value=short_id(r.id),
+                          approval=r.approval_no or "")
     approval = approval_no.strip() if isinstance(approval_no, str) else ""
     if not approval or len(approval) > APPROVAL_LIMIT or not approval.isascii() \
             or not all(ch.isalnum() or ch == "-" for ch in approval):
@@ -472,9 +483,16 @@ def export(uow: UnitOfWork, folder, *, state: str | None = "to_issue",
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    used: set[str] = set()
     for (name, bizno), items in sorted(by_issuer.items()):
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60] or "_"
-        path = folder / f"cash-receipts_{safe}_{bizno.replace('-', '') or 'no-bizno'}.csv"
+        stem = f"cash-receipts_{safe}_{bizno.replace('-', '') or 'no-bizno'}"
+        n, unique = 1, stem
+        while unique.lower() in used:  # "X/Y" and "X:Y" are both X_Y: neither is lost
+            n += 1
+            unique = f"{stem}_{n}"
+        used.add(unique.lower())
+        path = folder / f"{unique}.csv"
         write_csv(path, EXPORT_COLUMNS, (
             [r.id, r.kind, r.state, r.receipt_no, r.business_day, r.due_day, r.amount,
              r.identity.formatted(), r.identity_kind, PURPOSE_WORDS[r.purpose],

@@ -91,8 +91,8 @@ def record_sale(uow: UnitOfWork, *, items: list[SaleItem], tenders: list[Tender]
     requests made are in the document's `cash_receipts`."""
     from pos.services import cash_receipts
 
-    if cash_receipt is not None and cash_receipt.number:
-        cash_receipt.purpose_for(cash_receipt.identity())  # a bad number refuses the sale
+    if cash_receipt is not None and cash_receipt.number is not None:
+        cash_receipt.checked()  # a blank or bad number refuses the sale
     cart, stocked = _cart_items(uow, items)
     priced = price_cart(cart, discount)
     typed = _typed_prices(uow, items, priced)

@@ -217,7 +217,7 @@ def save_settings(uow: UnitOfWork, **changes: Any) -> TillSettings:
             from pos.korea_rules import rules_from
 
             rules_from(value)  # refuses what is not a rule, naming it
-            value = dict(value)
+            value = dict(value or {})  # None: back to the defaults
         if name == "store":
             if not isinstance(value, dict) or set(value) - set(STORE_FIELDS):
                 raise DomainError("setting_invalid", name=name)

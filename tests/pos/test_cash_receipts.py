@@ -392,6 +392,10 @@ def test_the_command_line_takes_lists_issues_and_exports_requests(tmp_path):
     bad = jangteo(*d, "--lang", "en", "sell", "--item", "SOAP", "--pay", "cash",
                   "--cash-receipt", "010-1234")
     assert bad.returncode == 1 and "Not a number a cash receipt can be issued to" in bad.stderr
+    blank = jangteo(*d, "--lang", "en", "sell", "--item", "SOAP", "--pay", "cash",
+                    "--cash-receipt", " ")
+    assert blank.returncode == 1 and "Give the number" in blank.stderr
+    assert "Traceback" not in blank.stderr
     assert jangteo(*d, "--lang", "en", "sell", "--item", "SOAP", "--pay", "cash").returncode == 0
     with Store(data) as store, store.unit_of_work(write=False) as uow:
         assert len(svc.list_documents(uow)) == 2  # the refused sale left nothing
@@ -409,6 +413,7 @@ def test_the_command_line_takes_lists_issues_and_exports_requests(tmp_path):
     assert marked.returncode == 0 and "approval A-1" in marked.stdout
     again = jangteo(*d, "--lang", "ko", "cash-receipts", "mark-issued", "nonsense", "1")
     assert again.returncode == 1 and "현금영수증 요청이 없습니다" in again.stderr
+    assert jangteo(*d, "cash-receipts", "export", "").returncode == 2  # not the current folder
     out = tmp_path / "export"
     exported = jangteo(*d, "--lang", "en", "cash-receipts", "export", str(out))
     assert exported.returncode == 0 and "1 cash receipt" in exported.stdout
@@ -540,3 +545,78 @@ def test_a_part_given_back_before_issue_leaves_one_request_for_what_was_kept(sto
     assert again.cash_receipts == ()
     with store.unit_of_work(write=False) as uow:
         assert [r.state for r in cr.of_sale(uow, sale_id=doc.id)] == ["cancelled", "cancelled"]
+
+
+# --- what strangers tried ---------------------------------------------------------------------
+
+def test_a_blank_or_wrong_kind_of_number_is_said_and_sells_nothing(store, stall):
+    with store.unit_of_work() as uow:
+        in_shift(uow)
+        for ask, code in ((cr.Ask(" "), "cash_receipt_number_needed"),
+                          (cr.Ask("\t"), "cash_receipt_number_needed"),
+                          (cr.Ask("220-81-62517", "deduction"), "cash_receipt_bizno_is_proof"),
+                          (cr.Ask("010-1234\n-5678"), "cash_receipt_number_invalid"),
+                          (cr.Ask("010-1234-5678\x1b[2J"), "cash_receipt_number_invalid")):
+            with pytest.raises(DomainError) as e:
+                svc.record_sale(uow, items=[svc.SaleItem(stall.soap)],
+                                tenders=[Tender("cash", 3000)], cash_receipt=ask)
+            assert e.value.code == code
+            assert "\x1b" not in str(e.value.params.get("value", ""))
+        assert svc.list_documents(uow) == []
+
+
+def test_an_approval_number_once_entered_is_not_typed_over(store, stall):
+    doc = _sell(store, [svc.SaleItem(stall.soap)], [Tender("cash", 3000)],
+                ask=cr.Ask("010-2345-6789"))
+    with store.unit_of_work() as uow:
+        cr.mark_issued(uow, ref=doc.cash_receipts[0].id, approval_no="111")
+        uow.commit()
+    with store.unit_of_work() as uow, pytest.raises(DomainError) as e:
+        cr.mark_issued(uow, ref=doc.cash_receipts[0].id, approval_no="222")
+    assert e.value.code == "cash_receipt_already_issued" and e.value.params["approval"] == "111"
+
+
+def test_issuers_whose_names_make_one_file_name_get_two_files(store, stall, tmp_path):
+    with store.unit_of_work() as uow:
+        for name in ("X/Y", "X:Y"):
+            firm = svc.add_enterprise(uow, name=name)
+            svc.add_product(uow, name=f"{name} 상품", price=1000, enterprise_id=firm)
+        uow.commit()
+        ids = [p["id"] for p in svc.list_products(uow) if p["name"].startswith("X")]
+    for pid in ids:
+        _sell(store, [svc.SaleItem(pid)], [Tender("cash", 1000)], ask=cr.Ask("010-2345-6789"))
+    with store.unit_of_work(write=False) as uow:
+        written = cr.export(uow, tmp_path)
+    assert sorted(p.name for p, _n in written) == ["cash-receipts_X_Y_no-bizno.csv",
+                                                   "cash-receipts_X_Y_no-bizno_2.csv"]
+    issuers = set()
+    for path, _n in written:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            issuers |= {r["issuer"] for r in csv.DictReader(fh)}
+    assert issuers == {"X/Y", "X:Y"}
+
+
+def test_a_file_that_cannot_be_written_is_named_and_leaves_no_part(tmp_path):
+    from pos.export import write_csv
+
+    (tmp_path / "taken.csv").mkdir()
+    with pytest.raises(OSError) as e:
+        write_csv(tmp_path / "taken.csv", ["a"], [[1]])
+    assert e.value.filename == str(tmp_path / "taken.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.csv"]
+
+
+def test_a_sale_given_back_in_three_refunds_leaves_no_vat(store, stall):
+    """Each refund's VAT is rounded on its own; the period's is worked out on its net."""
+    from pos.vat import vat_figures
+
+    doc = _sell(store, [svc.SaleItem(stall.soap, 3)], [Tender("cash", 9000)])
+    for _ in range(3):
+        with store.unit_of_work() as uow:
+            svc.refund_sale(uow, sale_id=doc.id, quantities={1: 1}, method="cash")
+            uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        (f,) = vat_figures(uow, day_from=doc.business_day, day_to=doc.business_day)
+        day = svc.day_settlement(uow, day=doc.business_day)
+    assert (f.net, f.taxable_total, f.supply_value, f.vat) == (0, 0, 0, 0)
+    assert day.supply_value + day.vat == 0  # the documents' own sums: rounded each

@@ -140,7 +140,7 @@ def test_the_command_line_writes_both(tmp_path):
                   "--pdf", str(tmp_path / "v.pdf"), "--csv", str(tmp_path / "v.csv"))
     assert out.returncode == 0, out.stderr
     assert "모두의공방: taxable ₩6,000 · exempt ₩0 · card ₩0 · cash receipts ₩0" in out.stdout
-    assert "1 cash receipt still to issue (₩6,000)" in out.stderr
+    assert "1 cash receipt (request or cancellation) still to issue, net ₩6,000" in out.stderr
     assert (tmp_path / "v.pdf").stat().st_size > 1000 and (tmp_path / "v.csv").exists()
     bad = jangteo(*d, "--lang", "en", "report", "vat", "--from", today, "--to", "2020-01-01")
     assert bad.returncode == 1 and "The period is reversed" in bad.stderr
