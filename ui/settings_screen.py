@@ -91,6 +91,11 @@ class SettingsScreen(QWidget):
         of.addRow(t("receipt_logo"), logo_row)
         self.group_by_enterprise = QCheckBox(t("receipt_group"))
         of.addRow("", self.group_by_enterprise)
+        # who sells at a joint stall, chosen at set-up: it decides who issues cash receipts
+        self.seller_model = QComboBox()
+        for model in ("enterprise", "consignment"):
+            self.seller_model.addItem(t(f"seller_model_{model}"), model)
+        of.addRow(t("seller_model"), self.seller_model)
         self.scan_error_sound = QCheckBox(t("scan_error_sound"))
         of.addRow("", self.scan_error_sound)
         of.addRow(t("language"), self.language)
@@ -383,6 +388,8 @@ class SettingsScreen(QWidget):
         self.receipt_logo.setText(self._stored_logo)
         self.group_by_enterprise.setChecked(settings.receipt_group_by_enterprise)
         self.scan_error_sound.setChecked(settings.scan_error_sound)
+        self.seller_model.setCurrentIndex(self.seller_model.findData(
+            settings.rules.get("seller_model", "enterprise")))
         self.load_jobs()
         self.footer.setText(footer)
         self.language.setCurrentIndex(self.language.findData(lang))
@@ -455,7 +462,8 @@ class SettingsScreen(QWidget):
                 receipt_footer=self.footer.text(), language=self.language.currentData(),
                 receipt_qr=self.receipt_qr.text().strip(), receipt_logo=logo,
                 receipt_group_by_enterprise=self.group_by_enterprise.isChecked(),
-                scan_error_sound=self.scan_error_sound.isChecked())
+                scan_error_sound=self.scan_error_sound.isChecked(),
+                rules={**before.rules, "seller_model": self.seller_model.currentData()})
             url = self.printer_url.text().strip()
             if url:
                 from printing.transport import parse_url

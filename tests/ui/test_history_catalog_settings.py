@@ -159,10 +159,14 @@ def test_settings_change_payment_methods_and_identity(qtbot, window, demo_store)
     settings.policy_boxes[onnuri].setCurrentIndex(settings.policy_boxes[onnuri].findData("none"))
     settings.store_fields["name"].setText("성수 공동판매장")
     settings.receipt_mode.setCurrentIndex(settings.receipt_mode.findData("always"))
+    settings.seller_model.setCurrentIndex(settings.seller_model.findData("consignment"))
     settings.save()
     with demo_store.unit_of_work(write=False) as uow:
         methods = svc.payment_methods(uow)
         assert svc.get_setting(uow, "store")["name"] == "성수 공동판매장"
+        from pos.services import cash_receipts
+
+        assert cash_receipts.rules(uow).seller_model == "consignment"
     assert not methods["token"].active and methods["onnuri"].change_policy == "none"
     window.show_screen("sell")
     window.sell.add_product(window.sell.products[0])
