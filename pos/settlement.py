@@ -282,9 +282,11 @@ def method_sort_key(order: list[str] | None):
 
 def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
            parts: list[PartRow], enterprises: dict[str, EnterpriseInfo], *,
-           cash: CashFigures | None = None, method_order: list[str] | None = None) -> Settlement:
+           cash: CashFigures | None = None, method_order: list[str] | None = None,
+           cash_receipts: list[tuple] | None = None) -> Settlement:
     """The reference computation of every figure, from the documents' rows. The store computes
-    the same figures with SQL sums (`pos.services.shifts`); a test holds the two together."""
+    the same figures with SQL sums (`pos.services.shifts`); a test holds the two together.
+    `cash_receipts`: (document id, enterprise id, signed won) of the requests in force."""
     kind = {s.id: s.kind for s in sales}
     is_sale = {s.id: s.kind == "sale" for s in sales}
     sale_docs = [s for s in sales if s.kind == "sale"]
@@ -357,6 +359,9 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
         for enterprise_id, by_method in allocate(amounts, pays_by_doc.get(doc_id, [])).items():
             for method, value in by_method.items():
                 ent[enterprise_id]["by_method"][method] += value
+    for doc_id, enterprise_id, won in cash_receipts or ():
+        if doc_id in kind and enterprise_id in ent:
+            ent[enterprise_id]["cash_receipts"] = ent[enterprise_id].get("cash_receipts", 0) + won
     for part in parts:
         if part.sale_id in kind and part.enterprise_id in ent:
             e = ent[part.enterprise_id]

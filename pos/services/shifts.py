@@ -218,6 +218,20 @@ def _load(uow: UnitOfWork, *, shift_id: str | None = None,
     return tuple(out)
 
 
+def _load_cash_receipts(uow: UnitOfWork, *, shift_id: str | None = None,
+                        day: str | None = None) -> list[tuple]:
+    """The cash receipt requests of a shift's or a day's documents, as the reference
+    computation takes them (`pos.settlement.settle`): (document id, enterprise id, signed
+    won) of those in force."""
+    where, param = ("s.shift_id = ?", shift_id) if shift_id else ("s.business_day = ?", day)
+    return [tuple(r) for r in uow.conn.exec_driver_sql(
+        "SELECT s.id, c.enterprise_id, CASE WHEN c.kind = 'issue' THEN c.amount "
+        "ELSE -c.amount END FROM cash_receipts c JOIN sales s "
+        "ON s.id = COALESCE(c.return_id, c.sale_id) "
+        f"WHERE {where} AND c.state <> 'cancelled' AND c.enterprise_id IS NOT NULL",
+        (param,)).fetchall()]
+
+
 _AGG = {
     "totals": """SELECT s.kind, COUNT(*), SUM(s.subtotal), SUM(s.line_discount + s.receipt_discount),
                         SUM(s.total), SUM(s.taxable_total), SUM(s.supply_value), SUM(s.vat),

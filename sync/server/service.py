@@ -674,8 +674,9 @@ def _same(conn: Connection, device: dict, stored: tuple | None, x: p.Incoming) -
 def _meaning(ev: p.Event) -> dict:
     """An event as data, a product's payload through its model (so an omitted null is null)."""
     data = ev.model_dump(mode="json")
-    if ev.type == "product.changed":
-        data["payload"] = p.ProductChange.model_validate(ev.payload).model_dump(mode="json")
+    model = p.ProductChange if ev.type == "product.changed" else p.PAYLOADS.get(ev.type)
+    if model is not None and ev.payload is not None:  # through its model: an omitted null is null
+        data["payload"] = model.model_validate(ev.payload).model_dump(mode="json")
     return data
 
 

@@ -49,8 +49,8 @@ def test_what_prints_follows_the_money_and_the_question(store, stall):
     _printer(store)
     card = _sell(store, stall, [Tender("card", 6000, approval_no="12345678")], receipt=False)
     assert _jobs(store, card) == []  # no cash, no receipt asked for: nothing prints
-    change = _sell(store, stall, [Tender("local_voucher", 10000)], receipt=False)
-    assert change.change == 4000  # 60 % of the voucher used: the rest comes back in cash
+    change = _sell(store, stall, [Tender("onnuri", 10000)], receipt=False)
+    assert change.change == 4000  # 60 % of the 온누리 voucher used: the rest back in cash
     assert _jobs(store, change) == [("drawer", "queued")]
     token = _sell(store, stall, [Tender("token", 10000)], receipt=False)
     assert token.change == 0 and _jobs(store, token) == []  # kept whole: the drawer stays shut

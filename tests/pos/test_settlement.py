@@ -197,7 +197,7 @@ def test_expected_cash_from_sql_agrees_with_the_settlement(store, stall):
 def test_sql_sums_agree_with_the_reference_computation(tmp_path, seed):
     """`summed_settlement` (SQLite sums) and `settle` (every row in Python) are the same figures."""
     from pos.demo import run_demo
-    from pos.services.shifts import _enterprises, _load, _method_order
+    from pos.services.shifts import _enterprises, _load, _load_cash_receipts, _method_order
     from pos.settlement import cash_figures, settle as reference
     from pos.store import Store
 
@@ -210,8 +210,10 @@ def test_sql_sums_agree_with_the_reference_computation(tmp_path, seed):
             rows = _load(uow, shift_id=shift["id"])
             cash = cash_figures(rows[0], rows[2], float_amount=shift["float_amount"], cash_in=7000)
             slow = reference(*rows, _enterprises(uow), cash=cash,
-                             method_order=list(_method_order(uow)))
+                             method_order=list(_method_order(uow)),
+                             cash_receipts=_load_cash_receipts(uow, shift_id=shift["id"]))
             day = svc.day_settlement(uow, day=shift["business_day"])
     assert fast == slow
     assert any(len(e.by_method) > 2 for e in fast.enterprises)
+    assert any(e.cash_receipts for e in fast.enterprises)  # some demo customers ask for one
     assert day.net == fast.net and day.cash is None
