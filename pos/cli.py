@@ -150,7 +150,7 @@ def build_parser(lang: str, extensions=()) -> argparse.ArgumentParser:
     sell = sub.add_parser("sell", help=h("sell_help"))
     sell.add_argument("--item", action="append", required=True, metavar="SKU_OR_BARCODE[:QTY]",
                       help=h("sell_item_help"))
-    sell.add_argument("--pay", action="append", required=True, metavar="METHOD[:AMOUNT]",
+    sell.add_argument("--pay", action="append", required=True, metavar="METHOD[:AMOUNT][@ENTERPRISE]",
                       help=h("sell_pay_help"))
     sell.add_argument("--approval", default=None, help=h("sell_approval_help"))
     sell.add_argument("--no-receipt", action="store_true", help=h("sell_no_receipt_help"))
@@ -443,14 +443,23 @@ def _sell_items(values: list[str]):
     return parsed
 
 
-def _sell_tenders(values: list[str], total: int, approval: str | None, methods: dict):
-    """Tenders from `METHOD[:AMOUNT]`; a payment without an amount pays what is still due."""
+def _sell_tenders(values: list[str], total: int, approval: str | None, methods: dict,
+                  terminal=lambda name: None):
+    """Tenders from `METHOD[:AMOUNT][@ENTERPRISE]`; a payment without an amount pays what is
+    still due; `@ENTERPRISE` (a card): taken on that enterprise's own terminal, found by
+    `terminal` (name or id to id, None when unknown)."""
     from pos.domain import DomainError, MethodKind, Tender
     from pos.money import parse_won
 
     tenders, due = [], total
     for value in values:
-        method, sep, amount = value.partition(":")
+        head, at, where = value.partition("@")
+        enterprise = None
+        if at:
+            enterprise = terminal(where.strip())
+            if enterprise is None:
+                raise DomainError("terminal_unknown", name=where.strip()[:40] or "?")
+        method, sep, amount = head.partition(":")
         method = method.strip()
         face = count = None
         try:
@@ -473,7 +482,7 @@ def _sell_tenders(values: list[str], total: int, approval: str | None, methods: 
             raise DomainError("method_unknown", method=method[:40])
         card = methods[method].kind == MethodKind.CARD
         tenders.append(Tender(method, paid, approval_no=approval if card else None,
-                              face_value=face, count=count))
+                              face_value=face, count=count, terminal=enterprise))
         due -= paid
     return tenders
 
@@ -493,7 +502,9 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
             items = [svc.SaleItem(svc.product_by_code(uow, code=code)["id"], qty)
                      for code, qty in items_wanted]
             total = svc.quote_sale(uow, items=items).totals.total
-            tenders = _sell_tenders(args.pay, total, args.approval, svc.payment_methods(uow))
+            tenders = _sell_tenders(args.pay, total, args.approval, svc.payment_methods(uow),
+                                    lambda ref: (svc.find_enterprise(uow, ref=ref)
+                                                 or {}).get("id") if ref else None)
             from pos.services.cash_receipts import Ask
 
             ask = Ask(args.cash_receipt, args.purpose) if args.cash_receipt is not None else None

@@ -7,6 +7,7 @@ Deterministic for a seed and a date: the same command gives the same receipts an
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -29,7 +30,9 @@ STORE_IDENTITY = {
 }
 
 # (trade name, first nine digits of the registration number, representative, address, phone,
-#  tax status, commission basis points, category, products: (name, price, exempt?, barcode?))
+#  tax status, commission basis points, category, products: (name, price, exempt?, barcode?));
+# the coffee cooperative takes its cards on its own terminal (OWN_TERMINAL)
+OWN_TERMINAL = "다온커피협동조합"
 ENTERPRISES = [
     ("꿈드림공예협동조합", "101810123", "김하늘", "서울특별시 종로구 창신길 12", "02-741-1201",
      "general", 1000, "공예", [
@@ -95,7 +98,8 @@ def load_demo_catalog(store: Store, *, seed: int = 1) -> int:
         for name, nine, rep, addr, phone, status, bp, category, products in ENTERPRISES:
             eid = add_enterprise(uow, name=name, bizno=bizno.with_check_digit(nine),
                                  representative=rep, address=addr, phone=phone,
-                                 tax_status=status, commission_bp=bp)
+                                 tax_status=status, commission_bp=bp,
+                                 card_terminal="own" if name == OWN_TERMINAL else "stall")
             cid = add_category(uow, name=category)
             for k, (pname, price, exempt, barcoded) in enumerate(products, start=1):
                 add_product(uow, name=pname, price=price, enterprise_id=eid,
@@ -128,6 +132,22 @@ def _tenders(rng: random.Random, total: int) -> list[Tender]:
     if total * 10 >= face * 6:
         return [Tender("onnuri", face)]
     return [Tender("cash", total)]
+
+
+def _on_terminals(tenders: list[Tender], priced) -> list[Tender]:
+    """A card for a sale with the coffee cooperative's products: its part on its own terminal,
+    the rest on the stall's."""
+    if len(tenders) != 1 or tenders[0].method != "card":
+        return tenders
+    own = [ln for ln in priced.lines if ln.enterprise_name == OWN_TERMINAL]
+    part = sum(ln.amount for ln in own)
+    if not part:
+        return tenders
+    card = tenders[0]
+    tied = replace(card, amount=part, terminal=own[0].enterprise_id,
+                   approval_no=(card.approval_no or "")[::-1] or None)  # its own terminal's
+    rest = card.amount - part
+    return [tied] + ([replace(card, amount=rest)] if rest else [])
 
 
 def run_demo(store: Store, *, sales: int = 300, seed: int = 1, day: date | None = None,
@@ -183,14 +203,16 @@ def run_demo(store: Store, *, sales: int = 300, seed: int = 1, day: date | None 
             if discount and discount.kind == "amount" and int(discount.value) > gross:
                 discount = None
             with store.unit_of_work() as uow:
-                priced_total = price_cart([_cart_item(by_id[it.product_id], it) for it in lines],
-                                          discount).totals.total
+                priced = price_cart([_cart_item(by_id[it.product_id], it) for it in lines],
+                                    discount)
+                priced_total = priced.totals.total
                 ask = None
                 if asks.random() < 0.15:  # some customers ask for a cash receipt
                     from pos.services.cash_receipts import Ask
 
                     ask = Ask(f"010-{asks.randrange(2000, 9999)}-{asks.randrange(1000, 9999)}")
-                doc = record_sale(uow, items=lines, tenders=_tenders(rng, priced_total),
+                doc = record_sale(uow, items=lines,
+                                  tenders=_on_terminals(_tenders(rng, priced_total), priced),
                                   discount=discount, receipt_requested=rng.random() < 0.3,
                                   cash_receipt=ask)
                 uow.commit()

@@ -230,6 +230,7 @@ class TaxPart:
     supply_value: int
     vat: int
     exempt_total: int
+    own_terminal: bool = False  # it took its cards on its own terminal (pos.settlement.allocate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +388,7 @@ class Tender:
     reference: str | None = None
     face_value: int | None = None  # vouchers: the face value of one note
     count: int | None = None  # and how many notes; face_value × count = amount
+    terminal: str | None = None  # a card on an enterprise's own terminal: its id; else the stall's
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +406,9 @@ class Payment:
     reference: str | None = None
     face_value: int | None = None  # vouchers: one note's face value and how many
     count: int | None = None
+    # a card taken on an enterprise's own terminal: that enterprise's id (None: the stall's);
+    # the settlement gives the payment to that enterprise (`pos.settlement.allocate`)
+    enterprise_id: str | None = None
 
 
 MAX_NOTES = 1000  # vouchers in one payment
@@ -438,6 +443,8 @@ def settle(total: int, tenders: list[Tender], methods: dict[str, PaymentMethod],
                     or tender.face_value * tender.count != tender.amount:
                 raise DomainError("voucher_notes_invalid", method=tender.method,
                                   amount=tender.amount)
+        if tender.terminal is not None and method.kind != MethodKind.CARD:
+            raise DomainError("terminal_not_card", method=tender.method)
         if due <= 0:
             raise DomainError("tender_after_paid", method=tender.method)
         applied = min(tender.amount, due)
@@ -463,7 +470,7 @@ def settle(total: int, tenders: list[Tender], methods: dict[str, PaymentMethod],
                                   amount=tender.amount, due=due)
         payments.append(Payment(n, method.code, method.kind, applied, tender.amount, change,
                                 tender.approval_no or None, tender.reference or None,
-                                tender.face_value, tender.count))
+                                tender.face_value, tender.count, tender.terminal or None))
         due -= applied
     if due > 0:
         raise DomainError("payment_short", short=due, total=total)
@@ -525,8 +532,8 @@ def price_refund(lines: list[Line]) -> Priced:
 
 def void_payments(original: list[Payment]) -> list[Payment]:
     """A void gives back what each payment paid, by the same method."""
-    return [Payment(p.n, p.method, p.kind, -p.amount, -p.amount, 0, p.approval_no, p.reference)
-            for p in original]
+    return [Payment(p.n, p.method, p.kind, -p.amount, -p.amount, 0, p.approval_no, p.reference,
+                    enterprise_id=p.enterprise_id) for p in original]
 
 
 @dataclass(frozen=True, slots=True)

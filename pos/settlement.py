@@ -8,6 +8,8 @@ Rules (all in won, all through `pos.rounding`):
 - Each document's payments are shared out to its enterprises in proportion to what each sold
   on it (`rounding.spread`, one payment after the other, the last one taking what is left), so
   every enterprise's card, voucher and cash amounts add up to its net and every method's total.
+  A card taken on an enterprise's own terminal is that enterprise's; a card on the stall's
+  terminal is shared only over the enterprises that use the stall's (`allocate`).
 - Commission = net × rate, half up (`rounding.half_up`); payout = net − commission.
 - Expected cash = float + cash taken − change given − cash refunds + cash in − cash out.
 """
@@ -73,6 +75,7 @@ class PayRow:
     amount: int
     tendered: int
     change: int
+    enterprise_id: str | None = None  # a card on that enterprise's own terminal
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,7 @@ class PartRow:
     vat: int
     exempt_total: int
     tax_status: str = "general"
+    own_terminal: bool = False  # the enterprise took its cards on its own terminal
 
     @property
     def simplified_total(self) -> int:
@@ -254,20 +258,59 @@ def cash_figures(sales: list[SaleRow], payments: list[PayRow], *, float_amount: 
                        None if counted is None else counted - expected)
 
 
-def allocate(by_enterprise: dict[str, int], payments) -> dict[str, dict[str, int]]:
+def allocate(by_enterprise: dict[str, int], payments, own=()) -> dict[str, dict[str, int]]:
     """Share a document's payments out to its enterprises (see the module's rules): {enterprise
-    id: {method: won}}. Any payments with `method` and `amount` will do; the settlement and the
-    cash receipts (`pos.services.cash_receipts`) share out by this one rule, so they agree."""
+    id: {method: won}}. Any payments with `method` and `amount` will do; the settlement, the
+    cash receipts (`pos.services.cash_receipts`) and the VAT figures share out by this one rule,
+    so they agree.
+
+    Card terminals (a joint stall where some enterprises take cards on their own terminal):
+    a payment whose `enterprise_id` names one of the document's enterprises went through that
+    enterprise's terminal and is its own (up to its part); an untied card payment went through
+    the stall's terminal and is shared only over the enterprises not in `own` (those that take
+    cards on their own terminal); every other payment is shared over what is left of everyone.
+    Tied payments are taken first, then the stall's cards, then the rest in their order; the
+    last one takes what is left, so the sums stay exact whatever a till sent. With nothing
+    tied and nobody own, this is the plain rule: one payment after the other in proportion."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     ids = list(by_enterprise)
     sign = -1 if sum(by_enterprise.values()) < 0 else 1
     remaining = [abs(by_enterprise[e]) for e in ids]
-    for k, p in enumerate(payments):
+    index = {e: i for i, e in enumerate(ids)}
+    own = {e for e in own if e in index}
+
+    def tied(p):
+        return index.get(getattr(p, "enterprise_id", None))
+
+    def stall_card(p):
+        return own and tied(p) is None and str(getattr(p, "kind", "")) == "card"
+
+    ordered = ([p for p in payments if tied(p) is not None]
+               + [p for p in payments if tied(p) is None and stall_card(p)]
+               + [p for p in payments if tied(p) is None and not stall_card(p)])
+    everyone = list(range(len(ids)))
+    others = [i for i in everyone if ids[i] not in own]
+    for k, p in enumerate(ordered):
         amount = abs(p.amount)
-        if k == len(payments) - 1:
+        if k == len(ordered) - 1:
             shares = list(remaining)
         else:
-            shares = spread(amount, remaining) if sum(remaining) else [0] * len(ids)
+            t = tied(p)
+            eligible = [t] if t is not None else others if stall_card(p) else everyone
+            if eligible == everyone:
+                shares = spread(amount, remaining) if sum(remaining) else [0] * len(ids)
+            else:
+                shares = [0] * len(ids)
+                room = sum(remaining[i] for i in eligible)
+                if room:
+                    part = spread(min(amount, room), [remaining[i] for i in eligible])
+                    for i, won in zip(eligible, part):
+                        shares[i] = won
+                excess = amount - sum(shares)  # more than its enterprises had left
+                if excess:
+                    rest = [remaining[i] - shares[i] for i in everyone]
+                    weights = rest if sum(rest) else [abs(by_enterprise[e]) for e in ids]
+                    shares = [a + b for a, b in zip(shares, spread(excess, weights))]
         for i, e in enumerate(ids):
             out[e][p.method] += sign * shares[i]
             remaining[i] -= shares[i]
@@ -355,8 +398,13 @@ def settle(sales: list[SaleRow], lines: list[LineRow], payments: list[PayRow],
                 v[3] += (p.tendered if p.kind == "cash" else 0) - p.change
             elif p.kind == "cash":
                 v[3] += p.amount
+    own_by_doc: dict[str, set] = defaultdict(set)
+    for part in parts:
+        if part.own_terminal:
+            own_by_doc[part.sale_id].add(part.enterprise_id)
     for doc_id, amounts in lines_by_doc.items():
-        for enterprise_id, by_method in allocate(amounts, pays_by_doc.get(doc_id, [])).items():
+        for enterprise_id, by_method in allocate(amounts, pays_by_doc.get(doc_id, []),
+                                                 own_by_doc.get(doc_id, ())).items():
             for method, value in by_method.items():
                 ent[enterprise_id]["by_method"][method] += value
     for doc_id, enterprise_id, won in cash_receipts or ():

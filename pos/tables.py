@@ -208,6 +208,8 @@ payments = Table(
     Column("reference", Text, nullable=True),
     Column("face_value", Integer, nullable=True),  # vouchers: one note's face value
     Column("count", Integer, nullable=True),  # and how many: face_value × count = tendered
+    # a card payment taken on an enterprise's own terminal: that enterprise; else the stall's
+    Column("enterprise_id", String(36), nullable=True),
 )
 
 sale_taxes = Table(
@@ -220,6 +222,8 @@ sale_taxes = Table(
     Column("supply_value", Integer, nullable=False),
     Column("vat", Integer, nullable=False),
     Column("exempt_total", Integer, nullable=False),
+    # the enterprise took its cards on its own terminal when the document was made
+    Column("own_terminal", Boolean, nullable=False, default=False, server_default=sa_false()),
 )
 
 # The print queue's jobs (printing/queue.py). Kept with the sales so that a receipt job and

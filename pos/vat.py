@@ -176,7 +176,8 @@ def from_documents(docs, receipts, *, cash_like_kinds, day_from: str, day_to: st
                    info: dict | None = None) -> list[VatFigures]:
     """The same figures from documents as sent to the organizer's server (any objects with
     `kind`, `lines` — `enterprise_id`, `enterprise_name`, `tax_class`, `tax_status`, `amount`
-    — and `payments` — `method`, `kind`, `amount`), across tills: enterprises by name (the
+    — and `payments` — `method`, `kind`, `amount`, `enterprise_id` — and `own_terminals`,
+    the enterprises that took cards on their own terminal), across tills: enterprises by name (the
     tills' ids differ), by the same rules as the till (`pos.domain.tax_parts` once per
     enterprise of a document, payments shared out by `pos.settlement.allocate`). `receipts`:
     (enterprise name, kind, state, amount) of the cash receipt requests of the period; `info`:
@@ -211,7 +212,8 @@ def from_documents(docs, receipts, *, cash_like_kinds, day_from: str, day_to: st
             e["vat"] += part.vat
             e["exempt"] += part.exempt_total
         kinds = {pay.method: str(pay.kind) for pay in doc.payments}
-        for eid, by_method in allocate(by_enterprise, doc.payments).items():
+        own = getattr(doc, "own_terminals", None) or ()
+        for eid, by_method in allocate(by_enterprise, doc.payments, own).items():
             e = acc[names[eid]]
             for method, won in by_method.items():
                 kind = kinds[method]

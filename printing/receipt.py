@@ -58,6 +58,7 @@ class ReceiptPayment:
     tendered: int
     change: int
     approval_no: str | None
+    terminal: str | None = None  # an enterprise's own card terminal took it: its name
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,12 @@ def receipt_for(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str 
     payments = []
     for p in doc.payments:
         m = methods.get(p.method)
+        terminal = None
+        if p.enterprise_id:
+            terminal = (sellers[p.enterprise_id].name if p.enterprise_id in sellers
+                        else p.enterprise_id)
         payments.append(ReceiptPayment(m.label(lang) if m else p.method, p.amount, p.tendered,
-                                       p.change, p.approval_no))
+                                       p.change, p.approval_no, terminal))
     simplified = sum(part.taxable_total for part in doc.parts
                      if part.tax_status == TaxStatus.SIMPLIFIED)
     t = doc.totals
@@ -338,6 +343,8 @@ def layout_receipt(r: ReceiptDoc, measure: int | Measure) -> list[Item]:
     for p in r.payments:
         name = p.label if r.kind == DocKind.SALE else f"{label('refunded_by', lang)}: {p.label}"
         out += fit(name, amount(p.amount + p.change), measure)
+        if p.terminal:
+            out += fit(f"  {label('terminal_of', lang, name=p.terminal)}", "", measure)
         if p.approval_no:
             out += fit(f"  {label('approval', lang)} {p.approval_no}", "", measure)
     if r.change:

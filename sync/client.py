@@ -356,12 +356,18 @@ _READ_SALES = ("SELECT id, json_patch(json_patch(" + _json_object(_SALE).replace
     "x.receipt_no) FROM other_sales x WHERE x.id = sales.other_sale_id "
     "AND x.source = 'typed'), '{{}}')), CASE WHEN staff_name IS NULL THEN '{{}}' "
     "ELSE json_object('staff_name', staff_name) END) FROM sales WHERE id IN ({marks})")
+# the enterprises that took cards on their own terminal, only when there are any
+_READ_OWN = ("SELECT sale_id, json_group_array(enterprise_id) FROM sale_taxes "
+             "WHERE sale_id IN ({marks}) AND own_terminal GROUP BY sale_id")
 _READ_LINES = (f"SELECT sale_id, {_json_object(_LINE)} FROM sale_lines "
                "WHERE sale_id IN ({marks}) ORDER BY sale_id, line_no")
 # a voucher's notes only when they were noted: an event sent before has its bytes unchanged
-_READ_PAYMENTS = (f"SELECT sale_id, json_patch({_json_object(_PAYMENT)}, CASE WHEN face_value "
-                  "IS NULL THEN '{{}}' ELSE json_object('face_value', face_value, 'count', count) "
-                  "END) FROM payments WHERE sale_id IN ({marks}) ORDER BY sale_id, n")
+# and whose own terminal took a card only when one did
+_READ_PAYMENTS = (f"SELECT sale_id, json_patch(json_patch({_json_object(_PAYMENT)}, CASE WHEN "
+                  "face_value IS NULL THEN '{{}}' ELSE json_object('face_value', face_value, "
+                  "'count', count) END), CASE WHEN enterprise_id IS NULL THEN '{{}}' ELSE "
+                  "json_object('enterprise_id', enterprise_id) END) FROM payments "
+                  "WHERE sale_id IN ({marks}) ORDER BY sale_id, n")
 
 
 def _documents(uow: UnitOfWork, ids: list[str]) -> dict[str, str]:
@@ -379,10 +385,12 @@ def _documents(uow: UnitOfWork, ids: list[str]) -> dict[str, str]:
             parts[sid][0].append(line)
         for sid, payment in cursor.execute(_READ_PAYMENTS.format(marks=marks), ids):
             parts[sid][1].append(payment)
+        own = dict(cursor.execute(_READ_OWN.format(marks=marks), ids).fetchall())
     finally:
         cursor.close()
     return {sid: f'{head[:-1]},"lines":[{",".join(parts[sid][0])}],'
-                 f'"payments":[{",".join(parts[sid][1])}]}}'
+                 f'"payments":[{",".join(parts[sid][1])}]'
+                 + (f',"own_terminals":{own[sid]}' if sid in own else '') + '}'
             for sid, head in heads.items()}
 
 

@@ -224,6 +224,11 @@ class Payment(Strict):
     otherwise."""
     count: Int(1, 1000) | None = None
     """How many notes of `face_value`: `face_value × count = tendered`."""
+    enterprise_id: Text(64, 1) | None = None
+    """A card taken on an enterprise's own card terminal (a joint stall where an enterprise takes
+    its cards itself): that enterprise's `enterprise_id` (one of the document's lines'); it is
+    that enterprise's money, up to its part of the document. Left out for the stall's terminal
+    and every other payment."""
 
 
 class Document(Strict):
@@ -272,6 +277,10 @@ class Document(Strict):
     """Its lines (1 to 1,000)."""
     payments: list[Payment] = Field(min_length=1, max_length=MAX_PAYMENTS)
     """Its payments (1 to 50)."""
+    own_terminals: list[Text(64, 1)] = Field(default_factory=list, max_length=MAX_LINES)
+    """The document's enterprises (`enterprise_id`s of its lines) that took cards on their own
+    terminal when it was made: the stall's terminal's cards are theirs only when nothing else
+    is left (see Payments by enterprise in Documents). Left out when none."""
 
     @model_validator(mode="after")
     def adds_up(self) -> "Document":
@@ -322,6 +331,23 @@ class Document(Strict):
             change += pay.change
         if paid != self.total:
             raise ValueError("the payments do not add up to the total")
+        part: dict[str, int] = {}
+        for ln in self.lines:
+            part[ln.enterprise_id] = part.get(ln.enterprise_id, 0) + ln.amount
+        if len(set(self.own_terminals)) != len(self.own_terminals) \
+                or not set(self.own_terminals) <= set(part):
+            raise ValueError("own_terminals names each of the document's enterprises once at most")
+        tied: dict[str, int] = {}
+        for pay in self.payments:
+            if pay.enterprise_id is None:
+                continue
+            if pay.kind != "card" or pay.enterprise_id not in self.own_terminals:
+                raise ValueError(f"payment {pay.n}: only a card payment is taken on an enterprise's "
+                                 "own terminal, one named in own_terminals")
+            tied[pay.enterprise_id] = tied.get(pay.enterprise_id, 0) + pay.amount
+            if abs(tied[pay.enterprise_id]) > abs(part[pay.enterprise_id]):
+                raise ValueError(f"payment {pay.n}: more was taken on {pay.enterprise_id}'s own "
+                                 "terminal than its part of the document")
         if change != self.change:
             raise ValueError("change differs from the payments' change")
         if self.taxable_total + self.exempt_total != self.total:

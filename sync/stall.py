@@ -139,15 +139,18 @@ def stall_settlement(store: Store, *, day: str, transport=None, timeout: float =
             doc.supply_value, doc.vat, doc.exempt_total, doc.change))
         lines += [LineRow(sid, ln.product_id, ln.name, firm[ln.enterprise_id],
                           ln.enterprise_name, ln.qty, ln.amount) for ln in doc.lines]
-        payments += [PayRow(sid, pay.method, pay.kind, pay.amount, pay.tendered, pay.change)
+        payments += [PayRow(sid, pay.method, pay.kind, pay.amount, pay.tendered, pay.change,
+                            firm.get(pay.enterprise_id) if pay.enterprise_id else None)
                      for pay in doc.payments]
+        own = {firm[e] for e in doc.own_terminals if e in firm}
         domain = [Line(line_no=ln.line_no, name=ln.name, unit_price=ln.unit_price, qty=ln.qty,
                        line_discount=ln.line_discount, receipt_discount=ln.receipt_discount,
                        amount=ln.amount, enterprise_id=firm[ln.enterprise_id],
                        enterprise_name=ln.enterprise_name, tax_class=TaxClass(ln.tax_class),
                        tax_status=TaxStatus(ln.tax_status)) for ln in doc.lines]
         parts += [PartRow(sid, part.enterprise_id, part.taxable_total, part.supply_value,
-                          part.vat, part.exempt_total, str(part.tax_status))
+                          part.vat, part.exempt_total, str(part.tax_status),
+                          part.enterprise_id in own)
                   for part in tax_parts(domain)]
     figures = settle(sales, lines, payments, parts, infos, method_order=method_order)
     return StallSettlement(day=day, settlement=figures, tills=tills, own_code=own_code,

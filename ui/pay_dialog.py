@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pos.domain import DomainError, MethodKind, PaymentMethod, Tender, settle
 from pos.money import AmountError
-from ui.qt import (QAbstractItemView, QCheckBox, QDialog, QFont, QGridLayout, QHBoxLayout,
+from ui.qt import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QFont, QGridLayout, QHBoxLayout,
                    QHeaderView, QKeySequence, QLabel, QLineEdit, QPushButton,
                    QShortcut, QSpinBox, QTableWidget, QTableWidgetItem, Qt, QVBoxLayout)
 from ui.texts import explain, language, t, won
@@ -33,10 +33,13 @@ def quick_cash(due: int) -> list[int]:
 class PayDialog(QDialog):
     def __init__(self, total: int, methods: list[PaymentMethod], *, receipt: bool = False,
                  parent=None, cash_like: tuple[str, ...] = ("cash", "transfer"),
-                 must_issue=None, mandatory_min: int = 100_000):
+                 must_issue=None, mandatory_min: int = 100_000,
+                 terminals: list[tuple[str, str, int]] = ()):
         """`cash_like`: the kinds of payment a cash receipt (현금영수증) is for; `must_issue`:
         called with the payments, true when a mandatory-issue trade must issue one (the
-        dialog then asks for a number once before the sale goes to a self-issue)."""
+        dialog then asks for a number once before the sale goes to a self-issue);
+        `terminals`: (id, name, part) of the sale's enterprises that take cards on their own
+        terminal: a card is taken on one of them (at most its part) or on the stall's."""
         super().__init__(parent)
         self.setWindowTitle(t("pay_title"))
         self.setModal(True)
@@ -46,6 +49,7 @@ class PayDialog(QDialog):
         self.mandatory_min = mandatory_min
         self._mandatory_said = False
         self.methods = {m.code: m for m in methods}
+        self.terminals = [(str(i), str(n), int(a)) for i, n, a in terminals]
         self.tenders: list[Tender] = []
         self.result_value: PayResult | None = None
         self._build(receipt)
@@ -94,8 +98,18 @@ class PayDialog(QDialog):
         self.notes.setSuffix(t("pay_notes_suffix"))
         self.notes.setToolTip(t("pay_notes_tip"))
         self.notes.setMinimumHeight(48)
+        # whose card terminal takes a card: the stall's, or an enterprise's own (joint stalls)
+        self.terminal = QComboBox()
+        self.terminal.setMinimumHeight(48)
+        self.terminal.setToolTip(t("pay_terminal_tip"))
+        self.terminal.addItem(t("pay_terminal_stall"), None)
+        for eid, name, _part in self.terminals:
+            self.terminal.addItem(t("pay_terminal_own", name=name), eid)
+        self.terminal.setVisible(bool(self.terminals))
+        self.terminal.setFocusPolicy(Qt.NoFocus)
         entry.addWidget(self.amount, 2)
         entry.addWidget(self.approval, 1)
+        entry.addWidget(self.terminal, 1)
         entry.addWidget(self.notes)
         layout.addLayout(entry)
 
@@ -130,6 +144,7 @@ class PayDialog(QDialog):
         self.table.horizontalHeader().setVisible(False)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeToContents)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setMaximumHeight(130)
@@ -202,6 +217,9 @@ class PayDialog(QDialog):
         for row, tender in enumerate(self.tenders):
             method = self.methods[tender.method]
             detail = tender.approval_no or ""
+            if tender.terminal:
+                detail = " ".join(x for x in (t("pay_terminal_own", name=self._name_of(
+                    tender.terminal)), detail) if x)
             if tender.count:
                 detail = t("pay_notes_detail", face=won(tender.face_value), count=tender.count)
             for col, text in enumerate((method.label(language()), won(tender.amount), detail)):
@@ -226,6 +244,26 @@ class PayDialog(QDialog):
             b.setEnabled(due > 0)
         cashlike = any(self.methods[x.method].kind in self.cash_like for x in self.tenders)
         self.cash_receipt_row.setVisible(cashlike)
+        if self.terminals:
+            self._next_terminal()
+
+    def _name_of(self, eid: str) -> str:
+        return next((n for i, n, _ in self.terminals if i == eid), eid)
+
+    def _left_on(self, eid: str, tenders=None) -> int:
+        """What is still to be taken on an enterprise's own terminal: its part less its cards."""
+        part = next((a for i, _, a in self.terminals if i == eid), 0)
+        return part - sum(x.amount for x in (self.tenders if tenders is None else tenders)
+                          if x.terminal == eid)
+
+    def _next_terminal(self) -> None:
+        """The terminal the next card goes on: the first own terminal with something still to
+        take, else the stall's."""
+        for k, (eid, _name, _part) in enumerate(self.terminals, start=1):
+            if self._left_on(eid) > 0:
+                self.terminal.setCurrentIndex(k)
+                return
+        self.terminal.setCurrentIndex(0)
 
     def cash_receipt_ask(self):
         """The cash receipt the customer asked for (number checked), or None; DomainError
@@ -244,14 +282,24 @@ class PayDialog(QDialog):
         due = self.remaining()
         if due <= 0:
             return False
+        m = self.methods[method]
+        terminal = self.terminal.currentData() if (self.terminals and m.kind == MethodKind.CARD) \
+            else None
         if amount is None:
             try:
-                amount = self.typed_amount() or due
+                # on an enterprise's own terminal a card charges its part by default
+                amount = self.typed_amount() or (min(due, self._left_on(terminal))
+                                                 if terminal else due)
             except AmountError as e:  # said, never reinterpreted
                 self.error.setText(explain(e))
                 return False
+        if terminal and amount > self._left_on(terminal):
+            self.error.setText(explain(DomainError(
+                "terminal_over_part", name=self._name_of(terminal),
+                amount=amount + sum(x.amount for x in self.tenders if x.terminal == terminal),
+                part=next(a for i, _, a in self.terminals if i == terminal))))
+            return False
         approval = self.approval.text().strip() or None
-        m = self.methods[method]
         face = count = None
         if m.kind == MethodKind.VOUCHER:  # the notes taken: face value × count
             count = self.notes.value()
@@ -262,7 +310,7 @@ class PayDialog(QDialog):
                 return False
             face = amount // count
         tender = Tender(method, amount, approval if m.kind == MethodKind.CARD else None,
-                        face_value=face, count=count)
+                        face_value=face, count=count, terminal=terminal)
         candidate = self.tenders + [tender]
         try:
             if sum(x.amount for x in candidate) >= self.total:

@@ -576,6 +576,9 @@ class SellScreen(QWidget):
             mode = svc.till_settings(uow).receipt_mode
             shift = svc.current_shift(uow)
             rules = cash_receipts.rules(uow)
+            from pos.services.sales import terminals_of
+
+            own = terminals_of(uow)
         if shift is None:  # every sale belongs to a shift: open one here, in one step
             from ui.shift_prompt import COUNT, OPENED
 
@@ -589,10 +592,15 @@ class SellScreen(QWidget):
             with self.store.unit_of_work(write=False) as uow:
                 return cash_receipts.must_ask(uow, priced.lines, payments)
 
+        parts: dict[str, int] = {}
+        for ln in priced.lines:
+            parts[ln.enterprise_id] = parts.get(ln.enterprise_id, 0) + ln.amount
+        terminals = [(eid, name, parts[eid]) for eid, name in own.items()
+                     if parts.get(eid, 0) > 0]
         result = PayDialog(priced.totals.total, [m for m in methods.values() if m.active],
                            receipt=mode == "always", parent=self,
                            cash_like=rules.cash_like_kinds, must_issue=must_issue,
-                           mandatory_min=rules.mandatory_min).run()
+                           mandatory_min=rules.mandatory_min, terminals=terminals).run()
         self.ready()
         if result is None:
             return

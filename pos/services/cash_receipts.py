@@ -153,7 +153,8 @@ def cash_like_parts(doc: Document, rules_: Rules) -> dict[str, int]:
         by_enterprise[ln.enterprise_id] = by_enterprise.get(ln.enterprise_id, 0) + ln.amount
     kinds = {p.method: str(p.kind) for p in doc.payments}
     out = {}
-    for eid, by_method in allocate(by_enterprise, doc.payments).items():
+    own = {p.enterprise_id for p in doc.parts if p.own_terminal}
+    for eid, by_method in allocate(by_enterprise, doc.payments, own).items():
         won = sum(v for m, v in by_method.items() if kinds.get(m) in rules_.cash_like_kinds)
         if won:
             out[eid] = won
@@ -252,13 +253,16 @@ def for_sale(uow: UnitOfWork, doc: Document, ask: Ask | None) -> list[CashReceip
 def must_ask(uow: UnitOfWork, lines, payments) -> bool:
     """Whether a sale with these priced lines and payments (`pos.domain.settle`) has a part a
     mandatory-issue trade must issue for: the till asks for a number before it self-issues."""
-    from pos.domain import Totals
+    from pos.domain import TaxPart, TaxStatus, Totals
+    from pos.services.sales import terminals_of
 
     total = sum(ln.amount for ln in lines)
+    own = set(terminals_of(uow)) & {ln.enterprise_id for ln in lines}
     doc = Document(id="", kind=DocKind.SALE, device_id="", seq=0, receipt_no="",
                    business_day="", created_at="", hlc="",
                    totals=Totals(total, 0, 0, total, 0, 0, 0, 0),
-                   lines=list(lines), payments=list(payments), parts=[])
+                   lines=list(lines), payments=list(payments),
+                   parts=[TaxPart(e, "", TaxStatus.GENERAL, 0, 0, 0, 0, True) for e in own])
     return any(i["must"] for i in _issuers(uow, doc, rules(uow)))
 
 

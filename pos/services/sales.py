@@ -107,11 +107,46 @@ def record_sale(uow: UnitOfWork, *, items: list[SaleItem], tenders: list[Tender]
         for text in (p.approval_no, p.reference):
             if text is not None and not _printable(text):
                 raise DomainError("approval_invalid")
+    priced = _own_terminals(uow, priced, payments)
     doc = _commit_document(uow, kind=DocKind.SALE, priced=priced, payments=payments,
                            discount=discount, receipt_requested=receipt_requested,
                            stocked=stocked)
     made = cash_receipts.for_sale(uow, doc, cash_receipt)
     return replace(doc, cash_receipts=tuple(made)) if made else doc
+
+
+def terminals_of(uow: UnitOfWork) -> dict[str, str]:
+    """The enterprises that take their cards on their own terminal: {id: name}."""
+    e = t.enterprises.c
+    return dict(uow.conn.execute(select(e.id, e.name).where(e.card_terminal == "own")).all())
+
+
+def _own_terminals(uow: UnitOfWork, priced: Priced, payments: list[Payment]) -> Priced:
+    """Mark the enterprises of a sale that take cards on their own terminal, and hold each card
+    taken on one to its enterprise: one of the sale's, with its own terminal, and no more than
+    its part of the sale (what the settlement gives it, `pos.settlement.allocate`)."""
+    own = terminals_of(uow)
+    part: dict[str, int] = {}
+    names = {}
+    for ln in priced.lines:
+        part[ln.enterprise_id] = part.get(ln.enterprise_id, 0) + ln.amount
+        names[ln.enterprise_id] = ln.enterprise_name
+    taken: dict[str, int] = {}
+    for p in payments:
+        if p.enterprise_id is None:
+            continue
+        if p.enterprise_id not in part or p.enterprise_id not in own:
+            raise DomainError("terminal_unknown",
+                              name=own.get(p.enterprise_id) or names.get(p.enterprise_id)
+                              or str(p.enterprise_id)[:40])
+        taken[p.enterprise_id] = taken.get(p.enterprise_id, 0) + p.amount
+        if taken[p.enterprise_id] > part[p.enterprise_id]:
+            raise DomainError("terminal_over_part", name=names[p.enterprise_id],
+                              amount=taken[p.enterprise_id], part=part[p.enterprise_id])
+    if not own:
+        return priced
+    return replace(priced, parts=[replace(x, own_terminal=x.enterprise_id in own)
+                                  for x in priced.parts])
 
 
 def _typed_prices(uow: UnitOfWork, items: list[SaleItem], priced: Priced) -> list:
@@ -396,6 +431,10 @@ def void_sale(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str | 
     payments = void_payments(originals)
     if sum(p.amount for p in payments) != priced.totals.total:
         raise DomainError("void_unbalanced", value=number)
+    priced = _own_as_sold(uow, priced, None if other else original["id"])
+    own = {x.enterprise_id for x in priced.parts if x.own_terminal}
+    payments = [p if p.enterprise_id in own else replace(p, enterprise_id=None)
+                for p in payments]
     need(uow, "void", amount=-priced.totals.total, subject=number)
     doc = _commit_document(uow, kind=DocKind.VOID, priced=priced, payments=payments,
                            points_to=_points_to(original), reason=reason,
@@ -434,13 +473,47 @@ def refund_sale(uow: UnitOfWork, *, quantities: dict[int, int], method: str,
                                           elsewhere=elsewhere), quantities)
     priced = price_refund(lines)
     total = priced.totals.total
-    payments = [Payment(1, chosen.code, chosen.kind, total, total, 0)]
+    priced = _own_as_sold(uow, priced, None if other else original["id"])
+    terminal = _refund_terminal(uow, priced, chosen, original.payments if other else [
+        _payment(r) for r in uow.conn.execute(select(t.payments).where(
+            t.payments.c.sale_id == original["id"]).order_by(t.payments.c.n)).mappings()])
+    payments = [Payment(1, chosen.code, chosen.kind, total, total, 0, enterprise_id=terminal)]
     need(uow, "refund", amount=-total,
          subject=original.receipt_no if other else original["receipt_no"])
     doc = _commit_document(uow, kind=DocKind.REFUND, priced=priced, payments=payments,
                            points_to=_points_to(original), reason=reason,
                            receipt_requested=receipt_requested, doc_id=return_id)
     return _cancel_cash_receipts(uow, doc, original)
+
+
+def _own_as_sold(uow: UnitOfWork, priced: Priced, sale_id: str | None) -> Priced:
+    """A return's enterprises take cards on their own terminal as they did on the sale (this
+    till's), or as they do now (another till's sale)."""
+    if sale_id is None:
+        own = set(terminals_of(uow))
+    else:
+        x = t.sale_taxes.c
+        own = set(uow.conn.execute(select(x.enterprise_id).where(
+            x.sale_id == sale_id, x.own_terminal)).scalars())
+    if not own:
+        return priced
+    return replace(priced, parts=[replace(p, own_terminal=p.enterprise_id in own)
+                                  for p in priced.parts])
+
+
+def _refund_terminal(uow: UnitOfWork, priced: Priced, chosen, originals) -> str | None:
+    """A card refund goes back on the terminal that took the card: an enterprise's own when
+    everything refunded is that enterprise's and the sale's card went through its terminal."""
+    if chosen.kind != MethodKind.CARD:
+        return None
+    firms = {ln.enterprise_id for ln in priced.lines}
+    if len(firms) != 1:
+        return None
+    (firm,) = firms
+    own = any(x.enterprise_id == firm and x.own_terminal for x in priced.parts)
+    if own and any(p.kind == MethodKind.CARD and p.enterprise_id == firm for p in originals):
+        return firm
+    return None
 
 
 def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments: list[Payment],
@@ -492,12 +565,13 @@ def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments
         {"sale_id": doc_id, "n": p.n, "method": p.method, "kind": str(p.kind),
          "amount": p.amount, "tendered": p.tendered, "change": p.change,
          "approval_no": p.approval_no, "reference": p.reference,
-         "face_value": p.face_value, "count": p.count} for p in payments])
+         "face_value": p.face_value, "count": p.count, "enterprise_id": p.enterprise_id}
+        for p in payments])
     uow.conn.execute(t.sale_taxes.insert(), [
         {"sale_id": doc_id, "enterprise_id": p.enterprise_id,
          "enterprise_name": p.enterprise_name, "tax_status": str(p.tax_status),
          "taxable_total": p.taxable_total, "supply_value": p.supply_value, "vat": p.vat,
-         "exempt_total": p.exempt_total} for p in priced.parts])
+         "exempt_total": p.exempt_total, "own_terminal": p.own_terminal} for p in priced.parts])
     _move_stock(uow, priced.lines, stocked)
     original_no = None
     if original_id:
@@ -564,7 +638,8 @@ def _line(r) -> Line:
 
 def _payment(r) -> Payment:
     return Payment(r["n"], r["method"], MethodKind(r["kind"]), r["amount"], r["tendered"],
-                   r["change"], r["approval_no"], r["reference"], r["face_value"], r["count"])
+                   r["change"], r["approval_no"], r["reference"], r["face_value"], r["count"],
+                   r["enterprise_id"])
 
 
 def get_document(uow: UnitOfWork, *, sale_id: str | None = None,
@@ -577,7 +652,8 @@ def get_document(uow: UnitOfWork, *, sale_id: str | None = None,
     pays = [_payment(r) for r in uow.conn.execute(
         select(t.payments).where(t.payments.c.sale_id == sid).order_by(t.payments.c.n)).mappings()]
     parts = [TaxPart(r["enterprise_id"], r["enterprise_name"], TaxStatus(r["tax_status"]),
-                     r["taxable_total"], r["supply_value"], r["vat"], r["exempt_total"])
+                     r["taxable_total"], r["supply_value"], r["vat"], r["exempt_total"],
+                     bool(r["own_terminal"]))
              for r in uow.conn.execute(select(t.sale_taxes).where(t.sale_taxes.c.sale_id == sid)
                                        .order_by(t.sale_taxes.c.enterprise_name)).mappings()]
     original_no = None

@@ -196,12 +196,12 @@ _LOAD_SQL = {
     "lines": """SELECT l.sale_id, l.product_id, l.name, l.enterprise_id, l.enterprise_name, l.qty,
                       l.amount FROM sales s CROSS JOIN sale_lines l ON l.sale_id = s.id
                 WHERE {where}""",
-    "payments": """SELECT p.sale_id, p.method, p.kind, p.amount, p.tendered, p.change
-                   FROM sales s CROSS JOIN payments p ON p.sale_id = s.id WHERE {where}
+    "payments": """SELECT p.sale_id, p.method, p.kind, p.amount, p.tendered, p.change,
+                          p.enterprise_id FROM sales s CROSS JOIN payments p ON p.sale_id = s.id WHERE {where}
                    ORDER BY p.sale_id, p.n""",
     "parts": """SELECT x.sale_id, x.enterprise_id, x.taxable_total, x.supply_value, x.vat,
-                       x.exempt_total, x.tax_status FROM sales s CROSS JOIN sale_taxes x ON x.sale_id = s.id
-                WHERE {where}""",
+                       x.exempt_total, x.tax_status, x.own_terminal
+                FROM sales s CROSS JOIN sale_taxes x ON x.sale_id = s.id WHERE {where}""",
 }
 
 
@@ -296,9 +296,14 @@ _AGG = {
                       FROM temp.settle_docs d CROSS JOIN sale_lines l ON l.sale_id = d.id
                       WHERE d.np > 1 AND d.ne > 1 GROUP BY l.sale_id, l.enterprise_id
                       ORDER BY l.sale_id, MIN(l.line_no)""",
-    "split_pays": """SELECT p.sale_id, p.method, p.kind, p.amount, p.tendered, p.change
+    "split_pays": """SELECT p.sale_id, p.method, p.kind, p.amount, p.tendered, p.change,
+                            p.enterprise_id
                      FROM temp.settle_docs d CROSS JOIN payments p ON p.sale_id = d.id
                      WHERE d.np > 1 AND d.ne > 1 ORDER BY p.sale_id, p.n""",
+    # of those, the enterprises that took their cards on their own terminal
+    "split_own": """SELECT x.sale_id, x.enterprise_id
+                    FROM temp.settle_docs d CROSS JOIN sale_taxes x ON x.sale_id = d.id
+                    WHERE d.np > 1 AND d.ne > 1 AND x.own_terminal""",
 }
 
 
@@ -363,8 +368,12 @@ def summed_settlement(uow: UnitOfWork, *, shift_id: str | None = None, day: str 
     pays: dict[str, list[PayRow]] = {}
     for row in q("split_pays", ()):
         pays.setdefault(row[0], []).append(PayRow(*row))
+    own: dict[str, set] = {}
+    for sale_id, eid in q("split_own", ()):
+        own.setdefault(sale_id, set()).add(eid)
     for sale_id, by_enterprise in amounts.items():
-        for eid, by_method in allocate(by_enterprise, pays.get(sale_id, [])).items():
+        for eid, by_method in allocate(by_enterprise, pays.get(sale_id, []),
+                                       own.get(sale_id, ())).items():
             for method, value in by_method.items():
                 add(eid, method, value)
     uow.conn.exec_driver_sql("DELETE FROM temp.settle_docs")

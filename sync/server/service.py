@@ -230,8 +230,10 @@ def event_vat(conn: Connection, *, event_id: str, since: str, until: str) -> lis
             kind=doc["kind"], business_day=doc["business_day"], lines=[SimpleNamespace(**{k: ln[k] for k in (
                 "enterprise_id", "enterprise_name", "tax_class", "tax_status", "amount")})
                 for ln in doc["lines"]],
-            payments=[SimpleNamespace(method=pay["method"], kind=pay["kind"],
-                                      amount=pay["amount"]) for pay in doc["payments"]]))
+            payments=[SimpleNamespace(method=pay["method"], kind=pay["kind"], amount=pay["amount"],
+                                      enterprise_id=pay.get("enterprise_id"))
+                      for pay in doc["payments"]],
+            own_terminals=doc.get("own_terminals") or ()))
     c = t.cash_receipts.c
     receipts = conn.execute(
         select(c.enterprise_name, c.kind, c.state, c.amount)

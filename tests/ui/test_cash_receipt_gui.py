@@ -169,3 +169,47 @@ def test_the_queue_marks_one_issued_and_exports_the_rest(qtbot, window, demo_sto
     with demo_store.unit_of_work(write=False) as uow:
         states = sorted((r.state, r.approval_no or "") for r in cr.list_requests(uow))
     assert states == [("issued", "A-7"), ("to_issue", "")]
+
+
+def test_a_card_is_taken_on_the_enterprises_own_terminal_then_the_stalls(qtbot, window,
+                                                                        demo_store):
+    """The demo's coffee cooperative takes cards on its own terminal: the pay dialog offers
+    its terminal first, charging its part; the rest goes on the stall's; more than its part on
+    its terminal is said and not taken."""
+    from pos.demo import OWN_TERMINAL
+
+    sell = window.sell
+    with demo_store.unit_of_work(write=False) as uow:
+        products = svc.list_products(uow)
+        enterprises = {e["id"]: e["name"] for e in svc.list_enterprises(uow)}
+    coffee = next(p for p in products if enterprises[p["enterprise_id"]] == OWN_TERMINAL)
+    other = next(p for p in products if enterprises[p["enterprise_id"]] != OWN_TERMINAL)
+    sell.add_product(coffee)
+    sell.add_product(other)
+    seen = {}
+
+    def pay(dialog: PayDialog):
+        seen["shown"] = dialog.terminal.isVisible()
+        seen["first"] = dialog.terminal.currentText()
+        qtbot.keyClicks(dialog.amount, str(coffee["price"] + 1))
+        qtbot.mouseClick(dialog.method_buttons["card"], Qt.LeftButton)
+        seen["over"] = dialog.error.text()
+        seen["none_taken"] = not dialog.tenders
+        dialog.amount.clear()
+        qtbot.mouseClick(dialog.method_buttons["card"], Qt.LeftButton)  # its part by default
+        seen["then"] = dialog.terminal.currentText()
+        seen["row"] = dialog.table.item(0, 2).text()
+        shot(dialog, "pay-own-terminal-ko")
+        qtbot.mouseClick(dialog.method_buttons["card"], Qt.LeftButton)  # the rest, the stall's
+        qtbot.mouseClick(dialog.confirm_btn, Qt.LeftButton)
+
+    state = when_modal(qtbot, PayDialog, pay)
+    qtbot.mouseClick(sell.pay_btn, Qt.LeftButton)
+    assert state["done"] and state["error"] is None, state["error"]
+    assert seen["shown"] and seen["first"] == f"{OWN_TERMINAL} 단말기"
+    assert "몫은" in seen["over"] and seen["none_taken"]
+    assert seen["then"] == "매장 단말기" and seen["row"] == f"{OWN_TERMINAL} 단말기"
+    with demo_store.unit_of_work(write=False) as uow:
+        doc = svc.get_document(uow, sale_id=svc.list_documents(uow)[-1]["id"])
+    assert [(p.amount, p.enterprise_id) for p in doc.payments] == [
+        (coffee["price"], coffee["enterprise_id"]), (other["price"], None)]
