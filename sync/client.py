@@ -1188,7 +1188,9 @@ class _Enterprises:
         row = self.find(e)
         if row is None or not e.hlc or (row["hlc"] and row["hlc"] >= e.hlc):
             return
-        values = {"tax_status": e.tax_status, "commission_bp": e.commission_bp, "hlc": e.hlc}
+        values = {"tax_status": e.tax_status, "commission_bp": e.commission_bp, "hlc": e.hlc,
+                  "cash_receipt_mandatory": e.cash_receipt_mandatory,
+                  "card_terminal": e.card_terminal}
         if e.bizno:
             values["bizno"] = e.bizno
         if e.name != row["name"] and not any(r["name"] == e.name for r in self.rows.values()):
@@ -1202,7 +1204,9 @@ class _Enterprises:
         row = self.find(e)
         if row is None:
             eid = svc.add_enterprise(self.uow, name=e.name, tax_status=e.tax_status,
-                                     commission_bp=e.commission_bp)
+                                     commission_bp=e.commission_bp,
+                                     cash_receipt_mandatory=e.cash_receipt_mandatory,
+                                     card_terminal=e.card_terminal)
             if e.bizno or e.hlc:
                 self.uow.conn.execute(t.enterprises.update().where(t.enterprises.c.id == eid)
                                       .values(bizno=e.bizno, hlc=e.hlc))

@@ -386,6 +386,10 @@ class ProductEnterprise(Strict):
     """As in `EnterpriseEdit`."""
     hlc: str | None = Field(default=None, pattern=HLC)
     """As in `EnterpriseEdit`."""
+    cash_receipt_mandatory: bool = False
+    """As in `EnterpriseEdit`."""
+    card_terminal: Literal["own", "stall"] = "stall"
+    """As in `EnterpriseEdit`."""
 
 
 class Product(Strict):
@@ -432,6 +436,12 @@ class EnterpriseEdit(Strict):
     """The stall's commission in hundredths of a percent (1000 = 10 %)."""
     hlc: Stamp | None = None
     """The stamp of the enterprise's own last edit; the newest wins, apart from the product's."""
+    cash_receipt_mandatory: Flag = False
+    """In a trade that must issue a cash receipt for a cash sale of ₩100,000 or more
+    (의무발행업종, see Cash receipts). Left out when false."""
+    card_terminal: Literal["own", "stall"] = "stall"
+    """Whose card terminal takes its cards: `own` (its own; see Payments by enterprise) or
+    `stall` (the stall's). Left out when `stall`."""
 
 
 class ProductEdit(Strict):

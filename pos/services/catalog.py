@@ -93,7 +93,8 @@ def update_enterprise(uow: UnitOfWork, *, enterprise_id: str, **changes) -> None
         product_changed(uow, messages=messages, enterprise_id=enterprise_id)
 
 
-SYNCED_ENTERPRISE_FIELDS = ("name", "bizno", "tax_status", "commission_bp")
+SYNCED_ENTERPRISE_FIELDS = ("name", "bizno", "tax_status", "commission_bp",
+                            "cash_receipt_mandatory", "card_terminal")
 
 
 def list_enterprises(uow: UnitOfWork, *, active_only: bool = False) -> list[dict]:
@@ -258,7 +259,12 @@ def product_message(product: dict, enterprise: dict) -> dict:
             "enterprise": {"name": enterprise["name"], "bizno": enterprise.get("bizno"),
                            "tax_status": enterprise["tax_status"],
                            "commission_bp": enterprise["commission_bp"],
-                           "hlc": enterprise.get("hlc")},
+                           "hlc": enterprise.get("hlc"),
+                           # only when set, so that a product sent before reads the same
+                           **({"cash_receipt_mandatory": True}
+                              if enterprise.get("cash_receipt_mandatory") else {}),
+                           **({"card_terminal": "own"}
+                              if enterprise.get("card_terminal") == "own" else {})},
             "category": product.get("category_name"), "barcodes": list(product["barcodes"]),
             "sku": product.get("sku"), "active": bool(product["active"])}
 

@@ -118,3 +118,33 @@ def test_enterprise_edits_converge_even_past_later_product_edits(two_tills):
     assert enterprises(b) == enterprises(a) and firm["name"] not in enterprises(b)
     assert products(b) == products(a)
     assert products(b)[pid][2] == firm["name"] + " 협동조합"
+
+
+def test_an_enterprises_card_terminal_and_trade_reach_every_till(two_tills):
+    """Whose card terminal an enterprise uses and whether its trade must issue cash receipts
+    travel with its products: the other till offers its terminal and asks as this one does."""
+    from pos.demo import OWN_TERMINAL
+
+    def flags(store):
+        with store.unit_of_work(write=False) as uow:
+            return {e["name"]: (e["card_terminal"], bool(e["cash_receipt_mandatory"]))
+                    for e in svc.list_enterprises(uow)}
+
+    a, b, _clock_b, _stall = two_tills
+    client.sync_now(a)
+    client.sync_now(b)
+    assert flags(b)[OWN_TERMINAL] == ("own", False)
+    assert flags(b) == flags(a)
+    with a.unit_of_work(write=False) as uow:
+        firm = next(e for e in svc.list_enterprises(uow) if e["name"] != OWN_TERMINAL)
+        coffee = next(e for e in svc.list_enterprises(uow) if e["name"] == OWN_TERMINAL)
+    with a.unit_of_work() as uow:
+        svc.update_enterprise(uow, enterprise_id=firm["id"], cash_receipt_mandatory=True,
+                              card_terminal="own")
+        svc.update_enterprise(uow, enterprise_id=coffee["id"], card_terminal="stall")
+        uow.commit()
+    for till in (a, b):
+        client.sync_now(till)
+    assert flags(b)[firm["name"]] == ("own", True)
+    assert flags(b)[OWN_TERMINAL] == ("stall", False)
+    assert flags(b) == flags(a)
