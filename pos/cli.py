@@ -444,10 +444,12 @@ def _sell_items(values: list[str]):
 
 
 def _sell_tenders(values: list[str], total: int, approval: str | None, methods: dict,
-                  terminal=lambda name: None):
+                  terminal=lambda name: None, parts: dict | None = None):
     """Tenders from `METHOD[:AMOUNT][@ENTERPRISE]`; a payment without an amount pays what is
     still due; `@ENTERPRISE` (a card): taken on that enterprise's own terminal, found by
-    `terminal` (name or id to id, None when unknown)."""
+    `terminal` (name or id to id, None when unknown), by default its part of the sale
+    (`parts`: {enterprise id: won}) not yet taken on it."""
+    parts = parts or {}
     from pos.domain import DomainError, MethodKind, Tender
     from pos.money import parse_won
 
@@ -472,6 +474,12 @@ def _sell_tenders(values: list[str], total: int, approval: str | None, methods: 
                 if not 1 <= count <= 1000 or face <= 0:
                     raise ValueError(amount)
                 paid = face * count
+            elif enterprise is not None and not sep:
+                left = parts.get(enterprise, 0) - sum(x.amount for x in tenders
+                                                      if x.terminal == enterprise)
+                paid = min(due, left)
+                if paid <= 0:
+                    raise DomainError("terminal_part_taken", name=where.strip()[:40])
             else:
                 paid = parse_won(amount) if sep else max(due, 0)
         except ValueError:
@@ -501,10 +509,14 @@ def _cmd_sell(args, lang: str, extensions=()) -> int:
                 return EXIT_PROBLEMS
             items = [svc.SaleItem(svc.product_by_code(uow, code=code)["id"], qty)
                      for code, qty in items_wanted]
-            total = svc.quote_sale(uow, items=items).totals.total
+            quoted = svc.quote_sale(uow, items=items)
+            total = quoted.totals.total
+            parts: dict[str, int] = {}
+            for ln in quoted.lines:
+                parts[ln.enterprise_id] = parts.get(ln.enterprise_id, 0) + ln.amount
             tenders = _sell_tenders(args.pay, total, args.approval, svc.payment_methods(uow),
                                     lambda ref: (svc.find_enterprise(uow, ref=ref)
-                                                 or {}).get("id") if ref else None)
+                                                 or {}).get("id") if ref else None, parts)
             from pos.services.cash_receipts import Ask
 
             ask = Ask(args.cash_receipt, args.purpose) if args.cash_receipt is not None else None

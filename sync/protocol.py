@@ -279,8 +279,8 @@ class Document(Strict):
     """Its payments (1 to 50)."""
     own_terminals: list[Text(64, 1)] = Field(default_factory=list, max_length=MAX_LINES)
     """The document's enterprises (`enterprise_id`s of its lines) that took cards on their own
-    terminal when it was made: the stall's terminal's cards are theirs only when nothing else
-    is left (see Payments by enterprise in Documents). Left out when none."""
+    terminal when it was made: the stall's terminal's cards go to the others (see Payments by
+    enterprise in Documents). Left out when none."""
 
     @model_validator(mode="after")
     def adds_up(self) -> "Document":
@@ -344,6 +344,9 @@ class Document(Strict):
             if pay.kind != "card" or pay.enterprise_id not in self.own_terminals:
                 raise ValueError(f"payment {pay.n}: only a card payment is taken on an enterprise's "
                                  "own terminal, one named in own_terminals")
+            if pay.amount * sign < 0:
+                raise ValueError(f"payment {pay.n}: a card on an enterprise's own terminal has "
+                                 "its document's sign")
             tied[pay.enterprise_id] = tied.get(pay.enterprise_id, 0) + pay.amount
             if abs(tied[pay.enterprise_id]) > abs(part[pay.enterprise_id]):
                 raise ValueError(f"payment {pay.n}: more was taken on {pay.enterprise_id}'s own "

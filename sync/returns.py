@@ -92,7 +92,8 @@ def _lines(doc: p.Document) -> list[Line]:
 
 def _payments(doc: p.Document) -> list[Payment]:
     return [Payment(pay.n, pay.method, MethodKind(pay.kind), pay.amount, pay.tendered,
-                    pay.change, pay.approval_no, pay.reference) for pay in doc.payments]
+                    pay.change, pay.approval_no, pay.reference,
+                    enterprise_id=pay.enterprise_id) for pay in doc.payments]
 
 
 def _by_others(uow: UnitOfWork, copy: p.SaleCopy) -> tuple[dict[int, int], bool, list[str]]:
@@ -138,7 +139,8 @@ def _keep(store: Store, copies: list[p.SaleCopy], lookup: Lookup) -> None:
                 uow, sale_id=str(doc.id), receipt_no=doc.receipt_no,
                 device_code=copy.device_code, business_day=doc.business_day,
                 created_at=doc.created_at, lines=_lines(doc), payments=_payments(doc),
-                returned=gone, voided=voided, returns=receipts))
+                returned=gone, voided=voided, returns=receipts,
+                own_terminals=list(doc.own_terminals)))
         uow.commit()
 
 

@@ -256,6 +256,18 @@ class PayDialog(QDialog):
         return part - sum(x.amount for x in (self.tenders if tenders is None else tenders)
                           if x.terminal == eid)
 
+    def _stall_left(self) -> int:
+        """What the stall's terminal may still take: the part of the enterprises that use it
+        less the cards it took."""
+        part = self.total - sum(a for _, _, a in self.terminals)
+        return part - sum(x.amount for x in self.tenders if x.terminal is None
+                          and self.methods[x.method].kind == MethodKind.CARD)
+
+    def _stall_over(self, amount: int) -> DomainError:
+        part = self.total - sum(a for _, _, a in self.terminals)
+        return DomainError("stall_card_over", amount=part - self._stall_left() + amount,
+                           part=part, names=", ".join(n for _, n, _ in self.terminals))
+
     def _next_terminal(self) -> None:
         """The terminal the next card goes on: the first own terminal with something still to
         take, else the stall's."""
@@ -285,14 +297,27 @@ class PayDialog(QDialog):
         m = self.methods[method]
         terminal = self.terminal.currentData() if (self.terminals and m.kind == MethodKind.CARD) \
             else None
+        stall_card = bool(self.terminals) and m.kind == MethodKind.CARD and not terminal
+        if terminal and self._left_on(terminal) <= 0:
+            self.error.setText(explain(DomainError("terminal_part_taken",
+                                                   name=self._name_of(terminal))))
+            return False
+        if stall_card and self._stall_left() <= 0:
+            self.error.setText(explain(self._stall_over(0)))
+            return False
         if amount is None:
             try:
-                # on an enterprise's own terminal a card charges its part by default
-                amount = self.typed_amount() or (min(due, self._left_on(terminal))
-                                                 if terminal else due)
+                # on an enterprise's own terminal a card charges its part by default, on the
+                # stall's what the enterprises that use it still have to pay
+                amount = self.typed_amount() or (
+                    min(due, self._left_on(terminal)) if terminal
+                    else min(due, self._stall_left()) if stall_card else due)
             except AmountError as e:  # said, never reinterpreted
                 self.error.setText(explain(e))
                 return False
+        if stall_card and amount > self._stall_left():
+            self.error.setText(explain(self._stall_over(amount)))
+            return False
         if terminal and amount > self._left_on(terminal):
             self.error.setText(explain(DomainError(
                 "terminal_over_part", name=self._name_of(terminal),

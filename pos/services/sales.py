@@ -138,13 +138,21 @@ def _own_terminals(uow: UnitOfWork, priced: Priced, payments: list[Payment]) -> 
         if p.enterprise_id not in part or p.enterprise_id not in own:
             raise DomainError("terminal_unknown",
                               name=own.get(p.enterprise_id) or names.get(p.enterprise_id)
-                              or str(p.enterprise_id)[:40])
+                              or clean_text(str(p.enterprise_id)[:40], limit=40) or "?")
         taken[p.enterprise_id] = taken.get(p.enterprise_id, 0) + p.amount
         if taken[p.enterprise_id] > part[p.enterprise_id]:
             raise DomainError("terminal_over_part", name=names[p.enterprise_id],
                               amount=taken[p.enterprise_id], part=part[p.enterprise_id])
     if not own:
         return priced
+    # the stall's terminal takes only the part of the enterprises that use it (one merchant
+    # may not take another's card sales, 여신전문금융업법 §19)
+    stall_part = sum(a for e, a in part.items() if e not in own)
+    stall_cards = sum(p.amount for p in payments
+                      if p.kind == MethodKind.CARD and p.enterprise_id is None)
+    if stall_cards > stall_part:
+        raise DomainError("stall_card_over", amount=stall_cards, part=stall_part,
+                          names=", ".join(sorted(names[e] for e in part if e in own)))
     return replace(priced, parts=[replace(x, own_terminal=x.enterprise_id in own)
                                   for x in priced.parts])
 
@@ -256,6 +264,9 @@ class OtherSale:
     voided: bool  # another till voided it
     returns: list[str]  # the other tills' return receipts
     fetched_at: str
+    # its enterprises (this till's ids) that took cards on their own terminal (the server's
+    # copy says; payments' `enterprise_id` are this till's ids too)
+    own_terminals: tuple = ()
 
     def totals(self) -> Totals:
         return totals_of(self.lines, tax_parts(self.lines))
@@ -275,7 +286,7 @@ def other_sale(uow: UnitOfWork, sale_id: str) -> OtherSale | None:
         payments=[_payment(pay) for pay in body["payments"]],
         returned={int(k): int(v) for k, v in body.get("returned", {}).items()},
         voided=bool(body.get("voided")), returns=list(body.get("returns", [])),
-        fetched_at=row["fetched_at"])
+        fetched_at=row["fetched_at"], own_terminals=tuple(body.get("own_terminals", ())))
 
 
 def _typed_back(uow: UnitOfWork, other: OtherSale) -> dict[int, int]:
@@ -324,13 +335,19 @@ def _local_enterprise(uow: UnitOfWork, line: Line) -> Line:
 def keep_other_sale(uow: UnitOfWork, *, sale_id: str, receipt_no: str, device_code: str,
                     business_day: str, created_at: str, lines: list[Line],
                     payments: list[Payment], returned: dict[int, int], voided: bool,
-                    returns: list[str]) -> OtherSale:
+                    returns: list[str], own_terminals: list[str] = ()) -> OtherSale:
     """Keep (or bring up to date) the server's copy of another till's sale, with what the other
-    tills gave back of it. A copy typed in earlier is replaced by the server's."""
+    tills gave back of it. A copy typed in earlier is replaced by the server's. Its
+    enterprises become this till's (by name), its card terminals with them."""
     if uow.conn.execute(select(t.sales.c.id).where(t.sales.c.id == sale_id)).first():
         raise DomainError("other_sale_is_own", value=receipt_no)
+    local = {}
+    for ln in lines:
+        local.setdefault(ln.enterprise_id, _local_enterprise(uow, ln).enterprise_id)
     body = {"lines": [plain(_local_enterprise(uow, ln)) for ln in lines],
-            "payments": [plain(pay) for pay in payments],
+            "payments": [plain(replace(pay, enterprise_id=local.get(pay.enterprise_id)))
+                         for pay in payments],
+            "own_terminals": sorted({local[e] for e in own_terminals if e in local}),
             "returned": {str(k): v for k, v in returned.items() if v}, "voided": voided,
             "returns": returns}
     values = dict(receipt_no=receipt_no, device_code=device_code, business_day=business_day,
@@ -431,7 +448,7 @@ def void_sale(uow: UnitOfWork, *, sale_id: str | None = None, receipt_no: str | 
     payments = void_payments(originals)
     if sum(p.amount for p in payments) != priced.totals.total:
         raise DomainError("void_unbalanced", value=number)
-    priced = _own_as_sold(uow, priced, None if other else original["id"])
+    priced = _own_as_sold(uow, priced, original)
     own = {x.enterprise_id for x in priced.parts if x.own_terminal}
     payments = [p if p.enterprise_id in own else replace(p, enterprise_id=None)
                 for p in payments]
@@ -473,11 +490,11 @@ def refund_sale(uow: UnitOfWork, *, quantities: dict[int, int], method: str,
                                           elsewhere=elsewhere), quantities)
     priced = price_refund(lines)
     total = priced.totals.total
-    priced = _own_as_sold(uow, priced, None if other else original["id"])
-    terminal = _refund_terminal(uow, priced, chosen, original.payments if other else [
+    priced = _own_as_sold(uow, priced, original)
+    payments = _refund_payments(uow, priced, chosen, original.payments if other else [
         _payment(r) for r in uow.conn.execute(select(t.payments).where(
-            t.payments.c.sale_id == original["id"]).order_by(t.payments.c.n)).mappings()])
-    payments = [Payment(1, chosen.code, chosen.kind, total, total, 0, enterprise_id=terminal)]
+            t.payments.c.sale_id == original["id"]).order_by(t.payments.c.n)).mappings()],
+        original)
     need(uow, "refund", amount=-total,
          subject=original.receipt_no if other else original["receipt_no"])
     doc = _commit_document(uow, kind=DocKind.REFUND, priced=priced, payments=payments,
@@ -486,12 +503,13 @@ def refund_sale(uow: UnitOfWork, *, quantities: dict[int, int], method: str,
     return _cancel_cash_receipts(uow, doc, original)
 
 
-def _own_as_sold(uow: UnitOfWork, priced: Priced, sale_id: str | None) -> Priced:
+def _own_as_sold(uow: UnitOfWork, priced: Priced, original) -> Priced:
     """A return's enterprises take cards on their own terminal as they did on the sale (this
-    till's), or as they do now (another till's sale)."""
-    if sale_id is None:
-        own = set(terminals_of(uow))
+    till's, or another till's as the server's copy says)."""
+    if isinstance(original, OtherSale):
+        own = set(original.own_terminals)
     else:
+        sale_id = original["id"]
         x = t.sale_taxes.c
         own = set(uow.conn.execute(select(x.enterprise_id).where(
             x.sale_id == sale_id, x.own_terminal)).scalars())
@@ -501,19 +519,39 @@ def _own_as_sold(uow: UnitOfWork, priced: Priced, sale_id: str | None) -> Priced
                                   for p in priced.parts])
 
 
-def _refund_terminal(uow: UnitOfWork, priced: Priced, chosen, originals) -> str | None:
-    """A card refund goes back on the terminal that took the card: an enterprise's own when
-    everything refunded is that enterprise's and the sale's card went through its terminal."""
+def _refund_payments(uow: UnitOfWork, priced: Priced, chosen, originals,
+                     original) -> list[Payment]:
+    """How a refund pays back by `chosen`. A card goes back on the terminal that took it: each
+    enterprise that took cards on its own terminal gets its part back on it, up to what that
+    terminal took on the sale less what earlier returns gave back on it; the rest goes back on
+    the stall's terminal."""
+    total = priced.totals.total
     if chosen.kind != MethodKind.CARD:
-        return None
-    firms = {ln.enterprise_id for ln in priced.lines}
-    if len(firms) != 1:
-        return None
-    (firm,) = firms
-    own = any(x.enterprise_id == firm and x.own_terminal for x in priced.parts)
-    if own and any(p.kind == MethodKind.CARD and p.enterprise_id == firm for p in originals):
-        return firm
-    return None
+        return [Payment(1, chosen.code, chosen.kind, total, total, 0)]
+    own = [x.enterprise_id for x in priced.parts if x.own_terminal]
+    part: dict[str, int] = {}
+    for ln in priced.lines:
+        part[ln.enterprise_id] = part.get(ln.enterprise_id, 0) + ln.amount
+    s, pm = t.sales.c, t.payments.c
+    returns_of = (s.other_sale_id == original.id if isinstance(original, OtherSale)
+                  else s.original_id == original["id"])
+    payments, left = [], total
+    for firm in own:
+        took = sum(p.amount for p in originals
+                   if p.kind == MethodKind.CARD and p.enterprise_id == firm)
+        given = uow.conn.execute(
+            select(func.coalesce(func.sum(pm.amount), 0))
+            .select_from(t.payments.join(t.sales, s.id == pm.sale_id))
+            .where(returns_of, pm.enterprise_id == firm,
+                   pm.kind == str(MethodKind.CARD))).scalar()
+        back = min(-part.get(firm, 0), took + int(given))
+        if back > 0:
+            payments.append(Payment(len(payments) + 1, chosen.code, chosen.kind, -back, -back,
+                                    0, enterprise_id=firm))
+            left += back
+    if left or not payments:
+        payments.append(Payment(len(payments) + 1, chosen.code, chosen.kind, left, left, 0))
+    return payments
 
 
 def _commit_document(uow: UnitOfWork, *, kind: DocKind, priced: Priced, payments: list[Payment],
@@ -638,8 +676,8 @@ def _line(r) -> Line:
 
 def _payment(r) -> Payment:
     return Payment(r["n"], r["method"], MethodKind(r["kind"]), r["amount"], r["tendered"],
-                   r["change"], r["approval_no"], r["reference"], r["face_value"], r["count"],
-                   r["enterprise_id"])
+                   r["change"], r["approval_no"], r["reference"], r.get("face_value"),
+                   r.get("count"), r.get("enterprise_id"))
 
 
 def get_document(uow: UnitOfWork, *, sale_id: str | None = None,

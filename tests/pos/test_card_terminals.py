@@ -271,6 +271,18 @@ def test_the_till_sends_whose_terminal_took_each_card(store, joint):
     assert "own_terminals" not in events[plain.id]  # an event as before: bytes unchanged
     assert all("enterprise_id" not in p for p in events[plain.id]["payments"])
     Document.model_validate(sent)
+    with store.unit_of_work() as uow:
+        void = svc.void_sale(uow, sale_id=doc.id)
+        uow.commit()
+        back = next(e["document"] for e in pending_events(uow, after=0)
+                    if e.get("document", {}).get("id") == void.id)
+    Document.model_validate(back)
+    flipped = {**back, "payments": [{**back["payments"][0], "amount": 3000, "tendered": 3000},
+                                    {**back["payments"][1], "amount": -13_000,
+                                     "tendered": -13_000}]}
+    with pytest.raises(ValueError) as e:  # a return's card on a terminal pays back
+        Document.model_validate_json(json.dumps(flipped))
+    assert "its document's sign" in str(e.value)
     for bad, said in (
             ({**sent, "own_terminals": []}, "own terminal"),
             ({**sent, "own_terminals": [joint.general, joint.general]}, "once at most"),
@@ -354,6 +366,10 @@ def test_the_command_line_takes_a_card_on_an_enterprises_terminal(tmp_path):
     sold = jangteo(*d, "--lang", "en", "sell", "--item", "SOAP", "--item", "EGG",
                    "--pay", "card:3000@모두의공방", "--pay", "card")
     assert sold.returncode == 0, sold.stderr
+    # without an amount, a card on an enterprise's terminal charges its part
+    parted = jangteo(*d, "--lang", "en", "sell", "--item", "SOAP", "--item", "EGG",
+                     "--pay", "card@모두의공방", "--pay", "cash")
+    assert parted.returncode == 0, parted.stderr
     for pays, said in ((["card:3000@늘푸른농장", "card"], "Cannot take the card on 늘푸른농장"),
                        (["card:3000@nobody", "card"], "Cannot take the card on nobody"),
                        (["card:5000@모두의공방", "card"], "part of this sale is ₩3,000"),
@@ -363,6 +379,43 @@ def test_the_command_line_takes_a_card_on_an_enterprises_terminal(tmp_path):
         assert bad.returncode == 1 and said in bad.stderr, bad.stderr
         assert "Traceback" not in bad.stderr
     with Store(data) as store, store.unit_of_work(write=False) as uow:
-        (only,) = svc.list_documents(uow)
-        doc = svc.get_document(uow, sale_id=only["id"])
-    assert [(p.amount, p.enterprise_id) for p in doc.payments] == [(3000, firm), (7000, None)]
+        docs = [svc.get_document(uow, sale_id=d["id"]) for d in svc.list_documents(uow)]
+    assert [[(p.amount, p.enterprise_id) for p in doc.payments] for doc in docs] == [
+        [(3000, firm), (7000, None)], [(3000, firm), (7000, None)]]
+    assert docs[1].payments[1].method == "cash"
+
+
+def test_a_card_refund_goes_back_on_each_terminal_up_to_what_it_took(store, joint):
+    """Lines of two enterprises refunded by card: 모두의공방's part on its terminal, the rest on
+    the stall's; a second refund of its line finds its terminal's card already given back."""
+    doc = _sell(store, [svc.SaleItem(joint.soap, 2), svc.SaleItem(joint.eggs)],
+                [Tender("card", 3000, terminal=joint.general), Tender("cash", 3000),
+                 Tender("card", 7000)])
+    soap = next(ln.line_no for ln in doc.lines if ln.enterprise_id == joint.general)
+    eggs = next(ln.line_no for ln in doc.lines if ln.enterprise_id == joint.exempt)
+    with store.unit_of_work() as uow:
+        both = svc.refund_sale(uow, sale_id=doc.id, quantities={soap: 1, eggs: 1},
+                               method="card")
+        again = svc.refund_sale(uow, sale_id=doc.id, quantities={soap: 1}, method="card")
+        uow.commit()
+        day = svc.day_settlement(uow, day=doc.business_day)
+    assert [(p.amount, p.enterprise_id) for p in both.payments] == [(-3000, joint.general),
+                                                                   (-7000, None)]
+    assert [(p.amount, p.enterprise_id) for p in again.payments] == [(-3000, None)]
+    for e in day.enterprises:
+        assert sum(e.by_method.values()) == e.net
+
+
+def test_the_stalls_terminal_takes_only_the_part_of_those_that_use_it(store, joint):
+    """모두의공방 takes its cards on its own terminal: a card on the stall's for more than the
+    other enterprises' part is refused, with the names said (여신전문금융업법 §19)."""
+    items = [svc.SaleItem(joint.soap), svc.SaleItem(joint.eggs)]  # 3,000 own + 7,000
+    with store.unit_of_work() as uow:
+        in_shift(uow, daily=True)
+        with pytest.raises(DomainError) as e:
+            svc.record_sale(uow, items=items, tenders=[Tender("card", 10_000)])
+    assert e.value.code == "stall_card_over"
+    assert e.value.params == {"amount": 10_000, "part": 7000, "names": "모두의공방"}
+    doc = _sell(store, items, [Tender("cash", 3000), Tender("card", 7000)])
+    assert [p.enterprise_id for p in doc.payments] == [None, None]
+

@@ -405,3 +405,59 @@ def test_refund_and_void_from_the_command_line(server, tills, tmp_path):  # noqa
                 ("refund", number, "--line", "1=1", "--method", "없는수단")):
         got = jangteo(*bad)
         assert got.returncode != 0 and "Traceback" not in got.stderr and got.stderr, bad
+
+
+def test_a_void_or_refund_at_another_till_goes_back_on_the_terminals_as_sold(
+        server, tills):  # noqa: F811
+    """Till a's coffee cooperative took its card on its own terminal; till b (whose own
+    setting says otherwise) voids one sale and refunds another by card: every enterprise's card
+    and cash net to nothing, at the stall and on the server."""
+    from pos.demo import OWN_TERMINAL
+    from pos.domain import Tender
+    from sync import stall
+    from sync.server import service
+
+    _stall, a, b, _c = three_tills(server, tills)
+    with a.unit_of_work(write=False) as uow:
+        ents = {e["name"]: e["id"] for e in svc.list_enterprises(uow)}
+        products = svc.list_products(uow)
+    coffee = next(p for p in products if p["enterprise_id"] == ents[OWN_TERMINAL])
+    other = next(p for p in products if p["enterprise_id"] != ents[OWN_TERMINAL])
+    with b.unit_of_work() as uow:  # b was told otherwise by hand
+        svc.update_enterprise(uow, enterprise_id=next(
+            e["id"] for e in svc.list_enterprises(uow) if e["name"] == OWN_TERMINAL),
+            card_terminal="stall")
+        in_shift(uow)
+        uow.commit()
+    sold = []
+    for _ in range(2):
+        with a.unit_of_work() as uow:
+            in_shift(uow)
+            sold.append(svc.record_sale(
+                uow, items=[svc.SaleItem(coffee["id"]), svc.SaleItem(other["id"])],
+                tenders=[Tender("card", coffee["price"], terminal=ents[OWN_TERMINAL]),
+                         Tender("cash", other["price"])]))
+            uow.commit()
+    client.sync_now(a)
+    first = returns.look_up(b, sold[0].receipt_no).others[0]
+    assert [p.enterprise_id for p in first.payments][0] is not None
+    void = returns.give_back(b, kind="void", sale_id=first.id)
+    second = returns.look_up(b, sold[1].receipt_no).others[0]
+    line = next(ln.line_no for ln in second.lines if ln.enterprise_name == OWN_TERMINAL)
+    refund = returns.give_back(b, kind="refund", sale_id=second.id, quantities={line: 1},
+                               method="card")
+    with b.unit_of_work(write=False) as uow:
+        mine = next(e["id"] for e in svc.list_enterprises(uow) if e["name"] == OWN_TERMINAL)
+    assert [p.enterprise_id for p in void.payments] == [mine, None]
+    assert [(p.amount, p.enterprise_id) for p in refund.payments] == [(-coffee["price"], mine)]
+    client.sync_now(b)
+    day = sold[0].business_day
+    figures = stall.stall_settlement(a, day=day).settlement
+    by = {e.name: e.by_method for e in figures.enterprises}
+    assert by[OWN_TERMINAL].get("card", 0) == coffee["price"] * 2 - coffee["price"] * 2
+    assert by[OWN_TERMINAL].get("cash", 0) == 0
+    vat = {f.name: f for f in server.admin(lambda c: service.event_vat(
+        c, event_id=service.list_events(c)[0]["id"], since=day, until=day))}
+    assert (vat[OWN_TERMINAL].card, vat[OWN_TERMINAL].other_cash) == (0, 0)
+    other_name = next(n for n, i in ents.items() if i == other["enterprise_id"])
+    assert (vat[other_name].card, vat[other_name].other_cash) == (0, other["price"])  # kept

@@ -200,6 +200,14 @@ def test_a_card_is_taken_on_the_enterprises_own_terminal_then_the_stalls(qtbot, 
         seen["then"] = dialog.terminal.currentText()
         seen["row"] = dialog.table.item(0, 2).text()
         shot(dialog, "pay-own-terminal-ko")
+        dialog.terminal.setCurrentIndex(1)  # its terminal again: its part is taken
+        qtbot.mouseClick(dialog.method_buttons["card"], Qt.LeftButton)
+        seen["taken"] = (dialog.error.text(), len(dialog.tenders))
+        dialog.terminal.setCurrentIndex(0)
+        qtbot.keyClicks(dialog.amount, str(other["price"] + 1))  # more than the others' part
+        qtbot.mouseClick(dialog.method_buttons["card"], Qt.LeftButton)
+        seen["stall_over"] = (dialog.error.text(), len(dialog.tenders))
+        dialog.amount.clear()
         qtbot.mouseClick(dialog.method_buttons["card"], Qt.LeftButton)  # the rest, the stall's
         qtbot.mouseClick(dialog.confirm_btn, Qt.LeftButton)
 
@@ -209,6 +217,8 @@ def test_a_card_is_taken_on_the_enterprises_own_terminal_then_the_stalls(qtbot, 
     assert seen["shown"] and seen["first"] == f"{OWN_TERMINAL} 단말기"
     assert "몫은" in seen["over"] and seen["none_taken"]
     assert seen["then"] == "매장 단말기" and seen["row"] == f"{OWN_TERMINAL} 단말기"
+    assert "이미" in seen["taken"][0] and seen["taken"][1] == 1  # no ₩0 card added
+    assert "매장 단말기를 쓰는 업체의 몫" in seen["stall_over"][0] and seen["stall_over"][1] == 1
     with demo_store.unit_of_work(write=False) as uow:
         doc = svc.get_document(uow, sale_id=svc.list_documents(uow)[-1]["id"])
     assert [(p.amount, p.enterprise_id) for p in doc.payments] == [
