@@ -82,6 +82,10 @@ KEY_USES = [  # (context, which files, how the code names a message)
     ("cli", "ui/main.py", re.compile(r'\bsay\(\s*"([a-z_0-9]+)"')),
     ("cli", "ui/selftest.py", re.compile(r'\b(?:h|say|step)\(\s*"([a-z_0-9]+)"')),
     ("server", "sync/server/*.py", re.compile(r'\b(?:h|say)\(\s*"([a-z_0-9]+)"')),
+    # the organizer's console: its pages' words and its routes' sentences
+    ("console", "sync/server/templates/*.html", re.compile(r'\b_\(\s*["\']([a-z_0-9]+)["\']')),
+    ("console", "sync/server/console_routes.py",
+     re.compile(r'(?:\bwords\(|\brefused\(request, \w+, |\bagain\()\s*"([a-z_0-9]+)"')),
 ]
 
 

@@ -20,7 +20,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import protocol as p
-from sync.server import device_routes, organizer_routes, service
+from sync.server import console_routes, device_routes, organizer_routes, service
 from sync.server.db import make_engine, migrate
 from sync.server.limits import FailureLimit
 
@@ -91,7 +91,9 @@ class BodyGuard:
         kind = headers.get("content-type")
         if scope["method"] in ("POST", "PUT", "PATCH") and kind is not None:
             media = kind.split(";")[0].strip().lower()
-            if media != "application/json" and not media.endswith("+json"):
+            form = media == "application/x-www-form-urlencoded" and \
+                console_routes.is_console(scope.get("path", ""))  # the console's forms
+            if media != "application/json" and not media.endswith("+json") and not form:
                 return await problem(415, "unsupported_media_type",
                                      f"the body must be JSON (Content-Type: application/json), "
                                      f"not {media[:60]!r}")(scope, receive, send)
@@ -147,6 +149,7 @@ def create_app(db_url: str, *, run_migrations: bool = True,
     app.state.enroll_failures = FailureLimit()  # wrong enrollment codes, per address and in all
     app.include_router(device_routes.router)
     app.include_router(organizer_routes.router)
+    app.include_router(console_routes.router)
 
     app.add_middleware(BodyGuard, seconds=body_seconds, idle=body_idle)
 
@@ -161,6 +164,9 @@ def create_app(db_url: str, *, run_migrations: bool = True,
 
     @app.exception_handler(StarletteHTTPException)
     async def http_refusal(request: Request, exc: StarletteHTTPException):
+        if console_routes.is_console(request.url.path) and exc.status_code in (404, 405):
+            return console_routes.refused(request, console_routes.current(request),
+                                          "page_unknown", exc.status_code)
         if exc.status_code == 400 and exc.__cause__ is not None:  # FastAPI could not read it
             return problem(422, "not_json", _unreadable(exc.__cause__))
         return problem(exc.status_code, HTTP_CODES.get(exc.status_code, "refused"),

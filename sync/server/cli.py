@@ -100,6 +100,18 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
                     help=h("audit_to_help"))
     au.add_argument("--staff", dest="staff_name", default=None, metavar="NAME",
                     help=h("audit_staff_help"))
+    og = sub.add_parser("org", help=h("org_help"))
+    og.add_argument("action", choices=["add", "list"])
+    og.add_argument("name", nargs="?", metavar="NAME")
+    us = sub.add_parser("user", help=h("user_help"))
+    us.add_argument("action", choices=["add", "password", "list"])
+    us.add_argument("email", nargs="?", metavar="EMAIL")
+    us.add_argument("--org", default=None, metavar="ORGANIZATION", help=h("user_org_help"))
+    us.add_argument("--role", choices=["admin", "staff", "viewer", "enterprise"],
+                    default="staff", help=h("user_role_help"))
+    us.add_argument("--enterprise", default=None, metavar="NAME",
+                    help=h("user_enterprise_help"))
+    us.add_argument("--password-stdin", action="store_true", help=h("user_password_stdin_help"))
     vt = sub.add_parser("vat", help=h("vat_help"))
     vt.add_argument("event", metavar="EVENT")
     vt.add_argument("--from", dest="since", required=True, metavar="YYYY-MM-DD")
@@ -184,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                     until=args.until, staff=args.staff_name), lang)
             elif args.command == "vat":
                 return _vat(service, conn, args, lang)
+            elif args.command in ("org", "user"):
+                return _accounts(conn, args, lang)
             elif args.command == "totals":
                 totals = service.totals(conn, event_id=service.find_event(conn, args.event)["id"])
                 if args.json:
@@ -193,6 +207,68 @@ def main(argv: list[str] | None = None) -> int:
     except service.Refused as e:
         print(e.reason, file=sys.stderr)
         return 1
+    return 0
+
+
+def _password(args, lang: str) -> str | None:
+    """The new password: read from stdin (--password-stdin, one line), else asked twice on
+    the terminal; None (said why) when there is none."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        print(say("user_password_how", lang), file=sys.stderr)
+        return None
+    first = getpass.getpass(say("user_password_prompt", lang))
+    if getpass.getpass(say("user_password_again", lang)) != first:
+        print(say("user_password_differ", lang), file=sys.stderr)
+        return None
+    return first
+
+
+def _accounts(conn, args, lang: str) -> int:
+    """`jangteo-server org add|list`, `user add|password|list`: the organizations and the
+    people who sign in to the organizer's console (`sync.server.accounts`)."""
+    from sync.server import accounts
+
+    if args.command == "org":
+        if args.action == "list":
+            for org in accounts.organizations(conn):
+                print(f"{org['id']}\t{org['name']}")
+            return 0
+        if not args.name:
+            print(say("org_name_needed", lang), file=sys.stderr)
+            return 2
+        accounts.add_organization(conn, name=args.name)
+        print(say("org_added", lang, name=" ".join(args.name.split())))
+        return 0
+    if args.action == "list":
+        if not args.org:
+            print(say("user_org_needed", lang), file=sys.stderr)
+            return 2
+        org = accounts.organization_by_name(conn, args.org)
+        for u in accounts.users_of(conn, org["id"]):
+            extra = f"\t{u['enterprise_name']}" if u["enterprise_name"] else ""
+            print(f"{u['email']}\t{u['role']}{extra}")
+        return 0
+    if not args.email:
+        print(say("user_email_needed", lang), file=sys.stderr)
+        return 2
+    if args.action == "add" and not args.org:
+        print(say("user_org_needed", lang), file=sys.stderr)
+        return 2
+    password = _password(args, lang)
+    if password is None:
+        return 2
+    if args.action == "add":
+        accounts.add_user(conn, email=args.email, organization=args.org, role=args.role,
+                          password=password, enterprise=args.enterprise)
+        print(say("user_added", lang, email=accounts.clean_email(args.email), role=args.role,
+                  org=" ".join(args.org.split())))
+    else:
+        accounts.set_password(conn, email=args.email, password=password)
+        print(say("user_password_set", lang, email=accounts.clean_email(args.email)))
     return 0
 
 

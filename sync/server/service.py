@@ -52,13 +52,15 @@ class Refused(Exception):
 
 # -- organizer ---------------------------------------------------------------------------------
 
-def create_event(conn: Connection, *, name: str) -> str:
+def create_event(conn: Connection, *, name: str, organization_id: str | None = None) -> str:
+    """A new event, of `organization_id` when made in the organizer's console."""
     name = name.strip()
     if conn.execute(select(t.events.c.id).where(t.events.c.name == name)).first() is not None:
         raise Refused(409, f"there is already an event named {_said(name)}: event names are "
                            "unique, since they are used to find the event")
     eid = str(uuid.uuid4())
-    conn.execute(t.events.insert().values(id=eid, name=name, created_at=_now()))
+    whose = {"organization_id": organization_id} if organization_id else {}
+    conn.execute(t.events.insert().values(id=eid, name=name, created_at=_now(), **whose))
     return eid
 
 
@@ -113,9 +115,12 @@ def find_stall(conn: Connection, ref: str, *, event_id: str | None = None) -> di
     return dict(rows[0])
 
 
-def list_events(conn: Connection) -> list[dict]:
-    return [dict(r) for r in conn.execute(select(t.events).order_by(t.events.c.created_at))
-            .mappings()]
+def list_events(conn: Connection, *, organization_id: str | None = None) -> list[dict]:
+    """Every event (the API's and the CLI's), or one organization's (the console's)."""
+    query = select(t.events).order_by(t.events.c.created_at)
+    if organization_id is not None:
+        query = query.where(t.events.c.organization_id == organization_id)
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def list_stalls(conn: Connection, *, event_id: str) -> list[dict]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer, MetaData, String,
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, MetaData, String,
                         Table, Text, UniqueConstraint, false, text)
 
 metadata = MetaData(naming_convention={
@@ -13,12 +13,50 @@ metadata = MetaData(naming_convention={
     "pk": "pk_%(table_name)s",
 })
 
+organizations = Table(  # who runs markets on this server: a city center, a district center
+    "organizations", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Index("ux_organizations_name", "name", unique=True),
+)
+
+users = Table(  # the people who sign in to the organizer's console (sync/server/accounts.py)
+    "users", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("email", String(254), nullable=False),  # as typed, compared lowercased
+    Column("organization_id", String(36), ForeignKey("organizations.id"), nullable=False),
+    Column("role", String(12), nullable=False),  # admin, staff, viewer, enterprise
+    Column("enterprise_name", Text, nullable=True),  # an enterprise login's enterprise
+    Column("password_hash", Text, nullable=False),  # argon2id, never the password
+    Column("created_at", Text, nullable=False),
+    Column("disabled_at", Text, nullable=True),
+    CheckConstraint("role IN ('admin', 'staff', 'viewer', 'enterprise')", name="role_known"),
+    CheckConstraint("(role = 'enterprise') = (enterprise_name IS NOT NULL)",
+                    name="enterprise_login"),
+    Index("ux_users_email", "email", unique=True),
+)
+
+web_sessions = Table(  # a signed-in browser: the cookie's hash, never the cookie
+    "web_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),  # the session's form token
+    Column("created_at", BigInteger, nullable=False),  # unix seconds
+    Column("seen_at", BigInteger, nullable=False),
+    Index("ix_web_sessions_user_id", "user_id"),
+)
+
 events = Table(  # a market event: "2026 가을 사회적경제 장터"
     "events", metadata,
     Column("id", String(36), primary_key=True),
     Column("name", Text, nullable=False),
     Column("created_at", Text, nullable=False),
+    # whose event (the console shows an organization only its own); null: made with an
+    # organizer token before there were organizations, seen by the API and the CLI only
+    Column("organization_id", String(36), nullable=True),
     Index("ux_events_name", "name", unique=True),  # a key: `--event NAME`
+    Index("ix_events_organization_id", "organization_id"),
 )
 
 stalls = Table(

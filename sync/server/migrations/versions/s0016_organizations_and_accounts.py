@@ -1,0 +1,73 @@
+"""Organizations (one server may host a city center and its district centers), the people who
+sign in to the organizer's console (e-mail, argon2 hash, role, an enterprise login's
+enterprise), their sessions, and which organization each event belongs to.
+
+Revision ID: s0016
+Revises: s0015
+Create Date: 2026-12-08 01:00:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = 's0016'
+down_revision = 's0015'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'organizations',
+        sa.Column('id', sa.String(length=36), nullable=False),
+        sa.Column('name', sa.Text(), nullable=False),
+        sa.Column('created_at', sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_organizations')),
+    )
+    op.create_index('ux_organizations_name', 'organizations', ['name'], unique=True)
+    op.create_table(
+        'users',
+        sa.Column('id', sa.String(length=36), nullable=False),
+        sa.Column('email', sa.String(length=254), nullable=False),
+        sa.Column('organization_id', sa.String(length=36), nullable=False),
+        sa.Column('role', sa.String(length=12), nullable=False),
+        sa.Column('enterprise_name', sa.Text(), nullable=True),
+        sa.Column('password_hash', sa.Text(), nullable=False),
+        sa.Column('created_at', sa.Text(), nullable=False),
+        sa.Column('disabled_at', sa.Text(), nullable=True),
+        sa.CheckConstraint("role IN ('admin', 'staff', 'viewer', 'enterprise')",
+                           name=op.f('ck_users_role_known')),
+        sa.CheckConstraint("(role = 'enterprise') = (enterprise_name IS NOT NULL)",
+                           name=op.f('ck_users_enterprise_login')),
+        sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'],
+                                name=op.f('fk_users_organization_id_organizations')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
+    )
+    op.create_index('ux_users_email', 'users', ['email'], unique=True)
+    op.create_table(
+        'web_sessions',
+        sa.Column('token_hash', sa.String(length=64), nullable=False),
+        sa.Column('user_id', sa.String(length=36), nullable=False),
+        sa.Column('csrf', sa.String(length=64), nullable=False),
+        sa.Column('created_at', sa.BigInteger(), nullable=False),
+        sa.Column('seen_at', sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'],
+                                name=op.f('fk_web_sessions_user_id_users')),
+        sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_web_sessions')),
+    )
+    op.create_index('ix_web_sessions_user_id', 'web_sessions', ['user_id'])
+    with op.batch_alter_table('events') as batch:
+        batch.add_column(sa.Column('organization_id', sa.String(length=36), nullable=True))
+    op.create_index('ix_events_organization_id', 'events', ['organization_id'])
+
+
+def downgrade() -> None:
+    op.drop_index('ix_events_organization_id', table_name='events')
+    with op.batch_alter_table('events') as batch:
+        batch.drop_column('organization_id')
+    op.drop_index('ix_web_sessions_user_id', table_name='web_sessions')
+    op.drop_table('web_sessions')
+    op.drop_index('ux_users_email', table_name='users')
+    op.drop_table('users')
+    op.drop_index('ux_organizations_name', table_name='organizations')
+    op.drop_table('organizations')

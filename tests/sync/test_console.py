@@ -1,0 +1,261 @@
+"""The organizer's console in a real browser (Debian's chromium driven by Playwright) against a
+real server on PostgreSQL: people added with the server's command line sign in, create an
+event and a stall; a till enrolls and pushes and the event's page shows its sales; a viewer
+cannot change anything, an enterprise login sees only its own figures, a second organization
+sees nothing of the first; forms without their token and guessed passwords are refused.
+Screenshots of each page at 1366×768 and on a phone-size window go to test-artifacts."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from contextlib import closing
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+from tests.sync.conftest import RunningServer, database
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+PASSWORD = "장터-비밀번호-2026"
+ORG, OTHER_ORG = "서울시 사회적경제지원센터", "성동구 사회적경제지원센터"
+
+
+def jangteo_server(db: str, *args: str, stdin: str | None = None):
+    return subprocess.run([sys.executable, "-m", "sync.server.cli", "--db", db, "--lang", "en",
+                           *args], input=stdin, capture_output=True, text=True, timeout=120,
+                          cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    """A server on a PostgreSQL database of its own, with two organizations and their people,
+    added by the command line."""
+    folder = tmp_path_factory.mktemp("console")
+    with database("postgresql", folder) as url:
+        srv = RunningServer(url)
+        try:
+            for org in (ORG, OTHER_ORG):
+                assert jangteo_server(url, "org", "add", org).returncode == 0
+            for email, org, role, extra in (
+                    ("admin@center.kr", ORG, "admin", ()),
+                    ("viewer@center.kr", ORG, "viewer", ()),
+                    ("coffee@daon.kr", ORG, "enterprise", ("--enterprise", "다온커피협동조합")),
+                    ("admin@seongdong.kr", OTHER_ORG, "admin", ())):
+                added = jangteo_server(url, "user", "add", email, "--org", org, "--role", role,
+                                       *extra, "--password-stdin", stdin=PASSWORD + "\n")
+                assert added.returncode == 0, added.stderr
+            yield srv
+        finally:
+            srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is needed (.ci/run installs it): apt-get install chromium")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def new_page(browser, *, phone: bool = False, lang: str = "ko-KR"):
+    size = {"width": 390, "height": 844} if phone else {"width": 1366, "height": 768}
+    context = browser.new_context(viewport=size, locale=lang, is_mobile=phone,
+                                  device_scale_factor=2 if phone else 1)
+    return context.new_page()
+
+
+def shoot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"console-{name}.png"
+    page.evaluate("document.fonts.ready")  # Hangul from the server's font, on a bare machine
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(page, url: str, email: str, password: str = PASSWORD):
+    page.goto(f"{url}/console/")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+def test_an_organizer_signs_in_sets_up_an_event_and_sees_a_tills_sales(console, browser,
+                                                                        tmp_path):
+    from pos.demo import OWN_TERMINAL, run_demo
+    from pos.store import Store
+    from sync import client
+    from sync.server import service
+
+    page = new_page(browser)
+    page.goto(f"{console.url}/console/events")
+    assert "/console/sign-in" in page.url  # signed out: to the sign-in page
+    assert page.locator("h1").inner_text() == "로그인"
+    shoot(page, "sign-in-1366")
+    # this machine has no Korean font of its own: the page's Hangul is the server's
+    assert page.evaluate("[...document.fonts].some(f => f.status === 'loaded')")
+    sign_in(page, console.url, "admin@center.kr", "wrong password!")
+    assert "이메일 또는 비밀번호가 맞지 않습니다" in page.inner_text("[role=alert]")
+    sign_in(page, console.url, "ADMIN@center.kr ")  # as typed: case and spaces aside
+    assert page.url.endswith("/console/events")
+    assert "아직 행사가 없습니다" in page.inner_text("main")
+    page.fill("input[name=name]", "2026 가을 사회적경제 장터")
+    page.click("text=행사 만들기")
+    assert page.locator("h1").inner_text() == "2026 가을 사회적경제 장터"
+    event_id = page.url.rstrip("/").split("/")[-1]
+    page.fill("input[name=name]", "서울역 공동매대")
+    page.click("text=매대 만들기")
+    assert "서울역 공동매대" in page.inner_text("main")
+    page.fill("input[name=name]", "서울역 공동매대")  # the same name again: said, not a 500
+    page.click("text=매대 만들기")
+    assert "이미 있습니다" in page.inner_text("[role=alert]")
+
+    # a till enrolls with a code of that stall and pushes a market day
+
+    def code(conn):
+        stall = service.find_stall(conn, "서울역 공동매대", event_id=event_id)
+        return service.device_code(conn, stall_id=stall["id"])
+
+    with Store(tmp_path / "till") as till:
+        client.enroll(till, url=console.url, code=console.admin(code))
+        run_demo(till, sales=60, seed=4)
+        client.sync_now(till)
+        with till.unit_of_work(write=False) as uow:
+            from pos import services as svc
+
+            sold = {e.name: e.net for e in svc.day_settlement(
+                uow, day=svc.list_documents(uow)[0]["business_day"]).enterprises}
+    page.goto(f"{console.url}/console/events/{event_id}")
+    text = page.inner_text("main")
+    totals = console.admin(lambda c: service.totals(c, event_id=event_id))
+    assert totals["net"] == sum(sold.values()) > 0
+    for name, net in sold.items():
+        row = page.locator("tr", has_text=name).inner_text()
+        assert f"{net:,}" in row, (name, row)
+    assert "A01" in text  # the till, under its stall
+    shoot(page, "event-1366")
+    phone = new_page(browser, phone=True)
+    sign_in(phone, console.url, "admin@center.kr")
+    phone.goto(f"{console.url}/console/events/{event_id}")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 1  # nothing wider than the phone: tables scroll in their box
+    shoot(phone, "event-phone")
+
+    # an enterprise login: only its own enterprise's row, no stalls, no forms
+    mine = new_page(browser)
+    sign_in(mine, console.url, "coffee@daon.kr")
+    mine.goto(f"{console.url}/console/events/{event_id}")
+    rows = mine.locator("tbody tr").all_inner_texts()
+    assert len(rows) == 1 and OWN_TERMINAL in rows[0] and f"{sold[OWN_TERMINAL]:,}" in rows[0]
+    assert mine.locator("form[action$='/stalls']").count() == 0
+    assert "A01" not in mine.inner_text("main")
+    shoot(mine, "event-enterprise-1366")
+    mine.goto(f"{console.url}/console/events")  # the list too: its own net, not the event's
+    assert f"{sold[OWN_TERMINAL]:,}" in mine.inner_text("tbody")
+    assert f"{totals['net']:,}" not in mine.inner_text("main")
+
+    # a second organization sees nothing of the first
+    other = new_page(browser, lang="en-US")
+    sign_in(other, console.url, "admin@seongdong.kr")
+    assert "No events yet" in other.inner_text("main")  # and in English for an English browser
+    other.goto(f"{console.url}/console/events/{event_id}")
+    assert "No such event" in other.inner_text("main")
+    shoot(other, "events-other-org-1366")
+
+
+def _form_token(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', html)
+    assert found, name
+    return found.group(1)
+
+
+def _signed_in(url: str, email: str) -> tuple[httpx.Client, str]:
+    http = httpx.Client(base_url=url, follow_redirects=False)
+    page = http.get("/console/sign-in")
+    token = _form_token(page.text, "form_token")
+    done = http.post("/console/sign-in", data={"email": email, "password": PASSWORD,
+                                               "form_token": token, "next": "/console/events"})
+    assert done.status_code == 303, done.text
+    events = http.get("/console/events")
+    return http, _form_token(events.text, "csrf")
+
+
+def test_a_viewer_changes_nothing_and_a_form_needs_its_token(console):
+    http, csrf = _signed_in(console.url, "viewer@center.kr")
+    with closing(http):
+        page = http.get("/console/events")
+        assert page.status_code == 200 and "행사 만들기" not in page.text  # no form to fill
+        tried = http.post("/console/events", data={"name": "몰래 만든 행사", "csrf": csrf})
+        assert tried.status_code == 403 and "조회만" in tried.text
+    admin, csrf = _signed_in(console.url, "admin@center.kr")
+    with closing(admin):
+        forged = admin.post("/console/events", data={"name": "위조된 행사"})  # no token
+        assert forged.status_code == 403 and "만료" in forged.text
+        wrong = admin.post("/console/events", data={"name": "위조된 행사", "csrf": "x" * 5000})
+        assert wrong.status_code == 403
+        huge = admin.post("/console/events", content=b"name=" + b"x" * 100_000 + b"&csrf=" +
+                          csrf.encode(), headers={"content-type":
+                                                  "application/x-www-form-urlencoded"})
+        assert huge.status_code == 403  # an oversized form is no form
+        for name in ("", " \n ", "x" * 201):
+            bad = admin.post("/console/events", data={"name": name, "csrf": csrf})
+            assert bad.status_code == 422 and "1~200자" in bad.text
+        made = admin.post("/console/events", data={"name": "a\x00b <script>", "csrf": csrf})
+        assert made.status_code in (303, 422)
+        listed = admin.get("/console/events").text
+        assert "<script>" not in listed  # whatever was taken is shown as text
+        gone = admin.post("/console/sign-out", data={"csrf": csrf})
+        assert gone.status_code == 303
+        assert admin.get("/console/events").status_code == 303  # signed out for good
+    assert httpx.get(f"{console.url}/console/nowhere").status_code == 404
+    assert httpx.get(f"{console.url}/api/v1/events").status_code == 401  # the API as it was
+
+
+def test_guessing_passwords_is_stopped_and_a_reset_ends_the_sessions(console):
+    http = httpx.Client(base_url=console.url)
+    with http:
+        token = _form_token(http.get("/console/sign-in").text, "form_token")
+        answers = [http.post("/console/sign-in", data={
+            "email": "viewer@center.kr", "password": f"guess number {n}", "form_token": token})
+            for n in range(12)]
+        codes = [a.status_code for a in answers]
+        first = codes.index(429)  # 10 wrong tries for one e-mail
+        assert first == 10 and set(codes[:first]) == {401} and set(codes[first:]) == {429}
+        assert int(answers[first].headers["retry-after"]) > 0
+        # the right password waits too: the limit is checked before the password
+        late = http.post("/console/sign-in", data={"email": "viewer@center.kr",
+                                                   "password": PASSWORD, "form_token": token})
+        assert late.status_code == 429 and "다시 해 주세요" in late.text
+    admin, _csrf = _signed_in(console.url, "admin@seongdong.kr")
+    with closing(admin):
+        assert admin.get("/console/events").status_code == 200
+        reset = jangteo_server(console.db_url, "user", "password", "admin@seongdong.kr",
+                               "--password-stdin", stdin="새-비밀번호-2026-12\n")
+        assert reset.returncode == 0, reset.stderr
+        assert admin.get("/console/events").status_code == 303  # its session ended
+    short = jangteo_server(console.db_url, "user", "password", "admin@seongdong.kr",
+                           "--password-stdin", stdin="short\n")
+    assert short.returncode == 1 and "10 to 256 characters" in short.stderr
+    none = jangteo_server(console.db_url, "user", "add", "x@y.kr", "--org", ORG)
+    assert none.returncode == 2 and "--password-stdin" in none.stderr  # no terminal to ask on
+    for args, said in ((("user", "add", "not-an-email", "--org", ORG), "not an e-mail"),
+                       (("user", "add", "new@center.kr", "--org", "없는 기관"), "no organization"),
+                       (("user", "add", "admin@center.kr", "--org", ORG), "already has"),
+                       (("user", "add", "e@center.kr", "--org", ORG, "--role", "enterprise"),
+                        "names its enterprise"),
+                       (("org", "add", ORG), "already an organization")):
+        bad = jangteo_server(console.db_url, *args, "--password-stdin", stdin=PASSWORD + "\n") \
+            if args[0] == "user" else jangteo_server(console.db_url, *args)
+        assert bad.returncode == 1 and said in bad.stderr, (args, bad.stderr)
+        assert "Traceback" not in bad.stderr
