@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from pos import bizno as numbers
 from pos.i18n import tr
 from pos.money import format_won
 from sync.server import accounts, service
@@ -286,13 +287,9 @@ def events_page(request: Request):
 @router.post("/events")
 async def create_event(request: Request):
     fields = await form(request)
-    session = current(request)
-    if session is None:
-        return to_sign_in(request)
-    if not accounts.csrf_ok(session, fields.get("csrf")):
-        return refused(request, session, "form_expired", 403)
-    if not session.user.can_change:
-        return refused(request, session, "read_only", 403)
+    session, answer = _changing(request, fields)
+    if answer is not None:
+        return answer
     name = " ".join(fields.get("name", "").split())
     lang = language(request)
     error = None
@@ -321,25 +318,27 @@ def event_page(event_id: str, request: Request):
         found = _own_event(conn, session, event_id)
         if found is None:
             return refused(request, session, "event_unknown", 404)
+    return _event_view(request, session, found)
+
+
+def _event_view(request: Request, session, found: dict, *, status: int = 200, **more):
+    with _engine(request).begin() as conn:
         stalls = service.list_stalls(conn, event_id=found["id"])
-        totals = service.totals(conn, event_id=found["id"])
-    totals = _visible(session, totals)
+        totals = _visible(session, service.totals(conn, event_id=found["id"]))
+        enterprises = service.event_enterprises(conn, event_id=found["id"])
     if session.user.role == "enterprise":  # its own figures, not the event's stalls
-        stalls = []
-    return page(request, "event.html", session=session, event=found, stalls=stalls,
-                totals=totals, error=None)
+        stalls, enterprises = [], []
+    return page(request, "event.html", status=status, session=session, event=found,
+                stalls=stalls, totals=totals, enterprises=enterprises,
+                **{"error": None, "enterprise_error": None, **more})
 
 
 @router.post("/events/{event_id}/stalls")
 async def create_stall(event_id: str, request: Request):
     fields = await form(request)
-    session = current(request)
-    if session is None:
-        return to_sign_in(request)
-    if not accounts.csrf_ok(session, fields.get("csrf")):
-        return refused(request, session, "form_expired", 403)
-    if not session.user.can_change:
-        return refused(request, session, "read_only", 403)
+    session, answer = _changing(request, fields)
+    if answer is not None:
+        return answer
     name = " ".join(fields.get("name", "").split())
     lang = language(request)
     with _engine(request).begin() as conn:
@@ -355,12 +354,174 @@ async def create_stall(event_id: str, request: Request):
                 error = None
             except service.Refused:
                 error = words("stall_name_taken", lang, name=name)
-        if error is None:
-            return RedirectResponse(f"/console/events/{found['id']}", status_code=303)
-        stalls = service.list_stalls(conn, event_id=found["id"])
-        totals = service.totals(conn, event_id=found["id"])
-    return page(request, "event.html", status=422, session=session, event=found, stalls=stalls,
-                totals=totals, error=error, typed=name)
+    if error is None:
+        return RedirectResponse(f"/console/events/{found['id']}", status_code=303)
+    return _event_view(request, session, found, status=422, error=error, typed=name)
+
+
+def _changing(request: Request, fields: dict):
+    """The session of a form that may change something, else the answer refusing it."""
+    session = current(request)
+    if session is None:
+        return None, to_sign_in(request)
+    if not accounts.csrf_ok(session, fields.get("csrf")):
+        return None, refused(request, session, "form_expired", 403)
+    if not session.user.can_change:
+        return None, refused(request, session, "read_only", 403)
+    return session, None
+
+
+def _percent_bp(text: str) -> int | None:
+    """"10", "12.5", "12,5 %" as hundredths of a percent (1250); None when it is not 0–100."""
+    from decimal import Decimal, InvalidOperation
+
+    text = text.strip().rstrip("%").strip().replace(",", ".") or "0"
+    if len(text) > 10:
+        return None
+    try:
+        value = Decimal(text) * 100
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value != value.to_integral_value() or not 0 <= value <= 10000:
+        return None
+    return int(value)
+
+
+@router.post("/events/{event_id}/enterprises")
+async def add_enterprise(event_id: str, request: Request):
+    fields = await form(request)
+    session, answer = _changing(request, fields)
+    if answer is not None:
+        return answer
+    lang = language(request)
+    name = " ".join(fields.get("name", "").split())
+    bizno = fields.get("bizno", "").strip() or None
+    commission = _percent_bp(fields.get("commission", ""))
+    with _engine(request).begin() as conn:
+        found = _own_event(conn, session, event_id)
+        if found is None:
+            return refused(request, session, "event_unknown", 404)
+        error = None
+        if not name or len(name) > 200:
+            error = words("enterprise_name_invalid", lang)
+        elif commission is None:
+            error = words("commission_invalid", lang)
+        elif bizno is not None and (len(bizno) > 20 or not numbers.is_valid(bizno)):
+            error = words("bizno_invalid", lang, value=bizno[:20])
+        else:
+            try:
+                with conn.begin_nested():
+                    service.add_enterprise(conn, event_id=found["id"], name=name, bizno=bizno,
+                                           commission_bp=commission)
+            except service.Refused:
+                error = words("enterprise_name_taken", lang, name=name)
+    if error is None:
+        return RedirectResponse(f"/console/events/{found['id']}#enterprises", status_code=303)
+    return _event_view(request, session, found, status=422, enterprise_error=error,
+                       typed_enterprise={"name": name, "bizno": bizno or "",
+                                         "commission": fields.get("commission", "")[:10]})
+
+
+# -- a stall: its tills, enrollment codes, revoking a till -------------------------------------
+
+def _own_stall(conn, session, stall_id: str) -> tuple[dict, dict] | None:
+    """The stall and its event if the event is the signed-in organization's."""
+    try:
+        stall = service.find_stall(conn, stall_id)
+    except service.Refused:
+        return None
+    if stall["id"] != stall_id:
+        return None
+    event = _own_event(conn, session, stall["event_id"])
+    return (stall, event) if event is not None else None
+
+
+def _stall_view(request: Request, session, stall_id: str, *, status: int = 200, **more):
+    with _engine(request).begin() as conn:
+        found = _own_stall(conn, session, stall_id)
+        if found is None or session.user.role == "enterprise":
+            return refused(request, session, "stall_unknown", 404)
+        stall, event = found
+        (listed,) = [s for s in service.list_stalls(conn, event_id=event["id"])
+                     if s["id"] == stall_id]
+        codes = service.enrollment_codes(conn, stall_id=stall_id)
+    from datetime import datetime, timezone
+
+    for c in codes:
+        c["expires"] = datetime.fromtimestamp(c["expires_at"], timezone.utc).astimezone() \
+            .strftime("%Y-%m-%d %H:%M")
+    return page(request, "stall.html", status=status, session=session, stall=listed,
+                event=event, codes=codes, **{"error": None, "made": None, **more})
+
+
+@router.get("/stalls/{stall_id}")
+def stall_page(stall_id: str, request: Request):
+    session = current(request)
+    if session is None:
+        return to_sign_in(request)
+    return _stall_view(request, session, stall_id)
+
+
+def _qr_svg(text: str) -> str:
+    """A QR code of `text` as inline SVG (the page needs no image file or script)."""
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+
+    out = io.BytesIO()
+    qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=12,
+                border=2).save(out)
+    svg = out.getvalue().decode("utf-8")
+    return svg[svg.index("<svg"):]
+
+
+@router.post("/stalls/{stall_id}/codes")
+async def new_code(stall_id: str, request: Request):
+    fields = await form(request)
+    session, answer = _changing(request, fields)
+    if answer is not None:
+        return answer
+    lang = language(request)
+    try:
+        hours = float(fields.get("hours", "72").strip() or "72")
+    except ValueError:
+        hours = -1
+    till = fields.get("till", "").strip().upper() or None
+    if not 1 <= hours <= 24 * 30:
+        return _stall_view(request, session, stall_id, status=422,
+                           error=words("code_hours_invalid", lang))
+    with _engine(request).begin() as conn:
+        found = _own_stall(conn, session, stall_id)
+        if found is None:
+            return refused(request, session, "stall_unknown", 404)
+        try:
+            with conn.begin_nested():
+                code = service.device_code(conn, stall_id=stall_id, valid_hours=hours, till=till)
+        except service.Refused as e:
+            key = "till_code_taken" if e.status == 409 else "till_code_invalid"
+            return _stall_view(request, session, stall_id, status=422,
+                               error=words(key, lang, code=(till or "")[:8]))
+    # shown this once: the server keeps only its hash
+    return _stall_view(request, session, stall_id, made={
+        "code": code, "hours": hours, "till": till, "qr": _qr_svg(code)})
+
+
+@router.post("/stalls/{stall_id}/devices/{device_id}/revoke")
+async def revoke(stall_id: str, device_id: str, request: Request):
+    fields = await form(request)
+    session, answer = _changing(request, fields)
+    if answer is not None:
+        return answer
+    with _engine(request).begin() as conn:
+        found = _own_stall(conn, session, stall_id)
+        if found is None:
+            return refused(request, session, "stall_unknown", 404)
+        try:
+            service.revoke_device(conn, stall_id=stall_id, ref=device_id)
+        except service.Refused:
+            return refused(request, session, "till_unknown", 404)
+    return RedirectResponse(f"/console/stalls/{stall_id}", status_code=303)
 
 
 def is_console(path: str) -> bool:

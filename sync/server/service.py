@@ -289,9 +289,15 @@ def audit_entries(conn: Connection, *, stall_id: str, since: str | None = None,
     return [{**r, "details": json.loads(r["details"])} for r in conn.execute(query).mappings()]
 
 
-def add_enterprise(conn: Connection, *, event_id: str, name: str, bizno: str | None = None) -> str:
+def add_enterprise(conn: Connection, *, event_id: str, name: str, bizno: str | None = None,
+                   commission_bp: int = 0) -> str:
+    """An enterprise registered for the event: its name (unique in the event), registration
+    number (checked) and the stall's commission in hundredths of a percent."""
     if bizno and not numbers.is_valid(bizno):
         raise Refused(422, f"{bizno!r} is not a valid business registration number")
+    if not isinstance(commission_bp, int) or isinstance(commission_bp, bool) \
+            or not 0 <= commission_bp <= 10000:
+        raise Refused(422, "a commission is 0 to 100 %")
     bizno = numbers.normalize(bizno) if bizno else None
     taken = conn.execute(select(t.enterprises.c.id).where(
         t.enterprises.c.event_id == event_id, t.enterprises.c.name == name.strip())).first()
@@ -299,8 +305,24 @@ def add_enterprise(conn: Connection, *, event_id: str, name: str, bizno: str | N
         raise Refused(409, f"the event already has an enterprise named {name.strip()!r}")
     eid = str(uuid.uuid4())
     conn.execute(t.enterprises.insert().values(id=eid, event_id=event_id, name=name.strip(),
-                                               bizno=bizno))
+                                               bizno=bizno, commission_bp=commission_bp))
     return eid
+
+
+def event_enterprises(conn: Connection, *, event_id: str) -> list[dict]:
+    e = t.enterprises.c
+    return [dict(r) for r in conn.execute(select(t.enterprises).where(e.event_id == event_id)
+                                          .order_by(e.name)).mappings()]
+
+
+def enrollment_codes(conn: Connection, *, stall_id: str) -> list[dict]:
+    """The stall's codes not used, cancelled or expired: when each expires and the till code
+    it gives (the codes themselves are kept only hashed)."""
+    c = t.enrollment_codes.c
+    return [dict(r) for r in conn.execute(
+        select(c.expires_at, c.device_code).where(
+            c.stall_id == stall_id, c.used_at.is_(None), c.cancelled_at.is_(None),
+            c.expires_at > int(time.time())).order_by(c.expires_at)).mappings()]
 
 
 def get_enterprise(conn: Connection, enterprise_id: str) -> dict:

@@ -74,6 +74,8 @@ enterprises = Table(  # the enterprises the organizer registered for an event
     Column("event_id", String(36), ForeignKey("events.id"), nullable=False),
     Column("name", Text, nullable=False),
     Column("bizno", String(12), nullable=True),
+    # the stall's commission, in hundredths of a percent (1000 = 10 %)
+    Column("commission_bp", Integer, nullable=False, default=0, server_default=text("0")),
     UniqueConstraint("event_id", "name"),
 )
 

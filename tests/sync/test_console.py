@@ -121,14 +121,35 @@ def test_an_organizer_signs_in_sets_up_an_event_and_sees_a_tills_sales(console, 
     page.click("text=매대 만들기")
     assert "이미 있습니다" in page.inner_text("[role=alert]")
 
-    # a till enrolls with a code of that stall and pushes a market day
+    # the enterprises, with their numbers checked and their commission
+    page.fill("#enterprises ~ .card input[name=name]", "꿈드림공예협동조합")
+    page.fill("input[name=bizno]", "101-81-01234")
+    page.fill("input[name=commission]", "12.5")
+    page.click("text=업체 추가")
+    assert "올바른 사업자등록번호가 아닙니다" in page.inner_text("[role=alert]")
+    assert page.input_value("input[name=commission]") == "12.5"  # what was typed stays
+    from pos import bizno
 
-    def code(conn):
-        stall = service.find_stall(conn, "서울역 공동매대", event_id=event_id)
-        return service.device_code(conn, stall_id=stall["id"])
+    page.fill("input[name=bizno]", bizno.with_check_digit("101810123"))
+    page.click("text=업체 추가")
+    assert "12.5 %" in page.locator("#enterprises ~ .table-wrap tr", has_text="꿈드림공예협동조합").inner_text()
 
+    # the stall's page makes an enrollment code, as text and QR, shown once
+    page.click("text=서울역 공동매대")
+    page.fill("input[name=till]", "a9")  # typed small: taken as A9
+    page.click("text=코드 만들기")
+    code = page.inner_text("#new-code .big").strip()
+    assert re.fullmatch(r"[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}", code)
+    assert page.locator("#new-code svg").count() == 1 and "A9" in page.inner_text("#new-code")
+    shoot(page, "stall-code-1366")
+    stall_url = page.url.split("/codes")[0]
+    page.goto(stall_url)
+    assert code not in page.content()  # never shown again
+    assert "쓰지 않은 코드 하나" in page.inner_text("main")
+
+    # a till enrolls with that code and pushes a market day
     with Store(tmp_path / "till") as till:
-        client.enroll(till, url=console.url, code=console.admin(code))
+        client.enroll(till, url=console.url, code=code)
         run_demo(till, sales=60, seed=4)
         client.sync_now(till)
         with till.unit_of_work(write=False) as uow:
@@ -141,9 +162,9 @@ def test_an_organizer_signs_in_sets_up_an_event_and_sees_a_tills_sales(console, 
     totals = console.admin(lambda c: service.totals(c, event_id=event_id))
     assert totals["net"] == sum(sold.values()) > 0
     for name, net in sold.items():
-        row = page.locator("tr", has_text=name).inner_text()
+        row = page.locator("table").first.locator("tr", has_text=name).inner_text()
         assert f"{net:,}" in row, (name, row)
-    assert "A01" in text  # the till, under its stall
+    assert "A9" in text  # the till, under its stall
     shoot(page, "event-1366")
     phone = new_page(browser, phone=True)
     sign_in(phone, console.url, "admin@center.kr")
@@ -152,6 +173,15 @@ def test_an_organizer_signs_in_sets_up_an_event_and_sees_a_tills_sales(console, 
     assert width <= 390 + 1  # nothing wider than the phone: tables scroll in their box
     shoot(phone, "event-phone")
 
+    # the till is revoked from its stall's page: it can send nothing more
+    page.goto(stall_url)
+    page.click("text=차단")
+    assert "차단됨" in page.inner_text("main")
+    with Store(tmp_path / "till") as till:
+        with pytest.raises(client.SyncError) as refused:
+            client.sync_now(till)
+    assert refused.value.code == "sync_revoked"
+
     # an enterprise login: only its own enterprise's row, no stalls, no forms
     mine = new_page(browser)
     sign_in(mine, console.url, "coffee@daon.kr")
@@ -159,7 +189,10 @@ def test_an_organizer_signs_in_sets_up_an_event_and_sees_a_tills_sales(console, 
     rows = mine.locator("tbody tr").all_inner_texts()
     assert len(rows) == 1 and OWN_TERMINAL in rows[0] and f"{sold[OWN_TERMINAL]:,}" in rows[0]
     assert mine.locator("form[action$='/stalls']").count() == 0
-    assert "A01" not in mine.inner_text("main")
+    assert "A9" not in mine.inner_text("main")
+    assert "꿈드림공예협동조합" not in mine.inner_text("main") or OWN_TERMINAL == "꿈드림공예협동조합"
+    mine.goto(stall_url)
+    assert "그런 매대가 없습니다" in mine.inner_text("main")
     shoot(mine, "event-enterprise-1366")
     mine.goto(f"{console.url}/console/events")  # the list too: its own net, not the event's
     assert f"{sold[OWN_TERMINAL]:,}" in mine.inner_text("tbody")

@@ -1,6 +1,7 @@
 """Organizations (one server may host a city center and its district centers), the people who
 sign in to the organizer's console (e-mail, argon2 hash, role, an enterprise login's
-enterprise), their sessions, and which organization each event belongs to.
+enterprise), their sessions, which organization each event belongs to, and each registered
+enterprise's commission.
 
 Revision ID: s0016
 Revises: s0015
@@ -59,9 +60,14 @@ def upgrade() -> None:
     with op.batch_alter_table('events') as batch:
         batch.add_column(sa.Column('organization_id', sa.String(length=36), nullable=True))
     op.create_index('ix_events_organization_id', 'events', ['organization_id'])
+    with op.batch_alter_table('enterprises') as batch:
+        batch.add_column(sa.Column('commission_bp', sa.Integer(), nullable=False,
+                                   server_default='0'))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('enterprises') as batch:
+        batch.drop_column('commission_bp')
     op.drop_index('ix_events_organization_id', table_name='events')
     with op.batch_alter_table('events') as batch:
         batch.drop_column('organization_id')
