@@ -47,7 +47,6 @@ def fill(store, sales: int) -> None:
     elsewhere)."""
     from pos import services as svc
     from pos.demo import load_demo_catalog
-    from pos.domain import Tender
 
     load_demo_catalog(store)
     with store.unit_of_work() as uow:
@@ -55,13 +54,15 @@ def fill(store, sales: int) -> None:
             svc.open_shift(uow, float_amount=0)
         products = svc.list_products(uow)[:5]
         items = [svc.SaleItem(p["id"], 1) for p in products]
-        total = svc.quote_sale(uow, items=items).totals.total
+        from pos.demo import card_tenders
+
+        tenders = card_tenders(uow, svc.quote_sale(uow, items=items))  # as the stall takes it
         uow.commit()
     done = 0
     while done < sales:
         with store.unit_of_work() as uow:
             for _ in range(min(1000, sales - done)):
-                svc.record_sale(uow, items=items, tenders=[Tender("card", total)])
+                svc.record_sale(uow, items=items, tenders=tenders)
             uow.commit()
         done += min(1000, sales - done)
 

@@ -134,20 +134,20 @@ def _tenders(rng: random.Random, total: int) -> list[Tender]:
     return [Tender("cash", total)]
 
 
-def _on_terminals(tenders: list[Tender], priced) -> list[Tender]:
-    """A card for a sale with the coffee cooperative's products: its part on its own terminal,
-    the rest on the stall's."""
-    if len(tenders) != 1 or tenders[0].method != "card":
-        return tenders
-    own = [ln for ln in priced.lines if ln.enterprise_name == OWN_TERMINAL]
-    part = sum(ln.amount for ln in own)
-    if not part:
-        return tenders
-    card = tenders[0]
-    tied = replace(card, amount=part, terminal=own[0].enterprise_id,
-                   approval_no=(card.approval_no or "")[::-1] or None)  # its own terminal's
-    rest = card.amount - part
-    return [tied] + ([replace(card, amount=rest)] if rest else [])
+def card_tenders(uow, priced, approval_no: str | None = None) -> list[Tender]:
+    """A whole sale paid by card as a joint stall takes it: each enterprise that takes cards on
+    its own terminal its part on that terminal, the rest on the stall's (one card when nobody
+    has a terminal of its own)."""
+    from pos.services.sales import terminals_of
+
+    own = terminals_of(uow)
+    parts: dict[str, int] = {}
+    for ln in priced.lines:
+        parts[ln.enterprise_id] = parts.get(ln.enterprise_id, 0) + ln.amount
+    tied = [Tender("card", won, approval_no=(approval_no or "")[::-1] or None, terminal=eid)
+            for eid, won in parts.items() if eid in own and won > 0]
+    rest = priced.totals.total - sum(x.amount for x in tied)
+    return tied + ([Tender("card", rest, approval_no=approval_no)] if rest > 0 else [])
 
 
 def run_demo(store: Store, *, sales: int = 300, seed: int = 1, day: date | None = None,
@@ -211,8 +211,10 @@ def run_demo(store: Store, *, sales: int = 300, seed: int = 1, day: date | None 
                     from pos.services.cash_receipts import Ask
 
                     ask = Ask(f"010-{asks.randrange(2000, 9999)}-{asks.randrange(1000, 9999)}")
-                doc = record_sale(uow, items=lines,
-                                  tenders=_on_terminals(_tenders(rng, priced_total), priced),
+                tenders = _tenders(rng, priced_total)
+                if [x.method for x in tenders] == ["card"]:  # on the terminals that take it
+                    tenders = card_tenders(uow, priced, tenders[0].approval_no)
+                doc = record_sale(uow, items=lines, tenders=tenders,
                                   discount=discount, receipt_requested=rng.random() < 0.3,
                                   cash_receipt=ask)
                 uow.commit()

@@ -8,6 +8,7 @@ import random
 import sys
 
 from pos import services as s
+from pos.demo import card_tenders
 from pos.domain import DomainError, Tender
 from pos.store import Store
 from tests.conftest import in_shift
@@ -24,9 +25,10 @@ def main() -> None:
         picks = rng.sample(products, rng.randint(1, 5))
         items = [s.SaleItem(p["id"], rng.randint(1, 3)) for p in picks]
         with store.unit_of_work() as uow:
-            total = s.quote_sale(uow, items=items).totals.total
-            if rng.random() < 0.5:
-                tenders = [Tender("card", total, approval_no=str(rng.randrange(10**8)))]
+            priced = s.quote_sale(uow, items=items)
+            total = priced.totals.total
+            if rng.random() < 0.5:  # on the terminals a joint stall takes cards on
+                tenders = card_tenders(uow, priced, str(rng.randrange(10**8)))
             else:
                 voucher = min(5000, total)
                 tenders = [Tender("local_voucher", voucher)]
