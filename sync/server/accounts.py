@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from sync.protocol import PLAIN, _CONTROLS
 from sync.server import tables as t
 from sync.server.service import Refused
 
@@ -31,7 +32,7 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 256  # argon2 takes any length; a 10 MB "password" is a way to burn CPU
 SESSION_IDLE = 12 * 3600  # seconds without a request before a session is over
 SESSION_MAX = 7 * 24 * 3600  # and at most this long after signing in
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(r"^[^@\s" + _CONTROLS + r"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
@@ -69,15 +70,30 @@ def check_password(password) -> str:
                       "password_invalid")
     if "\x00" in password:
         raise Refused(422, "a password has no NUL character", "password_invalid")
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, read from a pipe
+        raise Refused(422, "a password is UTF-8 text", "password_invalid") from None
     return password
+
+
+_PLAIN = re.compile(PLAIN)
+
+
+def clean_name(text, what: str) -> str:
+    """An organization's or an enterprise's name: spaces collapsed, 1 to 200 characters, no
+    control or direction character (the API's rule; a terminal listing it stays a terminal)."""
+    name = " ".join(str(text or "").split())
+    if not name or len(name) > 200 or not _PLAIN.match(name):
+        raise Refused(422, f"{what} has a name of 1 to 200 characters, without control or "
+                           "direction characters", "name_invalid")
+    return name
 
 
 # -- organizations -----------------------------------------------------------------------------
 
 def add_organization(conn: Connection, *, name: str) -> str:
-    name = " ".join(str(name or "").split())
-    if not name or len(name) > 200:
-        raise Refused(422, "an organization has a name of 1 to 200 characters", "name_invalid")
+    name = clean_name(name, "an organization")
     oid = str(uuid.uuid4())
     try:
         with conn.begin_nested():
@@ -125,12 +141,10 @@ def add_user(conn: Connection, *, email: str, organization: str, role: str, pass
     email = clean_email(email)
     if role not in ROLES:
         raise Refused(422, f"a role is one of {', '.join(ROLES)}", "role_invalid")
-    enterprise = " ".join(str(enterprise).split()) if enterprise is not None else None
-    if (role == "enterprise") != bool(enterprise):
+    if (role == "enterprise") != bool(enterprise and str(enterprise).strip()):
         raise Refused(422, "an enterprise login names its enterprise (--enterprise), and only "
                            "it does", "enterprise_login")
-    if enterprise is not None and len(enterprise) > 200:
-        raise Refused(422, "an enterprise's name has at most 200 characters", "name_invalid")
+    enterprise = clean_name(enterprise, "an enterprise") if enterprise is not None else None
     org = organization_by_name(conn, organization)
     hashed = _hasher().hash(check_password(password))
     uid = str(uuid.uuid4())

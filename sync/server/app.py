@@ -164,13 +164,19 @@ def create_app(db_url: str, *, run_migrations: bool = True,
 
     @app.exception_handler(StarletteHTTPException)
     async def http_refusal(request: Request, exc: StarletteHTTPException):
-        if console_routes.is_console(request.url.path) and exc.status_code in (404, 405):
-            return console_routes.refused(request, console_routes.current(request),
-                                          "page_unknown", exc.status_code)
+        if console_routes.is_console(request.url.path) and exc.status_code in (404, 405, 413):
+            from starlette.concurrency import run_in_threadpool
+
+            key = {404: "page_unknown", 405: "method_unknown", 413: "form_too_large"}
+            answer = await run_in_threadpool(
+                lambda: console_routes.refused(request, console_routes.current(request),
+                                               key[exc.status_code], exc.status_code))
+            answer.headers.update(exc.headers or {})  # a 405 says which methods (Allow)
+            return answer
         if exc.status_code == 400 and exc.__cause__ is not None:  # FastAPI could not read it
             return problem(422, "not_json", _unreadable(exc.__cause__))
         return problem(exc.status_code, HTTP_CODES.get(exc.status_code, "refused"),
-                       str(exc.detail))
+                       str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(IntegrityError)
     async def conflict(request: Request, exc: IntegrityError):

@@ -215,8 +215,10 @@ def _password(args, lang: str) -> str | None:
     the terminal; None (said why) when there is none."""
     import getpass
 
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+    if args.password_stdin:  # bytes that are not UTF-8 are kept, and refused by name
+        raw = sys.stdin.buffer.readline() if hasattr(sys.stdin, "buffer") else \
+            sys.stdin.readline().encode("utf-8", "surrogateescape")
+        return raw.decode("utf-8", "surrogateescape").rstrip("\r\n")
     if not sys.stdin.isatty():
         print(say("user_password_how", lang), file=sys.stderr)
         return None

@@ -10,17 +10,21 @@ submit). Wrong passwords are limited per address and per e-mail (`limits.Failure
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pos import bizno as numbers
 from pos.i18n import tr
 from pos.money import format_won
+from sync.protocol import PLAIN
 from sync.server import accounts, service
 from sync.server.limits import FailureLimit
 
@@ -59,12 +63,21 @@ def _secure(request: Request) -> bool:
         request.headers.get("x-forwarded-proto", "").lower() == "https"
 
 
+def _with_lang(request: Request, lang: str) -> str:
+    """This page's query with `lang` set (a sign-in page keeps where it goes next)."""
+    from urllib.parse import urlencode
+
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return "?" + urlencode(query + [("lang", lang)])
+
+
 def page(request: Request, template: str, *, status: int = 200, session=None, **context):
     lang = language(request)
     html = _templates.get_template(template).render(
         _=lambda key, **params: words(key, lang, **params), lang=lang, session=session,
         won=lambda amount: format_won(int(amount), lang), path=request.url.path,
-        other_lang="en" if lang == "ko" else "ko", **context)
+        other_lang="en" if lang == "ko" else "ko",
+        other_lang_query=_with_lang(request, "en" if lang == "ko" else "ko"), **context)
     response = HTMLResponse(html, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
@@ -79,16 +92,25 @@ def page(request: Request, template: str, *, status: int = 200, session=None, **
 
 
 async def form(request: Request) -> dict[str, str]:
-    """The posted form's fields (the first value of each); an oversized or unreadable body is
-    an empty form, which every handler refuses."""
+    """The posted form's fields (the first value of each); an unreadable body is an empty form,
+    which every handler refuses; one over 64 KB or 50 fields is 413."""
     body = await request.body()
     if len(body) > FORM_MAX:
-        return {}
+        raise HTTPException(413, "form_too_large")
     try:
-        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
-    except (UnicodeDecodeError, ValueError):
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50,
+                          strict_parsing=False)
+    except ValueError:  # more than 50 fields
+        raise HTTPException(413, "form_too_large") from None
+    except UnicodeDecodeError:
         return {}
     return {k: v[0] for k, v in fields.items()}
+
+
+# a console route is a plain function, which FastAPI runs in its thread pool: the password
+# check (argon2, a quarter of a second) and the database never hold the server's event loop,
+# where the tills' pushes are answered; only the form is read there, by this dependency
+Form = Annotated[dict, Depends(form)]
 
 
 def _engine(request: Request):
@@ -124,21 +146,31 @@ def refused(request: Request, session, key: str, status: int, **params) -> HTMLR
 
 # -- signing in --------------------------------------------------------------------------------
 
-def _limits(request: Request) -> tuple[FailureLimit, FailureLimit]:
-    """Wrong sign-ins in 5 minutes: 10 for one e-mail (a guessed password), 50 from one
-    address (an office behind one router still signs in), 500 in all."""
+def _limits(request: Request) -> tuple[FailureLimit, FailureLimit, FailureLimit]:
+    """Wrong sign-ins in 5 minutes: 10 for one e-mail from one address (a guessed password),
+    100 for one e-mail from anywhere, 50 from one address (an office behind one router still
+    signs in). No limit over everyone: wrong tries from many addresses would lock every
+    person out. An e-mail's limit holds its own account only."""
     app = request.app
     if not hasattr(app.state, "sign_in_failures"):
         app.state.sign_in_failures = (
-            FailureLimit(per_client=10, overall=10**9, window=300),
-            FailureLimit(per_client=50, overall=500, window=300))
+            FailureLimit(per_client=10, overall=10**12, window=300),
+            FailureLimit(per_client=100, overall=10**12, window=300),
+            FailureLimit(per_client=50, overall=10**12, window=300))
     return app.state.sign_in_failures
+
+
+def _limit_key(email: str) -> str:
+    try:
+        return accounts.clean_email(email)
+    except service.Refused:
+        return email.strip().lower()[:254]
 
 
 FONTS = {"NanumGothic.ttf", "NanumGothicBold.ttf"}  # the receipts' font, for Hangul
 
 
-@router.get("/fonts/{name}")
+@router.api_route("/fonts/{name}", methods=["GET", "HEAD"])
 def font(name: str):
     """The receipt printer's Korean font (printing/fonts, SIL OFL), for a browser on a machine
     without one (a bare kiosk, a server-side screenshot): pages name it after the system's
@@ -172,14 +204,14 @@ def _web_font(name: str) -> bytes:
     return _FONTS[name]
 
 
-@router.get("")
-@router.get("/")
+@router.api_route("", methods=["GET", "HEAD"])
+@router.api_route("/", methods=["GET", "HEAD"])
 def home(request: Request):
     return RedirectResponse("/console/events" if current(request) else "/console/sign-in",
                             status_code=303)
 
 
-@router.get("/sign-in")
+@router.api_route("/sign-in", methods=["GET", "HEAD"])
 def sign_in_page(request: Request, next: str | None = None):
     token = request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(24)
     response = page(request, "sign_in.html", form_token=token, next=_next(next), email="")
@@ -189,8 +221,7 @@ def sign_in_page(request: Request, next: str | None = None):
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request):
-    fields = await form(request)
+def sign_in(request: Request, fields: Form):
     lang = language(request)
     token = request.cookies.get(FORM_COOKIE)
     email = fields.get("email", "")[:254]
@@ -208,7 +239,8 @@ async def sign_in(request: Request):
                                                fields.get("form_token", "").encode()[:200]):
         return again("form_expired", 403)
     address = request.client.host if request.client else "?"
-    checks = tuple(zip(_limits(request), (email.strip().lower(), address)))
+    who = _limit_key(email)
+    checks = tuple(zip(_limits(request), (f"{who} {address}", who, address)))
     for limit, key in checks:
         wait = limit.wait(key)
         if wait is not None:
@@ -231,12 +263,11 @@ async def sign_in(request: Request):
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request):
-    fields = await form(request)
-    session = current(request)
-    if session is not None and accounts.csrf_ok(session, fields.get("csrf")):
-        with _engine(request).begin() as conn:
-            accounts.end_session(conn, request.cookies.get(SESSION_COOKIE))
+def sign_out(request: Request, fields: Form):
+    # signing out ends the session on the server whatever the form says: a forged sign-out
+    # can only sign someone out, and a cookie left valid after "sign out" would be worse
+    with _engine(request).begin() as conn:
+        accounts.end_session(conn, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/console/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -274,7 +305,7 @@ def _visible(session, totals: dict) -> dict:
             "enterprises": len(mine), "by_device": [], "by_method": [], "by_day": []}
 
 
-@router.get("/events")
+@router.api_route("/events", methods=["GET", "HEAD"])
 def events_page(request: Request):
     session = current(request)
     if session is None:
@@ -285,15 +316,15 @@ def events_page(request: Request):
 
 
 @router.post("/events")
-async def create_event(request: Request):
-    fields = await form(request)
+def create_event(request: Request, fields: Form):
     session, answer = _changing(request, fields)
     if answer is not None:
         return answer
-    name = " ".join(fields.get("name", "").split())
+    typed = " ".join(fields.get("name", "").split())[:200]
+    name = clean_name(fields.get("name", ""))
     lang = language(request)
     error = None
-    if not name or len(name) > 200:
+    if name is None:
         error = words("event_name_invalid", lang)
     else:
         try:
@@ -306,10 +337,10 @@ async def create_event(request: Request):
     with _engine(request).begin() as conn:
         events = _events(conn, session)
     return page(request, "events.html", status=422 if error else 200, session=session,
-                events=events, error=error, typed=name)
+                events=events, error=error, typed=typed)
 
 
-@router.get("/events/{event_id}")
+@router.api_route("/events/{event_id}", methods=["GET", "HEAD"])
 def event_page(event_id: str, request: Request):
     session = current(request)
     if session is None:
@@ -334,18 +365,18 @@ def _event_view(request: Request, session, found: dict, *, status: int = 200, **
 
 
 @router.post("/events/{event_id}/stalls")
-async def create_stall(event_id: str, request: Request):
-    fields = await form(request)
+def create_stall(event_id: str, request: Request, fields: Form):
     session, answer = _changing(request, fields)
     if answer is not None:
         return answer
-    name = " ".join(fields.get("name", "").split())
+    typed = " ".join(fields.get("name", "").split())[:200]
+    name = clean_name(fields.get("name", ""))
     lang = language(request)
     with _engine(request).begin() as conn:
         found = _own_event(conn, session, event_id)
         if found is None:
             return refused(request, session, "event_unknown", 404)
-        if not name or len(name) > 200:
+        if name is None:
             error = words("stall_name_invalid", lang)
         else:
             try:
@@ -356,7 +387,22 @@ async def create_stall(event_id: str, request: Request):
                 error = words("stall_name_taken", lang, name=name)
     if error is None:
         return RedirectResponse(f"/console/events/{found['id']}", status_code=303)
-    return _event_view(request, session, found, status=422, error=error, typed=name)
+    return _event_view(request, session, found, status=422, error=error, typed=typed)
+
+
+_PLAIN = re.compile(PLAIN)
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u3164\u115f\u1160\uffa0]")
+
+
+def clean_name(text: str) -> str | None:
+    """A name as typed into a form: spaces collapsed; None when it cannot be one (empty,
+    over 200 characters, a control or direction character, or nothing visible), since the
+    API, the CLI and the tills refuse those too."""
+    name = " ".join(text.split())
+    if not name or len(name) > 200 or not _PLAIN.match(name) \
+            or not _INVISIBLE.sub("", name).strip():
+        return None
+    return name
 
 
 def _changing(request: Request, fields: dict):
@@ -388,13 +434,13 @@ def _percent_bp(text: str) -> int | None:
 
 
 @router.post("/events/{event_id}/enterprises")
-async def add_enterprise(event_id: str, request: Request):
-    fields = await form(request)
+def add_enterprise(event_id: str, request: Request, fields: Form):
     session, answer = _changing(request, fields)
     if answer is not None:
         return answer
     lang = language(request)
-    name = " ".join(fields.get("name", "").split())
+    typed = " ".join(fields.get("name", "").split())[:200]
+    name = clean_name(fields.get("name", ""))
     bizno = fields.get("bizno", "").strip() or None
     commission = _percent_bp(fields.get("commission", ""))
     with _engine(request).begin() as conn:
@@ -402,7 +448,7 @@ async def add_enterprise(event_id: str, request: Request):
         if found is None:
             return refused(request, session, "event_unknown", 404)
         error = None
-        if not name or len(name) > 200:
+        if name is None:
             error = words("enterprise_name_invalid", lang)
         elif commission is None:
             error = words("commission_invalid", lang)
@@ -418,7 +464,7 @@ async def add_enterprise(event_id: str, request: Request):
     if error is None:
         return RedirectResponse(f"/console/events/{found['id']}#enterprises", status_code=303)
     return _event_view(request, session, found, status=422, enterprise_error=error,
-                       typed_enterprise={"name": name, "bizno": bizno or "",
+                       typed_enterprise={"name": typed, "bizno": (bizno or "")[:20],
                                          "commission": fields.get("commission", "")[:10]})
 
 
@@ -454,7 +500,7 @@ def _stall_view(request: Request, session, stall_id: str, *, status: int = 200, 
                 event=event, codes=codes, **{"error": None, "made": None, **more})
 
 
-@router.get("/stalls/{stall_id}")
+@router.api_route("/stalls/{stall_id}", methods=["GET", "HEAD"])
 def stall_page(stall_id: str, request: Request):
     session = current(request)
     if session is None:
@@ -477,8 +523,7 @@ def _qr_svg(text: str) -> str:
 
 
 @router.post("/stalls/{stall_id}/codes")
-async def new_code(stall_id: str, request: Request):
-    fields = await form(request)
+def new_code(stall_id: str, request: Request, fields: Form):
     session, answer = _changing(request, fields)
     if answer is not None:
         return answer
@@ -508,8 +553,7 @@ async def new_code(stall_id: str, request: Request):
 
 
 @router.post("/stalls/{stall_id}/devices/{device_id}/revoke")
-async def revoke(stall_id: str, device_id: str, request: Request):
-    fields = await form(request)
+def revoke(stall_id: str, device_id: str, request: Request, fields: Form):
     session, answer = _changing(request, fields)
     if answer is not None:
         return answer

@@ -55,12 +55,16 @@ class Refused(Exception):
 def create_event(conn: Connection, *, name: str, organization_id: str | None = None) -> str:
     """A new event, of `organization_id` when made in the organizer's console."""
     name = name.strip()
-    if conn.execute(select(t.events.c.id).where(t.events.c.name == name)).first() is not None:
+    whose = (t.events.c.organization_id == organization_id if organization_id
+             else t.events.c.organization_id.is_(None))
+    if conn.execute(select(t.events.c.id).where(t.events.c.name == name, whose)
+                    ).first() is not None:
         raise Refused(409, f"there is already an event named {_said(name)}: event names are "
-                           "unique, since they are used to find the event")
+                           "unique (in their organization), since they are used to find the "
+                           "event")
     eid = str(uuid.uuid4())
-    whose = {"organization_id": organization_id} if organization_id else {}
-    conn.execute(t.events.insert().values(id=eid, name=name, created_at=_now(), **whose))
+    owner = {"organization_id": organization_id} if organization_id else {}
+    conn.execute(t.events.insert().values(id=eid, name=name, created_at=_now(), **owner))
     return eid
 
 
@@ -72,14 +76,19 @@ def _said(ref: str) -> str:
 
 
 def find_event(conn: Connection, ref: str) -> dict:
-    """The event of that id, else of that name (names are unique)."""
-    row = None  # a reference no name or id can be (a NUL, 10 KB) is not even looked up
+    """The event of that id, else of that name (unique within an organization: a name two
+    organizations use is refused, 409, rather than guessed)."""
+    rows = []  # a reference no name or id can be (a NUL, 10 KB) is not even looked up
     if len(ref) <= 200 and _NAMEABLE.match(ref):
-        row = (conn.execute(select(t.events).where(t.events.c.id == ref)).mappings().first()
-               or conn.execute(select(t.events).where(t.events.c.name == ref)).mappings().first())
-    if row is None:
+        rows = (conn.execute(select(t.events).where(t.events.c.id == ref)).mappings().all()
+                or conn.execute(select(t.events).where(t.events.c.name == ref).limit(2))
+                .mappings().all())
+    if not rows:
         raise Refused(404, f"no event {_said(ref)}")
-    return dict(row)
+    if len(rows) > 1:
+        raise Refused(409, f"more than one organization has an event named {_said(ref)}: give "
+                           "the event's id", "ambiguous")
+    return dict(rows[0])
 
 
 def create_stall(conn: Connection, *, event_id: str, name: str) -> str:

@@ -55,8 +55,10 @@ events = Table(  # a market event: "2026 가을 사회적경제 장터"
     # whose event (the console shows an organization only its own); null: made with an
     # organizer token before there were organizations, seen by the API and the CLI only
     Column("organization_id", String(36), nullable=True),
-    Index("ux_events_name", "name", unique=True),  # a key: `--event NAME`
-    Index("ix_events_organization_id", "organization_id"),
+    # a key within its organization (`--event NAME`); events of no organization (the API's,
+    # the CLI's) are kept apart by `service.create_event`
+    Index("ux_events_organization_id_name", "organization_id", "name", unique=True),
+    Index("ix_events_name", "name"),
 )
 
 stalls = Table(

@@ -166,17 +166,23 @@ def test_an_organizer_signs_in_sets_up_an_event_and_sees_a_tills_sales(console, 
         assert f"{net:,}" in row, (name, row)
     assert "A9" in text  # the till, under its stall
     shoot(page, "event-1366")
+    page.fill("form[action$='/stalls'] input[name=name]", "아주 긴 이름의 공동매대 " * 12)
+    page.click("text=매대 만들기")
     phone = new_page(browser, phone=True)
     sign_in(phone, console.url, "admin@center.kr")
     phone.goto(f"{console.url}/console/events/{event_id}")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1  # nothing wider than the phone: tables scroll in their box
+    tills = phone.locator("td.list").last.bounding_box()
+    assert tills["width"] >= 100  # a long stall name wraps; the tills' column keeps its room
     shoot(phone, "event-phone")
 
     # the till is revoked from its stall's page: it can send nothing more
     page.goto(stall_url)
-    page.click("text=차단")
+    page.click("button:has-text(\"차단\")")
     assert "차단됨" in page.inner_text("main")
+    page.goto(f"{console.url}/console/events/{event_id}")
+    assert "A9 (차단됨)" in page.inner_text("main")
     with Store(tmp_path / "till") as till:
         with pytest.raises(client.SyncError) as refused:
             client.sync_now(till)
@@ -240,14 +246,25 @@ def test_a_viewer_changes_nothing_and_a_form_needs_its_token(console):
         huge = admin.post("/console/events", content=b"name=" + b"x" * 100_000 + b"&csrf=" +
                           csrf.encode(), headers={"content-type":
                                                   "application/x-www-form-urlencoded"})
-        assert huge.status_code == 403  # an oversized form is no form
+        assert huge.status_code == 413  # an oversized form is said so
         for name in ("", " \n ", "x" * 201):
             bad = admin.post("/console/events", data={"name": name, "csrf": csrf})
             assert bad.status_code == 422 and "1~200자" in bad.text
-        made = admin.post("/console/events", data={"name": "a\x00b <script>", "csrf": csrf})
-        assert made.status_code in (303, 422)
+        for name in ("a\x00b", "bell\x07\x1b[31m", "abc\u202etxt.exe", "\u200b", "\u3164"):
+            bad = admin.post("/console/events", data={"name": name, "csrf": csrf})
+            assert bad.status_code == 422 and "제어 문자" in bad.text, repr(name)
+        made = admin.post("/console/events", data={"name": "<script>alert(1)</script> 장터",
+                                                  "csrf": csrf})
+        assert made.status_code == 303
         listed = admin.get("/console/events").text
-        assert "<script>" not in listed  # whatever was taken is shown as text
+        assert "<script>alert" not in listed and "&lt;script&gt;" in listed  # shown as text
+        huge = admin.post("/console/events", content=b"csrf=" + csrf.encode() + b"&name=x" +
+                          b"&a=1" * 60, headers={"content-type":
+                                                 "application/x-www-form-urlencoded"})
+        assert huge.status_code == 413 and "너무 큽니다" in huge.text
+        wrong_method = admin.delete("/console/events")
+        assert wrong_method.status_code == 405 and "GET" in wrong_method.headers["allow"]
+        assert admin.head("/console/events").status_code == 200
         gone = admin.post("/console/sign-out", data={"csrf": csrf})
         assert gone.status_code == 303
         assert admin.get("/console/events").status_code == 303  # signed out for good
@@ -277,6 +294,12 @@ def test_guessing_passwords_is_stopped_and_a_reset_ends_the_sessions(console):
                                "--password-stdin", stdin="새-비밀번호-2026-12\n")
         assert reset.returncode == 0, reset.stderr
         assert admin.get("/console/events").status_code == 303  # its session ended
+    binary = subprocess.run(
+        [sys.executable, "-m", "sync.server.cli", "--db", console.db_url, "--lang", "en",
+         "user", "password", "admin@seongdong.kr", "--password-stdin"],
+        input=b"\xff\xfe\xfdabcdefghijk\n", capture_output=True, timeout=120, cwd=ROOT)
+    assert binary.returncode == 1 and b"UTF-8" in binary.stderr
+    assert b"Traceback" not in binary.stderr
     short = jangteo_server(console.db_url, "user", "password", "admin@seongdong.kr",
                            "--password-stdin", stdin="short\n")
     assert short.returncode == 1 and "10 to 256 characters" in short.stderr
@@ -287,8 +310,31 @@ def test_guessing_passwords_is_stopped_and_a_reset_ends_the_sessions(console):
                        (("user", "add", "admin@center.kr", "--org", ORG), "already has"),
                        (("user", "add", "e@center.kr", "--org", ORG, "--role", "enterprise"),
                         "names its enterprise"),
-                       (("org", "add", ORG), "already an organization")):
+                       (("org", "add", ORG), "already an organization"),
+                       (("org", "add", "\x1b]0;pwned\x07Evil"), "control"),
+                       (("user", "add", "\u202eevil@center.kr", "--org", ORG), "not an e-mail"),
+                       (("user", "add", "e2@center.kr", "--org", ORG, "--role", "enterprise",
+                         "--enterprise", "\x1b[31mX"), "control")):
         bad = jangteo_server(console.db_url, *args, "--password-stdin", stdin=PASSWORD + "\n") \
             if args[0] == "user" else jangteo_server(console.db_url, *args)
         assert bad.returncode == 1 and said in bad.stderr, (args, bad.stderr)
         assert "Traceback" not in bad.stderr
+
+
+def test_event_names_are_an_organizations_own(console):
+    """Two organizations may each hold a market of one name; neither learns of the other's."""
+    added = jangteo_server(console.db_url, "user", "add", "staff@seongdong.kr", "--org",
+                           OTHER_ORG, "--role", "staff", "--password-stdin",
+                           stdin=PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
+    a, csrf_a = _signed_in(console.url, "admin@center.kr")
+    b, csrf_b = _signed_in(console.url, "staff@seongdong.kr")
+    with closing(a), closing(b):
+        assert a.post("/console/events", data={"name": "연말 장터", "csrf": csrf_a}
+                      ).status_code == 303
+        assert b.post("/console/events", data={"name": "연말 장터", "csrf": csrf_b}
+                      ).status_code == 303
+        again = b.post("/console/events", data={"name": "연말 장터", "csrf": csrf_b})
+        assert again.status_code == 422 and "이미 있습니다" in again.text  # its own, again
+    ambiguous = jangteo_server(console.db_url, "totals", "연말 장터")
+    assert ambiguous.returncode == 1 and "give the event's id" in ambiguous.stderr

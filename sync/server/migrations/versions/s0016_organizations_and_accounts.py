@@ -1,6 +1,6 @@
 """Organizations (one server may host a city center and its district centers), the people who
 sign in to the organizer's console (e-mail, argon2 hash, role, an enterprise login's
-enterprise), their sessions, which organization each event belongs to, and each registered
+enterprise), their sessions, which organization each event belongs to (its name unique within it), and each registered
 enterprise's commission.
 
 Revision ID: s0016
@@ -59,7 +59,11 @@ def upgrade() -> None:
     op.create_index('ix_web_sessions_user_id', 'web_sessions', ['user_id'])
     with op.batch_alter_table('events') as batch:
         batch.add_column(sa.Column('organization_id', sa.String(length=36), nullable=True))
-    op.create_index('ix_events_organization_id', 'events', ['organization_id'])
+    # event names are unique within an organization, no longer across the server
+    op.drop_index('ux_events_name', table_name='events')
+    op.create_index('ux_events_organization_id_name', 'events', ['organization_id', 'name'],
+                    unique=True)
+    op.create_index('ix_events_name', 'events', ['name'])
     with op.batch_alter_table('enterprises') as batch:
         batch.add_column(sa.Column('commission_bp', sa.Integer(), nullable=False,
                                    server_default='0'))
@@ -68,7 +72,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('enterprises') as batch:
         batch.drop_column('commission_bp')
-    op.drop_index('ix_events_organization_id', table_name='events')
+    op.drop_index('ix_events_name', table_name='events')
+    op.drop_index('ux_events_organization_id_name', table_name='events')
+    op.create_index('ux_events_name', 'events', ['name'], unique=True)
     with op.batch_alter_table('events') as batch:
         batch.drop_column('organization_id')
     op.drop_index('ix_web_sessions_user_id', table_name='web_sessions')
