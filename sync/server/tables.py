@@ -55,9 +55,12 @@ events = Table(  # a market event: "2026 가을 사회적경제 장터"
     # whose event (the console shows an organization only its own); null: made with an
     # organizer token before there were organizations, seen by the API and the CLI only
     Column("organization_id", String(36), nullable=True),
-    # a key within its organization (`--event NAME`); events of no organization (the API's,
-    # the CLI's) are kept apart by `service.create_event`
+    # a key within its organization (`--event NAME`), and among the events of no
+    # organization (the API's, the CLI's)
     Index("ux_events_organization_id_name", "organization_id", "name", unique=True),
+    Index("ux_events_name_unowned", "name", unique=True,  # NULLs are distinct in the above
+          postgresql_where=text("organization_id IS NULL"),
+          sqlite_where=text("organization_id IS NULL")),
     Index("ix_events_name", "name"),
 )
 

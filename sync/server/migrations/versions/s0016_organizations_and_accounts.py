@@ -64,6 +64,9 @@ def upgrade() -> None:
     op.create_index('ux_events_organization_id_name', 'events', ['organization_id', 'name'],
                     unique=True)
     op.create_index('ix_events_name', 'events', ['name'])
+    op.create_index('ux_events_name_unowned', 'events', ['name'], unique=True,
+                    postgresql_where=sa.text('organization_id IS NULL'),
+                    sqlite_where=sa.text('organization_id IS NULL'))
     with op.batch_alter_table('enterprises') as batch:
         batch.add_column(sa.Column('commission_bp', sa.Integer(), nullable=False,
                                    server_default='0'))
@@ -72,6 +75,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('enterprises') as batch:
         batch.drop_column('commission_bp')
+    op.drop_index('ux_events_name_unowned', table_name='events')
     op.drop_index('ix_events_name', table_name='events')
     op.drop_index('ux_events_organization_id_name', table_name='events')
     op.create_index('ux_events_name', 'events', ['name'], unique=True)
