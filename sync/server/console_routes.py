@@ -83,6 +83,7 @@ def page(request: Request, template: str, *, status: int = 200, session=None, **
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+        "script-src 'self'; connect-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
     response.headers["Referrer-Policy"] = "same-origin"
     if request.query_params.get("lang") in ("ko", "en"):
@@ -498,6 +499,90 @@ def _stall_view(request: Request, session, stall_id: str, *, status: int = 200, 
             .strftime("%Y-%m-%d %H:%M")
     return page(request, "stall.html", status=status, session=session, stall=listed,
                 event=event, codes=codes, **{"error": None, "made": None, **more})
+
+
+# -- the live board ------------------------------------------------------------------------------
+
+SILENT_MINUTES = 15  # a till that has not pushed for this long is marked
+
+
+def _ago(stamp: str | None, now) -> int | None:
+    from datetime import datetime
+
+    if not stamp:
+        return None
+    try:
+        return max(0, int((now - datetime.fromisoformat(stamp)).total_seconds() // 60))
+    except ValueError:
+        return None
+
+
+@router.api_route("/events/{event_id}/board", methods=["GET", "HEAD"])
+def board_page(event_id: str, request: Request, part: str | None = None):
+    """The market as it goes: every till's last push, alerts, sales by stall, enterprise, hour
+    and method, drawn as bars. The page fetches its own board again every 15 seconds (a small
+    script, `board.js`); without scripts it has a refresh link."""
+    from datetime import datetime, timezone
+
+    session = current(request)
+    if session is None:
+        return to_sign_in(request)
+    with _engine(request).begin() as conn:
+        found = _own_event(conn, session, event_id)
+        if found is None or session.user.role == "enterprise":
+            return refused(request, session, "event_unknown", 404)
+        totals = service.totals(conn, event_id=found["id"])
+        board = service.board(conn, event_id=found["id"])
+    now = datetime.now(timezone.utc)
+    for till in board["tills"]:
+        till["ago"] = _ago(till["last_push_at"], now)
+        till["silent"] = till["revoked_at"] is None and (
+            till["ago"] is None or till["ago"] >= SILENT_MINUTES)
+    from pos.domain import DEFAULT_METHODS
+
+    lang = language(request)
+    labels = {m.code: m.label(lang) for m in DEFAULT_METHODS}
+    methods = [{**r, "label": labels.get(r["method"], r["method"])} for r in totals["by_method"]]
+    for r in board["by_hour"]:
+        r["label"] = f"{r['hour']:02d}:00"
+    peak = {k: max([abs(r["net"]) for r in rows] + [1]) for k, rows in (
+        ("stall", board["by_stall"]), ("enterprise", totals["by_enterprise"]),
+        ("hour", board["by_hour"]), ("method", totals["by_method"]))}
+    return page(request, "board_part.html" if part == "board" else "board.html",
+                session=session, event=found, totals=totals, board=board, peak=peak,
+                methods=methods,
+                every_ms=int(1000 * getattr(request.app.state, "board_seconds", 15)),
+                silent_minutes=SILENT_MINUTES,
+                made_at=now.astimezone().strftime("%H:%M:%S"))
+
+
+@router.api_route("/static/board.js", methods=["GET", "HEAD"])
+def board_script():
+    from fastapi.responses import Response
+
+    return Response(_BOARD_JS, media_type="text/javascript",
+                    headers={"Cache-Control": "public, max-age=3600"})
+
+
+# swaps the board for a fresh one every 15 s; a failed fetch leaves what is there and says so
+_BOARD_JS = """
+(function () {
+  var board = document.getElementById("board");
+  if (!board || !window.fetch) { return; }
+  var url = location.pathname + "?part=board";
+  var every = parseInt(board.getAttribute("data-every"), 10) || 15000;
+  function again() {
+    fetch(url, {credentials: "same-origin", cache: "no-store"}).then(function (r) {
+      if (r.redirected || !r.ok) { throw new Error(String(r.status)); }
+      return r.text();
+    }).then(function (html) {
+      board.innerHTML = html;
+      board.removeAttribute("data-stale");
+    }).catch(function () { board.setAttribute("data-stale", "1"); });
+  }
+  setInterval(again, every);
+})();
+"""
 
 
 @router.api_route("/stalls/{stall_id}", methods=["GET", "HEAD"])

@@ -512,6 +512,35 @@ def _device_view(row) -> dict:
                                 "revoked_at")}
 
 
+def board(conn: Connection, *, event_id: str) -> dict:
+    """What the organizer watches during the market: every till with its last push, the
+    alerts, and the sales so far by stall, hour and payment method (with `totals`)."""
+    d, s, dv = t.documents.c, t.stalls.c, t.devices.c
+    tills = [dict(r) for r in conn.execute(
+        select(s.id.label("stall_id"), s.name.label("stall"), dv.id, dv.device_code, dv.name,
+               dv.last_seq, dv.last_push_at, dv.revoked_at)
+        .select_from(t.devices.join(t.stalls, s.id == dv.stall_id))
+        .where(s.event_id == event_id).order_by(s.name, dv.device_code)).mappings()]
+    in_event = (select(dv.id).join(t.stalls, s.id == dv.stall_id).where(s.event_id == event_id)
+                .scalar_subquery())
+    hour = d.created_hour
+    by_hour = [{"hour": int(r[0]), "net": int(r[1] or 0), "documents": int(r[2])}
+               for r in conn.execute(select(hour, func.sum(d.total), func.count(d.id))
+                                     .where(d.device_id.in_(in_event), hour.is_not(None))
+                                     .group_by(hour).order_by(hour))]
+    by_stall = [{"stall": r[0], "net": int(r[1] or 0)} for r in conn.execute(
+        select(s.name, func.coalesce(func.sum(d.total), 0))
+        .select_from(t.stalls.join(t.devices, dv.stall_id == s.id, isouter=True)
+                     .join(t.documents, d.device_id == dv.id, isouter=True))
+        .where(s.event_id == event_id).group_by(s.name).order_by(s.name))]
+    a = t.alerts.c
+    alert_count = conn.execute(select(func.count()).select_from(t.alerts).where(
+        a.device_id.in_(in_event))).scalar()
+    return {"tills": tills, "by_hour": by_hour, "by_stall": by_stall,
+            "alert_count": int(alert_count),
+            "alerts": alerts(conn, event_id=event_id)[-5:][::-1]}
+
+
 def cancel_code(conn: Connection, *, code: str) -> None:
     """An enrollment code not used yet can no longer be used (cancelling twice is a no-op);
     a used one is 409: revoke the till instead."""
@@ -670,7 +699,8 @@ def push(conn: Connection, device: dict, incoming: list[p.Incoming]) -> p.PushRe
         _alert(conn, device, x, reason)
     if sales:
         _awaited_sales_arrived(conn, device, sales, ledger)
-    conn.execute(t.devices.update().where(t.devices.c.id == device["id"]).values(last_seq=last))
+    conn.execute(t.devices.update().where(t.devices.c.id == device["id"]).values(
+        last_seq=last, last_push_at=_now()))
     return p.PushResponse(acked_seq=last, applied=applied, already_there=already,
                           mismatches=mismatches)
 
@@ -1286,7 +1316,8 @@ def _project_rows(rows: dict, device_id: str, seq: int, doc: p.Document,
     original = str(doc.original_id) if doc.original_id is not None else None
     rows["documents"].append((doc_id, device_id, seq, doc.kind, doc.receipt_no,
                               doc.business_day, doc.total, doc.taxable_total, doc.supply_value,
-                              doc.vat, doc.exempt_total, original, waiting, doc.staff_name))
+                              doc.vat, doc.exempt_total, original, waiting, doc.staff_name,
+                              int(doc.created_at[11:13])))
     rows["lines"] += [(doc_id, ln.line_no, ln.enterprise_id, ln.enterprise_name, ln.name,
                        ln.qty, ln.amount, ln.original_line_no) for ln in doc.lines]
     rows["payments"] += [(doc_id, pay.n, pay.method, pay.amount) for pay in doc.payments]

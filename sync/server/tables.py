@@ -104,6 +104,7 @@ devices = Table(
     Column("last_seq", BigInteger, nullable=False),
     Column("enrolled_at", Text, nullable=False),
     Column("revoked_at", Text, nullable=True),  # its token answers 401 `device_revoked`
+    Column("last_push_at", Text, nullable=True),  # when it last pushed (the live board)
     Column("local_id", String(64), nullable=True),  # the till's own id: known when it enrolls again
     Index("ix_devices_stall_local_id", "stall_id", "local_id", unique=True),
 )
@@ -145,6 +146,9 @@ documents = Table(  # sales, voids and refunds, as charged at the till
     Column("original_id", String(36), nullable=True),
     Column("waiting", Boolean, nullable=False, server_default=false()),
     Column("staff_name", Text, nullable=True),  # who recorded it (till with staff accounts)
+    # the hour it was made, on the till's clock (the live board's sales by hour); null on
+    # documents stored before it was kept
+    Column("created_hour", Integer, nullable=True),
     Index("ix_documents_device_id_business_day", "device_id", "business_day"),
     Index("ix_documents_original_id", "original_id",  # only returns: sales pay nothing for it
           postgresql_where=text("original_id IS NOT NULL"),

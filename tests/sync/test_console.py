@@ -177,6 +177,38 @@ def test_an_organizer_signs_in_sets_up_an_event_and_sees_a_tills_sales(console, 
     assert tills["width"] >= 100  # a long stall name wraps; the tills' column keeps its room
     shoot(phone, "event-phone")
 
+    # the live board: the till's last push, bars, and it refreshes by itself
+    console.app.state.board_seconds = 0.5
+    page.click("text=실시간 현황 보기")
+    assert "방금" in page.locator("tr", has_text="A9").inner_text()  # it has just pushed
+    assert page.locator(".bar-row").count() >= len(sold) + 2
+    before = page.inner_text("#board .figures .big")
+    with Store(tmp_path / "till") as till:
+        with till.unit_of_work() as uow:
+            from pos.domain import Tender
+            from tests.conftest import in_shift
+
+            in_shift(uow)
+            product = svc.list_products(uow)[0]
+            svc.record_sale(uow, items=[svc.SaleItem(product["id"])],
+                            tenders=[Tender("cash", product["price"])])
+            uow.commit()
+        client.sync_now(till)
+    after = f"{totals['net'] + product['price']:,}원"
+    import time
+
+    deadline = time.monotonic() + 10  # no reload: the page fetches its board itself
+    while page.inner_text("#board .figures .big") != after and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert page.inner_text("#board .figures .big") == after
+    assert before != after
+    shoot(page, "board-1366")
+    phone_board = new_page(browser, phone=True)
+    sign_in(phone_board, console.url, "admin@center.kr")
+    phone_board.goto(page.url)
+    assert phone_board.evaluate("document.documentElement.scrollWidth") <= 391
+    shoot(phone_board, "board-phone")
+
     # the till is revoked from its stall's page: it can send nothing more
     page.goto(stall_url)
     page.click("button:has-text(\"차단\")")

@@ -1,7 +1,8 @@
 """Organizations (one server may host a city center and its district centers), the people who
 sign in to the organizer's console (e-mail, argon2 hash, role, an enterprise login's
-enterprise), their sessions, which organization each event belongs to (its name unique within it), and each registered
-enterprise's commission.
+enterprise), their sessions, which organization each event belongs to (its name unique within it), each registered
+enterprise's commission, when each till last pushed and the
+hour each document was made (the live board).
 
 Revision ID: s0016
 Revises: s0015
@@ -67,12 +68,20 @@ def upgrade() -> None:
     op.create_index('ux_events_name_unowned', 'events', ['name'], unique=True,
                     postgresql_where=sa.text('organization_id IS NULL'),
                     sqlite_where=sa.text('organization_id IS NULL'))
+    with op.batch_alter_table('devices') as batch:
+        batch.add_column(sa.Column('last_push_at', sa.Text(), nullable=True))
+    with op.batch_alter_table('documents') as batch:
+        batch.add_column(sa.Column('created_hour', sa.Integer(), nullable=True))
     with op.batch_alter_table('enterprises') as batch:
         batch.add_column(sa.Column('commission_bp', sa.Integer(), nullable=False,
                                    server_default='0'))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('devices') as batch:
+        batch.drop_column('last_push_at')
+    with op.batch_alter_table('documents') as batch:
+        batch.drop_column('created_hour')
     with op.batch_alter_table('enterprises') as batch:
         batch.drop_column('commission_bp')
     op.drop_index('ux_events_name_unowned', table_name='events')
