@@ -55,10 +55,12 @@ class Refused(Exception):
 def create_event(conn: Connection, *, name: str, organization_id: str | None = None) -> str:
     """A new event, of `organization_id` when made in the organizer's console."""
     name = name.strip()
-    whose = (t.events.c.organization_id == organization_id if organization_id
-             else t.events.c.organization_id.is_(None))
-    if conn.execute(select(t.events.c.id).where(t.events.c.name == name, whose)
-                    ).first() is not None:
+    # in the console, unique within the organization; through the API or the CLI (which see
+    # every event), unique on the server, so that `--event NAME` finds one
+    same = select(t.events.c.id).where(t.events.c.name == name)
+    if organization_id:
+        same = same.where(t.events.c.organization_id == organization_id)
+    if conn.execute(same).first() is not None:
         raise Refused(409, f"there is already an event named {_said(name)}: event names are "
                            "unique (in their organization), since they are used to find the "
                            "event")
