@@ -58,8 +58,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_web_sessions')),
     )
     op.create_index('ix_web_sessions_user_id', 'web_sessions', ['user_id'])
-    with op.batch_alter_table('events') as batch:
-        batch.add_column(sa.Column('organization_id', sa.String(length=36), nullable=True))
+    # plain ALTER TABLE … ADD COLUMN (SQLite has it): a batch copy of a table others point to
+    # fails on SQLite's foreign keys once the table holds rows
+    op.add_column('events', sa.Column('organization_id', sa.String(length=36), nullable=True))
     # event names are unique within an organization, no longer across the server
     op.drop_index('ux_events_name', table_name='events')
     op.create_index('ux_events_organization_id_name', 'events', ['organization_id', 'name'],
@@ -68,28 +69,22 @@ def upgrade() -> None:
     op.create_index('ux_events_name_unowned', 'events', ['name'], unique=True,
                     postgresql_where=sa.text('organization_id IS NULL'),
                     sqlite_where=sa.text('organization_id IS NULL'))
-    with op.batch_alter_table('devices') as batch:
-        batch.add_column(sa.Column('last_push_at', sa.Text(), nullable=True))
-    with op.batch_alter_table('documents') as batch:
-        batch.add_column(sa.Column('created_hour', sa.Integer(), nullable=True))
-    with op.batch_alter_table('enterprises') as batch:
-        batch.add_column(sa.Column('commission_bp', sa.Integer(), nullable=False,
-                                   server_default='0'))
+    op.add_column('devices', sa.Column('last_push_at', sa.Text(), nullable=True))
+    op.add_column('documents', sa.Column('created_hour', sa.Integer(), nullable=True))
+    op.add_column('enterprises', sa.Column('commission_bp', sa.Integer(), nullable=False,
+                                           server_default='0'))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('devices') as batch:
-        batch.drop_column('last_push_at')
-    with op.batch_alter_table('documents') as batch:
-        batch.drop_column('created_hour')
-    with op.batch_alter_table('enterprises') as batch:
-        batch.drop_column('commission_bp')
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35 and later): no batch copy, as above
+    op.drop_column('devices', 'last_push_at')
+    op.drop_column('documents', 'created_hour')
+    op.drop_column('enterprises', 'commission_bp')
     op.drop_index('ux_events_name_unowned', table_name='events')
     op.drop_index('ix_events_name', table_name='events')
     op.drop_index('ux_events_organization_id_name', table_name='events')
     op.create_index('ux_events_name', 'events', ['name'], unique=True)
-    with op.batch_alter_table('events') as batch:
-        batch.drop_column('organization_id')
+    op.drop_column('events', 'organization_id')
     op.drop_index('ix_web_sessions_user_id', table_name='web_sessions')
     op.drop_table('web_sessions')
     op.drop_index('ux_users_email', table_name='users')
