@@ -182,6 +182,10 @@ class Alert(Answer):
     """When the newest copy came."""
     times: int
     """How many copies came."""
+    resolved_at: str | None = None
+    """When the organizer marked it resolved (`POST …/alerts/{id}/resolve`); null while open."""
+    resolved_by: str | None = None
+    """Who did: the console's e-mail, `api` or `cli`."""
 
 
 class StaffMember(Answer):

@@ -88,6 +88,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     tt.add_argument("--json", action="store_true")
     al = sub.add_parser("alerts", help=h("alerts_help"))
     al.add_argument("event")
+    al.add_argument("--resolve", type=int, default=None, metavar="ALERT_ID",
+                    help=h("alerts_resolve_help"))
     sf = sub.add_parser("staff", help=h("staff_help"))
     sf.add_argument("stall", metavar="STALL")
     sf.add_argument("--event", default=None)
@@ -180,11 +182,19 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "organizer-token":
                 print(service.organizer_token(conn, name=args.name))
             elif args.command == "alerts":
-                found = service.alerts(conn, event_id=service.find_event(conn, args.event)["id"])
+                event_id = service.find_event(conn, args.event)["id"]
+                if args.resolve is not None:
+                    done = service.resolve_alert(conn, event_id=event_id,
+                                                 alert_id=args.resolve, by="cli")
+                    print(say("alert_resolved", lang, id=done["id"], at=done["resolved_at"]))
+                    return 0
+                found = service.alerts(conn, event_id=event_id)
                 for a in found:
                     copies = f" ×{a['times']}" if a["times"] > 1 else ""
-                    print(f"{a['created_at']}\t{a['stall']} {a['device_code']}\tseq {a['seq']}"
-                          f"\t{a['reason']}{copies}")
+                    state = say("alert_state_resolved", lang, at=a["resolved_at"]) \
+                        if a["resolved_at"] else say("alert_state_open", lang)
+                    print(f"{a['id']}\t{a['created_at']}\t{a['stall']} {a['device_code']}"
+                          f"\tseq {a['seq']}\t{a['reason']}{copies}\t{state}")
                 if not found:
                     print(say("no_alerts", lang))
             elif args.command == "staff":

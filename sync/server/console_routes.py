@@ -556,6 +556,55 @@ def board_page(event_id: str, request: Request, part: str | None = None):
                 made_at=now.astimezone().strftime("%H:%M:%S"))
 
 
+ALERTS_PAGE = 50
+
+
+def _alerts_view(request: Request, session, found: dict, *, after: int, open_only: bool,
+                 status: int = 200, error: str | None = None):
+    with _engine(request).begin() as conn:
+        rows = service.alerts(conn, event_id=found["id"], after=after, limit=ALERTS_PAGE + 1,
+                              open_only=open_only)
+    more = len(rows) > ALERTS_PAGE
+    rows = rows[:ALERTS_PAGE]
+    return page(request, "alerts.html", status=status, session=session, event=found,
+                alerts=rows, after=after, open_only=open_only, error=error,
+                next_after=rows[-1]["id"] if more else None, page_size=ALERTS_PAGE)
+
+
+@router.api_route("/events/{event_id}/alerts", methods=["GET", "HEAD"])
+def alerts_page(event_id: str, request: Request, after: int = 0, open: int = 0):
+    """The event's alerts, oldest first, 50 a page, each with whether it was resolved."""
+    session = current(request)
+    if session is None:
+        return to_sign_in(request)
+    with _engine(request).begin() as conn:
+        found = _own_event(conn, session, event_id)
+    if found is None or session.user.role == "enterprise":
+        return refused(request, session, "event_unknown", 404)
+    return _alerts_view(request, session, found, after=max(0, min(after, 2**31 - 1)),
+                        open_only=bool(open))
+
+
+@router.post("/events/{event_id}/alerts/{alert_id}/resolve")
+def resolve_alert(event_id: str, alert_id: int, request: Request, fields: Form):
+    session, answer = _changing(request, fields)
+    if answer is not None:
+        return answer
+    with _engine(request).begin() as conn:
+        found = _own_event(conn, session, event_id)
+        if found is None:
+            return refused(request, session, "event_unknown", 404)
+        try:
+            service.resolve_alert(conn, event_id=found["id"], alert_id=alert_id,
+                                  by=session.user.email)
+        except service.Refused:
+            return refused(request, session, "alert_unknown", 404)
+    back = fields.get("back", "")
+    target = back if back.startswith(f"/console/events/{found['id']}/alerts") and \
+        "\\" not in back and len(back) < 300 else f"/console/events/{found['id']}/alerts"
+    return RedirectResponse(target, status_code=303)
+
+
 @router.api_route("/static/board.js", methods=["GET", "HEAD"])
 def board_script():
     from fastapi.responses import Response

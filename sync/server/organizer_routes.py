@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from sync import protocol as p
 from sync.server import answers as a, service
@@ -131,6 +131,14 @@ def alerts(event: str, conn: Tx,
     and pushes refused with 422 (one per device, seq and reason)."""
     return service.alerts(conn, event_id=service.find_event(conn, event)["id"], after=after,
                           limit=limit)
+
+
+@router.post("/events/{event}/alerts/{alert_id}/resolve", responses=problems(404, 422))
+def resolve_alert(event: str, alert_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                  conn: Tx) -> a.Alert:
+    """Mark an alert resolved (looked into); again, a no-op. It stays listed, with when."""
+    return service.resolve_alert(conn, event_id=service.find_event(conn, event)["id"],
+                                 alert_id=alert_id, by="api")
 
 
 @router.get("/stalls/{stall}/staff", responses=problems(404, 409))

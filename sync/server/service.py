@@ -147,18 +147,40 @@ def list_stalls(conn: Connection, *, event_id: str) -> list[dict]:
 
 
 def alerts(conn: Connection, *, event_id: str, after: int = 0,
-           limit: int | None = None) -> list[dict]:
-    """The event's alerts after alert id `after`, oldest first, at most `limit` of them."""
+           limit: int | None = None, open_only: bool = False) -> list[dict]:
+    """The event's alerts after alert id `after`, oldest first, at most `limit` of them
+    (`open_only`: those not resolved yet)."""
     a, dv, s = t.alerts.c, t.devices.c, t.stalls.c
     after = min(after, 2**31 - 1)  # alert ids are 32-bit: no alert is past that cursor
     query = (select(a.id, s.name.label("stall"), dv.device_code, a.seq, a.event_id, a.reason,
-                    a.created_at, a.last_at, a.times)
+                    a.created_at, a.last_at, a.times, a.resolved_at, a.resolved_by)
              .select_from(t.alerts.join(t.devices, dv.id == a.device_id)
                           .join(t.stalls, s.id == dv.stall_id))
              .where(s.event_id == event_id, a.id > after).order_by(a.id))
+    if open_only:
+        query = query.where(a.resolved_at.is_(None))
     if limit is not None:
         query = query.limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def resolve_alert(conn: Connection, *, event_id: str, alert_id: int, by: str) -> dict:
+    """Mark one of the event's alerts resolved (the organizer looked into it); resolving it
+    again keeps the first. The alert and its copies stay."""
+    a, dv, s = t.alerts.c, t.devices.c, t.stalls.c
+    in_event = (select(dv.id).join(t.stalls, s.id == dv.stall_id).where(s.event_id == event_id)
+                .scalar_subquery())
+    if not 0 < alert_id < 2**31:
+        raise Refused(404, f"no alert {alert_id} in this event")
+    found = conn.execute(select(a.id, a.resolved_at).where(a.id == alert_id,
+                                                          a.device_id.in_(in_event))).first()
+    if found is None:
+        raise Refused(404, f"no alert {alert_id} in this event")
+    if found.resolved_at is None:
+        conn.execute(t.alerts.update().where(a.id == alert_id).values(
+            resolved_at=_now(), resolved_by=str(by)[:254]))
+    (row,) = [r for r in alerts(conn, event_id=event_id, after=alert_id - 1, limit=1)]
+    return row
 
 
 def stall_staff(conn: Connection, *, stall_id: str) -> list[dict]:
@@ -537,10 +559,10 @@ def board(conn: Connection, *, event_id: str) -> dict:
         .where(s.event_id == event_id).group_by(s.name).order_by(s.name))]
     a = t.alerts.c
     alert_count = conn.execute(select(func.count()).select_from(t.alerts).where(
-        a.device_id.in_(in_event))).scalar()
+        a.device_id.in_(in_event), a.resolved_at.is_(None))).scalar()
     return {"tills": tills, "by_hour": by_hour, "by_stall": by_stall,
             "alert_count": int(alert_count),
-            "alerts": alerts(conn, event_id=event_id)[-5:][::-1]}
+            "alerts": alerts(conn, event_id=event_id, open_only=True)[-5:][::-1]}
 
 
 def cancel_code(conn: Connection, *, code: str) -> None:

@@ -191,6 +191,8 @@ alerts = Table(  # an event that differs from what the server already has: never
     Column("digest", String(64), nullable=False),  # SHA-256 of `body`
     Column("times", Integer, nullable=False),
     Column("last_at", Text, nullable=False),
+    Column("resolved_at", Text, nullable=True),  # the organizer looked into it
+    Column("resolved_by", Text, nullable=True),  # who: a console e-mail, "api" or "cli"
     UniqueConstraint("device_id", "seq", "digest"),
 )
 

@@ -209,6 +209,44 @@ def test_an_organizer_signs_in_sets_up_an_event_and_sees_a_tills_sales(console, 
     assert phone_board.evaluate("document.documentElement.scrollWidth") <= 391
     shoot(phone_board, "board-phone")
 
+    # a push the server refuses is an alert: on the board, resolved on the alerts page
+    with Store(tmp_path / "till") as till:
+        token = client.load_token(till)
+        with till.unit_of_work(write=False) as uow:
+            next_seq = client.sync_state(till).acked_seq + 1
+    for n in range(2):
+        bad = httpx.post(f"{console.url}/api/v1/push", headers={
+            "Authorization": f"Bearer {token}"}, json={"protocol": 1, "events": [{
+                "event_id": f"00000000-0000-4000-8000-00000000000{n}", "seq": next_seq,
+                "type": "sale.recorded", "hlc": f"1796194548047-0000{n}-A9",
+                "created_at": "2026-12-08T10:00:00+09:00", "document": {"id": "x"}}]})
+        assert bad.status_code == 422
+    alerts = console.admin(lambda c: service.alerts(c, event_id=event_id))
+    assert len(alerts) >= 1 and all(a["resolved_at"] is None for a in alerts)
+    page.goto(f"{console.url}/console/events/{event_id}/board")
+    assert page.inner_text("#board .figures .card:nth-child(3) .big") == str(len(alerts))
+    page.click("text=알림 모두 보기")
+    first = alerts[0]["id"]
+    page.click(f"#alert-{first} button")
+    assert "open=1" in page.url and page.locator(f"#alert-{first}").count() == 0  # gone
+    page.click("text=모든 알림")
+    assert "확인 완료 (admin@center.kr" in page.inner_text(f"#alert-{first}")
+    shoot(page, "alerts-1366")
+    api_token = console.admin(lambda c: service.organizer_token(c, name="센터"))
+    listed = httpx.get(f"{console.url}/api/v1/events/{event_id}/alerts",
+                       headers={"Authorization": f"Bearer {api_token}"}).json()
+    assert listed[0]["resolved_by"] == "admin@center.kr" and listed[0]["resolved_at"]
+    again = httpx.post(f"{console.url}/api/v1/events/{event_id}/alerts/{first}/resolve",
+                       headers={"Authorization": f"Bearer {api_token}"})
+    assert again.status_code == 200 and again.json()["resolved_by"] == "admin@center.kr"
+    nowhere = httpx.post(f"{console.url}/api/v1/events/{event_id}/alerts/999999/resolve",
+                         headers={"Authorization": f"Bearer {api_token}"})
+    assert nowhere.status_code == 404
+    cli = jangteo_server(console.db_url, "alerts", event_id)
+    assert cli.returncode == 0 and "resolved" in cli.stdout.splitlines()[0]
+    page.goto(f"{console.url}/console/events/{event_id}/board")
+    assert page.inner_text("#board .figures .card:nth-child(3) .big") == str(len(alerts) - 1)
+
     # the till is revoked from its stall's page: it can send nothing more
     page.goto(stall_url)
     page.click("button:has-text(\"차단\")")

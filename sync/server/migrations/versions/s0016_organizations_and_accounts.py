@@ -2,7 +2,7 @@
 sign in to the organizer's console (e-mail, argon2 hash, role, an enterprise login's
 enterprise), their sessions, which organization each event belongs to (its name unique within it), each registered
 enterprise's commission, when each till last pushed and the
-hour each document was made (the live board).
+hour each document was made (the live board), and which alerts the organizer resolved.
 
 Revision ID: s0016
 Revises: s0015
@@ -71,6 +71,8 @@ def upgrade() -> None:
                     sqlite_where=sa.text('organization_id IS NULL'))
     op.add_column('devices', sa.Column('last_push_at', sa.Text(), nullable=True))
     op.add_column('documents', sa.Column('created_hour', sa.Integer(), nullable=True))
+    op.add_column('alerts', sa.Column('resolved_at', sa.Text(), nullable=True))
+    op.add_column('alerts', sa.Column('resolved_by', sa.Text(), nullable=True))
     op.add_column('enterprises', sa.Column('commission_bp', sa.Integer(), nullable=False,
                                            server_default='0'))
 
@@ -79,6 +81,8 @@ def downgrade() -> None:
     # ALTER TABLE … DROP COLUMN (SQLite 3.35 and later): no batch copy, as above
     op.drop_column('devices', 'last_push_at')
     op.drop_column('documents', 'created_hour')
+    op.drop_column('alerts', 'resolved_by')
+    op.drop_column('alerts', 'resolved_at')
     op.drop_column('enterprises', 'commission_bp')
     op.drop_index('ux_events_name_unowned', table_name='events')
     op.drop_index('ix_events_name', table_name='events')
